@@ -253,7 +253,7 @@ def _apply(
     if unit is PeriodUnit.HOUR:
         due_at = _add_wall_hours(start_at, n, intervals)
         return due_at.date(), due_at
-    due_at = _add_working_hours(cal, start_at, n, intervals, office or DEFAULT_OFFICE_HOURS)
+    due_at = add_working_seconds(cal, start_at, n * 3600, intervals, office or DEFAULT_OFFICE_HOURS)
     return due_at.date(), due_at
 
 
@@ -277,16 +277,18 @@ def _seconds_of_day(t: datetime) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
-def _add_working_hours(
+def add_working_seconds(
     cal: Calendar,
     start_at: datetime,
-    hours: int,
+    seconds: int,
     intervals: Sequence[tuple[date, date]],
     office: OfficeHours,
 ) -> datetime:
-    remaining = hours * 3600
-    if remaining == 0:
+    """The instant when ``seconds`` of office time on working days have passed since start."""
+    remaining = seconds
+    if remaining <= 0:
         return start_at
+    start_at = to_shanghai(start_at)
     day = start_at.date()
     if cal.is_working_day(day) and not _excluded(day, intervals):
         t = _seconds_of_day(start_at)
