@@ -1,0 +1,1 @@
+"""Internal plugins registered by import, like pytest's built-ins; plugins can override them."""

@@ -1,0 +1,181 @@
+"""Built-in intake channels: ``json`` (one case or a list), ``jsonl`` and ``csv``.
+
+Adapters only split a source into records and parse each one; validation against the case model
+happens in :mod:`zhenshen_core.intake`, so every channel's bad records reach the dead-letter
+store the same way, with the line they came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from zhenshen_core.plugins.hookspecs import hookimpl
+from zhenshen_core.plugins.records import IntakeChannel, IntakeRecord
+
+MAX_RECORD_CHARS = 1_000_000
+
+
+def _read_text(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    return Path(source).read_text(encoding="utf-8-sig")
+
+
+def _line_of(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def read_json(source: str) -> Iterator[IntakeRecord]:
+    """One JSON object, or an array of objects; each array element keeps its line number."""
+    text = _read_text(source)
+    decoder = json.JSONDecoder()
+    i = _skip_ws(text, 0)
+    if i < len(text) and text[i] == "[":
+        i = _skip_ws(text, i + 1)
+        if i < len(text) and text[i] == "]":
+            return
+        while i < len(text):
+            line = _line_of(text, i)
+            try:
+                value, end = decoder.raw_decode(text, i)
+            except json.JSONDecodeError as exc:
+                yield IntakeRecord(source, exc.lineno, text[i : i + 2000], None,
+                                   f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+                return
+            yield _object_record(source, line, text[i:end], value)
+            i = _skip_ws(text, end)
+            if i < len(text) and text[i] == ",":
+                i = _skip_ws(text, i + 1)
+                continue
+            if i < len(text) and text[i] == "]":
+                return
+            yield IntakeRecord(source, _line_of(text, i), text[i : i + 200], None,
+                               f"malformed JSON at line {_line_of(text, i)}: expected ',' or ']'")
+            return
+        return
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield IntakeRecord(source, exc.lineno, text[:2000], None,
+                           f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        return
+    yield _object_record(source, 1, text, value)
+
+
+def _skip_ws(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+def _object_record(source: str, line: int | None, raw: str, value: Any) -> IntakeRecord:
+    if not isinstance(value, dict):
+        return IntakeRecord(source, line, raw, None,
+                            f"expected a JSON object for a case, got {type(value).__name__}")
+    return IntakeRecord(source, line, raw, value)
+
+
+def read_jsonl(source: str) -> Iterator[IntakeRecord]:
+    """One JSON object per line; blank lines are skipped, a bad line is one rejected record."""
+    stream: io.TextIOBase | Any
+    stream = sys.stdin if source == "-" else open(source, encoding="utf-8-sig")  # noqa: SIM115
+    try:
+        for number, line in enumerate(stream, start=1):
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if len(stripped) > MAX_RECORD_CHARS:
+                yield IntakeRecord(source, number, stripped[:2000], None,
+                                   f"record longer than {MAX_RECORD_CHARS} characters")
+                continue
+            try:
+                value = json.loads(stripped)
+            except json.JSONDecodeError as exc:
+                yield IntakeRecord(source, number, stripped, None,
+                                   f"malformed JSON at column {exc.colno}: {exc.msg}")
+                continue
+            yield _object_record(source, number, stripped, value)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+_LIST_FIELDS = {"tags", "enterprise.tags"}
+
+
+def _csv_value(column: str, cell: str) -> Any:
+    if column in _LIST_FIELDS:
+        return [t.strip() for t in cell.replace("|", ";").split(";") if t.strip()]
+    if column == "departments":
+        out = []
+        for part in cell.replace("|", ";").split(";"):
+            if part.strip():
+                dept, _, role = part.strip().partition(":")
+                out.append({"id": dept.strip(), "role": role.strip() or "co"})
+        return out
+    if column.startswith("facts."):
+        try:
+            return json.loads(cell)
+        except json.JSONDecodeError:
+            return cell
+    if column.endswith((".anonymous", ".confidential")):
+        return cell.strip().lower() in {"1", "true", "yes", "y", "是"}
+    return cell
+
+
+def csv_row_to_mapping(row: Mapping[str, str]) -> dict[str, Any]:
+    """Dotted headers (``enterprise.uscc``, ``facts.amount_wan``) build nested fields.
+
+    ``departments`` is ``id:role;id:role``; list columns use ``;`` or ``|``; empty cells are
+    left out so the model's defaults apply.
+    """
+    data: dict[str, Any] = {}
+    for column, cell in row.items():
+        if column is None or cell is None or cell.strip() == "":
+            continue
+        key = column.strip()
+        value = _csv_value(key, cell.strip())
+        target = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return data
+
+
+def read_csv(source: str) -> Iterator[IntakeRecord]:
+    """A header row of model field names (dotted for nested ones), then one case per row."""
+    text = _read_text(source)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None:
+        return
+    for row in reader:
+        line = reader.line_num
+        raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
+        if None in row:
+            yield IntakeRecord(source, line, raw, None,
+                               f"row has {len(row) - 1 + len(row[None])} cells but the header has "
+                               f"{len(reader.fieldnames)}")  # type: ignore[index]
+            continue
+        yield IntakeRecord(source, line, raw, csv_row_to_mapping(row))
+
+
+@hookimpl(trylast=True)
+def zhenshen_intake_channels() -> list[IntakeChannel]:
+    return [
+        IntakeChannel("json", "a JSON case object or an array of them", read_json),
+        IntakeChannel("jsonl", "one JSON case object per line", read_jsonl),
+        IntakeChannel("csv", "CSV with a header of case field names (dotted for nested)", read_csv),
+    ]
+
+
+@hookimpl(trylast=True)
+def zhenshen_normalise_intake(channel: str, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Pass-through: the built-in channels already speak the model's field names."""
+    return data

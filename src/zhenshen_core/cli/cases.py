@@ -1,0 +1,304 @@
+"""``zhenshen ingest``, ``zhenshen cases …`` and ``zhenshen schema case``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from zhenshen_core.cli.context import STORE_ENV, CliContext, default_store_url, pass_cli
+from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, CliExit, error_boundary
+from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
+from zhenshen_core.intake import ingest_source
+from zhenshen_core.model.case import SHANGHAI, Case
+from zhenshen_core.model.enums import CaseStatus
+from zhenshen_core.model.lifecycle import Lifecycle
+from zhenshen_core.storage.protocol import CaseQuery, CaseStore
+
+STORE_OPTION = click.option(
+    "--store",
+    "store_url",
+    envvar=STORE_ENV,
+    default=None,
+    metavar="URL",
+    help="Store URL: sqlite:///path.db (default sqlite:///zhenshen.db, or $ZHENSHEN_STORE), "
+    "memory://, postgresql://…",
+)
+
+
+def open_cli_store(cli_ctx: CliContext, url: str | None) -> CaseStore:
+    from zhenshen_core.storage.url import open_store
+
+    return open_store(url or default_store_url(), cli_ctx.host)
+
+
+@click.command()
+@click.argument("channel")
+@click.argument("source", type=click.Path(allow_dash=True))
+@STORE_OPTION
+@FORMAT_OPTION
+@click.option("--actor", default="intake", show_default=True, help="Recorded as the event actor.")
+@pass_cli
+@error_boundary
+def ingest(
+    cli_ctx: CliContext, channel: str, source: str, store_url: str | None, fmt: str, actor: str
+) -> None:
+    """Read SOURCE (a file or '-') with intake CHANNEL and store the cases.
+
+    Records that fail validation go to the store's dead letters with their line and reason; the
+    batch goes on. Exit 1 when any record was rejected.
+
+    \b
+    Example:
+      zhenshen ingest jsonl examples/corpus/sample-200.jsonl --store sqlite:///desk.db
+    """
+    if source != "-":
+        from pathlib import Path
+
+        if not Path(source).is_file():
+            raise click.BadParameter(f"no such file: {source}", param_hint="SOURCE")
+    host = cli_ctx.host
+    host.intake_channel(channel)  # unknown channel → list of known ones, before opening a store
+    store = open_cli_store(cli_ctx, store_url)
+    try:
+        show_progress = fmt == "text" and console(stderr=True).is_terminal
+        with Progress(
+            TextColumn("ingesting"), BarColumn(), TextColumn("{task.completed} records"),
+            console=console(stderr=True), disable=not show_progress, transient=True,
+        ) as bar:
+            task = bar.add_task("ingest", total=None)
+            summary = ingest_source(
+                source, channel=channel, store=store, host=host, actor=actor,
+                progress=lambda n: bar.advance(task, n),
+            )
+    finally:
+        store.close()
+    if fmt == "json":
+        echo_json(summary.as_dict())
+    else:
+        click.echo(
+            f"{summary.read} read, {summary.created} created, {summary.duplicates} duplicate, "
+            f"{len(summary.rejected)} rejected"
+        )
+        for rejected in summary.rejected:
+            where = f"{source}:{rejected.line}" if rejected.line else source
+            click.echo(f"{where}: rejected: {rejected.reason}", err=True)
+        for failure in summary.notification_failures:
+            click.echo(f"warning: plugin {failure.plugin} failed in {failure.hook}: "
+                       f"{failure.error}", err=True)
+    raise SystemExit(OK if summary.ok else PROBLEMS)
+
+
+@click.group()
+def cases() -> None:
+    """List, show and move stored cases."""
+
+
+def _parse_instant(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date or date-time: {value!r}", param_hint=name) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+
+
+@cases.command("list")
+@STORE_OPTION
+@FORMAT_OPTION
+@click.option("--status", multiple=True, type=click.Choice([s.value for s in CaseStatus]))
+@click.option("--domain")
+@click.option("--department", help="Lead or co department id.")
+@click.option("--enterprise", help="Enterprise USCC.")
+@click.option("--received-from", help="ISO date/time (inclusive).")
+@click.option("--received-before", help="ISO date/time (exclusive).")
+@click.option("--due-before", help="A running clock is due before this ISO date/time.")
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@pass_cli
+@error_boundary
+def list_cases(
+    cli_ctx: CliContext,
+    store_url: str | None,
+    fmt: str,
+    status: tuple[str, ...],
+    domain: str | None,
+    department: str | None,
+    enterprise: str | None,
+    received_from: str | None,
+    received_before: str | None,
+    due_before: str | None,
+    limit: int | None,
+) -> None:
+    """List cases matching the filters (all filters combine with AND)."""
+    query = CaseQuery(
+        status=[CaseStatus(s) for s in status] or None,
+        domain=domain,
+        department=department,
+        enterprise=enterprise,
+        received_from=_parse_instant(received_from, "--received-from"),
+        received_before=_parse_instant(received_before, "--received-before"),
+        due_before=_parse_instant(due_before, "--due-before"),
+        limit=limit,
+    )
+    store = open_cli_store(cli_ctx, store_url)
+    try:
+        found = list(store.query(query))
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([json.loads(c.model_dump_json()) for c in found], ensure_ascii=False))
+        return
+    table = Table("id", "received", "status", "domain", "lead", "title", box=None)
+    for case in found:
+        table.add_row(
+            case.id,
+            case.received_at.strftime("%Y-%m-%d %H:%M"),
+            f"{case.status.value} {case.status.label}",
+            case.domain or "-",
+            case.lead_department or "-",
+            case.title[:30],
+        )
+    console().print(table)
+    click.echo(f"{len(found)} case(s)")
+
+
+def _get(cli_ctx: CliContext, store_url: str | None, case_id: str) -> tuple[CaseStore, Case]:
+    store = open_cli_store(cli_ctx, store_url)
+    try:
+        return store, store.get(case_id)
+    except Exception:
+        store.close()
+        raise
+
+
+@cases.command("show")
+@click.argument("case_id")
+@STORE_OPTION
+@FORMAT_OPTION
+@pass_cli
+@error_boundary
+def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) -> None:
+    """Show one case (phone numbers are masked)."""
+    store, case = _get(cli_ctx, store_url, case_id)
+    store.close()
+    data = json.loads(case.model_dump_json())
+    if fmt == "json":
+        echo_json(data)
+        return
+    out = console()
+    out.print(f"[bold]{case.id}[/bold]  {case.status.value} ({case.status.label})  v{case.version}")
+    out.print(f"{case.title}")
+    table = Table(show_header=False, box=None)
+    for key in ("channel", "external_id", "received_at", "appeal_type", "domain", "severity",
+                "tier", "chair"):
+        table.add_row(key, str(data.get(key)))
+    if case.enterprise:
+        table.add_row("enterprise", f"{case.enterprise.name} {case.enterprise.uscc or ''}")
+    if case.requester and case.requester.phone:
+        table.add_row("requester", data["requester"]["phone"])
+    table.add_row("departments", ", ".join(f"{d.id}({d.role.label})" for d in case.departments))
+    for name, clock in case.clocks.items():
+        table.add_row(f"clock {name}", f"{clock.period} due {clock.due_at.isoformat()}")
+    out.print(table)
+    if case.content:
+        out.print(case.content)
+
+
+@cases.command("history")
+@click.argument("case_id")
+@STORE_OPTION
+@FORMAT_OPTION
+@pass_cli
+@error_boundary
+def history(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) -> None:
+    """Show the case's append-only event history."""
+    store = open_cli_store(cli_ctx, store_url)
+    try:
+        events = store.events(case_id)
+    finally:
+        store.close()
+    if fmt == "json":
+        echo_json([json.loads(e.model_dump_json()) for e in events])
+        return
+    table = Table("seq", "at", "actor", "event", "from", "to", box=None)
+    for e in events:
+        table.add_row(
+            str(e.seq), e.at.strftime("%Y-%m-%d %H:%M"), e.actor, e.type,
+            e.from_status.value if e.from_status else "-", e.to_status.value,
+        )
+    console().print(table)
+
+
+@cases.command("transition")
+@click.argument("case_id")
+@click.argument("event")
+@click.option("--data", "data", default=None, metavar="JSON", help="Event payload as JSON.")
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", default=None, help="ISO date-time of the event (default: now).")
+@STORE_OPTION
+@FORMAT_OPTION
+@pass_cli
+@error_boundary
+def transition(
+    cli_ctx: CliContext,
+    case_id: str,
+    event: str,
+    data: str | None,
+    actor: str,
+    at: str | None,
+    store_url: str | None,
+    fmt: str,
+) -> None:
+    """Fire lifecycle EVENT on CASE_ID (e.g. accept, start_screening, withdraw).
+
+    An event not allowed in the case's state is refused with the allowed events listed.
+    """
+    payload: dict[str, Any] = {}
+    if data is not None:
+        try:
+            payload = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc.msg} at column {exc.colno}",
+                                     param_hint="--data") from None
+        if not isinstance(payload, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--data")
+    when = _parse_instant(at, "--at") or datetime.now(SHANGHAI)
+    store, case = _get(cli_ctx, store_url, case_id)
+    try:
+        new, record = Lifecycle().fire(case, event, actor=actor, at=when, payload=payload)
+        store.save(new, [record], expected_version=case.version)
+    finally:
+        store.close()
+    if fmt == "json":
+        echo_json(json.loads(record.model_dump_json()))
+    else:
+        click.echo(f"{case.id}: {record.from_status} -> {record.to_status} (v{new.version})")
+
+
+@click.group()
+def schema() -> None:
+    """Print JSON Schemas for integrators and editors."""
+
+
+@schema.command("case")
+@error_boundary
+def schema_case() -> None:
+    """The JSON Schema of the case model (what JSON intake and eval accept)."""
+    click.echo(json.dumps(Case.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(ingest)
+    group.add_command(cases)
+    if "schema" in group.commands and isinstance(group.commands["schema"], click.Group):
+        group.commands["schema"].add_command(schema_case)
+    else:
+        group.add_command(schema)
+
+
+__all__ = ["USAGE", "register"]

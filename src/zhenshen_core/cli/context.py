@@ -1,0 +1,40 @@
+"""The object the group callback builds and every command receives (click's habit)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from zhenshen_core.plugins import PluginConfig, PluginHost
+
+STORE_ENV = "ZHENSHEN_STORE"
+PACK_PATH_ENV = "ZHENSHEN_PACK_PATH"
+DEFAULT_STORE = "sqlite:///zhenshen.db"
+
+
+@dataclass
+class CliContext:
+    plugin_config: PluginConfig
+    pack_paths: list[Path] = field(default_factory=list)
+    _host: PluginHost | None = None
+
+    @property
+    def host(self) -> PluginHost:
+        """Built on first use, so ``--help`` and ``--version`` never load plugins."""
+        if self._host is None:
+            self._host = PluginHost(self.plugin_config)
+        return self._host
+
+    def all_pack_paths(self) -> list[Path]:
+        env = [Path(p) for p in os.environ.get(PACK_PATH_ENV, "").split(os.pathsep) if p]
+        return [*self.pack_paths, *env]
+
+
+def default_store_url() -> str:
+    return os.environ.get(STORE_ENV) or DEFAULT_STORE
+
+
+pass_cli = click.make_pass_decorator(CliContext)

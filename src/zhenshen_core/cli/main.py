@@ -1,0 +1,95 @@
+"""The ``zhenshen`` command group; each command family lives in its own module."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+
+from zhenshen_core import __version__
+from zhenshen_core.cli.context import CliContext
+from zhenshen_core.cli.exits import LOAD_ERROR
+from zhenshen_core.errors import PluginError
+from zhenshen_core.plugins import PluginConfig, PluginHost
+
+# Each module exposes ``register(group)``. Order is the order of ``zhenshen --help``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "zhenshen_core.cli.cases",
+    "zhenshen_core.cli.plugins_cmd",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="zhenshen")
+@click.option("--no-plugins", is_flag=True, help="Load only the built-in plugins.")
+@click.option(
+    "-p",
+    "plugin_args",
+    metavar="NAME",
+    multiple=True,
+    help="Load plugin module NAME, or block a plugin with 'no:NAME'. Repeatable.",
+)
+@click.option(
+    "--local-plugins",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Project-local plugin file (default: ./zhenshen_local.py if present).",
+)
+@click.option(
+    "--pack-path",
+    "pack_paths",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to search for rule packs by id (also ZHENSHEN_PACK_PATH). Repeatable.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    no_plugins: bool,
+    plugin_args: tuple[str, ...],
+    local_plugins: Path | None,
+    pack_paths: tuple[Path, ...],
+) -> None:
+    """zhenshen — the joint review desk (联合甄审) toolkit.
+
+    Ingest enterprise requests, evaluate and test rule packs, compute legal deadlines on the
+    official Chinese working-day calendar, and inspect stored cases.
+    """
+    if local_plugins is not None and not local_plugins.is_file():
+        raise click.BadParameter(f"no such file: {local_plugins}", param_hint="--local-plugins")
+    config = PluginConfig.from_env(
+        no_plugins=no_plugins, plugin_args=plugin_args, local_file=local_plugins
+    )
+    ctx.obj = CliContext(plugin_config=config, pack_paths=list(pack_paths))
+
+
+def build_cli() -> click.Group:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(cli)
+    return cli
+
+
+def _add_plugin_commands(group: click.Group, args: list[str]) -> None:
+    """Plugins may add commands; they are discovered with the same loading controls."""
+    no_plugins = "--no-plugins" in args
+    plugin_args = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-p"]
+    try:
+        host = PluginHost(PluginConfig.from_env(no_plugins=no_plugins, plugin_args=plugin_args))
+        for record in host.cli_commands().values():
+            for command in record.commands:
+                if command.name not in group.commands:
+                    group.add_command(command)
+    except PluginError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(LOAD_ERROR) from exc
+
+
+def main(args: list[str] | None = None) -> None:
+    import sys
+
+    argv = list(sys.argv[1:] if args is None else args)
+    group = build_cli()
+    if not any(a in ("--version",) for a in argv):
+        _add_plugin_commands(group, argv)
+    group.main(args=argv, prog_name="zhenshen")

@@ -1,0 +1,117 @@
+"""Exceptions raised by zhenshen_core.
+
+Every error a caller can act on derives from :class:`ZhenshenError`, so embedding code can catch
+one type at its boundary. The tree::
+
+    ZhenshenError
+    ├── CaseValidationError        invalid case data (wraps pydantic's located errors)
+    ├── LifecycleError
+    │   ├── IllegalTransitionError event not allowed in the current state
+    │   └── GuardError             event allowed, but its precondition fails
+    ├── StorageError
+    │   ├── ConcurrencyError       stale version on save; nothing was written
+    │   ├── CaseNotFoundError
+    │   └── StoreURLError          unknown scheme / bad URL
+    ├── PluginError
+    │   ├── PluginLoadError        a plugin failed to import or register
+    │   ├── DuplicateNameError     two plugins registered the same name
+    │   └── UnknownNameError       no plugin registered that name
+    └── IntakeError                a whole source could not be read (records go to dead letters)
+
+Rule-pack and calendar errors live beside their modules and derive from ZhenshenError too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ZhenshenError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+class CaseValidationError(ZhenshenError, ValueError):
+    """Case data failed validation; ``errors`` holds pydantic-style located errors."""
+
+    def __init__(self, message: str, errors: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class LifecycleError(ZhenshenError):
+    pass
+
+
+class IllegalTransitionError(LifecycleError):
+    def __init__(self, status: str, event: str, allowed: Iterable[str]) -> None:
+        self.status, self.event, self.allowed = status, event, sorted(allowed)
+        choices = ", ".join(self.allowed) or "none (terminal state)"
+        super().__init__(
+            f"event {event!r} is not allowed in state {status!r}; allowed events: {choices}"
+        )
+
+
+class GuardError(LifecycleError):
+    def __init__(self, status: str, event: str, reason: str) -> None:
+        self.status, self.event, self.reason = status, event, reason
+        super().__init__(f"cannot {event!r} in state {status!r}: {reason}")
+
+
+class StorageError(ZhenshenError):
+    pass
+
+
+class ConcurrencyError(StorageError):
+    def __init__(self, case_id: str, expected: int, actual: int | None) -> None:
+        self.case_id, self.expected, self.actual = case_id, expected, actual
+        super().__init__(
+            f"case {case_id} was changed by someone else: expected version {expected}, "
+            f"stored version is {actual}; reload and retry"
+        )
+
+
+class CaseNotFoundError(StorageError, KeyError):
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"no case with id {case_id!r}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class StoreURLError(StorageError, ValueError):
+    pass
+
+
+class PluginError(ZhenshenError):
+    pass
+
+
+class PluginLoadError(PluginError):
+    def __init__(self, plugin: str, cause: BaseException) -> None:
+        self.plugin = plugin
+        super().__init__(f"plugin {plugin!r} failed to load: {type(cause).__name__}: {cause}")
+
+
+class DuplicateNameError(PluginError):
+    def __init__(self, kind: str, name: str, first: str, second: str) -> None:
+        self.kind, self.name = kind, name
+        super().__init__(
+            f"{kind} {name!r} is registered by two plugins: {first!r} and {second!r}; "
+            f"disable one with -p no:NAME"
+        )
+
+
+class UnknownNameError(PluginError, LookupError):
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        super().__init__(
+            f"unknown {kind} {name!r}; choose one of: {', '.join(self.known) or '(none loaded)'}"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class IntakeError(ZhenshenError):
+    pass

@@ -1,0 +1,46 @@
+"""The pluggy-based plugin system: hook specs, typed registration records and the host."""
+
+from zhenshen_core.plugins.hookspecs import hookimpl, hookspec
+from zhenshen_core.plugins.host import (
+    BUILTIN_PLUGINS,
+    DISABLE_AUTOLOAD_ENV,
+    ENTRY_POINT_GROUP,
+    HookFailure,
+    PluginConfig,
+    PluginHost,
+    PluginInfo,
+)
+from zhenshen_core.plugins.records import (
+    CalendarSource,
+    CliCommands,
+    IntakeChannel,
+    IntakeRecord,
+    Notification,
+    Notifier,
+    Renderer,
+    RuleAction,
+    RulePackSource,
+    StorageBackend,
+)
+
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "DISABLE_AUTOLOAD_ENV",
+    "ENTRY_POINT_GROUP",
+    "CalendarSource",
+    "CliCommands",
+    "HookFailure",
+    "IntakeChannel",
+    "IntakeRecord",
+    "Notification",
+    "Notifier",
+    "PluginConfig",
+    "PluginHost",
+    "PluginInfo",
+    "Renderer",
+    "RuleAction",
+    "RulePackSource",
+    "StorageBackend",
+    "hookimpl",
+    "hookspec",
+]

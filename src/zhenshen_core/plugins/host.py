@@ -1,0 +1,346 @@
+"""The plugin host: one pluggy manager per application object, never a global one.
+
+It loads the built-in internal plugins, then (unless autoload is off) every distribution in the
+``zhenshen`` entry-point group, then a project-local ``zhenshen_local.py`` and any plugins named
+with ``-p``. Loading is strict: a plugin that fails to import stops the run with its name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol, TypeVar
+
+import pluggy
+
+from zhenshen_core.errors import DuplicateNameError, PluginLoadError, UnknownNameError
+from zhenshen_core.plugins import hookspecs
+from zhenshen_core.plugins.records import (
+    CalendarSource,
+    CliCommands,
+    IntakeChannel,
+    Notification,
+    Notifier,
+    Renderer,
+    RuleAction,
+    RulePackSource,
+    StorageBackend,
+)
+
+ENTRY_POINT_GROUP = "zhenshen"
+DISABLE_AUTOLOAD_ENV = "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD"
+LOCAL_PLUGIN_FILE = "zhenshen_local.py"
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "zhenshen_core.builtin.stores",
+    "zhenshen_core.builtin.intake",
+    "zhenshen_core.builtin.calendars",
+    "zhenshen_core.builtin.renderers",
+)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Named)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What ``zhenshen plugins`` shows about one loaded plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    origin: str  # builtin | entrypoint | local | explicit | registered
+    registers: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HookFailure:
+    """A notification implementation that raised; reported, never re-raised."""
+
+    plugin: str
+    hook: str
+    error: str
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    """Loading controls, from CLI flags, environment and config."""
+
+    autoload: bool = True
+    blocked: frozenset[str] = frozenset()
+    explicit: tuple[str, ...] = ()
+    local_file: Path | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        no_plugins: bool = False,
+        plugin_args: Sequence[str] = (),
+        local_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> PluginConfig:
+        env = os.environ if environ is None else environ
+        disabled = env.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() in {"1", "true", "yes"}
+        blocked = {a[3:] for a in plugin_args if a.startswith("no:")}
+        explicit = tuple(a for a in plugin_args if not a.startswith("no:"))
+        if local_file is None:
+            candidate = Path.cwd() / LOCAL_PLUGIN_FILE
+            local_file = candidate if candidate.is_file() else None
+        return cls(
+            autoload=not (no_plugins or disabled),
+            blocked=frozenset(blocked),
+            explicit=explicit,
+            local_file=None if no_plugins else local_file,
+        )
+
+
+class PluginHost:
+    """Owns a pluggy ``PluginManager`` and answers registry questions with typed records."""
+
+    def __init__(self, config: PluginConfig | None = None, *, load: bool = True) -> None:
+        self.config = config or PluginConfig(autoload=False)
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self._origins: dict[str, tuple[str, str | None, str | None]] = {}
+        if load:
+            self.load()
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        for name in self.config.blocked:
+            self.pm.set_blocked(name)
+        for module in BUILTIN_PLUGINS:
+            short = module.rsplit(".", 1)[-1]
+            if short in self.config.blocked or module in self.config.blocked:
+                continue
+            self._register(_import(module, module), module, "builtin")
+        if self.config.autoload:
+            self._load_entry_points()
+        if self.config.local_file is not None:
+            self._register(_import_file(self.config.local_file), "zhenshen_local", "local")
+        for spec in self.config.explicit:
+            self._register(_import(spec, spec), spec, "explicit")
+
+    def _load_entry_points(self) -> None:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in self.config.blocked or self.pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken plugin must name itself, not crash the CLI
+                raise PluginLoadError(ep.name, exc) from exc
+            dist = ep.dist
+            self._register(
+                plugin,
+                ep.name,
+                "entrypoint",
+                dist.metadata["Name"] if dist else None,
+                dist.version if dist else None,
+            )
+
+    def register(self, plugin: object, name: str | None = None) -> str:
+        """Register an object or module as a plugin (tests and embedding code use this)."""
+        return self._register(plugin, name or _default_name(plugin), "registered")
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._origins.pop(name, None)
+
+    def _register(
+        self,
+        plugin: object,
+        name: str,
+        origin: str,
+        dist: str | None = None,
+        version: str | None = None,
+    ) -> str:
+        if self.pm.is_blocked(name) or self.pm.has_plugin(name):
+            return name
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:
+            raise PluginLoadError(name, exc) from exc
+        self._origins[name] = (origin, dist, version)
+        return name
+
+    # --- registries ------------------------------------------------------------------------
+
+    def _collect(self, hook_name: str, kind: str) -> dict[str, tuple[str, Any]]:
+        caller = getattr(self.pm.hook, hook_name)
+        found: dict[str, tuple[str, Any]] = {}
+        # pluggy calls later-registered plugins first; walk in registration order instead
+        for impl in reversed(caller.get_hookimpls()):
+            try:
+                records = impl.function() or []
+            except Exception as exc:
+                raise PluginLoadError(impl.plugin_name, exc) from exc
+            for record in records:
+                key = record.name
+                if key in found:
+                    raise DuplicateNameError(kind, key, found[key][0], impl.plugin_name)
+                found[key] = (impl.plugin_name, record)
+        return found
+
+    def _records(self, hook_name: str, kind: str, cls: type[R]) -> dict[str, R]:
+        return {k: v for k, (_, v) in self._collect(hook_name, kind).items()}
+
+    def storage_backends(self) -> dict[str, StorageBackend]:
+        return self._records("zhenshen_storage_backends", "storage backend", StorageBackend)
+
+    def intake_channels(self) -> dict[str, IntakeChannel]:
+        return self._records("zhenshen_intake_channels", "intake channel", IntakeChannel)
+
+    def rule_packs(self) -> dict[str, RulePackSource]:
+        return self._records("zhenshen_rule_packs", "rule pack", RulePackSource)
+
+    def calendars(self) -> dict[str, CalendarSource]:
+        return self._records("zhenshen_calendars", "calendar", CalendarSource)
+
+    def notifiers(self) -> dict[str, Notifier]:
+        return self._records("zhenshen_notifiers", "notifier", Notifier)
+
+    def renderers(self) -> dict[str, Renderer]:
+        return self._records("zhenshen_renderers", "renderer", Renderer)
+
+    def rule_actions(self) -> dict[str, RuleAction]:
+        return self._records("zhenshen_rule_actions", "rule action", RuleAction)
+
+    def cli_commands(self) -> dict[str, CliCommands]:
+        return self._records("zhenshen_cli_commands", "CLI command set", CliCommands)
+
+    def get(self, registry: Mapping[str, R], kind: str, name: str) -> R:
+        """Look ``name`` up, answering an unknown one with the known names."""
+        try:
+            return registry[name]
+        except KeyError:
+            raise UnknownNameError(kind, name, registry) from None
+
+    def intake_channel(self, name: str) -> IntakeChannel:
+        return self.get(self.intake_channels(), "intake channel", name)
+
+    def renderer(self, name: str) -> Renderer:
+        return self.get(self.renderers(), "renderer", name)
+
+    def storage_backend(self, url: str) -> StorageBackend:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        scheme = scheme.split("+", 1)[0]
+        return self.get(self.storage_backends(), "storage backend (URL scheme)", scheme)
+
+    # --- pipeline and notifications --------------------------------------------------------
+
+    def normalise_intake(self, channel: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        result = self.pm.hook.zhenshen_normalise_intake(channel=channel, data=data)
+        return data if result is None else result  # type: ignore[no-any-return]
+
+    def enrich(self, case: Any) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for part in reversed(self.pm.hook.zhenshen_enrich_case(case=case)):
+            if part:
+                merged.update(part)
+        return merged
+
+    def notify(self, notification: Notification, **hook_kwargs: Any) -> list[HookFailure]:
+        """Fan a notification out to hook implementations and notifiers, isolating each."""
+        failures: list[HookFailure] = []
+        hook_name = f"zhenshen_{notification.kind}"
+        caller = getattr(self.pm.hook, hook_name, None)
+        if caller is not None:
+            for impl in reversed(caller.get_hookimpls()):
+                failures.extend(_isolated(impl.plugin_name, hook_name, impl.function, hook_kwargs))
+        for notifier_name, (plugin, notifier) in self._collect(
+            "zhenshen_notifiers", "notifier"
+        ).items():
+            failures.extend(
+                _isolated(
+                    f"{plugin}:{notifier_name}", "notifier", notifier.send, {"n": notification}
+                )
+            )
+        return failures
+
+    # --- introspection ---------------------------------------------------------------------
+
+    def plugins(self) -> list[PluginInfo]:
+        registers: dict[str, dict[str, list[str]]] = {}
+        for hook, kind in _REGISTRATION_HOOKS:
+            for key, (plugin, _) in self._collect(hook, kind).items():
+                registers.setdefault(plugin, {}).setdefault(kind, []).append(key)
+        out = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            origin, dist, version = self._origins.get(name, ("registered", None, None))
+            if origin == "builtin":
+                dist, version = "zhenshen-core", _core_version()
+            out.append(PluginInfo(name, dist, version, origin, registers.get(name, {})))
+        return out
+
+
+_REGISTRATION_HOOKS: tuple[tuple[str, str], ...] = (
+    ("zhenshen_storage_backends", "storage"),
+    ("zhenshen_intake_channels", "intake"),
+    ("zhenshen_rule_packs", "packs"),
+    ("zhenshen_calendars", "calendars"),
+    ("zhenshen_notifiers", "notifiers"),
+    ("zhenshen_renderers", "renderers"),
+    ("zhenshen_rule_actions", "actions"),
+    ("zhenshen_cli_commands", "commands"),
+)
+
+
+def _isolated(
+    plugin: str, hook: str, fn: Callable[..., Any], kwargs: Mapping[str, Any]
+) -> Iterable[HookFailure]:
+    try:
+        if hook == "notifier":
+            fn(kwargs["n"])
+        else:
+            fn(**kwargs)
+    except Exception as exc:  # isolation is the point: report and carry on
+        return [HookFailure(plugin, hook, f"{type(exc).__name__}: {exc}")]
+    return []
+
+
+def _import(spec: str, name: str) -> ModuleType:
+    try:
+        return importlib.import_module(spec)
+    except Exception as exc:
+        raise PluginLoadError(name, exc) from exc
+
+
+def _import_file(path: Path) -> ModuleType:
+    module_name = "zhenshen_local"
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise PluginLoadError(f"{module_name} ({path})", exc) from exc
+    sys.modules.pop(module_name, None)
+    return module
+
+
+def _default_name(plugin: object) -> str:
+    return getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin):x}"
+
+
+def _core_version() -> str | None:
+    try:
+        return metadata.version("zhenshen-core")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return None

@@ -1,0 +1,127 @@
+"""Typed records that registration hooks return (conda's habit).
+
+A hook implementation returns a list of these; the :class:`~zhenshen_core.plugins.PluginHost`
+flattens them, refuses a name registered twice (naming both plugins) and answers an unknown name
+with the list of known ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+
+    from zhenshen_core.model.case import Case
+    from zhenshen_core.storage.protocol import CaseStore
+
+
+@dataclass(frozen=True)
+class StorageBackend:
+    """A storage backend selected by the URL scheme (``sqlite``, ``postgresql`` …)."""
+
+    scheme: str
+    description: str
+    factory: Callable[[str], CaseStore]
+
+    @property
+    def name(self) -> str:
+        return self.scheme
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    """One raw record read from a channel: its position in the source and its content.
+
+    ``data`` is the case draft as a mapping (model field names), or None when the adapter could
+    not parse the record at all; ``error`` then says why, and the raw text goes to dead letters.
+    """
+
+    source: str
+    line: int | None
+    raw: str
+    data: Mapping[str, Any] | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeChannel:
+    """An intake adapter: reads a source (path or ``-``) and yields raw records."""
+
+    name: str
+    description: str
+    read: Callable[[str], Iterator[IntakeRecord]]
+
+
+@dataclass(frozen=True)
+class RulePackSource:
+    """A rule pack shipped by a plugin: a folder holding ``pack.yaml``."""
+
+    id: str
+    path: Path
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class CalendarSource:
+    """A working-day calendar (national, provincial, district or an organisation's)."""
+
+    name: str
+    description: str
+    factory: Callable[[], Any]
+    base: str | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What a notifier receives: the case after the change, the event and extra context."""
+
+    kind: str  # case_received | case_transitioned | decision_made | clock_alert
+    case: Case
+    event_type: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """Sends notifications somewhere (SMS gateway, 12345 back-sync, e-mail …)."""
+
+    name: str
+    description: str
+    send: Callable[[Notification], None]
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Renders a document (e.g. the 甄别审查意见书) from a template context to bytes."""
+
+    name: str
+    description: str
+    media_type: str
+    extension: str
+    render: Callable[[Mapping[str, Any]], bytes]
+
+
+@dataclass(frozen=True)
+class RuleAction:
+    """A named action a rule can request (``then: {actions: [NAME]}``)."""
+
+    name: str
+    description: str
+    run: Callable[[Case, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class CliCommands:
+    """Extra click commands a plugin adds to ``zhenshen``."""
+
+    name: str
+    commands: Iterable[click.Command]
+    description: str = ""

@@ -1,0 +1,128 @@
+"""What every storage backend provides.
+
+One protocol, one contract suite (:mod:`zhenshen_core.testing.storage_contract`), many backends:
+``memory://`` and ``sqlite:///path.db`` built in, ``postgresql://`` as a plugin. The rules that
+matter to callers:
+
+* ``save`` is optimistic: it writes only when the stored version equals ``expected_version`` and
+  appends the new events in the same transaction; otherwise :class:`ConcurrencyError` and nothing
+  is written.
+* ``ingest`` is idempotent on (channel, external id): the same work order delivered twice is one
+  case; the second call returns the stored case and ``created=False``.
+* events are append-only; ``case.version`` equals the number of stored events.
+* ``due_clocks`` answers the sweep with an indexed query on each clock's ``next_alert_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhenshen_core.model.case import AwareDatetime, Case
+from zhenshen_core.model.enums import CaseStatus
+from zhenshen_core.model.events import CaseEvent
+
+
+class CaseQuery(BaseModel):
+    """Filters combine with AND; list filters match any of their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[CaseStatus] | None = None
+    domain: str | None = None
+    department: str | None = Field(default=None, description="lead or co department id")
+    enterprise: str | None = Field(default=None, description="enterprise USCC")
+    channel: str | None = None
+    received_from: AwareDatetime | None = None
+    received_before: AwareDatetime | None = None
+    due_before: AwareDatetime | None = Field(
+        default=None, description="a running clock's due_at is before this instant"
+    )
+    limit: int | None = Field(default=None, ge=1)
+    offset: int = Field(default=0, ge=0)
+
+
+class IngestResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    created: bool
+
+
+class DueClock(BaseModel):
+    """A clock whose next alert (threshold or breach) is due."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    clock: str
+    next_alert_at: AwareDatetime
+    due_at: AwareDatetime
+    case_version: int
+
+
+class DeadLetter(BaseModel):
+    """A record an intake could not turn into a case: kept whole, with why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str
+    source: str
+    line: int | None = None
+    raw: str
+    reason: str
+    at: AwareDatetime
+
+
+class Record(BaseModel):
+    """A side document stored beside cases (e.g. a 举一反三 generalisation proposal)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    id: str
+    data: dict[str, Any]
+
+
+@runtime_checkable
+class CaseStore(Protocol):
+    url: str
+
+    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
+        """Store a new case with its first events, unless its external ref is already known."""
+
+    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+        """``ingest`` for a batch in one transaction: all stored or none."""
+
+    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+        """Replace the case and append ``events`` if the stored version is ``expected_version``."""
+
+    def get(self, case_id: str) -> Case:
+        """The case, or :class:`CaseNotFoundError`."""
+
+    def find_external(self, channel: str, external_id: str) -> Case | None: ...
+
+    def query(self, query: CaseQuery | None = None) -> Iterator[Case]:
+        """Cases matching ``query``, ordered by (received_at, id)."""
+
+    def count(self, query: CaseQuery | None = None) -> int: ...
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        """The case's history in order; :class:`CaseNotFoundError` for an unknown case."""
+
+    def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
+        """Running clocks with ``next_alert_at <= now``, earliest first."""
+
+    def add_dead_letter(self, letter: DeadLetter) -> None: ...
+
+    def dead_letters(self) -> list[DeadLetter]: ...
+
+    def put_record(self, record: Record) -> None:
+        """Insert or replace a side record by (kind, id)."""
+
+    def records(self, kind: str) -> list[Record]: ...
+
+    def close(self) -> None: ...
