@@ -1,0 +1,40 @@
+# Two commands: `make demo` (set up + run the main job on SQLite) and `make test` (set up + all tests).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+DEMO_DB ?= out/demo.db
+
+.PHONY: demo test setup lint typecheck bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml $(PLUGINS)
+	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p out
+	$(BIN)/zhenshen demo --store sqlite:///$(DEMO_DB)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/ruff check src
+	$(BIN)/mypy src
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests plugins benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+docs: $(STAMP)
+	$(BIN)/python -m zhenshen_core.docsgen docs/reference
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
