@@ -36,8 +36,11 @@ def test_working_day_due_is_a_working_day_after_start(d: date, n: int) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(days, st.integers(min_value=0, max_value=200),
-       st.sampled_from(["working days", "days", "months", "hours", "working hours"]))
+@given(
+    days,
+    st.integers(min_value=0, max_value=200),
+    st.sampled_from(["working days", "days", "months", "hours", "working hours"]),
+)
 def test_due_not_before_start(d: date, n: int, unit: str) -> None:
     amount = n if unit != "months" else n % 12
     r = compute_due(CAL, d, f"{amount} {unit}")
@@ -46,10 +49,15 @@ def test_due_not_before_start(d: date, n: int, unit: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(days, st.integers(min_value=1, max_value=60), st.sampled_from(["working days", "days"]),
-       st.lists(st.tuples(st.integers(0, 90), st.integers(0, 20)), max_size=3))
-def test_excluded_intervals_never_shorten(d: date, n: int, unit: str,
-                                          raw: list[tuple[int, int]]) -> None:
+@given(
+    days,
+    st.integers(min_value=1, max_value=60),
+    st.sampled_from(["working days", "days"]),
+    st.lists(st.tuples(st.integers(0, 90), st.integers(0, 20)), max_size=3),
+)
+def test_excluded_intervals_never_shorten(
+    d: date, n: int, unit: str, raw: list[tuple[int, int]]
+) -> None:
     excluded = [(d + timedelta(days=a), d + timedelta(days=a + b)) for a, b in raw]
     plain = compute_due(CAL, d, f"{n} {unit}")
     paused = compute_due(CAL, d, f"{n} {unit}", excluded=excluded)
@@ -82,8 +90,9 @@ def test_month_and_year_periods_use_last_day_when_missing() -> None:
 
 def test_excluded_working_days_are_skipped() -> None:
     # 2 working days from Mon 2024-03-04 with Tue-Wed excluded -> Thu, Fri
-    r = compute_due(CAL, date(2024, 3, 4), "2 working days",
-                    excluded=[(date(2024, 3, 5), date(2024, 3, 6))])
+    r = compute_due(
+        CAL, date(2024, 3, 4), "2 working days", excluded=[(date(2024, 3, 5), date(2024, 3, 6))]
+    )
     assert r.due == date(2024, 3, 8)
 
 

@@ -19,11 +19,23 @@ EXAMPLES = [
     ("2020-01-22", "5 working days", [], None, "2020-02-06", "2020-02-07T00:00:00+08:00"),
     ("2024-09-20", "15 days", [], None, "2024-10-08", "2024-10-09T00:00:00+08:00"),
     ("2025-01-31", "1 month", [], None, "2025-02-28", "2025-03-01T00:00:00+08:00"),
-    ("2026-09-14", "20 working days", ["10 working days"], None, "2026-10-30",
-     "2026-10-31T00:00:00+08:00"),
+    (
+        "2026-09-14",
+        "20 working days",
+        ["10 working days"],
+        None,
+        "2026-10-30",
+        "2026-10-31T00:00:00+08:00",
+    ),
     ("2026-02-16T10:00", "24 hours", [], None, "2026-02-17", "2026-02-17T10:00:00+08:00"),
-    ("2026-02-13T15:00", "8 working hours", [], "09:00-12:00,13:00-17:00", "2026-02-14",
-     "2026-02-14T16:00:00+08:00"),
+    (
+        "2026-02-13T15:00",
+        "8 working hours",
+        [],
+        "09:00-12:00,13:00-17:00",
+        "2026-02-14",
+        "2026-02-14T16:00:00+08:00",
+    ),
 ]
 
 
@@ -32,10 +44,10 @@ def _start(text: str) -> date | datetime:
 
 
 @pytest.mark.parametrize(("start", "period", "ext", "office", "due", "due_at"), EXAMPLES)
-def test_example_api(start: str, period: str, ext: list[str], office: str | None, due: str,
-                     due_at: str) -> None:
-    r = compute_due(national_calendar(), _start(start), period, extensions=ext,
-                    office_hours=office)
+def test_example_api(
+    start: str, period: str, ext: list[str], office: str | None, due: str, due_at: str
+) -> None:
+    r = compute_due(national_calendar(), _start(start), period, extensions=ext, office_hours=office)
     assert r.due.isoformat() == due
     assert r.due_at.isoformat() == due_at
     assert r.provisional is False
@@ -49,8 +61,15 @@ def cli() -> click.Group:
 
 
 @pytest.mark.parametrize(("start", "period", "ext", "office", "due", "due_at"), EXAMPLES)
-def test_example_cli(cli: click.Group, start: str, period: str, ext: list[str],
-                     office: str | None, due: str, due_at: str) -> None:
+def test_example_cli(
+    cli: click.Group,
+    start: str,
+    period: str,
+    ext: list[str],
+    office: str | None,
+    due: str,
+    due_at: str,
+) -> None:
     args = ["deadline", start, period, "--format", "json"]
     for e in ext:
         args += ["--extend", e]
@@ -69,6 +88,7 @@ def test_example_cli(cli: click.Group, start: str, period: str, ext: list[str],
 
 
 def test_day_period_with_office_hours_ends_at_close_of_business() -> None:
-    r = compute_due(national_calendar(), date(2024, 9, 20), "15 days",
-                    office_hours="09:00-12:00,13:00-17:00")
+    r = compute_due(
+        national_calendar(), date(2024, 9, 20), "15 days", office_hours="09:00-12:00,13:00-17:00"
+    )
     assert r.due_at.isoformat() == "2024-10-08T17:00:00+08:00"

@@ -35,8 +35,9 @@ def _year_files() -> dict[int, str]:
 
 def test_day_by_day_against_chinesecalendar() -> None:
     cal = national_calendar()
-    found = {d for d in _days(FIRST, LAST)
-             if chinese_calendar.is_workday(d) != cal.is_working_day(d)}
+    found = {
+        d for d in _days(FIRST, LAST) if chinese_calendar.is_workday(d) != cal.is_working_day(d)
+    }
     assert found == set(CHINESECALENDAR_DISAGREEMENTS)
     assert cal.is_working_day(date(2005, 12, 31))
 

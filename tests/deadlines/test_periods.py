@@ -43,8 +43,10 @@ def test_canonical_form() -> None:
     assert str(Period(1, PeriodUnit.MONTH)) == "1 month"
 
 
-@pytest.mark.parametrize("bad", ["", "two days", "2 weeks", "-3 days", "3", "days", "2.5 days",
-                                 "2 fortnights", "1e3 days"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "two days", "2 weeks", "-3 days", "3", "days", "2.5 days", "2 fortnights", "1e3 days"],
+)
 def test_bad_period_lists_accepted_forms(bad: str) -> None:
     with pytest.raises(PeriodError) as info:
         parse_period(bad)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.deadlines._errors import CalendarDataError, DataProblem
@@ -100,6 +101,16 @@ _TOP_KEYS = {
 _ENTRY_KEYS = {"date", "from", "to", "name", "notice"}
 
 
+class _TextDateConstructor(RoundTripConstructor):
+    """Keeps dates as text so an impossible date (2026-13-01) becomes a located problem."""
+
+
+_TextDateConstructor.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),
+)
+
+
 class _Reader:
     """Collects located problems while walking a ruamel round-trip document."""
 
@@ -157,6 +168,7 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
     """Parse and validate calendar data; raise :class:`CalendarDataError` with every problem."""
     reader = _Reader(path)
     yaml = YAML(typ="rt")
+    yaml.Constructor = _TextDateConstructor
     try:
         doc = yaml.load(text)
     except MarkedYAMLError as exc:
