@@ -16,6 +16,7 @@ from zhenshen_core.plugins import PluginConfig, PluginHost
 # Each module exposes ``register(group)``. Order is the order of ``zhenshen --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.cases",
+    "zhenshen_core.cli.corpus",
     "zhenshen_core.cli.deadline",
     "zhenshen_core.cli.plugins_cmd",
 )
