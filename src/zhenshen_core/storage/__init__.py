@@ -1,5 +1,6 @@
 """Storage backends: the protocol and the built-in memory and SQLite stores."""
 
+from zhenshen_core.storage.memory import MemoryStore
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     CaseStore,
@@ -9,4 +10,12 @@ from zhenshen_core.storage.protocol import (
     Record,
 )
 
-__all__ = ["CaseQuery", "CaseStore", "DeadLetter", "DueClock", "IngestResult", "Record"]
+__all__ = [
+    "CaseQuery",
+    "CaseStore",
+    "DeadLetter",
+    "DueClock",
+    "IngestResult",
+    "MemoryStore",
+    "Record",
+]

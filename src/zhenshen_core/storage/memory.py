@@ -1,0 +1,202 @@
+"""``memory://``: a store in a dict, for tests, notebooks and one-shot CLI runs.
+
+It keeps the JSON storage form of cases and events rather than the objects a caller passed in,
+so a caller mutating its copy cannot change the store behind its back, and so the memory store
+behaves like the persistent ones (same round trip, same masking rules).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from zhenshen_core.errors import CaseNotFoundError, ConcurrencyError, StorageError
+from zhenshen_core.model.case import Case, ensure_aware
+from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.model.lifecycle import dump_case, load_case
+from zhenshen_core.storage._common import (
+    alerting_clocks,
+    check_new,
+    check_update,
+    external_keys,
+    matches,
+    sort_key,
+    to_micros,
+)
+from zhenshen_core.storage.protocol import (
+    CaseQuery,
+    DeadLetter,
+    DueClock,
+    IngestResult,
+    Record,
+)
+
+
+@dataclass
+class _State:
+    cases: dict[str, str] = field(default_factory=dict)  # id -> case JSON
+    events: dict[str, list[str]] = field(default_factory=dict)  # id -> event JSON in order
+    refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ext id) -> id
+    dead: list[str] = field(default_factory=list)
+    records: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class MemoryStore:
+    """A thread-safe in-process :class:`~zhenshen_core.storage.CaseStore`; nothing persists."""
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
+        self._lock = threading.RLock()
+        self._state = _State()
+
+    @classmethod
+    def from_url(cls, url: str) -> MemoryStore:
+        return cls(url)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
+        return self.ingest_many([(case, events)])[0]
+
+    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+        for case, events in items:
+            check_new(case, events)
+        with self._lock:
+            # Work on a copy of the indexes and swap at the end: all of the batch or none of it.
+            cases = dict(self._state.cases)
+            evs = dict(self._state.events)
+            refs = dict(self._state.refs)
+            results = []
+            for case, events in items:
+                known = _known_id(case, cases, refs)
+                if known is not None:
+                    results.append(IngestResult(case_id=known, created=False))
+                    continue
+                cases[case.id] = _dumps(dump_case(case))
+                evs[case.id] = [e.model_dump_json() for e in events]
+                for key in external_keys(case):
+                    refs[key] = case.id
+                results.append(IngestResult(case_id=case.id, created=True))
+            self._state.cases, self._state.events, self._state.refs = cases, evs, refs
+            return results
+
+    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+        check_update(case, events, expected_version)
+        with self._lock:
+            stored = self._state.cases.get(case.id)
+            if stored is None:
+                raise CaseNotFoundError(case.id)
+            actual = len(self._state.events[case.id])
+            if actual != expected_version:
+                raise ConcurrencyError(case.id, expected_version, actual)
+            new_keys = []
+            for key in external_keys(case):
+                owner = self._state.refs.get(key)
+                if owner is not None and owner != case.id:
+                    raise StorageError(
+                        f"case {case.id}: external ref {key[0]}:{key[1]} already belongs to "
+                        f"case {owner}"
+                    )
+                new_keys.append(key)
+            self._state.cases[case.id] = _dumps(dump_case(case))
+            self._state.events[case.id] = self._state.events[case.id] + [
+                e.model_dump_json() for e in events
+            ]
+            for key in new_keys:
+                self._state.refs[key] = case.id
+
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        with self._lock:
+            self._state.dead.append(letter.model_dump_json())
+
+    def put_record(self, record: Record) -> None:
+        with self._lock:
+            self._state.records[(record.kind, record.id)] = record.model_dump_json()
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        with self._lock:
+            doc = self._state.cases.get(case_id)
+        if doc is None:
+            raise CaseNotFoundError(case_id)
+        return load_case(json.loads(doc))
+
+    def find_external(self, channel: str, external_id: str) -> Case | None:
+        with self._lock:
+            case_id = self._state.refs.get((str(channel), external_id))
+        return None if case_id is None else self.get(case_id)
+
+    def query(self, query: CaseQuery | None = None) -> Iterator[Case]:
+        return iter(self._select(query or CaseQuery()))
+
+    def count(self, query: CaseQuery | None = None) -> int:
+        q = (query or CaseQuery()).model_copy(update={"limit": None, "offset": 0})
+        return len(self._select(q))
+
+    def _select(self, query: CaseQuery) -> list[Case]:
+        with self._lock:
+            docs = list(self._state.cases.values())
+        found = sorted((c for c in map(_load, docs) if matches(c, query)), key=sort_key)
+        end = None if query.limit is None else query.offset + query.limit
+        return found[query.offset : end]
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        with self._lock:
+            docs = self._state.events.get(case_id)
+        if docs is None:
+            raise CaseNotFoundError(case_id)
+        return [CaseEvent.model_validate_json(d) for d in docs]
+
+    def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
+        cutoff = to_micros(now)
+        with self._lock:
+            docs = list(self._state.cases.values())
+        due = []
+        for case in map(_load, docs):
+            for name, clock in alerting_clocks(case):
+                assert clock.next_alert_at is not None
+                if to_micros(clock.next_alert_at) <= cutoff:
+                    due.append(
+                        DueClock(
+                            case_id=case.id,
+                            clock=name,
+                            next_alert_at=ensure_aware(clock.next_alert_at),
+                            due_at=ensure_aware(clock.due_at),
+                            case_version=case.version,
+                        )
+                    )
+        due.sort(key=lambda d: (to_micros(d.next_alert_at), d.case_id, d.clock))
+        return due[:limit]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        with self._lock:
+            docs = list(self._state.dead)
+        return [DeadLetter.model_validate_json(d) for d in docs]
+
+    def records(self, kind: str) -> list[Record]:
+        with self._lock:
+            docs = sorted((k[1], v) for k, v in self._state.records.items() if k[0] == kind)
+        return [Record.model_validate_json(v) for _, v in docs]
+
+    def close(self) -> None:
+        """Nothing to release; the data goes when the object does."""
+
+
+def _load(doc: str) -> Case:
+    return load_case(json.loads(doc))
+
+
+def _known_id(case: Case, cases: dict[str, str], refs: dict[tuple[str, str], str]) -> str | None:
+    for key in external_keys(case):
+        if key in refs:
+            return refs[key]
+    return case.id if case.id in cases else None
