@@ -31,6 +31,7 @@ from zhenshen_core.deadlines import (
     parse_office_hours,
     parse_period,
 )
+from zhenshen_core.errors import ZhenshenError
 
 EXIT_PROBLEMS = 1
 EXIT_LOAD = 3
@@ -113,7 +114,13 @@ def resolve_calendar(name: str, policy: CalendarPolicy) -> Calendar:
     ctx = click.get_current_context(silent=True)
     host = getattr(getattr(ctx, "obj", None), "host", None) if ctx else None
     if host is not None:
-        sources = host.calendars()
+        try:
+            sources = host.calendars()
+        except ZhenshenError as exc:  # a broken plugin must not hide the real answer
+            raise click.BadParameter(
+                f"unknown calendar {name!r} (plugin calendars unavailable: {exc})",
+                param_hint="--calendar",
+            ) from None
         if name in sources:
             cal = sources[name].factory()
             if isinstance(cal, Calendar):
