@@ -1,0 +1,614 @@
+"""The joint review desk: one object that wires intake → rules → store → clocks → notifications.
+
+Each method is one step of the process in the source article (screen, convene the joint review
+meeting, issue the opinion letter within 2 working days, confirm at the leading-group meeting,
+supervise execution, close the loop with the enterprise's feedback). A step validates its guard
+through the lifecycle table, writes all of its events in one optimistic save (so a step is stored
+whole or not at all), starts or stops the clocks it owns, and then notifies plugins; a failing
+notifier is reported in ``Desk.failures`` and never rolls the case back.
+
+The desk owns its plugin host, engine and calendar: two desks with different packs can live in
+one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from zhenshen_core.deadlines import Calendar, compute_due, national_calendar, parse_period
+from zhenshen_core.deadlines.clocks import (
+    BREACH,
+    acknowledge_alerts,
+    pause_clock,
+    resume_clock,
+    start_clock,
+    stop_clock,
+)
+from zhenshen_core.errors import ConcurrencyError, GuardError
+from zhenshen_core.intake import IntakeSummary, ingest_source
+from zhenshen_core.model.case import SHANGHAI, Case, DepartmentAssignment, ExpertRequest, PackRef
+from zhenshen_core.model.clock import Clock
+from zhenshen_core.model.enums import (
+    CaseStatus,
+    Chair,
+    DepartmentRole,
+    MeetingKind,
+    OpinionResult,
+    Satisfaction,
+    Tier,
+)
+from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.model.lifecycle import Lifecycle, dump_case, load_case
+from zhenshen_core.plugins.host import HookFailure, PluginConfig, PluginHost
+from zhenshen_core.plugins.records import Notification
+from zhenshen_core.storage.protocol import CaseStore, Record
+
+DEFAULT_OPINION_PERIOD = "2 working days"
+"""The article: the review opinion letter is issued within 2 working days after the meeting."""
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """District choices that are not rules: who signs, how letters are numbered, when clocks start.
+
+    ``clock_starts`` maps a clock name from the pack's ``deadlines`` to the lifecycle event that
+    starts it; clocks not listed start when the case is received.
+    """
+
+    org: str = "成都高新区营商环境领导小组办公室"
+    letter_prefix: str = "成高甄审"
+    thresholds: tuple[float, ...] = (0.5, 0.75)
+    clock_starts: Mapping[str, str] = field(
+        default_factory=lambda: {"opinion": "hold_meeting", "confirmation": "issue_opinion"}
+    )
+    clock_stops: Mapping[str, str] = field(
+        default_factory=lambda: {"opinion": "issue_opinion", "confirmation": "confirm"}
+    )
+
+
+@dataclass(frozen=True)
+class ClockAlert:
+    """One alert raised by a sweep: a threshold crossed (reminder) or a breach (督办 notice)."""
+
+    case_id: str
+    clock: str
+    kind: str  # "0.5", "0.75" … or "breach"
+    due_at: datetime
+    at: datetime
+
+
+@dataclass
+class SweepResult:
+    alerts: list[ClockAlert] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+class Desk:
+    """The facade developers embed. All times are aware datetimes (Asia/Shanghai by default)."""
+
+    def __init__(
+        self,
+        store: CaseStore,
+        *,
+        pack: Any = None,
+        engine: str = "compiled",
+        host: PluginHost | None = None,
+        calendar: Calendar | None = None,
+        lifecycle: Lifecycle | None = None,
+        settings: DeskSettings | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.host = host or PluginHost(PluginConfig(autoload=False))
+        self.calendar = calendar or national_calendar()
+        self.lifecycle = lifecycle or Lifecycle()
+        self.settings = settings or DeskSettings()
+        self._now = now or (lambda: datetime.now(SHANGHAI))
+        self.pack = pack
+        self.engine = _make_engine(pack, engine) if pack is not None else None
+        self.failures: list[HookFailure] = []
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._now()
+
+    def get(self, case_id: str) -> Case:
+        return self.store.get(case_id)
+
+    def _commit(
+        self,
+        case: Case,
+        steps: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        actor: str,
+        at: datetime,
+        rule_ids: Sequence[str] = (),
+    ) -> Case:
+        """Fire ``steps`` in order on a copy, clocks included, and save them in one write."""
+        current, events = case, []
+        for event, payload in steps:
+            current, record = self.lifecycle.fire(
+                current, event, actor=actor, at=at, payload=payload,
+                rule_ids=rule_ids if event == "decide" else (),
+            )
+            events.append(record)
+            current, clock_events = self._clock_effects(current, event, actor, at)
+            events.extend(clock_events)
+        self.store.save(current, events, expected_version=case.version)
+        for record in events:
+            if record.type not in ("clock_update",):
+                self._notify("case_transitioned", current, record.type, case=current, event=record)
+        return current
+
+    def _notify(self, kind: str, case: Case, event_type: str | None, **kwargs: Any) -> None:
+        self.failures.extend(
+            self.host.notify(Notification(kind, case, event_type, kwargs.get("detail", {})),
+                             **{k: v for k, v in kwargs.items() if k != "detail"})
+        )
+
+    def _clock_update(self, case: Case, clock: Clock, actor: str, at: datetime) -> tuple[Case, CaseEvent]:
+        return self.lifecycle.fire(
+            case, "clock_update", actor=actor, at=at,
+            payload={"clock": clock.model_dump(mode="json")},
+        )
+
+    def _clock_effects(
+        self, case: Case, event: str, actor: str, at: datetime
+    ) -> tuple[Case, list[CaseEvent]]:
+        """Start, stop, pause or resume the clocks an event owns (data, in ``DeskSettings``)."""
+        events: list[CaseEvent] = []
+        deadlines = (case.decision or {}).get("deadlines", {}) or {}
+        changes: list[Clock] = []
+        for name, trigger in self.settings.clock_starts.items():
+            if trigger == event:
+                period = deadlines.get(name) or (DEFAULT_OPINION_PERIOD if name == "opinion" else None)
+                if period:
+                    changes.append(self._start(name, period, at))
+        for name, trigger in self.settings.clock_stops.items():
+            clock = case.clocks.get(name)
+            if trigger == event and clock is not None and clock.stopped_at is None:
+                changes.append(stop_clock(self.calendar, clock, at))
+        if event == "request_info":
+            changes += [pause_clock(self.calendar, c, at, "待补充材料") for c in case.clocks.values()
+                        if c.stopped_at is None and not c.paused]
+        elif event == "provide_info":
+            changes += [resume_clock(self.calendar, c, at) for c in case.clocks.values() if c.paused]
+        elif event in ("close", "withdraw", "merge", "reject"):
+            changes += [stop_clock(self.calendar, c, at) for c in case.clocks.values()
+                        if c.stopped_at is None]
+        for clock in changes:
+            case, record = self._clock_update(case, clock, actor, at)
+            events.append(record)
+        return case, events
+
+    def _start(self, name: str, period: str, at: datetime) -> Clock:
+        return start_clock(self.calendar, name, period, at, thresholds=self.settings.thresholds)
+
+    # --- intake and decision ----------------------------------------------------------------
+
+    def receive(self, data: Mapping[str, Any] | Case, *, actor: str = "intake") -> Case:
+        """Validate, store (idempotently) and decide one case; a repeat delivery is a no-op."""
+        draft = data if isinstance(data, Case) else load_case(self.host.normalise_intake(
+            str(data.get("channel", "api")), data))
+        case, event = self.lifecycle.receive(draft, actor=actor)
+        result = self.store.ingest(case, [event])
+        if not result.created:
+            return self.store.get(result.case_id)
+        self._notify("case_received", case, event.type, case=case, event=event)
+        facts = self.host.enrich(case)
+        if facts:
+            case = self._commit(case, [("update_facts", {"facts": facts})], actor=actor,
+                                at=event.at)
+        if self.engine is not None:
+            case = self.decide(case.id)
+        return case
+
+    def ingest(self, channel: str, source: str, *, actor: str = "intake") -> IntakeSummary:
+        """Bulk intake through a channel adapter, then decide every new case."""
+        known = set()
+        summary = ingest_source(source, channel=channel, store=self.store, host=self.host,
+                                lifecycle=self.lifecycle, actor=actor)
+        if self.engine is not None:
+            for case_id in summary.case_ids:
+                if case_id in known:
+                    continue
+                known.add(case_id)
+                case = self.store.get(case_id)
+                if case.decision is None:
+                    self.decide(case_id)
+        return summary
+
+    def decide(self, case_id: str, *, actor: str = "rules") -> Case:
+        """Run the pack on the case, record the decision and start the clocks it names."""
+        if self.engine is None:
+            raise GuardError("-", "decide", "this desk has no rule pack")
+        case = self.store.get(case_id)
+        decision = self.engine.evaluate(case)
+        data = _decision_json(decision)
+        payload: dict[str, Any] = {
+            "decision": data,
+            "severity": data.get("severity"),
+            "tier": data.get("tier"),
+            "chair": data.get("chair"),
+            "tags": list(data.get("tags") or []),
+            "pack": PackRef(**data["pack"]).model_dump() if data.get("pack") else None,
+        }
+        departments = _departments(data, case)
+        if departments is not None:
+            payload["departments"] = [d.model_dump(mode="json") for d in departments]
+        experts = _experts(data)
+        if experts:
+            payload["experts"] = [e.model_dump(mode="json") for e in experts]
+        rule_ids = [f["rule"] for f in data.get("fired", [])]
+        at = self.now()
+        start_at = case.received_at
+        current, record = self.lifecycle.fire(case, "decide", actor=actor, at=at,
+                                              payload=payload, rule_ids=rule_ids)
+        events = [record]
+        for name, period in (data.get("deadlines") or {}).items():
+            if name in self.settings.clock_starts or name in current.clocks:
+                continue
+            current, clock_event = self._clock_update(current, self._start(name, period, start_at),
+                                                      actor, at)
+            events.append(clock_event)
+        self.store.save(current, events, expected_version=case.version)
+        self._notify("decision_made", current, "decide", case=current, decision=data)
+        self._run_actions(current, data)
+        return current
+
+    def _run_actions(self, case: Case, decision: Mapping[str, Any]) -> None:
+        names = decision.get("actions") or []
+        if not names:
+            return
+        actions = self.host.rule_actions()
+        for name in names:
+            action = actions.get(name)
+            if action is None:
+                self.failures.append(HookFailure("-", f"action:{name}", "no plugin registers it"))
+                continue
+            try:
+                action.run(case, decision)
+            except Exception as exc:  # isolation, like notifiers
+                self.failures.append(HookFailure(name, "rule_action", f"{type(exc).__name__}: {exc}"))
+
+    # --- the article's steps ----------------------------------------------------------------
+
+    def screen(self, case_id: str, *, actor: str = "office", at: datetime | None = None) -> Case:
+        """Accept the request (if new) and start screening (甄别问题、研究解决方案)."""
+        case = self.store.get(case_id)
+        steps: list[tuple[str, Mapping[str, Any]]] = []
+        if case.status is CaseStatus.RECEIVED:
+            steps = [("accept", {}), ("start_screening", {})]
+        elif case.status is CaseStatus.ROUTED:
+            steps = [("escalate", {"reason": "升级联合甄审"})]
+        else:
+            steps = [("start_screening", {})]
+        return self._commit(case, steps, actor=actor, at=at or self.now())
+
+    def route(self, case_id: str, *, reason: str = "", actor: str = "office",
+              at: datetime | None = None) -> Case:
+        """Hand a single-department request to ordinary handling (it can be escalated later)."""
+        case = self.store.get(case_id)
+        steps: list[tuple[str, Mapping[str, Any]]] = [("route", {"reason": reason})]
+        return self._commit(case, steps, actor=actor, at=at or self.now())
+
+    def reject(self, case_id: str, reason: str, *, actor: str = "office",
+               at: datetime | None = None) -> Case:
+        case = self.store.get(case_id)
+        return self._commit(case, [("reject", {"reason": reason})], actor=actor, at=at or self.now())
+
+    def request_info(self, case_id: str, reason: str, *, actor: str = "office",
+                     at: datetime | None = None) -> Case:
+        """Wait for the enterprise's materials; every running clock pauses (excluded time)."""
+        case = self.store.get(case_id)
+        return self._commit(case, [("request_info", {"reason": reason})], actor=actor,
+                            at=at or self.now())
+
+    def provide_info(self, case_id: str, *, actor: str = "office",
+                     at: datetime | None = None) -> Case:
+        case = self.store.get(case_id)
+        return self._commit(case, [("provide_info", {})], actor=actor, at=at or self.now())
+
+    def attendees(self, case: Case) -> list[str]:
+        """Every lead and co department, then every required expert (by kind)."""
+        depts = [d.id for d in sorted(case.departments, key=lambda d: d.role is not DepartmentRole.LEAD)]
+        experts = [f"expert:{e.kind}" for e in case.experts if e.required]
+        return list(dict.fromkeys([*depts, *experts]))
+
+    def chair_for(self, case: Case) -> Chair:
+        if case.chair is not None:
+            return case.chair
+        return Chair.LEADER_IN_CHARGE if case.tier is Tier.MAJOR else Chair.OFFICE_HEAD
+
+    def schedule_meeting(self, case_id: str, when: datetime, *, actor: str = "office",
+                         at: datetime | None = None) -> Case:
+        """召集联合甄审会议: attendees and chair follow from the decision."""
+        case = self.store.get(case_id)
+        meeting_id = f"{case.id}-M{len(case.meetings) + 1}"
+        payload = {
+            "meeting_id": meeting_id,
+            "scheduled_at": when.isoformat(),
+            "kind": MeetingKind.JOINT_REVIEW.value,
+            "chair": self.chair_for(case).value,
+            "attendees": self.attendees(case),
+        }
+        return self._commit(case, [("schedule_meeting", payload)], actor=actor, at=at or self.now())
+
+    def hold_meeting(self, case_id: str, held_at: datetime, *, minutes: str = "",
+                     attendees: Sequence[str] | None = None, actor: str = "office") -> Case:
+        """The meeting took place; the opinion-letter clock (2 working days) starts now."""
+        case = self.store.get(case_id)
+        open_meetings = [m for m in case.meetings if m.held_at is None]
+        if not open_meetings:
+            raise GuardError(case.status.value, "hold_meeting", "no meeting is scheduled")
+        payload: dict[str, Any] = {"meeting_id": open_meetings[-1].id,
+                                   "held_at": held_at.isoformat(), "minutes": minutes}
+        if attendees is not None:
+            payload["attendees"] = list(attendees)
+        return self._commit(case, [("hold_meeting", payload)], actor=actor, at=held_at)
+
+    def next_letter_no(self, year: int) -> str:
+        """Sequential 文号 per year, kept as a store record."""
+        seq_id = f"{self.settings.letter_prefix}-{year}"
+        current = {r.id: r for r in self.store.records("letter_sequence")}.get(seq_id)
+        n = int(current.data["last"]) + 1 if current else 1
+        self.store.put_record(Record(kind="letter_sequence", id=seq_id, data={"last": n}))
+        return f"{self.settings.letter_prefix}〔{year}〕{n}号"
+
+    def issue_opinion(
+        self,
+        case_id: str,
+        *,
+        result: OpinionResult | str,
+        reasons: str,
+        measures: Sequence[str] = (),
+        legal_basis: Sequence[str] = (),
+        at: datetime | None = None,
+        letter_no: str | None = None,
+        actor: str = "office",
+    ) -> Case:
+        """出具甄别审查意见书 (result and reasons required) and send it for confirmation."""
+        case = self.store.get(case_id)
+        when = at or self.now()
+        opinion = {
+            "letter_no": letter_no or self.next_letter_no(when.year),
+            "result": OpinionResult(result).value,
+            "reasons": reasons,
+            "measures": list(measures),
+            "legal_basis": list(legal_basis),
+            "issued_at": when.isoformat(),
+        }
+        steps = [("issue_opinion", {"opinion": opinion}), ("submit_for_confirmation", {})]
+        return self._commit(case, steps, actor=actor, at=when)
+
+    def confirm(self, case_id: str, held_at: datetime, *, note: str = "",
+                actor: str = "leading_group") -> Case:
+        """领导小组会议确认行政效力."""
+        case = self.store.get(case_id)
+        meeting = {
+            "id": f"{case.id}-LG{len(case.meetings) + 1}",
+            "kind": MeetingKind.LEADING_GROUP.value,
+            "scheduled_at": held_at.isoformat(),
+            "held_at": held_at.isoformat(),
+        }
+        return self._commit(case, [("confirm", {"meeting": meeting, "note": note})], actor=actor,
+                            at=held_at)
+
+    def assign_task(self, case_id: str, department: str, description: str, period: str, *,
+                    at: datetime | None = None, actor: str = "office") -> Case:
+        """A measure for one department with its own clock (``task:<id>``)."""
+        case = self.store.get(case_id)
+        when = at or self.now()
+        task_id = f"T{len(case.tasks) + 1}"
+        due = compute_due(self.calendar, when, parse_period(period)).due
+        task = {"id": task_id, "department": department, "description": description,
+                "due": due.isoformat()}
+        current, record = self.lifecycle.fire(case, "assign_task", actor=actor, at=when,
+                                              payload={"task": task})
+        current, clock_event = self._clock_update(current, self._start(f"task:{task_id}", period, when),
+                                                  actor, when)
+        self.store.save(current, [record, clock_event], expected_version=case.version)
+        self._notify("case_transitioned", current, "assign_task", case=current, event=record)
+        return current
+
+    def start_execution(self, case_id: str, *, at: datetime | None = None,
+                        actor: str = "office") -> Case:
+        case = self.store.get(case_id)
+        return self._commit(case, [("start_execution", {})], actor=actor, at=at or self.now())
+
+    def complete_task(self, case_id: str, task_id: str, *, result: str = "",
+                      at: datetime | None = None, actor: str = "department") -> Case:
+        case = self.store.get(case_id)
+        when = at or self.now()
+        current, record = self.lifecycle.fire(
+            case, "complete_task", actor=actor, at=when,
+            payload={"task_id": task_id, "completed_at": when.isoformat(), "result": result},
+        )
+        events = [record]
+        clock = current.clocks.get(f"task:{task_id}")
+        if clock is not None and clock.stopped_at is None:
+            current, clock_event = self._clock_update(current, stop_clock(self.calendar, clock, when),
+                                                      actor, when)
+            events.append(clock_event)
+        self.store.save(current, events, expected_version=case.version)
+        self._notify("case_transitioned", current, "complete_task", case=current, event=record)
+        return current
+
+    def finish_execution(self, case_id: str, *, at: datetime | None = None,
+                         actor: str = "office") -> Case:
+        case = self.store.get(case_id)
+        return self._commit(case, [("finish_execution", {})], actor=actor, at=at or self.now())
+
+    def record_feedback(self, case_id: str, satisfaction: Satisfaction | str, *,
+                        comment: str = "", at: datetime | None = None,
+                        actor: str = "enterprise") -> Case:
+        case = self.store.get(case_id)
+        when = at or self.now()
+        feedback = {"at": when.isoformat(), "satisfaction": Satisfaction(satisfaction).value,
+                    "comment": comment}
+        return self._commit(case, [("record_feedback", {"feedback": feedback})], actor=actor,
+                            at=when)
+
+    def close(self, case_id: str, *, at: datetime | None = None, actor: str = "office") -> Case:
+        case = self.store.get(case_id)
+        return self._commit(case, [("close", {})], actor=actor, at=at or self.now())
+
+    def reopen(self, case_id: str, *, at: datetime | None = None, actor: str = "office") -> Case:
+        """Negative feedback sends the case round again, starting with screening."""
+        case = self.store.get(case_id)
+        return self._commit(case, [("reopen", {}), ("start_screening", {})], actor=actor,
+                            at=at or self.now())
+
+    def withdraw(self, case_id: str, *, reason: str = "", at: datetime | None = None,
+                 actor: str = "enterprise") -> Case:
+        case = self.store.get(case_id)
+        return self._commit(case, [("withdraw", {"reason": reason})], actor=actor,
+                            at=at or self.now())
+
+    def return_case(self, case_id: str, from_department: str, *, to_department: str | None = None,
+                    reason: str = "", at: datetime | None = None, actor: str = "department") -> Case:
+        """退单: record it and re-run the rules (two returns escalate in the reference pack)."""
+        case = self.store.get(case_id)
+        when = at or self.now()
+        record = {"at": when.isoformat(), "from_department": from_department,
+                  "to_department": to_department, "reason": reason}
+        case = self._commit(case, [("return_case", {"record": record})], actor=actor, at=when)
+        return self.decide(case.id) if self.engine is not None else case
+
+    # --- supervision ------------------------------------------------------------------------
+
+    def sweep(self, now: datetime | None = None, *, limit: int = 1000,
+              actor: str = "supervisor") -> SweepResult:
+        """Find clocks due for an alert (one indexed query) and record reminders and notices.
+
+        Thresholds crossed become 催办 reminders, a breach becomes a 督办 notice; each alert is
+        recorded on the clock so it is raised once. A case changed concurrently is skipped and
+        listed in ``conflicts``; the next sweep picks it up.
+        """
+        when = now or self.now()
+        result = SweepResult()
+        for due in self.store.due_clocks(when, limit=limit):
+            try:
+                alerts = self._alert(due.case_id, due.clock, when, actor)
+            except ConcurrencyError:
+                result.conflicts.append(due.case_id)
+                continue
+            result.alerts.extend(alerts)
+        return result
+
+    def _alert(self, case_id: str, name: str, when: datetime, actor: str) -> list[ClockAlert]:
+        case = self.store.get(case_id)
+        clock = case.clocks.get(name)
+        if clock is None:
+            return []
+        updated, raised = acknowledge_alerts(self.calendar, clock, when)
+        current, record = self._clock_update(case, updated, actor, when)
+        events = [record]
+        alerts = []
+        for kind in raised:
+            note_kind = "notice" if kind == BREACH else "reminder"
+            label = "督办通知：已超期" if kind == BREACH else f"催办提醒：已用时{float(kind):.0%}"
+            supervision = {"at": when.isoformat(), "kind": note_kind, "clock": name,
+                           "task_id": name.split(":", 1)[1] if name.startswith("task:") else None,
+                           "note": f"{label}（{name}，期限 {clock.due_at.date().isoformat()}）"}
+            current, sup_event = self.lifecycle.fire(current, "supervise", actor=actor, at=when,
+                                                     payload={"record": supervision})
+            events.append(sup_event)
+            alerts.append(ClockAlert(case_id, name, kind, clock.due_at, when))
+        self.store.save(current, events, expected_version=case.version)
+        for alert in alerts:
+            self._notify("clock_alert", current, "supervise",
+                         detail={"clock": alert.clock, "kind": alert.kind})
+        return alerts
+
+    # --- documents ----------------------------------------------------------------------------
+
+    def letter_context(self, case: Case) -> dict[str, Any]:
+        from zhenshen_core.letters import letter_context
+
+        opinion = case.opinion
+        return letter_context(
+            case, case.decision,
+            letter_no=(opinion.letter_no if opinion and opinion.letter_no else ""),
+            issued_at=opinion.issued_at if opinion else self.now(),
+            org=self.settings.org,
+        )
+
+    def render_letter(self, case_id: str, renderer: str = "markdown") -> bytes:
+        """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …)."""
+        case = self.store.get(case_id)
+        if case.opinion is None:
+            raise GuardError(case.status.value, "render_letter", "no opinion has been issued")
+        return self.host.renderer(renderer).render(self.letter_context(case))
+
+    def history(self, case_id: str) -> list[CaseEvent]:
+        return self.store.events(case_id)
+
+    def snapshot(self, case_id: str) -> dict[str, Any]:
+        return dump_case(self.store.get(case_id))
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _make_engine(pack: Any, engine: str) -> Any:
+    if engine == "compiled":
+        from zhenshen_core.rules import CompiledEngine
+
+        return CompiledEngine(pack)
+    if engine == "durable":
+        from zhenshen_core.rules.durable import DurableEngine
+
+        return DurableEngine(pack)
+    raise ValueError(f"unknown engine {engine!r}; choose one of: compiled, durable")
+
+
+def _decision_json(decision: Any) -> dict[str, Any]:
+    if isinstance(decision, Mapping):
+        return dict(decision)
+    dumped: dict[str, Any] = decision.model_dump(mode="json")
+    return dumped
+
+
+def _departments(data: Mapping[str, Any], case: Case) -> list[DepartmentAssignment] | None:
+    """The decision's lead and co departments; None keeps the case's own list."""
+    depts = data.get("departments") or {}
+    lead, co = depts.get("lead"), list(depts.get("co") or [])
+    if not lead and not co:
+        return None
+    out = [DepartmentAssignment(id=lead, role=DepartmentRole.LEAD)] if lead else []
+    if not lead and case.lead_department and case.lead_department not in co:
+        out.append(DepartmentAssignment(id=case.lead_department, role=DepartmentRole.LEAD))
+    out += [DepartmentAssignment(id=d, role=DepartmentRole.CO) for d in co
+            if d != lead and d != case.lead_department]
+    return out
+
+
+def _experts(data: Mapping[str, Any]) -> list[ExpertRequest]:
+    experts = data.get("experts") or {}
+    reasons = experts.get("reasons") or {}
+    out = [ExpertRequest(kind=k, required=True, reason=str(reasons.get(k, "")))
+           for k in experts.get("required") or []]
+    out += [ExpertRequest(kind=k, required=False, reason=str(reasons.get(k, "")))
+            for k in experts.get("suggested") or []]
+    return out
+
+
+def on_time(clock: Clock) -> bool | None:
+    """True/False for a stopped clock, None while it runs."""
+    if clock.stopped_at is None:
+        return None
+    return clock.stopped_at <= clock.due_at
+
+
+def dates_between(start: date, end: date) -> Iterable[date]:
+    from datetime import timedelta
+
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
