@@ -1,21 +1,25 @@
-"""Built-in letter renderers (Markdown, HTML); ``trylast`` so a plugin may register others."""
+"""Built-in letter renderers (Markdown, HTML); ``trylast`` so a plugin may register others.
+
+Each takes the context of :func:`zhenshen_core.letters.letter_context`; a ``template`` key in the
+context (a template name or a pack's template file) replaces the built-in template.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from zhenshen_core.letters.render import render_text
+from zhenshen_core.letters.render import render_letter
 from zhenshen_core.plugins.hookspecs import hookimpl
 from zhenshen_core.plugins.records import Renderer
 
 
 def _markdown(context: Mapping[str, Any]) -> bytes:
-    return render_text(context, fmt="markdown", template=context.get("template")).encode()
+    return render_letter(context, fmt="markdown").encode("utf-8")
 
 
 def _html(context: Mapping[str, Any]) -> bytes:
-    return render_text(context, fmt="html", template=context.get("template")).encode()
+    return render_letter(context, fmt="html").encode("utf-8")
 
 
 @hookimpl(trylast=True)
@@ -23,9 +27,16 @@ def zhenshen_renderers() -> list[Renderer]:
     return [
         Renderer(
             name="markdown",
-            description="甄别审查意见书 as Markdown (built-in template)",
+            description="甄别审查意见书 as Markdown (built-in template, sandboxed)",
             media_type="text/markdown; charset=utf-8",
             extension=".md",
             render=_markdown,
+        ),
+        Renderer(
+            name="html",
+            description="甄别审查意见书 as HTML (built-in template, sandboxed, autoescaped)",
+            media_type="text/html; charset=utf-8",
+            extension=".html",
+            render=_html,
         ),
     ]

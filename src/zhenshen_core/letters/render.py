@@ -7,6 +7,7 @@ HTML output is autoescaped, because titles and contents come straight from the p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +29,26 @@ class LetterError(ZhenshenError):
     """A letter template could not be found, parsed or rendered; the message names it."""
 
 
+_MD_SPECIAL = set("\\`*_[]<>|#~")
+_MD_BULLET = re.compile(r"^([ \t]*)([-+=])", re.MULTILINE)
+_MD_ORDERED = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)
+
+
+def md_escape(value: Any) -> str:
+    """Backslash-escape Markdown syntax in user text (CommonMark allows it before any ASCII
+    punctuation), so a citizen's words cannot become headings, links or raw HTML when the
+    Markdown letter is later shown as HTML."""
+    text = "" if value is None else str(value)
+    text = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    text = _MD_BULLET.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _MD_ORDERED.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def md_cell(value: Any) -> str:
+    """:func:`md_escape` for a table cell: line breaks would end the row, so they become spaces."""
+    return " ".join(md_escape(value).split("\n"))
+
+
 def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(p) for p in search]),
@@ -37,6 +58,8 @@ def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["md"] = md_escape
+    env.filters["md_cell"] = md_cell
     return env
 
 
@@ -75,3 +98,12 @@ def render_text(
         raise LetterError(f"letter template {name!r} tried an unsafe operation: {exc}") from exc
     except jinja2.UndefinedError as exc:
         raise LetterError(f"letter template {name!r}: {exc.message}") from exc
+
+
+def render_letter(
+    context: Mapping[str, Any], *, fmt: Format = "markdown", template: str | Path | None = None
+) -> str:
+    """Render a letter context; ``template`` defaults to the context's own ``template`` key,
+    then to the built-in template of the format."""
+    chosen = template if template is not None else context.get("template")
+    return render_text(context, fmt=fmt, template=chosen)
