@@ -1,0 +1,39 @@
+"""The storage contract suite, unchanged, against the PostgreSQL store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from zhenshen_pg_testkit import ENV, SKIP_REASON, drop_schema, new_schema_url
+
+from zhenshen_core.storage.protocol import CaseStore
+from zhenshen_core.testing.storage_contract import StoreContract, StoreStateMachine
+from zhenshen_postgres import PostgresStore
+
+if not os.environ.get(ENV):
+    pytest.skip(SKIP_REASON, allow_module_level=True)
+
+
+class TestPostgresContract(StoreContract):
+    @pytest.fixture(autouse=True)
+    def _fresh_schema(self, schema_url: str) -> Iterator[None]:
+        self.url = schema_url
+        yield
+
+    def make_store(self, tmp_path: Path) -> CaseStore:
+        return PostgresStore(self.url)
+
+
+class PostgresMachine(StoreStateMachine):
+    def make_store(self) -> CaseStore:
+        url, self.schema = new_schema_url()
+        return PostgresStore(url)
+
+    def dispose(self) -> None:
+        drop_schema(self.schema)
+
+
+TestPostgresMachine = PostgresMachine.test_case()
