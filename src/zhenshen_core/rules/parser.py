@@ -60,7 +60,13 @@ _TOKEN_NAMES = {
 def _parser() -> Lark:
     """One parser per process: lark builds its LALR tables once; parsing is reentrant."""
     grammar = resources.files("zhenshen_core.rules").joinpath("grammar.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return Lark(
+        grammar,
+        parser="lalr",
+        start=["start", "operand_start"],
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
 
 
 def _unescape(raw: str) -> str:
@@ -232,6 +238,17 @@ def parse_expression(text: str, *, line: int = 1, column: int = 1, source: str =
     ``line``/``column`` are where the text starts in its file, so spans and errors are located in
     the file. Raises :class:`ExpressionSyntaxError` (a ``RuleError``) on any syntax problem.
     """
+    result = _parse(text, "start", line, column, source)
+    return result  # type: ignore[return-value]
+
+
+def parse_operand(text: str, *, line: int = 1, column: int = 1, source: str = "<expr>") -> Operand:
+    """Parse a decision-table input: a field path, ``count(field)`` or a literal."""
+    result = _parse(text, "operand_start", line, column, source)
+    return result  # type: ignore[return-value]
+
+
+def _parse(text: str, start: str, line: int, column: int, source: str) -> Expr | Operand:
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionSyntaxError(
             f"expression is {len(text)} characters; the limit is {MAX_EXPRESSION_LENGTH}",
@@ -243,7 +260,7 @@ def parse_expression(text: str, *, line: int = 1, column: int = 1, source: str =
         raise ExpressionSyntaxError("empty expression", line, column, source)
     builder = _ToAst(line, column)
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(text, start=start)
         result = builder.transform(tree)
     except UnexpectedCharacters as exc:
         span = builder.span(exc.line, exc.column)
@@ -286,4 +303,4 @@ def parse_expression(text: str, *, line: int = 1, column: int = 1, source: str =
     raise ExpressionSyntaxError("not a condition", line, column, source)  # pragma: no cover
 
 
-__all__ = ["MAX_EXPRESSION_LENGTH", "parse_expression"]
+__all__ = ["MAX_EXPRESSION_LENGTH", "parse_expression", "parse_operand"]

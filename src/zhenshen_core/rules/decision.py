@@ -1,0 +1,312 @@
+"""The ``Decision`` record and the deterministic combiner every engine shares.
+
+Engines answer one question per stage: *which rule specs match this fact view?* Everything else
+(hit policies, severity arithmetic, unions, priority conflicts, the ``fired`` trace) happens here,
+once, so two engines that match the same rules produce byte-identical decisions.
+
+Combination rules (see docs/reference/rule-language.md):
+
+* stages run ``classify`` → ``route`` → ``deadline``; a stage's conditions see the case plus the
+  decision as it stood after the previous stage (``decision.*`` fields), never their own stage's;
+* severity = the highest of the pack's default (first level) and every ``at_least``, plus the sum
+  of every ``bump``, capped at the top level;
+* tags, co-departments, experts and actions are unions in definition order; a required expert is
+  never also suggested, the lead department is never also a co-department;
+* lead, tier, chair and each deadline clock come from the highest-priority spec that sets them;
+  equal priority → the spec defined first in the resolved pack;
+* decision-table rows are filtered by their table's hit policy before combining.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhenshen_core.rules.diagnostics import EvaluationError
+from zhenshen_core.rules.facts import STAGES
+from zhenshen_core.rules.pack import ResolvedPack, RuleSpec, TableSpec
+
+#: Strings longer than this are shortened in ``fired[].values`` (content can be 20,000 chars).
+MAX_VALUE_CHARS = 200
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PackInfo(_Out):
+    id: str
+    version: str
+    sha256: str
+
+
+class Departments(_Out):
+    lead: str | None = None
+    co: list[str] = Field(default_factory=list)
+
+
+class Experts(_Out):
+    required: list[str] = Field(default_factory=list)
+    suggested: list[str] = Field(default_factory=list)
+    reasons: dict[str, str] = Field(
+        default_factory=dict, description="expert id → why (from the rules that asked)"
+    )
+
+
+class Fired(_Out):
+    """One fired rule or table row, with the values of every field its condition read."""
+
+    rule: str
+    stage: str
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class Decision(_Out):
+    """What a pack decided for one case (JSON: one object per case)."""
+
+    case_id: str
+    pack: PackInfo
+    severity: str
+    tier: str | None = None
+    chair: str | None = None
+    departments: Departments = Field(default_factory=Departments)
+    experts: Experts = Field(default_factory=Experts)
+    tags: list[str] = Field(default_factory=list)
+    deadlines: dict[str, str] = Field(default_factory=dict)
+    actions: list[str] = Field(default_factory=list)
+    fired: list[Fired] = Field(default_factory=list)
+
+    def to_json(self) -> str:
+        """Compact JSON, Chinese kept readable; stable key order (the field order above)."""
+        return self.model_dump_json()
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.model_dump_json())
+        return result
+
+
+class Matcher(Protocol):
+    """What an engine provides: the indices (into ``pack.stage_rules(stage)``) that match."""
+
+    def match(self, stage: str, facts: Mapping[str, Any]) -> Iterable[int]: ...
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return value[:MAX_VALUE_CHARS] + "…"
+    if isinstance(value, tuple | list):
+        return [_shown(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _Combiner:
+    """Accumulates one case's decision stage by stage."""
+
+    __slots__ = (
+        "actions",
+        "at_least",
+        "bump",
+        "co",
+        "fired",
+        "pack",
+        "reasons",
+        "required",
+        "scalars",
+        "suggested",
+        "tags",
+    )
+
+    def __init__(self, pack: ResolvedPack) -> None:
+        self.pack = pack
+        self.at_least = 0
+        self.bump = 0
+        self.tags: dict[str, None] = {}
+        self.required: dict[str, None] = {}
+        self.suggested: dict[str, None] = {}
+        self.reasons: dict[str, str] = {}
+        self.co: dict[str, None] = {}
+        self.actions: dict[str, None] = {}
+        # key → (priority, -order, value): max wins
+        self.scalars: dict[str, tuple[int, int, str]] = {}
+        self.fired: list[Fired] = []
+
+    def _scalar(self, key: str, spec: RuleSpec, value: str) -> None:
+        candidate = (spec.priority, -spec.order, value)
+        current = self.scalars.get(key)
+        if current is None or candidate[:2] > current[:2]:
+            self.scalars[key] = candidate
+
+    def apply(self, spec: RuleSpec, facts: Mapping[str, Any]) -> None:
+        out = spec.outcome
+        if out.severity_at_least is not None:
+            rank = self.pack.severity_levels.index(out.severity_at_least)
+            if rank > self.at_least:
+                self.at_least = rank
+        self.bump += out.severity_bump
+        for tag in out.tags:
+            self.tags[tag] = None
+        for expert in out.experts_required:
+            self.required[expert] = None
+            if out.expert_reason:
+                self._reason(expert, out.expert_reason)
+        for expert in out.experts_suggested:
+            self.suggested[expert] = None
+            if out.expert_reason:
+                self._reason(expert, out.expert_reason)
+        for dep in out.co:
+            self.co[dep] = None
+        for action in out.actions:
+            self.actions[action] = None
+        if out.lead is not None:
+            self._scalar("lead", spec, out.lead)
+        if out.tier is not None:
+            self._scalar("tier", spec, out.tier)
+        if out.chair is not None:
+            self._scalar("chair", spec, out.chair)
+        for clock, period in out.deadlines:
+            self._scalar("deadline:" + clock, spec, period)
+        values = {name: _shown(facts.get(name)) for name in spec.reads}
+        self.fired.append(Fired.model_construct(rule=spec.id, stage=spec.stage, values=values))
+
+    def _reason(self, expert: str, reason: str) -> None:
+        known = self.reasons.get(expert)
+        if known is None:
+            self.reasons[expert] = reason
+        elif reason not in known.split("；"):
+            self.reasons[expert] = f"{known}；{reason}"
+
+    def severity(self) -> str:
+        levels = self.pack.severity_levels
+        return levels[min(self.at_least + self.bump, len(levels) - 1)]
+
+    def lead(self) -> str | None:
+        found = self.scalars.get("lead")
+        return found[2] if found else None
+
+    def tier(self) -> str | None:
+        found = self.scalars.get("tier")
+        return found[2] if found else self.pack.default_tier
+
+    def chair(self) -> str | None:
+        found = self.scalars.get("chair")
+        return found[2] if found else self.pack.default_chair
+
+    def suggested_only(self) -> list[str]:
+        return [e for e in self.suggested if e not in self.required]
+
+    def co_only(self) -> list[str]:
+        lead = self.lead()
+        return [d for d in self.co if d != lead]
+
+    def publish(self, facts: dict[str, Any]) -> None:
+        """Expose the decision so far to later stages as ``decision.*`` facts."""
+        facts["decision.severity"] = self.severity()
+        tier, chair, lead = self.tier(), self.chair(), self.lead()
+        if tier is not None:
+            facts["decision.tier"] = tier
+        if chair is not None:
+            facts["decision.chair"] = chair
+        if lead is not None:
+            facts["decision.departments.lead"] = lead
+        facts["decision.tags"] = tuple(self.tags)
+        facts["decision.experts.required"] = tuple(self.required)
+        facts["decision.experts.suggested"] = tuple(self.suggested_only())
+        facts["decision.departments.co"] = tuple(self.co_only())
+        facts["decision.actions"] = tuple(self.actions)
+
+    def decision(self, case_id: str) -> Decision:
+        pack = self.pack
+        deadlines = {
+            key.removeprefix("deadline:"): value[2]
+            for key, value in sorted(self.scalars.items())
+            if key.startswith("deadline:")
+        }
+        return Decision.model_construct(
+            case_id=case_id,
+            pack=PackInfo.model_construct(id=pack.id, version=pack.version, sha256=pack.sha256),
+            severity=self.severity(),
+            tier=self.tier(),
+            chair=self.chair(),
+            departments=Departments.model_construct(lead=self.lead(), co=self.co_only()),
+            experts=Experts.model_construct(
+                required=list(self.required),
+                suggested=self.suggested_only(),
+                reasons=dict(self.reasons),
+            ),
+            tags=list(self.tags),
+            deadlines=deadlines,
+            actions=list(self.actions),
+            fired=self.fired,
+        )
+
+
+def _hit_filter(
+    specs: list[RuleSpec], tables: Mapping[str, TableSpec], case_id: str
+) -> list[RuleSpec]:
+    """Apply each table's hit policy to its matching rows; plain rules pass through."""
+    if not any(s.table is not None for s in specs):
+        return specs
+    by_table: dict[str, list[RuleSpec]] = {}
+    for spec in specs:
+        if spec.table is not None:
+            by_table.setdefault(spec.table, []).append(spec)
+    keep: set[str] = set()
+    for table_id, rows in by_table.items():
+        table = tables[table_id]
+        if table.hit == "collect" or len(rows) == 1:
+            keep.update(r.id for r in rows)
+        elif table.hit == "first":
+            keep.add(min(rows, key=lambda r: r.order).id)
+        elif table.hit == "unique":
+            a, b = sorted(rows, key=lambda r: r.order)[:2]
+            raise EvaluationError(
+                f"table {table_id!r} has hit policy 'unique' but rows {a.row} "
+                f"({a.file}:{a.line}) and {b.row} ({b.file}:{b.line}) both match case {case_id}"
+            )
+        else:  # priority: best output rank, then row order
+            index = {rid: i for i, rid in enumerate(table.rows)}
+            best = min(rows, key=lambda r: (table.rank[index[r.id]], r.order))
+            keep.add(best.id)
+    return [s for s in specs if s.table is None or s.id in keep]
+
+
+def decide(
+    pack: ResolvedPack,
+    case_id: str,
+    facts: dict[str, Any],
+    matcher: Matcher,
+    tables: Mapping[str, TableSpec] | None = None,
+) -> Decision:
+    """Run the three stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
+    if tables is None:
+        tables = {t.id: t for t in pack.tables}
+    combiner = _Combiner(pack)
+    for stage in STAGES:
+        specs = pack.stage_rules(stage)
+        if specs:
+            matched = sorted(set(matcher.match(stage, facts)))
+            if matched:
+                chosen = _hit_filter([specs[i] for i in matched], tables, case_id)
+                for spec in chosen:
+                    combiner.apply(spec, facts)
+        if stage != STAGES[-1]:
+            combiner.publish(facts)
+    return combiner.decision(case_id)
+
+
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "Decision",
+    "Departments",
+    "Experts",
+    "Fired",
+    "Matcher",
+    "PackInfo",
+    "decide",
+]

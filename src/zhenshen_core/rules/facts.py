@@ -1,0 +1,188 @@
+"""The fact view: the flat, documented record that rule conditions read.
+
+Rules never see the ``Case`` object itself. They see a flat mapping from dotted field names to
+plain values (str, int, float, bool, ``date`` and tuples of those). Flat because both engines
+need it (durable_rules facts are capped at 255 properties and dot paths are cheap to index),
+and plain because conditions must be deterministic and easy to reproduce from a decision's
+``fired[].values``.
+
+A field that the case does not have (``domain`` unset, no enterprise, a fact no enricher set) is
+simply absent from the view: every test reading it is false, ``exists()`` is false and
+``count()`` is 0. List fields are always present (possibly empty) except ``enterprise.tags``
+when there is no enterprise.
+
+``decision.*`` fields are added by the engine between stages: a ``route`` rule sees what the
+``classify`` stage decided, a ``deadline`` rule what ``classify`` and ``route`` decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from zhenshen_core.model import Case
+from zhenshen_core.model.case import SHANGHAI
+from zhenshen_core.model.enums import AppealType, CaseStatus, Chair, Channel, EnterpriseSize, Tier
+
+STAGES: tuple[str, ...] = ("classify", "route", "deadline")
+
+#: Nesting depth of ``facts`` dictionaries flattened into ``facts.a.b`` fields.
+MAX_FACT_DEPTH = 3
+
+
+class FieldType(StrEnum):
+    """Static types of the expression language."""
+
+    STRING = "string"
+    NUMBER = "number"
+    BOOL = "bool"
+    DATE = "date"
+    SEVERITY = "severity"  # a string whose order is the pack's severity_levels
+    LIST = "list"  # a list of strings
+    ANY = "any"  # facts.<name>: checked at run time only
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of the schema: its type, label, and where its valid values come from.
+
+    ``values`` is either a fixed tuple (enums owned by the library: a literal outside it is an
+    error) or the name of a pack collection (``domains``, ``departments``, ``experts``, ``tiers``
+    …: a literal outside it can never match and ``check`` warns).
+    """
+
+    name: str
+    type: FieldType
+    label: str
+    values: tuple[str, ...] | str | None = None
+    decision_only: bool = False
+
+
+def _enum(values: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(m.value for m in values)
+
+
+FACT_SCHEMA: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("case_id", FieldType.STRING, "案件编号"),
+        FieldSpec("external_id", FieldType.STRING, "外部编号 (12345 工单编号)"),
+        FieldSpec("status", FieldType.STRING, "状态", _enum(CaseStatus)),
+        FieldSpec("domain", FieldType.STRING, "问题领域", "domains"),
+        FieldSpec("appeal_type", FieldType.STRING, "诉求类型", _enum(AppealType)),
+        FieldSpec("channel", FieldType.STRING, "来源渠道", _enum(Channel)),
+        FieldSpec("title", FieldType.STRING, "标题"),
+        FieldSpec("content", FieldType.STRING, "诉求内容"),
+        FieldSpec("received_at", FieldType.DATE, "受理日期 (Asia/Shanghai)"),
+        FieldSpec("enterprise.name", FieldType.STRING, "企业名称"),
+        FieldSpec("enterprise.uscc", FieldType.STRING, "统一社会信用代码"),
+        FieldSpec("enterprise.size", FieldType.STRING, "企业规模", _enum(EnterpriseSize)),
+        FieldSpec("enterprise.industry_code", FieldType.STRING, "行业代码"),
+        FieldSpec("enterprise.tags", FieldType.LIST, "企业标签"),
+        FieldSpec("requester.anonymous", FieldType.BOOL, "匿名"),
+        FieldSpec("requester.confidential", FieldType.BOOL, "要求保密"),
+        FieldSpec("location.district", FieldType.STRING, "区县"),
+        FieldSpec("location.street", FieldType.STRING, "街道"),
+        FieldSpec("departments", FieldType.LIST, "涉及部门", "departments"),
+        FieldSpec("lead_department", FieldType.STRING, "牵头部门", "departments"),
+        FieldSpec("tags", FieldType.LIST, "案件标签"),
+        FieldSpec("returns", FieldType.NUMBER, "退单次数"),
+        FieldSpec("decision.severity", FieldType.SEVERITY, "严重程度", "severity_levels", True),
+        FieldSpec("decision.tier", FieldType.STRING, "甄审层级", _enum(Tier), True),
+        FieldSpec("decision.chair", FieldType.STRING, "主持", _enum(Chair), True),
+        FieldSpec("decision.tags", FieldType.LIST, "决定标签", None, True),
+        FieldSpec("decision.experts.required", FieldType.LIST, "必请专家", "experts", True),
+        FieldSpec("decision.experts.suggested", FieldType.LIST, "建议专家", "experts", True),
+        FieldSpec("decision.departments.lead", FieldType.STRING, "牵头部门", "departments", True),
+        FieldSpec("decision.departments.co", FieldType.LIST, "配合部门", "departments", True),
+        FieldSpec("decision.actions", FieldType.LIST, "动作", None, True),
+    )
+}
+
+FACTS_PREFIX = "facts."
+
+
+def field_spec(name: str) -> FieldSpec | None:
+    """The schema entry for ``name``; any ``facts.<name>`` is dynamically typed."""
+    spec = FACT_SCHEMA.get(name)
+    if spec is None and name.startswith(FACTS_PREFIX) and len(name) > len(FACTS_PREFIX):
+        return FieldSpec(name, FieldType.ANY, "事实")
+    return spec
+
+
+def plain(value: Any) -> Any:
+    """Normalise a JSON-ish value: lists become tuples so that values are hashable and equal
+    list literals; ``None`` stays ``None`` (the caller drops it)."""
+    if isinstance(value, list | tuple):
+        return tuple(plain(v) for v in value)
+    return value
+
+
+def _flatten_facts(prefix: str, data: Mapping[str, Any], out: dict[str, Any], depth: int) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            if depth < MAX_FACT_DEPTH:
+                _flatten_facts(name + ".", value, out, depth + 1)
+            continue
+        if value is not None:
+            out[name] = plain(value)
+
+
+def fact_view(case: Case) -> dict[str, Any]:
+    """The flat fact record for one case (see the module docstring for missing-field rules)."""
+    view: dict[str, Any] = {
+        "case_id": case.id,
+        "status": case.status.value,
+        "appeal_type": case.appeal_type.value,
+        "channel": case.channel.value,
+        "title": case.title,
+        "content": case.content,
+        "received_at": case.received_at.astimezone(SHANGHAI).date(),
+        "departments": tuple(d.id for d in case.departments),
+        "tags": tuple(case.tags),
+        "returns": len(case.returns),
+    }
+    if case.external_id is not None:
+        view["external_id"] = case.external_id
+    if case.domain is not None:
+        view["domain"] = case.domain
+    lead = case.lead_department
+    if lead is not None:
+        view["lead_department"] = lead
+    enterprise = case.enterprise
+    if enterprise is not None:
+        view["enterprise.name"] = enterprise.name
+        view["enterprise.size"] = enterprise.size.value
+        view["enterprise.tags"] = tuple(enterprise.tags)
+        if enterprise.uscc is not None:
+            view["enterprise.uscc"] = enterprise.uscc
+        if enterprise.industry_code is not None:
+            view["enterprise.industry_code"] = enterprise.industry_code
+    requester = case.requester
+    if requester is not None:
+        view["requester.anonymous"] = requester.anonymous
+        view["requester.confidential"] = requester.confidential
+    location = case.location
+    if location is not None:
+        if location.district is not None:
+            view["location.district"] = location.district
+        if location.street is not None:
+            view["location.street"] = location.street
+    _flatten_facts(FACTS_PREFIX, case.facts, view, 1)
+    return view
+
+
+__all__ = [
+    "FACTS_PREFIX",
+    "FACT_SCHEMA",
+    "MAX_FACT_DEPTH",
+    "STAGES",
+    "FieldSpec",
+    "FieldType",
+    "fact_view",
+    "field_spec",
+    "plain",
+]
