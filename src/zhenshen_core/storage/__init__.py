@@ -9,6 +9,8 @@ from zhenshen_core.storage.protocol import (
     IngestResult,
     Record,
 )
+from zhenshen_core.storage.sqlite import SQLiteStore
+from zhenshen_core.storage.url import open_store
 
 __all__ = [
     "CaseQuery",
@@ -18,4 +20,6 @@ __all__ = [
     "IngestResult",
     "MemoryStore",
     "Record",
+    "SQLiteStore",
+    "open_store",
 ]

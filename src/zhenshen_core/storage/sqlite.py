@@ -1,0 +1,575 @@
+"""``sqlite:///path.db``: the embedded default store (stdlib :mod:`sqlite3`, no server).
+
+Design choices, and why:
+
+* **The case document is JSON text**, the same storage form every backend keeps
+  (:func:`~zhenshen_core.model.dump_case`), so a new case field needs no migration. What queries
+  filter on is copied into columns (status, domain, lead department, enterprise USCC, channel,
+  received_at, version) and side tables (``case_departments``, ``clocks``), rewritten from the
+  document on every save so they cannot drift from it.
+* **Instants are integer microseconds since the epoch (UTC)**: exact, zone-free, and they
+  order like time does, which ISO strings with mixed offsets would not.
+* **One ``BEGIN IMMEDIATE`` transaction per save / ingest / batch**: the write lock is taken
+  up front, so two writers serialise instead of failing half-way, and a process killed mid-batch
+  leaves the last committed state (WAL journal; ``synchronous=NORMAL`` is durable against
+  process crashes, which is what the crash test checks).
+* **The schema is versioned from the first release**: ``schema_migrations`` records the
+  numbered steps in :data:`MIGRATIONS` that have run; opening a store applies the missing ones.
+* ``events`` is append-only, enforced by triggers, not only by this code.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from zhenshen_core.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    StorageError,
+    StoreURLError,
+)
+from zhenshen_core.model.case import Case
+from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.model.lifecycle import dump_case, load_case
+from zhenshen_core.storage._common import (
+    check_new,
+    check_update,
+    external_keys,
+    from_micros,
+    query_enterprise,
+    to_micros,
+)
+from zhenshen_core.storage.protocol import (
+    CaseQuery,
+    DeadLetter,
+    DueClock,
+    IngestResult,
+    Record,
+)
+
+MEMORY = ":memory:"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered schema step; steps never change once released, new ones are appended."""
+
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial schema",
+        (
+            """CREATE TABLE cases (
+                id TEXT PRIMARY KEY,
+                doc TEXT NOT NULL,
+                version INTEGER NOT NULL CHECK (version >= 1),
+                status TEXT NOT NULL,
+                domain TEXT,
+                lead_department TEXT,
+                enterprise_uscc TEXT,
+                channel TEXT NOT NULL,
+                received_at INTEGER NOT NULL
+            )""",
+            "CREATE INDEX cases_received ON cases (received_at, id)",
+            "CREATE INDEX cases_status ON cases (status, received_at)",
+            "CREATE INDEX cases_domain ON cases (domain, received_at)",
+            "CREATE INDEX cases_lead ON cases (lead_department)",
+            "CREATE INDEX cases_enterprise ON cases (enterprise_uscc)",
+            "CREATE INDEX cases_channel ON cases (channel, received_at)",
+            """CREATE TABLE case_departments (
+                case_id TEXT NOT NULL REFERENCES cases (id),
+                department TEXT NOT NULL,
+                role TEXT NOT NULL,
+                PRIMARY KEY (case_id, department)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX case_departments_department ON case_departments (department, case_id)",
+            """CREATE TABLE events (
+                case_id TEXT NOT NULL REFERENCES cases (id),
+                seq INTEGER NOT NULL CHECK (seq >= 1),
+                at INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                doc TEXT NOT NULL,
+                PRIMARY KEY (case_id, seq)
+            ) WITHOUT ROWID""",
+            """CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+               BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+            """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+               BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+            """CREATE TABLE external_refs (
+                channel TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                case_id TEXT NOT NULL REFERENCES cases (id),
+                PRIMARY KEY (channel, external_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX external_refs_case ON external_refs (case_id)",
+            """CREATE TABLE clocks (
+                case_id TEXT NOT NULL REFERENCES cases (id),
+                name TEXT NOT NULL,
+                due_at INTEGER NOT NULL,
+                next_alert_at INTEGER,
+                stopped INTEGER NOT NULL CHECK (stopped IN (0, 1)),
+                PRIMARY KEY (case_id, name)
+            ) WITHOUT ROWID""",
+            """CREATE INDEX clocks_next_alert ON clocks (next_alert_at, case_id, name)
+               WHERE stopped = 0 AND next_alert_at IS NOT NULL""",
+            "CREATE INDEX clocks_due ON clocks (due_at) WHERE stopped = 0",
+            """CREATE TABLE dead_letters (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                channel TEXT NOT NULL,
+                source TEXT NOT NULL,
+                line INTEGER,
+                raw TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                at TEXT NOT NULL
+            )""",
+            """CREATE TABLE records (
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (kind, id)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def parse_sqlite_url(url: str) -> str:
+    """The database path of a ``sqlite:`` URL (SQLAlchemy's spelling, which users know).
+
+    ``sqlite:///relative/path.db`` → ``relative/path.db``; ``sqlite:////abs/path.db`` →
+    ``/abs/path.db``; ``sqlite://:memory:`` (or ``sqlite:///:memory:``) → an in-memory database.
+    """
+    prefix = "sqlite://"
+    if not url.lower().startswith(prefix):
+        raise StoreURLError(
+            f"not a SQLite URL: {url!r}; use sqlite:///relative/path.db or sqlite:////abs/path.db"
+        )
+    rest = url[len(prefix) :]
+    if rest in (MEMORY, "/" + MEMORY):
+        return MEMORY
+    if not rest.startswith("/") or len(rest) < 2:
+        raise StoreURLError(
+            f"SQLite URL {url!r} has no database path; use sqlite:///relative/path.db, "
+            "sqlite:////abs/path.db or sqlite://:memory:"
+        )
+    if "?" in rest:
+        raise StoreURLError(f"SQLite URL {url!r}: query parameters are not supported")
+    return rest[1:]
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class SQLiteStore:
+    """A :class:`~zhenshen_core.storage.CaseStore` in one SQLite file (or in memory).
+
+    One connection guarded by a lock, so a store object may be shared by threads; separate
+    processes (or separate store objects) coordinate through SQLite's own locking, and the
+    version check turns a lost race into :class:`ConcurrencyError`.
+    """
+
+    def __init__(self, path: str | Path, *, url: str | None = None, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self.url = url or ("sqlite://:memory:" if self.path == MEMORY else f"sqlite:///{self.path}")
+        self._lock = threading.RLock()
+        self._conn = self._connect(timeout)
+        try:
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        return cls(parse_sqlite_url(url), url=url)
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connection and schema -----------------------------------------------------------
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        if self.path != MEMORY:
+            target = Path(self.path)
+            if target.is_dir():
+                raise StoreURLError(f"cannot open SQLite database {self.path!r}: it is a directory")
+            parent = target.parent
+            if not parent.is_dir():
+                raise StoreURLError(
+                    f"cannot open SQLite database {self.path!r}: directory {str(parent)!r} "
+                    "does not exist"
+                )
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if self.path != MEMORY and str(mode).lower() != "wal":
+                raise StorageError(
+                    f"cannot open SQLite database {self.path!r}: WAL journal mode refused "
+                    f"(got {mode!r}); is the file on a network or read-only file system?"
+                )
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise StorageError(
+                f"cannot open SQLite database {self.path!r}: {exc} "
+                "(check that the file is a SQLite database and its directory is writable)"
+            ) from None
+        return conn
+
+    def _migrate(self) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )"""
+            )
+            applied = {row[0] for row in cur.execute("SELECT version FROM schema_migrations")}
+            newer = [v for v in applied if v > SCHEMA_VERSION]
+            if newer:
+                raise StorageError(
+                    f"SQLite database {self.path!r} has schema version {max(newer)}, newer than "
+                    f"this zhenshen_core supports ({SCHEMA_VERSION}); upgrade zhenshen_core"
+                )
+            for migration in MIGRATIONS:
+                if migration.version in applied:
+                    continue
+                for statement in migration.statements:
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, datetime.now(UTC).isoformat()),
+                )
+
+    def schema_version(self) -> int:
+        with self._read() as cur:
+            row = cur.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction; any error rolls everything back and surfaces as StorageError."""
+        with self._lock:
+            try:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                with suppress(sqlite3.Error):  # the original error is the one to report
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from None
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            try:
+                yield self._conn.cursor()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.Error) -> StorageError:
+        return StorageError(f"SQLite database {self.path!r}: {exc}")
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
+        return self.ingest_many([(case, events)])[0]
+
+    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+        for case, events in items:
+            check_new(case, events)
+        results = []
+        with self._tx() as cur:
+            for case, events in items:
+                known = _known_id(cur, case)
+                if known is not None:
+                    results.append(IngestResult(case_id=known, created=False))
+                    continue
+                cur.execute(
+                    """INSERT INTO cases (id, doc, version, status, domain, lead_department,
+                                          enterprise_uscc, channel, received_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (case.id, *_case_columns(case)),
+                )
+                _insert_events(cur, events)
+                _write_refs(cur, case)
+                _write_index_rows(cur, case)
+                results.append(IngestResult(case_id=case.id, created=True))
+        return results
+
+    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+        check_update(case, events, expected_version)
+        with self._tx() as cur:
+            row = cur.execute("SELECT version FROM cases WHERE id = ?", (case.id,)).fetchone()
+            if row is None:
+                raise CaseNotFoundError(case.id)
+            if row[0] != expected_version:
+                raise ConcurrencyError(case.id, expected_version, row[0])
+            cur.execute(
+                """UPDATE cases SET doc = ?, version = ?, status = ?, domain = ?,
+                                    lead_department = ?, enterprise_uscc = ?, channel = ?,
+                                    received_at = ?
+                   WHERE id = ? AND version = ?""",
+                (*_case_columns(case), case.id, expected_version),
+            )
+            _insert_events(cur, events)
+            _write_refs(cur, case)
+            cur.execute("DELETE FROM case_departments WHERE case_id = ?", (case.id,))
+            cur.execute("DELETE FROM clocks WHERE case_id = ?", (case.id,))
+            _write_index_rows(cur, case)
+
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                """INSERT INTO dead_letters (channel, source, line, raw, reason, at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (
+                    letter.channel,
+                    letter.source,
+                    letter.line,
+                    letter.raw,
+                    letter.reason,
+                    letter.at.isoformat(),
+                ),
+            )
+
+    def put_record(self, record: Record) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)",
+                (record.kind, record.id, _dumps(record.data)),
+            )
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        with self._read() as cur:
+            row = cur.execute("SELECT doc FROM cases WHERE id = ?", (case_id,)).fetchone()
+        if row is None:
+            raise CaseNotFoundError(case_id)
+        return load_case(json.loads(row[0]))
+
+    def find_external(self, channel: str, external_id: str) -> Case | None:
+        with self._read() as cur:
+            row = cur.execute(
+                """SELECT c.doc FROM external_refs r JOIN cases c ON c.id = r.case_id
+                   WHERE r.channel = ? AND r.external_id = ?""",
+                (str(channel), external_id),
+            ).fetchone()
+        return None if row is None else load_case(json.loads(row[0]))
+
+    def query(self, query: CaseQuery | None = None) -> Iterator[Case]:
+        q = query or CaseQuery()
+        where, params = _where(q)
+        sql = f"SELECT doc FROM cases c {where} ORDER BY c.received_at, c.id LIMIT ? OFFSET ?"
+        params += [q.limit if q.limit is not None else -1, q.offset]
+        with self._read() as cur:
+            docs = [row[0] for row in cur.execute(sql, params)]
+        return (load_case(json.loads(doc)) for doc in docs)
+
+    def count(self, query: CaseQuery | None = None) -> int:
+        where, params = _where(query or CaseQuery())
+        with self._read() as cur:
+            row = cur.execute(f"SELECT COUNT(*) FROM cases c {where}", params).fetchone()
+        return int(row[0])
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        with self._read() as cur:
+            docs = [
+                row[0]
+                for row in cur.execute(
+                    "SELECT doc FROM events WHERE case_id = ? ORDER BY seq", (case_id,)
+                )
+            ]
+            if (
+                not docs
+                and cur.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is None
+            ):
+                raise CaseNotFoundError(case_id)
+        return [CaseEvent.model_validate_json(doc) for doc in docs]
+
+    def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
+        with self._read() as cur:
+            rows = cur.execute(DUE_CLOCKS_SQL, (to_micros(now), limit)).fetchall()
+        return [
+            DueClock(
+                case_id=case_id,
+                clock=name,
+                next_alert_at=from_micros(alert),
+                due_at=from_micros(due),
+                case_version=version,
+            )
+            for case_id, name, alert, due, version in rows
+        ]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        with self._read() as cur:
+            rows = cur.execute(
+                "SELECT channel, source, line, raw, reason, at FROM dead_letters ORDER BY id"
+            ).fetchall()
+        return [
+            DeadLetter(
+                channel=channel,
+                source=source,
+                line=line,
+                raw=raw,
+                reason=reason,
+                at=datetime.fromisoformat(at),
+            )
+            for channel, source, line, raw, reason, at in rows
+        ]
+
+    def records(self, kind: str) -> list[Record]:
+        with self._read() as cur:
+            rows = cur.execute(
+                "SELECT id, data FROM records WHERE kind = ? ORDER BY id", (kind,)
+            ).fetchall()
+        return [Record(kind=kind, id=rid, data=json.loads(data)) for rid, data in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+DUE_CLOCKS_SQL = """
+    SELECT k.case_id, k.name, k.next_alert_at, k.due_at, c.version
+    FROM clocks k JOIN cases c ON c.id = k.case_id
+    WHERE k.stopped = 0 AND k.next_alert_at IS NOT NULL AND k.next_alert_at <= ?
+    ORDER BY k.next_alert_at, k.case_id, k.name
+    LIMIT ?
+"""
+
+
+def _case_columns(case: Case) -> tuple[Any, ...]:
+    return (
+        _dumps(dump_case(case)),
+        case.version,
+        case.status.value,
+        case.domain,
+        case.lead_department,
+        case.enterprise_uscc,
+        case.channel.value,
+        to_micros(case.received_at),
+    )
+
+
+def _insert_events(cur: sqlite3.Cursor, events: Sequence[CaseEvent]) -> None:
+    cur.executemany(
+        "INSERT INTO events (case_id, seq, at, type, doc) VALUES (?, ?, ?, ?, ?)",
+        [(e.case_id, e.seq, to_micros(e.at), e.type, e.model_dump_json()) for e in events],
+    )
+
+
+def _write_refs(cur: sqlite3.Cursor, case: Case) -> None:
+    for channel, external_id in external_keys(case):
+        cur.execute(
+            """INSERT INTO external_refs (channel, external_id, case_id) VALUES (?, ?, ?)
+               ON CONFLICT (channel, external_id) DO NOTHING""",
+            (channel, external_id, case.id),
+        )
+        owner = cur.execute(
+            "SELECT case_id FROM external_refs WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        ).fetchone()[0]
+        if owner != case.id:
+            raise StorageError(
+                f"case {case.id}: external ref {channel}:{external_id} already belongs to "
+                f"case {owner}"
+            )
+
+
+def _write_index_rows(cur: sqlite3.Cursor, case: Case) -> None:
+    """The side tables queries use, derived from the document (callers cleared old rows)."""
+    departments = {d.id: d.role.value for d in case.departments}
+    cur.executemany(
+        "INSERT INTO case_departments (case_id, department, role) VALUES (?, ?, ?)",
+        [(case.id, dept, role) for dept, role in departments.items()],
+    )
+    cur.executemany(
+        """INSERT INTO clocks (case_id, name, due_at, next_alert_at, stopped)
+           VALUES (?, ?, ?, ?, ?)""",
+        [
+            (
+                case.id,
+                name,
+                to_micros(clock.due_at),
+                None if clock.next_alert_at is None else to_micros(clock.next_alert_at),
+                0 if clock.running else 1,
+            )
+            for name, clock in case.clocks.items()
+        ],
+    )
+
+
+def _known_id(cur: sqlite3.Cursor, case: Case) -> str | None:
+    for channel, external_id in external_keys(case):
+        row = cur.execute(
+            "SELECT case_id FROM external_refs WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        ).fetchone()
+        if row is not None:
+            return str(row[0])
+    row = cur.execute("SELECT id FROM cases WHERE id = ?", (case.id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _where(q: CaseQuery) -> tuple[str, list[Any]]:
+    terms: list[str] = []
+    params: list[Any] = []
+    if q.status is not None:
+        terms.append(f"c.status IN ({', '.join('?' * len(q.status))})")
+        params.extend(s.value for s in q.status)
+    if q.domain is not None:
+        terms.append("c.domain = ?")
+        params.append(q.domain)
+    if q.department is not None:
+        terms.append("c.id IN (SELECT case_id FROM case_departments WHERE department = ?)")
+        params.append(q.department)
+    if q.enterprise is not None:
+        terms.append("c.enterprise_uscc = ?")
+        params.append(query_enterprise(q))
+    if q.channel is not None:
+        terms.append("c.channel = ?")
+        params.append(str(q.channel))
+    if q.received_from is not None:
+        terms.append("c.received_at >= ?")
+        params.append(to_micros(q.received_from))
+    if q.received_before is not None:
+        terms.append("c.received_at < ?")
+        params.append(to_micros(q.received_before))
+    if q.due_before is not None:
+        terms.append("c.id IN (SELECT case_id FROM clocks WHERE stopped = 0 AND due_at < ?)")
+        params.append(to_micros(q.due_before))
+    return ("WHERE " + " AND ".join(terms) if terms else ""), params
