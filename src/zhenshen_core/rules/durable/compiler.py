@@ -1,0 +1,521 @@
+"""Rule conditions (AST) → durable_rules JSON conditions over a slim, encoded fact.
+
+durable_rules compares loosely (``"2" == 2`` and ``true == 1`` match, ``true < 2.5`` holds),
+cannot parse numbers such as ``1e+16`` (error 204), has no substring test, and its ``$mt`` is a
+DFA dialect, not Python's ``re``. So the engine never sees the case's raw values. For each
+stage the compiler derives a *slim fact*: a few short properties ``p0 … pN`` (safe names: no dot
+paths, no user text), each computed in Python from the fact view, and compiles every condition to
+native durable operators over them:
+
+``code`` (scalar fields compared with literals)
+    An order-preserving integer code. With the field's literals sorted ``L0 < L1 < …``, a value
+    equal to ``Li`` gets ``2i+1``, a value strictly between ``Li-1`` and ``Li`` gets ``2i``.
+    Then ``x OP Li`` ⇔ ``code OP 2i+1`` exactly, for ``== != < <= > >=`` — numbers of any
+    size, dates and severity levels (by the pack's order) included. A field only tested for
+    equality uses interning instead (literal index, or 0 for any other value), decided with the
+    language's kind-strict equality (``semantics.same``: ``true`` is not ``1``, ``1 == 1.0``).
+    A missing (absent or ``None``) field leaves the property out, so every test on it is false,
+    as the language requires.
+``member`` (``list contains v``, ``contains_any``, ``contains_all``, ``v in list``)
+    ``1``/``0`` per literal item; absent when the list is missing.
+``count`` (``count(f) OP n``)
+    The order-preserving code of the length (0 when missing, so always present).
+``present`` (``exists(f)``)
+    ``1``, absent when the field is missing.
+``feature`` (everything else)
+    A boolean computed in Python by the reference interpreter (``semantics.holds``, the same
+    semantics the compiled engine is tested against): substring ``contains`` on text,
+    ``matches``, comparisons between two fields, ordered comparisons on dynamically typed
+    ``facts.*`` fields, and any condition that would exceed durable_rules' per-rule limits.
+
+``not`` is pushed down to the leaves (De Morgan); the complement of a leaf that is false on a
+missing field is ``$nex`` *or* the complementary operator, which is exactly "not (test)". ``$ne``
+is never emitted (durable accepts it silently and never matches); ``$neq`` is.
+
+Rules with identical compiled conditions are merged into one durable rule mapped back to every
+pack rule, which avoids the engine's 256-rules-per-node crash and saves activations.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from zhenshen_core.rules.ast import (
+    And,
+    Compare,
+    Contains,
+    ContainsAll,
+    ContainsAny,
+    Count,
+    Exists,
+    Expr,
+    Field,
+    In,
+    Literal,
+    Not,
+    NotIn,
+    Operand,
+    Or,
+)
+from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, check_rule
+from zhenshen_core.rules.durable.session import EngineError
+from zhenshen_core.rules.facts import FieldType, field_spec
+from zhenshen_core.rules.semantics import holds, member, same
+
+Condition = dict[str, Any]
+View = Mapping[str, Any]
+
+_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+_ORDERED = frozenset({"<", "<=", ">", ">="})
+_MISSING = object()
+
+
+# ---------------------------------------------------------------------------------------------
+# Slim-fact properties.
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    """How one slim-fact property is computed from the fact view."""
+
+    name: str
+    kind: str  # code | intern | member | count | present | feature
+    field: str = ""
+    literals: tuple[Any, ...] = ()  # code/count: sorted literals; intern: distinct literals
+    item: Any = None  # member: the literal item
+    expr: Expr | None = None  # feature
+    severity: bool = False  # code: map values through the pack's severity order
+
+    def compute(self, view: View, levels: tuple[str, ...], rank: Mapping[str, int]) -> Any:
+        """The property's value, or ``_MISSING`` to leave it out of the fact.
+
+        Raises :class:`Unrepresentable` for a value of the wrong kind in a typed, ordered field
+        (the fact view never produces one; a hand-made view might): the caller then answers
+        that stage with the reference interpreter instead.
+        """
+        kind = self.kind
+        if kind == "feature":
+            assert self.expr is not None
+            return 1 if holds(self.expr, view, levels) else 0
+        value = view.get(self.field)
+        if kind == "count":
+            if value is None:
+                value = ()
+            if not isinstance(value, tuple | list | str):
+                return _MISSING  # count of a scalar: no number, every test false
+            return _rank(self.literals, len(value))
+        if value is None:
+            return _MISSING
+        if kind == "present":
+            return 1
+        if kind == "member":
+            return 1 if member(self.item, value) else 0
+        if kind == "intern":
+            return _intern(self.literals, value)
+        if self.severity:
+            if not isinstance(value, str) or value not in rank:
+                raise Unrepresentable(self.field)
+            value = rank[value]
+        elif not _same_kind(value, self.literals[0]):
+            raise Unrepresentable(self.field)
+        return _rank(self.literals, value)
+
+
+class Unrepresentable(Exception):
+    """A fact value the slim-fact encoding cannot represent exactly."""
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return True
+    return isinstance(a, date) and isinstance(b, date) and type(a) is type(b)
+
+
+def _rank(literals: tuple[Any, ...], value: Any) -> Any:
+    try:
+        i = bisect.bisect_left(literals, value)
+    except TypeError:
+        return _MISSING
+    if i < len(literals) and literals[i] == value:
+        return 2 * i + 1
+    return 2 * i
+
+
+def _intern(literals: tuple[Any, ...], value: Any) -> int:
+    for i, literal in enumerate(literals):
+        if same(literal, value):
+            return i + 1
+    return 0
+
+
+def _literal_key(value: Any) -> tuple[str, str]:
+    """A total order across the literal kinds one field may be compared with."""
+    return (type(value).__name__, repr(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# The compiler.
+
+
+@dataclass
+class _Plan:
+    """What each field is compared with, collected in a first pass over a stage."""
+
+    scalar_literals: dict[str, list[Any]] = field(default_factory=dict)
+    ordered_fields: set[str] = field(default_factory=set)
+    count_literals: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CompiledStage:
+    """One stage compiled for durable_rules.
+
+    ``rules`` maps durable rule name → condition (``None`` = always); ``owners`` maps it to the
+    indices (into the stage's rule list) of every pack rule with that condition.
+    """
+
+    props: tuple[Prop, ...]
+    rules: dict[str, Condition | None]
+    owners: dict[str, tuple[int, ...]]
+    features: int  # how many properties are Python-computed features
+
+
+class StageCompiler:
+    """Compiles one stage's conditions; allocates slim-fact properties as it goes."""
+
+    def __init__(self, severity_levels: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> None:
+        self.levels = tuple(severity_levels)
+        self.severity = {level: i for i, level in enumerate(severity_levels)}
+        self.limits = limits
+        self.plan = _Plan()
+        self.props: dict[tuple[Any, ...], Prop] = {}
+
+    # -- pass 1: which literals does each field meet? -------------------------------------
+
+    def _survey(self, expr: Expr) -> None:
+        match expr:
+            case And(items) | Or(items):
+                for item in items:
+                    self._survey(item)
+            case Not(item):
+                self._survey(item)
+            case Compare(op, left, right):
+                norm = _normalise_compare(op, left, right)
+                if norm is None:
+                    return
+                nop, subject, literal = norm
+                if isinstance(subject, Count):
+                    if _is_number(literal):
+                        self.plan.count_literals.setdefault(subject.field.name, []).append(literal)
+                    return
+                self.plan.scalar_literals.setdefault(subject.name, []).append(literal)
+                if nop in _ORDERED:
+                    self.plan.ordered_fields.add(subject.name)
+            case In(Field() as subject, Literal(tuple() as values)) | NotIn(
+                Field() as subject, Literal(tuple() as values)
+            ):
+                self.plan.scalar_literals.setdefault(subject.name, []).extend(values)
+            case _:
+                return
+
+    # -- properties -----------------------------------------------------------------------
+
+    def _prop(self, key: tuple[Any, ...], make: Callable[[str], Prop]) -> str:
+        prop = self.props.get(key)
+        if prop is None:
+            prop = make(f"p{len(self.props)}")
+            self.props[key] = prop
+        return prop.name
+
+    def _scalar_encoding(self, name: str) -> tuple[str, tuple[Any, ...], bool] | None:
+        """``(kind, literals, severity)`` for a scalar field, or None if not encodable."""
+        spec = field_spec(name)
+        ftype = spec.type if spec is not None else FieldType.ANY
+        literals = self.plan.scalar_literals.get(name, [])
+        if ftype == FieldType.LIST:
+            return None
+        if name in self.plan.ordered_fields:
+            if ftype == FieldType.SEVERITY:
+                ranks = {self.severity[v] for v in literals if v in self.severity}
+                if len(ranks) != len(set(literals)):
+                    return None
+                return ("code", tuple(sorted(ranks)), True)
+            if ftype == FieldType.NUMBER and all(_is_number(v) for v in literals):
+                return ("code", tuple(sorted(set(literals))), False)
+            if ftype == FieldType.DATE and all(_is_date(v) for v in literals):
+                return ("code", tuple(sorted(set(literals))), False)
+            return None
+        distinct: list[Any] = []
+        for value in sorted(literals, key=_literal_key):
+            if not any(same(value, seen) for seen in distinct):
+                distinct.append(value)
+        return ("intern", tuple(distinct), False)
+
+    def _literal_code(self, name: str, value: Any) -> tuple[str, int] | None:
+        encoding = self._scalar_encoding(name)
+        if encoding is None:
+            return None
+        kind, literals, sev = encoding
+        prop = self._prop(
+            ("scalar", name),
+            lambda p: Prop(p, kind, field=name, literals=literals, severity=sev),
+        )
+        if kind == "intern":
+            return prop, _intern(literals, value)
+        if sev:
+            if value not in self.severity:
+                return None
+            value = self.severity[value]
+        code = _rank(literals, value)
+        if code is _MISSING or code % 2 == 0:  # pragma: no cover - literal always listed
+            return None
+        return prop, int(code)
+
+    def _feature(self, expr: Expr) -> tuple[Condition, Condition]:
+        prop = self._prop(("feature", expr), lambda p: Prop(p, "feature", expr=expr))
+        return {prop: 1}, {prop: 0}
+
+    def _present(self, name: str) -> str:
+        return self._prop(("present", name), lambda p: Prop(p, "present", field=name))
+
+    def _member(self, name: str, item: Any) -> str:
+        return self._prop(
+            ("member", name, _literal_key(item)),
+            lambda p: Prop(p, "member", field=name, item=item),
+        )
+
+    # -- pass 2: conditions ---------------------------------------------------------------
+
+    def _leaf(self, expr: Expr) -> tuple[Condition, Condition] | None:
+        """``(condition, exact complement)`` of a test natively, or None for a feature."""
+        match expr:
+            case Exists(f):
+                prop = self._present(f.name)
+                return {"$ex": {prop: 1}}, {"$nex": {prop: 1}}
+            case Compare(op, left, right):
+                norm = _normalise_compare(op, left, right)
+                if norm is None:
+                    return None
+                nop, subject, literal = norm
+                if isinstance(subject, Count):
+                    return self._count(nop, subject.field.name, literal)
+                coded = self._literal_code(subject.name, literal)
+                if coded is None:
+                    return None
+                prop, code = coded
+                return _test(prop, nop, code), {
+                    "$or": [{"$nex": {prop: 1}}, _test(prop, _NEGATE[nop], code)]
+                }
+            case In(Field() as subject, Literal(tuple() as values)):
+                return self._in(subject.name, values)
+            case NotIn(Field() as subject, Literal(tuple() as values)):
+                native = self._in(subject.name, values)
+                if native is None:
+                    return None
+                inside, outside = native
+                # not in: present and not inside; its complement: missing or inside.
+                prop = self._present(subject.name)
+                return (
+                    {"$and": [{"$ex": {prop: 1}}, outside]},
+                    {"$or": [{"$nex": {prop: 1}}, inside]},
+                )
+            case In(Literal(value), Field() as coll) if _is_list(coll) and _is_scalar(value):
+                return self._members(coll.name, (value,), any_of=True)
+            case Contains(Field() as coll, Literal(value)) if _is_list(coll) and _is_scalar(
+                value
+            ):
+                return self._members(coll.name, (value,), any_of=True)
+            case ContainsAny(Field() as coll, Literal(tuple() as values)) if _is_list(coll):
+                return self._members(coll.name, values, any_of=True)
+            case ContainsAll(Field() as coll, Literal(tuple() as values)) if _is_list(coll):
+                return self._members(coll.name, values, any_of=False)
+        return None
+
+    def _count(self, op: str, name: str, literal: Any) -> tuple[Condition, Condition] | None:
+        if not _is_number(literal):
+            return None
+        literals = tuple(sorted(set(self.plan.count_literals.get(name, [literal]))))
+        prop = self._prop(("count", name), lambda p: Prop(p, "count", field=name,
+                                                           literals=literals))
+        code = _rank(literals, literal)
+        return _test(prop, op, code), {"$or": [{"$nex": {prop: 1}}, _test(prop, _NEGATE[op], code)]}
+
+    def _in(self, name: str, values: tuple[Any, ...]) -> tuple[Condition, Condition] | None:
+        if not values:
+            prop = self._present(name)
+            never = {"$and": [{"$ex": {prop: 1}}, {"$nex": {prop: 1}}]}
+            return never, {"$or": [{"$ex": {prop: 1}}, {"$nex": {prop: 1}}]}
+        codes: list[tuple[str, int]] = []
+        for value in values:
+            coded = self._literal_code(name, value)
+            if coded is None:
+                return None
+            if coded not in codes:
+                codes.append(coded)
+        if len(codes) == 1:
+            inside: Condition = _test(codes[0][0], "==", codes[0][1])
+        else:
+            inside = {"$or": [_test(p, "==", c) for p, c in codes]}
+        outside_tests = [_test(p, "!=", c) for p, c in codes]
+        outside = outside_tests[0] if len(outside_tests) == 1 else {"$and": outside_tests}
+        return inside, {"$or": [{"$nex": {codes[0][0]: 1}}, outside]}
+
+    def _members(
+        self, name: str, values: tuple[Any, ...], *, any_of: bool
+    ) -> tuple[Condition, Condition] | None:
+        if not all(_is_scalar(v) for v in values):
+            return None
+        if not values:
+            prop = self._present(name)
+            if any_of:  # contains_any [] is false
+                never = {"$and": [{"$ex": {prop: 1}}, {"$nex": {prop: 1}}]}
+                return never, {"$or": [{"$ex": {prop: 1}}, {"$nex": {prop: 1}}]}
+            return {"$ex": {prop: 1}}, {"$nex": {prop: 1}}
+        props = [self._member(name, v) for v in values]
+        props = list(dict.fromkeys(props))
+        yes = [{p: 1} for p in props]
+        no = [{p: 0} for p in props]
+        missing = {"$nex": {props[0]: 1}}
+        if any_of:
+            cond = yes[0] if len(yes) == 1 else {"$or": yes}
+            comp = no[0] if len(no) == 1 else {"$and": no}
+        else:
+            cond = yes[0] if len(yes) == 1 else {"$and": yes}
+            comp = no[0] if len(no) == 1 else {"$or": no}
+        return cond, {"$or": [missing, comp]}
+
+    def _expr(self, expr: Expr, negate: bool) -> Condition:
+        match expr:
+            case Not(item):
+                return self._expr(item, not negate)
+            case And(items) | Or(items):
+                conjunction = isinstance(expr, And) != negate
+                parts = [self._expr(i, negate) for i in items]
+                return _connect("$and" if conjunction else "$or", parts)
+        leaf = self._leaf(expr)
+        if leaf is None:
+            leaf = self._feature(expr)
+        return leaf[1] if negate else leaf[0]
+
+    def condition(self, expr: Expr | None) -> Condition | None:
+        """The durable condition for one rule (``None`` = always true)."""
+        if expr is None:
+            return None
+        cond = self._expr(expr, negate=False)
+        try:
+            check_rule("rule", cond, self.limits)
+        except EngineError:
+            # Too complex for one durable rule: evaluate the whole condition in Python.
+            cond = self._feature(expr)[0]
+        return cond
+
+    def compile(self, conditions: Sequence[Expr | None]) -> CompiledStage:
+        """Compile a stage's conditions, merging identical ones into one durable rule."""
+        for expr in conditions:
+            if expr is not None:
+                self._survey(expr)
+        by_text: dict[str, str] = {}
+        rules: dict[str, Condition | None] = {}
+        owners: dict[str, list[int]] = {}
+        for index, expr in enumerate(conditions):
+            cond = self.condition(expr)
+            text = json.dumps(cond, sort_keys=True, ensure_ascii=False)
+            name = by_text.get(text)
+            if name is None:
+                name = f"r{len(rules)}"
+                by_text[text] = name
+                rules[name] = cond
+                owners[name] = []
+            owners[name].append(index)
+        props = tuple(self.props.values())
+        return CompiledStage(
+            props=props,
+            rules=rules,
+            owners={k: tuple(v) for k, v in owners.items()},
+            features=sum(1 for p in props if p.kind == "feature"),
+        )
+
+
+def _test(prop: str, op: str, code: int) -> Condition:
+    if op == "==":
+        return {prop: code}
+    return {_DURABLE_OP[op]: {prop: code}}
+
+
+def _connect(op: str, parts: list[Condition]) -> Condition:
+    flat: list[Condition] = []
+    for part in parts:
+        if len(part) == 1 and op in part:
+            flat.extend(part[op])
+        else:
+            flat.append(part)
+    if op == "$and":
+        # Equality tests first: they are the most selective and share alpha-network prefixes.
+        flat.sort(key=lambda c: 0 if not next(iter(c)).startswith("$") else 1)
+    return flat[0] if len(flat) == 1 else {op: flat}
+
+
+def _normalise_compare(
+    op: str, left: Operand, right: Operand
+) -> tuple[str, Field | Count, Any] | None:
+    """``subject OP literal`` with the field on the left, or None when not of that shape."""
+    if isinstance(left, Field | Count) and isinstance(right, Literal):
+        subject, literal, nop = left, right.value, op
+    elif isinstance(right, Field | Count) and isinstance(left, Literal):
+        subject, literal, nop = right, left.value, _FLIP[op]
+    else:
+        return None
+    if isinstance(literal, tuple):
+        return None
+    if isinstance(subject, Field):
+        spec = field_spec(subject.name)
+        if spec is not None and spec.type == FieldType.LIST:
+            return None
+    return nop, subject, literal
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, date)
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, tuple)
+
+
+def _is_list(f: Field) -> bool:
+    spec = field_spec(f.name)
+    return spec is not None and spec.type == FieldType.LIST
+
+
+def slim_fact(
+    props: Sequence[Prop], view: View, levels: tuple[str, ...], rank: Mapping[str, int]
+) -> dict[str, Any]:
+    """The encoded fact for one stage: only what its rules read, never user text."""
+    fact: dict[str, Any] = {}
+    for prop in props:
+        value = prop.compute(view, levels, rank)
+        if value is not _MISSING:
+            fact[prop.name] = value
+    return fact
+
+
+__all__ = [
+    "CompiledStage",
+    "Prop",
+    "StageCompiler",
+    "Unrepresentable",
+    "slim_fact",
+]
