@@ -55,18 +55,25 @@ class DeskSettings:
     """District choices that are not rules: who signs, how letters are numbered, when clocks start.
 
     ``clock_starts`` maps a clock name from the pack's ``deadlines`` to the lifecycle event that
-    starts it; clocks not listed start when the case is received.
+    starts it; clocks not listed start when the case is received. ``clock_stops`` names the
+    events that stop a clock (the act it measures was done); every clock stops when the case is
+    closed, withdrawn, merged or rejected.
     """
 
     org: str = "成都高新区营商环境领导小组办公室"
     letter_prefix: str = "成高甄审"
     thresholds: tuple[float, ...] = (0.5, 0.75)
-    clock_starts: Mapping[str, str] = field(
-        default_factory=lambda: {"opinion": "hold_meeting", "confirmation": "issue_opinion"}
+    clock_starts: Mapping[str, str] = field(default_factory=lambda: {"opinion": "hold_meeting"})
+    clock_stops: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {
+            "contact": ("accept", "route", "reject"),
+            "meeting": ("hold_meeting",),
+            "opinion": ("issue_opinion",),
+            "resolve": ("finish_execution", "complete"),
+        }
     )
-    clock_stops: Mapping[str, str] = field(
-        default_factory=lambda: {"opinion": "issue_opinion", "confirmation": "confirm"}
-    )
+    joint_review_tag: str = "联合甄审"
+    """A decision carrying this tag goes to joint review; others go to ordinary handling."""
 
 
 @dataclass(frozen=True)
@@ -131,23 +138,23 @@ class Desk:
         """Fire ``steps`` in order on a copy, clocks included, and save them in one write."""
         current, events = case, []
         for event, payload in steps:
+            current, stops = self._clock_effects(current, event, actor, at, before=True)
             current, record = self.lifecycle.fire(
                 current, event, actor=actor, at=at, payload=payload,
                 rule_ids=rule_ids if event == "decide" else (),
             )
-            events.append(record)
-            current, clock_events = self._clock_effects(current, event, actor, at)
-            events.extend(clock_events)
+            current, starts = self._clock_effects(current, event, actor, at, before=False)
+            events += [*stops, record, *starts]
         self.store.save(current, events, expected_version=case.version)
         for record in events:
             if record.type not in ("clock_update",):
                 self._notify("case_transitioned", current, record.type, case=current, event=record)
         return current
 
-    def _notify(self, kind: str, case: Case, event_type: str | None, **kwargs: Any) -> None:
+    def _notify(self, kind: str, subject: Case, event_type: str | None, **kwargs: Any) -> None:
+        detail = kwargs.pop("detail", {})
         self.failures.extend(
-            self.host.notify(Notification(kind, case, event_type, kwargs.get("detail", {})),
-                             **{k: v for k, v in kwargs.items() if k != "detail"})
+            self.host.notify(Notification(kind, subject, event_type, detail), **kwargs)
         )
 
     def _clock_update(self, case: Case, clock: Clock, actor: str, at: datetime) -> tuple[Case, CaseEvent]:
@@ -157,29 +164,37 @@ class Desk:
         )
 
     def _clock_effects(
-        self, case: Case, event: str, actor: str, at: datetime
+        self, case: Case, event: str, actor: str, at: datetime, *, before: bool
     ) -> tuple[Case, list[CaseEvent]]:
-        """Start, stop, pause or resume the clocks an event owns (data, in ``DeskSettings``)."""
+        """Start, stop, pause or resume the clocks an event owns (data, in ``DeskSettings``).
+
+        Stops are recorded just before the event (a closed case accepts no more events);
+        starts, pauses and resumes just after it (a start may need the event's effect).
+        """
         events: list[CaseEvent] = []
-        deadlines = (case.decision or {}).get("deadlines", {}) or {}
         changes: list[Clock] = []
-        for name, trigger in self.settings.clock_starts.items():
-            if trigger == event:
-                period = deadlines.get(name) or (DEFAULT_OPINION_PERIOD if name == "opinion" else None)
-                if period:
-                    changes.append(self._start(name, period, at))
-        for name, trigger in self.settings.clock_stops.items():
-            clock = case.clocks.get(name)
-            if trigger == event and clock is not None and clock.stopped_at is None:
-                changes.append(stop_clock(self.calendar, clock, at))
-        if event == "request_info":
-            changes += [pause_clock(self.calendar, c, at, "待补充材料") for c in case.clocks.values()
-                        if c.stopped_at is None and not c.paused]
-        elif event == "provide_info":
-            changes += [resume_clock(self.calendar, c, at) for c in case.clocks.values() if c.paused]
-        elif event in ("close", "withdraw", "merge", "reject"):
-            changes += [stop_clock(self.calendar, c, at) for c in case.clocks.values()
-                        if c.stopped_at is None]
+        if before:
+            terminal = event in ("close", "withdraw", "merge", "reject")
+            for name, clock in case.clocks.items():
+                if clock.stopped_at is not None:
+                    continue
+                if terminal or event in self.settings.clock_stops.get(name, ()):
+                    changes.append(stop_clock(self.calendar, clock, at))
+        else:
+            deadlines = (case.decision or {}).get("deadlines", {}) or {}
+            for name, trigger in self.settings.clock_starts.items():
+                if trigger == event:
+                    period = deadlines.get(name) or (
+                        DEFAULT_OPINION_PERIOD if name == "opinion" else None
+                    )
+                    if period:
+                        changes.append(self._start(name, period, at))
+            if event == "request_info":
+                changes += [pause_clock(self.calendar, c, at, "待补充材料")
+                            for c in case.clocks.values() if c.stopped_at is None and not c.paused]
+            elif event == "provide_info":
+                changes += [resume_clock(self.calendar, c, at)
+                            for c in case.clocks.values() if c.paused]
         for clock in changes:
             case, record = self._clock_update(case, clock, actor, at)
             events.append(record)
@@ -318,6 +333,10 @@ class Desk:
         depts = [d.id for d in sorted(case.departments, key=lambda d: d.role is not DepartmentRole.LEAD)]
         experts = [f"expert:{e.kind}" for e in case.experts if e.required]
         return list(dict.fromkeys([*depts, *experts]))
+
+    def needs_joint_review(self, case: Case) -> bool:
+        """The pack decides: its decision tags the case for joint review (联合甄审)."""
+        return self.settings.joint_review_tag in case.tags
 
     def chair_for(self, case: Case) -> Chair:
         if case.chair is not None:

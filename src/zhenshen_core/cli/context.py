@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -31,6 +32,17 @@ class CliContext:
     def all_pack_paths(self) -> list[Path]:
         env = [Path(p) for p in os.environ.get(PACK_PATH_ENV, "").split(os.pathsep) if p]
         return [*self.pack_paths, *env]
+
+    def load_pack(self, source: str | Path) -> Any:
+        """A pack folder or pack id → ``ResolvedPack``, with the plugins' packs and actions."""
+        from zhenshen_core.rules import load_pack
+
+        return load_pack(
+            source,
+            search_paths=self.all_pack_paths(),
+            plugin_packs={pid: rec.path for pid, rec in self.host.rule_packs().items()},
+            actions=set(self.host.rule_actions()),
+        )
 
 
 def default_store_url() -> str:

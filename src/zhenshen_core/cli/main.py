@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.cases",
     "zhenshen_core.cli.corpus",
     "zhenshen_core.cli.deadline",
+    "zhenshen_core.cli.desk_cmds",
     "zhenshen_core.cli.plugins_cmd",
 )
 
