@@ -434,7 +434,8 @@ _ESCALATION_TEXT: Mapping[str, tuple[str, ...]] = {
     "repeated_contact": ("此前已多次反映，问题仍未解决。", "企业已第{contacts}次来电反映此事。"),
     "returned_twice": ("工单在{dept_a}和{dept_b}之间多次退回，无部门牵头办理。",),
     "social_risk": (
-        "涉及员工{people}余人工资发放，员工情绪激动，存在群体性事件风险。",
+        "涉及员工{people}余人工资发放，员工情绪激动。",
+        "企业表示如问题得不到解决将向媒体曝光。",
         "企业表示如再无答复将联合其他企业集体上访。",
     ),
     "cross_department": ("该事项涉及{dept_a}、{dept_b}等多个部门。",),

@@ -154,7 +154,7 @@ def test_planted_features_are_visible_and_absent_otherwise(
         assert (facts.get("amount_wan", 0) >= 500) == ("large_amount" in features)
         cannot = any(w in data["content"] for w in ("无法经营", "停业"))
         assert cannot == ("cannot_operate" in features)
-        risky = any(w in data["content"] for w in ("群体", "上访", "工资发放"))
+        risky = any(w in data["content"] for w in ("上访", "工资发放", "媒体曝光"))
         assert risky == ("social_risk" in features)
 
 
