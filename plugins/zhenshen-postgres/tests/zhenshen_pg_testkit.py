@@ -61,11 +61,16 @@ def _wait(start_at: float) -> None:
 
 
 def stale_update_worker(url: str, case_id: str, tag: str, start_at: float) -> str:
-    """Read the case, wait for the others, then save a note on the version read."""
+    """Build a note on version 1 of the case, wait for the others, then save it.
+
+    Version 1 is rebuilt from the history, not read as the current state, so a worker scheduled
+    late still competes for the same version instead of politely saving on top of the winner.
+    """
+    from zhenshen_core.model.lifecycle import Lifecycle
     from zhenshen_postgres import PostgresStore
 
     with PostgresStore(url, migrate=False) as store:
-        case = store.get(case_id)
+        case = Lifecycle().replay(store.events(case_id)[:1])
         new, event = fire(case, "note", {"text": tag})
         _wait(start_at)
         try:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,6 +75,7 @@ _PAGE = 500
 _INGEST_ATTEMPTS = 5
 _Conn = psycopg.Connection[tuple[Any, ...]]
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -509,12 +510,22 @@ class PostgresStore:
     # --- helpers ---------------------------------------------------------------------------
 
     def _one(self, text: str, params: Sequence[Any], doing: str) -> tuple[Any, ...] | None:
-        with self._lock, self._errors(doing or "read"):
-            return self._connection().execute(text.encode(), params).fetchone()
+        return self._read(lambda conn: conn.execute(text.encode(), params).fetchone(), doing)
 
     def _all(self, text: str, params: Sequence[Any], doing: str) -> list[tuple[Any, ...]]:
-        with self._lock, self._errors(doing):
-            return self._connection().execute(text.encode(), params).fetchall()
+        return self._read(lambda conn: conn.execute(text.encode(), params).fetchall(), doing)
+
+    def _read(self, run: Callable[[_Conn], T], doing: str) -> T:
+        """Run a read, once more on a new connection if the old one died (server restart,
+        failover, idle timeout). Writes are not retried: whether a lost commit happened is
+        unknowable from here, and the caller's reaction (reload, retry) is the right one."""
+        with self._lock, self._errors(doing or "read"):
+            try:
+                return run(self._connection())
+            except psycopg.OperationalError:
+                if self._conn is None or not self._conn.broken:
+                    raise
+            return run(self._connection())
 
 
 _RACES = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)

@@ -1,0 +1,161 @@
+"""PostgreSQL-specific behaviour beyond the shared contract."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import psycopg
+import pytest
+from zhenshen_pg_testkit import ENV, SKIP_REASON
+
+from zhenshen_core.errors import StorageError
+from zhenshen_core.model.case import Case
+from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.plugins import PluginHost
+from zhenshen_core.storage.protocol import CaseQuery, DeadLetter
+from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, make_clock, received
+from zhenshen_postgres import PostgresStore, plugin
+from zhenshen_postgres.store import parse_url
+
+if not os.environ.get(ENV):
+    pytest.skip(SKIP_REASON, allow_module_level=True)
+
+
+def _sql(store: PostgresStore) -> psycopg.Connection[tuple[object, ...]]:
+    parsed = parse_url(store.url)
+    conn = psycopg.connect(parsed.conninfo, autocommit=True)
+    conn.execute(f"SET search_path TO {parsed.schema}")
+    return conn
+
+
+def _with_clock(n: int, alert_minutes: int | None) -> tuple[Case, list[CaseEvent]]:
+    case, events = received(make_case(n))
+    clock = make_clock(
+        "opinion",
+        due_at=BASE_TIME + timedelta(days=20),
+        next_alert_at=None if alert_minutes is None else BASE_TIME + timedelta(minutes=alert_minutes),
+    )
+    case, event = fire(case, "clock_update", {"clock": clock.model_dump(mode="json")})
+    return case, [*events, event]
+
+
+def test_opened_through_the_plugin_host(schema_url: str) -> None:
+    host = PluginHost(load=False)
+    host.register(plugin, "postgres")
+    store = host.storage_backend(schema_url).factory(schema_url)
+    try:
+        assert isinstance(store, PostgresStore) and store.count() == 0
+    finally:
+        store.close()
+
+
+def test_events_cannot_be_rewritten_even_with_raw_sql(pg_store: PostgresStore) -> None:
+    case, events = received(make_case(1))
+    pg_store.ingest(case, events)
+    with _sql(pg_store) as conn:
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("UPDATE events SET actor = 'mallory'")
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("DELETE FROM events")
+    assert pg_store.events(case.id) == events
+
+
+def test_paging_crosses_internal_pages_in_order(pg_store: PostgresStore) -> None:
+    items = [received(make_case(n)) for n in range(1203)]
+    pg_store.ingest_many(items)
+    ids = sorted((c.received_at, c.id) for c, _ in items)
+    expected = [i for _, i in ids]
+    assert [c.id for c in pg_store.query()] == expected
+    page = CaseQuery(limit=700, offset=450)
+    assert [c.id for c in pg_store.query(page)] == expected[450:1150]
+    assert pg_store.count(page) == 1203
+
+
+def test_claims_are_leased_and_end_when_the_alert_moves(pg_store: PostgresStore) -> None:
+    items = [_with_clock(n, n) for n in range(4)]
+    pg_store.ingest_many(items)
+    now = BASE_TIME + timedelta(hours=1)
+    first = pg_store.claim_due_clocks(now, node="a", limit=2, lease=timedelta(minutes=10))
+    assert [d.case_id for d in first] == [items[0][0].id, items[1][0].id]
+    second = pg_store.claim_due_clocks(now, node="b", limit=10, lease=timedelta(minutes=10))
+    assert [d.case_id for d in second] == [items[2][0].id, items[3][0].id]
+    assert pg_store.claim_due_clocks(now, node="c") == []
+    assert len(pg_store.due_clocks(now)) == 4, "due_clocks is a plain read; claims do not hide"
+
+    # node a handles case 0: the clock's next alert moves, so its claim ends with the save
+    case0 = items[0][0]
+    clock = case0.clocks["opinion"].model_copy(
+        update={"next_alert_at": BASE_TIME + timedelta(minutes=30), "notified": ["0.5"]}
+    )
+    moved, event = fire(case0, "clock_update", {"clock": clock.model_dump(mode="json")})
+    pg_store.save(moved, [event], expected_version=first[0].case_version)
+    again = pg_store.claim_due_clocks(now, node="c", lease=timedelta(hours=1))
+    assert [(d.case_id, d.case_version) for d in again] == [(case0.id, 3)]
+
+    # node a dies holding case 1: its lease runs out and another node takes it over
+    later = now + timedelta(minutes=10)
+    assert [d.case_id for d in pg_store.claim_due_clocks(later, node="c")] == [
+        items[1][0].id,
+        items[2][0].id,
+        items[3][0].id,
+    ]
+    assert pg_store.release_claims("c") == 4
+    with pytest.raises(ValueError):
+        pg_store.claim_due_clocks(now, node="")
+
+
+def test_sweep_query_uses_the_partial_index(pg_store: PostgresStore) -> None:
+    pg_store.ingest_many([_with_clock(n, n) for n in range(50)])
+    with _sql(pg_store) as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                "EXPLAIN SELECT k.case_id FROM clocks k JOIN cases c ON c.id = k.case_id"
+                " WHERE k.next_alert_at IS NOT NULL AND k.next_alert_at <= now()"
+                " ORDER BY k.next_alert_at, k.case_id, k.name LIMIT 1000"
+            )
+        )
+    assert "clocks_next_alert_idx" in plan
+
+
+def test_a_dropped_connection_is_replaced_for_reads(pg_store: PostgresStore) -> None:
+    case, events = received(make_case(1))
+    pg_store.ingest(case, events)
+    pid = pg_store._connection().info.backend_pid
+    with _sql(pg_store) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert pg_store.get(case.id) == case
+    assert pg_store._connection().info.backend_pid != pid
+
+
+def test_newer_schema_than_the_code_refuses_to_start(pg_store: PostgresStore) -> None:
+    with _sql(pg_store) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
+    with pytest.raises(StorageError, match="migration 99, newer"):
+        PostgresStore(pg_store.url)
+
+
+def test_reopening_migrates_nothing_and_keeps_data(pg_store: PostgresStore) -> None:
+    case, events = received(make_case(1))
+    pg_store.ingest(case, events)
+    with PostgresStore(pg_store.url) as again:
+        assert again.schema_version() == 1 and again.get(case.id) == case
+
+
+def test_nul_characters_are_refused_before_anything_is_written(pg_store: PostgresStore) -> None:
+    good = received(make_case(1))
+    bad = received(make_case(2, content="坏\x00数据"))
+    with pytest.raises(StorageError, match="NUL"):
+        pg_store.ingest_many([good, bad])
+    assert pg_store.count() == 0
+    letter = DeadLetter(channel="csv", source="x.csv", line=1, raw="a\x00b", reason="r", at=BASE_TIME)
+    pg_store.add_dead_letter(letter)
+    assert pg_store.dead_letters() == [letter], "dead letters keep whatever arrived"
+
+
+def test_unreachable_server_is_a_storage_error_without_the_password() -> None:
+    with pytest.raises(StorageError) as info:
+        PostgresStore("postgresql://desk:s3cret@127.0.0.1:1/test", connect_timeout=2)
+    assert "could not open the store" in str(info.value) and "s3cret" not in str(info.value)
