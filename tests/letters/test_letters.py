@@ -241,3 +241,27 @@ def test_renderer_plugins(case: Case) -> None:
     assert html.startswith("<!DOCTYPE html>") and "<h1>甄别审查意见书</h1>" in html
     assert records["html"].media_type.startswith("text/html")
     assert records["markdown"].extension == ".md"
+
+
+def test_names_from_a_real_pack(case_data: dict[str, Any]) -> None:
+    from zhenshen_core.letters import pack_names
+    from zhenshen_core.rules import load_pack
+
+    pack_dir = (
+        Path(__file__).resolve().parents[2]
+        / "plugins/zhenshen-chengdu-gaoxin/src/zhenshen_chengdu_gaoxin/pack"
+    )
+    pack = load_pack(pack_dir)
+    names = pack_names(pack)
+    # an old id of a renamed bureau (规划建设局) shows the current name
+    assert names["department_names"]["gxq.ghjsj"] == "公园城市建设局"
+    case_data["tasks"][1]["department"] = "gxq.ghjsj"
+    ctx = letter_context(load_case(case_data), None, pack=pack)
+    assert ctx["lead"]["name"] == "规划和自然资源局"
+    assert ctx["case"]["domain_label"] == "报规报建/权属证明"
+    assert [m["department_name"] for m in ctx["measures"]] == ["规划和自然资源局", "公园城市建设局"]
+    # explicit names win over the pack's
+    ctx = letter_context(
+        load_case(case_data), None, pack=pack, department_names={"gxq.gtj": "自然资源和规划局"}
+    )
+    assert ctx["lead"]["name"] == "自然资源和规划局"

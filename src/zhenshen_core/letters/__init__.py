@@ -13,6 +13,7 @@ from zhenshen_core.letters.context import (
     chinese_date,
     letter_context,
     letter_number,
+    pack_names,
 )
 from zhenshen_core.letters.render import (
     DEFAULT_TEMPLATES,
@@ -37,6 +38,7 @@ __all__ = [
     "letter_number",
     "md_cell",
     "md_escape",
+    "pack_names",
     "render_letter",
     "render_text",
     "resolve_template",

@@ -69,6 +69,21 @@ def letter_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}〔{year}〕{seq}号"
 
 
+def pack_names(pack: Any) -> dict[str, dict[str, str]]:
+    """Department, expert and domain names from a resolved rule pack, as the keyword arguments
+    of :func:`letter_context`. Old department ids (aliases of renamed bureaus) map to the
+    current name, so a case routed before a renaming still shows a readable 责任单位."""
+    departments: dict[str, str] = {}
+    for spec in getattr(pack, "departments", {}).values():
+        name = spec.name or spec.id
+        for alias in getattr(spec, "aliases", ()) or ():
+            departments.setdefault(alias, name)
+        departments[spec.id] = name
+    experts = {e.id: e.name or e.id for e in getattr(pack, "experts", {}).values()}
+    domains = {d.id: d.name or d.id for d in getattr(pack, "domains", {}).values()}
+    return {"department_names": departments, "expert_names": experts, "domain_names": domains}
+
+
 def _coded(enum: type[LabeledEnum], value: Any) -> dict[str, str] | None:
     if value is None:
         return None
@@ -136,6 +151,7 @@ def letter_context(
     domain_names: Mapping[str, str] | None = None,
     measures: Sequence[Mapping[str, Any]] | None = None,
     template: str | None = None,
+    pack: Any | None = None,
 ) -> dict[str, Any]:
     """Build the letter's template context (keys in the module docstring).
 
@@ -143,8 +159,9 @@ def letter_context(
     ``letter_no`` and ``issued_at`` default to the opinion's own; the decision fills tier,
     chair, severity and departments the case does not record yet. The ``*_names`` maps come
     from the rule pack (department, expert and domain id → Chinese name); unknown ids are shown
-    as they are. ``measures`` lets the caller state the planned measures (description,
-    department, due) before execution tasks exist.
+    as they are; ``pack`` (a resolved rule pack) supplies all three at once, explicit maps
+    winning over it (see :func:`pack_names`). ``measures`` lets the caller state the planned
+    measures (description, department, due) before execution tasks exist.
     """
     opinion = case.opinion
     if opinion is None:
@@ -153,9 +170,14 @@ def letter_context(
             "before rendering its letter"
         )
     decision = decision or {}
-    dept_names = dict(department_names or {})
-    experts_named = {**DEFAULT_EXPERT_NAMES, **(expert_names or {})}
-    domains_named = dict(domain_names or {})
+    from_pack = pack_names(pack) if pack is not None else {}
+    dept_names = {**from_pack.get("department_names", {}), **(department_names or {})}
+    experts_named = {
+        **DEFAULT_EXPERT_NAMES,
+        **from_pack.get("expert_names", {}),
+        **(expert_names or {}),
+    }
+    domains_named = {**from_pack.get("domain_names", {}), **(domain_names or {})}
 
     decided = decision.get("departments") or {}
     lead = case.lead_department or decided.get("lead")
