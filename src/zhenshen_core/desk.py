@@ -555,6 +555,7 @@ class Desk:
             letter_no=(opinion.letter_no if opinion and opinion.letter_no else ""),
             issued_at=opinion.issued_at if opinion else self.now(),
             org=self.settings.org,
+            pack=self.pack,
         )
 
     def render_letter(self, case_id: str, renderer: str = "markdown") -> bytes:

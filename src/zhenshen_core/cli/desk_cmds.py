@@ -154,15 +154,19 @@ def sweep(cli_ctx: CliContext, store_url: str | None, now_text: str | None, limi
 @click.command()
 @click.argument("case_id")
 @STORE_OPTION
+@PACK_OPTION
 @click.option("--renderer", default="markdown", show_default=True,
               help="Renderer plugin name (markdown, html, docx …).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @pass_cli
 @error_boundary
-def letter(cli_ctx: CliContext, case_id: str, store_url: str | None, renderer: str,
-           output: Path | None) -> None:
-    """Render the 甄别审查意见书 (review opinion letter) of a case."""
-    desk = _desk(cli_ctx, store_url, None)
+def letter(cli_ctx: CliContext, case_id: str, store_url: str | None, pack_source: str,
+           renderer: str, output: Path | None) -> None:
+    """Render the 甄别审查意见书 (review opinion letter) of a case.
+
+    The pack supplies the Chinese names of departments, experts and domains.
+    """
+    desk = _desk(cli_ctx, store_url, pack_source)
     try:
         data = desk.render_letter(case_id, renderer)
     finally:
