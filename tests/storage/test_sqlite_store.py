@@ -222,3 +222,19 @@ def test_open_store_unknown_scheme_lists_known_ones() -> None:
 def test_open_store_needs_a_url() -> None:
     with pytest.raises(StoreURLError, match="not a store URL"):
         open_store("cases.db")
+
+
+def test_save_refuses_an_external_ref_owned_by_another_case(tmp_path: Path) -> None:
+    from zhenshen_core.model import ExternalRef
+
+    with SQLiteStore(tmp_path / "cases.db") as store:
+        first, e1 = received(make_case(1))
+        second, e2 = received(make_case(2))
+        store.ingest_many([(first, e1), (second, e2)])
+        new, event = fire(second, "accept")
+        stolen = ExternalRef(channel=first.channel, external_id=first.external_id or "")
+        new = new.model_copy(update={"external_refs": [*new.external_refs, stolen]})
+        with pytest.raises(StorageError, match="already belongs to case"):
+            store.save(new, [event], expected_version=1)
+        assert store.get(second.id) == second
+        assert store.find_external(first.channel, first.external_id or "") == first

@@ -1,4 +1,7 @@
-"""Checks and conversions every built-in backend shares, so they cannot drift apart.
+"""Checks and conversions the backends share, so they cannot drift apart.
+
+Used by the built-in stores and the first-party PostgreSQL plugin; the names here are kept
+stable for backend authors even though the module is not part of the end-user API.
 
 The checks run before anything is written: a batch with one inconsistent item must fail as a
 whole, and a backend that only discovered the problem half-way through would have to undo work.

@@ -324,7 +324,11 @@ class SQLiteStore:
                     (case.id, *_case_columns(case)),
                 )
                 _insert_events(cur, events)
-                _write_refs(cur, case)
+                # _known_id just found none of these refs, so plain inserts cannot conflict
+                cur.executemany(
+                    "INSERT INTO external_refs (channel, external_id, case_id) VALUES (?, ?, ?)",
+                    [(channel, ext, case.id) for channel, ext in external_keys(case)],
+                )
                 _write_index_rows(cur, case)
                 results.append(IngestResult(case_id=case.id, created=True))
         return results
@@ -493,6 +497,7 @@ def _insert_events(cur: sqlite3.Cursor, events: Sequence[CaseEvent]) -> None:
 
 
 def _write_refs(cur: sqlite3.Cursor, case: Case) -> None:
+    """Add refs a save introduced, refusing one that already names another case."""
     for channel, external_id in external_keys(case):
         cur.execute(
             """INSERT INTO external_refs (channel, external_id, case_id) VALUES (?, ?, ?)
