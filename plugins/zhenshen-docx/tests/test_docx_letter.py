@@ -149,3 +149,14 @@ def test_plugin_registers_docx_renderer() -> None:
     context = letter_context(load_case(_case_data()), None, department_names=NAMES)
     data = record.render(context)
     assert data[:2] == b"PK"  # a zip container, as every DOCX is
+
+
+def test_signature_never_alone_on_a_page() -> None:
+    paragraphs = _doc().paragraphs
+    signature = max(
+        i for i, p in enumerate(paragraphs) if p.text == "成都高新区营商环境领导小组办公室"
+    )
+    last_text = max(i for i, p in enumerate(paragraphs[:signature]) if p.text)
+    assert paragraphs[last_text].text.startswith("1. 《优化营商环境条例》")
+    for paragraph in paragraphs[last_text : signature + 1]:
+        assert paragraph.paragraph_format.keep_with_next

@@ -296,14 +296,20 @@ def _build(context: Mapping[str, Any]) -> Any:
 
     _heading(doc, SECTION_HEADINGS[4])
     basis = context.get("legal_basis") or []
+    last = None
     for index, item in enumerate(basis, start=1):
-        _para(doc, f"{index}. {item}")
+        last = _para(doc, f"{index}. {item}")
     if not basis:
-        _para(doc, "无。")
+        last = _para(doc, "无。")
 
-    _para(doc, indent=False)
-    _para(doc, indent=False)
+    # GB/T 9704: the signature must not stand alone on a page ("此页无正文"), so the last line
+    # of text, the spacing and the signature block are kept together.
+    closing = [last, _para(doc, indent=False), _para(doc, indent=False)]
     signature = _para(doc, org, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    closing.append(signature)
+    for paragraph in closing:
+        if paragraph is not None:
+            paragraph.paragraph_format.keep_with_next = True
     signature.paragraph_format.right_indent = Pt(BODY_PT * 2)
     dated = _para(
         doc, str(context.get("issued_date") or ""), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False
