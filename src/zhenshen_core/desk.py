@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from zhenshen_core.crosscase import CrossCaseHit, CrossCaseMonitor, Trigger, generalisation_record
 from zhenshen_core.deadlines import Calendar, compute_due, national_calendar, parse_period
 from zhenshen_core.deadlines.clocks import (
     BREACH,
@@ -44,7 +45,7 @@ from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, dump_case, load_case
 from zhenshen_core.plugins.host import HookFailure, PluginConfig, PluginHost
 from zhenshen_core.plugins.records import Notification
-from zhenshen_core.storage.protocol import CaseStore, Record
+from zhenshen_core.storage.protocol import CaseQuery, CaseStore, Record
 
 DEFAULT_OPINION_PERIOD = "2 working days"
 """The article: the review opinion letter is issued within 2 working days after the meeting."""
@@ -117,6 +118,24 @@ class Desk:
         self.pack = pack
         self.engine = _make_engine(pack, engine) if pack is not None else None
         self.failures: list[HookFailure] = []
+        specs = tuple(getattr(pack, "crosscase", ()) or ())
+        self.crosscase = (
+            CrossCaseMonitor(specs, tuple(getattr(pack, "severity_levels", ()))) if specs else None
+        )
+        if self.crosscase is not None:
+            self.warm_up()
+
+    def warm_up(self) -> int:
+        """Rebuild the cross-case windows from recent cases in the store (after a restart)."""
+        if self.crosscase is None:
+            return 0
+        since = self.now() - timedelta(days=self.crosscase.max_window_days)
+        return self.crosscase.warm_up(self.store.query(CaseQuery(received_from=since)))
+
+    def close(self) -> None:
+        if self.crosscase is not None:
+            self.crosscase.close()
+        self.store.close()
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -220,6 +239,36 @@ class Desk:
                                 at=event.at)
         if self.engine is not None:
             case = self.decide(case.id)
+        return self._cross_case(case, "receive")
+
+    def _cross_case(self, case: Case, on: Trigger, day: date | None = None) -> Case:
+        """Feed the case to the cross-case rules and apply what completed patterns ask for."""
+        if self.crosscase is None:
+            return case
+        for hit in self.crosscase.observe(case, on, day):
+            case = self._apply_hit(case, hit)
+        return case
+
+    def _apply_hit(self, case: Case, hit: CrossCaseHit) -> Case:
+        then = hit.rule.then
+        at = self.now()
+        if then.facts:
+            facts = {**then.facts, f"crosscase.{hit.rule.id}": len(hit.case_ids)}
+            case = self._commit(case, [("update_facts", {"facts": facts})], actor="crosscase",
+                                at=at)
+            if self.engine is not None:
+                case = self.decide(case.id, actor="crosscase")
+        if then.escalate:
+            if case.status is CaseStatus.ROUTED:
+                case = self._commit(case, [("escalate", {"reason": hit.rule.description or hit.rule.id})],
+                                    actor="crosscase", at=at)
+            elif case.status is CaseStatus.RECEIVED:
+                case = self.screen(case.id, actor="crosscase", at=at)
+        if then.generalise:
+            data = generalisation_record(hit, case)
+            record_id = f"G-{hit.rule.id}-{hit.first_day:%Y%m%d}-{hit.case_ids[0]}"
+            self.store.put_record(Record(kind="generalisation", id=record_id, data=data))
+            self._notify("generalisation_proposed", case, None, detail={"id": record_id, **data})
         return case
 
     def ingest(self, channel: str, source: str, *, actor: str = "intake") -> IntakeSummary:
@@ -234,7 +283,8 @@ class Desk:
                 known.add(case_id)
                 case = self.store.get(case_id)
                 if case.decision is None:
-                    self.decide(case_id)
+                    case = self.decide(case_id)
+                    self._cross_case(case, "receive")
         return summary
 
     def decide(self, case_id: str, *, actor: str = "rules") -> Case:
@@ -496,7 +546,8 @@ class Desk:
         record = {"at": when.isoformat(), "from_department": from_department,
                   "to_department": to_department, "reason": reason}
         case = self._commit(case, [("return_case", {"record": record})], actor=actor, at=when)
-        return self.decide(case.id) if self.engine is not None else case
+        case = self.decide(case.id) if self.engine is not None else case
+        return self._cross_case(case, "return", when.astimezone(SHANGHAI).date())
 
     # --- supervision ------------------------------------------------------------------------
 
@@ -626,8 +677,6 @@ def on_time(clock: Clock) -> bool | None:
 
 
 def dates_between(start: date, end: date) -> Iterable[date]:
-    from datetime import timedelta
-
     day = start
     while day <= end:
         yield day
