@@ -6,7 +6,9 @@ The output is JSON Lines in the minimal case JSON, so it feeds ``zhenshen ingest
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -76,12 +78,26 @@ def generate(n: int, seed: int, start: date, end: date, output: Path | None) -> 
         for c in generate_cases(n, seed=seed, start=start, end=end)
     )
     if output is None:
-        for line in lines:
-            sys.stdout.write(line)
+        try:
+            for line in lines:
+                sys.stdout.write(line)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # `zhenshen corpus generate 1000 | head` is normal use: stop quietly, as cat does.
+            _silence_stdout()
         return
     with output.open("w", encoding="utf-8", newline="\n") as out:
         out.writelines(lines)
     click.echo(f"wrote {n} cases to {output}", err=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # no real file descriptor (e.g. under a test runner): nothing left to flush
 
 
 def register(group: click.Group) -> None:
