@@ -64,7 +64,10 @@ def ingest_batched(store: SQLiteStore, items: list[Item], batch: int) -> None:
 
 
 def time_ingest(
-    tmp: Path, name: str, fn: Callable[[SQLiteStore, list[Item], int], None], items: list[Item],
+    tmp: Path,
+    name: str,
+    fn: Callable[[SQLiteStore, list[Item], int], None],
+    items: list[Item],
     batch: int,
 ) -> tuple[float, Path]:
     path = tmp / f"{name}.db"
