@@ -77,3 +77,17 @@ def test_article_opinion_deadline(engine: CompiledEngine) -> None:
     assert decision.deadlines["opinion"] == "2 working days"
     assert decision.tier == "general" and decision.chair == "office_head"
     assert "lawyer" in decision.experts.required
+
+
+def test_both_engines_agree_on_the_corpus(engine: CompiledEngine, pack: ResolvedPack) -> None:
+    from zhenshen_core.rules.durable import DurableEngine
+
+    durable = DurableEngine(pack)
+    try:
+        for data in (d for d, _ in generate_labelled(300, seed=7)):
+            case = load_case(data)
+            assert durable.evaluate(case).to_dict() == engine.evaluate(case).to_dict(), data
+    finally:
+        close = getattr(durable, "close", None)
+        if close is not None:
+            close()
