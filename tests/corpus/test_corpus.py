@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -215,3 +215,25 @@ def test_sample_file_is_current() -> None:
     sample = Path(__file__).resolve().parents[2] / "examples" / "corpus" / "sample-200.jsonl"
     lines = sample.read_text(encoding="utf-8").splitlines()
     assert [json.loads(x) for x in lines] == list(generate_cases(200, seed=2020))
+
+
+@given(
+    seed=st.integers(min_value=0, max_value=2**31),
+    start=st.dates(min_value=date(2015, 1, 1), max_value=date(2032, 12, 31)),
+    days=st.integers(min_value=0, max_value=60),
+    n=st.integers(min_value=0, max_value=8),
+)
+@settings(max_examples=60, deadline=None)
+def test_any_seed_and_range_gives_valid_cases_in_range(
+    seed: int, start: date, days: int, n: int
+) -> None:
+    end = start + timedelta(days=days)
+    cases = list(generate_cases(n, seed=seed, start=start, end=end))
+    assert len(cases) == n
+    for data in cases:
+        case = load_case(data)
+        assert start <= case.received_at.date() <= end
+        assert case.enterprise is not None
+        if case.enterprise.uscc:
+            assert uscc.is_valid(case.enterprise.uscc)
+    assert list(generate_cases(n, seed=seed, start=start, end=end)) == cases
