@@ -6,12 +6,6 @@ import pytest
 
 from zhenshen_core.model import Case, load_case
 
-DEPARTMENT_NAMES = {
-    "gxq.gtj": "规划和自然资源局",
-    "gxq.gycsjsj": "公园城市建设局",
-    "gxq.yshj": "营商环境局",
-}
-
 
 def sample_case_data() -> dict[str, Any]:
     """The article's own example: a high-tech firm's planning application stuck on a missing

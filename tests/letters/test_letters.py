@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEPARTMENT_NAMES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +22,12 @@ from zhenshen_core.letters import (
 )
 from zhenshen_core.model import Case, OpinionResult, load_case
 from zhenshen_core.model.case import SHANGHAI
+
+DEPARTMENT_NAMES = {
+    "gxq.gtj": "规划和自然资源局",
+    "gxq.gycsjsj": "公园城市建设局",
+    "gxq.yshj": "营商环境局",
+}
 
 
 def _ctx(case: Case, **kw: Any) -> dict[str, Any]:
