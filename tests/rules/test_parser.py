@@ -36,7 +36,9 @@ def test_issue_example() -> None:
     assert isinstance(expr, And)
     first, second = expr.items
     assert first == Compare(
-        "==", Field(("domain",), Span(1, 1)), Literal("market_entry_operation", Span(1, 11)),
+        "==",
+        Field(("domain",), Span(1, 1)),
+        Literal("market_entry_operation", Span(1, 11)),
         Span(1, 1),
     )
     assert isinstance(second, ContainsAny)
@@ -48,7 +50,7 @@ def test_issue_example() -> None:
     [
         ("a in [1, 2]", In),
         ("a not in [1, 2]", NotIn),
-        ("tags contains_all [\"x\"]", ContainsAll),
+        ('tags contains_all ["x"]', ContainsAll),
         ('content matches "\\d+"', Matches),
         ("exists(facts.投资额)", Exists),
         ("not a", Not),
@@ -127,7 +129,7 @@ def test_fields_read_in_order_without_duplicates() -> None:
 
 names = st.sampled_from(["domain", "content", "tags", "facts.x", "enterprise.size"])
 scalars = st.one_of(
-    st.text(alphabet="ab 甲\"\\", max_size=4),
+    st.text(alphabet='ab 甲"\\', max_size=4),
     st.integers(-5, 5),
     st.booleans(),
     st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 1, 1)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -310,6 +310,19 @@ class Loader:
         loc = read_yaml(pack_path, self.sink, _display(pack_path))
         if loc is None:
             return None
+        return self._pack_from(
+            folder, loc, lambda pack: [self._read(p) for p in self._rule_files(folder, pack, loc)]
+        )
+
+    def _read(self, path: Path) -> Located | None:
+        return read_yaml(path, self.sink, _display(path))
+
+    def _pack_from(
+        self,
+        folder: Path,
+        loc: Located,
+        rule_files: Callable[[PackFile], list[Located | None]],
+    ) -> RawPack | None:
         if not isinstance(loc.data, dict):
             self.sink.error(loc.file, 1, 1, "P201", f"{PACK_FILE} must be a mapping of keys")
             return None
@@ -320,8 +333,10 @@ class Loader:
             return None
         items: list[Item] = []
         seen: dict[str, Item] = {}
-        for path in self._rule_files(folder, pack, loc):
-            for item in self._read_rule_file(path, pack.id):
+        for rule_loc in rule_files(pack):
+            if rule_loc is None:
+                continue
+            for item in self._items_from(rule_loc, pack.id):
                 if item.id in seen:
                     first = seen[item.id]
                     line, col = item.loc.at((*item.path, "id"))
@@ -360,10 +375,7 @@ class Loader:
             result.extend(m for m in matches if m not in result and m.name != PACK_FILE)
         return result
 
-    def _read_rule_file(self, path: Path, pack_id: str) -> list[Item]:
-        loc = read_yaml(path, self.sink, _display(path))
-        if loc is None:
-            return []
+    def _items_from(self, loc: Located, pack_id: str) -> list[Item]:
         data = loc.data
         if data is None:
             return []
@@ -465,6 +477,44 @@ class Loader:
         result.lineage.append(pack.id)
         self._merged[folder] = result
         return result
+
+
+class MemoryLoader(Loader):
+    """A loader over in-memory documents: ``{pack_id: {"pack.yaml": {...}, "x.yaml": {...}}}``.
+
+    For tests, generators and embedding code that keeps packs in a database: no YAML parsing,
+    no positions (problems point at line 1 of ``<pack_id>/<file>``).
+    """
+
+    def __init__(
+        self,
+        packs: Mapping[str, Mapping[str, Any]],
+        actions: Collection[str] | None,
+    ) -> None:
+        super().__init__((), {}, actions)
+        self.packs = packs
+
+    def index(self) -> dict[str, Path]:
+        return {pack_id: Path("/<memory>") / pack_id for pack_id in self.packs}
+
+    def find(self, pack_id: str) -> Path | None:
+        return self.index().get(pack_id)
+
+    def _read_raw(self, folder: Path) -> RawPack | None:
+        docs = self.packs.get(folder.name)
+        if docs is None or PACK_FILE not in docs:
+            self.sink.error(folder.name, 1, 1, "P203", f"no pack {folder.name!r} in memory")
+            return None
+        loc = Located(f"{folder.name}/{PACK_FILE}", docs[PACK_FILE])
+        return self._pack_from(
+            folder,
+            loc,
+            lambda pack: [
+                Located(f"{folder.name}/{name}", doc)
+                for name, doc in sorted(docs.items())
+                if name != PACK_FILE
+            ],
+        )
 
 
 def _display(path: Path) -> str:
@@ -916,6 +966,22 @@ def load_pack(
     plugins = {k: Path(v) for k, v in (plugin_packs or {}).items()}
     loader = Loader(paths, plugins, actions)
     folder = resolve_source(source, paths, plugins)
+    return _finish(loader, folder, source, analyse)
+
+
+def load_documents(
+    packs: Mapping[str, Mapping[str, Any]],
+    pack_id: str,
+    *,
+    actions: Collection[str] | None = None,
+    analyse: bool = True,
+) -> ResolvedPack:
+    """Load ``pack_id`` from in-memory documents (``{id: {file name: parsed YAML}}``)."""
+    loader = MemoryLoader(packs, actions)
+    return _finish(loader, loader.find(pack_id), pack_id, analyse)
+
+
+def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bool) -> ResolvedPack:
     if folder is None:
         known = sorted(loader.index())
         close = difflib.get_close_matches(str(source), known, n=1)
@@ -986,4 +1052,12 @@ def load_pack(
     return resolved
 
 
-__all__ = ["PACK_FILE", "Located", "load_pack", "read_yaml", "resolve_source"]
+__all__ = [
+    "PACK_FILE",
+    "Located",
+    "MemoryLoader",
+    "load_documents",
+    "load_pack",
+    "read_yaml",
+    "resolve_source",
+]

@@ -1,0 +1,459 @@
+"""Impact of a rule change (``zhenshen diff``): evaluate a corpus with two packs, report changes.
+
+Before a pack change ships, staff need to know what it does to real cases, not just to the
+cases someone thought of writing tests for. ``diff_corpus`` evaluates every case of a corpus
+with the old and the new pack and reports every case whose decision differs — severity up or
+down, tier, chair, lead department, co-departments, experts, tags, actions and deadline clocks
+— with the rules that explain the difference: rules that fire only under the new pack (``+``),
+rules that no longer fire (``-``) and rules with the same id whose definition changed (``~``).
+
+How it stays fast and flat on a million cases:
+
+* the corpus is **streamed**: the parent process reads raw records (JSON Lines are not even
+  parsed there) into chunks, and at most ``2 × jobs`` chunks are in flight, so memory does not
+  grow with the corpus;
+* **both cores** work: a process pool whose workers each load both packs and build their
+  engines once (in the pool initializer), then parse, validate and evaluate whole chunks;
+* per chunk a worker returns only aggregated counts and the changed cases, so unchanged cases
+  cost no inter-process traffic beyond their input.
+
+Results come back in corpus order, so "the first N changed cases" is deterministic. Invalid
+records are counted and reported with their line, never fatal.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from zhenshen_core.errors import ZhenshenError
+from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
+
+#: Cases per chunk sent to a worker: large enough to amortise the round trip, small enough to
+#: keep the pool busy and memory low.
+CHUNK_SIZE = 2000
+#: Corpora smaller than this are evaluated in-process (a pool costs more than it saves).
+POOL_MIN_CASES = 4000
+MAX_INVALID_KEPT = 1000
+
+Record = tuple[int, str | Mapping[str, Any] | None, str | None]  # line, payload, error
+
+
+class CorpusError(ZhenshenError):
+    """The corpus cannot be read at all (missing file, unknown format, bad store URL)."""
+
+    exit_code = 3
+
+
+# --- corpus -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackRef:
+    """How a worker process finds a pack again (packs are loaded, never pickled)."""
+
+    source: str
+    search_paths: tuple[str, ...] = ()
+    plugin_packs: tuple[tuple[str, str], ...] = ()
+    actions: tuple[str, ...] | None = None
+
+    def load(self) -> ResolvedPack:
+        from zhenshen_core.rules.loader import load_pack
+
+        return load_pack(self.source, search_paths=self.search_paths,
+                         plugin_packs=dict(self.plugin_packs), actions=self.actions,
+                         analyse=False)
+
+
+def _jsonl_lines(source: str) -> Iterator[Record]:
+    import sys
+
+    stream = sys.stdin if source == "-" else open(source, encoding="utf-8-sig")  # noqa: SIM115
+    try:
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                yield number, line, None
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def _from_intake(records: Iterator[Any]) -> Iterator[Record]:
+    for record in records:
+        yield (record.line or 0), record.data, record.error
+
+
+def _from_store(url: str) -> Iterator[Record]:
+    from zhenshen_core.model.lifecycle import dump_case
+    from zhenshen_core.plugins import PluginConfig, PluginHost
+    from zhenshen_core.storage.url import open_store
+
+    store = open_store(url, PluginHost(PluginConfig.from_env()))
+    for number, case in enumerate(store.query(), start=1):
+        yield number, dump_case(case), None
+
+
+def read_corpus(source: str) -> Iterator[Record]:
+    """Records of a corpus: JSON Lines (``.jsonl``/``.ndjson``/``-``), CSV, a JSON array, or a
+    store URL (``sqlite:///cases.db`` …)."""
+    from zhenshen_core.builtin.intake import read_csv, read_json
+
+    if "://" in source:
+        return _from_store(source)
+    if source != "-" and not Path(source).is_file():
+        raise CorpusError(f"corpus {source!r}: no such file")
+    suffix = Path(source).suffix.lower()
+    if source == "-" or suffix in (".jsonl", ".ndjson", ""):
+        return _jsonl_lines(source)
+    if suffix == ".csv":
+        return _from_intake(read_csv(source))
+    if suffix == ".json":
+        return _from_intake(read_json(source))
+    raise CorpusError(f"corpus {source!r}: unknown format {suffix!r}; use .jsonl, .csv, .json "
+                      "or a store URL")
+
+
+# --- comparing two decisions --------------------------------------------------------------------
+
+
+def changed_definitions(old: ResolvedPack, new: ResolvedPack) -> frozenset[str]:
+    """Ids present in both packs whose rule or row means something different now."""
+    def signature(spec: RuleSpec) -> tuple[Any, ...]:
+        return (spec.stage, spec.priority, repr(spec.condition), spec.outcome)
+
+    before = {s.id: signature(s) for s in old.rules}
+    return frozenset(s.id for s in new.rules if s.id in before and before[s.id] != signature(s))
+
+
+def _rank(levels: Sequence[str], level: str) -> int:
+    return levels.index(level) if level in levels else -1
+
+
+def _list_delta(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list[str]]:
+    return [x for x in new if x not in old], [x for x in old if x not in new]
+
+
+def compare(old: Any, new: Any, modified: frozenset[str],
+            levels: Sequence[str]) -> dict[str, Any] | None:
+    """The differences between two ``Decision`` objects, or None when they agree."""
+    changes: dict[str, Any] = {}
+    if old.severity != new.severity:
+        up = _rank(levels, new.severity) > _rank(levels, old.severity)
+        changes["severity"] = {"old": old.severity, "new": new.severity,
+                               "direction": "up" if up else "down"}
+    for name in ("tier", "chair"):
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            changes[name] = {"old": a, "new": b}
+    if old.departments.lead != new.departments.lead:
+        changes["lead_department"] = {"old": old.departments.lead, "new": new.departments.lead}
+    for name, a, b in (
+        ("co_departments", old.departments.co, new.departments.co),
+        ("experts_required", old.experts.required, new.experts.required),
+        ("experts_suggested", old.experts.suggested, new.experts.suggested),
+        ("tags", old.tags, new.tags),
+        ("actions", old.actions, new.actions),
+    ):
+        if a != b:
+            added, removed = _list_delta(a, b)
+            if added or removed:
+                changes[name] = {"added": added, "removed": removed}
+    if old.deadlines != new.deadlines:
+        clocks = sorted(set(old.deadlines) | set(new.deadlines))
+        changes["deadlines"] = {
+            c: {"old": old.deadlines.get(c), "new": new.deadlines.get(c)}
+            for c in clocks if old.deadlines.get(c) != new.deadlines.get(c)
+        }
+    if not changes:
+        return None
+    fired_old = [f.rule for f in old.fired]
+    fired_new = [f.rule for f in new.fired]
+    rules = [f"+{r}" for r in fired_new if r not in fired_old]
+    rules += [f"-{r}" for r in fired_old if r not in fired_new]
+    rules += [f"~{r}" for r in fired_new if r in fired_old and r in modified]
+    return {"case_id": new.case_id, "changes": changes, "rules": rules}
+
+
+# --- aggregation --------------------------------------------------------------------------------
+
+
+@dataclass
+class DiffSummary:
+    """Counts over the whole corpus (mergeable: workers build one per chunk)."""
+
+    cases: int = 0
+    invalid: int = 0
+    changed: int = 0
+    fields: Counter[str] = field(default_factory=Counter)
+    transitions: dict[str, Counter[str]] = field(default_factory=dict)
+    rules: Counter[str] = field(default_factory=Counter)
+
+    def add(self, change: Mapping[str, Any]) -> None:
+        self.changed += 1
+        for name, delta in change["changes"].items():
+            if name == "severity":
+                self.fields[f"severity_{delta['direction']}"] += 1
+                self._bump("severity", f"{delta['old']}→{delta['new']}")
+            elif name in ("tier", "chair", "lead_department"):
+                self.fields[name] += 1
+                self._bump(name, f"{delta['old'] or '(none)'}→{delta['new'] or '(none)'}")
+            elif name == "deadlines":
+                self.fields["deadlines"] += 1
+                for clock in delta:
+                    self._bump("deadlines", clock)
+            else:
+                if delta["added"]:
+                    self.fields[f"{name}_added"] += 1
+                if delta["removed"]:
+                    self.fields[f"{name}_removed"] += 1
+                for item in delta["added"]:
+                    self._bump(f"{name}_added", item)
+                for item in delta["removed"]:
+                    self._bump(f"{name}_removed", item)
+        for rule in change["rules"]:
+            self.rules[rule] += 1
+
+    def _bump(self, key: str, value: str) -> None:
+        self.transitions.setdefault(key, Counter())[value] += 1
+
+    def merge(self, other: DiffSummary) -> None:
+        self.cases += other.cases
+        self.invalid += other.invalid
+        self.changed += other.changed
+        self.fields.update(other.fields)
+        self.rules.update(other.rules)
+        for key, counter in other.transitions.items():
+            self.transitions.setdefault(key, Counter()).update(counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "invalid": self.invalid,
+            "changed": self.changed,
+            "unchanged": self.cases - self.invalid - self.changed,
+            "fields": dict(sorted(self.fields.items())),
+            "by_value": {k: dict(v.most_common()) for k, v in sorted(self.transitions.items())},
+            "rules": dict(self.rules.most_common()),
+        }
+
+
+@dataclass
+class ChunkResult:
+    summary: DiffSummary
+    changes: list[dict[str, Any]]
+    invalid: list[dict[str, Any]]
+
+
+# --- evaluation (in workers, or in-process) -------------------------------------------------------
+
+
+class Evaluator:
+    """Both engines for one process; built once, then fed chunks."""
+
+    def __init__(self, old: ResolvedPack, new: ResolvedPack) -> None:
+        from zhenshen_core.rules.compiled import CompiledEngine
+
+        self.old = CompiledEngine(old)
+        self.new = CompiledEngine(new)
+        self.modified = changed_definitions(old, new)
+        self.levels = new.severity_levels
+
+    def chunk(self, records: Sequence[Record]) -> ChunkResult:
+        from pydantic import ValidationError
+
+        from zhenshen_core.errors import CaseValidationError
+        from zhenshen_core.model.case import Case
+        from zhenshen_core.rules.diagnostics import EvaluationError
+        from zhenshen_core.rules.facts import fact_view
+
+        summary = DiffSummary()
+        changes: list[dict[str, Any]] = []
+        invalid: list[dict[str, Any]] = []
+        for line, payload, error in records:
+            summary.cases += 1
+            try:
+                if error is not None or payload is None:
+                    raise ValueError(error or "empty record")
+                case = (Case.model_validate_json(payload) if isinstance(payload, str)
+                        else Case.model_validate(dict(payload)))
+                facts = fact_view(case)
+                old = self.old.evaluate_facts(facts, case.id)
+                new = self.new.evaluate_facts(facts, case.id)
+            except (ValidationError, CaseValidationError, EvaluationError, ValueError) as exc:
+                summary.invalid += 1
+                invalid.append({"line": line, "error": _short_error(exc)})
+                continue
+            change = compare(old, new, self.modified, self.levels)
+            if change is not None:
+                change = {"line": line, **change}
+                summary.add(change)
+                changes.append(change)
+        return ChunkResult(summary, changes, invalid)
+
+
+def _short_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(case)"
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return str(exc)
+
+
+class _WorkerState:
+    """Holds the one ``Evaluator`` of a pool worker process.
+
+    A pool worker is a separate process that lives for one diff; the pool initializer builds
+    the engines there once and every chunk reuses them. This class attribute is that
+    per-process slot — it is never set in the parent process.
+    """
+
+    evaluator: Evaluator | None = None
+
+
+def _init_worker(old: PackRef, new: PackRef) -> None:
+    _WorkerState.evaluator = Evaluator(old.load(), new.load())
+
+
+def _work(records: list[Record]) -> ChunkResult:
+    evaluator = _WorkerState.evaluator
+    if evaluator is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("worker used before initialisation")
+    return evaluator.chunk(records)
+
+
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while chunk := list(islice(records, size)):
+        yield chunk
+
+
+def _ordered(
+    records: Iterator[Record], old: PackRef, new: PackRef, jobs: int, chunk_size: int
+) -> Iterator[ChunkResult]:
+    """Chunk results in corpus order, from a pool with at most ``2 × jobs`` chunks in flight."""
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(old, new)) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        for chunk in _chunks(records, chunk_size):
+            pending.append(pool.submit(_work, chunk))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+@dataclass
+class DiffResult:
+    """What the caller gets back; ``changes`` holds only the first ``keep`` changed cases."""
+
+    old: ResolvedPack
+    new: ResolvedPack
+    summary: DiffSummary
+    changes: list[dict[str, Any]]
+    invalid: list[dict[str, Any]]
+    modified_rules: frozenset[str]
+
+
+def diff_corpus(
+    old: PackRef,
+    new: PackRef,
+    corpus: str,
+    *,
+    jobs: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    keep: int = 20,
+    on_change: Callable[[dict[str, Any]], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> DiffResult:
+    """Evaluate ``corpus`` with both packs and report every changed case.
+
+    ``on_change`` receives every changed case in corpus order (e.g. to stream JSON);
+    ``keep`` of them are also returned. ``jobs`` defaults to the number of CPUs; with one job,
+    or a small corpus, everything runs in this process. Raises ``PackError`` for a pack that
+    does not load and :class:`CorpusError` for an unreadable corpus.
+    """
+    old_pack, new_pack = old.load(), new.load()
+    records = read_corpus(corpus)
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    evaluator = Evaluator(old_pack, new_pack)
+    results: Iterator[ChunkResult]
+    if jobs == 1:
+        results = (evaluator.chunk(c) for c in _chunks(records, chunk_size))
+    else:
+        head = list(islice(records, POOL_MIN_CASES))
+        if len(head) < POOL_MIN_CASES:
+            results = (evaluator.chunk(c) for c in _chunks(iter(head), chunk_size))
+        else:
+            from itertools import chain
+
+            results = _ordered(chain(head, records), old, new, jobs, chunk_size)
+    summary = DiffSummary()
+    kept: list[dict[str, Any]] = []
+    invalid: list[dict[str, Any]] = []
+    for result in results:
+        summary.merge(result.summary)
+        for change in result.changes:
+            if len(kept) < keep:
+                kept.append(change)
+            if on_change is not None:
+                on_change(change)
+        room = MAX_INVALID_KEPT - len(invalid)
+        if room > 0:
+            invalid.extend(result.invalid[:room])
+        if on_progress is not None:
+            on_progress(result.summary.cases)
+    return DiffResult(old_pack, new_pack, summary, kept, invalid, evaluator.modified)
+
+
+def naive_diff(old: ResolvedPack, new: ResolvedPack, corpus: str) -> DiffSummary:
+    """The obvious single-process loop (intake reader, ``load_case``, two ``evaluate``, compare
+    the JSON forms): the baseline ``benchmarks/bench_diff.py`` measures against."""
+    from zhenshen_core.builtin.intake import read_jsonl
+    from zhenshen_core.model.lifecycle import load_case
+    from zhenshen_core.rules.compiled import CompiledEngine
+
+    a, b = CompiledEngine(old), CompiledEngine(new)
+    summary = DiffSummary()
+    for record in read_jsonl(corpus):
+        summary.cases += 1
+        if record.data is None:
+            summary.invalid += 1
+            continue
+        case = load_case(record.data)
+        da, db = a.evaluate(case).to_dict(), b.evaluate(case).to_dict()
+        for d in (da, db):
+            d.pop("pack")
+            d.pop("fired")
+            d["experts"].pop("reasons", None)
+        if da != db:
+            summary.changed += 1
+    return summary
+
+
+__all__ = [
+    "CHUNK_SIZE",
+    "ChunkResult",
+    "CorpusError",
+    "DiffResult",
+    "DiffSummary",
+    "Evaluator",
+    "PackRef",
+    "changed_definitions",
+    "compare",
+    "diff_corpus",
+    "naive_diff",
+    "read_corpus",
+]
