@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 from zhenshen_pg_testkit import drop_schema, new_schema_url
-
 from zhenshen_postgres import PostgresStore
 
 

@@ -19,6 +19,8 @@ import psycopg
 import pytest
 import zhenshen_pg_testkit as kit
 from zhenshen_pg_testkit import ENV, SKIP_REASON
+from zhenshen_postgres import PostgresStore
+from zhenshen_postgres.store import parse_url
 
 from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_core.testing.storage_contract import (
@@ -28,8 +30,6 @@ from zhenshen_core.testing.storage_contract import (
     make_clock,
     received,
 )
-from zhenshen_postgres import PostgresStore
-from zhenshen_postgres.store import parse_url
 
 if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
@@ -48,7 +48,9 @@ def _soon() -> float:
     return time.time() + 0.3
 
 
-def test_parallel_saves_on_one_version_exactly_one_wins(pool: Pool, pg_store: PostgresStore) -> None:
+def test_parallel_saves_on_one_version_exactly_one_wins(
+    pool: Pool, pg_store: PostgresStore
+) -> None:
     case, events = received(make_case(1))
     pg_store.ingest(case, events)
     start = _soon()
@@ -66,14 +68,20 @@ def test_retrying_writers_lose_no_update(pool: Pool, pg_store: PostgresStore) ->
     case, events = received(make_case(2))
     pg_store.ingest(case, events)
     rounds = 12
-    pool.starmap(kit.increment_worker, [(pg_store.url, case.id, f"n{i}", rounds) for i in range(WORKERS)])
+    pool.starmap(
+        kit.increment_worker, [(pg_store.url, case.id, f"n{i}", rounds) for i in range(WORKERS)]
+    )
     stored = pg_store.get(case.id)
     assert stored.version == 1 + WORKERS * rounds
     assert len(pg_store.events(case.id)) == stored.version
-    assert sorted(stored.notes) == sorted(f"n{i}-{r}" for i in range(WORKERS) for r in range(rounds))
+    assert sorted(stored.notes) == sorted(
+        f"n{i}-{r}" for i in range(WORKERS) for r in range(rounds)
+    )
 
 
-def test_one_work_order_from_parallel_nodes_is_one_case(pool: Pool, pg_store: PostgresStore) -> None:
+def test_one_work_order_from_parallel_nodes_is_one_case(
+    pool: Pool, pg_store: PostgresStore
+) -> None:
     start = _soon()
     outcomes = pool.starmap(
         kit.ingest_worker, [(pg_store.url, 5, start, f"第{i}次推送") for i in range(8)]
@@ -89,7 +97,12 @@ def test_overlapping_batches_from_parallel_nodes_store_each_order_once(
 ) -> None:
     # Overlapping ranges, some reversed: without sorted writes these would deadlock, and every
     # overlap sends at least one node through the unique-key retry.
-    batches = [list(range(0, 120)), list(range(60, 180))[::-1], list(range(100, 220)), list(range(0, 220, 3))]
+    batches = [
+        list(range(0, 120)),
+        list(range(60, 180))[::-1],
+        list(range(100, 220)),
+        list(range(0, 220, 3)),
+    ]
     start = _soon()
     outcomes = pool.starmap(kit.ingest_batch_worker, [(pg_store.url, ns, start) for ns in batches])
     created = Counter(case_id for batch in outcomes for case_id, new in batch if new)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from zhenshen_pg_testkit import ENV, SKIP_REASON, drop_schema, new_schema_url
+from zhenshen_postgres import PostgresStore
 
 from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_core.testing.storage_contract import StoreContract, StoreStateMachine
-from zhenshen_postgres import PostgresStore
 
 if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)

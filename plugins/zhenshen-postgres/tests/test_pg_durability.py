@@ -17,10 +17,10 @@ import psycopg
 import pytest
 import zhenshen_pg_testkit as kit
 from zhenshen_pg_testkit import ENV, SKIP_REASON
-
-from zhenshen_core.model.lifecycle import Lifecycle
 from zhenshen_postgres import PostgresStore
 from zhenshen_postgres.store import parse_url
+
+from zhenshen_core.model.lifecycle import Lifecycle
 
 if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
@@ -46,7 +46,9 @@ def _kill_mid_batch(url: str, ready: Path, delay: float) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_killed_writer_leaves_whole_cases_only(pg_store: PostgresStore, tmp_path: Path, seed: int) -> None:
+def test_killed_writer_leaves_whole_cases_only(
+    pg_store: PostgresStore, tmp_path: Path, seed: int
+) -> None:
     delay = random.Random(seed).uniform(0.05, 0.6)
     _kill_mid_batch(pg_store.url, tmp_path / "ready", delay)
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 from zhenshen_pg_testkit import ENV, SKIP_REASON
+from zhenshen_postgres import PostgresStore, plugin
+from zhenshen_postgres.store import parse_url
 
 from zhenshen_core.errors import StorageError
 from zhenshen_core.model.case import Case
@@ -15,8 +17,6 @@ from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.plugins import PluginHost
 from zhenshen_core.storage.protocol import CaseQuery, DeadLetter
 from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, make_clock, received
-from zhenshen_postgres import PostgresStore, plugin
-from zhenshen_postgres.store import parse_url
 
 if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
@@ -34,7 +34,9 @@ def _with_clock(n: int, alert_minutes: int | None) -> tuple[Case, list[CaseEvent
     clock = make_clock(
         "opinion",
         due_at=BASE_TIME + timedelta(days=20),
-        next_alert_at=None if alert_minutes is None else BASE_TIME + timedelta(minutes=alert_minutes),
+        next_alert_at=None
+        if alert_minutes is None
+        else BASE_TIME + timedelta(minutes=alert_minutes),
     )
     case, event = fire(case, "clock_update", {"clock": clock.model_dump(mode="json")})
     return case, [*events, event]
@@ -150,7 +152,9 @@ def test_nul_characters_are_refused_before_anything_is_written(pg_store: Postgre
     with pytest.raises(StorageError, match="NUL"):
         pg_store.ingest_many([good, bad])
     assert pg_store.count() == 0
-    letter = DeadLetter(channel="csv", source="x.csv", line=1, raw="a\x00b", reason="r", at=BASE_TIME)
+    letter = DeadLetter(
+        channel="csv", source="x.csv", line=1, raw="a\x00b", reason="r", at=BASE_TIME
+    )
     pg_store.add_dead_letter(letter)
     assert pg_store.dead_letters() == [letter], "dead letters keep whatever arrived"
 

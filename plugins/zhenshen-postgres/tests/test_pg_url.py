@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from zhenshen_postgres import parse_url, plugin
 
 from zhenshen_core.errors import StoreURLError
 from zhenshen_core.plugins import PluginHost
-from zhenshen_postgres import parse_url, plugin
 
 
 def test_schema_parameter_is_taken_out_of_the_libpq_url() -> None:
-    parsed = parse_url("postgresql://postgres@127.0.0.1:5432/test?schema=district_7&sslmode=disable")
+    parsed = parse_url(
+        "postgresql://postgres@127.0.0.1:5432/test?schema=district_7&sslmode=disable"
+    )
     assert parsed.schema == "district_7"
     assert parsed.conninfo == "postgresql://postgres@127.0.0.1:5432/test?sslmode=disable"
 

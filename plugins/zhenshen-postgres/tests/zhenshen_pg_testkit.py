@@ -66,8 +66,9 @@ def stale_update_worker(url: str, case_id: str, tag: str, start_at: float) -> st
     Version 1 is rebuilt from the history, not read as the current state, so a worker scheduled
     late still competes for the same version instead of politely saving on top of the winner.
     """
-    from zhenshen_core.model.lifecycle import Lifecycle
     from zhenshen_postgres import PostgresStore
+
+    from zhenshen_core.model.lifecycle import Lifecycle
 
     with PostgresStore(url, migrate=False) as store:
         case = Lifecycle().replay(store.events(case_id)[:1])
@@ -119,7 +120,6 @@ def ingest_batch_worker(url: str, ns: list[int], start_at: float) -> list[tuple[
 
 def migrate_worker(url: str, start_at: float) -> list[int]:
     import psycopg
-
     from zhenshen_postgres import migrate
     from zhenshen_postgres.store import parse_url
 

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -72,6 +73,9 @@ DEFAULT_SCHEMA = "public"
 DEFAULT_LEASE = timedelta(minutes=5)
 _SCHEMA_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _PAGE = 500
+# A JSON \u0000 escape: an odd number of backslashes before "u0000" (an even number is a
+# literal backslash followed by the text "u0000", which jsonb stores fine).
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 _INGEST_ATTEMPTS = 5
 _Conn = psycopg.Connection[tuple[Any, ...]]
 M = TypeVar("M", bound=BaseModel)
@@ -209,6 +213,8 @@ class PostgresStore:
         rows = [_IngestRow.build(case, events) for case, events in items]
         if not rows:
             return []
+        # Format the COPY text now (cached on each row), outside the lock and the transaction.
+        _ = [row.copy for row in rows]
         with self._lock:
             for attempt in range(1, _INGEST_ATTEMPTS + 1):
                 try:
@@ -250,28 +256,23 @@ class PostgresStore:
                 return results
             # Sorted keys: two nodes writing overlapping batches take index locks in one order,
             # so they queue behind each other instead of deadlocking.
-            new_refs = sorted((k, r.id) for r in new for k in r.keys)
-            if new_refs:
-                copy_refs = "COPY external_refs (channel, external_id, case_id) FROM STDIN"
-                with cur.copy(copy_refs) as cp:
-                    for (channel, external_id), case_id in new_refs:
-                        cp.write_row((channel, external_id, case_id))
-            with cur.copy(
-                "COPY cases (id, doc, status, domain, lead_department, departments,"
-                " enterprise_uscc, channel, received_at, version) FROM STDIN"
-            ) as cp:
-                for r in sorted(new, key=lambda r: r.id):
-                    cp.write_row(r.case_row)
-            with cur.copy("COPY events (case_id, seq, at, type, actor, doc) FROM STDIN") as cp:
-                for r in new:
-                    for event_row in r.event_rows:
-                        cp.write_row(event_row)
-            clock_rows = [c for r in new for c in r.clock_rows]
-            if clock_rows:
-                copy_clocks = "COPY clocks (case_id, name, next_alert_at, due_at) FROM STDIN"
-                with cur.copy(copy_clocks) as cp:
-                    for clock_row in clock_rows:
-                        cp.write_row(clock_row)
+            # COPY text was formatted before the transaction (see _IngestRow.build): the
+            # transaction only joins strings and streams them, so locks are held briefly.
+            # Refs go first and sorted, so that two nodes writing overlapping batches take the
+            # unique-index locks in one order and queue instead of deadlocking.
+            ref_lines = sorted(line for r in new for line in r.copy.refs)
+            if ref_lines:
+                _copy(cur, "external_refs (channel, external_id, case_id)", ref_lines)
+            _copy(
+                cur,
+                "cases (id, doc, status, domain, lead_department, departments,"
+                " enterprise_uscc, channel, received_at, version)",
+                [r.copy.case for r in new],
+            )
+            _copy(cur, "events (case_id, seq, at, type, actor, doc)", [r.copy.events for r in new])
+            clock_lines = [r.copy.clocks for r in new if r.copy.clocks]
+            if clock_lines:
+                _copy(cur, "clocks (case_id, name, next_alert_at, due_at)", clock_lines)
             return results
 
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
@@ -532,6 +533,16 @@ _RACES = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected, pg_errors.Seria
 
 
 @dataclass(frozen=True)
+class _CopyText:
+    """A case's rows in COPY text form, one string per table (refs one line per key)."""
+
+    case: str
+    events: str
+    clocks: str
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _IngestRow:
     """A case turned into the rows it is stored as, computed before any lock is taken."""
 
@@ -548,8 +559,12 @@ class _IngestRow:
 
     @classmethod
     def build_update(cls, case: Case, events: Sequence[CaseEvent]) -> _IngestRow:
-        where = f"case {case.id}"
-        doc = _json_text(case.model_dump_json(context={"unmasked": True}), where)
+        doc = case.model_dump_json(context={"unmasked": True})
+        if _NUL_ESCAPE.search(doc):
+            raise StorageError(
+                f"case {case.id}: text contains a NUL character (U+0000), which PostgreSQL's "
+                "jsonb cannot store; strip it at intake"
+            )
         departments = list(dict.fromkeys(d.id for d in case.departments))
         case_row = (
             case.id,
@@ -564,8 +579,7 @@ class _IngestRow:
             case.version,
         )
         event_rows = tuple(
-            (e.case_id, e.seq, e.at, e.type, e.actor, _json_text(e.model_dump_json(), where))
-            for e in events
+            (e.case_id, e.seq, e.at, e.type, e.actor, e.model_dump_json()) for e in events
         )
         clock_rows = tuple(
             (
@@ -578,24 +592,63 @@ class _IngestRow:
         )
         return cls(case.id, tuple(external_keys(case)), case_row, event_rows, clock_rows)
 
+    @cached_property
+    def copy(self) -> _CopyText:
+        return _CopyText(
+            case=_copy_line(self.case_row),
+            events="".join(map(_copy_line, self.event_rows)),
+            clocks="".join(map(_copy_line, self.clock_rows)),
+            refs=tuple(_copy_line((*k, self.id)) for k in self.keys),
+        )
+
+
+def _copy(cur: psycopg.Cursor[Any], target: str, chunks: Sequence[str]) -> None:
+    statement = f"COPY {target} FROM STDIN"
+    with cur.copy(statement.encode()) as cp:
+        cp.write("".join(chunks))
+
+
+def _copy_line(row: Sequence[Any]) -> str:
+    return "\t".join(map(_copy_field, row)) + "\n"
+
+
+def _copy_field(value: Any) -> str:
+    """One value in COPY's text format (``\\N`` for NULL, backslash escapes)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return _copy_escape(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return ensure_aware(value).isoformat()
+    if isinstance(value, list):
+        quoted = ('"' + str(item).replace("\\", "\\\\").replace('"', '\\"') + '"' for item in value)
+        return _copy_escape("{" + ",".join(quoted) + "}")
+    raise TypeError(f"no COPY form for {type(value).__name__}")
+
+
+def _copy_escape(text: str) -> str:
+    # JSON text never holds raw tabs or newlines, so the common case is one or no replace.
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
 
 def _running(case: Case) -> list[Clock]:
     """Running clocks, alerting or not: ``due_before`` needs them all, the sweep the alerting."""
     return [c for c in case.clocks.values() if c.running]
 
 
-def _json_text(text: str, where: str) -> str:
-    # jsonb cannot hold U+0000; say so plainly instead of failing the batch with a driver error.
-    if "\\u0000" in text:
-        raise StorageError(
-            f"{where}: text contains a NUL character (U+0000), which PostgreSQL cannot store; "
-            "strip it at intake"
-        )
-    return text
-
-
 def _json_for_jsonb(data: Any, where: str) -> str:
-    return _json_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), where)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if _NUL_ESCAPE.search(text):
+        raise StorageError(f"{where}: text contains a NUL character (U+0000), which jsonb refuses")
+    return text
 
 
 def _where(q: CaseQuery) -> tuple[list[str], list[Any]]:
@@ -647,4 +700,3 @@ def _parse(model: type[M], text: str, what: str) -> M:
         return model.model_validate_json(text)
     except ValidationError as exc:
         raise StorageError(f"stored {what} no longer validates: {exc}") from exc
-
