@@ -122,13 +122,97 @@ def read_corpus(source: str) -> Iterator[Record]:
 # --- comparing two decisions --------------------------------------------------------------------
 
 
+def _signature(spec: RuleSpec) -> tuple[Any, ...]:
+    from zhenshen_core.rules.ast import to_source
+
+    condition = None if spec.condition is None else to_source(spec.condition)
+    return (spec.stage, spec.priority, condition, spec.outcome, spec.table)
+
+
 def changed_definitions(old: ResolvedPack, new: ResolvedPack) -> frozenset[str]:
     """Ids present in both packs whose rule or row means something different now."""
-    def signature(spec: RuleSpec) -> tuple[Any, ...]:
-        return (spec.stage, spec.priority, repr(spec.condition), spec.outcome)
+    before = {s.id: _signature(s) for s in old.rules}
+    return frozenset(s.id for s in new.rules if s.id in before and before[s.id] != _signature(s))
 
-    before = {s.id: signature(s) for s in old.rules}
-    return frozenset(s.id for s in new.rules if s.id in before and before[s.id] != signature(s))
+
+@dataclass(frozen=True)
+class Screen:
+    """Which cases can possibly decide differently, found without evaluating both packs.
+
+    A decision can only change when a rule or row that differs between the packs (added,
+    removed, or redefined) matches the case under one of them: if none does, both packs match
+    exactly the same unchanged specs at every stage, in the same relative order, and combine
+    them into the same decision. So:
+
+    * ``none`` — nothing differs that affects decisions: no case changes;
+    * ``base`` — every differing spec reads case fields only: testing their conditions on the
+      fact view picks the cases to evaluate in full (usually a small fraction);
+    * ``staged`` — some differing spec reads ``decision.*``: the old pack is evaluated with a
+      matcher that also tests the differing specs of each stage on that stage's facts; the new
+      pack runs only when one matches;
+    * ``full`` — global settings (severity levels, default tier or chair), table definitions in
+      a way rows cannot capture, or the relative order of unchanged specs differ: evaluate both.
+    """
+
+    mode: str
+    tests: tuple[Callable[[Mapping[str, Any]], bool], ...] = ()
+    by_stage: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], ...]] = field(
+        default_factory=dict)
+
+
+def screen_for(old: ResolvedPack, new: ResolvedPack) -> Screen:
+    from zhenshen_core.rules.compiled import compile_expr
+
+    if (old.severity_levels, old.default_tier, old.default_chair) != (
+            new.severity_levels, new.default_tier, new.default_chair):
+        return Screen("full")
+    modified = set(changed_definitions(old, new))
+    old_tables = {t.id: (t.stage, t.hit, t.outputs, t.rank) for t in old.tables}
+    for table in new.tables:
+        if table.id in old_tables and old_tables[table.id] != (table.stage, table.hit,
+                                                               table.outputs, table.rank):
+            modified.update(s.id for s in (*old.rules, *new.rules) if s.table == table.id)
+    old_ids = {s.id for s in old.rules}
+    new_ids = {s.id for s in new.rules}
+    differing = [s for s in old.rules if s.id in modified or s.id not in new_ids]
+    differing += [s for s in new.rules if s.id in modified or s.id not in old_ids]
+    changed = {s.id for s in differing}
+    if [s.id for s in old.rules if s.id not in changed] != \
+            [s.id for s in new.rules if s.id not in changed]:
+        return Screen("full")
+    if not differing:
+        return Screen("none")
+
+    def test(spec: RuleSpec, levels: tuple[str, ...]) -> Callable[[Mapping[str, Any]], bool]:
+        if spec.condition is None:
+            return lambda facts: True
+        return compile_expr(spec.condition, levels)
+
+    tests = tuple(test(s, old.severity_levels) for s in differing)  # levels are equal here
+    if not any(r.startswith("decision.") for s in differing for r in s.reads):
+        return Screen("base", tests)
+    stages = {s.stage for s in differing}
+    if any(not old.stage_rules(stage) for stage in stages):
+        return Screen("full")
+    by_stage: dict[str, tuple[Callable[[Mapping[str, Any]], bool], ...]] = {}
+    for spec, check in zip(differing, tests, strict=True):
+        by_stage[spec.stage] = (*by_stage.get(spec.stage, ()), check)
+    return Screen("staged", tests, by_stage)
+
+
+class _Recording:
+    """A matcher that also notes whether any differing spec matches at its stage."""
+
+    def __init__(self, inner: Any, by_stage: Mapping[str, tuple[Callable[[Mapping[str, Any]],
+                                                                         bool], ...]]) -> None:
+        self.inner = inner
+        self.by_stage = by_stage
+        self.hit = False
+
+    def match(self, stage: str, facts: Mapping[str, Any]) -> Any:
+        if not self.hit:
+            self.hit = any(check(facts) for check in self.by_stage.get(stage, ()))
+        return self.inner.match(stage, facts)
 
 
 def _rank(levels: Sequence[str], level: str) -> int:
@@ -254,15 +338,36 @@ class ChunkResult:
 
 
 class Evaluator:
-    """Both engines for one process; built once, then fed chunks."""
+    """Both engines and the screen for one process; built once, then fed chunks."""
 
-    def __init__(self, old: ResolvedPack, new: ResolvedPack) -> None:
+    def __init__(self, old: ResolvedPack, new: ResolvedPack, *, screen: bool = True) -> None:
         from zhenshen_core.rules.compiled import CompiledEngine
 
+        self.old_pack, self.new_pack = old, new
         self.old = CompiledEngine(old)
         self.new = CompiledEngine(new)
         self.modified = changed_definitions(old, new)
         self.levels = new.severity_levels
+        self.screen = screen_for(old, new) if screen else Screen("full")
+        self.old_tables = {t.id: t for t in old.tables}
+
+    def _decisions(self, case_id: str, facts: dict[str, Any]) -> tuple[Any, Any] | None:
+        """Both decisions, or None when the screen proves they are equal."""
+        from zhenshen_core.rules.decision import decide
+
+        mode = self.screen.mode
+        if mode == "none":
+            return None
+        if mode == "base":
+            if not any(check(facts) for check in self.screen.tests):
+                return None
+        elif mode == "staged":
+            recording = _Recording(self.old.matcher, self.screen.by_stage)
+            old = decide(self.old_pack, case_id, dict(facts), recording, self.old_tables)
+            if not recording.hit:
+                return None
+            return old, self.new.evaluate_facts(facts, case_id)
+        return self.old.evaluate_facts(facts, case_id), self.new.evaluate_facts(facts, case_id)
 
     def chunk(self, records: Sequence[Record]) -> ChunkResult:
         from pydantic import ValidationError
@@ -282,14 +387,14 @@ class Evaluator:
                     raise ValueError(error or "empty record")
                 case = (Case.model_validate_json(payload) if isinstance(payload, str)
                         else Case.model_validate(dict(payload)))
-                facts = fact_view(case)
-                old = self.old.evaluate_facts(facts, case.id)
-                new = self.new.evaluate_facts(facts, case.id)
+                both = self._decisions(case.id, fact_view(case))
             except (ValidationError, CaseValidationError, EvaluationError, ValueError) as exc:
                 summary.invalid += 1
                 invalid.append({"line": line, "error": _short_error(exc)})
                 continue
-            change = compare(old, new, self.modified, self.levels)
+            if both is None:
+                continue
+            change = compare(both[0], both[1], self.modified, self.levels)
             if change is not None:
                 change = {"line": line, **change}
                 summary.add(change)
