@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.deadline",
     "zhenshen_core.cli.desk_cmds",
     "zhenshen_core.cli.plugins_cmd",
+    "zhenshen_core.cli.rules",
     "zhenshen_core.cli.testing",
 )
 

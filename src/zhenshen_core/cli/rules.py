@@ -1,0 +1,261 @@
+"""``zhenshen check``, ``zhenshen eval`` and ``zhenshen schema pack``.
+
+Exit codes (see ``exits.py``): ``check`` exits 0 when no *errors* were found (warnings are
+printed to stderr but do not fail the run) and 1 when any error was found; ``eval`` exits 1 when
+any input record was invalid (the others are still evaluated and printed), 3 when the pack or the
+engine cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+
+from zhenshen_core.cli.context import CliContext, pass_cli
+from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, CliExit, error_boundary
+from zhenshen_core.errors import CaseValidationError
+from zhenshen_core.model import load_case
+from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
+from zhenshen_core.rules.pack import PackFile, ResolvedPack, RuleFile
+
+
+def _load(ctx: CliContext, source: str) -> ResolvedPack:
+    pack: ResolvedPack = ctx.load_pack(source)
+    return pack
+
+
+@click.command("check")
+@click.argument("packs", nargs=-1, required=True, metavar="PACK...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one 'file:line:col: CODE message' per problem on stderr; json: a list on stdout.",
+)
+@click.option("--no-warnings", is_flag=True, help="Report errors only.")
+@pass_cli
+@error_boundary
+def check(ctx: CliContext, packs: tuple[str, ...], fmt: str, no_warnings: bool) -> None:
+    """Load and statically check rule packs (folders or pack ids).
+
+    Silent with exit 0 when clean. Every problem is reported, not just the first: YAML and
+    schema errors, unknown fields (with the closest valid name), type mismatches, unsafe
+    regexes, unknown departments/experts/actions, bad periods, extends cycles — and warnings for
+    rules that can never fire and equal-priority conflicts. Exit 1 if any error was found;
+    warnings alone exit 0.
+    """
+    found: list[Diagnostic] = []
+    seen: set[str] = set()
+    for source in packs:
+        try:
+            diagnostics = list(_load(ctx, source).warnings)
+        except PackError as exc:
+            diagnostics = list(exc.diagnostics)
+        for diag in diagnostics:
+            if no_warnings and diag.severity == "warning":
+                continue
+            key = str(diag)
+            if key not in seen:
+                seen.add(key)
+                found.append(diag)
+    if fmt == "json":
+        click.echo(json.dumps([d.as_dict() for d in found], ensure_ascii=False, indent=2))
+    else:
+        for diag in found:
+            click.echo(str(diag), err=True)
+    errors = sum(1 for d in found if d.severity == "error")
+    if errors:
+        if fmt == "text":
+            warnings = len(found) - errors
+            click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+        sys.exit(PROBLEMS)
+    sys.exit(OK)
+
+
+def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON or the exception) for a JSON document, array, or JSONL."""
+    text = stream.read()
+    stripped = text.lstrip()
+    if not stripped:
+        return
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield exc.lineno, exc
+            return
+        for item in items:
+            yield 1, item
+        return
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    try:
+        json.loads(lines[first])
+    except json.JSONDecodeError:
+        try:  # a single pretty-printed document
+            yield first + 1, json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield exc.lineno, exc
+        return
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, exc
+
+
+def _engine(name: str, pack: ResolvedPack) -> Any:
+    if name == "compiled":
+        from zhenshen_core.rules.compiled import CompiledEngine
+
+        return CompiledEngine(pack)
+    try:
+        from zhenshen_core.rules.durable import DurableEngine
+    except ImportError as exc:
+        raise CliExit(
+            f"the durable engine is not available ({exc}); use --engine compiled", LOAD_ERROR
+        ) from exc
+    return DurableEngine(pack)
+
+
+@click.command("eval")
+@click.option("--pack", "pack_source", required=True, metavar="PACK", help="Folder or pack id.")
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
+    show_default=True,
+    help="A JSON case, a JSON array of cases, or JSONL (one case per line); - is stdin.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["compiled", "durable"]),
+    default="compiled",
+    show_default=True,
+)
+@click.option("--explain", is_flag=True, help="Print a readable explanation per case.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="json: one decision per line (default when stdout is not a terminal); text: explained.",
+)
+@pass_cli
+@error_boundary
+def eval_cmd(
+    ctx: CliContext,
+    pack_source: str,
+    input_file: IO[str],
+    engine: str,
+    explain: bool,
+    fmt: str | None,
+) -> None:
+    """Evaluate cases against a pack; print one decision per case, in input order.
+
+    Partial cases are fine: every field but received_at has a documented default (see
+    ``zhenshen schema case``). An invalid case in a stream is reported on stderr with its line
+    number and skipped; the exit code is then 1.
+    """
+    from zhenshen_core.rules.explain import explain as explain_text
+
+    try:
+        pack = _load(ctx, pack_source)
+    except PackError as exc:
+        for diag in exc.diagnostics:
+            click.echo(str(diag), err=True)
+        raise CliExit(f"pack {pack_source!r} failed to load", LOAD_ERROR) from exc
+    evaluator = _engine(engine, pack)
+    text = explain or fmt == "text" or (fmt is None and sys.stdout.isatty())
+    name = getattr(input_file, "name", "<stdin>")
+    name = "<stdin>" if name in ("-", "<stdin>") else name
+    bad = 0
+    out = click.get_text_stream("stdout")
+    for number, record in _records(input_file):
+        if isinstance(record, Exception):
+            click.echo(f"{name}:{number}: invalid JSON: {record}", err=True)
+            bad += 1
+            continue
+        if not isinstance(record, dict):
+            click.echo(f"{name}:{number}: a case must be a JSON object", err=True)
+            bad += 1
+            continue
+        try:
+            decision = evaluator.evaluate(load_case(record))
+        except (CaseValidationError, EvaluationError) as exc:
+            click.echo(f"{name}:{number}: {exc}", err=True)
+            bad += 1
+            continue
+        if text:
+            out.write(explain_text(decision, pack) + "\n\n")
+        else:
+            out.write(decision.to_json() + "\n")
+    out.flush()
+    close: Any = getattr(evaluator, "close", None)
+    if close is not None:
+        close()
+    if bad:
+        click.echo(f"{bad} invalid record(s) skipped", err=True)
+        sys.exit(PROBLEMS)
+
+
+def pack_json_schema(kind: str = "all") -> dict[str, Any]:
+    """JSON Schema for ``pack.yaml`` (kind ``pack``), rule files (``rules``) or either."""
+    pack = PackFile.model_json_schema(by_alias=True)
+    rules = RuleFile.model_json_schema(by_alias=True)
+    if kind == "pack":
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **pack}
+    if kind == "rules":
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **rules}
+    defs: dict[str, Any] = {}
+    for schema in (pack, rules):
+        defs.update(schema.pop("$defs", {}))
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "zhenshen rule pack file (pack.yaml or a rule/table file), schema 1",
+        "anyOf": [pack, rules],
+        "$defs": defs,
+    }
+
+
+@click.command("pack")
+@click.option(
+    "--kind",
+    type=click.Choice(["all", "pack", "rules"]),
+    default="all",
+    show_default=True,
+    help="pack: pack.yaml only; rules: rule/table files only; all: either.",
+)
+@error_boundary
+def schema_pack(kind: str) -> None:
+    """The JSON Schema of pack.yaml and rule/table files (for editor validation)."""
+    click.echo(json.dumps(pack_json_schema(kind), ensure_ascii=False, indent=2))
+
+
+@click.group("schema")
+def schema_group() -> None:
+    """Print JSON Schemas for integrators and editors."""
+
+
+def register(group: click.Group) -> None:
+    group.add_command(check)
+    group.add_command(eval_cmd, "eval")
+    existing = group.commands.get("schema")
+    if isinstance(existing, click.Group):
+        existing.add_command(schema_pack)
+    else:
+        schema_group.add_command(schema_pack)
+        group.add_command(schema_group)
+
+
+__all__ = ["check", "eval_cmd", "pack_json_schema", "register", "schema_pack"]
+
