@@ -64,6 +64,7 @@ __all__ = [
     "GuardError",
     "IllegalTransitionError",
     "IntakeError",
+    "Lifecycle",
     "LifecycleError",
     "OpinionResult",
     "PluginConfig",

@@ -72,8 +72,9 @@ def _key_text(value: Any) -> str:
 class CrossCaseMonitor:
     """Feeds cases to one durable session holding every cross-case rule of a pack."""
 
-    def __init__(self, specs: Sequence[CrossCaseSpec], levels: tuple[str, ...] = (),
-                 *, max_keys: int = 1000) -> None:
+    def __init__(
+        self, specs: Sequence[CrossCaseSpec], levels: tuple[str, ...] = (), *, max_keys: int = 1000
+    ) -> None:
         from zhenshen_core.rules.durable import CrossCaseSession
         from zhenshen_core.rules.durable.crosscase import WindowPattern
 
@@ -86,7 +87,8 @@ class CrossCaseMonitor:
                 max_keys=max_keys,
                 label="desk_crosscase",
             )
-            if self.specs else None
+            if self.specs
+            else None
         )
         self._keys: dict[str, tuple[Any, ...]] = {}
 
@@ -102,8 +104,9 @@ class CrossCaseMonitor:
         when = day or case.received_at.astimezone(SHANGHAI).date()
         hits: list[CrossCaseHit] = []
         for spec in self.specs:
-            if spec.on != on or (spec.when is not None and not holds(spec.when, facts,
-                                                                       self.levels)):
+            if spec.on != on or (
+                spec.when is not None and not holds(spec.when, facts, self.levels)
+            ):
                 continue
             values = tuple(facts.get(path) for path in spec.key)
             if any(v is None or v == () for v in values):
@@ -111,8 +114,15 @@ class CrossCaseMonitor:
             key = f"{spec.id}|" + "|".join(_key_text(v) for v in values)
             self._keys[key] = values
             for alert in self._session.observe(key, case.id, when, {"rule": spec.id}):
-                hits.append(CrossCaseHit(self._by_id[alert.pattern], self._keys[alert.key],
-                                         alert.case_ids, alert.first_day, alert.last_day))
+                hits.append(
+                    CrossCaseHit(
+                        self._by_id[alert.pattern],
+                        self._keys[alert.key],
+                        alert.case_ids,
+                        alert.first_day,
+                        alert.last_day,
+                    )
+                )
         return hits
 
     def warm_up(self, cases: Iterable[Case]) -> int:
@@ -185,7 +195,10 @@ def generalisation_record(hit: CrossCaseHit, sample: Case) -> dict[str, Any]:
     return {
         "status": "proposed",
         "rule": spec.id,
-        "summary": f"{label}：{hit.first_day:%Y-%m-%d}至{hit.last_day:%Y-%m-%d}共{len(hit.case_ids)}件同类问题",
+        "summary": (
+            f"{label}：{hit.first_day:%Y-%m-%d}至{hit.last_day:%Y-%m-%d}"
+            f"共{len(hit.case_ids)}件同类问题"
+        ),
         "key": [list(v) if isinstance(v, list | tuple) else v for v in hit.key],
         "case_ids": list(hit.case_ids),
         "first_day": hit.first_day.isoformat(),

@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from zhenshen_core.desk import Desk, SweepResult
 from zhenshen_core.errors import GuardError
@@ -25,10 +26,13 @@ from zhenshen_core.report import DeskReport, build_report
 
 REASONS = {
     OpinionResult.SUPPORTED: "企业诉求事实清楚，符合现行政策规定，相关部门应在规定时限内予以办理。",
-    OpinionResult.PARTIALLY_SUPPORTED: "企业诉求部分符合政策规定；不符合部分已向企业说明理由及其他解决途径。",
+    OpinionResult.PARTIALLY_SUPPORTED: (
+        "企业诉求部分符合政策规定；不符合部分已向企业说明理由及其他解决途径。"
+    ),
     OpinionResult.NOT_SUPPORTED: "经核查，企业诉求缺乏政策依据，已向企业释明相关规定。",
     OpinionResult.POLICY_GAP: "现行政策对此类情形未作规定，建议完善制度并举一反三。",
 }
+MEASURE = "牵头部门会同配合部门落实甄别审查意见书确定的措施并反馈企业"
 LEGAL_BASIS = ["《优化营商环境条例》（国务院令第722号）", "《四川省优化营商环境条例》"]
 
 
@@ -63,91 +67,95 @@ class _Simulation:
     def wd(self, start: datetime, n: int, hour: int) -> datetime:
         return _at(self.desk.calendar.add_working_days(start.date(), n), hour)
 
-    def step(self, when: datetime, action: Callable[[datetime], Case]) -> Case | None:
-        """Run one staff action at ``when`` unless it would happen after the demo ends."""
+    def step(self, when: datetime, action: Callable[..., Case], *args: Any, **kw: Any) -> bool:
+        """Run one staff action at ``when``; False once the demo's end is reached."""
         if when > self.end:
-            return None
+            return False
         self.sim.current = when
-        return action(when)
+        action(*args, at=when, **kw)
+        return True
 
     def joint_review(self, case: Case) -> None:
         rng = random.Random(f"{self.seed}:{case.id}")
-        d = self.desk
-        r = case.received_at
-        steps: list[tuple[datetime, Callable[[datetime], Case]]] = []
-        screen_at = r + timedelta(hours=2)
+        d, cid, r = self.desk, case.id, case.received_at
         meeting_at = self.wd(r, rng.choice([2, 3, 4, 4, 5, 6, 8, 12]), 10)
         late_letter = rng.random() < 0.12
         opinion_at = self.wd(meeting_at, 3 if late_letter else rng.choice([1, 1, 2]), 16)
         confirm_at = self.wd(opinion_at, 2, 10)
         result = rng.choices(list(REASONS), weights=[6, 3, 1, 1])[0]
-        steps.append((screen_at, lambda t: d.screen(case.id, at=t)))
-        steps.append((screen_at + timedelta(minutes=30),
-                      lambda t: d.schedule_meeting(case.id, meeting_at, at=t)))
-        steps.append((meeting_at, lambda t: d.hold_meeting(
-            case.id, t, minutes="各部门逐项研究企业诉求，形成一致意见。")))
-        steps.append((opinion_at, lambda t: d.issue_opinion(
-            case.id, result=result, reasons=REASONS[result],
-            measures=["牵头部门会同配合部门按期办理并反馈企业"], legal_basis=LEGAL_BASIS, at=t)))
-        steps.append((confirm_at, lambda t: d.confirm(case.id, t, note="领导小组会议确认")))
-        for when, action in steps:
-            if self.step(when, action) is None:
-                return
-        current = d.get(case.id)
-        depts = [x.id for x in sorted(current.departments,
-                                      key=lambda x: x.role is not DepartmentRole.LEAD)]
-        depts = depts or ["gxq.yshj"]
+        ok = (
+            self.step(r + timedelta(hours=2), d.screen, cid)
+            and self.step(r + timedelta(hours=3), d.schedule_meeting, cid, meeting_at)
+            and self.step(meeting_at, self._hold, cid)
+            and self.step(
+                opinion_at,
+                d.issue_opinion,
+                cid,
+                result=result,
+                reasons=REASONS[result],
+                measures=[MEASURE],
+                legal_basis=LEGAL_BASIS,
+            )
+            and self.step(confirm_at, self._confirm, cid)
+        )
+        if not ok:
+            return
+        current = d.get(cid)
+        leads_first = sorted(current.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
+        depts = [x.id for x in leads_first] or ["gxq.yshj"]
         assign_at = confirm_at + timedelta(hours=1)
         for i, dept in enumerate(depts[:2]):
             period = "15 working days" if i == 0 else "10 working days"
-            if self.step(assign_at, lambda t, dept=dept, period=period: d.assign_task(
-                    case.id, dept, "落实甄别审查意见书确定的措施", period, at=t)) is None:
+            if not self.step(assign_at, d.assign_task, cid, dept, MEASURE, period):
                 return
-        if self.step(assign_at, lambda t: d.start_execution(case.id, at=t)) is None:
+        if not self.step(assign_at, d.start_execution, cid):
             return
         last = assign_at
-        for task in d.get(case.id).tasks:
+        for task in d.get(cid).tasks:
             late = rng.random() < 0.1
             done_at = self.wd(assign_at, (16 if late else rng.randint(3, 9)), 15)
             last = max(last, done_at)
-            if self.step(done_at, lambda t, tid=task.id: d.complete_task(
-                    case.id, tid, result="已按意见书落实", at=t)) is None:
+            if not self.step(done_at, d.complete_task, cid, task.id, result="已按意见书落实"):
                 return
-        self.close_loop(case.id, last, rng)
+        self.close_loop(cid, last, rng)
+
+    def _hold(self, case_id: str, *, at: datetime) -> Case:
+        return self.desk.hold_meeting(case_id, at, minutes="各部门逐项研究企业诉求，形成一致意见。")
+
+    def _confirm(self, case_id: str, *, at: datetime) -> Case:
+        return self.desk.confirm(case_id, at, note="领导小组会议确认")
 
     def ordinary(self, case: Case) -> None:
         rng = random.Random(f"{self.seed}:{case.id}")
-        d = self.desk
-        r = case.received_at
-        if self.step(r + timedelta(hours=1), lambda t: d.route(case.id, reason="常规办理", at=t)) is None:
-            return
+        d, r = self.desk, case.received_at
         done_at = self.wd(r, rng.choice([1, 2, 3, 5, 7, 9, 12]), 17)
-        if self.step(done_at, lambda t: self._complete(case.id, t)) is None:
-            return
-        self.close_loop(case.id, done_at, rng)
-
-    def _complete(self, case_id: str, at: datetime) -> Case:
-        case = self.desk.get(case_id)
-        return self.desk._commit(case, [("complete", {})], actor="department", at=at)
+        if self.step(r + timedelta(hours=1), d.route, case.id, reason="常规办理") and self.step(
+            done_at, d.complete_routed, case.id
+        ):
+            self.close_loop(case.id, done_at, rng)
 
     def close_loop(self, case_id: str, after: datetime, rng: random.Random) -> None:
         d = self.desk
-        if d.get(case_id).status is CaseStatus.EXECUTING:
-            if self.step(after + timedelta(hours=1),
-                         lambda t: d.finish_execution(case_id, at=t)) is None:
-                return
+        executing = d.get(case_id).status is CaseStatus.EXECUTING
+        if executing and not self.step(after + timedelta(hours=1), d.finish_execution, case_id):
+            return
         rating = rng.choices(list(Satisfaction), weights=[60, 30, 6, 3, 1])[0]
         fb_at = self.wd(after, 1, 11)
-        if self.step(fb_at, lambda t: d.record_feedback(case_id, rating, at=t)) is None:
+        if not self.step(fb_at, d.record_feedback, case_id, rating):
             return
-        if rating.is_negative:
-            self.step(fb_at + timedelta(hours=1), lambda t: d.reopen(case_id, at=t))
-        else:
-            self.step(fb_at + timedelta(hours=1), lambda t: d.close(case_id, at=t))
+        then = d.reopen if rating.is_negative else d.close_case
+        self.step(fb_at + timedelta(hours=1), then, case_id)
 
 
-def run_demo(desk: Desk, sim: SimClock, corpus: str, *, end: datetime, seed: int = 2020,
-             channel: str = "jsonl") -> DemoResult:
+def run_demo(
+    desk: Desk,
+    sim: SimClock,
+    corpus: str,
+    *,
+    end: datetime,
+    seed: int = 2020,
+    channel: str = "jsonl",
+) -> DemoResult:
     """Ingest ``corpus``, simulate the desk's work until ``end``, sweep, and report."""
     sim.current = end
     intake = desk.ingest(channel, corpus)

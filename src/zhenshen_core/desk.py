@@ -13,7 +13,7 @@ one process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -159,7 +159,11 @@ class Desk:
         for event, payload in steps:
             current, stops = self._clock_effects(current, event, actor, at, before=True)
             current, record = self.lifecycle.fire(
-                current, event, actor=actor, at=at, payload=payload,
+                current,
+                event,
+                actor=actor,
+                at=at,
+                payload=payload,
                 rule_ids=rule_ids if event == "decide" else (),
             )
             current, starts = self._clock_effects(current, event, actor, at, before=False)
@@ -176,9 +180,14 @@ class Desk:
             self.host.notify(Notification(kind, subject, event_type, detail), **kwargs)
         )
 
-    def _clock_update(self, case: Case, clock: Clock, actor: str, at: datetime) -> tuple[Case, CaseEvent]:
+    def _clock_update(
+        self, case: Case, clock: Clock, actor: str, at: datetime
+    ) -> tuple[Case, CaseEvent]:
         return self.lifecycle.fire(
-            case, "clock_update", actor=actor, at=at,
+            case,
+            "clock_update",
+            actor=actor,
+            at=at,
             payload={"clock": clock.model_dump(mode="json")},
         )
 
@@ -209,11 +218,15 @@ class Desk:
                     if period:
                         changes.append(self._start(name, period, at))
             if event == "request_info":
-                changes += [pause_clock(self.calendar, c, at, "待补充材料")
-                            for c in case.clocks.values() if c.stopped_at is None and not c.paused]
+                changes += [
+                    pause_clock(self.calendar, c, at, "待补充材料")
+                    for c in case.clocks.values()
+                    if c.stopped_at is None and not c.paused
+                ]
             elif event == "provide_info":
-                changes += [resume_clock(self.calendar, c, at)
-                            for c in case.clocks.values() if c.paused]
+                changes += [
+                    resume_clock(self.calendar, c, at) for c in case.clocks.values() if c.paused
+                ]
         for clock in changes:
             case, record = self._clock_update(case, clock, actor, at)
             events.append(record)
@@ -226,8 +239,11 @@ class Desk:
 
     def receive(self, data: Mapping[str, Any] | Case, *, actor: str = "intake") -> Case:
         """Validate, store (idempotently) and decide one case; a repeat delivery is a no-op."""
-        draft = data if isinstance(data, Case) else load_case(self.host.normalise_intake(
-            str(data.get("channel", "api")), data))
+        draft = (
+            data
+            if isinstance(data, Case)
+            else load_case(self.host.normalise_intake(str(data.get("channel", "api")), data))
+        )
         case, event = self.lifecycle.receive(draft, actor=actor)
         result = self.store.ingest(case, [event])
         if not result.created:
@@ -235,8 +251,9 @@ class Desk:
         self._notify("case_received", case, event.type, case=case, event=event)
         facts = self.host.enrich(case)
         if facts:
-            case = self._commit(case, [("update_facts", {"facts": facts})], actor=actor,
-                                at=event.at)
+            case = self._commit(
+                case, [("update_facts", {"facts": facts})], actor=actor, at=event.at
+            )
         if self.engine is not None:
             case = self.decide(case.id)
         return self._cross_case(case, "receive")
@@ -254,14 +271,19 @@ class Desk:
         at = self.now()
         if then.facts:
             facts = {**then.facts, f"crosscase.{hit.rule.id}": len(hit.case_ids)}
-            case = self._commit(case, [("update_facts", {"facts": facts})], actor="crosscase",
-                                at=at)
+            case = self._commit(
+                case, [("update_facts", {"facts": facts})], actor="crosscase", at=at
+            )
             if self.engine is not None:
                 case = self.decide(case.id, actor="crosscase")
         if then.escalate:
             if case.status is CaseStatus.ROUTED:
-                case = self._commit(case, [("escalate", {"reason": hit.rule.description or hit.rule.id})],
-                                    actor="crosscase", at=at)
+                case = self._commit(
+                    case,
+                    [("escalate", {"reason": hit.rule.description or hit.rule.id})],
+                    actor="crosscase",
+                    at=at,
+                )
             elif case.status is CaseStatus.RECEIVED:
                 case = self.screen(case.id, actor="crosscase", at=at)
         if then.generalise:
@@ -274,8 +296,14 @@ class Desk:
     def ingest(self, channel: str, source: str, *, actor: str = "intake") -> IntakeSummary:
         """Bulk intake through a channel adapter, then decide every new case."""
         known = set()
-        summary = ingest_source(source, channel=channel, store=self.store, host=self.host,
-                                lifecycle=self.lifecycle, actor=actor)
+        summary = ingest_source(
+            source,
+            channel=channel,
+            store=self.store,
+            host=self.host,
+            lifecycle=self.lifecycle,
+            actor=actor,
+        )
         if self.engine is not None:
             for case_id in summary.case_ids:
                 if case_id in known:
@@ -311,14 +339,16 @@ class Desk:
         rule_ids = [f["rule"] for f in data.get("fired", [])]
         at = self.now()
         start_at = case.received_at
-        current, record = self.lifecycle.fire(case, "decide", actor=actor, at=at,
-                                              payload=payload, rule_ids=rule_ids)
+        current, record = self.lifecycle.fire(
+            case, "decide", actor=actor, at=at, payload=payload, rule_ids=rule_ids
+        )
         events = [record]
         for name, period in (data.get("deadlines") or {}).items():
             if name in self.settings.clock_starts or name in current.clocks:
                 continue
-            current, clock_event = self._clock_update(current, self._start(name, period, start_at),
-                                                      actor, at)
+            current, clock_event = self._clock_update(
+                current, self._start(name, period, start_at), actor, at
+            )
             events.append(clock_event)
         self.store.save(current, events, expected_version=case.version)
         self._notify("decision_made", current, "decide", case=current, decision=data)
@@ -338,7 +368,9 @@ class Desk:
             try:
                 action.run(case, decision)
             except Exception as exc:  # isolation, like notifiers
-                self.failures.append(HookFailure(name, "rule_action", f"{type(exc).__name__}: {exc}"))
+                self.failures.append(
+                    HookFailure(name, "rule_action", f"{type(exc).__name__}: {exc}")
+                )
 
     # --- the article's steps ----------------------------------------------------------------
 
@@ -354,33 +386,42 @@ class Desk:
             steps = [("start_screening", {})]
         return self._commit(case, steps, actor=actor, at=at or self.now())
 
-    def route(self, case_id: str, *, reason: str = "", actor: str = "office",
-              at: datetime | None = None) -> Case:
+    def route(
+        self, case_id: str, *, reason: str = "", actor: str = "office", at: datetime | None = None
+    ) -> Case:
         """Hand a single-department request to ordinary handling (it can be escalated later)."""
         case = self.store.get(case_id)
         steps: list[tuple[str, Mapping[str, Any]]] = [("route", {"reason": reason})]
         return self._commit(case, steps, actor=actor, at=at or self.now())
 
-    def reject(self, case_id: str, reason: str, *, actor: str = "office",
-               at: datetime | None = None) -> Case:
+    def reject(
+        self, case_id: str, reason: str, *, actor: str = "office", at: datetime | None = None
+    ) -> Case:
         case = self.store.get(case_id)
-        return self._commit(case, [("reject", {"reason": reason})], actor=actor, at=at or self.now())
+        return self._commit(
+            case, [("reject", {"reason": reason})], actor=actor, at=at or self.now()
+        )
 
-    def request_info(self, case_id: str, reason: str, *, actor: str = "office",
-                     at: datetime | None = None) -> Case:
+    def request_info(
+        self, case_id: str, reason: str, *, actor: str = "office", at: datetime | None = None
+    ) -> Case:
         """Wait for the enterprise's materials; every running clock pauses (excluded time)."""
         case = self.store.get(case_id)
-        return self._commit(case, [("request_info", {"reason": reason})], actor=actor,
-                            at=at or self.now())
+        return self._commit(
+            case, [("request_info", {"reason": reason})], actor=actor, at=at or self.now()
+        )
 
-    def provide_info(self, case_id: str, *, actor: str = "office",
-                     at: datetime | None = None) -> Case:
+    def provide_info(
+        self, case_id: str, *, actor: str = "office", at: datetime | None = None
+    ) -> Case:
         case = self.store.get(case_id)
         return self._commit(case, [("provide_info", {})], actor=actor, at=at or self.now())
 
     def attendees(self, case: Case) -> list[str]:
         """Every lead and co department, then every required expert (by kind)."""
-        depts = [d.id for d in sorted(case.departments, key=lambda d: d.role is not DepartmentRole.LEAD)]
+        depts = [
+            d.id for d in sorted(case.departments, key=lambda d: d.role is not DepartmentRole.LEAD)
+        ]
         experts = [f"expert:{e.kind}" for e in case.experts if e.required]
         return list(dict.fromkeys([*depts, *experts]))
 
@@ -393,8 +434,9 @@ class Desk:
             return case.chair
         return Chair.LEADER_IN_CHARGE if case.tier is Tier.MAJOR else Chair.OFFICE_HEAD
 
-    def schedule_meeting(self, case_id: str, when: datetime, *, actor: str = "office",
-                         at: datetime | None = None) -> Case:
+    def schedule_meeting(
+        self, case_id: str, when: datetime, *, actor: str = "office", at: datetime | None = None
+    ) -> Case:
         """召集联合甄审会议: attendees and chair follow from the decision."""
         case = self.store.get(case_id)
         meeting_id = f"{case.id}-M{len(case.meetings) + 1}"
@@ -407,15 +449,25 @@ class Desk:
         }
         return self._commit(case, [("schedule_meeting", payload)], actor=actor, at=at or self.now())
 
-    def hold_meeting(self, case_id: str, held_at: datetime, *, minutes: str = "",
-                     attendees: Sequence[str] | None = None, actor: str = "office") -> Case:
+    def hold_meeting(
+        self,
+        case_id: str,
+        held_at: datetime,
+        *,
+        minutes: str = "",
+        attendees: Sequence[str] | None = None,
+        actor: str = "office",
+    ) -> Case:
         """The meeting took place; the opinion-letter clock (2 working days) starts now."""
         case = self.store.get(case_id)
         open_meetings = [m for m in case.meetings if m.held_at is None]
         if not open_meetings:
             raise GuardError(case.status.value, "hold_meeting", "no meeting is scheduled")
-        payload: dict[str, Any] = {"meeting_id": open_meetings[-1].id,
-                                   "held_at": held_at.isoformat(), "minutes": minutes}
+        payload: dict[str, Any] = {
+            "meeting_id": open_meetings[-1].id,
+            "held_at": held_at.isoformat(),
+            "minutes": minutes,
+        }
         if attendees is not None:
             payload["attendees"] = list(attendees)
         return self._commit(case, [("hold_meeting", payload)], actor=actor, at=held_at)
@@ -454,8 +506,9 @@ class Desk:
         steps = [("issue_opinion", {"opinion": opinion}), ("submit_for_confirmation", {})]
         return self._commit(case, steps, actor=actor, at=when)
 
-    def confirm(self, case_id: str, held_at: datetime, *, note: str = "",
-                actor: str = "leading_group") -> Case:
+    def confirm(
+        self, case_id: str, held_at: datetime, *, note: str = "", actor: str = "leading_group"
+    ) -> Case:
         """领导小组会议确认行政效力."""
         case = self.store.get(case_id)
         meeting = {
@@ -464,95 +517,164 @@ class Desk:
             "scheduled_at": held_at.isoformat(),
             "held_at": held_at.isoformat(),
         }
-        return self._commit(case, [("confirm", {"meeting": meeting, "note": note})], actor=actor,
-                            at=held_at)
+        return self._commit(
+            case, [("confirm", {"meeting": meeting, "note": note})], actor=actor, at=held_at
+        )
 
-    def assign_task(self, case_id: str, department: str, description: str, period: str, *,
-                    at: datetime | None = None, actor: str = "office") -> Case:
+    def assign_task(
+        self,
+        case_id: str,
+        department: str,
+        description: str,
+        period: str,
+        *,
+        at: datetime | None = None,
+        actor: str = "office",
+    ) -> Case:
         """A measure for one department with its own clock (``task:<id>``)."""
         case = self.store.get(case_id)
         when = at or self.now()
         task_id = f"T{len(case.tasks) + 1}"
         due = compute_due(self.calendar, when, parse_period(period)).due
-        task = {"id": task_id, "department": department, "description": description,
-                "due": due.isoformat()}
-        current, record = self.lifecycle.fire(case, "assign_task", actor=actor, at=when,
-                                              payload={"task": task})
-        current, clock_event = self._clock_update(current, self._start(f"task:{task_id}", period, when),
-                                                  actor, when)
+        task = {
+            "id": task_id,
+            "department": department,
+            "description": description,
+            "due": due.isoformat(),
+        }
+        current, record = self.lifecycle.fire(
+            case, "assign_task", actor=actor, at=when, payload={"task": task}
+        )
+        current, clock_event = self._clock_update(
+            current, self._start(f"task:{task_id}", period, when), actor, when
+        )
         self.store.save(current, [record, clock_event], expected_version=case.version)
         self._notify("case_transitioned", current, "assign_task", case=current, event=record)
         return current
 
-    def start_execution(self, case_id: str, *, at: datetime | None = None,
-                        actor: str = "office") -> Case:
+    def start_execution(
+        self, case_id: str, *, at: datetime | None = None, actor: str = "office"
+    ) -> Case:
         case = self.store.get(case_id)
         return self._commit(case, [("start_execution", {})], actor=actor, at=at or self.now())
 
-    def complete_task(self, case_id: str, task_id: str, *, result: str = "",
-                      at: datetime | None = None, actor: str = "department") -> Case:
+    def complete_task(
+        self,
+        case_id: str,
+        task_id: str,
+        *,
+        result: str = "",
+        at: datetime | None = None,
+        actor: str = "department",
+    ) -> Case:
         case = self.store.get(case_id)
         when = at or self.now()
         current, record = self.lifecycle.fire(
-            case, "complete_task", actor=actor, at=when,
+            case,
+            "complete_task",
+            actor=actor,
+            at=when,
             payload={"task_id": task_id, "completed_at": when.isoformat(), "result": result},
         )
         events = [record]
         clock = current.clocks.get(f"task:{task_id}")
         if clock is not None and clock.stopped_at is None:
-            current, clock_event = self._clock_update(current, stop_clock(self.calendar, clock, when),
-                                                      actor, when)
+            current, clock_event = self._clock_update(
+                current, stop_clock(self.calendar, clock, when), actor, when
+            )
             events.append(clock_event)
         self.store.save(current, events, expected_version=case.version)
         self._notify("case_transitioned", current, "complete_task", case=current, event=record)
         return current
 
-    def finish_execution(self, case_id: str, *, at: datetime | None = None,
-                         actor: str = "office") -> Case:
+    def finish_execution(
+        self, case_id: str, *, at: datetime | None = None, actor: str = "office"
+    ) -> Case:
         case = self.store.get(case_id)
         return self._commit(case, [("finish_execution", {})], actor=actor, at=at or self.now())
 
-    def record_feedback(self, case_id: str, satisfaction: Satisfaction | str, *,
-                        comment: str = "", at: datetime | None = None,
-                        actor: str = "enterprise") -> Case:
+    def record_feedback(
+        self,
+        case_id: str,
+        satisfaction: Satisfaction | str,
+        *,
+        comment: str = "",
+        at: datetime | None = None,
+        actor: str = "enterprise",
+    ) -> Case:
         case = self.store.get(case_id)
         when = at or self.now()
-        feedback = {"at": when.isoformat(), "satisfaction": Satisfaction(satisfaction).value,
-                    "comment": comment}
-        return self._commit(case, [("record_feedback", {"feedback": feedback})], actor=actor,
-                            at=when)
+        feedback = {
+            "at": when.isoformat(),
+            "satisfaction": Satisfaction(satisfaction).value,
+            "comment": comment,
+        }
+        return self._commit(
+            case, [("record_feedback", {"feedback": feedback})], actor=actor, at=when
+        )
 
-    def close(self, case_id: str, *, at: datetime | None = None, actor: str = "office") -> Case:
+    def complete_routed(
+        self, case_id: str, *, at: datetime | None = None, actor: str = "department"
+    ) -> Case:
+        """Ordinary handling finished; the case moves on to the enterprise's feedback."""
+        case = self.store.get(case_id)
+        return self._commit(case, [("complete", {})], actor=actor, at=at or self.now())
+
+    def close_case(
+        self, case_id: str, *, at: datetime | None = None, actor: str = "office"
+    ) -> Case:
+        """办结: only after non-negative feedback (the guard says so otherwise)."""
         case = self.store.get(case_id)
         return self._commit(case, [("close", {})], actor=actor, at=at or self.now())
 
     def reopen(self, case_id: str, *, at: datetime | None = None, actor: str = "office") -> Case:
         """Negative feedback sends the case round again, starting with screening."""
         case = self.store.get(case_id)
-        return self._commit(case, [("reopen", {}), ("start_screening", {})], actor=actor,
-                            at=at or self.now())
+        return self._commit(
+            case, [("reopen", {}), ("start_screening", {})], actor=actor, at=at or self.now()
+        )
 
-    def withdraw(self, case_id: str, *, reason: str = "", at: datetime | None = None,
-                 actor: str = "enterprise") -> Case:
+    def withdraw(
+        self,
+        case_id: str,
+        *,
+        reason: str = "",
+        at: datetime | None = None,
+        actor: str = "enterprise",
+    ) -> Case:
         case = self.store.get(case_id)
-        return self._commit(case, [("withdraw", {"reason": reason})], actor=actor,
-                            at=at or self.now())
+        return self._commit(
+            case, [("withdraw", {"reason": reason})], actor=actor, at=at or self.now()
+        )
 
-    def return_case(self, case_id: str, from_department: str, *, to_department: str | None = None,
-                    reason: str = "", at: datetime | None = None, actor: str = "department") -> Case:
+    def return_case(
+        self,
+        case_id: str,
+        from_department: str,
+        *,
+        to_department: str | None = None,
+        reason: str = "",
+        at: datetime | None = None,
+        actor: str = "department",
+    ) -> Case:
         """退单: record it and re-run the rules (two returns escalate in the reference pack)."""
         case = self.store.get(case_id)
         when = at or self.now()
-        record = {"at": when.isoformat(), "from_department": from_department,
-                  "to_department": to_department, "reason": reason}
+        record = {
+            "at": when.isoformat(),
+            "from_department": from_department,
+            "to_department": to_department,
+            "reason": reason,
+        }
         case = self._commit(case, [("return_case", {"record": record})], actor=actor, at=when)
         case = self.decide(case.id) if self.engine is not None else case
         return self._cross_case(case, "return", when.astimezone(SHANGHAI).date())
 
     # --- supervision ------------------------------------------------------------------------
 
-    def sweep(self, now: datetime | None = None, *, limit: int = 1000,
-              actor: str = "supervisor") -> SweepResult:
+    def sweep(
+        self, now: datetime | None = None, *, limit: int = 1000, actor: str = "supervisor"
+    ) -> SweepResult:
         """Find clocks due for an alert (one indexed query) and record reminders and notices.
 
         Thresholds crossed become 催办 reminders, a breach becomes a 督办 notice; each alert is
@@ -582,17 +704,26 @@ class Desk:
         for kind in raised:
             note_kind = "notice" if kind == BREACH else "reminder"
             label = "督办通知：已超期" if kind == BREACH else f"催办提醒：已用时{float(kind):.0%}"
-            supervision = {"at": when.isoformat(), "kind": note_kind, "clock": name,
-                           "task_id": name.split(":", 1)[1] if name.startswith("task:") else None,
-                           "note": f"{label}（{name}，期限 {clock.due_at.date().isoformat()}）"}
-            current, sup_event = self.lifecycle.fire(current, "supervise", actor=actor, at=when,
-                                                     payload={"record": supervision})
+            supervision = {
+                "at": when.isoformat(),
+                "kind": note_kind,
+                "clock": name,
+                "task_id": name.split(":", 1)[1] if name.startswith("task:") else None,
+                "note": f"{label}（{name}，期限 {clock.due_at.date().isoformat()}）",
+            }
+            current, sup_event = self.lifecycle.fire(
+                current, "supervise", actor=actor, at=when, payload={"record": supervision}
+            )
             events.append(sup_event)
             alerts.append(ClockAlert(case_id, name, kind, clock.due_at, when))
         self.store.save(current, events, expected_version=case.version)
         for alert in alerts:
-            self._notify("clock_alert", current, "supervise",
-                         detail={"clock": alert.clock, "kind": alert.kind})
+            self._notify(
+                "clock_alert",
+                current,
+                "supervise",
+                detail={"clock": alert.clock, "kind": alert.kind},
+            )
         return alerts
 
     # --- documents ----------------------------------------------------------------------------
@@ -602,7 +733,8 @@ class Desk:
 
         opinion = case.opinion
         return letter_context(
-            case, case.decision,
+            case,
+            case.decision,
             letter_no=(opinion.letter_no if opinion and opinion.letter_no else ""),
             issued_at=opinion.issued_at if opinion else self.now(),
             org=self.settings.org,
@@ -654,30 +786,23 @@ def _departments(data: Mapping[str, Any], case: Case) -> list[DepartmentAssignme
     out = [DepartmentAssignment(id=lead, role=DepartmentRole.LEAD)] if lead else []
     if not lead and case.lead_department and case.lead_department not in co:
         out.append(DepartmentAssignment(id=case.lead_department, role=DepartmentRole.LEAD))
-    out += [DepartmentAssignment(id=d, role=DepartmentRole.CO) for d in co
-            if d != lead and d != case.lead_department]
+    out += [
+        DepartmentAssignment(id=d, role=DepartmentRole.CO)
+        for d in co
+        if d != lead and d != case.lead_department
+    ]
     return out
 
 
 def _experts(data: Mapping[str, Any]) -> list[ExpertRequest]:
     experts = data.get("experts") or {}
     reasons = experts.get("reasons") or {}
-    out = [ExpertRequest(kind=k, required=True, reason=str(reasons.get(k, "")))
-           for k in experts.get("required") or []]
-    out += [ExpertRequest(kind=k, required=False, reason=str(reasons.get(k, "")))
-            for k in experts.get("suggested") or []]
+    out = [
+        ExpertRequest(kind=k, required=True, reason=str(reasons.get(k, "")))
+        for k in experts.get("required") or []
+    ]
+    out += [
+        ExpertRequest(kind=k, required=False, reason=str(reasons.get(k, "")))
+        for k in experts.get("suggested") or []
+    ]
     return out
-
-
-def on_time(clock: Clock) -> bool | None:
-    """True/False for a stopped clock, None while it runs."""
-    if clock.stopped_at is None:
-        return None
-    return clock.stopped_at <= clock.due_at
-
-
-def dates_between(start: date, end: date) -> Iterable[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)

@@ -34,9 +34,12 @@ def cli_reference() -> str:
     from zhenshen_core.cli.main import build_cli
 
     group = build_cli()
-    out = [HEADER, "# CLI reference\n\n",
-           "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors) · "
-           "2 usage error · 3 load or internal error · 5 no tests collected.\n\n"]
+    out = [
+        HEADER,
+        "# CLI reference\n\n",
+        "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors) · "
+        "2 usage error · 3 load or internal error · 5 no tests collected.\n\n",
+    ]
     for path, command in _walk(group, ["zhenshen"]):
         ctx = click.Context(command, info_name=" ".join(path))
         out.append(f"## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n\n")
@@ -44,8 +47,7 @@ def cli_reference() -> str:
 
 
 def hooks_reference() -> str:
-    out = [HEADER, "# Hook reference\n\n",
-           inspect.cleandoc(hookspecs.__doc__ or ""), "\n\n"]
+    out = [HEADER, "# Hook reference\n\n", inspect.cleandoc(hookspecs.__doc__ or ""), "\n\n"]
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
         if not name.startswith("zhenshen_"):
             continue
@@ -58,17 +60,26 @@ def hooks_reference() -> str:
 
 def _type_name(annotation: object) -> str:
     text = str(annotation) if not isinstance(annotation, type) else annotation.__name__
-    for prefix in ("zhenshen_core.model.case.", "zhenshen_core.model.enums.",
-                   "zhenshen_core.model.clock.", "typing.", "datetime."):
+    for prefix in (
+        "zhenshen_core.model.case.",
+        "zhenshen_core.model.enums.",
+        "zhenshen_core.model.clock.",
+        "typing.",
+        "datetime.",
+    ):
         text = text.replace(prefix, "")
     return text.replace("|", "\\|")
 
 
 def model_reference() -> str:
-    out = [HEADER, "# Case model reference\n\n",
-           inspect.cleandoc(model.case.__doc__ or ""), "\n\n"]
-    models = [obj for _, obj in inspect.getmembers(model) if inspect.isclass(obj)
-              and issubclass(obj, BaseModel) and obj.__module__.startswith("zhenshen_core.model")]
+    out = [HEADER, "# Case model reference\n\n", inspect.cleandoc(model.case.__doc__ or ""), "\n\n"]
+    models = [
+        obj
+        for _, obj in inspect.getmembers(model)
+        if inspect.isclass(obj)
+        and issubclass(obj, BaseModel)
+        and obj.__module__.startswith("zhenshen_core.model")
+    ]
     models.sort(key=lambda m: (m.__name__ != "Case", m.__name__))
     for cls in models:
         out.append(f"## `{cls.__name__}`\n\n{inspect.cleandoc(cls.__doc__ or '')}\n\n")
@@ -76,15 +87,23 @@ def model_reference() -> str:
         hints = typing.get_type_hints(cls, include_extras=False)
         for name, info in cls.model_fields.items():
             value = info.default.value if isinstance(info.default, Enum) else info.default
-            default = "required" if info.is_required() else (
-                "factory" if info.default_factory is not None else f"`{value!r}`")
+            default = (
+                "required"
+                if info.is_required()
+                else ("factory" if info.default_factory is not None else f"`{value!r}`")
+            )
             default = default.replace("|", "\\|")
-            out.append(f"| `{name}` | {_type_name(hints.get(name, info.annotation))} | "
-                       f"{default} | {info.description or ''} |\n")
+            out.append(
+                f"| `{name}` | {_type_name(hints.get(name, info.annotation))} | "
+                f"{default} | {info.description or ''} |\n"
+            )
         out.append("\n")
     out.append("# Enumerations\n\n")
-    enums = [obj for _, obj in inspect.getmembers(model) if inspect.isclass(obj)
-             and issubclass(obj, Enum) and obj is not model.LabeledEnum]
+    enums = [
+        obj
+        for _, obj in inspect.getmembers(model)
+        if inspect.isclass(obj) and issubclass(obj, Enum) and obj is not model.LabeledEnum
+    ]
     for enum in sorted(enums, key=lambda e: e.__name__):
         out.append(f"## `{enum.__name__}`\n\n| code | 标签 |\n|---|---|\n")
         for member in enum:
@@ -93,8 +112,11 @@ def model_reference() -> str:
     out.append("# Lifecycle events\n\n| event | from | to | description |\n|---|---|---|---|\n")
     lifecycle = model.Lifecycle()
     for name, t in sorted(lifecycle.transitions.items()):
-        sources = "any active state" if len(t.sources) > 8 else ", ".join(
-            sorted(s.value for s in t.sources))
+        sources = (
+            "any active state"
+            if len(t.sources) > 8
+            else ", ".join(sorted(s.value for s in t.sources))
+        )
         target = t.target.value if t.target else "(stays)"
         out.append(f"| `{name}` | {sources} | {target} | {t.description} |\n")
     return "".join(out)

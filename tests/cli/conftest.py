@@ -43,8 +43,10 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result
 def corpus(tmp_path: Path) -> Path:
     path = tmp_path / "cases.jsonl"
     second = dict(GOOD, external_id="GD-2020-0002", domain="financing", departments=[])
-    path.write_text(json.dumps(GOOD, ensure_ascii=False) + "\n"
-                    + json.dumps(second, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(GOOD, ensure_ascii=False) + "\n" + json.dumps(second, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 

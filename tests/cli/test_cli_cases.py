@@ -47,10 +47,13 @@ def test_ingest_list_show_history_transition(run: Run, corpus: Path, store_url: 
     history = run("cases", "history", case_id, "--store", store_url, "--format", "json")
     assert [e["type"] for e in json.loads(history.stdout)] == ["receive", "accept"]
 
-    filtered = run("cases", "list", "--store", store_url, "--status", "accepted", "--format", "json")
+    filtered = run(
+        "cases", "list", "--store", store_url, "--status", "accepted", "--format", "json"
+    )
     assert [c["id"] for c in json.loads(filtered.stdout)] == [case_id]
-    by_dept = run("cases", "list", "--store", store_url, "--department", "gxq.sthcsglj",
-                  "--format", "json")
+    by_dept = run(
+        "cases", "list", "--store", store_url, "--department", "gxq.sthcsglj", "--format", "json"
+    )
     assert len(json.loads(by_dept.stdout)) == 1
 
 
@@ -61,12 +64,16 @@ def test_reingest_is_idempotent(run: Run, corpus: Path, store_url: str) -> None:
     assert json.loads(again.stdout)["duplicates"] == 2
 
 
-def test_rejected_records_exit_1_with_line_numbers(run: Run, tmp_path: Path, store_url: str) -> None:
+def test_rejected_records_exit_1_with_line_numbers(
+    run: Run, tmp_path: Path, store_url: str
+) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"received_at": "2020-01-02T09:00:00", "title": "ok"}\n'
-                   '{"received_at": "x"\n'
-                   '{"received_at": "2020-01-02", "enterprise": {"name": "a", "uscc": "91510100MA68NDJH6Y"}}\n',
-                   encoding="utf-8")
+    bad.write_text(
+        '{"received_at": "2020-01-02T09:00:00", "title": "ok"}\n'
+        '{"received_at": "x"\n'
+        '{"received_at": "2020-01-02", "enterprise": {"name": "a", "uscc": "91510100MA68NDJH6Y"}}\n',
+        encoding="utf-8",
+    )
     result = run("ingest", "jsonl", str(bad), "--store", store_url)
     assert result.exit_code == 1
     assert "1 created" in result.stdout and "2 rejected" in result.stdout
@@ -101,11 +108,15 @@ def test_unknown_case_and_illegal_transition(run: Run, corpus: Path, store_url: 
     run("ingest", "jsonl", str(corpus), "--store", store_url)
     missing = run("cases", "show", "ZSNOPE", "--store", store_url)
     assert missing.exit_code == 3 and "no case with id 'ZSNOPE'" in missing.stderr
-    case_id = json.loads(run("cases", "list", "--store", store_url, "--format", "json").stdout)[0]["id"]
+    case_id = json.loads(run("cases", "list", "--store", store_url, "--format", "json").stdout)[0][
+        "id"
+    ]
     illegal = run("cases", "transition", case_id, "confirm", "--store", store_url)
     assert illegal.exit_code == 3
     assert "not allowed in state 'received'" in illegal.stderr and "accept" in illegal.stderr
-    bad_json = run("cases", "transition", case_id, "reject", "--data", "{oops", "--store", store_url)
+    bad_json = run(
+        "cases", "transition", case_id, "reject", "--data", "{oops", "--store", store_url
+    )
     assert bad_json.exit_code == 2 and "--data" in bad_json.stderr
     guard = run("cases", "transition", case_id, "reject", "--data", "{}", "--store", store_url)
     assert guard.exit_code == 3 and "reason" in guard.stderr

@@ -19,8 +19,12 @@ WORK_ORDER: dict[str, Any] = {
     "content": "我公司已取得营业执照，但因消防验收和排污许可问题至今无法经营，已停产两个月，"
     "涉及合同违约风险。",
     "domain": "market_entry_operation",
-    "enterprise": {"name": "成都示例智造科技有限公司", "uscc": "91510100MA68NDJH6X",
-                   "size": "small", "tags": ["高新技术企业"]},
+    "enterprise": {
+        "name": "成都示例智造科技有限公司",
+        "uscc": "91510100MA68NDJH6X",
+        "size": "small",
+        "tags": ["高新技术企业"],
+    },
     "requester": {"name": "李女士", "phone": "13800001111"},
     "facts": {"amount_wan": 800, "prior_contacts": 1},
 }

@@ -19,21 +19,43 @@ from zhenshen_core.testing.storage_contract import make_case
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
-REPEAT = CrossCaseSpec("crosscase.repeat", "receive", ("enterprise.uscc",), 3, 30,
-                       CrossCaseThen(facts={"repeat_requests_30d": 3}))
-RETURNS = CrossCaseSpec("crosscase.returns", "return", ("case_id",), 2, 30,
-                        CrossCaseThen(escalate=True), description="两次退单升级联合甄审")
-SIMILAR = CrossCaseSpec("crosscase.similar", "receive", ("domain",), 3, 90,
-                        CrossCaseThen(generalise=True),
-                        when=parse_expression('tags contains "联合甄审"'))
+REPEAT = CrossCaseSpec(
+    "crosscase.repeat",
+    "receive",
+    ("enterprise.uscc",),
+    3,
+    30,
+    CrossCaseThen(facts={"repeat_requests_30d": 3}),
+)
+RETURNS = CrossCaseSpec(
+    "crosscase.returns",
+    "return",
+    ("case_id",),
+    2,
+    30,
+    CrossCaseThen(escalate=True),
+    description="两次退单升级联合甄审",
+)
+SIMILAR = CrossCaseSpec(
+    "crosscase.similar",
+    "receive",
+    ("domain",),
+    3,
+    90,
+    CrossCaseThen(generalise=True),
+    when=parse_expression('tags contains "联合甄审"'),
+)
 
 
 def test_monitor_counts_within_the_window_and_never_storms() -> None:
     monitor = CrossCaseMonitor([REPEAT])
     hits = []
     for i, days in enumerate([0, 5, 10, 12, 50, 51, 52]):
-        case = make_case(i, received_at=T0 + timedelta(days=days),
-                         enterprise={"name": "成都某公司", "uscc": "91510100MA68NDJH6X"})
+        case = make_case(
+            i,
+            received_at=T0 + timedelta(days=days),
+            enterprise={"name": "成都某公司", "uscc": "91510100MA68NDJH6X"},
+        )
         hits += monitor.observe(case, "receive")
     # cases 0,1,2 complete one pattern; 3 alone does not re-fire; 4,5,6 are a new window
     assert [len(h.case_ids) for h in hits] == [3, 3]
@@ -51,11 +73,13 @@ def _pack_with(pack: ResolvedPack, *specs: CrossCaseSpec) -> Any:
     return WithCrossCase()
 
 
-def test_desk_escalates_after_two_returns(reference_pack: ResolvedPack,
-                                          work_order: dict[str, Any]) -> None:
+def test_desk_escalates_after_two_returns(
+    reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
     desk = Desk(MemoryStore(), pack=_pack_with(reference_pack, RETURNS), now=lambda: T0)
-    order = dict(work_order, domain="tax_service", content="发票咨询", appeal_type="consult",
-                 facts={})
+    order = dict(
+        work_order, domain="tax_service", content="发票咨询", appeal_type="consult", facts={}
+    )
     case = desk.receive(order)
     case = desk.route(case.id, at=T0)
     case = desk.return_case(case.id, "gxq.swj", reason="非本部门职责", at=T0 + timedelta(hours=1))
@@ -65,11 +89,11 @@ def test_desk_escalates_after_two_returns(reference_pack: ResolvedPack,
     assert [e.type for e in desk.history(case.id)][-1] in ("escalate", "clock_update")
 
 
-def test_desk_proposes_a_generalisation(tmp_path: Path, reference_pack: ResolvedPack,
-                                        work_order: dict[str, Any]) -> None:
+def test_desk_proposes_a_generalisation(
+    tmp_path: Path, reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
     clock = {"now": T0}
-    desk = Desk(MemoryStore(), pack=_pack_with(reference_pack, SIMILAR),
-                now=lambda: clock["now"])
+    desk = Desk(MemoryStore(), pack=_pack_with(reference_pack, SIMILAR), now=lambda: clock["now"])
     for i in range(3):
         clock["now"] = T0 + timedelta(days=7 * i)
         desk.receive(dict(work_order, external_id=f"GX-{i}", received_at=clock["now"].isoformat()))
@@ -85,23 +109,33 @@ def test_desk_proposes_a_generalisation(tmp_path: Path, reference_pack: Resolved
     assert test["fired"] == [rule["id"]]
 
 
-def test_repeated_requests_set_a_fact_and_regrade(reference_pack: ResolvedPack,
-                                                  work_order: dict[str, Any]) -> None:
+def test_repeated_requests_set_a_fact_and_regrade(
+    reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
     clock = {"now": T0}
     desk = Desk(MemoryStore(), pack=_pack_with(reference_pack, REPEAT), now=lambda: clock["now"])
     case = None
     for i in range(3):
         clock["now"] = T0 + timedelta(days=i)
-        case = desk.receive(dict(work_order, external_id=f"R-{i}", domain="tax_service",
-                                 content="咨询", facts={}, received_at=clock["now"].isoformat()))
+        case = desk.receive(
+            dict(
+                work_order,
+                external_id=f"R-{i}",
+                domain="tax_service",
+                content="咨询",
+                facts={},
+                received_at=clock["now"].isoformat(),
+            )
+        )
     assert case is not None
     assert case.facts["repeat_requests_30d"] == 3
     assert case.facts["crosscase.crosscase.repeat"] == 3
     assert [e.actor for e in desk.history(case.id)].count("crosscase") >= 2
 
 
-def test_warm_up_rebuilds_windows_after_restart(reference_pack: ResolvedPack,
-                                                work_order: dict[str, Any]) -> None:
+def test_warm_up_rebuilds_windows_after_restart(
+    reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
     store = MemoryStore()
     clock = {"now": T0}
     first = Desk(store, pack=_pack_with(reference_pack, SIMILAR), now=lambda: clock["now"])

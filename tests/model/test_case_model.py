@@ -62,7 +62,12 @@ def test_naive_received_at_is_read_as_shanghai_time() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["91510100ma68ndjh6x", "９１５１０１００ＭＡ６８ＮＤＪＨ６Ｘ", "9151 0100 MA68 NDJH 6X", "91510100-MA68NDJH6X"],
+    [
+        "91510100ma68ndjh6x",
+        "９１５１０１００ＭＡ６８ＮＤＪＨ６Ｘ",
+        "9151 0100 MA68 NDJH 6X",
+        "91510100-MA68NDJH6X",
+    ],
 )
 def test_uscc_is_normalised(raw: str) -> None:
     assert validate_uscc(raw) == "91510100MA68NDJH6X"
@@ -83,7 +88,10 @@ def test_invalid_uscc_names_the_failed_check(raw: str, check: str) -> None:
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-@given(st.text(alphabet="0123456789", min_size=6, max_size=6), st.text(alphabet=_ALPHABET, min_size=9, max_size=9))
+@given(
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+    st.text(alphabet=_ALPHABET, min_size=9, max_size=9),
+)
 def test_any_code_with_a_computed_check_character_validates(region: str, org: str) -> None:
     body = "91" + region + org
     try:

@@ -50,8 +50,14 @@ def test_happy_path_to_closed_and_replay() -> None:
         ("submit_for_confirmation", {}),
         (
             "confirm",
-            {"meeting": {"id": "lg1", "kind": "leading_group", "scheduled_at": T0.isoformat(),
-                         "held_at": T0.isoformat()}},
+            {
+                "meeting": {
+                    "id": "lg1",
+                    "kind": "leading_group",
+                    "scheduled_at": T0.isoformat(),
+                    "held_at": T0.isoformat(),
+                }
+            },
         ),
         ("assign_task", {"task": {"id": "t1", "department": "gxq.scjgj", "description": "办证"}}),
         ("start_execution", {}),
@@ -62,7 +68,9 @@ def test_happy_path_to_closed_and_replay() -> None:
         ("generalise", {"generalisation_id": "g1"}),
     ]
     for i, (event, payload) in enumerate(steps, start=1):
-        case, record = lc.fire(case, event, actor="staff", at=T0 + timedelta(hours=i), payload=payload)
+        case, record = lc.fire(
+            case, event, actor="staff", at=T0 + timedelta(hours=i), payload=payload
+        )
         events.append(record)
     assert case.status is CaseStatus.CLOSED
     assert case.version == len(events)
@@ -101,8 +109,13 @@ def test_issue_opinion_requires_result_and_reasons() -> None:
     with pytest.raises(GuardError, match="reasons"):
         lc.fire(case, "issue_opinion", actor="s", at=T0, payload=bad)
     with pytest.raises(GuardError, match="result"):
-        lc.fire(case, "issue_opinion", actor="s", at=T0,
-                payload={"opinion": {"reasons": "x", "issued_at": T0.isoformat()}})
+        lc.fire(
+            case,
+            "issue_opinion",
+            actor="s",
+            at=T0,
+            payload={"opinion": {"reasons": "x", "issued_at": T0.isoformat()}},
+        )
 
 
 def test_confirm_requires_a_held_leading_group_meeting() -> None:
@@ -117,8 +130,14 @@ def test_confirm_requires_a_held_leading_group_meeting() -> None:
         ("submit_for_confirmation", {}),
     ]:
         case, _ = lc.fire(case, event, actor="s", at=T0, payload=payload)
-    joint = {"meeting": {"id": "x", "kind": "joint_review", "scheduled_at": T0.isoformat(),
-                         "held_at": T0.isoformat()}}
+    joint = {
+        "meeting": {
+            "id": "x",
+            "kind": "joint_review",
+            "scheduled_at": T0.isoformat(),
+            "held_at": T0.isoformat(),
+        }
+    }
     with pytest.raises(GuardError, match="leading-group"):
         lc.fire(case, "confirm", actor="s", at=T0, payload=joint)
     not_held = {"meeting": {"id": "x", "kind": "leading_group", "scheduled_at": T0.isoformat()}}
@@ -143,6 +162,7 @@ def test_extend_adds_an_event_without_touching_the_default_table() -> None:
 
 # --- the replay property: any legal walk through the table replays to the same case ----------
 
+
 def _payloads(case: Case, at: datetime, n: int) -> dict[str, dict[str, Any]]:
     """A valid payload for each event that needs one, given the case's current contents."""
     iso = at.isoformat()
@@ -156,13 +176,25 @@ def _payloads(case: Case, at: datetime, n: int) -> dict[str, dict[str, Any]]:
         "merge": {"into": "ZS0000"},
         "schedule_meeting": {"meeting_id": f"m{n}", "scheduled_at": iso},
         "issue_opinion": _opinion(at),
-        "confirm": {"meeting": {"id": f"lg{n}", "kind": "leading_group", "scheduled_at": iso,
-                                "held_at": iso}},
+        "confirm": {
+            "meeting": {
+                "id": f"lg{n}",
+                "kind": "leading_group",
+                "scheduled_at": iso,
+                "held_at": iso,
+            }
+        },
         "assign_task": {"task": {"id": f"t{n}", "department": "gxq.czj", "description": "兑现"}},
         "generalise": {"generalisation_id": f"g{n}"},
         "decide": {"decision": {"severity": "S2"}, "severity": "S2", "tags": [f"tag{n % 3}"]},
-        "clock_update": {"clock": {"name": "resolve", "period": "30 working days",
-                                   "started_at": iso, "due_at": iso}},
+        "clock_update": {
+            "clock": {
+                "name": "resolve",
+                "period": "30 working days",
+                "started_at": iso,
+                "due_at": iso,
+            }
+        },
         "supervise": {"record": {"at": iso, "kind": "reminder"}},
         "note": {"text": f"note {n}"},
         "return_case": {"record": {"at": iso, "from_department": "gxq.swj"}},

@@ -23,11 +23,14 @@ def host() -> PluginHost:
     return PluginHost(PluginConfig(autoload=False))
 
 
-def test_jsonl_bad_lines_go_to_dead_letters_with_line_numbers(tmp_path: Path, host: PluginHost) -> None:
+def test_jsonl_bad_lines_go_to_dead_letters_with_line_numbers(
+    tmp_path: Path, host: PluginHost
+) -> None:
     src = tmp_path / "in.jsonl"
     bad_uscc = dict(GOOD, external_id="GD-2", enterprise={"name": "x", "uscc": "123"})
     src.write_text(
-        "\n".join([json.dumps(GOOD), "{not json", json.dumps(bad_uscc), "", json.dumps(GOOD)]) + "\n",
+        "\n".join([json.dumps(GOOD), "{not json", json.dumps(bad_uscc), "", json.dumps(GOOD)])
+        + "\n",
         encoding="utf-8",
     )
     store = MemoryStore()
@@ -44,7 +47,9 @@ def test_jsonl_bad_lines_go_to_dead_letters_with_line_numbers(tmp_path: Path, ho
 def test_json_array_keeps_element_lines(tmp_path: Path, host: PluginHost) -> None:
     src = tmp_path / "in.json"
     second = dict(GOOD, external_id="GD-9", appeal_type="shouting")
-    src.write_text("[\n" + json.dumps(GOOD) + ",\n\n" + json.dumps(second) + "\n]", encoding="utf-8")
+    src.write_text(
+        "[\n" + json.dumps(GOOD) + ",\n\n" + json.dumps(second) + "\n]", encoding="utf-8"
+    )
     store = MemoryStore()
     summary = ingest_source(str(src), channel="json", store=store, host=host)
     assert summary.created == 1

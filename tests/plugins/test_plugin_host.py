@@ -81,8 +81,15 @@ def test_a_failing_notification_is_reported_and_others_still_run(host: PluginHos
     host.register(_Exploding(), name="sms")
     host.register(recording, name="audit")
     case = load_case({"received_at": "2026-01-05T09:00:00", "title": "t"})
-    event = CaseEvent(case_id=case.id, seq=1, at=datetime(2026, 1, 5), actor="a", type="receive",
-                      from_status=None, to_status="received")
+    event = CaseEvent(
+        case_id=case.id,
+        seq=1,
+        at=datetime(2026, 1, 5),
+        actor="a",
+        type="receive",
+        from_status=None,
+        to_status="received",
+    )
     failures = host.notify(Notification("case_received", case), case=case, event=event)
     assert recording.seen == ["received"]
     assert [(f.plugin, "SMS gateway down" in f.error) for f in failures] == [("sms", True)]
@@ -90,14 +97,16 @@ def test_a_failing_notification_is_reported_and_others_still_run(host: PluginHos
 
 def test_local_plugin_file_is_loaded(tmp_path: Path) -> None:
     local = tmp_path / "zhenshen_local.py"
-    local.write_text(textwrap.dedent("""
+    local.write_text(
+        textwrap.dedent("""
         from zhenshen_core.plugins import hookimpl, StorageBackend
         from zhenshen_core.storage import MemoryStore
 
         @hookimpl
         def zhenshen_storage_backends():
             return [StorageBackend("district", "district test store", lambda url: MemoryStore())]
-    """))
+    """)
+    )
     host = PluginHost(PluginConfig(autoload=False, local_file=local))
     assert "district" in host.storage_backends()
 
@@ -119,8 +128,7 @@ def test_autoload_env_switch(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_explicit_plugin_module_is_registered() -> None:
-    host = PluginHost(PluginConfig(autoload=False, explicit=("tests_plugin_example",)),
-                      load=False)
+    host = PluginHost(PluginConfig(autoload=False, explicit=("tests_plugin_example",)), load=False)
     with pytest.raises(PluginLoadError, match="tests_plugin_example"):
         host.load()
 

@@ -45,8 +45,13 @@ def read_json(source: str) -> Iterator[IntakeRecord]:
             try:
                 value, end = decoder.raw_decode(text, i)
             except json.JSONDecodeError as exc:
-                yield IntakeRecord(source, exc.lineno, text[i : i + 2000], None,
-                                   f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+                yield IntakeRecord(
+                    source,
+                    exc.lineno,
+                    text[i : i + 2000],
+                    None,
+                    f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                )
                 return
             yield _object_record(source, line, text[i:end], value)
             i = _skip_ws(text, end)
@@ -55,15 +60,25 @@ def read_json(source: str) -> Iterator[IntakeRecord]:
                 continue
             if i < len(text) and text[i] == "]":
                 return
-            yield IntakeRecord(source, _line_of(text, i), text[i : i + 200], None,
-                               f"malformed JSON at line {_line_of(text, i)}: expected ',' or ']'")
+            yield IntakeRecord(
+                source,
+                _line_of(text, i),
+                text[i : i + 200],
+                None,
+                f"malformed JSON at line {_line_of(text, i)}: expected ',' or ']'",
+            )
             return
         return
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield IntakeRecord(source, exc.lineno, text[:2000], None,
-                           f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        yield IntakeRecord(
+            source,
+            exc.lineno,
+            text[:2000],
+            None,
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+        )
         return
     yield _object_record(source, 1, text, value)
 
@@ -76,8 +91,13 @@ def _skip_ws(text: str, i: int) -> int:
 
 def _object_record(source: str, line: int | None, raw: str, value: Any) -> IntakeRecord:
     if not isinstance(value, dict):
-        return IntakeRecord(source, line, raw, None,
-                            f"expected a JSON object for a case, got {type(value).__name__}")
+        return IntakeRecord(
+            source,
+            line,
+            raw,
+            None,
+            f"expected a JSON object for a case, got {type(value).__name__}",
+        )
     return IntakeRecord(source, line, raw, value)
 
 
@@ -91,14 +111,24 @@ def read_jsonl(source: str) -> Iterator[IntakeRecord]:
             if not stripped:
                 continue
             if len(stripped) > MAX_RECORD_CHARS:
-                yield IntakeRecord(source, number, stripped[:2000], None,
-                                   f"record longer than {MAX_RECORD_CHARS} characters")
+                yield IntakeRecord(
+                    source,
+                    number,
+                    stripped[:2000],
+                    None,
+                    f"record longer than {MAX_RECORD_CHARS} characters",
+                )
                 continue
             try:
                 value = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                yield IntakeRecord(source, number, stripped, None,
-                                   f"malformed JSON at column {exc.colno}: {exc.msg}")
+                yield IntakeRecord(
+                    source,
+                    number,
+                    stripped,
+                    None,
+                    f"malformed JSON at column {exc.colno}: {exc.msg}",
+                )
                 continue
             yield _object_record(source, number, stripped, value)
     finally:
@@ -159,9 +189,14 @@ def read_csv(source: str) -> Iterator[IntakeRecord]:
         line = reader.line_num
         raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
         if None in row:
-            yield IntakeRecord(source, line, raw, None,
-                               f"row has {len(row) - 1 + len(row[None])} cells but the header has "
-                               f"{len(reader.fieldnames)}")  # type: ignore[index]
+            yield IntakeRecord(
+                source,
+                line,
+                raw,
+                None,
+                f"row has {len(row) - 1 + len(row[None])} cells but the header has "
+                f"{len(reader.fieldnames)}",
+            )
             continue
         yield IntakeRecord(source, line, raw, csv_row_to_mapping(row))
 

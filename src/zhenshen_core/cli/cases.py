@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from zhenshen_core.cli.context import STORE_ENV, CliContext, default_store_url, pass_cli
-from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, CliExit, error_boundary
+from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
 from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
 from zhenshen_core.intake import ingest_source
 from zhenshen_core.model.case import SHANGHAI, Case
@@ -67,12 +67,20 @@ def ingest(
     try:
         show_progress = fmt == "text" and console(stderr=True).is_terminal
         with Progress(
-            TextColumn("ingesting"), BarColumn(), TextColumn("{task.completed} records"),
-            console=console(stderr=True), disable=not show_progress, transient=True,
+            TextColumn("ingesting"),
+            BarColumn(),
+            TextColumn("{task.completed} records"),
+            console=console(stderr=True),
+            disable=not show_progress,
+            transient=True,
         ) as bar:
             task = bar.add_task("ingest", total=None)
             summary = ingest_source(
-                source, channel=channel, store=store, host=host, actor=actor,
+                source,
+                channel=channel,
+                store=store,
+                host=host,
+                actor=actor,
                 progress=lambda n: bar.advance(task, n),
             )
     finally:
@@ -88,8 +96,10 @@ def ingest(
             where = f"{source}:{rejected.line}" if rejected.line else source
             click.echo(f"{where}: rejected: {rejected.reason}", err=True)
         for failure in summary.notification_failures:
-            click.echo(f"warning: plugin {failure.plugin} failed in {failure.hook}: "
-                       f"{failure.error}", err=True)
+            click.echo(
+                f"warning: plugin {failure.plugin} failed in {failure.hook}: {failure.error}",
+                err=True,
+            )
     raise SystemExit(OK if summary.ok else PROBLEMS)
 
 
@@ -104,7 +114,9 @@ def _parse_instant(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"not an ISO date or date-time: {value!r}", param_hint=name) from None
+        raise click.BadParameter(
+            f"not an ISO date or date-time: {value!r}", param_hint=name
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
@@ -194,8 +206,16 @@ def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str
     out.print(f"[bold]{case.id}[/bold]  {case.status.value} ({case.status.label})  v{case.version}")
     out.print(f"{case.title}")
     table = Table(show_header=False, box=None)
-    for key in ("channel", "external_id", "received_at", "appeal_type", "domain", "severity",
-                "tier", "chair"):
+    for key in (
+        "channel",
+        "external_id",
+        "received_at",
+        "appeal_type",
+        "domain",
+        "severity",
+        "tier",
+        "chair",
+    ):
         table.add_row(key, str(data.get(key)))
     if case.enterprise:
         table.add_row("enterprise", f"{case.enterprise.name} {case.enterprise.uscc or ''}")
@@ -228,8 +248,12 @@ def history(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) 
     table = Table("seq", "at", "actor", "event", "from", "to", box=None)
     for e in events:
         table.add_row(
-            str(e.seq), e.at.strftime("%Y-%m-%d %H:%M"), e.actor, e.type,
-            e.from_status.value if e.from_status else "-", e.to_status.value,
+            str(e.seq),
+            e.at.strftime("%Y-%m-%d %H:%M"),
+            e.actor,
+            e.type,
+            e.from_status.value if e.from_status else "-",
+            e.to_status.value,
         )
     console().print(table)
 
@@ -263,8 +287,9 @@ def transition(
         try:
             payload = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not valid JSON: {exc.msg} at column {exc.colno}",
-                                     param_hint="--data") from None
+            raise click.BadParameter(
+                f"not valid JSON: {exc.msg} at column {exc.colno}", param_hint="--data"
+            ) from None
         if not isinstance(payload, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--data")
     when = _parse_instant(at, "--at") or datetime.now(SHANGHAI)

@@ -12,22 +12,30 @@ from zhenshen_core.cli.cases import STORE_OPTION, _parse_instant, open_cli_store
 from zhenshen_core.cli.context import CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, error_boundary
 from zhenshen_core.cli.output import echo_json
+from zhenshen_core.desk import Desk
 from zhenshen_core.model.case import SHANGHAI
 
 DEFAULT_PACK = "cn.chengdu.gaoxin"
 DEFAULT_CORPUS = "examples/corpus/sample-200.jsonl"
 
 PACK_OPTION = click.option(
-    "--pack", "pack_source", default=DEFAULT_PACK, show_default=True,
+    "--pack",
+    "pack_source",
+    default=DEFAULT_PACK,
+    show_default=True,
     help="Rule pack folder or pack id.",
 )
-NOW_OPTION = click.option("--now", "now_text", default=None,
-                          help="ISO date-time to treat as now (default: the real time).")
+NOW_OPTION = click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="ISO date-time to treat as now (default: the real time).",
+)
 
 
-def _desk(cli_ctx: CliContext, store_url: str | None, pack_source: str | None,
-          now: datetime | None = None):  # type: ignore[no-untyped-def]
-    from zhenshen_core.desk import Desk
+def _desk(
+    cli_ctx: CliContext, store_url: str | None, pack_source: str | None, now: datetime | None = None
+) -> Desk:
 
     pack = cli_ctx.load_pack(pack_source) if pack_source else None
     store = open_cli_store(cli_ctx, store_url)
@@ -37,19 +45,43 @@ def _desk(cli_ctx: CliContext, store_url: str | None, pack_source: str | None,
 @click.command()
 @STORE_OPTION
 @PACK_OPTION
-@click.option("--corpus", default=DEFAULT_CORPUS, show_default=True,
-              type=click.Path(dir_okay=False), help="JSONL work orders to ingest.")
-@click.option("--end", "end_text", default="2020-12-31T18:00",
-              show_default=True, help="Simulated 'now' at the end of the demo year.")
+@click.option(
+    "--corpus",
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="JSONL work orders to ingest.",
+)
+@click.option(
+    "--end",
+    "end_text",
+    default="2020-12-31T18:00",
+    show_default=True,
+    help="Simulated 'now' at the end of the demo year.",
+)
 @click.option("--seed", default=2020, show_default=True, type=int)
-@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write the HTML report with charts here.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the HTML report with charts here.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @pass_cli
 @error_boundary
-def demo(cli_ctx: CliContext, store_url: str | None, pack_source: str, corpus: str,
-         end_text: str, seed: int, html_out: Path | None, fmt: str) -> None:
+def demo(
+    cli_ctx: CliContext,
+    store_url: str | None,
+    pack_source: str,
+    corpus: str,
+    end_text: str,
+    seed: int,
+    html_out: Path | None,
+    fmt: str,
+) -> None:
     """Run the main job: a simulated year of the joint review desk on a store.
 
     Ingests CORPUS, decides every case with the pack, drives the cases it sends to joint
@@ -74,14 +106,24 @@ def demo(cli_ctx: CliContext, store_url: str | None, pack_source: str, corpus: s
         html_out.parent.mkdir(parents=True, exist_ok=True)
         html_out.write_text(render_html(result.report), encoding="utf-8")
     if fmt == "json":
-        echo_json({"intake": result.intake.as_dict(), "alerts": len(result.sweep.alerts),
-                   "report": result.report.as_dict(), "skipped": result.skipped})
+        echo_json(
+            {
+                "intake": result.intake.as_dict(),
+                "alerts": len(result.sweep.alerts),
+                "report": result.report.as_dict(),
+                "skipped": result.skipped,
+            }
+        )
         return
     i = result.intake
-    click.echo(f"ingested {i.read} work orders: {i.created} new, {i.duplicates} duplicate, "
-               f"{len(i.rejected)} rejected")
-    click.echo(f"joint review: {len(result.joint_review_ids)}   ordinary handling: "
-               f"{len(result.routed_ids)}   sweep alerts: {len(result.sweep.alerts)}")
+    click.echo(
+        f"ingested {i.read} work orders: {i.created} new, {i.duplicates} duplicate, "
+        f"{len(i.rejected)} rejected"
+    )
+    click.echo(
+        f"joint review: {len(result.joint_review_ids)}   ordinary handling: "
+        f"{len(result.routed_ids)}   sweep alerts: {len(result.sweep.alerts)}"
+    )
     for failure in desk.failures:
         click.echo(f"warning: {failure.plugin} failed in {failure.hook}: {failure.error}", err=True)
     for line in result.skipped:
@@ -95,14 +137,25 @@ def demo(cli_ctx: CliContext, store_url: str | None, pack_source: str, corpus: s
 @click.command()
 @STORE_OPTION
 @NOW_OPTION
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to a file instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to a file instead of stdout.",
+)
 @pass_cli
 @error_boundary
-def report(cli_ctx: CliContext, store_url: str | None, now_text: str | None, fmt: str,
-           output: Path | None) -> None:
+def report(
+    cli_ctx: CliContext, store_url: str | None, now_text: str | None, fmt: str, output: Path | None
+) -> None:
     """The desk report: cases by domain and tier, on-time rates, overdue list, satisfaction,
     举一反三 proposals. ``--format html`` adds charts (inline SVG, no scripts)."""
     from zhenshen_core.report import build_report, render_html, render_text
@@ -113,9 +166,11 @@ def report(cli_ctx: CliContext, store_url: str | None, now_text: str | None, fmt
         built = build_report(store, now)
     finally:
         store.close()
-    text = {"text": lambda: render_text(built),
-            "json": lambda: json.dumps(built.as_dict(), ensure_ascii=False, indent=2) + "\n",
-            "html": lambda: render_html(built)}[fmt]()
+    text = {
+        "text": lambda: render_text(built),
+        "json": lambda: json.dumps(built.as_dict(), ensure_ascii=False, indent=2) + "\n",
+        "html": lambda: render_html(built),
+    }[fmt]()
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -127,12 +182,14 @@ def report(cli_ctx: CliContext, store_url: str | None, now_text: str | None, fmt
 @STORE_OPTION
 @NOW_OPTION
 @click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @pass_cli
 @error_boundary
-def sweep(cli_ctx: CliContext, store_url: str | None, now_text: str | None, limit: int,
-          fmt: str) -> None:
+def sweep(
+    cli_ctx: CliContext, store_url: str | None, now_text: str | None, limit: int, fmt: str
+) -> None:
     """Raise reminders (thresholds crossed) and 督办 notices (breaches) for due clocks."""
     now = _parse_instant(now_text, "--now") or datetime.now(SHANGHAI)
     desk = _desk(cli_ctx, store_url, None, now)
@@ -141,9 +198,20 @@ def sweep(cli_ctx: CliContext, store_url: str | None, now_text: str | None, limi
     finally:
         desk.store.close()
     if fmt == "json":
-        echo_json({"alerts": [{"case_id": a.case_id, "clock": a.clock, "kind": a.kind,
-                               "due_at": a.due_at.isoformat()} for a in result.alerts],
-                   "conflicts": result.conflicts})
+        echo_json(
+            {
+                "alerts": [
+                    {
+                        "case_id": a.case_id,
+                        "clock": a.clock,
+                        "kind": a.kind,
+                        "due_at": a.due_at.isoformat(),
+                    }
+                    for a in result.alerts
+                ],
+                "conflicts": result.conflicts,
+            }
+        )
         return
     for a in result.alerts:
         click.echo(f"{a.case_id}  {a.clock:<12} {a.kind:<7} due {a.due_at:%Y-%m-%d %H:%M}")
@@ -155,13 +223,23 @@ def sweep(cli_ctx: CliContext, store_url: str | None, now_text: str | None, limi
 @click.argument("case_id")
 @STORE_OPTION
 @PACK_OPTION
-@click.option("--renderer", default="markdown", show_default=True,
-              help="Renderer plugin name (markdown, html, docx …).")
+@click.option(
+    "--renderer",
+    default="markdown",
+    show_default=True,
+    help="Renderer plugin name (markdown, html, docx …).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @pass_cli
 @error_boundary
-def letter(cli_ctx: CliContext, case_id: str, store_url: str | None, pack_source: str,
-           renderer: str, output: Path | None) -> None:
+def letter(
+    cli_ctx: CliContext,
+    case_id: str,
+    store_url: str | None,
+    pack_source: str,
+    renderer: str,
+    output: Path | None,
+) -> None:
     """Render the 甄别审查意见书 (review opinion letter) of a case.
 
     The pack supplies the Chinese names of departments, experts and domains.

@@ -26,7 +26,7 @@ class CliExit(click.ClickException):
 
     def __init__(self, message: str, code: int = LOAD_ERROR) -> None:
         super().__init__(message)
-        self.exit_code = code
+        self.exit_code = code  # type: ignore[misc]  # click declares a class-wide default
 
     def show(self, file: object = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -50,7 +50,9 @@ def error_boundary(fn: Callable[P, T]) -> Callable[P, T]:
         except ZhenshenError as exc:
             raise CliExit(str(exc), getattr(exc, "exit_code", LOAD_ERROR)) from exc
         except OSError as exc:
-            raise CliExit(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), LOAD_ERROR) from exc
+            raise CliExit(
+                f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), LOAD_ERROR
+            ) from exc
         except Exception as exc:
             import os
 

@@ -28,8 +28,8 @@ from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.enums import (
     AppealType,
     CaseStatus,
-    Channel,
     Chair,
+    Channel,
     DepartmentRole,
     EnterpriseSize,
     MeetingKind,
@@ -223,7 +223,9 @@ class Case(_Model):
     @model_validator(mode="after")
     def _derive_identity(self) -> Case:
         if not self.id:
-            source = self.external_id or f"{self.received_at.isoformat()}|{self.title}|{self.content}"
+            source = (
+                self.external_id or f"{self.received_at.isoformat()}|{self.title}|{self.content}"
+            )
             self.id = case_id_for(self.channel.value, source)
         if self.external_id and not any(
             r.channel == self.channel and r.external_id == self.external_id

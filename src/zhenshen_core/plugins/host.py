@@ -244,7 +244,7 @@ class PluginHost:
 
     def normalise_intake(self, channel: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
         result = self.pm.hook.zhenshen_normalise_intake(channel=channel, data=data)
-        return data if result is None else result  # type: ignore[no-any-return]
+        return data if result is None else result
 
     def enrich(self, case: Any) -> dict[str, Any]:
         merged: dict[str, Any] = {}
@@ -276,12 +276,13 @@ class PluginHost:
     def plugins(self) -> list[PluginInfo]:
         registers: dict[str, dict[str, list[str]]] = {}
         for hook, kind in _REGISTRATION_HOOKS:
-            for key, (plugin, _) in self._collect(hook, kind).items():
-                registers.setdefault(plugin, {}).setdefault(kind, []).append(key)
+            for key, (owner, _) in self._collect(hook, kind).items():
+                registers.setdefault(owner, {}).setdefault(kind, []).append(key)
         out = []
-        for name, plugin in self.pm.list_name_plugin():
+        for plugin_name, plugin in self.pm.list_name_plugin():
             if plugin is None:
                 continue
+            name = str(plugin_name)
             origin, dist, version = self._origins.get(name, ("registered", None, None))
             if origin == "builtin":
                 dist, version = "zhenshen-core", _core_version()
