@@ -270,3 +270,21 @@ def test_names_from_a_real_pack(case_data: dict[str, Any]) -> None:
         load_case(case_data), None, pack=pack, department_names={"gxq.gtj": "自然资源和规划局"}
     )
     assert ctx["lead"]["name"] == "自然资源和规划局"
+
+
+def test_builtin_renderers_through_the_plugin_host(case: Case) -> None:
+    from zhenshen_core.plugins import PluginConfig, PluginHost
+
+    host = PluginHost(PluginConfig(autoload=False))
+    assert {"markdown", "html"} <= set(host.renderers())
+    html = host.renderer("html").render(_ctx(case)).decode("utf-8")
+    assert '<p class="result">甄审结果：予以支持</p>' in html
+
+
+def test_docx_plugin_takes_over_nothing_and_adds_docx(case: Case) -> None:
+    pytest.importorskip("zhenshen_docx")
+    from zhenshen_core.plugins import PluginConfig, PluginHost
+
+    host = PluginHost(PluginConfig(autoload=False, explicit=("zhenshen_docx.plugin",)))
+    assert {"markdown", "html", "docx"} <= set(host.renderers())
+    assert host.renderer("docx").render(_ctx(case))[:2] == b"PK"
