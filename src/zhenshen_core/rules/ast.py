@@ -84,7 +84,8 @@ class Literal:
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """``count(field)``: length of a list or string field; 0 when the field is missing."""
+    """``count(field)``: length of a list field; 0 when missing; a non-list value makes any
+    test reading it false (only possible for dynamically typed ``facts.*``)."""
 
     field: Field
     span: Span = NO_SPAN

@@ -72,7 +72,7 @@ def _getter(operand: Operand) -> Getter:
         value = facts.get(inner)
         if value is None:
             return 0
-        if isinstance(value, tuple | list | str):
+        if isinstance(value, tuple | list):
             return len(value)
         return None
 

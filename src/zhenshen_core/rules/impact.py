@@ -425,8 +425,8 @@ class _WorkerState:
     evaluator: Evaluator | None = None
 
 
-def _init_worker(old: PackRef, new: PackRef) -> None:
-    _WorkerState.evaluator = Evaluator(old.load(), new.load())
+def _init_worker(old: PackRef, new: PackRef, screen: bool) -> None:
+    _WorkerState.evaluator = Evaluator(old.load(), new.load(), screen=screen)
 
 
 def _work(records: list[Record]) -> ChunkResult:
@@ -442,7 +442,8 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 
 def _ordered(
-    records: Iterator[Record], old: PackRef, new: PackRef, jobs: int, chunk_size: int
+    records: Iterator[Record], old: PackRef, new: PackRef, jobs: int, chunk_size: int,
+    screen: bool,
 ) -> Iterator[ChunkResult]:
     """Chunk results in corpus order, from a pool with at most ``2 × jobs`` chunks in flight."""
     import multiprocessing
@@ -450,7 +451,7 @@ def _ordered(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(old, new)) as pool:
+                             initargs=(old, new, screen)) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         for chunk in _chunks(records, chunk_size):
             pending.append(pool.submit(_work, chunk))
@@ -482,18 +483,20 @@ def diff_corpus(
     keep: int = 20,
     on_change: Callable[[dict[str, Any]], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    screen: bool = True,
 ) -> DiffResult:
     """Evaluate ``corpus`` with both packs and report every changed case.
 
     ``on_change`` receives every changed case in corpus order (e.g. to stream JSON);
     ``keep`` of them are also returned. ``jobs`` defaults to the number of CPUs; with one job,
-    or a small corpus, everything runs in this process. Raises ``PackError`` for a pack that
+    or a small corpus, everything runs in this process. ``screen=False`` evaluates both packs
+    for every case (for benchmarks and the screen's own tests). Raises ``PackError`` for a pack that
     does not load and :class:`CorpusError` for an unreadable corpus.
     """
     old_pack, new_pack = old.load(), new.load()
     records = read_corpus(corpus)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    evaluator = Evaluator(old_pack, new_pack)
+    evaluator = Evaluator(old_pack, new_pack, screen=screen)
     results: Iterator[ChunkResult]
     if jobs == 1:
         results = (evaluator.chunk(c) for c in _chunks(records, chunk_size))
@@ -504,7 +507,7 @@ def diff_corpus(
         else:
             from itertools import chain
 
-            results = _ordered(chain(head, records), old, new, jobs, chunk_size)
+            results = _ordered(chain(head, records), old, new, jobs, chunk_size, screen)
     summary = DiffSummary()
     kept: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []

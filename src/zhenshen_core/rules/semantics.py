@@ -51,9 +51,9 @@ def value_of(operand: Operand, facts: Mapping[str, Any]) -> Any:
     inner = facts.get(operand.field.name)
     if inner is None:
         return 0
-    if isinstance(inner, tuple | list | str):
+    if isinstance(inner, tuple | list):
         return len(inner)
-    return None  # count of a scalar fact: not a number we can use
+    return None  # count of a string or scalar fact: not a number we can use
 
 
 def _kind(value: Any) -> str:

@@ -170,7 +170,7 @@ class _Checker:
             return self.field_type(node)
         if isinstance(node, Count):
             inner = self.field_type(node.field)
-            if inner not in (None, FieldType.LIST, FieldType.STRING, FieldType.ANY):
+            if inner not in (None, FieldType.LIST, FieldType.ANY):
                 self.error(
                     node.span,
                     "R102",
