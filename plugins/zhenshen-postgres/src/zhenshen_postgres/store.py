@@ -472,17 +472,18 @@ class PostgresStore:
             conn = self._connection()
             with conn.transaction():
                 rows = conn.execute(
+                    # Joined back on ctid: a TID scan per picked row, where a join on the key
+                    # lets the planner hash the whole clocks table.
                     "WITH picked AS ("
-                    " SELECT case_id, name FROM clocks"
+                    " SELECT ctid FROM clocks"
                     " WHERE next_alert_at IS NOT NULL AND next_alert_at <= %(now)s"
                     " AND (claimed_until IS NULL OR claimed_until <= %(now)s)"
                     " ORDER BY next_alert_at, case_id, name LIMIT %(limit)s"
                     " FOR UPDATE SKIP LOCKED)"
                     " UPDATE clocks k SET claimed_by = %(node)s, claimed_until = %(until)s"
-                    " FROM picked, cases c"
-                    " WHERE k.case_id = picked.case_id AND k.name = picked.name"
-                    " AND c.id = k.case_id"
-                    " RETURNING k.case_id, k.name, k.next_alert_at, k.due_at, c.version",
+                    " FROM picked WHERE k.ctid = picked.ctid"
+                    " RETURNING k.case_id, k.name, k.next_alert_at, k.due_at,"
+                    " (SELECT c.version FROM cases c WHERE c.id = k.case_id)",
                     {"now": at, "limit": limit, "node": node, "until": at + lease},
                 ).fetchall()
         due = [_due(row) for row in rows]
