@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 docs: $(STAMP)
-	$(BIN)/python -m zhenshen_core.docsgen docs/reference
+	COLUMNS=100 ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m zhenshen_core.docsgen docs/reference
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

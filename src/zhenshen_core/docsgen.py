@@ -41,7 +41,9 @@ def cli_reference() -> str:
         "2 usage error · 3 load or internal error · 5 no tests collected.\n\n",
     ]
     for path, command in _walk(group, ["zhenshen"]):
-        ctx = click.Context(command, info_name=" ".join(path))
+        ctx = click.Context(
+            command, info_name=" ".join(path), terminal_width=100, max_content_width=100
+        )
         out.append(f"## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n\n")
     return "".join(out)
 
