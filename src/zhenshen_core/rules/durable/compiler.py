@@ -19,7 +19,8 @@ native durable operators over them:
 ``member`` (``list contains v``, ``contains_any``, ``contains_all``, ``v in list``)
     ``1``/``0`` per literal item; absent when the list is missing.
 ``count`` (``count(f) OP n``)
-    The order-preserving code of the length (0 when missing, so always present).
+    The order-preserving code of a list's length (0 when missing; absent when the value is not
+    a list, which makes every test on it false).
 ``present`` (``exists(f)``)
     ``1``, absent when the field is missing.
 ``feature`` (everything else)
@@ -42,6 +43,7 @@ import bisect
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import field as dc_field
 from datetime import date
 from typing import Any
 
@@ -65,7 +67,7 @@ from zhenshen_core.rules.ast import (
 from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, check_rule
 from zhenshen_core.rules.durable.session import EngineError
 from zhenshen_core.rules.facts import FieldType, field_spec
-from zhenshen_core.rules.semantics import holds, member, same
+from zhenshen_core.rules.semantics import _kind, holds, member
 
 Condition = dict[str, Any]
 View = Mapping[str, Any]
@@ -88,7 +90,8 @@ class Prop:
     name: str
     kind: str  # code | intern | member | count | present | feature
     field: str = ""
-    literals: tuple[Any, ...] = ()  # code/count: sorted literals; intern: distinct literals
+    literals: tuple[Any, ...] = ()  # code/count: the sorted literals
+    table: Mapping[Any, int] = dc_field(default_factory=dict)  # intern: literal key → code
     item: Any = None  # member: the literal item
     expr: Expr | None = None  # feature
     severity: bool = False  # code: map values through the pack's severity order
@@ -108,8 +111,8 @@ class Prop:
         if kind == "count":
             if value is None:
                 value = ()
-            if not isinstance(value, tuple | list | str):
-                return _MISSING  # count of a scalar: no number, every test false
+            if not isinstance(value, tuple | list):
+                return _MISSING  # count of a string or scalar: no number, every test false
             return _rank(self.literals, len(value))
         if value is None:
             return _MISSING
@@ -118,7 +121,7 @@ class Prop:
         if kind == "member":
             return 1 if member(self.item, value) else 0
         if kind == "intern":
-            return _intern(self.literals, value)
+            return _intern(self.table, value)
         if self.severity:
             if not isinstance(value, str) or value not in rank:
                 raise Unrepresentable(self.field)
@@ -150,11 +153,19 @@ def _rank(literals: tuple[Any, ...], value: Any) -> Any:
     return 2 * i
 
 
-def _intern(literals: tuple[Any, ...], value: Any) -> int:
-    for i, literal in enumerate(literals):
-        if same(literal, value):
-            return i + 1
-    return 0
+def _intern_key(value: Any) -> Any:
+    """A dict key that is equal exactly when ``semantics.same`` says so (for scalars)."""
+    kind = _kind(value)
+    if kind == "list":
+        return ("list", repr(value))  # never the same as a scalar literal
+    return (kind, value)
+
+
+def _intern(literals: Mapping[Any, int], value: Any) -> int:
+    try:
+        return literals.get(_intern_key(value), 0)
+    except TypeError:  # an unhashable value cannot equal a scalar literal
+        return 0
 
 
 def _literal_key(value: Any) -> tuple[str, str]:
@@ -198,6 +209,7 @@ class StageCompiler:
         self.limits = limits
         self.plan = _Plan()
         self.props: dict[tuple[Any, ...], Prop] = {}
+        self._encodings: dict[str, Prop | None] = {}
 
     # -- pass 1: which literals does each field meet? -------------------------------------
 
@@ -236,49 +248,59 @@ class StageCompiler:
             self.props[key] = prop
         return prop.name
 
-    def _scalar_encoding(self, name: str) -> tuple[str, tuple[Any, ...], bool] | None:
-        """``(kind, literals, severity)`` for a scalar field, or None if not encodable."""
+    def _scalar_encoding(self, name: str) -> Prop | None:
+        """The (cached) ``code``/``intern`` property of a scalar field, or None if the field's
+        tests cannot be encoded exactly (they become features)."""
+        if name in self._encodings:
+            return self._encodings[name]
+        prop = self._make_encoding(name)
+        self._encodings[name] = prop
+        return prop
+
+    def _make_encoding(self, name: str) -> Prop | None:
         spec = field_spec(name)
         ftype = spec.type if spec is not None else FieldType.ANY
         literals = self.plan.scalar_literals.get(name, [])
         if ftype == FieldType.LIST:
             return None
+        make: Callable[[str], Prop]
         if name in self.plan.ordered_fields:
             if ftype == FieldType.SEVERITY:
                 ranks = {self.severity[v] for v in literals if v in self.severity}
                 if len(ranks) != len(set(literals)):
                     return None
-                return ("code", tuple(sorted(ranks)), True)
-            if ftype == FieldType.NUMBER and all(_is_number(v) for v in literals):
-                return ("code", tuple(sorted(set(literals))), False)
-            if ftype == FieldType.DATE and all(_is_date(v) for v in literals):
-                return ("code", tuple(sorted(set(literals))), False)
-            return None
-        distinct: list[Any] = []
-        for value in sorted(literals, key=_literal_key):
-            if not any(same(value, seen) for seen in distinct):
-                distinct.append(value)
-        return ("intern", tuple(distinct), False)
+                ordered = tuple(sorted(ranks))
+                make = lambda p: Prop(p, "code", field=name, literals=ordered, severity=True)  # noqa: E731
+            elif (ftype == FieldType.NUMBER and all(_is_number(v) for v in literals)) or (
+                ftype == FieldType.DATE and all(_is_date(v) for v in literals)
+            ):
+                ordered = tuple(sorted(set(literals)))
+                make = lambda p: Prop(p, "code", field=name, literals=ordered)  # noqa: E731
+            else:
+                return None
+        else:
+            table: dict[Any, int] = {}
+            for value in literals:
+                table.setdefault(_intern_key(value), len(table) + 1)
+            make = lambda p: Prop(p, "intern", field=name, table=table)  # noqa: E731
+        key = ("scalar", name)
+        self._prop(key, make)
+        return self.props[key]
 
     def _literal_code(self, name: str, value: Any) -> tuple[str, int] | None:
-        encoding = self._scalar_encoding(name)
-        if encoding is None:
+        prop = self._scalar_encoding(name)
+        if prop is None:
             return None
-        kind, literals, sev = encoding
-        prop = self._prop(
-            ("scalar", name),
-            lambda p: Prop(p, kind, field=name, literals=literals, severity=sev),
-        )
-        if kind == "intern":
-            return prop, _intern(literals, value)
-        if sev:
+        if prop.kind == "intern":
+            return prop.name, _intern(prop.table, value)
+        if prop.severity:
             if value not in self.severity:
                 return None
             value = self.severity[value]
-        code = _rank(literals, value)
+        code = _rank(prop.literals, value)
         if code is _MISSING or code % 2 == 0:  # pragma: no cover - literal always listed
             return None
-        return prop, int(code)
+        return prop.name, int(code)
 
     def _feature(self, expr: Expr) -> tuple[Condition, Condition]:
         prop = self._prop(("feature", expr), lambda p: Prop(p, "feature", expr=expr))
@@ -330,9 +352,7 @@ class StageCompiler:
                 )
             case In(Literal(value), Field() as coll) if _is_list(coll) and _is_scalar(value):
                 return self._members(coll.name, (value,), any_of=True)
-            case Contains(Field() as coll, Literal(value)) if _is_list(coll) and _is_scalar(
-                value
-            ):
+            case Contains(Field() as coll, Literal(value)) if _is_list(coll) and _is_scalar(value):
                 return self._members(coll.name, (value,), any_of=True)
             case ContainsAny(Field() as coll, Literal(tuple() as values)) if _is_list(coll):
                 return self._members(coll.name, values, any_of=True)
@@ -344,8 +364,9 @@ class StageCompiler:
         if not _is_number(literal):
             return None
         literals = tuple(sorted(set(self.plan.count_literals.get(name, [literal]))))
-        prop = self._prop(("count", name), lambda p: Prop(p, "count", field=name,
-                                                           literals=literals))
+        prop = self._prop(
+            ("count", name), lambda p: Prop(p, "count", field=name, literals=literals)
+        )
         code = _rank(literals, literal)
         return _test(prop, op, code), {"$or": [{"$nex": {prop: 1}}, _test(prop, _NEGATE[op], code)]}
 

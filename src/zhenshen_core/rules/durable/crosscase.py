@@ -232,9 +232,7 @@ class CrossCaseSession:
         if key not in self._keys:
             return 0
         now = today.toordinal()
-        return self._retract(
-            key, lambda f: f.day + self.patterns[f.pattern].window_days <= now
-        )
+        return self._retract(key, lambda f: f.day + self.patterns[f.pattern].window_days <= now)
 
     def _retract(self, key: str, doomed: Any) -> int:
         handle = self._live()

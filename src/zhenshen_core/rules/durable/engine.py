@@ -28,7 +28,7 @@ from zhenshen_core.rules.durable.compiler import (
     slim_fact,
 )
 from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, partition, properties
-from zhenshen_core.rules.durable.session import DurableSession, Strategy
+from zhenshen_core.rules.durable.session import DurableSession, EngineError, Strategy
 from zhenshen_core.rules.facts import STAGES, fact_view
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec, TableSpec
 from zhenshen_core.rules.semantics import holds
@@ -67,6 +67,7 @@ class DurableMatcher:
         self._compiled: dict[str, CompiledStage] = {}
         self._rulesets: dict[str, tuple[_Ruleset, ...]] = {}
         self.stats: dict[str, StageStats] = {}
+        self._closed = False
         label = f"{pack.id}_{pack.version}"
         try:
             for stage in STAGES:
@@ -97,6 +98,8 @@ class DurableMatcher:
             raise
 
     def match(self, stage: str, facts: Mapping[str, Any]) -> list[int]:
+        if self._closed:
+            raise EngineError("this durable engine is closed; build a new one")
         compiled = self._compiled.get(stage)
         if compiled is None:
             return []
@@ -119,6 +122,7 @@ class DurableMatcher:
         return found
 
     def close(self) -> None:
+        self._closed = True
         for rulesets in self._rulesets.values():
             for ruleset in rulesets:
                 ruleset.session.close()

@@ -173,6 +173,7 @@ class DurableSession:
         except (_dre.error, MemoryError) as exc:
             raise engine_error(exc, "create_ruleset", self.name) from exc
         self._serial = 0
+        self._worker_live = False  # the worker sid exists in the engine
         self._sid_generation = 0
         self._abandoned = 0
 
@@ -195,6 +196,7 @@ class DurableSession:
         except (_dre.error, MemoryError) as exc:
             self._abandon_sid()
             raise engine_error(exc, "assert_fact", self.name) from exc
+        self._worker_live = True
         if status == 1:
             # MessageNotHandled: nothing matched and nothing was stored. The sentinel makes this
             # unreachable; if it ever happens it means "no rule fired".
@@ -240,6 +242,7 @@ class DurableSession:
         """Stop using a sid that may hold pending activations (deleting it could abort)."""
         if self.strategy == "worker":
             self._sid_generation += 1
+            self._worker_live = False
         self._abandoned += 1
         if self._abandoned > MAX_ABANDONED_SIDS:
             self.close(force_leak=True)
@@ -263,7 +266,7 @@ class DurableSession:
         if handle is None or force_leak or self._abandoned:
             return
         try:
-            if self.strategy == "worker" and self._serial:
+            if self.strategy == "worker" and self._worker_live:
                 _dre.delete_state(handle, self._sid())
             _dre.delete_ruleset(handle)
         except (_dre.error, MemoryError) as exc:
