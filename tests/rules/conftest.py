@@ -40,14 +40,16 @@ def write_pack(tmp_path: Path) -> WritePack:
     """write_pack(rules_yaml, id="p", extra_head="", name="rules.yaml") -> folder."""
 
     def write(
-        rules: str = "", *, id: str = "p", head: str | None = None, extra: str = "",
+        rules: str = "",
+        *,
+        id: str = "p",
+        head: str | None = None,
+        extra: str = "",
         name: str = "rules.yaml",
     ) -> Path:
         folder = tmp_path / id
         folder.mkdir(exist_ok=True)
-        pack_yaml = (head if head is not None else PACK_HEAD.format(id=id)) + textwrap.dedent(
-            extra
-        )
+        pack_yaml = (head if head is not None else PACK_HEAD.format(id=id)) + textwrap.dedent(extra)
         (folder / "pack.yaml").write_text(pack_yaml, encoding="utf-8")
         if rules:
             (folder / name).write_text(textwrap.dedent(rules), encoding="utf-8")

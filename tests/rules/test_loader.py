@@ -16,8 +16,11 @@ WritePack = Callable[..., Path]
 def errors_of(folder: Path, **kw: object) -> list[str]:
     with pytest.raises(PackError) as info:
         load_pack(folder, **kw)  # type: ignore[arg-type]
-    return [f"{d.line}:{d.col}: {d.code} {d.message}" for d in info.value.diagnostics
-            if d.severity == "error"]
+    return [
+        f"{d.line}:{d.col}: {d.code} {d.message}"
+        for d in info.value.diagnostics
+        if d.severity == "error"
+    ]
 
 
 def test_example_packs_load_cleanly() -> None:
@@ -147,8 +150,9 @@ def test_plugin_packs_are_found_by_id(write_pack: WritePack, tmp_path: Path) -> 
     assert [r.id for r in pack.rules] == ["r1"]
 
 
-def test_hash_changes_with_content_and_not_with_location(write_pack: WritePack,
-                                                          tmp_path: Path) -> None:
+def test_hash_changes_with_content_and_not_with_location(
+    write_pack: WritePack, tmp_path: Path
+) -> None:
     rules = "rules:\n  - {id: r1, when: 'returns > 1', then: {tags: [a]}}\n"
     first = load_pack(write_pack(rules)).sha256
     moved = tmp_path / "elsewhere"

@@ -179,7 +179,7 @@ def eval_cmd(
     name = getattr(input_file, "name", "<stdin>")
     name = "<stdin>" if name in ("-", "<stdin>") else name
     bad = 0
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for number, record in _records(input_file):
         if isinstance(record, Exception):
             click.echo(f"{name}:{number}: invalid JSON: {record}", err=True)
