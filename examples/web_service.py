@@ -1,0 +1,131 @@
+"""Embedding the desk in a web service: a small WSGI app on the standard library.
+
+    python examples/web_service.py --store sqlite:///out/web.db --port 8080
+
+    POST /cases              a JSON work order → 201 with the stored case and its decision
+                             (the same work order again → 200, the same case: idempotent)
+    GET  /cases/<id>         the case (phone numbers masked)
+    GET  /cases/<id>/history the append-only event history
+    POST /cases/<id>/events  {"event": "accept", "payload": {...}} → the moved case
+    POST /sweep              raise reminders and 督办 notices for due clocks
+
+Errors come back as JSON ``{"error": "...", "type": "..."}`` with 400 (bad input), 404, 409
+(a concurrent change: reload and retry) or 422 (an event not allowed now). The app holds one
+``Desk``; run several processes against PostgreSQL for more throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from wsgiref.simple_server import make_server
+
+from zhenshen_core import (
+    CaseNotFoundError,
+    CaseValidationError,
+    ConcurrencyError,
+    LifecycleError,
+    PluginConfig,
+    PluginHost,
+)
+from zhenshen_core.desk import Desk
+from zhenshen_core.model.case import SHANGHAI
+from zhenshen_core.storage import open_store
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+STATUS = {200: "200 OK", 201: "201 Created", 400: "400 Bad Request", 404: "404 Not Found",
+          405: "405 Method Not Allowed", 409: "409 Conflict", 422: "422 Unprocessable Entity"}
+
+
+class DeskApp:
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            code, body = self.route(environ)
+        except CaseValidationError as exc:
+            code, body = 400, {"error": str(exc), "type": "validation", "details": exc.errors}
+        except CaseNotFoundError as exc:
+            code, body = 404, {"error": str(exc), "type": "not_found"}
+        except ConcurrencyError as exc:
+            code, body = 409, {"error": str(exc), "type": "conflict"}
+        except LifecycleError as exc:
+            code, body = 422, {"error": str(exc), "type": "lifecycle"}
+        except ValueError as exc:
+            code, body = 400, {"error": str(exc), "type": "bad_request"}
+        data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
+        start_response(STATUS[code], [("Content-Type", "application/json; charset=utf-8"),
+                                      ("Content-Length", str(len(data)))])
+        return [data]
+
+    def route(self, environ: dict[str, Any]) -> tuple[int, Any]:
+        method, parts = environ["REQUEST_METHOD"], environ["PATH_INFO"].strip("/").split("/")
+        if parts == ["cases"] and method == "POST":
+            order = _json_body(environ)
+            before = self.desk.store.count()
+            case = self.desk.receive(order, actor="api")
+            created = self.desk.store.count() > before
+            return (201 if created else 200), _public(case)
+        if len(parts) == 2 and parts[0] == "cases" and method == "GET":
+            return 200, _public(self.desk.get(parts[1]))
+        if len(parts) == 3 and parts[0] == "cases" and parts[2] == "history" and method == "GET":
+            return 200, [json.loads(e.model_dump_json()) for e in self.desk.history(parts[1])]
+        if len(parts) == 3 and parts[0] == "cases" and parts[2] == "events" and method == "POST":
+            body = _json_body(environ)
+            case = self.desk.get(parts[1])
+            new, event = self.desk.lifecycle.fire(
+                case, str(body.get("event", "")), actor=str(body.get("actor", "api")),
+                at=datetime.now(SHANGHAI), payload=body.get("payload") or {})
+            self.desk.store.save(new, [event], expected_version=case.version)
+            return 200, _public(new)
+        if parts == ["sweep"] and method == "POST":
+            result = self.desk.sweep()
+            return 200, {"alerts": [a.__dict__ for a in result.alerts],
+                         "conflicts": result.conflicts}
+        return 405 if parts and parts[0] in ("cases", "sweep") else 404, {
+            "error": f"no route for {method} /{'/'.join(parts)}", "type": "not_found"}
+
+
+def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length > 1_000_000:
+        raise ValueError("request body larger than 1 MB")
+    try:
+        data = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def _public(case: Any) -> dict[str, Any]:
+    return json.loads(case.model_dump_json())  # type: ignore[no-any-return]
+
+
+def make_app(store_url: str, pack: str = "cn.chengdu.gaoxin") -> DeskApp:
+    host = PluginHost(PluginConfig.from_env())
+    from zhenshen_core.rules import load_pack
+
+    resolved = load_pack(pack, plugin_packs={k: v.path for k, v in host.rule_packs().items()})
+    return DeskApp(Desk(open_store(store_url, host), pack=resolved, host=host))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default="sqlite:///zhenshen-web.db")
+    parser.add_argument("--pack", default="cn.chengdu.gaoxin")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    with make_server("127.0.0.1", args.port, make_app(args.store, args.pack)) as server:
+        print(f"serving the desk on http://127.0.0.1:{args.port}/cases")
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
