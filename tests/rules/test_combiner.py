@@ -73,9 +73,11 @@ def test_priority_then_definition_order(write_pack: WritePack, make_case: MakeCa
     folder = write_pack(
         """\
         rules:
-          - {id: low, when: 'returns >= 0', then: {tier: general, deadlines: {resolve: 15 working days}}}
+          - {id: low, when: 'returns >= 0',
+             then: {tier: general, deadlines: {resolve: 15 working days}}}
           - {id: high, priority: 5, when: 'returns >= 0', then: {tier: major}}
-          - {id: tie, when: 'returns >= 0', then: {deadlines: {resolve: 30 days, opinion: 2 working days}}}
+          - {id: tie, when: 'returns >= 0',
+             then: {deadlines: {resolve: 30 days, opinion: 2 working days}}}
         """
     )
     d = decide(folder, make_case())
@@ -95,7 +97,8 @@ def test_stages_see_only_earlier_decisions(write_pack: WritePack, make_case: Mak
         """\
         rules:
           - {id: c1, when: 'domain == "financing"', then: {severity: {at_least: S3}, tags: [融资]}}
-          - {id: r1, stage: route, when: 'decision.severity >= "S3" and decision.tags contains "融资"',
+          - {id: r1, stage: route,
+             when: 'decision.severity >= "S3" and decision.tags contains "融资"',
              then: {departments: {lead: d.b}, tags: [routed]}}
           - {id: r2, stage: route, when: 'decision.tags contains "routed"', then: {tags: [never]}}
           - {id: d1, stage: deadline, when: 'decision.departments.lead == "d.b"',
@@ -136,7 +139,8 @@ def test_kind_strict_equality_and_facts(write_pack: WritePack, make_case: MakeCa
           - {id: bool-is-not-one, when: 'facts.flag == 1', then: {tags: [wrong]}}
           - {id: number, when: 'facts.amount >= 10 and facts.amount < 10.5', then: {tags: [n]}}
           - {id: nested, when: 'facts.loan.bank == "工行"', then: {tags: [nested]}}
-          - {id: date, when: 'received_at >= 2026-03-01 and received_at < 2026-03-03', then: {tags: [d]}}
+          - {id: date, when: 'received_at >= 2026-03-01 and received_at < 2026-03-03',
+             then: {tags: [d]}}
         """
     )
     case = make_case(facts={"flag": True, "amount": 10, "loan": {"bank": "工行"}})
