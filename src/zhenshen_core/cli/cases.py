@@ -10,7 +10,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from zhenshen_core.cli.context import STORE_ENV, CliContext, default_store_url, pass_cli
+from zhenshen_core.cli.context import STORE_ENV, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
 from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
 from zhenshen_core.intake import ingest_source
@@ -25,15 +25,15 @@ STORE_OPTION = click.option(
     envvar=STORE_ENV,
     default=None,
     metavar="URL",
-    help="Store URL: sqlite:///path.db (default sqlite:///zhenshen.db, or $ZHENSHEN_STORE), "
-    "memory://, postgresql://…",
+    help="Store URL: sqlite:///path.db, memory://, postgresql://… (default: $ZHENSHEN_STORE, "
+    "then 'store' in zhenshen.toml, then sqlite:///zhenshen.db).",
 )
 
 
 def open_cli_store(cli_ctx: CliContext, url: str | None) -> CaseStore:
     from zhenshen_core.storage.url import open_store
 
-    return open_store(url or default_store_url(), cli_ctx.host)
+    return open_store(cli_ctx.store_url(url), cli_ctx.host)
 
 
 @click.command()

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from zhenshen_core.config import Config
 from zhenshen_core.plugins import PluginConfig, PluginHost
 
 STORE_ENV = "ZHENSHEN_STORE"
@@ -20,7 +21,12 @@ DEFAULT_STORE = "sqlite:///zhenshen.db"
 class CliContext:
     plugin_config: PluginConfig
     pack_paths: list[Path] = field(default_factory=list)
+    config: Config = field(default_factory=Config)
     _host: PluginHost | None = None
+
+    def store_url(self, given: str | None) -> str:
+        """``--store`` / ``ZHENSHEN_STORE``, else the config file's ``store``, else the default."""
+        return given or self.config.store or DEFAULT_STORE
 
     @property
     def host(self) -> PluginHost:
@@ -31,7 +37,7 @@ class CliContext:
 
     def all_pack_paths(self) -> list[Path]:
         env = [Path(p) for p in os.environ.get(PACK_PATH_ENV, "").split(os.pathsep) if p]
-        return [*self.pack_paths, *env]
+        return [*self.pack_paths, *env, *self.config.pack_paths]
 
     def load_pack(self, source: str | Path) -> Any:
         """A pack folder or pack id → ``ResolvedPack``, with the plugins' packs and actions."""
@@ -43,10 +49,6 @@ class CliContext:
             plugin_packs={pid: rec.path for pid, rec in self.host.rule_packs().items()},
             actions=set(self.host.rule_actions()),
         )
-
-
-def default_store_url() -> str:
-    return os.environ.get(STORE_ENV) or DEFAULT_STORE
 
 
 pass_cli = click.make_pass_decorator(CliContext)

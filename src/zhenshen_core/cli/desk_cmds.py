@@ -21,9 +21,8 @@ DEFAULT_CORPUS = "examples/corpus/sample-200.jsonl"
 PACK_OPTION = click.option(
     "--pack",
     "pack_source",
-    default=DEFAULT_PACK,
-    show_default=True,
-    help="Rule pack folder or pack id.",
+    default=None,
+    help=f"Rule pack folder or pack id (default: 'pack' in zhenshen.toml, then {DEFAULT_PACK}).",
 )
 NOW_OPTION = click.option(
     "--now",
@@ -75,7 +74,7 @@ def _desk(
 def demo(
     cli_ctx: CliContext,
     store_url: str | None,
-    pack_source: str,
+    pack_source: str | None,
     corpus: str,
     end_text: str,
     seed: int,
@@ -96,7 +95,7 @@ def demo(
     end = _parse_instant(end_text, "--end")
     assert end is not None
     sim = SimClock(end)
-    desk = _desk(cli_ctx, store_url, pack_source)
+    desk = _desk(cli_ctx, store_url, pack_source or cli_ctx.config.pack or DEFAULT_PACK)
     desk._now = sim
     try:
         result = run_demo(desk, sim, corpus, end=end, seed=seed)
@@ -236,7 +235,7 @@ def letter(
     cli_ctx: CliContext,
     case_id: str,
     store_url: str | None,
-    pack_source: str,
+    pack_source: str | None,
     renderer: str,
     output: Path | None,
 ) -> None:
@@ -244,7 +243,7 @@ def letter(
 
     The pack supplies the Chinese names of departments, experts and domains.
     """
-    desk = _desk(cli_ctx, store_url, pack_source)
+    desk = _desk(cli_ctx, store_url, pack_source or cli_ctx.config.pack or DEFAULT_PACK)
     try:
         data = desk.render_letter(case_id, renderer)
     finally:

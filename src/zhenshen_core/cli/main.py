@@ -9,7 +9,8 @@ import click
 
 from zhenshen_core import __version__
 from zhenshen_core.cli.context import CliContext
-from zhenshen_core.cli.exits import LOAD_ERROR
+from zhenshen_core.cli.exits import LOAD_ERROR, USAGE, CliExit
+from zhenshen_core.config import ConfigError, load_config
 from zhenshen_core.errors import PluginError
 from zhenshen_core.plugins import PluginConfig, PluginHost
 
@@ -48,6 +49,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to search for rule packs by id (also ZHENSHEN_PACK_PATH). Repeatable.",
 )
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: ./zhenshen.toml if present).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -55,6 +63,7 @@ def cli(
     plugin_args: tuple[str, ...],
     local_plugins: Path | None,
     pack_paths: tuple[Path, ...],
+    config_file: Path | None,
 ) -> None:
     """zhenshen — the joint review desk (联合甄审) toolkit.
 
@@ -63,10 +72,17 @@ def cli(
     """
     if local_plugins is not None and not local_plugins.is_file():
         raise click.BadParameter(f"no such file: {local_plugins}", param_hint="--local-plugins")
+    try:
+        settings = load_config(config_file)
+    except ConfigError as exc:
+        raise CliExit(str(exc), USAGE) from exc
+    blocked = [f"no:{name}" for name in settings.disable_plugins]
     config = PluginConfig.from_env(
-        no_plugins=no_plugins, plugin_args=plugin_args, local_file=local_plugins
+        no_plugins=no_plugins,
+        plugin_args=[*blocked, *plugin_args],
+        local_file=local_plugins or settings.local_plugins,
     )
-    ctx.obj = CliContext(plugin_config=config, pack_paths=list(pack_paths))
+    ctx.obj = CliContext(plugin_config=config, pack_paths=list(pack_paths), config=settings)
 
 
 def build_cli() -> click.Group:

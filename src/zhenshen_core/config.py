@@ -1,0 +1,71 @@
+"""Project configuration: ``zhenshen.toml`` in the working directory (or ``--config FILE``).
+
+Only what a deployment varies lives here; everything is optional and command-line options and
+environment variables win over it::
+
+    store = "sqlite:///var/zhenshen/desk.db"   # default --store (ZHENSHEN_STORE wins)
+    pack = "cn.chengdu.gaoxin"                 # default pack for demo/eval-style commands
+    pack_paths = ["packs"]                     # extra folders searched for pack ids
+    local_plugins = "zhenshen_local.py"        # project-local plugin file
+    disable_plugins = ["docx"]                 # like -p no:NAME
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from zhenshen_core.errors import ZhenshenError
+
+CONFIG_FILE = "zhenshen.toml"
+
+
+class ConfigError(ZhenshenError):
+    """A config file that cannot be read; the message names the file and the place."""
+
+    exit_code = 2
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: str | None = None
+    pack: str | None = None
+    pack_paths: tuple[Path, ...] = ()
+    local_plugins: Path | None = None
+    disable_plugins: tuple[str, ...] = ()
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read ``path`` (or ``./zhenshen.toml`` when present); relative paths are from its folder."""
+    target = path or Path.cwd() / CONFIG_FILE
+    if path is None and not target.is_file():
+        return Config()
+    try:
+        raw = tomllib.loads(target.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot read config: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{target}: invalid TOML: {exc}") from exc
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{target}: {problems}") from exc
+    base = target.parent
+    return config.model_copy(
+        update={
+            "pack_paths": tuple(p if p.is_absolute() else base / p for p in config.pack_paths),
+            "local_plugins": (
+                None
+                if config.local_plugins is None
+                else config.local_plugins
+                if config.local_plugins.is_absolute()
+                else base / config.local_plugins
+            ),
+        }
+    )
