@@ -62,7 +62,9 @@ def test_check_warnings_exit_zero_and_json(
     run: Callable[..., Result], write_pack: WritePack
 ) -> None:
     folder = write_pack(
-        'rules:\n  - {id: a, when: \'domain == "financing" and domain == "x"\', then: {tags: [x]}}\n'
+        "rules:\n  - id: a\n"
+        "    when: 'domain == \"financing\" and domain == \"x\"'\n"
+        "    then: {tags: [x]}\n"
     )
     result = run("check", str(folder))
     assert result.exit_code == 0 and "W400" in result.stderr
