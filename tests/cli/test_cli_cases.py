@@ -71,7 +71,8 @@ def test_rejected_records_exit_1_with_line_numbers(
     bad.write_text(
         '{"received_at": "2020-01-02T09:00:00", "title": "ok"}\n'
         '{"received_at": "x"\n'
-        '{"received_at": "2020-01-02", "enterprise": {"name": "a", "uscc": "91510100MA68NDJH6Y"}}\n',
+        '{"received_at": "2020-01-02",'
+        ' "enterprise": {"name": "a", "uscc": "91510100MA68NDJH6Y"}}\n',
         encoding="utf-8",
     )
     result = run("ingest", "jsonl", str(bad), "--store", store_url)
