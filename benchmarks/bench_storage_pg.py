@@ -314,6 +314,9 @@ def main() -> None:
         parser.error("--ingest, --batch and --n must be positive")
 
     schemas = Schemas(args.url)
+    # The machine is often shared: a fixed pure-Python loop shows how much CPU this run had
+    # (about 0.4 s on an idle 2020s core).
+    print(f"calibration: sum(range(20_000_000)) took {timed(lambda: sum(range(20_000_000))):.2f} s")
     workloads = {
         "receive event only (what batch intake stores)": prepare(args.ingest, events=1),
         "3 events each (receive, accept, clock_update)": prepare(args.ingest, events=3),

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -210,11 +210,11 @@ class PostgresStore:
 
     def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
         """Store a batch in one transaction with ``COPY``; retried when another node races it."""
-        rows = [_IngestRow.build(case, events) for case, events in items]
+        for case, events in items:
+            check_new(case, events)
+        rows = [_IngestRow.of(case, events) for case, events in items]
         if not rows:
             return []
-        # Format the COPY text now (cached on each row), outside the lock and the transaction.
-        _ = [row.copy for row in rows]
         with self._lock:
             for attempt in range(1, _INGEST_ATTEMPTS + 1):
                 try:
@@ -256,28 +256,35 @@ class PostgresStore:
                 return results
             # Sorted keys: two nodes writing overlapping batches take index locks in one order,
             # so they queue behind each other instead of deadlocking.
-            # COPY text was formatted before the transaction (see _IngestRow.build): the
-            # transaction only joins strings and streams them, so locks are held briefly.
+            # Each COPY streams while the cases are serialised (the server parses one chunk while
+            # Python dumps the next), instead of dumping the whole batch and then waiting.
             # Refs go first and sorted, so that two nodes writing overlapping batches take the
             # unique-index locks in one order and queue instead of deadlocking.
-            ref_lines = sorted(line for r in new for line in r.copy.refs)
-            if ref_lines:
-                _copy(cur, "external_refs (channel, external_id, case_id)", ref_lines)
+            ref_rows = sorted((*k, r.id) for r in new for k in r.keys)
+            if ref_rows:
+                _copy(cur, "external_refs (channel, external_id, case_id)", ref_rows)
             _copy(
                 cur,
                 "cases (id, doc, status, domain, lead_department, departments,"
                 " enterprise_uscc, channel, received_at, version)",
-                [r.copy.case for r in new],
+                (r.case_row for r in new),
             )
-            _copy(cur, "events (case_id, seq, at, type, actor, doc)", [r.copy.events for r in new])
-            clock_lines = [r.copy.clocks for r in new if r.copy.clocks]
-            if clock_lines:
-                _copy(cur, "clocks (case_id, name, next_alert_at, due_at)", clock_lines)
+            _copy(
+                cur,
+                "events (case_id, seq, at, type, actor, doc)",
+                (e for r in new for e in r.event_rows),
+            )
+            if any(r.clock_rows for r in new):
+                _copy(
+                    cur,
+                    "clocks (case_id, name, next_alert_at, due_at)",
+                    (c for r in new for c in r.clock_rows),
+                )
             return results
 
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
         check_update(case, events, expected_version)
-        row = _IngestRow.build_update(case, events)
+        row = _IngestRow.of(case, events)
         with self._lock, self._errors(f"save case {case.id}"):
             conn = self._connection()
             with conn.transaction(), conn.cursor() as cur:
@@ -534,83 +541,74 @@ _RACES = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected, pg_errors.Seria
 
 
 @dataclass(frozen=True)
-class _CopyText:
-    """A case's rows in COPY text form, one string per table (refs one line per key)."""
-
-    case: str
-    events: str
-    clocks: str
-    refs: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class _IngestRow:
-    """A case turned into the rows it is stored as, computed before any lock is taken."""
+    """A case and the rows it is stored as; each kind of row is built on first use."""
 
+    case: Case
+    events: tuple[CaseEvent, ...]
     id: str
     keys: tuple[tuple[str, str], ...]
-    case_row: tuple[Any, ...]
-    event_rows: tuple[tuple[Any, ...], ...]
-    clock_rows: tuple[tuple[Any, ...], ...]
 
     @classmethod
-    def build(cls, case: Case, events: Sequence[CaseEvent]) -> _IngestRow:
-        check_new(case, events)
-        return cls.build_update(case, events)
+    def of(cls, case: Case, events: Sequence[CaseEvent]) -> _IngestRow:
+        return cls(case, tuple(events), case.id, tuple(external_keys(case)))
 
-    @classmethod
-    def build_update(cls, case: Case, events: Sequence[CaseEvent]) -> _IngestRow:
+    @cached_property
+    def case_row(self) -> tuple[Any, ...]:
+        case = self.case
         doc = case.model_dump_json(context={"unmasked": True})
         if _NUL_ESCAPE.search(doc):
             raise StorageError(
                 f"case {case.id}: text contains a NUL character (U+0000), which PostgreSQL's "
                 "jsonb cannot store; strip it at intake"
             )
-        departments = list(dict.fromkeys(d.id for d in case.departments))
-        case_row = (
+        return (
             case.id,
             doc,
             case.status.value,
             case.domain,
             case.lead_department,
-            departments,
+            list(dict.fromkeys(d.id for d in case.departments)),
             case.enterprise_uscc,
             case.channel.value,
             case.received_at,
             case.version,
         )
-        event_rows = tuple(
-            (e.case_id, e.seq, e.at, e.type, e.actor, e.model_dump_json()) for e in events
+
+    @cached_property
+    def event_rows(self) -> tuple[tuple[Any, ...], ...]:
+        return tuple(
+            (e.case_id, e.seq, e.at, e.type, e.actor, e.model_dump_json()) for e in self.events
         )
-        clock_rows = tuple(
+
+    @cached_property
+    def clock_rows(self) -> tuple[tuple[Any, ...], ...]:
+        return tuple(
             (
-                case.id,
+                self.id,
                 c.name,
                 None if c.next_alert_at is None else ensure_aware(c.next_alert_at),
                 ensure_aware(c.due_at),
             )
-            for c in _running(case)
-        )
-        return cls(case.id, tuple(external_keys(case)), case_row, event_rows, clock_rows)
-
-    @cached_property
-    def copy(self) -> _CopyText:
-        return _CopyText(
-            case=_copy_line(self.case_row),
-            events="".join(map(_copy_line, self.event_rows)),
-            clocks="".join(map(_copy_line, self.clock_rows)),
-            refs=tuple(_copy_line((*k, self.id)) for k in self.keys),
+            for c in _running(self.case)
         )
 
 
-def _copy(cur: psycopg.Cursor[Any], target: str, chunks: Sequence[str]) -> None:
+_COPY_CHUNK = 64
+
+
+def _copy(cur: psycopg.Cursor[Any], target: str, rows: Iterable[Sequence[Any]]) -> None:
+    """``COPY target FROM STDIN`` in text format, written in chunks as ``rows`` are produced."""
     statement = f"COPY {target} FROM STDIN"
     with cur.copy(statement.encode()) as cp:
-        cp.write("".join(chunks))
-
-
-def _copy_line(row: Sequence[Any]) -> str:
-    return "\t".join(map(_copy_field, row)) + "\n"
+        lines: list[str] = []
+        for row in rows:
+            lines.append("\t".join(map(_copy_field, row)) + "\n")
+            if len(lines) >= _COPY_CHUNK:
+                cp.write("".join(lines))
+                lines.clear()
+        if lines:
+            cp.write("".join(lines))
 
 
 def _copy_field(value: Any) -> str:

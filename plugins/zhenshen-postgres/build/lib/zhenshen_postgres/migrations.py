@@ -1,0 +1,194 @@
+"""Versioned schema migrations, safe when several nodes start at the same moment.
+
+Every node runs :func:`migrate` when it opens a store. The whole run happens in one transaction
+that first takes a transaction-scoped advisory lock keyed on the schema name, so a second node
+starting at the same time waits, then finds every migration recorded and does nothing. PostgreSQL
+DDL is transactional, so a node killed half-way leaves the schema as it was before, never half
+migrated. Migrations are append-only: a released migration is never edited, a change is a new
+version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from zhenshen_core.errors import StorageError
+
+LOCK_NAMESPACE = "zhenshen-postgres:migrate:"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+# Text keys use COLLATE "C": Python orders strings by code point, and the contract orders results
+# by id, so the database must compare the same way whatever the cluster's default collation is.
+_V1 = (
+    """
+    CREATE TABLE cases (
+        id              text COLLATE "C" PRIMARY KEY,
+        doc             jsonb NOT NULL,
+        status          text NOT NULL,
+        domain          text,
+        lead_department text,
+        departments     text[] NOT NULL DEFAULT '{}',
+        enterprise_uscc text,
+        channel         text NOT NULL,
+        received_at     timestamptz NOT NULL,
+        version         integer NOT NULL CHECK (version >= 1),
+        updated_at      timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+    "CREATE INDEX cases_received_idx ON cases (received_at, id)",
+    "CREATE INDEX cases_status_idx ON cases (status, received_at)",
+    "CREATE INDEX cases_domain_idx ON cases (domain)",
+    "CREATE INDEX cases_lead_idx ON cases (lead_department)",
+    "CREATE INDEX cases_departments_idx ON cases USING gin (departments)",
+    "CREATE INDEX cases_uscc_idx ON cases (enterprise_uscc)",
+    "CREATE INDEX cases_channel_idx ON cases (channel, received_at)",
+    # An event is kept as the exact JSON text it was written as (json, not jsonb): history is
+    # read back whole and never searched by content, and json input costs a third of jsonb's,
+    # which is most of the time of a batch intake.
+    """
+    CREATE TABLE events (
+        case_id text COLLATE "C" NOT NULL REFERENCES cases (id),
+        seq     integer NOT NULL CHECK (seq >= 1),
+        at      timestamptz NOT NULL,
+        type    text NOT NULL,
+        actor   text NOT NULL,
+        doc     json NOT NULL,
+        PRIMARY KEY (case_id, seq)
+    )
+    """,
+    # The history is what an auditor reads: refuse to rewrite it, whoever connects.
+    """
+    CREATE FUNCTION zhenshen_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'zhenshen events are append-only: % of event % of case % refused',
+            TG_OP, OLD.seq, OLD.case_id;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+        FOR EACH ROW EXECUTE FUNCTION zhenshen_events_append_only()
+    """,
+    # Refs are written before their case inside the intake transaction, so that a duplicate
+    # work order is detected by the unique key first; the foreign key is checked at commit.
+    """
+    CREATE TABLE external_refs (
+        channel     text COLLATE "C" NOT NULL,
+        external_id text COLLATE "C" NOT NULL,
+        case_id     text COLLATE "C" NOT NULL
+            REFERENCES cases (id) DEFERRABLE INITIALLY DEFERRED,
+        PRIMARY KEY (channel, external_id)
+    )
+    """,
+    "CREATE INDEX external_refs_case_idx ON external_refs (case_id)",
+    # Only running clocks are stored: they are all the sweep and `due_before` ever look at.
+    # Free space on each page lets a claim (unindexed columns) be a HOT update: no index writes.
+    """
+    CREATE TABLE clocks (
+        case_id       text COLLATE "C" NOT NULL REFERENCES cases (id),
+        name          text COLLATE "C" NOT NULL,
+        next_alert_at timestamptz,
+        due_at        timestamptz NOT NULL,
+        claimed_by    text,
+        claimed_until timestamptz,
+        PRIMARY KEY (case_id, name)
+    ) WITH (fillfactor = 70)
+    """,
+    """
+    CREATE INDEX clocks_next_alert_idx ON clocks (next_alert_at, case_id, name)
+        WHERE next_alert_at IS NOT NULL
+    """,
+    "CREATE INDEX clocks_due_idx ON clocks (due_at, case_id)",
+    # json, not jsonb: a dead letter is whatever arrived, and jsonb refuses NUL escapes.
+    """
+    CREATE TABLE dead_letters (
+        id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        channel text NOT NULL,
+        at      timestamptz NOT NULL,
+        doc     json NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE records (
+        kind text COLLATE "C" NOT NULL,
+        id   text COLLATE "C" NOT NULL,
+        data jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (kind, id)
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "cases, events, refs, clocks, side tables", _V1),)
+
+_BOOKKEEPING = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )
+"""
+
+
+def migrate(
+    conn: psycopg.Connection[tuple[Any, ...]],
+    schema: str,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+) -> list[int]:
+    """Bring ``schema`` up to the newest migration; returns the versions this call applied.
+
+    ``conn`` must be in autocommit mode (the store's connection is); the work happens in one
+    transaction of its own.
+    """
+    known = max((m.version for m in migrations), default=0)
+    applied: list[int] = []
+    with conn.transaction():
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (LOCK_NAMESPACE + schema,)
+        )
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+        conn.execute(_BOOKKEEPING)
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        newest = max(done, default=0)
+        if newest > known:
+            raise StorageError(
+                f"schema {schema!r} is at migration {newest}, newer than this zhenshen-postgres "
+                f"knows ({known}); upgrade zhenshen-postgres on this node before starting it"
+            )
+        for migration in sorted(migrations, key=lambda m: m.version):
+            if migration.version in done:
+                continue
+            for statement in migration.statements:
+                conn.execute(statement.encode())
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def schema_version(conn: psycopg.Connection[tuple[Any, ...]], schema: str) -> int:
+    """The newest migration recorded in ``schema`` (0 for a schema never migrated)."""
+    row = conn.execute(
+        "SELECT to_regclass(format('%%I.schema_migrations', %s::text)) IS NOT NULL", (schema,)
+    ).fetchone()
+    if row is None or not row[0]:
+        return 0
+    query = sql.SQL("SELECT coalesce(max(version), 0) FROM {}.schema_migrations").format(
+        sql.Identifier(schema)
+    )
+    found = conn.execute(query).fetchone()
+    return int(found[0]) if found else 0

@@ -1,0 +1,703 @@
+"""``postgresql://``: the store several application nodes share.
+
+Design, in the order the issue asks for it:
+
+* **Documents and columns.** A case is stored whole as JSONB (``doc``) and, beside it, the fields
+  queries filter on (status, domain, lead department, every department in a GIN-indexed array,
+  enterprise USCC, channel, received_at, version). ``doc`` is the only source a case is read
+  from; the columns are an index of it, rewritten with it in the same statement.
+* **Idempotent intake.** ``external_refs`` has the primary key (channel, external_id). A batch
+  first looks its refs and ids up, then writes refs before cases with ``COPY``; when another node
+  commits the same work order between the look-up and the write, the unique key stops the
+  ``COPY``, the transaction rolls back and the batch is retried, this time finding the stored
+  case. Two nodes ingesting one work order therefore store it once.
+* **Optimistic concurrency.** ``UPDATE cases … WHERE id = %s AND version = %s``; no row means a
+  stale version (or an unknown case) and the transaction is rolled back before anything else is
+  written. A concurrent writer blocks on the row lock, then re-checks the version and loses.
+* **Clocks.** Running clocks live in their own table with a partial index on
+  ``(next_alert_at, case_id, name)``, so the sweep is one index range scan whatever the number of
+  cases. :meth:`PostgresStore.claim_due_clocks` adds a lease taken with ``FOR UPDATE SKIP
+  LOCKED`` so several nodes can sweep at once without handing the same alert to two of them.
+* **Connections.** ``psycopg_pool`` is not a dependency: each store object owns one connection in
+  autocommit mode and a lock around it, so one object is safe to share between threads (they take
+  turns) and a process that wants parallel database work opens several stores. A broken
+  connection is replaced on the next call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.string import TextLoader
+from pydantic import BaseModel, ValidationError
+
+from zhenshen_core.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    StorageError,
+    StoreURLError,
+)
+from zhenshen_core.model.case import Case, ensure_aware
+from zhenshen_core.model.clock import Clock
+from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.storage._common import (
+    check_new,
+    check_update,
+    external_keys,
+    query_enterprise,
+)
+from zhenshen_core.storage.protocol import (
+    CaseQuery,
+    DeadLetter,
+    DueClock,
+    IngestResult,
+    Record,
+)
+from zhenshen_postgres.migrations import migrate as run_migrations
+from zhenshen_postgres.migrations import schema_version
+
+SCHEMES = ("postgresql", "postgres")
+DEFAULT_SCHEMA = "public"
+DEFAULT_LEASE = timedelta(minutes=5)
+_SCHEMA_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_PAGE = 500
+# A JSON \u0000 escape: an odd number of backslashes before "u0000" (an even number is a
+# literal backslash followed by the text "u0000", which jsonb stores fine).
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_INGEST_ATTEMPTS = 5
+_Conn = psycopg.Connection[tuple[Any, ...]]
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PostgresURL:
+    """A store URL split into what libpq understands and what the store itself reads."""
+
+    conninfo: str
+    schema: str
+    display: str
+
+
+def parse_url(url: str) -> PostgresURL:
+    """Read ``postgresql://user@host:port/db?schema=NAME``; other query parameters go to libpq.
+
+    ``postgres://`` and ``postgresql+psycopg://`` are accepted too. The password, if any, never
+    appears in :attr:`PostgresURL.display`, which is what error messages and ``store.url`` show.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise StoreURLError(f"not a PostgreSQL URL: {url!r}: {exc}") from None
+    scheme = parts.scheme.lower().split("+", 1)[0]
+    if scheme not in SCHEMES:
+        raise StoreURLError(
+            f"not a PostgreSQL URL: {_mask(url)!r}; expected postgresql://user@host:port/database"
+        )
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [v for k, v in params if k == "schema"]
+    if len(schemas) > 1:
+        raise StoreURLError(f"{_mask(url)}: the schema parameter is given {len(schemas)} times")
+    schema = schemas[0] if schemas else DEFAULT_SCHEMA
+    if not _SCHEMA_RE.fullmatch(schema):
+        raise StoreURLError(
+            f"{_mask(url)}: schema {schema!r} is not a plain identifier "
+            "(letters, digits and _, not starting with a digit, at most 63 characters)"
+        )
+    rest = urlencode([(k, v) for k, v in params if k != "schema"])
+    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, rest, parts.fragment))
+    return PostgresURL(conninfo=conninfo, schema=schema, display=_mask(url))
+
+
+def _mask(url: str) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+class PostgresStore:
+    """A :class:`~zhenshen_core.storage.CaseStore` on PostgreSQL, shared by many nodes.
+
+    Opening one connects and migrates the schema (unless ``migrate=False``). Use it as a context
+    manager or call :meth:`close`.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True, connect_timeout: int = 10) -> None:
+        parsed = parse_url(url)
+        self.url = parsed.display
+        self.schema = parsed.schema
+        self._conninfo = parsed.conninfo
+        self._connect_timeout = connect_timeout
+        self._lock = threading.RLock()
+        self._conn: _Conn | None = None
+        with self._lock, self._errors("open the store"):
+            conn = self._connection()
+            if migrate:
+                run_migrations(conn, self.schema)
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresStore:
+        return cls(url)
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- connection ------------------------------------------------------------------------
+
+    def _connection(self) -> _Conn:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        conn = psycopg.connect(
+            self._conninfo,
+            autocommit=True,
+            connect_timeout=self._connect_timeout,
+            application_name="zhenshen",
+        )
+        # Documents are parsed by pydantic straight from JSON text: faster than json.loads, and
+        # the same path every backend takes.
+        conn.adapters.register_loader("jsonb", TextLoader)
+        conn.adapters.register_loader("json", TextLoader)
+        conn.execute(
+            psycopg.sql.SQL("SET search_path TO {}").format(psycopg.sql.Identifier(self.schema))
+        )
+        conn.execute("SET TIME ZONE 'Asia/Shanghai'")
+        self._conn = conn
+        return conn
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Driver errors become :class:`StorageError` naming the store and what failed."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StorageError(f"{self.url}: could not {doing}: {detail}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def schema_version(self) -> int:
+        """The newest migration applied to this store's schema."""
+        with self._lock, self._errors("read the schema version"):
+            return schema_version(self._connection(), self.schema)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
+        return self.ingest_many([(case, events)])[0]
+
+    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+        """Store a batch in one transaction with ``COPY``; retried when another node races it."""
+        rows = [_IngestRow.build(case, events) for case, events in items]
+        if not rows:
+            return []
+        # Format the COPY text now (cached on each row), outside the lock and the transaction.
+        _ = [row.copy for row in rows]
+        with self._lock:
+            for attempt in range(1, _INGEST_ATTEMPTS + 1):
+                try:
+                    with self._errors("ingest cases"):
+                        return self._ingest_once(self._connection(), rows)
+                except StorageError as exc:
+                    if not isinstance(exc.__cause__, _RACES) or attempt == _INGEST_ATTEMPTS:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ingest_once(self, conn: _Conn, rows: list[_IngestRow]) -> list[IngestResult]:
+        with conn.transaction(), conn.cursor() as cur:
+            keys = sorted({k for r in rows for k in r.keys})
+            refs: dict[tuple[str, str], str] = {}
+            if keys:
+                cur.execute(
+                    "SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
+                    " JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
+                    " USING (channel, external_id)",
+                    ([k[0] for k in keys], [k[1] for k in keys]),
+                )
+                refs = {(c, e): i for c, e, i in cur.fetchall()}
+            cur.execute("SELECT id FROM cases WHERE id = ANY(%s)", (sorted({r.id for r in rows}),))
+            ids = {i for (i,) in cur.fetchall()}
+            results: list[IngestResult] = []
+            new: list[_IngestRow] = []
+            for row in rows:
+                known = next((refs[k] for k in row.keys if k in refs), None)
+                if known is None and row.id in ids:
+                    known = row.id
+                if known is not None:
+                    results.append(IngestResult(case_id=known, created=False))
+                    continue
+                ids.add(row.id)
+                refs.update((k, row.id) for k in row.keys)
+                new.append(row)
+                results.append(IngestResult(case_id=row.id, created=True))
+            if not new:
+                return results
+            # Sorted keys: two nodes writing overlapping batches take index locks in one order,
+            # so they queue behind each other instead of deadlocking.
+            # COPY text was formatted before the transaction (see _IngestRow.build): the
+            # transaction only joins strings and streams them, so locks are held briefly.
+            # Refs go first and sorted, so that two nodes writing overlapping batches take the
+            # unique-index locks in one order and queue instead of deadlocking.
+            ref_lines = sorted(line for r in new for line in r.copy.refs)
+            if ref_lines:
+                _copy(cur, "external_refs (channel, external_id, case_id)", ref_lines)
+            _copy(
+                cur,
+                "cases (id, doc, status, domain, lead_department, departments,"
+                " enterprise_uscc, channel, received_at, version)",
+                [r.copy.case for r in new],
+            )
+            _copy(cur, "events (case_id, seq, at, type, actor, doc)", [r.copy.events for r in new])
+            clock_lines = [r.copy.clocks for r in new if r.copy.clocks]
+            if clock_lines:
+                _copy(cur, "clocks (case_id, name, next_alert_at, due_at)", clock_lines)
+            return results
+
+    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+        check_update(case, events, expected_version)
+        row = _IngestRow.build_update(case, events)
+        with self._lock, self._errors(f"save case {case.id}"):
+            conn = self._connection()
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    "UPDATE cases SET doc = %s, status = %s, domain = %s, lead_department = %s,"
+                    " departments = %s, enterprise_uscc = %s, channel = %s, received_at = %s,"
+                    " version = %s, updated_at = now() WHERE id = %s AND version = %s",
+                    (*row.case_row[1:], case.id, expected_version),
+                )
+                if cur.rowcount != 1:
+                    cur.execute("SELECT version FROM cases WHERE id = %s", (case.id,))
+                    found = cur.fetchone()
+                    if found is None:
+                        raise CaseNotFoundError(case.id)
+                    raise ConcurrencyError(case.id, expected_version, int(found[0]))
+                if row.keys:
+                    self._claim_refs(cur, case.id, row.keys)
+                if row.event_rows:
+                    cur.executemany(
+                        "INSERT INTO events (case_id, seq, at, type, actor, doc)"
+                        " VALUES (%s, %s, %s, %s, %s, %s)",
+                        row.event_rows,
+                    )
+                self._write_clocks(cur, case.id, row.clock_rows)
+
+    @staticmethod
+    def _claim_refs(
+        cur: psycopg.Cursor[Any], case_id: str, keys: Sequence[tuple[str, str]]
+    ) -> None:
+        channels, external_ids = [k[0] for k in keys], [k[1] for k in keys]
+        cur.execute(
+            "INSERT INTO external_refs (channel, external_id, case_id)"
+            " SELECT channel, external_id, %s FROM unnest(%s::text[], %s::text[])"
+            " AS k(channel, external_id) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+            (case_id, channels, external_ids),
+        )
+        cur.execute(
+            "SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
+            " JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
+            " USING (channel, external_id) WHERE r.case_id <> %s",
+            (channels, external_ids, case_id),
+        )
+        taken = cur.fetchone()
+        if taken is not None:
+            raise StorageError(
+                f"case {case_id}: external ref {taken[0]}:{taken[1]} already belongs to "
+                f"case {taken[2]}"
+            )
+
+    @staticmethod
+    def _write_clocks(
+        cur: psycopg.Cursor[Any], case_id: str, clock_rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Keep the clock rows in step with the case, leaving unchanged rows (and claims) alone.
+
+        A claim is dropped as soon as the clock's alert time moves: the alert it was taken for
+        has been handled (or superseded) by whoever saved the new time.
+        """
+        cur.execute(
+            "DELETE FROM clocks WHERE case_id = %s AND NOT (name = ANY(%s))",
+            (case_id, [r[1] for r in clock_rows]),
+        )
+        if clock_rows:
+            cur.executemany(
+                "INSERT INTO clocks AS k (case_id, name, next_alert_at, due_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (case_id, name) DO UPDATE SET"
+                " next_alert_at = excluded.next_alert_at, due_at = excluded.due_at,"
+                " claimed_by = CASE WHEN k.next_alert_at IS DISTINCT FROM excluded.next_alert_at"
+                " THEN NULL ELSE k.claimed_by END,"
+                " claimed_until = CASE WHEN k.next_alert_at IS DISTINCT FROM excluded.next_alert_at"
+                " THEN NULL ELSE k.claimed_until END"
+                " WHERE (k.next_alert_at, k.due_at)"
+                " IS DISTINCT FROM (excluded.next_alert_at, excluded.due_at)",
+                clock_rows,
+            )
+
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        with self._lock, self._errors("store a dead letter"):
+            self._connection().execute(
+                "INSERT INTO dead_letters (channel, at, doc) VALUES (%s, %s, %s)",
+                (letter.channel, letter.at, letter.model_dump_json()),
+            )
+
+    def put_record(self, record: Record) -> None:
+        data = _json_for_jsonb(record.data, f"record {record.kind}/{record.id}")
+        with self._lock, self._errors(f"store record {record.kind}/{record.id}"):
+            self._connection().execute(
+                "INSERT INTO records (kind, id, data) VALUES (%s, %s, %s)"
+                " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, updated_at = now()",
+                (record.kind, record.id, data),
+            )
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        row = self._one("SELECT doc FROM cases WHERE id = %s", (case_id,), f"read case {case_id}")
+        if row is None:
+            raise CaseNotFoundError(case_id)
+        return _parse(Case, row[0], f"case {case_id}")
+
+    def find_external(self, channel: str, external_id: str) -> Case | None:
+        row = self._one(
+            "SELECT c.id, c.doc FROM external_refs r JOIN cases c ON c.id = r.case_id"
+            " WHERE r.channel = %s AND r.external_id = %s",
+            (str(channel), external_id),
+            f"look up {channel}:{external_id}",
+        )
+        return None if row is None else _parse(Case, row[1], f"case {row[0]}")
+
+    def query(self, query: CaseQuery | None = None) -> Iterator[Case]:
+        """Cases page by page (keyset on (received_at, id)); no lock is held between pages."""
+        q = query or CaseQuery()
+        where, params = _where(q)
+        remaining = q.limit
+        offset = q.offset
+        after: tuple[datetime, str] | None = None
+        while remaining is None or remaining > 0:
+            size = _PAGE if remaining is None else min(_PAGE, remaining)
+            clauses = list(where)
+            page_params = list(params)
+            if after is not None:
+                clauses.append("(received_at, id) > (%s, %s)")
+                page_params.extend(after)
+            text = "SELECT received_at, id, doc FROM cases"
+            if clauses:
+                text += " WHERE " + " AND ".join(clauses)
+            text += " ORDER BY received_at, id LIMIT %s OFFSET %s"
+            page_params.extend([size, offset])
+            rows = self._all(text, page_params, "query cases")
+            for received_at, case_id, doc in rows:
+                yield _parse(Case, doc, f"case {case_id}")
+                after = (received_at, case_id)
+            if len(rows) < size:
+                return
+            offset = 0
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def count(self, query: CaseQuery | None = None) -> int:
+        where, params = _where(query or CaseQuery())
+        text = "SELECT count(*) FROM cases"
+        if where:
+            text += " WHERE " + " AND ".join(where)
+        row = self._one(text, params, "count cases")
+        return int(row[0]) if row else 0
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        rows = self._all(
+            "SELECT doc FROM events WHERE case_id = %s ORDER BY seq",
+            (case_id,),
+            f"read the events of case {case_id}",
+        )
+        if not rows and self._one("SELECT 1 FROM cases WHERE id = %s", (case_id,), "") is None:
+            raise CaseNotFoundError(case_id)
+        return [_parse(CaseEvent, doc, f"an event of case {case_id}") for (doc,) in rows]
+
+    def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
+        """One range scan of the partial index on ``next_alert_at``."""
+        rows = self._all(
+            "SELECT k.case_id, k.name, k.next_alert_at, k.due_at, c.version"
+            " FROM clocks k JOIN cases c ON c.id = k.case_id"
+            " WHERE k.next_alert_at IS NOT NULL AND k.next_alert_at <= %s"
+            " ORDER BY k.next_alert_at, k.case_id, k.name LIMIT %s",
+            (ensure_aware(now), limit),
+            "find due clocks",
+        )
+        return [_due(row) for row in rows]
+
+    def claim_due_clocks(
+        self,
+        now: datetime,
+        *,
+        node: str,
+        limit: int = 1000,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> list[DueClock]:
+        """Due clocks nobody else holds, leased to ``node`` until ``now + lease``.
+
+        Several nodes may call this at once: ``FOR UPDATE SKIP LOCKED`` lets each take rows the
+        others have not locked, and the lease (written in the same statement) keeps a clock away
+        from other sweeps after the claiming transaction commits. The claim ends when the case is
+        saved with a new alert time for that clock, or when the lease runs out (a node that died
+        mid-sweep does not keep its clocks). Claims cut duplicate work; the case version in each
+        :class:`DueClock` is what makes the follow-up ``save`` safe even if a lease expired.
+        """
+        if not node:
+            raise ValueError("claim_due_clocks needs a non-empty node name")
+        if lease <= timedelta(0):
+            raise ValueError(f"lease must be positive, got {lease}")
+        at = ensure_aware(now)
+        with self._lock, self._errors("claim due clocks"):
+            conn = self._connection()
+            with conn.transaction():
+                rows = conn.execute(
+                    # Joined back on ctid: a TID scan per picked row, where a join on the key
+                    # lets the planner hash the whole clocks table.
+                    "WITH picked AS ("
+                    " SELECT ctid FROM clocks"
+                    " WHERE next_alert_at IS NOT NULL AND next_alert_at <= %(now)s"
+                    " AND (claimed_until IS NULL OR claimed_until <= %(now)s)"
+                    " ORDER BY next_alert_at, case_id, name LIMIT %(limit)s"
+                    " FOR UPDATE SKIP LOCKED)"
+                    " UPDATE clocks k SET claimed_by = %(node)s, claimed_until = %(until)s"
+                    " FROM picked WHERE k.ctid = picked.ctid"
+                    " RETURNING k.case_id, k.name, k.next_alert_at, k.due_at,"
+                    " (SELECT c.version FROM cases c WHERE c.id = k.case_id)",
+                    {"now": at, "limit": limit, "node": node, "until": at + lease},
+                ).fetchall()
+        due = [_due(row) for row in rows]
+        due.sort(key=lambda d: (d.next_alert_at, d.case_id, d.clock))
+        return due
+
+    def release_claims(self, node: str) -> int:
+        """Give back every clock ``node`` holds (e.g. on an orderly shutdown); returns how many."""
+        with self._lock, self._errors("release claims"):
+            cur = self._connection().execute(
+                "UPDATE clocks SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = %s",
+                (node,),
+            )
+            return cur.rowcount
+
+    def dead_letters(self) -> list[DeadLetter]:
+        rows = self._all("SELECT doc FROM dead_letters ORDER BY id", (), "read dead letters")
+        return [_parse(DeadLetter, doc, "a dead letter") for (doc,) in rows]
+
+    def records(self, kind: str) -> list[Record]:
+        rows = self._all(
+            "SELECT id, data FROM records WHERE kind = %s ORDER BY id", (kind,), "read records"
+        )
+        return [Record(kind=kind, id=i, data=json.loads(data)) for i, data in rows]
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _one(self, text: str, params: Sequence[Any], doing: str) -> tuple[Any, ...] | None:
+        return self._read(lambda conn: conn.execute(text.encode(), params).fetchone(), doing)
+
+    def _all(self, text: str, params: Sequence[Any], doing: str) -> list[tuple[Any, ...]]:
+        return self._read(lambda conn: conn.execute(text.encode(), params).fetchall(), doing)
+
+    def _read(self, run: Callable[[_Conn], T], doing: str) -> T:
+        """Run a read, once more on a new connection if the old one died (server restart,
+        failover, idle timeout). Writes are not retried: whether a lost commit happened is
+        unknowable from here, and the caller's reaction (reload, retry) is the right one."""
+        with self._lock, self._errors(doing or "read"):
+            try:
+                return run(self._connection())
+            except psycopg.OperationalError:
+                if self._conn is None or not self._conn.broken:
+                    raise
+            return run(self._connection())
+
+
+_RACES = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+
+
+@dataclass(frozen=True)
+class _CopyText:
+    """A case's rows in COPY text form, one string per table (refs one line per key)."""
+
+    case: str
+    events: str
+    clocks: str
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _IngestRow:
+    """A case turned into the rows it is stored as, computed before any lock is taken."""
+
+    id: str
+    keys: tuple[tuple[str, str], ...]
+    case_row: tuple[Any, ...]
+    event_rows: tuple[tuple[Any, ...], ...]
+    clock_rows: tuple[tuple[Any, ...], ...]
+
+    @classmethod
+    def build(cls, case: Case, events: Sequence[CaseEvent]) -> _IngestRow:
+        check_new(case, events)
+        return cls.build_update(case, events)
+
+    @classmethod
+    def build_update(cls, case: Case, events: Sequence[CaseEvent]) -> _IngestRow:
+        doc = case.model_dump_json(context={"unmasked": True})
+        if _NUL_ESCAPE.search(doc):
+            raise StorageError(
+                f"case {case.id}: text contains a NUL character (U+0000), which PostgreSQL's "
+                "jsonb cannot store; strip it at intake"
+            )
+        departments = list(dict.fromkeys(d.id for d in case.departments))
+        case_row = (
+            case.id,
+            doc,
+            case.status.value,
+            case.domain,
+            case.lead_department,
+            departments,
+            case.enterprise_uscc,
+            case.channel.value,
+            case.received_at,
+            case.version,
+        )
+        event_rows = tuple(
+            (e.case_id, e.seq, e.at, e.type, e.actor, e.model_dump_json()) for e in events
+        )
+        clock_rows = tuple(
+            (
+                case.id,
+                c.name,
+                None if c.next_alert_at is None else ensure_aware(c.next_alert_at),
+                ensure_aware(c.due_at),
+            )
+            for c in _running(case)
+        )
+        return cls(case.id, tuple(external_keys(case)), case_row, event_rows, clock_rows)
+
+    @cached_property
+    def copy(self) -> _CopyText:
+        return _CopyText(
+            case=_copy_line(self.case_row),
+            events="".join(map(_copy_line, self.event_rows)),
+            clocks="".join(map(_copy_line, self.clock_rows)),
+            refs=tuple(_copy_line((*k, self.id)) for k in self.keys),
+        )
+
+
+def _copy(cur: psycopg.Cursor[Any], target: str, chunks: Sequence[str]) -> None:
+    statement = f"COPY {target} FROM STDIN"
+    with cur.copy(statement.encode()) as cp:
+        cp.write("".join(chunks))
+
+
+def _copy_line(row: Sequence[Any]) -> str:
+    return "\t".join(map(_copy_field, row)) + "\n"
+
+
+def _copy_field(value: Any) -> str:
+    """One value in COPY's text format (``\\N`` for NULL, backslash escapes)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return _copy_escape(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return ensure_aware(value).isoformat()
+    if isinstance(value, list):
+        quoted = ('"' + str(item).replace("\\", "\\\\").replace('"', '\\"') + '"' for item in value)
+        return _copy_escape("{" + ",".join(quoted) + "}")
+    raise TypeError(f"no COPY form for {type(value).__name__}")
+
+
+def _copy_escape(text: str) -> str:
+    # JSON text never holds raw tabs or newlines, so the common case is one or no replace.
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _running(case: Case) -> list[Clock]:
+    """Running clocks, alerting or not: ``due_before`` needs them all, the sweep the alerting."""
+    return [c for c in case.clocks.values() if c.running]
+
+
+def _json_for_jsonb(data: Any, where: str) -> str:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if _NUL_ESCAPE.search(text):
+        raise StorageError(f"{where}: text contains a NUL character (U+0000), which jsonb refuses")
+    return text
+
+
+def _where(q: CaseQuery) -> tuple[list[str], list[Any]]:
+    """SQL conditions with the semantics of :func:`zhenshen_core.storage._common.matches`."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if q.status is not None:
+        clauses.append("status = ANY(%s)")
+        params.append([s.value for s in q.status])
+    if q.domain is not None:
+        clauses.append("domain = %s")
+        params.append(q.domain)
+    if q.department is not None:
+        clauses.append("departments @> ARRAY[%s]::text[]")
+        params.append(q.department)
+    if q.enterprise is not None:
+        clauses.append("enterprise_uscc = %s")
+        params.append(query_enterprise(q))
+    if q.channel is not None:
+        clauses.append("channel = %s")
+        params.append(q.channel)
+    if q.received_from is not None:
+        clauses.append("received_at >= %s")
+        params.append(q.received_from)
+    if q.received_before is not None:
+        clauses.append("received_at < %s")
+        params.append(q.received_before)
+    if q.due_before is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = cases.id AND k.due_at < %s)"
+        )
+        params.append(q.due_before)
+    return clauses, params
+
+
+def _due(row: tuple[Any, ...]) -> DueClock:
+    case_id, name, next_alert_at, due_at, version = row
+    return DueClock(
+        case_id=case_id,
+        clock=name,
+        next_alert_at=next_alert_at,
+        due_at=due_at,
+        case_version=version,
+    )
+
+
+def _parse(model: type[M], text: str, what: str) -> M:
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise StorageError(f"stored {what} no longer validates: {exc}") from exc
