@@ -21,7 +21,8 @@ The canonical form: 2-space indentation, list items indented under their key; ke
 documented order (``KEY_ORDER``; unknown keys keep their relative order after the known ones);
 strings plain when YAML reads them back as the same string, otherwise double-quoted (single-quoted
 when they contain a double quote, a literal block when they span lines); a mapping or list of
-scalars in flow style when it has no comments inside and fits in 100 columns; a blank line
+scalars in flow style when it has no comments inside and fits in 100 columns (a rule's
+``then`` always as a block); a blank line
 between the top-level keys that hold blocks and between the items of a top-level list of
 mappings. Formatting is idempotent: ``format_yaml(format_yaml(x)) == format_yaml(x)``.
 """
@@ -49,6 +50,8 @@ from zhenshen_core.rules.diagnostics import Diagnostic
 
 WIDTH = 100
 INDENT = 2
+#: Keys whose mapping is always written as a block: a rule's outcomes read best one per line.
+ALWAYS_BLOCK = frozenset({"then"})
 
 FileKind = Literal["pack", "rules", "tests", "generic"]
 
@@ -363,6 +366,7 @@ _RESOLVER = VersionedResolver()
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_UNSAFE = set(",[]{}")
 _STR_TAG = "tag:yaml.org,2002:str"
+_YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
 def _plain_ok(value: str, flow: bool) -> bool:
@@ -373,6 +377,8 @@ def _plain_ok(value: str, flow: bool) -> bool:
     if ": " in value or " #" in value or value.endswith(":"):
         return False
     if flow and any(ch in _FLOW_UNSAFE for ch in value):
+        return False
+    if value.lower() in _YAML11_BOOLS:  # YAML 1.1 tools (and readers) take these for booleans
         return False
     tag = _RESOLVER.resolve(ScalarNode, value, (True, False))
     return bool(tag == _STR_TAG)
@@ -507,7 +513,7 @@ class _Emitter:
                 text = _scalar(node.value, flow=False)
                 self.out.append(_with_eol(f"{prefix} {text}", entry.eol))
             return
-        inline = _inline(node, len(prefix) + 1)
+        inline = _empty(node) if entry.key in ALWAYS_BLOCK else _inline(node, len(prefix) + 1)
         if inline is not None:
             self.out.append(_with_eol(f"{prefix} {inline}", entry.eol))
             return
@@ -584,7 +590,8 @@ def format_yaml(text: str, path: str | None = None, kind: FileKind | None = None
         return "\n".join(lines) + "\n" if lines else ""
     root = _build(data, source)
     head, tail = _attach(root, comments, text)
-    _reorder(root, "", _orders(kind or detect_kind(data, path)))
+    kind = kind or detect_kind(data, path)
+    _reorder(root, "tests" if kind == "tests" and isinstance(root, _Seq) else "", _orders(kind))
     emitter = _Emitter()
     if head:
         emitter.out.extend([*head, ""])
