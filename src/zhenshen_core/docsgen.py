@@ -42,7 +42,11 @@ def cli_reference() -> str:
     ]
     for path, command in _walk(group, ["zhenshen"]):
         ctx = click.Context(
-            command, info_name=" ".join(path), terminal_width=100, max_content_width=100
+            command,
+            info_name=" ".join(path),
+            terminal_width=100,
+            max_content_width=100,
+            help_option_names=["-h", "--help"],
         )
         out.append(f"## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n\n")
     return "".join(out)

@@ -53,7 +53,7 @@ def test_post_get_history_and_events(app: Any) -> None:
     status, moved = call(app, "POST", f"/cases/{case['id']}/events", {"event": "accept"})
     assert status.startswith("200") and moved["status"] == "accepted"
     status, history = call(app, "GET", f"/cases/{case['id']}/history")
-    assert [e["type"] for e in history][0] == "receive" and history[-1]["type"] == "accept"
+    assert history[0]["type"] == "receive" and history[-1]["type"] == "accept"
 
 
 def test_errors_are_json_with_the_right_status(app: Any) -> None:

@@ -37,7 +37,7 @@ def test_unknown_names_list_the_known_ones(host: PluginHost) -> None:
     with pytest.raises(UnknownNameError) as info:
         host.intake_channel("fax")
     assert "fax" in str(info.value) and "jsonl" in str(info.value)
-    with pytest.raises(UnknownNameError, match="choose one of: .*memory.*sqlite"):
+    with pytest.raises(UnknownNameError, match=r"choose one of: .*memory.*sqlite"):
         host.storage_backend("mongodb://x")
 
 
