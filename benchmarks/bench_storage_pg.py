@@ -116,7 +116,8 @@ class Schemas:
 
 def batched(store: SQLiteStore | PostgresStore, items: list[Item], batch: int) -> None:
     for start in range(0, len(items), batch):
-        store.ingest_many(items[start : start + batch])
+        results = store.ingest_many(items[start : start + batch])
+        assert all(r.created for r in results), "every case in the benchmark is new"
 
 
 def part_ingest(
@@ -125,12 +126,12 @@ def part_ingest(
     """Time each workload into fresh stores; returns the stores holding the last workload."""
     pg: PostgresStore | None = None
     sqlite: SQLiteStore | None = None
-    for label, items in workloads.items():
+    for index, (label, items) in enumerate(workloads.items()):
         if pg is not None and sqlite is not None:
             pg.close()
             sqlite.close()
         n = len(items)
-        sqlite = SQLiteStore(tmp / f"bench-{len(label)}-{n}.db")
+        sqlite = SQLiteStore(tmp / f"bench-{index}.db")
         t_sqlite = timed(lambda: batched(sqlite, items, batch))  # noqa: B023
         pg = PostgresStore(schemas.new())
         t_pg = timed(lambda: batched(pg, items, batch))  # noqa: B023

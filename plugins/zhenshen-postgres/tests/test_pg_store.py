@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from zhenshen_pg_testkit import ENV, SKIP_REASON
 from zhenshen_postgres import PostgresStore, plugin
-from zhenshen_postgres.store import parse_url
+from zhenshen_postgres.store import _copy, parse_url
 
 from zhenshen_core.errors import StorageError
 from zhenshen_core.model.case import Case
@@ -163,3 +165,28 @@ def test_unreachable_server_is_a_storage_error_without_the_password() -> None:
     with pytest.raises(StorageError) as info:
         PostgresStore("postgresql://desk:s3cret@127.0.0.1:1/test", connect_timeout=2)
     assert "could not open the store" in str(info.value) and "s3cret" not in str(info.value)
+
+
+def test_a_literal_backslash_u0000_is_text_not_a_nul(pg_store: PostgresStore) -> None:
+    case, events = received(make_case(3, content="路径 C:\\u0000\\temp 与 \\\\u0000"))
+    pg_store.ingest(case, events)
+    assert pg_store.get(case.id).content == case.content
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"])),
+    items=st.lists(
+        st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]))
+    ),
+)
+def test_copy_text_format_round_trips(pg_store: PostgresStore, text: str, items: list[str]) -> None:
+    """What COPY reads back is exactly what was written: backslashes, tabs, quotes, braces."""
+    with _sql(pg_store) as conn:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS rt (t text, a text[], n text)")
+        conn.execute("TRUNCATE rt")
+        with conn.cursor() as cur:
+            _copy(cur, "rt (t, a, n)", [(text, items, None)])
+        assert conn.execute("SELECT t, a, n FROM rt").fetchall() == [(text, items, None)]

@@ -557,7 +557,7 @@ class _IngestRow:
     def case_row(self) -> tuple[Any, ...]:
         case = self.case
         doc = case.model_dump_json(context={"unmasked": True})
-        if _NUL_ESCAPE.search(doc):
+        if "\\u0000" in doc and _NUL_ESCAPE.search(doc):
             raise StorageError(
                 f"case {case.id}: text contains a NUL character (U+0000), which PostgreSQL's "
                 "jsonb cannot store; strip it at intake"
@@ -645,7 +645,7 @@ def _running(case: Case) -> list[Clock]:
 
 def _json_for_jsonb(data: Any, where: str) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    if _NUL_ESCAPE.search(text):
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
         raise StorageError(f"{where}: text contains a NUL character (U+0000), which jsonb refuses")
     return text
 
