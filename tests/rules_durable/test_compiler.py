@@ -26,7 +26,7 @@ from zhenshen_core.rules.ast import (
     Not,
     NotIn,
 )
-from zhenshen_core.rules.durable.compiler import StageCompiler, slim_fact
+from zhenshen_core.rules.durable.compiler import StageCompiler, encode, encoders, slim_fact
 from zhenshen_core.rules.durable.limits import partition
 from zhenshen_core.rules.durable.session import DurableSession, EngineError
 from zhenshen_core.rules.semantics import holds
@@ -41,8 +41,10 @@ def durable_matches(exprs: list[Expr], batch: list[dict[str, Any]]) -> list[list
     sessions = [DurableSession(group) for group in partition(stage.rules)]
     try:
         out = []
+        fast = encoders(stage.props, SEVERITY_LEVELS, RANK)
         for view in batch:
             fact = slim_fact(stage.props, view, SEVERITY_LEVELS, RANK)
+            assert encode(fast, view) == fact  # the specialised closures agree
             fired = set().union(*(s.fire(fact) for s in sessions))
             out.append(sorted(i for name in fired for i in stage.owners[name]))
         return out

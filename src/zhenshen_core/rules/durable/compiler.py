@@ -63,7 +63,9 @@ from zhenshen_core.rules.ast import (
     NotIn,
     Operand,
     Or,
+    to_source,
 )
+from zhenshen_core.rules.compiled import compile_expr
 from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, check_rule
 from zhenshen_core.rules.durable.session import EngineError
 from zhenshen_core.rules.facts import FieldType, field_spec
@@ -88,7 +90,7 @@ class Prop:
     """How one slim-fact property is computed from the fact view."""
 
     name: str
-    kind: str  # code | intern | member | count | present | feature
+    kind: str  # code | other | intern | member | count | present | feature
     field: str = ""
     literals: tuple[Any, ...] = ()  # code/count: the sorted literals
     table: Mapping[Any, int] = dc_field(default_factory=dict)  # intern: literal key → code
@@ -99,9 +101,9 @@ class Prop:
     def compute(self, view: View, levels: tuple[str, ...], rank: Mapping[str, int]) -> Any:
         """The property's value, or ``_MISSING`` to leave it out of the fact.
 
-        Raises :class:`Unrepresentable` for a value of the wrong kind in a typed, ordered field
-        (the fact view never produces one; a hand-made view might): the caller then answers
-        that stage with the reference interpreter instead.
+        Raises :class:`Unrepresentable` for a ``datetime`` in a date field (the fact view never
+        produces one; a hand-made view might): the caller then answers that stage with the
+        reference interpreter, which raises the same way the compiled engine does.
         """
         kind = self.kind
         if kind == "feature":
@@ -122,25 +124,33 @@ class Prop:
             return 1 if member(self.item, value) else 0
         if kind == "intern":
             return _intern(self.table, value)
+        comparable = self._comparable(value, rank)
+        if kind == "other":
+            return _MISSING if comparable else 1
+        if not comparable:
+            return _MISSING
+        return _rank(self.literals, rank[value] if self.severity else value)
+
+    def _comparable(self, value: Any, rank: Mapping[str, int]) -> bool:
+        """Whether a present value can be ordered against this property's literals.
+
+        A value that cannot (a string in a number field, ``true`` among numbers, a severity
+        outside the pack's levels) equals no literal and orders with none: its ``code`` is left
+        out and its ``other`` flag set, so ``!=``/``not in`` hold and every other test fails,
+        exactly as in ``semantics.holds``.
+        """
         if self.severity:
-            if not isinstance(value, str) or value not in rank:
-                raise Unrepresentable(self.field)
-            value = rank[value]
-        elif not _same_kind(value, self.literals[0]):
-            raise Unrepresentable(self.field)
-        return _rank(self.literals, value)
+            return isinstance(value, str) and value in rank
+        literal = self.literals[0]
+        if _kind(value) != _kind(literal):
+            return False
+        if isinstance(literal, date) and type(value) is not type(literal):
+            raise Unrepresentable(self.field)  # datetime vs date: holds raises; so do we
+        return True
 
 
 class Unrepresentable(Exception):
     """A fact value the slim-fact encoding cannot represent exactly."""
-
-
-def _same_kind(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return False
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return True
-    return isinstance(a, date) and isinstance(b, date) and type(a) is type(b)
 
 
 def _rank(literals: tuple[Any, ...], value: Any) -> Any:
@@ -271,8 +281,8 @@ class StageCompiler:
                     return None
                 ordered = tuple(sorted(ranks))
                 make = lambda p: Prop(p, "code", field=name, literals=ordered, severity=True)  # noqa: E731
-            elif (ftype == FieldType.NUMBER and all(_is_number(v) for v in literals)) or (
-                ftype == FieldType.DATE and all(_is_date(v) for v in literals)
+            elif ftype in (FieldType.NUMBER, FieldType.DATE, FieldType.ANY) and (
+                all(_is_number(v) for v in literals) or all(_is_date(v) for v in literals)
             ):
                 ordered = tuple(sorted(set(literals)))
                 make = lambda p: Prop(p, "code", field=name, literals=ordered)  # noqa: E731
@@ -303,7 +313,8 @@ class StageCompiler:
         return prop.name, int(code)
 
     def _feature(self, expr: Expr) -> tuple[Condition, Condition]:
-        prop = self._prop(("feature", expr), lambda p: Prop(p, "feature", expr=expr))
+        # Keyed by source text: equal tests at different places in the pack share one feature.
+        prop = self._prop(("feature", to_source(expr)), lambda p: Prop(p, "feature", expr=expr))
         return {prop: 1}, {prop: 0}
 
     def _present(self, name: str) -> str:
@@ -330,6 +341,12 @@ class StageCompiler:
                 nop, subject, literal = norm
                 if isinstance(subject, Count):
                     return self._count(nop, subject.field.name, literal)
+                if nop in ("==", "!="):
+                    sets = self._scalar_sets(subject.name, (literal,))
+                    if sets is None:
+                        return None
+                    inside, not_inside, outside, not_outside = sets
+                    return (inside, not_inside) if nop == "==" else (outside, not_outside)
                 coded = self._literal_code(subject.name, literal)
                 if coded is None:
                     return None
@@ -338,18 +355,11 @@ class StageCompiler:
                     "$or": [{"$nex": {prop: 1}}, _test(prop, _NEGATE[nop], code)]
                 }
             case In(Field() as subject, Literal(tuple() as values)):
-                return self._in(subject.name, values)
+                sets = self._scalar_sets(subject.name, values)
+                return None if sets is None else (sets[0], sets[1])
             case NotIn(Field() as subject, Literal(tuple() as values)):
-                native = self._in(subject.name, values)
-                if native is None:
-                    return None
-                inside, outside = native
-                # not in: present and not inside; its complement: missing or inside.
-                prop = self._present(subject.name)
-                return (
-                    {"$and": [{"$ex": {prop: 1}}, outside]},
-                    {"$or": [{"$nex": {prop: 1}}, inside]},
-                )
+                sets = self._scalar_sets(subject.name, values)
+                return None if sets is None else (sets[2], sets[3])
             case In(Literal(value), Field() as coll) if _is_list(coll) and _is_scalar(value):
                 return self._members(coll.name, (value,), any_of=True)
             case Contains(Field() as coll, Literal(value)) if _is_list(coll) and _is_scalar(value):
@@ -370,11 +380,16 @@ class StageCompiler:
         code = _rank(literals, literal)
         return _test(prop, op, code), {"$or": [{"$nex": {prop: 1}}, _test(prop, _NEGATE[op], code)]}
 
-    def _in(self, name: str, values: tuple[Any, ...]) -> tuple[Condition, Condition] | None:
+    def _scalar_sets(
+        self, name: str, values: tuple[Any, ...]
+    ) -> tuple[Condition, Condition, Condition, Condition] | None:
+        """For "the field's value is one of ``values``": ``(inside, not inside, outside,
+        not outside)``, where *outside* means present and not inside (``!=``, ``not in``)."""
         if not values:
             prop = self._present(name)
             never = {"$and": [{"$ex": {prop: 1}}, {"$nex": {prop: 1}}]}
-            return never, {"$or": [{"$ex": {prop: 1}}, {"$nex": {prop: 1}}]}
+            always = {"$or": [{"$ex": {prop: 1}}, {"$nex": {prop: 1}}]}
+            return never, always, {"$ex": {prop: 1}}, {"$nex": {prop: 1}}
         codes: list[tuple[str, int]] = []
         for value in values:
             coded = self._literal_code(name, value)
@@ -382,13 +397,31 @@ class StageCompiler:
                 return None
             if coded not in codes:
                 codes.append(coded)
-        if len(codes) == 1:
-            inside: Condition = _test(codes[0][0], "==", codes[0][1])
-        else:
-            inside = {"$or": [_test(p, "==", c) for p, c in codes]}
-        outside_tests = [_test(p, "!=", c) for p, c in codes]
-        outside = outside_tests[0] if len(outside_tests) == 1 else {"$and": outside_tests}
-        return inside, {"$or": [{"$nex": {codes[0][0]: 1}}, outside]}
+        prop = codes[0][0]
+        inside = _connect("$or", [_test(p, "==", c) for p, c in codes])
+        differs = _connect("$and", [_test(p, "!=", c) for p, c in codes])
+        not_inside = {"$or": [{"$nex": {prop: 1}}, differs]}
+        encoding = self._scalar_encoding(name)
+        if encoding is not None and encoding.kind == "code":
+            other = self._other(encoding)
+            outside = {"$or": [differs, {other: 1}]}
+            not_outside = {"$or": [{"$and": [{"$nex": {prop: 1}}, {"$nex": {other: 1}}]}, inside]}
+        else:  # interned: every present value has a code
+            outside = differs
+            not_outside = {"$or": [{"$nex": {prop: 1}}, inside]}
+        return inside, not_inside, outside, not_outside
+
+    def _other(self, encoding: Prop) -> str:
+        return self._prop(
+            ("other", encoding.field),
+            lambda p: Prop(
+                p,
+                "other",
+                field=encoding.field,
+                literals=encoding.literals,
+                severity=encoding.severity,
+            ),
+        )
 
     def _members(
         self, name: str, values: tuple[Any, ...], *, any_of: bool
@@ -521,10 +554,73 @@ def _is_list(f: Field) -> bool:
     return spec is not None and spec.type == FieldType.LIST
 
 
+Encoder = Callable[[View], Any]
+
+
+def encoder(prop: Prop, levels: tuple[str, ...], rank: Mapping[str, int]) -> Encoder:
+    """A closure computing ``prop`` from a view (``_MISSING`` = leave it out).
+
+    Specialised per kind for speed; each closure is equal to ``prop.compute`` (a test checks).
+    Features use the compiled engine's closures, which are property-tested against
+    ``semantics.holds``.
+    """
+    name = prop.field
+    if prop.kind == "feature":
+        assert prop.expr is not None
+        test = compile_expr(prop.expr, levels)
+        return lambda view: 1 if test(view) else 0
+    if prop.kind == "intern":
+        table = prop.table
+
+        def intern(view: View) -> Any:
+            value = view.get(name)
+            if value is None:
+                return _MISSING
+            if type(value) is str:
+                return table.get(("string", value), 0)
+            return _intern(table, value)
+
+        return intern
+    if prop.kind == "present":
+        return lambda view: _MISSING if view.get(name) is None else 1
+    if prop.kind == "code" and not prop.severity and _kind(prop.literals[0]) == "number":
+        literals, size = prop.literals, len(prop.literals)
+
+        def number_code(view: View) -> Any:
+            value = view.get(name)
+            if value is None or type(value) not in (int, float):
+                return prop.compute(view, levels, rank)  # missing, or the slow exact path
+            i = bisect.bisect_left(literals, value)
+            return 2 * i + 1 if i < size and literals[i] == value else 2 * i
+
+        return number_code
+    return lambda view: prop.compute(view, levels, rank)
+
+
+def encoders(
+    props: Sequence[Prop], levels: tuple[str, ...], rank: Mapping[str, int]
+) -> tuple[tuple[str, Encoder], ...]:
+    """One ``(property name, closure)`` per property, for :func:`encode`."""
+    return tuple((prop.name, encoder(prop, levels, rank)) for prop in props)
+
+
+def encode(compiled: Sequence[tuple[str, Encoder]], view: View) -> dict[str, Any]:
+    """The slim fact for one view, from :func:`encoders`."""
+    fact: dict[str, Any] = {}
+    for name, fn in compiled:
+        value = fn(view)
+        if value is not _MISSING:
+            fact[name] = value
+    return fact
+
+
 def slim_fact(
     props: Sequence[Prop], view: View, levels: tuple[str, ...], rank: Mapping[str, int]
 ) -> dict[str, Any]:
-    """The encoded fact for one stage: only what its rules read, never user text."""
+    """The encoded fact for one stage: only what its rules read, never user text.
+
+    The reference form (one ``compute`` per property); the engine uses :func:`encode`.
+    """
     fact: dict[str, Any] = {}
     for prop in props:
         value = prop.compute(view, levels, rank)
@@ -538,5 +634,8 @@ __all__ = [
     "Prop",
     "StageCompiler",
     "Unrepresentable",
+    "encode",
+    "encoder",
+    "encoders",
     "slim_fact",
 ]

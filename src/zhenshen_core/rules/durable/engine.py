@@ -23,9 +23,11 @@ from zhenshen_core.model import Case
 from zhenshen_core.rules.decision import Decision, decide
 from zhenshen_core.rules.durable.compiler import (
     CompiledStage,
+    Encoder,
     StageCompiler,
     Unrepresentable,
-    slim_fact,
+    encode,
+    encoders,
 )
 from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, partition, properties
 from zhenshen_core.rules.durable.session import DurableSession, EngineError, Strategy
@@ -65,6 +67,7 @@ class DurableMatcher:
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self._specs: dict[str, tuple[RuleSpec, ...]] = {}
         self._compiled: dict[str, CompiledStage] = {}
+        self._encoders: dict[str, tuple[tuple[str, Encoder], ...]] = {}
         self._rulesets: dict[str, tuple[_Ruleset, ...]] = {}
         self.stats: dict[str, StageStats] = {}
         self._closed = False
@@ -85,6 +88,7 @@ class DurableMatcher:
                     session = DurableSession(group, label=f"{label}_{stage}", strategy=strategy)
                     rulesets.append(_Ruleset(session, tuple(sorted(reads))))
                 self._compiled[stage] = compiled
+                self._encoders[stage] = encoders(compiled.props, self.levels, self.rank)
                 self._rulesets[stage] = tuple(rulesets)
                 self.stats[stage] = StageStats(
                     rules=len(specs),
@@ -104,7 +108,7 @@ class DurableMatcher:
         if compiled is None:
             return []
         try:
-            encoded = slim_fact(compiled.props, facts, self.levels, self.rank)
+            encoded = encode(self._encoders[stage], facts)
         except Unrepresentable:
             # A hand-made view with a value of the wrong kind in a typed field: answer exactly
             # with the reference interpreter rather than approximately with the engine.
@@ -114,8 +118,13 @@ class DurableMatcher:
                 if spec.condition is None or holds(spec.condition, facts, self.levels)
             ]
         owners = compiled.owners
+        rulesets = self._rulesets[stage]
         found: list[int] = []
-        for ruleset in self._rulesets[stage]:
+        if len(rulesets) == 1:  # it reads every property of the stage
+            for name in rulesets[0].session.fire(encoded):
+                found.extend(owners[name])
+            return found
+        for ruleset in rulesets:
             fact = {key: encoded[key] for key in ruleset.reads if key in encoded}
             for name in ruleset.session.fire(fact):
                 found.extend(owners[name])

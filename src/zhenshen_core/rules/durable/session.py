@@ -184,7 +184,7 @@ class DurableSession:
         handle = self._live_handle()
         self._serial += 1
         sid = self._sid() if self.strategy == "worker" else f"e{self._serial}"
-        body = dict(fact)
+        body = dict(fact)  # the caller's dict stays untouched
         body["sid"] = sid
         body[CASE_KEY] = f"c{self._serial}"
         try:
