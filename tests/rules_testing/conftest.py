@@ -12,8 +12,12 @@ from click.testing import CliRunner, Result
 from zhenshen_core.cli.main import build_cli
 
 PACKS = Path(__file__).parent / "packs"
-ENV = {"COLUMNS": "100", "NO_COLOR": "1", "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1",
-       "ZHENSHEN_PACK_PATH": ""}
+ENV = {
+    "COLUMNS": "100",
+    "NO_COLOR": "1",
+    "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "ZHENSHEN_PACK_PATH": "",
+}
 
 Invoke = Callable[..., Result]
 
@@ -34,7 +38,8 @@ def zhenshen() -> Invoke:
     cli = build_cli()
 
     def invoke(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(cli, ["--no-plugins", *args], env=ENV, input=input,
-                             catch_exceptions=False)
+        return runner.invoke(
+            cli, ["--no-plugins", *args], env=ENV, input=input, catch_exceptions=False
+        )
 
     return invoke

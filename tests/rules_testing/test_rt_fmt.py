@@ -74,23 +74,30 @@ def test_formatting_the_canonical_form_changes_nothing() -> None:
 def test_pack_yaml_key_order() -> None:
     text = "domains: [{name: 融资, id: financing}]\nid: p\nschema: 1\nversion: '1'\n"
     assert format_yaml(text, "pack.yaml") == (
-        'schema: 1\nid: p\nversion: "1"\n\ndomains:\n  - {id: financing, name: 融资}\n')
+        'schema: 1\nid: p\nversion: "1"\n\ndomains:\n  - {id: financing, name: 融资}\n'
+    )
 
 
 def test_tests_file_key_order_and_quoting() -> None:
-    text = ('- expect: {tier: major, severity: "S3"}\n  case: {content: "a: b", domain: x}\n'
-            '  name: "yes"\n  fired: ["tier#1", "-"]\n')
+    text = (
+        '- expect: {tier: major, severity: "S3"}\n  case: {content: "a: b", domain: x}\n'
+        '  name: "yes"\n  fired: ["tier#1", "-"]\n'
+    )
     assert format_yaml(text, "tests/t.yaml") == (
         '- name: "yes"\n  case: {content: "a: b", domain: x}\n'
         "  expect: {severity: S3, tier: major}\n"
-        '  fired: [tier#1, "-"]\n')
+        '  fired: [tier#1, "-"]\n'
+    )
 
 
-@pytest.mark.parametrize(("text", "code_line"), [
-    ("rules:\n  - id: [unclosed\n", 3),
-    ("a: &x 1\nb: *x\n", 1),
-    ("a: 1\n---\nb: 2\n", 1),
-])
+@pytest.mark.parametrize(
+    ("text", "code_line"),
+    [
+        ("rules:\n  - id: [unclosed\n", 3),
+        ("a: &x 1\nb: *x\n", 1),
+        ("a: 1\n---\nb: 2\n", 1),
+    ],
+)
 def test_bad_yaml_is_a_located_error(text: str, code_line: int) -> None:
     with pytest.raises(FormatError) as info:
         format_yaml(text, "r.yaml")
@@ -141,17 +148,51 @@ def test_cli_errors(zhenshen: Invoke, tmp_path: Path) -> None:
 
 _words = st.text(alphabet=st.sampled_from("abz 准入营:#-'\"[]{},|>!&*%@`?\\\t1.0"), max_size=12)
 _scalars = st.one_of(
-    _words, st.integers(-10**6, 10**6), st.booleans(), st.none(),
+    _words,
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.none(),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.sampled_from(["yes", "no", "on", "null", "~", "1e3", "0x1F", "2026-01-05", "- x", "a\nb",
-                     "a\n", " lead", "tier#1", "S3", "#c"]),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "on",
+            "null",
+            "~",
+            "1e3",
+            "0x1F",
+            "2026-01-05",
+            "- x",
+            "a\nb",
+            "a\n",
+            " lead",
+            "tier#1",
+            "S3",
+            "#c",
+        ]
+    ),
 )
-_keys = st.sampled_from(["id", "name", "when", "then", "rules", "tags", "severity", "x", "k y",
-                         "1", "tests", "expect", "case"])
+_keys = st.sampled_from(
+    [
+        "id",
+        "name",
+        "when",
+        "then",
+        "rules",
+        "tags",
+        "severity",
+        "x",
+        "k y",
+        "1",
+        "tests",
+        "expect",
+        "case",
+    ]
+)
 _trees = st.recursive(
     _scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(_keys, inner, max_size=4)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_keys, inner, max_size=4)),
     max_leaves=14,
 )
 
@@ -182,9 +223,12 @@ def _comments(text: str) -> list[str]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.dictionaries(_keys, _trees, min_size=1, max_size=5), flow=st.booleans(),
-       picks=st.lists(st.integers(0, 30), max_size=4),
-       name=st.sampled_from(["pack.yaml", "rules.yaml", "tests/t.yaml"]))
+@given(
+    data=st.dictionaries(_keys, _trees, min_size=1, max_size=5),
+    flow=st.booleans(),
+    picks=st.lists(st.integers(0, 30), max_size=4),
+    name=st.sampled_from(["pack.yaml", "rules.yaml", "tests/t.yaml"]),
+)
 def test_format_is_idempotent_and_keeps_data_and_comments(
     data: dict[str, object], flow: bool, picks: list[int], name: str
 ) -> None:

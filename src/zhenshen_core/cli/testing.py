@@ -98,27 +98,69 @@ Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage erro
 
 @click.command("test", help=TEST_HELP)
 @click.argument("targets", metavar="[PACK_OR_PATH]...", nargs=-1)
-@click.option("-k", "keyword", metavar="EXPR", default=None,
-              help="Only tests whose name or file matches: words with and/or/not/().")
+@click.option(
+    "-k",
+    "keyword",
+    metavar="EXPR",
+    default=None,
+    help="Only tests whose name or file matches: words with and/or/not/().",
+)
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first failure or error.")
 @click.option("-v", "--verbose", is_flag=True, help="One line per test instead of dots.")
-@click.option("--coverage", is_flag=True,
-              help="Report which rules and table rows fired; list the others by file:line.")
-@click.option("--threshold", type=click.FloatRange(0, 100), default=None, metavar="PCT",
-              help="Fail (exit 1) when coverage is below PCT percent; implies --coverage.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for machines.")
-@click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="FILE", help="Also write a JUnit XML report to FILE.")
-@click.option("--update-golden", is_flag=True,
-              help="Write the golden files of tests with golden: from the current decisions.")
-@click.option("--engine", type=click.Choice(["compiled", "durable"]), default="compiled",
-              show_default=True, help="Rule engine that evaluates the cases.")
+@click.option(
+    "--coverage",
+    is_flag=True,
+    help="Report which rules and table rows fired; list the others by file:line.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="PCT",
+    help="Fail (exit 1) when coverage is below PCT percent; implies --coverage.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines.",
+)
+@click.option(
+    "--junit-xml",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Also write a JUnit XML report to FILE.",
+)
+@click.option(
+    "--update-golden",
+    is_flag=True,
+    help="Write the golden files of tests with golden: from the current decisions.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["compiled", "durable"]),
+    default="compiled",
+    show_default=True,
+    help="Rule engine that evaluates the cases.",
+)
 @pass_cli
 @error_boundary
-def test_command(ctx: CliContext, targets: tuple[str, ...], keyword: str | None,
-                 exitfirst: bool, verbose: bool, coverage: bool, threshold: float | None,
-                 fmt: str, junit_xml: Path | None, update_golden: bool, engine: str) -> None:
+def test_command(
+    ctx: CliContext,
+    targets: tuple[str, ...],
+    keyword: str | None,
+    exitfirst: bool,
+    verbose: bool,
+    coverage: bool,
+    threshold: float | None,
+    fmt: str,
+    junit_xml: Path | None,
+    update_golden: bool,
+    engine: str,
+) -> None:
     from zhenshen_core.rules.testing import (
         KeywordError,
         TextReporter,
@@ -139,8 +181,12 @@ def test_command(ctx: CliContext, targets: tuple[str, ...], keyword: str | None,
         packs = find_packs(list(targets))
     except FileNotFoundError as exc:
         raise CliExit(str(exc), USAGE) from exc
-    load_packs(packs, search_paths=ctx.all_pack_paths(), plugin_packs=pack_sources(ctx),
-               actions=pack_actions(ctx))
+    load_packs(
+        packs,
+        search_paths=ctx.all_pack_paths(),
+        plugin_packs=pack_sources(ctx),
+        actions=pack_actions(ctx),
+    )
     reporter = TextReporter(sys.stdout, verbose=verbose, width=_width())
     run = run_tests(
         packs,
@@ -174,11 +220,17 @@ def _fmt_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths or (Path("."),):
         if path.is_dir():
-            packs = sorted(p.parent for p in path.rglob("pack.yaml")
-                           if not any(part.startswith(".") for part in p.relative_to(path).parts))
+            packs = sorted(
+                p.parent
+                for p in path.rglob("pack.yaml")
+                if not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not packs:
-                raise CliExit(f"{path}: no pack.yaml in this folder or below; name YAML files "
-                              "directly to format them", USAGE)
+                raise CliExit(
+                    f"{path}: no pack.yaml in this folder or below; name YAML files "
+                    "directly to format them",
+                    USAGE,
+                )
             files.extend(iter_yaml_files(packs))
         elif path.is_file():
             files.append(path)
@@ -188,8 +240,7 @@ def _fmt_files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 @click.command("fmt")
-@click.argument("paths", metavar="[PATH]...", nargs=-1,
-                type=click.Path(path_type=Path))
+@click.argument("paths", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file would change.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; show the changes.")
 @pass_cli
@@ -234,8 +285,11 @@ def fmt_command(ctx: CliContext, paths: tuple[Path, ...], check: bool, show_diff
             path.write_text(result.formatted, encoding="utf-8")
             click.echo(f"reformatted {path}")
     verb = "would be reformatted" if (check or show_diff) else "reformatted"
-    click.echo(f"{changed} file(s) {verb}, {unchanged} unchanged"
-               + (f", {failed} failed" if failed else ""), err=True)
+    click.echo(
+        f"{changed} file(s) {verb}, {unchanged} unchanged"
+        + (f", {failed} failed" if failed else ""),
+        err=True,
+    )
     if failed:
         sys.exit(LOAD_ERROR)
     sys.exit(PROBLEMS if check and changed else OK)
@@ -260,10 +314,20 @@ def _report_scaffold(root: Path, files: tuple[Path, ...], next_steps: list[str])
 
 @new_group.command("pack")
 @click.argument("name")
-@click.option("--extends", "extends", metavar="ID", default=None,
-              help="Base pack id this pack extends (e.g. cn.chengdu.gaoxin).")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to create (default: ./zhenshen-pack-<name>).")
+@click.option(
+    "--extends",
+    "extends",
+    metavar="ID",
+    default=None,
+    help="Base pack id this pack extends (e.g. cn.chengdu.gaoxin).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to create (default: ./zhenshen-pack-<name>).",
+)
 @error_boundary
 def new_pack_command(name: str, extends: str | None, output: Path | None) -> None:
     """Scaffold a rule-pack plugin distribution for pack id NAME.
@@ -278,19 +342,28 @@ def new_pack_command(name: str, extends: str | None, output: Path | None) -> Non
     except ScaffoldError as exc:
         raise CliExit(str(exc), USAGE) from exc
     pack_dir = next(p.parent for p in made.files if p.name == "pack.yaml")
-    _report_scaffold(made.root, made.files, [
-        f"cd {made.root}",
-        f"zhenshen test {pack_dir}",
-        "pytest",
-        "pip install -e .   # registers the pack id " + name,
-    ])
+    _report_scaffold(
+        made.root,
+        made.files,
+        [
+            f"cd {made.root}",
+            f"zhenshen test {pack_dir}",
+            "pytest",
+            "pip install -e .   # registers the pack id " + name,
+        ],
+    )
 
 
 @new_group.command("plugin")
 @click.argument("kind", type=click.Choice(["storage", "intake", "calendar", "renderer"]))
 @click.argument("name")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to create (default: ./zhenshen-<name>).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to create (default: ./zhenshen-<name>).",
+)
 @error_boundary
 def new_plugin_command(kind: str, name: str, output: Path | None) -> None:
     """Scaffold a plugin distribution: a storage backend, intake channel, calendar or renderer.
@@ -346,8 +419,9 @@ def _describe(changes: dict[str, Any]) -> str:
     parts: list[str] = []
     for name, delta in changes.items():
         if name == "deadlines":
-            parts.extend(f"deadline {c} {d['old'] or '—'}→{d['new'] or '—'}"
-                         for c, d in delta.items())
+            parts.extend(
+                f"deadline {c} {d['old'] or '—'}→{d['new'] or '—'}" for c, d in delta.items()
+            )
         elif "old" in delta:
             label = name.replace("_", " ")
             parts.append(f"{label} {delta['old'] or '—'}→{delta['new'] or '—'}")
@@ -368,8 +442,10 @@ def _print_diff_text(result: Any, corpus: str) -> None:
     old, new = result.old, result.new
     out.print(f"{old.id} {old.version} → {new.id} {new.version} over {corpus}")
     share = 100.0 * summary["changed"] / summary["cases"] if summary["cases"] else 0.0
-    out.print(f"cases {summary['cases']}, changed {summary['changed']} ({share:.1f}%), "
-              f"unchanged {summary['unchanged']}, invalid {summary['invalid']}")
+    out.print(
+        f"cases {summary['cases']}, changed {summary['changed']} ({share:.1f}%), "
+        f"unchanged {summary['unchanged']}, invalid {summary['invalid']}"
+    )
     if result.modified_rules:
         out.print("redefined rules: " + ", ".join(sorted(result.modified_rules)))
     fields = summary["fields"]
@@ -383,29 +459,43 @@ def _print_diff_text(result: Any, corpus: str) -> None:
             if fields.get(key):
                 values = by_value.get(values_key, {}) if values_key else {}
                 if key.startswith("severity"):
-                    values = {k: v for k, v in by_value.get("severity", {}).items()
-                              if (k in _severity_moves(result, key))}
+                    values = {
+                        k: v
+                        for k, v in by_value.get("severity", {}).items()
+                        if (k in _severity_moves(result, key))
+                    }
                 table.add_row(label, str(fields[key]), _top(values))
         out.print(table)
     if result.changes:
-        table = Table(title=f"first {len(result.changes)} changed cases", title_justify="left",
-                      box=None, pad_edge=False)
+        table = Table(
+            title=f"first {len(result.changes)} changed cases",
+            title_justify="left",
+            box=None,
+            pad_edge=False,
+        )
         table.add_column("line", justify="right")
         table.add_column("case")
         table.add_column("change")
         table.add_column("rules")
         for change in result.changes:
-            table.add_row(str(change["line"]), change["case_id"], _describe(change["changes"]),
-                          " ".join(change["rules"]))
+            table.add_row(
+                str(change["line"]),
+                change["case_id"],
+                _describe(change["changes"]),
+                " ".join(change["rules"]),
+            )
         out.print(table)
     if summary["rules"]:
-        out.print("rules behind the changes (+ now fires, - no longer fires, ~ redefined): "
-                  + _top(summary["rules"], 8))
+        out.print(
+            "rules behind the changes (+ now fires, - no longer fires, ~ redefined): "
+            + _top(summary["rules"], 8)
+        )
     for item in result.invalid[:10]:
         click.echo(f"{corpus}:{item['line']}: invalid case: {item['error']}", err=True)
     if summary["invalid"] > 10:
-        click.echo(f"… {summary['invalid'] - 10} more invalid cases (--format json lists them)",
-                   err=True)
+        click.echo(
+            f"… {summary['invalid'] - 10} more invalid cases (--format json lists them)", err=True
+        )
 
 
 def _severity_moves(result: Any, key: str) -> set[str]:
@@ -422,19 +512,48 @@ def _severity_moves(result: Any, key: str) -> set[str]:
 @click.command("diff")
 @click.argument("old_pack")
 @click.argument("new_pack")
-@click.option("--cases", "corpus", required=True, metavar="CORPUS",
-              help="JSON Lines (or - for stdin), CSV, a JSON array, or a store URL.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people; json lists every changed case.")
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
-              help="Changed cases shown in the text table.")
+@click.option(
+    "--cases",
+    "corpus",
+    required=True,
+    metavar="CORPUS",
+    help="JSON Lines (or - for stdin), CSV, a JSON array, or a store URL.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json lists every changed case.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Changed cases shown in the text table.",
+)
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when any decision changed.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: number of CPUs).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: number of CPUs).",
+)
 @pass_cli
 @error_boundary
-def diff_command(ctx: CliContext, old_pack: str, new_pack: str, corpus: str, fmt: str,
-                 limit: int, fail_on_change: bool, jobs: int | None) -> None:
+def diff_command(
+    ctx: CliContext,
+    old_pack: str,
+    new_pack: str,
+    corpus: str,
+    fmt: str,
+    limit: int,
+    fail_on_change: bool,
+    jobs: int | None,
+) -> None:
     """What a rule change does: evaluate a corpus with OLD_PACK and NEW_PACK, report every case
     whose decision changes.
 
@@ -465,8 +584,9 @@ def diff_command(ctx: CliContext, old_pack: str, new_pack: str, corpus: str, fmt
     streamed = {"n": 0}
 
     def emit(change: dict[str, Any]) -> None:
-        sys.stdout.write(("," if streamed["n"] else "") + "\n  "
-                         + json.dumps(change, ensure_ascii=False))
+        sys.stdout.write(
+            ("," if streamed["n"] else "") + "\n  " + json.dumps(change, ensure_ascii=False)
+        )
         streamed["n"] += 1
 
     progress_cm = _progress()
@@ -474,16 +594,24 @@ def diff_command(ctx: CliContext, old_pack: str, new_pack: str, corpus: str, fmt
         with progress_cm as advance:
             if fmt == "json":
                 sys.stdout.write('{"changes": [')
-            result = diff_corpus(refs[0], refs[1], corpus, jobs=jobs, keep=limit,
-                                 on_change=emit if fmt == "json" else None,
-                                 on_progress=advance)
+            result = diff_corpus(
+                refs[0],
+                refs[1],
+                corpus,
+                jobs=jobs,
+                keep=limit,
+                on_change=emit if fmt == "json" else None,
+                on_progress=advance,
+            )
     except CorpusError as exc:
         if fmt == "json":
             sys.stdout.write("]}\n")
         raise CliExit(str(exc), LOAD_ERROR) from exc
     if fmt == "json":
         tail = {
-            "old": result.old.ref, "new": result.new.ref, "corpus": corpus,
+            "old": result.old.ref,
+            "new": result.new.ref,
+            "corpus": corpus,
             "redefined_rules": sorted(result.modified_rules),
             "invalid": result.invalid,
             "summary": result.summary.as_dict(),
@@ -516,10 +644,15 @@ class _RichProgress:
             TimeElapsedColumn,
         )
 
-        self.progress = Progress(SpinnerColumn(), TextColumn("evaluating"),
-                                 MofNCompleteColumn(), TextColumn("cases"),
-                                 TimeElapsedColumn(), console=Console(stderr=True),
-                                 transient=True)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("evaluating"),
+            MofNCompleteColumn(),
+            TextColumn("cases"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.progress.__enter__()
         task = self.progress.add_task("diff", total=None)
         return lambda n: self.progress.advance(task, n)

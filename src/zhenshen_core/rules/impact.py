@@ -66,9 +66,13 @@ class PackRef:
     def load(self) -> ResolvedPack:
         from zhenshen_core.rules.loader import load_pack
 
-        return load_pack(self.source, search_paths=self.search_paths,
-                         plugin_packs=dict(self.plugin_packs), actions=self.actions,
-                         analyse=False)
+        return load_pack(
+            self.source,
+            search_paths=self.search_paths,
+            plugin_packs=dict(self.plugin_packs),
+            actions=self.actions,
+            analyse=False,
+        )
 
 
 def _jsonl_lines(source: str) -> Iterator[Record]:
@@ -115,8 +119,9 @@ def read_corpus(source: str) -> Iterator[Record]:
         return _from_intake(read_csv(source))
     if suffix == ".json":
         return _from_intake(read_json(source))
-    raise CorpusError(f"corpus {source!r}: unknown format {suffix!r}; use .jsonl, .csv, .json "
-                      "or a store URL")
+    raise CorpusError(
+        f"corpus {source!r}: unknown format {suffix!r}; use .jsonl, .csv, .json or a store URL"
+    )
 
 
 # --- comparing two decisions --------------------------------------------------------------------
@@ -157,28 +162,37 @@ class Screen:
     mode: str
     tests: tuple[Callable[[Mapping[str, Any]], bool], ...] = ()
     by_stage: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], ...]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
 
 def screen_for(old: ResolvedPack, new: ResolvedPack) -> Screen:
     from zhenshen_core.rules.compiled import compile_expr
 
     if (old.severity_levels, old.default_tier, old.default_chair) != (
-            new.severity_levels, new.default_tier, new.default_chair):
+        new.severity_levels,
+        new.default_tier,
+        new.default_chair,
+    ):
         return Screen("full")
     modified = set(changed_definitions(old, new))
     old_tables = {t.id: (t.stage, t.hit, t.outputs, t.rank) for t in old.tables}
     for table in new.tables:
-        if table.id in old_tables and old_tables[table.id] != (table.stage, table.hit,
-                                                               table.outputs, table.rank):
+        if table.id in old_tables and old_tables[table.id] != (
+            table.stage,
+            table.hit,
+            table.outputs,
+            table.rank,
+        ):
             modified.update(s.id for s in (*old.rules, *new.rules) if s.table == table.id)
     old_ids = {s.id for s in old.rules}
     new_ids = {s.id for s in new.rules}
     differing = [s for s in old.rules if s.id in modified or s.id not in new_ids]
     differing += [s for s in new.rules if s.id in modified or s.id not in old_ids]
     changed = {s.id for s in differing}
-    if [s.id for s in old.rules if s.id not in changed] != \
-            [s.id for s in new.rules if s.id not in changed]:
+    if [s.id for s in old.rules if s.id not in changed] != [
+        s.id for s in new.rules if s.id not in changed
+    ]:
         return Screen("full")
     if not differing:
         return Screen("none")
@@ -203,8 +217,9 @@ def screen_for(old: ResolvedPack, new: ResolvedPack) -> Screen:
 class _Recording:
     """A matcher that also notes whether any differing spec matches at its stage."""
 
-    def __init__(self, inner: Any, by_stage: Mapping[str, tuple[Callable[[Mapping[str, Any]],
-                                                                         bool], ...]]) -> None:
+    def __init__(
+        self, inner: Any, by_stage: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], ...]]
+    ) -> None:
         self.inner = inner
         self.by_stage = by_stage
         self.hit = False
@@ -223,14 +238,18 @@ def _list_delta(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list
     return [x for x in new if x not in old], [x for x in old if x not in new]
 
 
-def compare(old: Any, new: Any, modified: frozenset[str],
-            levels: Sequence[str]) -> dict[str, Any] | None:
+def compare(
+    old: Any, new: Any, modified: frozenset[str], levels: Sequence[str]
+) -> dict[str, Any] | None:
     """The differences between two ``Decision`` objects, or None when they agree."""
     changes: dict[str, Any] = {}
     if old.severity != new.severity:
         up = _rank(levels, new.severity) > _rank(levels, old.severity)
-        changes["severity"] = {"old": old.severity, "new": new.severity,
-                               "direction": "up" if up else "down"}
+        changes["severity"] = {
+            "old": old.severity,
+            "new": new.severity,
+            "direction": "up" if up else "down",
+        }
     for name in ("tier", "chair"):
         a, b = getattr(old, name), getattr(new, name)
         if a != b:
@@ -252,7 +271,8 @@ def compare(old: Any, new: Any, modified: frozenset[str],
         clocks = sorted(set(old.deadlines) | set(new.deadlines))
         changes["deadlines"] = {
             c: {"old": old.deadlines.get(c), "new": new.deadlines.get(c)}
-            for c in clocks if old.deadlines.get(c) != new.deadlines.get(c)
+            for c in clocks
+            if old.deadlines.get(c) != new.deadlines.get(c)
         }
     if not changes:
         return None
@@ -385,8 +405,11 @@ class Evaluator:
             try:
                 if error is not None or payload is None:
                     raise ValueError(error or "empty record")
-                case = (Case.model_validate_json(payload) if isinstance(payload, str)
-                        else Case.model_validate(dict(payload)))
+                case = (
+                    Case.model_validate_json(payload)
+                    if isinstance(payload, str)
+                    else Case.model_validate(dict(payload))
+                )
                 both = self._decisions(case.id, fact_view(case))
             except (ValidationError, CaseValidationError, EvaluationError, ValueError) as exc:
                 summary.invalid += 1
@@ -442,7 +465,11 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 
 def _ordered(
-    records: Iterator[Record], old: PackRef, new: PackRef, jobs: int, chunk_size: int,
+    records: Iterator[Record],
+    old: PackRef,
+    new: PackRef,
+    jobs: int,
+    chunk_size: int,
     screen: bool,
 ) -> Iterator[ChunkResult]:
     """Chunk results in corpus order, from a pool with at most ``2 × jobs`` chunks in flight."""
@@ -450,8 +477,9 @@ def _ordered(
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(old, new, screen)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(old, new, screen)
+    ) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         for chunk in _chunks(records, chunk_size):
             pending.append(pool.submit(_work, chunk))

@@ -31,14 +31,14 @@ _PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 _NEXT_STEPS = {
     "storage": "Replace the methods of the store class with calls to your database; the "
-               "contract suite in `tests/` (`zhenshen_core.testing.storage_contract`) keeps you "
-               "honest.",
+    "contract suite in `tests/` (`zhenshen_core.testing.storage_contract`) keeps you "
+    "honest.",
     "intake": "Adapt `COLUMNS` and `read` to the channel's export format. Ingest with "
-              "`zhenshen ingest {name} FILE`.",
+    "`zhenshen ingest {name} FILE`.",
     "calendar": "List the local rest days and working days in `days.yaml`, each with its notice. "
-                "A pack selects the calendar with `calendar: {name}`.",
+    "A pack selects the calendar with `calendar: {name}`.",
     "renderer": "Change `render` to produce your document format; letters are rendered with "
-                "`--renderer {name}`.",
+    "`--renderer {name}`.",
 }
 
 
@@ -135,8 +135,9 @@ def new_pack(name: str, dest: Path | None = None, *, extends: str | None = None)
 def new_plugin(kind: str, name: str, dest: Path | None = None) -> Scaffold:
     """Write a plugin distribution of ``kind`` registering ``name``."""
     if kind not in PLUGIN_KINDS:
-        raise ScaffoldError(f"unknown plugin kind {kind!r}; choose one of: "
-                            f"{', '.join(PLUGIN_KINDS)}")
+        raise ScaffoldError(
+            f"unknown plugin kind {kind!r}; choose one of: {', '.join(PLUGIN_KINDS)}"
+        )
     if not _PLUGIN_NAME.match(name):
         raise ScaffoldError(
             f"plugin name {name!r}: use lower-case letters and digits separated by '-' "

@@ -62,8 +62,12 @@ class _Packs:
             host = PluginHost(PluginConfig.from_env())
             self.plugin_packs = {k: Path(v.path) for k, v in host.rule_packs().items()}
         try:
-            pack = load_pack(folder, search_paths=default_search_paths(),
-                             plugin_packs=self.plugin_packs, analyse=False)
+            pack = load_pack(
+                folder,
+                search_paths=default_search_paths(),
+                plugin_packs=self.plugin_packs,
+                analyse=False,
+            )
         except PackError as exc:
             return exc
         return pack, make_engine(pack)
@@ -73,8 +77,12 @@ _PACKS_KEY = pytest.StashKey[_Packs]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(INI_GLOBS, "globs of extra zhenshen pack test YAML files (rootdir-relative)",
-                  type="linelist", default=[])
+    parser.addini(
+        INI_GLOBS,
+        "globs of extra zhenshen pack test YAML files (rootdir-relative)",
+        type="linelist",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,8 +124,9 @@ class PackTestFile(pytest.File):
         folder = _pack_folder(self.path)
         loaded = read_test_file(self.path, str(self.path))
         if folder is None:
-            problem = Diagnostic(str(self.path), 1, 1, "P203",
-                                 f"no {PACK_FILE} in this file's folder or above")
+            problem = Diagnostic(
+                str(self.path), 1, 1, "P203", f"no {PACK_FILE} in this file's folder or above"
+            )
             yield ProblemItem.from_parent(self, name="(collection)", problems=[problem])
             return
         if loaded.problems:
@@ -159,8 +168,7 @@ class PackTestItem(pytest.Item):
         if result.outcome != "passed":
             raise PackTestFailure(result)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         error = excinfo.value
         if isinstance(error, PackTestFailure):
             result = error.result
@@ -192,8 +200,7 @@ class ProblemItem(pytest.Item):
     def runtest(self) -> None:
         raise PackTestFileError(self.problems)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PackTestFileError):
             return "\n".join(str(d) for d in excinfo.value.problems)
         return str(super().repr_failure(excinfo))

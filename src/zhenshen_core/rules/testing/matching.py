@@ -26,8 +26,12 @@ class Mismatch:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "expected": self.expected, "actual": self.actual,
-                "message": self.message()}
+        return {
+            "path": self.path,
+            "expected": self.expected,
+            "actual": self.actual,
+            "message": self.message(),
+        }
 
     def message(self) -> str:
         text = f"{self.path}: expected {show(self.expected)}, got {show(self.actual)}"
@@ -118,17 +122,24 @@ def match_fired(test: TestSpec, fired: Sequence[str]) -> list[Mismatch]:
     problems: list[Mismatch] = []
     missing = [w for w in test.fired if not any(fired_matches(w, f) for f in fired)]
     if missing:
-        problems.append(Mismatch("fired", list(test.fired), list(fired),
-                                 f"did not fire: {show(missing)}"))
+        problems.append(
+            Mismatch("fired", list(test.fired), list(fired), f"did not fire: {show(missing)}")
+        )
     if test.fired_exact:
         extra = [f for f in fired if not any(fired_matches(w, f) for w in test.fired)]
         if extra:
-            problems.append(Mismatch("fired (exact)", list(test.fired), list(fired),
-                                     f"also fired: {show(extra)}"))
+            problems.append(
+                Mismatch(
+                    "fired (exact)", list(test.fired), list(fired), f"also fired: {show(extra)}"
+                )
+            )
     wrong = [w for w in test.not_fired if any(fired_matches(w, f) for f in fired)]
     if wrong:
-        problems.append(Mismatch("not_fired", list(test.not_fired), list(fired),
-                                 f"fired but must not: {show(wrong)}"))
+        problems.append(
+            Mismatch(
+                "not_fired", list(test.not_fired), list(fired), f"fired but must not: {show(wrong)}"
+            )
+        )
     return problems
 
 

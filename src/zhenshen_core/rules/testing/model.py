@@ -194,8 +194,10 @@ def _plain(node: Any) -> Any:
     if isinstance(node, float):
         return float(node)
     if isinstance(node, datetime):
-        return datetime.fromisoformat(node.isoformat()) if node.tzinfo else datetime(
-            *node.timetuple()[:6], node.microsecond
+        return (
+            datetime.fromisoformat(node.isoformat())
+            if node.tzinfo
+            else datetime(*node.timetuple()[:6], node.microsecond)
         )
     if isinstance(node, date):
         return date(node.year, node.month, node.day)
@@ -239,8 +241,11 @@ def _allowed_keys(loc: Sequence[Any]) -> list[str]:
         if info is None:
             return []
         annotation = info.annotation
-        candidates = [a for a in getattr(annotation, "__args__", (annotation,))
-                      if isinstance(a, type) and issubclass(a, BaseModel)]
+        candidates = [
+            a
+            for a in getattr(annotation, "__args__", (annotation,))
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         if not candidates:
             return []
         model = candidates[0]
@@ -275,8 +280,9 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        result.problems.append(Diagnostic(shown, line, col, "P200",
-                                          f"YAML syntax error: {exc.problem or exc}"))
+        result.problems.append(
+            Diagnostic(shown, line, col, "P200", f"YAML syntax error: {exc.problem or exc}")
+        )
         return result
     except Exception as exc:  # duplicate keys and other ruamel complaints
         result.problems.append(Diagnostic(shown, 1, 1, "P200", f"YAML error: {exc}"))
@@ -286,40 +292,49 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
     items: Any
     if isinstance(doc, CommentedMap):
         try:
-            TestFileModel.model_validate({k: None if k == "tests" else v for k, v in doc.items()}
-                                         | {"tests": []})
+            TestFileModel.model_validate(
+                {k: None if k == "tests" else v for k, v in doc.items()} | {"tests": []}
+            )
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 line, col = _locate(doc, error["loc"])
-                result.problems.append(Diagnostic(shown, line, col, "P201",
-                                                  _file_message(error)))
+                result.problems.append(Diagnostic(shown, line, col, "P201", _file_message(error)))
         items = doc.get("tests") or CommentedSeq()
     else:
         items = doc
     if not isinstance(items, CommentedSeq):
-        result.problems.append(Diagnostic(shown, 1, 1, "P201",
-                                          "a test file is a list of tests (or has 'tests:')"))
+        result.problems.append(
+            Diagnostic(shown, 1, 1, "P201", "a test file is a list of tests (or has 'tests:')")
+        )
         return result
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         line, col = items.lc.item(index)
         line, col = line + 1, col + 1
         if not isinstance(item, CommentedMap):
-            result.problems.append(Diagnostic(shown, line, col, "P201",
-                                              "a test is a mapping with name, case, expect …"))
+            result.problems.append(
+                Diagnostic(
+                    shown, line, col, "P201", "a test is a mapping with name, case, expect …"
+                )
+            )
             continue
         try:
             model = TestModel.model_validate(_plain(item))
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 eline, ecol = _locate(item, error["loc"])
-                result.problems.append(Diagnostic(shown, eline, ecol, "P201",
-                                                  _message(error)))
+                result.problems.append(Diagnostic(shown, eline, ecol, "P201", _message(error)))
             continue
         if model.name in seen:
-            result.problems.append(Diagnostic(
-                shown, line, col, "P202",
-                f"duplicate test name {model.name!r} (first at line {seen[model.name]})"))
+            result.problems.append(
+                Diagnostic(
+                    shown,
+                    line,
+                    col,
+                    "P202",
+                    f"duplicate test name {model.name!r} (first at line {seen[model.name]})",
+                )
+            )
             continue
         seen[model.name] = line
         result.tests.append(_spec(model, path, shown, index, line, col, item))
@@ -328,13 +343,15 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
 
 def _file_message(error: Mapping[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
-        return (f"unknown key {error['loc'][-1]!r} in a test file; allowed: schema, "
-                "description, tests")
+        return (
+            f"unknown key {error['loc'][-1]!r} in a test file; allowed: schema, description, tests"
+        )
     return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
 
 
-def _spec(model: TestModel, path: Path, shown: str, index: int, line: int, col: int,
-          item: CommentedMap) -> TestSpec:
+def _spec(
+    model: TestModel, path: Path, shown: str, index: int, line: int, col: int, item: CommentedMap
+) -> TestSpec:
     now: datetime | None = None
     if isinstance(model.now, datetime):
         now = model.now if model.now.tzinfo else model.now.replace(tzinfo=SHANGHAI)
@@ -386,8 +403,9 @@ def case_data(test: TestSpec) -> dict[str, Any]:
         data["departments"] = [{"id": d} if isinstance(d, str) else d for d in departments]
     returns = data.get("returns")
     if isinstance(returns, int) and not isinstance(returns, bool):
-        data["returns"] = [{"at": received, "from_department": "unknown"}
-                           for _ in range(max(returns, 0))]
+        data["returns"] = [
+            {"at": received, "from_department": "unknown"} for _ in range(max(returns, 0))
+        ]
     enterprise = data.get("enterprise")
     if isinstance(enterprise, dict) and "name" not in enterprise:
         data["enterprise"] = {"name": DEFAULT_ENTERPRISE_NAME, **enterprise}

@@ -52,8 +52,10 @@ class TextReporter:
         if self.verbose:
             extra = f" ({result.message})" if result.outcome == "skipped" else ""
             golden = " [golden updated]" if result.golden_updated else ""
-            self.write(f"{result.test.location} {result.test.name} "
-                       f"{_WORDS[result.outcome]}{extra}{golden}\n")
+            self.write(
+                f"{result.test.location} {result.test.name} "
+                f"{_WORDS[result.outcome]}{extra}{golden}\n"
+            )
             return
         name = str(result.test.file)
         if name != self._file:
@@ -106,9 +108,11 @@ class TextReporter:
         note = f"  ({mismatch.note})" if mismatch.note else ""
         if mismatch.path == "golden" and mismatch.expected is None:
             return f"  golden: {mismatch.note}\n"
-        return (f"  {mismatch.path}{note}\n"
-                f"    expected: {show(mismatch.expected)}\n"
-                f"    actual:   {show(mismatch.actual)}\n")
+        return (
+            f"  {mismatch.path}{note}\n"
+            f"    expected: {show(mismatch.expected)}\n"
+            f"    actual:   {show(mismatch.actual)}\n"
+        )
 
     def coverage(self, run: TestRun, threshold: float | None) -> None:
         from rich.console import Console
@@ -118,34 +122,48 @@ class TextReporter:
         assert cov is not None
         self.write("\n" + _rule("COVERAGE", self.width) + "\n")
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for column, justify in (("pack", "left"), ("rules", "right"), ("table rows", "right"),
-                                ("coverage", "right")):
+        for column, justify in (
+            ("pack", "left"),
+            ("rules", "right"),
+            ("table rows", "right"),
+            ("coverage", "right"),
+        ):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         for pack in cov.packs:
             data = pack.as_dict()
-            table.add_row(pack.pack, f"{data['rules']['fired']}/{data['rules']['total']}",
-                          f"{data['rows']['fired']}/{data['rows']['total']}",
-                          f"{pack.percent:.1f}%")
+            table.add_row(
+                pack.pack,
+                f"{data['rules']['fired']}/{data['rules']['total']}",
+                f"{data['rows']['fired']}/{data['rows']['total']}",
+                f"{pack.percent:.1f}%",
+            )
         table.add_row("total", "", "", f"{cov.percent:.1f}%")
-        console = Console(file=self.out, width=self.width, no_color=True, highlight=False,
-                          force_terminal=False)
+        console = Console(
+            file=self.out, width=self.width, no_color=True, highlight=False, force_terminal=False
+        )
         console.print(table)
-        never = sorted(((p.pack, i) for p in cov.packs for i in p.items if not i.hits),
-                       key=lambda pi: (pi[1].file, pi[1].line))
+        never = sorted(
+            ((p.pack, i) for p in cov.packs for i in p.items if not i.hits),
+            key=lambda pi: (pi[1].file, pi[1].line),
+        )
         if never:
             self.write("never fired:\n")
             for pack_id, item in never:
                 self.write(f"  {item.file}:{item.line}  {item.id}  ({pack_id})\n")
         if threshold is not None and cov.percent + 1e-9 < threshold:
-            self.write(f"FAIL: coverage {cov.percent:.1f}% is below the threshold "
-                       f"{threshold:g}%\n")
+            self.write(f"FAIL: coverage {cov.percent:.1f}% is below the threshold {threshold:g}%\n")
 
     @staticmethod
     def summary_line(run: TestRun) -> str:
         s = run.summary()
         parts = []
-        for key, word in (("failed", "failed"), ("passed", "passed"), ("skipped", "skipped"),
-                          ("deselected", "deselected"), ("errors", "error")):
+        for key, word in (
+            ("failed", "failed"),
+            ("passed", "passed"),
+            ("skipped", "skipped"),
+            ("deselected", "deselected"),
+            ("errors", "error"),
+        ):
             if s[key]:
                 parts.append(f"{s[key]} {word}{'s' if word == 'error' and s[key] > 1 else ''}")
         if s["golden_updated"]:
@@ -195,8 +213,9 @@ def _counter(results: list[TestResult]) -> Callable[[str], int]:
 
 def junit_xml(run: TestRun) -> bytes:
     """JUnit XML (the schema CI servers read): a suite per test file, a case per test."""
-    suites = ET.Element("testsuites", name="zhenshen test", tests=str(len(run.results)),
-                        time=f"{run.duration:.3f}")
+    suites = ET.Element(
+        "testsuites", name="zhenshen test", tests=str(len(run.results)), time=f"{run.duration:.3f}"
+    )
     by_file: dict[str, list[TestResult]] = {}
     for result in run.results:
         by_file.setdefault(str(result.test.file), []).append(result)
@@ -208,15 +227,26 @@ def junit_xml(run: TestRun) -> bytes:
         problems = problems_by_file.get(name, [])
         count = _counter(results)
         suite = ET.SubElement(
-            suites, "testsuite", name=name, tests=str(len(results) + len(problems)),
-            failures=str(count("failed")), errors=str(count("error") + len(problems)),
-            skipped=str(count("skipped")), time=f"{sum(r.duration for r in results):.3f}",
+            suites,
+            "testsuite",
+            name=name,
+            tests=str(len(results) + len(problems)),
+            failures=str(count("failed")),
+            errors=str(count("error") + len(problems)),
+            skipped=str(count("skipped")),
+            time=f"{sum(r.duration for r in results):.3f}",
         )
         for result in results:
             test = result.test
-            case = ET.SubElement(suite, "testcase", name=test.name,
-                                 classname=f"{result.pack}.{Path(name).stem}",
-                                 file=name, line=str(test.line), time=f"{result.duration:.6f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=test.name,
+                classname=f"{result.pack}.{Path(name).stem}",
+                file=name,
+                line=str(test.line),
+                time=f"{result.duration:.6f}",
+            )
             if result.outcome == "failed":
                 first = result.mismatches[0].message() if result.mismatches else "failed"
                 node = ET.SubElement(case, "failure", message=first, type="AssertionError")
@@ -227,8 +257,9 @@ def junit_xml(run: TestRun) -> bytes:
             elif result.outcome == "skipped":
                 ET.SubElement(case, "skipped", message=result.message)
         for problem in problems:
-            case = ET.SubElement(suite, "testcase", name="(collection)",
-                                 classname=Path(name).stem, file=name)
+            case = ET.SubElement(
+                suite, "testcase", name="(collection)", classname=Path(name).stem, file=name
+            )
             node = ET.SubElement(case, "error", message=problem, type="CollectionError")
             node.text = problem
     ET.indent(suites)

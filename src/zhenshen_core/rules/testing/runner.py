@@ -32,8 +32,22 @@ from zhenshen_core.rules.testing.model import TestFile, TestSpec, case_data, rea
 PACK_FILE = "pack.yaml"
 TESTS_DIR = "tests"
 PACK_PATH_ENV = "ZHENSHEN_PACK_PATH"
-_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist",
-                        "golden", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        "golden",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 EngineName = Literal["compiled", "durable"]
@@ -71,8 +85,9 @@ class PackUnderTest:
 
 
 def _is_skipped(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") or part in _SKIP_DIRS
-               for part in path.relative_to(root).parts[:-1])
+    return any(
+        part.startswith(".") or part in _SKIP_DIRS for part in path.relative_to(root).parts[:-1]
+    )
 
 
 def _pack_folder_of(path: Path) -> Path | None:
@@ -87,8 +102,11 @@ def test_files_of(folder: Path) -> list[Path]:
     root = folder / TESTS_DIR
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*")
-                  if p.suffix in (".yaml", ".yml") and p.is_file() and not _is_skipped(p, root))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix in (".yaml", ".yml") and p.is_file() and not _is_skipped(p, root)
+    )
 
 
 def find_packs(arguments: Sequence[str]) -> list[PackUnderTest]:
@@ -115,15 +133,15 @@ def find_packs(arguments: Sequence[str]) -> list[PackUnderTest]:
             folder = _pack_folder_of(path)
             if folder is None:
                 raise FileNotFoundError(
-                    f"{argument}: no {PACK_FILE} in its folder or above, so its pack is unknown")
+                    f"{argument}: no {PACK_FILE} in its folder or above, so its pack is unknown"
+                )
             add(argument, folder, path)
         elif path.is_file() and path.name == PACK_FILE:
             add(argument, path.parent)
         elif path.is_dir() and (path / PACK_FILE).is_file():
             add(argument, path)
         elif path.is_dir():
-            packs = sorted(p.parent for p in path.rglob(PACK_FILE)
-                           if not _is_skipped(p, path))
+            packs = sorted(p.parent for p in path.rglob(PACK_FILE) if not _is_skipped(p, path))
             if not packs:
                 raise FileNotFoundError(f"{argument}: no {PACK_FILE} in this folder or below")
             for folder in packs:
@@ -146,8 +164,13 @@ def load_packs(
     for put in packs:
         target: str | Path = put.folder if put.folder is not None else put.source
         try:
-            put.pack = load_pack(target, search_paths=search_paths, plugin_packs=plugin_packs,
-                                 actions=actions, analyse=False)
+            put.pack = load_pack(
+                target,
+                search_paths=search_paths,
+                plugin_packs=plugin_packs,
+                actions=actions,
+                analyse=False,
+            )
         except PackError as exc:
             put.error = exc
         if put.folder is None:
@@ -215,8 +238,9 @@ def _error(test: TestSpec, pack: str, message: str, key: str | None = None) -> T
     return TestResult(test, pack, "error", message=f"{where}: {message}")
 
 
-def run_test(test: TestSpec, pack: ResolvedPack, engine: Engine, *,
-             update_golden: bool = False) -> TestResult:
+def run_test(
+    test: TestSpec, pack: ResolvedPack, engine: Engine, *, update_golden: bool = False
+) -> TestResult:
     """Evaluate one test's case and compare; never raises for bad test data."""
     started = time.perf_counter()
     result = _run(test, pack, engine, update_golden)
@@ -236,8 +260,7 @@ def _run(test: TestSpec, pack: ResolvedPack, engine: Engine, update_golden: bool
             close = difflib.get_close_matches(rule, _rule_ids(pack), n=1)
             hints.append(f"{rule!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         key = "fired" if any(u in test.fired for u in unknown) else "not_fired"
-        return _error(test, pack.id, f"unknown rule id {', '.join(hints)} in pack {pack.id}",
-                      key)
+        return _error(test, pack.id, f"unknown rule id {', '.join(hints)} in pack {pack.id}", key)
     try:
         case = load_case(case_data(test))
     except CaseValidationError as exc:
@@ -256,8 +279,9 @@ def _run(test: TestSpec, pack: ResolvedPack, engine: Engine, update_golden: bool
     return result
 
 
-def _check_golden(test: TestSpec, decision: Mapping[str, Any], result: TestResult,
-                  update: bool) -> None:
+def _check_golden(
+    test: TestSpec, decision: Mapping[str, Any], result: TestResult, update: bool
+) -> None:
     assert test.golden is not None
     view = golden_view(decision)
     path = test.golden
@@ -273,18 +297,23 @@ def _check_golden(test: TestSpec, decision: Mapping[str, Any], result: TestResul
     if update:
         if expected != view:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(view, ensure_ascii=False, indent=2) + "\n",
-                            encoding="utf-8")
+            path.write_text(json.dumps(view, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             result.golden_updated = True
         return
     if expected is None:
-        result.mismatches.append(Mismatch("golden", None, None,
-                                          f"{display(path)} does not exist; run with "
-                                          "--update-golden to write it"))
+        result.mismatches.append(
+            Mismatch(
+                "golden",
+                None,
+                None,
+                f"{display(path)} does not exist; run with --update-golden to write it",
+            )
+        )
         return
     for mismatch in match_exact(expected, view):
-        result.mismatches.append(Mismatch(f"golden {mismatch.path}", mismatch.expected,
-                                          mismatch.actual, mismatch.note))
+        result.mismatches.append(
+            Mismatch(f"golden {mismatch.path}", mismatch.expected, mismatch.actual, mismatch.note)
+        )
 
 
 # --- coverage ---------------------------------------------------------------------------------
@@ -299,8 +328,13 @@ class RuleCoverage:
     hits: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "file": self.file, "line": self.line,
-                "hits": self.hits}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "file": self.file,
+            "line": self.line,
+            "hits": self.hits,
+        }
 
 
 @dataclass
@@ -312,8 +346,9 @@ class PackCoverage:
     items: list[RuleCoverage]
 
     def _count(self, kind: str, fired: bool | None = None) -> int:
-        return sum(1 for i in self.items
-                   if i.kind == kind and (fired is None or (i.hits > 0) == fired))
+        return sum(
+            1 for i in self.items if i.kind == kind and (fired is None or (i.hits > 0) == fired)
+        )
 
     @property
     def covered(self) -> int:
@@ -351,8 +386,12 @@ class Coverage:
         return 100.0 * self.covered / self.total if self.total else 100.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"percent": round(self.percent, 2), "total": self.total, "fired": self.covered,
-                "packs": [p.as_dict() for p in self.packs]}
+        return {
+            "percent": round(self.percent, 2),
+            "total": self.total,
+            "fired": self.covered,
+            "packs": [p.as_dict() for p in self.packs],
+        }
 
 
 def _own(spec_file: str, folder: Path | None) -> bool:
@@ -379,9 +418,15 @@ def coverage_of(packs: Sequence[PackUnderTest], results: Sequence[TestResult]) -
             continue
         per = hits.get(put.pack.id, {})
         items = [
-            RuleCoverage(spec.id, "row" if spec.table is not None else "rule", spec.file,
-                         spec.line, per.get(spec.id, 0))
-            for spec in put.pack.rules if _own(spec.file, put.folder)
+            RuleCoverage(
+                spec.id,
+                "row" if spec.table is not None else "rule",
+                spec.file,
+                spec.line,
+                per.get(spec.id, 0),
+            )
+            for spec in put.pack.rules
+            if _own(spec.file, put.folder)
         ]
         out.append(PackCoverage(put.pack.id, items))
     return Coverage(out)
@@ -416,8 +461,12 @@ class TestRun:
 
     @property
     def ok(self) -> bool:
-        return not (self.load_errors or self.collection_errors or self.count("failed")
-                    or self.count("error"))
+        return not (
+            self.load_errors
+            or self.collection_errors
+            or self.count("failed")
+            or self.count("error")
+        )
 
     def exit_code(self, threshold: float | None = None) -> int:
         if self.load_errors:
@@ -426,8 +475,11 @@ class TestRun:
             return 1
         if not self.results:
             return 5
-        if threshold is not None and self.coverage is not None and \
-                self.coverage.percent + 1e-9 < threshold:
+        if (
+            threshold is not None
+            and self.coverage is not None
+            and self.coverage.percent + 1e-9 < threshold
+        ):
             return 1
         return 0
 
@@ -493,8 +545,12 @@ def run_pack_tests(
     ``search_paths`` defaults to ``ZHENSHEN_PACK_PATH``; ``options`` go to :func:`run_tests`.
     """
     packs = find_packs([str(a) for a in arguments])
-    load_packs(packs, search_paths=default_search_paths() if search_paths is None
-               else search_paths, plugin_packs=plugin_packs, actions=actions)
+    load_packs(
+        packs,
+        search_paths=default_search_paths() if search_paths is None else search_paths,
+        plugin_packs=plugin_packs,
+        actions=actions,
+    )
     return run_tests(packs, **options)
 
 
