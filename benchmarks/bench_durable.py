@@ -125,11 +125,11 @@ def make_cases(count: int, rng: random.Random) -> list[Case]:
 
 RAW_KEYS = {"domain": "domain", "appeal_type": "appeal_type", "facts.amount": "facts_amount",
             "returns": "returns", "channel": "channel"}
-SENTINEL = {"all": [{"m": {"$ex": {"case_id": 1}}}]}
+SENTINEL: dict[str, Any] = {"all": [{"m": {"$ex": {"case_id": 1}}}]}
 
 
 def raw_definition(rules: list[dict[str, Any]]) -> dict[str, Any]:
-    definition = {
+    definition: dict[str, Any] = {
         f"r{i}": {"all": [{"m": {"$and": [{"$ex": {"case_id": 1}}, r["raw"]]}}]}
         for i, r in enumerate(rules)
     }
@@ -216,6 +216,59 @@ def timed(label: str, n: int, count: int, fn: Callable[[], object], rows: list[A
     return rate
 
 
+def bench_size(
+    n: int, cases: Sequence[Case], rows: list[Any], seed: int
+) -> tuple[int, float, float] | None:
+    """All contenders at one pack size; None if any of them answers differently."""
+    rules = make_rules(n, random.Random(seed + n))
+    with tempfile.TemporaryDirectory() as tmp:
+        pack = write_pack(rules, Path(tmp))
+    compiled = CompiledEngine(pack)
+    start = time.perf_counter()
+    durable = DurableEngine(pack)
+    build = time.perf_counter() - start
+    stats = durable.stats["classify"]
+    handle = dre.create_ruleset(
+        f"bench_raw_{n}_{time.monotonic_ns()}", json.dumps(raw_definition(rules))
+    )
+    print(
+        f"N = {n} rules: durable build {build:.2f} s, {stats.durable_rules} durable rules "
+        f"in {stats.rulesets} ruleset(s), {stats.properties} slim-fact properties",
+        flush=True,
+    )
+    # Same answers first (a fast wrong engine is not a result).
+    probe = cases[:500]
+    expected = fired_ids(compiled, probe)
+    checks = {"durable": fired_ids(durable, probe), "raw": run_raw(handle, probe)}
+    for label, got in checks.items():
+        if got != expected:
+            print(f"  MISMATCH: {label} fires different rules than compiled", flush=True)
+            return None
+    count = len(cases)
+    timed("compiled", n, count, lambda: [compiled.evaluate(c) for c in cases], rows)
+    r_durable = timed("durable", n, count, lambda: [durable.evaluate(c) for c in cases], rows)
+    matcher = durable.matcher
+    r_match = timed(
+        "durable-match",
+        n,
+        count,
+        lambda: [matcher.match("classify", fact_view(c)) for c in cases],
+        rows,
+    )
+    r_raw = timed("raw", n, count, lambda: run_raw(handle, cases), rows)
+    if n <= 100:
+        with DurableEngine(pack, strategy="fresh") as fresh:
+            timed("durable-fresh", n, count, lambda: [fresh.evaluate(c) for c in cases], rows)
+        sink: list[int] = []
+        host, name = make_host(rules, sink)
+        if run_host(host, name, sink, probe) != expected:
+            print("  MISMATCH: raw-host fires different rules than compiled", flush=True)
+            return None
+        timed("raw-host", n, count, lambda: run_host(host, name, sink, cases), rows)
+    durable.close()
+    return n, r_raw / r_match, r_raw / r_durable
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=20_000)
@@ -228,53 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Any] = []
     verdicts = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        rules = make_rules(n, random.Random(args.seed + n))
-        with tempfile.TemporaryDirectory() as tmp:
-            pack = write_pack(rules, Path(tmp))
-        compiled = CompiledEngine(pack)
-        start = time.perf_counter()
-        durable = DurableEngine(pack)
-        build = time.perf_counter() - start
-        stats = durable.stats["classify"]
-        handle = dre.create_ruleset(f"bench_raw_{n}_{time.monotonic_ns()}",
-                                    json.dumps(raw_definition(rules)))
-        print(
-            f"N = {n} rules: durable build {build:.2f} s, {stats.durable_rules} durable rules "
-            f"in {stats.rulesets} ruleset(s), {stats.properties} slim-fact properties",
-            flush=True,
-        )
-        # Same answers first (a fast wrong engine is not a result).
-        probe = cases[:500]
-        expected = fired_ids(compiled, probe)
-        checks = {"durable": fired_ids(durable, probe), "raw": run_raw(handle, probe)}
-        for label, got in checks.items():
-            if got != expected:
-                print(f"  MISMATCH: {label} fires different rules than compiled", flush=True)
-                return 1
-        timed("compiled", n, len(cases), lambda: [compiled.evaluate(c) for c in cases], rows)
-        r_durable = timed(
-            "durable", n, len(cases), lambda: [durable.evaluate(c) for c in cases], rows
-        )
-        r_match = timed(
-            "durable-match",
-            n,
-            len(cases),
-            lambda: [durable.matcher.match("classify", fact_view(c)) for c in cases],
-            rows,
-        )
-        r_raw = timed("raw", n, len(cases), lambda: run_raw(handle, cases), rows)
-        if n <= 100:
-            with DurableEngine(pack, strategy="fresh") as fresh:
-                timed("durable-fresh", n, len(cases),
-                      lambda: [fresh.evaluate(c) for c in cases], rows)
-            sink: list[int] = []
-            host, name = make_host(rules, sink)
-            if run_host(host, name, sink, probe) != expected:
-                print("  MISMATCH: raw-host fires different rules than compiled", flush=True)
-                return 1
-            timed("raw-host", n, len(cases), lambda: run_host(host, name, sink, cases), rows)
-        verdicts.append((n, r_raw / r_match, r_raw / r_durable))
-        durable.close()
+        verdict = bench_size(n, cases, rows, args.seed)
+        if verdict is None:
+            return 1
+        verdicts.append(verdict)
     print()
     print("| N rules | contender | cases/s | RSS growth |")
     print("|---:|---|---:|---:|")
