@@ -41,6 +41,19 @@ def test_window_is_exclusive_after_window_days() -> None:
     session.close()
 
 
+def test_out_of_order_days_still_join_within_the_window() -> None:
+    session = CrossCaseSession([WindowPattern("three", 3, 10)])
+    assert session.observe("E", "a", day(9)) == []
+    assert session.observe("E", "b", day(0)) == []  # replayed late, earlier day
+    (alert,) = session.observe("E", "c", day(5))
+    assert alert.case_ids == ("a", "b", "c")
+    assert (alert.first_day, alert.last_day) == (day(0), day(9))
+    assert session.observe("F", "a", day(0)) == []
+    assert session.observe("F", "b", day(9)) == []
+    assert session.observe("F", "c", day(-1)) == []  # day 9 - day -1 = 10: not within 10 days
+    session.close()
+
+
 def test_where_filters_observations_per_pattern() -> None:
     session = CrossCaseSession(
         [WindowPattern("returns", 2, 60, {"kind": "return"}), WindowPattern("any", 3, 60)]

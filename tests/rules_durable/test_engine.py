@@ -165,7 +165,8 @@ def test_cli_eval_with_the_durable_engine() -> None:
 
     runner = CliRunner()
     cli = build_cli()
-    args = ["--no-plugins", "eval", "--pack", str(CHENGDU), "--input", str(CORPUS), "--format", "json"]
+    args = ["--no-plugins", "eval", "--pack", str(CHENGDU), "--input", str(CORPUS)]
+    args += ["--format", "json"]
     compiled = runner.invoke(cli, [*args, "--engine", "compiled"])
     durable = runner.invoke(cli, [*args, "--engine", "durable"])
     assert durable.exit_code == 0, durable.output

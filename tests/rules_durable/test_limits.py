@@ -97,3 +97,19 @@ def test_connectives_and_properties() -> None:
     assert connectives(cond) == 2
     assert properties(cond) == {"a", "b", "c"}
     assert connectives(None) == 0 and properties(None) == set()
+
+
+@pytest.mark.parametrize("terms", [14, 15])
+def test_connective_limit_matches_the_engine(terms: int) -> None:
+    cond = {"$and": [{"$or": [{"a": i}, {"b": i}]} for i in range(terms - 1)]}
+    assert connectives(cond) == terms
+    if terms <= Limits().max_connectives:
+        check_rule("r", cond)
+        with DurableSession({"r": cond}) as session:
+            assert session.fire({"a": 0, "b": 1}) == frozenset()
+    else:
+        with pytest.raises(EngineError, match="and/or terms"):
+            check_rule("r", cond)
+        with pytest.raises(EngineError) as info:
+            DurableSession({"r": cond})
+        assert info.value.code == 113

@@ -16,7 +16,9 @@ How it is made safe (``notes/durable-rules.md``):
   combinations (1,2,4), (1,3,4), (2,3,4). An alert therefore means "``count`` *new* cases within
   the window"; the next alert for the key needs ``count`` more;
 * **expiry**: facts older than the pattern's window are retracted by :meth:`expire` (and before
-  each observation), so the state of a key stays bounded;
+  each observation, relative to its day), so the state of a key stays bounded. Observations may
+  arrive out of day order, but one older than the window relative to the newest day seen for
+  its key can no longer join anything;
 * every fact is matched by a single-pattern sentinel rule and every join pattern tests a positive
   ``pattern`` tag first; activations are drained before anything is retracted or deleted.
 
@@ -74,7 +76,8 @@ class WindowPattern:
 
 @dataclass(frozen=True, slots=True)
 class CrossCaseAlert:
-    """A pattern completed for one key: the cases that completed it, oldest first."""
+    """A pattern completed for one key: the cases that completed it in arrival order, and the
+    earliest and latest of their days."""
 
     pattern: str
     key: str
@@ -93,28 +96,21 @@ class _Fact:
 
 
 def _rule(index: int, pattern: WindowPattern) -> dict[str, Any]:
-    """``first``…``nth`` facts of this pattern, in arrival order, within the window."""
+    """``first``…``nth`` facts of this pattern, in arrival order, all within the window.
+
+    A set of days fits in a window of ``W`` days exactly when every pair differs by less than
+    ``W``, so each later fact is bounded against every earlier one (both directions: facts may
+    arrive out of day order, e.g. when a desk replays returns at restart).
+    """
     tag = {"pattern": index}
+    width = pattern.window_days
     parts: list[dict[str, Any]] = [{_NAMES[0]: tag}]
     for i in range(1, pattern.count):
-        parts.append(
-            {
-                _NAMES[i]: {
-                    "$and": [
-                        tag,
-                        {"$gt": {"seq": {_NAMES[i - 1]: "seq"}}},
-                        {"$gte": {"day": {_NAMES[0]: "day"}}},
-                        {
-                            "$lt": {
-                                "day": {
-                                    "$add": {"$l": {_NAMES[0]: "day"}, "$r": pattern.window_days}
-                                }
-                            }
-                        },
-                    ]
-                }
-            }
-        )
+        tests: list[dict[str, Any]] = [tag, {"$gt": {"seq": {_NAMES[i - 1]: "seq"}}}]
+        for earlier in _NAMES[:i]:
+            tests.append({"$lt": {"day": {"$add": {"$l": {earlier: "day"}, "$r": width}}}})
+            tests.append({"$gt": {"day": {"$sub": {"$l": {earlier: "day"}, "$r": width}}}})
+        parts.append({_NAMES[i]: {"$and": tests}})
     return {"all": parts}
 
 
@@ -210,13 +206,14 @@ class CrossCaseSession:
                 continue  # each fact feeds at most one alert per pattern
             used |= seqs
             pattern = self.patterns[int(rule[1:])]
+            days = [m["day"] for m in matched]
             alerts.append(
                 CrossCaseAlert(
                     pattern=pattern.id,
                     key=key,
                     case_ids=tuple(m["case_id"] for m in matched),
-                    first_day=date.fromordinal(matched[0]["day"]),
-                    last_day=date.fromordinal(matched[-1]["day"]),
+                    first_day=date.fromordinal(min(days)),
+                    last_day=date.fromordinal(max(days)),
                 )
             )
         if used:

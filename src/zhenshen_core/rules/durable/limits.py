@@ -17,11 +17,15 @@ rules ending at one node                   out-of-bounds read,      ``max_rules_
 (``BETA_LIST_LENGTH`` 256)                 segfault
 alpha nodes matched and pending at once    error 303                ``max_stack`` = 64 (a safe
 (``MAX_STACK_SIZE`` 64)                                             upper bound, see below)
-and/or terms of one rule                   error 113                ``max_connectives`` = 15
+and/or terms of one rule                   error 113                ``max_connectives`` = 14
 (``MAX_SEQUENCE_EXPRESSIONS`` 32)
 rules in one ruleset (``MAX_ACTIONS``)     error 106                ``max_rules`` = 4,000
 properties of one fact (255)               error 302                ``max_properties`` = 248
 =========================================  =======================  ============================
+
+Each ``$and``/``$or`` costs two of a rule's 32 sequence entries and the session wraps every
+condition in one more ``$and`` (the guard), so a condition may have at most 14 (measured: 14
+works, 15 is error 113).
 
 The stack bound: evaluating a fact is a depth-first walk with an explicit stack; a node pushes
 every child that matches. Children that test the *same* property for equality are mutually
@@ -60,7 +64,7 @@ class Limits:
     max_negative_children: int = 120
     max_rules_per_node: int = 250
     max_stack: int = 64
-    max_connectives: int = 15
+    max_connectives: int = 14
 
 
 DEFAULT_LIMITS = Limits()
