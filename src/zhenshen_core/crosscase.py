@@ -17,39 +17,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from zhenshen_core.model.case import SHANGHAI, Case
-from zhenshen_core.rules.ast import Expr
 from zhenshen_core.rules.facts import fact_view
+from zhenshen_core.rules.pack import CrossCaseSpec, CrossCaseThen
 from zhenshen_core.rules.semantics import holds
 
 Trigger = Literal["receive", "return"]
 
-
-@dataclass(frozen=True)
-class CrossCaseThen:
-    facts: Mapping[str, Any] = field(default_factory=dict)
-    escalate: bool = False
-    generalise: bool = False
-
-
-@dataclass(frozen=True)
-class CrossCaseSpec:
-    """A resolved cross-case rule (what the pack loader produces)."""
-
-    id: str
-    on: Trigger
-    key: tuple[str, ...]
-    count: int
-    window_days: int
-    then: CrossCaseThen
-    when: Expr | None = None
-    description: str = ""
-    file: str = "<pack>"
-    line: int = 0
+__all__ = [
+    "CrossCaseHit",
+    "CrossCaseMonitor",
+    "CrossCaseSpec",
+    "CrossCaseThen",
+    "Trigger",
+    "generalisation_record",
+]
 
 
 @dataclass(frozen=True)
@@ -159,7 +145,9 @@ def _condition(path: str, value: Any) -> str:
     return f"{path} == {_literal(value)}"
 
 
-def generalisation_record(hit: CrossCaseHit, sample: Case) -> dict[str, Any]:
+def generalisation_record(
+    hit: CrossCaseHit, sample: Case, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A 举一反三 proposal: the linked cases, a suggested rule and a test case for it.
 
     Staff review it; nothing is added to a pack automatically. The suggested rule and test are
@@ -167,7 +155,7 @@ def generalisation_record(hit: CrossCaseHit, sample: Case) -> dict[str, Any]:
     """
     spec = hit.rule
     conditions = " and ".join(_condition(p, v) for p, v in zip(spec.key, hit.key, strict=True))
-    label = "、".join(_key_text(v) for v in hit.key)
+    label = "、".join((names or {}).get(_key_text(v), _key_text(v)) for v in hit.key)
     rule_id = f"generalised.{_slug(spec.id)}.{hit.first_day:%Y%m%d}"
     suggested_rule = (
         f"- id: {rule_id}\n"

@@ -287,7 +287,9 @@ class Desk:
             elif case.status is CaseStatus.RECEIVED:
                 case = self.screen(case.id, actor="crosscase", at=at)
         if then.generalise:
-            data = generalisation_record(hit, case)
+            domains = getattr(self.pack, "domains", {}) or {}
+            names = {k: getattr(v, "name", k) for k, v in domains.items()}
+            data = generalisation_record(hit, case, names)
             record_id = f"G-{hit.rule.id}-{hit.first_day:%Y%m%d}-{hit.case_ids[0]}"
             self.store.put_record(Record(kind="generalisation", id=record_id, data=data))
             self._notify("generalisation_proposed", case, None, detail={"id": record_id, **data})

@@ -144,3 +144,63 @@ def test_warm_up_rebuilds_windows_after_restart(
     second = Desk(store, pack=_pack_with(reference_pack, SIMILAR), now=lambda: clock["now"])
     second.receive(dict(work_order, external_id="W-2"))
     assert len(store.records("generalisation")) == 1
+
+
+PACK_YAML = """schema: 1
+id: test.crosscase
+version: "1"
+severity_levels: [S1, S2, S3]
+domains: [{id: tax_service, name: 税务}]
+"""
+
+RULES_YAML = """rules:
+  - id: severity.repeat
+    when: facts.repeat_requests_30d >= 3
+    then: {severity: {at_least: S2}}
+crosscase:
+  - id: crosscase.repeat-enterprise
+    description: 同一企业30日内第三次诉求
+    key: enterprise.uscc
+    count: 3
+    window: 30 days
+    then: {facts: {repeat_requests_30d: 3}}
+  - id: crosscase.similar
+    on: receive
+    when: tags contains "联合甄审"
+    key: [domain]
+    count: 3
+    window: 90 days
+    then: {generalise: true}
+"""
+
+
+def _write_pack(tmp_path: Path, rules: str) -> Path:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
+    (folder / "rules.yaml").write_text(rules, encoding="utf-8")
+    return folder
+
+
+def test_pack_declares_cross_case_rules(tmp_path: Path) -> None:
+    from zhenshen_core.rules import load_pack
+
+    pack = load_pack(_write_pack(tmp_path, RULES_YAML))
+    specs = {s.id: s for s in pack.crosscase}
+    assert specs["crosscase.repeat-enterprise"].key == ("enterprise.uscc",)
+    assert specs["crosscase.repeat-enterprise"].window_days == 30
+    assert specs["crosscase.similar"].when is not None and specs["crosscase.similar"].then.generalise
+
+
+def test_cross_case_errors_are_located(tmp_path: Path) -> None:
+    import pytest
+
+    from zhenshen_core.rules import PackError, load_pack
+
+    bad = RULES_YAML.replace("key: enterprise.uscc", "key: enterprise.usc").replace(
+        "window: 90 days", "window: 3 months")
+    with pytest.raises(PackError) as info:
+        load_pack(_write_pack(tmp_path, bad))
+    text = "\n".join(str(d) for d in info.value.diagnostics)
+    assert "rules.yaml:8:10: R101" in text and "enterprise.uscc" in text  # with a suggestion
+    assert "rules.yaml:17:13: R106" in text and "calendar days" in text

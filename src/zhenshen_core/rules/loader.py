@@ -39,6 +39,9 @@ from zhenshen_core.rules.pack import (
     LIST_OUTPUTS,
     TABLE_OUTPUT_ALIASES,
     TABLE_OUTPUTS,
+    CrossCaseModel,
+    CrossCaseSpec,
+    CrossCaseThen,
     DepartmentSpec,
     DomainSpec,
     ExpertSpec,
@@ -212,7 +215,7 @@ def _report_validation(
 class Item:
     """A rule or table as written, with where it came from."""
 
-    model: RuleModel | TableModel
+    model: RuleModel | TableModel | CrossCaseModel
     loc: Located
     path: Path_
     pack: str
@@ -386,15 +389,21 @@ class Loader:
             return []
         rules = data.get("rules", [])
         tables = data.get("tables", [])
+        crosscase = data.get("crosscase", [])
         try:
             RuleFile.model_validate(
-                {k: ([] if k in ("rules", "tables") else v) for k, v in data.items()}
+                {k: ([] if k in ("rules", "tables", "crosscase") else v) for k, v in data.items()}
             )
         except ValidationError as exc:
             _report_validation(exc, loc, (), self.sink)
             return []
         items: list[Item] = []
-        for key, model, entries in (("rules", RuleModel, rules), ("tables", TableModel, tables)):
+        sections: tuple[tuple[str, type[RuleModel | TableModel | CrossCaseModel], Any], ...] = (
+            ("rules", RuleModel, rules),
+            ("tables", TableModel, tables),
+            ("crosscase", CrossCaseModel, crosscase),
+        )
+        for key, model, entries in sections:
             if not isinstance(entries, list):
                 line, col = loc.at((key,))
                 self.sink.error(loc.file, line, col, "P201", f"{key} must be a list")
@@ -557,12 +566,15 @@ class Compiler:
         }
         self.specs: list[RuleSpec] = []
         self.tables: list[TableSpec] = []
+        self.crosscase: list[CrossCaseSpec] = []
 
     def ctx(self, stage: str) -> TypeContext:
         return TypeContext(stage, self.levels, self.collections)
 
-    def problems(self, item: Item, expr: Expr) -> None:
-        for problem in check_expression(expr, self.ctx(item.model.stage)):
+    def problems(self, item: Item, expr: Expr, stage: str | None = None) -> None:
+        model = item.model
+        where = stage or (model.stage if not isinstance(model, CrossCaseModel) else "classify")
+        for problem in check_expression(expr, self.ctx(where)):
             diag = Diagnostic(
                 item.loc.file,
                 problem.span.line,
@@ -581,6 +593,8 @@ class Compiler:
                 return
             if isinstance(item.model, RuleModel):
                 self.rule(item, item.model)
+            elif isinstance(item.model, CrossCaseModel):
+                self.cross_case(item, item.model)
             else:
                 self.table(item, item.model)
 
@@ -718,6 +732,65 @@ class Compiler:
                 column=rcol,
                 description=model.description,
                 reads=tuple(f.name for f in fields_read(expr)) if expr is not None else (),
+            )
+        )
+
+    # -- cross-case rules -------------------------------------------------------------------
+    def cross_case(self, item: Item, model: CrossCaseModel) -> None:
+        """Check a cross-case rule's filter, key paths and window; the desk runs it."""
+        file = item.loc.file
+        expr = None
+        if model.when is not None:
+            line, col = item.loc.text_start((*item.path, "when"))
+            try:
+                expr = parse_expression(model.when, line=line, column=col, source=file)
+            except ExpressionSyntaxError as exc:
+                self.sink.error(file, exc.line, exc.column, "R100", exc.detail, rule=item.id)
+            if expr is not None:
+                self.problems(item, expr, "classify")
+        for i, path in enumerate(model.key):
+            line, col = item.loc.text_start((*item.path, "key", i))
+            if path == "case_id":
+                continue
+            try:
+                operand = parse_operand(path, line=line, column=col, source=file)
+            except ExpressionSyntaxError as exc:
+                self.sink.error(file, exc.line, exc.column, "R100", exc.detail, rule=item.id)
+                continue
+            _, problems = operand_type(operand, self.ctx("classify"))
+            for problem in problems:
+                self.sink.add(Diagnostic(file, problem.span.line, problem.span.column,
+                                         problem.code, problem.message, problem.severity,
+                                         rule=item.id))
+        from zhenshen_core.deadlines import parse_period
+
+        days = 0
+        try:
+            period = parse_period(model.window)
+            if period.unit.value == "day":
+                days = period.amount
+        except ValueError:
+            pass
+        if days < 1:
+            line, col = item.loc.at((*item.path, "window"))
+            self.sink.error(file, line, col, "R106",
+                            f"window {model.window!r} must be calendar days, e.g. \"30 days\"",
+                            rule=item.id)
+            return
+        rline, _ = item.loc.at(item.path)
+        self.crosscase.append(
+            CrossCaseSpec(
+                id=model.id,
+                on=model.on,
+                key=tuple(model.key),
+                count=model.count,
+                window_days=days,
+                then=CrossCaseThen(dict(model.then.facts), model.then.escalate,
+                                   model.then.generalise),
+                when=expr,
+                description=model.description,
+                file=file,
+                line=rline,
             )
         )
 
@@ -1037,6 +1110,7 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
         domains=dict(merged.domains),
         rules=tuple(compiler.specs),
         tables=tuple(compiler.tables),
+        crosscase=tuple(compiler.crosscase),
         warnings=tuple(loader.sink.items),
         path=str(folder),
         lineage=tuple(merged.lineage),

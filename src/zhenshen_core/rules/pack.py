@@ -15,6 +15,7 @@ Two layers:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -174,12 +175,47 @@ class TableModel(_Strict):
     rows: list[list[Cell]] = Field(min_length=1)
 
 
+class CrossCaseThenModel(_Strict):
+    """What a completed cross-case pattern does (at least one effect)."""
+
+    facts: dict[Id, str | int | float | bool] = Field(
+        default_factory=dict, description="facts set on the case that completes the pattern"
+    )
+    escalate: bool = Field(default=False, description="move a routed case into joint review")
+    generalise: bool = Field(default=False, description="propose a 举一反三 generalisation")
+
+    @model_validator(mode="after")
+    def _some_effect(self) -> CrossCaseThenModel:
+        if not (self.facts or self.escalate or self.generalise):
+            raise ValueError("then needs at least one of: facts, escalate, generalise")
+        return self
+
+
+class CrossCaseModel(_Strict):
+    """A stateful rule over many cases: ``count`` cases sharing ``key`` within ``window``."""
+
+    id: Id
+    description: str = ""
+    on: Literal["receive", "return"] = "receive"
+    when: str | None = Field(default=None, description="filter on the case (classify fields)")
+    key: list[str] = Field(min_length=1, max_length=4, description="fact paths to correlate on")
+    count: int = Field(ge=2, le=8)
+    window: str = Field(description='calendar days, e.g. "30 days"')
+    then: CrossCaseThenModel
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _one_key(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class RuleFile(_Strict):
     """A rule or table file (any ``*.yaml`` the pack includes)."""
 
     schema_version: Literal[1] = Field(default=1, alias="schema")
     rules: list[RuleModel] = Field(default_factory=list)
     tables: list[TableModel] = Field(default_factory=list)
+    crosscase: list[CrossCaseModel] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,6 +278,29 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class CrossCaseThen:
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    escalate: bool = False
+    generalise: bool = False
+
+
+@dataclass(frozen=True)
+class CrossCaseSpec:
+    """A resolved cross-case rule; the desk runs these on durable_rules."""
+
+    id: str
+    on: Literal["receive", "return"]
+    key: tuple[str, ...]
+    count: int
+    window_days: int
+    then: CrossCaseThen
+    when: Expr | None = None
+    description: str = ""
+    file: str = "<pack>"
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class ResolvedPack:
     """A pack after ``extends``, type checks and table compilation. Immutable and shareable."""
 
@@ -259,6 +318,7 @@ class ResolvedPack:
     rules: tuple[RuleSpec, ...]
     tables: tuple[TableSpec, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
+    crosscase: tuple[CrossCaseSpec, ...] = ()
     path: str = ""
     lineage: tuple[str, ...] = ()
     _by_stage: dict[str, tuple[RuleSpec, ...]] = field(default_factory=dict, repr=False)
@@ -290,6 +350,10 @@ __all__ = [
     "TABLE_OUTPUTS",
     "TABLE_OUTPUT_ALIASES",
     "Cell",
+    "CrossCaseModel",
+    "CrossCaseSpec",
+    "CrossCaseThen",
+    "CrossCaseThenModel",
     "DepartmentSpec",
     "DepartmentsThen",
     "DomainSpec",
