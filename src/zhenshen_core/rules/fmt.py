@@ -446,9 +446,7 @@ def _flow(node: _Node) -> str | None:
         return "[" + ", ".join(parts) + "]"
     parts = []
     for entry in node.entries:
-        if isinstance(entry.value, _Map) or (
-            isinstance(entry.value, _Seq) and not entry.value.items
-        ):
+        if isinstance(entry.value, _Map):
             return None
         rendered = _flow(entry.value)
         if rendered is None:
