@@ -93,6 +93,8 @@ _V1 = (
     """,
     "CREATE INDEX external_refs_case_idx ON external_refs (case_id)",
     # Only running clocks are stored: they are all the sweep and `due_before` ever look at.
+    # case_version is the version of the case the row was written with (rewritten on every
+    # save), so the sweep answers from this table alone.
     # Free space on each page lets a claim (unindexed columns) be a HOT update: no index writes.
     """
     CREATE TABLE clocks (
@@ -100,6 +102,7 @@ _V1 = (
         name          text COLLATE "C" NOT NULL,
         next_alert_at timestamptz,
         due_at        timestamptz NOT NULL,
+        case_version  integer NOT NULL,
         claimed_by    text,
         claimed_until timestamptz,
         PRIMARY KEY (case_id, name)
@@ -107,7 +110,7 @@ _V1 = (
     """,
     """
     CREATE INDEX clocks_next_alert_idx ON clocks (next_alert_at, case_id, name)
-        WHERE next_alert_at IS NOT NULL
+        INCLUDE (due_at, case_version) WHERE next_alert_at IS NOT NULL
     """,
     "CREATE INDEX clocks_due_idx ON clocks (due_at, case_id)",
     # json, not jsonb: a dead letter is whatever arrived, and jsonb refuses NUL escapes.

@@ -277,7 +277,7 @@ class PostgresStore:
             if any(r.clock_rows for r in new):
                 _copy(
                     cur,
-                    "clocks (case_id, name, next_alert_at, due_at)",
+                    "clocks (case_id, name, next_alert_at, due_at, case_version)",
                     (c for r in new for c in r.clock_rows),
                 )
             return results
@@ -338,7 +338,7 @@ class PostgresStore:
     def _write_clocks(
         cur: psycopg.Cursor[Any], case_id: str, clock_rows: Sequence[tuple[Any, ...]]
     ) -> None:
-        """Keep the clock rows in step with the case, leaving unchanged rows (and claims) alone.
+        """Keep the clock rows in step with the case (times and the case version).
 
         A claim is dropped as soon as the clock's alert time moves: the alert it was taken for
         has been handled (or superseded) by whoever saved the new time.
@@ -349,15 +349,14 @@ class PostgresStore:
         )
         if clock_rows:
             cur.executemany(
-                "INSERT INTO clocks AS k (case_id, name, next_alert_at, due_at)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (case_id, name) DO UPDATE SET"
+                "INSERT INTO clocks AS k (case_id, name, next_alert_at, due_at, case_version)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id, name) DO UPDATE SET"
                 " next_alert_at = excluded.next_alert_at, due_at = excluded.due_at,"
+                " case_version = excluded.case_version,"
                 " claimed_by = CASE WHEN k.next_alert_at IS DISTINCT FROM excluded.next_alert_at"
                 " THEN NULL ELSE k.claimed_by END,"
                 " claimed_until = CASE WHEN k.next_alert_at IS DISTINCT FROM excluded.next_alert_at"
-                " THEN NULL ELSE k.claimed_until END"
-                " WHERE (k.next_alert_at, k.due_at)"
-                " IS DISTINCT FROM (excluded.next_alert_at, excluded.due_at)",
+                " THEN NULL ELSE k.claimed_until END",
                 clock_rows,
             )
 
@@ -442,12 +441,12 @@ class PostgresStore:
         return [_parse(CaseEvent, doc, f"an event of case {case_id}") for (doc,) in rows]
 
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
-        """One range scan of the partial index on ``next_alert_at``."""
+        """One range scan of the partial index on ``next_alert_at``; the clock rows carry the case
+        version, so the sweep never touches the (large) cases table."""
         rows = self._all(
-            "SELECT k.case_id, k.name, k.next_alert_at, k.due_at, c.version"
-            " FROM clocks k JOIN cases c ON c.id = k.case_id"
-            " WHERE k.next_alert_at IS NOT NULL AND k.next_alert_at <= %s"
-            " ORDER BY k.next_alert_at, k.case_id, k.name LIMIT %s",
+            "SELECT case_id, name, next_alert_at, due_at, case_version FROM clocks"
+            " WHERE next_alert_at IS NOT NULL AND next_alert_at <= %s"
+            " ORDER BY next_alert_at, case_id, name LIMIT %s",
             (ensure_aware(now), limit),
             "find due clocks",
         )
@@ -489,8 +488,7 @@ class PostgresStore:
                     " FOR UPDATE SKIP LOCKED)"
                     " UPDATE clocks k SET claimed_by = %(node)s, claimed_until = %(until)s"
                     " FROM picked WHERE k.ctid = picked.ctid"
-                    " RETURNING k.case_id, k.name, k.next_alert_at, k.due_at,"
-                    " (SELECT c.version FROM cases c WHERE c.id = k.case_id)",
+                    " RETURNING k.case_id, k.name, k.next_alert_at, k.due_at, k.case_version",
                     {"now": at, "limit": limit, "node": node, "until": at + lease},
                 ).fetchall()
         due = [_due(row) for row in rows]
@@ -589,6 +587,7 @@ class _IngestRow:
                 c.name,
                 None if c.next_alert_at is None else ensure_aware(c.next_alert_at),
                 ensure_aware(c.due_at),
+                self.case.version,
             )
             for c in _running(self.case)
         )
