@@ -29,12 +29,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -612,20 +612,24 @@ def _copy(cur: psycopg.Cursor[Any], target: str, rows: Iterable[Sequence[Any]]) 
 
 def _copy_field(value: Any) -> str:
     """One value in COPY's text format (``\\N`` for NULL, backslash escapes)."""
-    if value is None:
-        return "\\N"
+    # One dict look-up by exact type: this runs for every column of every row of a batch.
+    format_value = _COPY_FORMATS.get(type(value))
+    if format_value is not None:
+        return format_value(value)
     if isinstance(value, str):
         return _copy_escape(value)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, datetime):
-        return ensure_aware(value).isoformat()
-    if isinstance(value, list):
-        quoted = ('"' + str(item).replace("\\", "\\\\").replace('"', '\\"') + '"' for item in value)
-        return _copy_escape("{" + ",".join(quoted) + "}")
+        return _copy_instant(value)
     raise TypeError(f"no COPY form for {type(value).__name__}")
+
+
+def _copy_instant(value: datetime) -> str:
+    return (value if value.tzinfo is not None else ensure_aware(value)).isoformat()
+
+
+def _copy_array(items: list[Any]) -> str:
+    quoted = ('"' + str(item).replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return _copy_escape("{" + ",".join(quoted) + "}")
 
 
 def _copy_escape(text: str) -> str:
@@ -635,6 +639,18 @@ def _copy_escape(text: str) -> str:
     if "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
+
+
+_COPY_FORMATS: Mapping[type, Callable[[Any], str]] = MappingProxyType(
+    {
+        type(None): lambda _: "\\N",
+        str: _copy_escape,
+        int: str,
+        bool: lambda v: "t" if v else "f",
+        datetime: _copy_instant,
+        list: _copy_array,
+    }
+)
 
 
 def _running(case: Case) -> list[Clock]:
