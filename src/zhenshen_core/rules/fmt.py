@@ -23,8 +23,10 @@ strings plain when YAML reads them back as the same string, otherwise double-quo
 when they contain a double quote, a literal block when they span lines); a mapping or list of
 scalars in flow style when it has no comments inside and fits in 100 columns (a rule's
 ``then`` always as a block); a blank line
-between the top-level keys that hold blocks and between the items of a top-level list of
-mappings. Formatting is idempotent: ``format_yaml(format_yaml(x)) == format_yaml(x)``.
+between the top-level keys that hold blocks and between the items of a top-level list whose
+items are all written as blocks; a long one-line string with spaces (a long ``when``) folded
+(``>-``) at word boundaries. Formatting is idempotent:
+``format_yaml(format_yaml(x)) == format_yaml(x)``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -471,7 +474,7 @@ def _inline(node: _Node, column: int) -> str | None:
     if _has_comments(node):
         return None
     rendered = _flow(node)
-    if rendered is None or column + len(rendered) > WIDTH:
+    if rendered is None or column + _cells(rendered) > WIDTH:
         return None
     return rendered
 
@@ -488,6 +491,31 @@ def _literal(value: str, indent: int) -> tuple[str, list[str]]:
     lines = [pad + line if line else "" for line in body.split("\n")]
     lines.extend([""] * (trailing - 1))
     return "|" + chomp, lines
+
+
+def _cells(text: str) -> int:
+    """Display width: CJK characters take two columns, which is what an editor shows."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _folded(value: Any, indent: int) -> list[str] | None:
+    """Lines of a folded (``>-``) scalar for a long one-line string, or None when folding could
+    change it (no spaces to break at, doubled or edge spaces, tabs, control characters)."""
+    if not isinstance(value, str) or " " not in value or "\n" in value or "\t" in value:
+        return None
+    if value != value.strip() or "  " in value or not value.isprintable():
+        return None
+    pad = " " * indent
+    lines: list[str] = []
+    current = ""
+    for word in value.split(" "):
+        if current and len(pad) + _cells(current) + 1 + _cells(word) > WIDTH:
+            lines.append(pad + current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    lines.append(pad + current)
+    return lines if len(lines) > 1 else None
 
 
 class _Emitter:
@@ -509,7 +537,13 @@ class _Emitter:
                 self.out.extend(lines)
             else:
                 text = _scalar(node.value, flow=False)
-                self.out.append(_with_eol(f"{prefix} {text}", entry.eol))
+                too_long = _cells(prefix) + 1 + _cells(text) > WIDTH
+                folded = _folded(node.value, indent + INDENT) if too_long else None
+                if folded is not None:
+                    self.out.append(_with_eol(f"{prefix} >-", entry.eol))
+                    self.out.extend(folded)
+                else:
+                    self.out.append(_with_eol(f"{prefix} {text}", entry.eol))
             return
         inline = _empty(node) if entry.key in ALWAYS_BLOCK else _inline(node, len(prefix) + 1)
         if inline is not None:
@@ -537,10 +571,15 @@ class _Emitter:
 
     def sequence(self, node: _Seq, indent: int, depth: int) -> None:
         pad = " " * indent
+        # Records of a top-level list (rules, tables, tests) are separated by a blank line
+        # when every item is written as a block; short flow items stay together.
+        spaced = depth <= 1 and all(
+            isinstance(i.value, _Map) and _inline(i.value, indent + 2) is None for i in node.items
+        )
         for i, item in enumerate(node.items):
             value = item.value
             block_map = isinstance(value, _Map) and _inline(value, indent + 2) is None
-            if depth <= 1 and i > 0 and block_map:
+            if spaced and i > 0:
                 self.out.append("")
             if isinstance(value, _Map) and block_map:
                 first = value.entries[0]
