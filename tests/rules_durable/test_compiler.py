@@ -26,6 +26,7 @@ from zhenshen_core.rules.ast import (
     Not,
     NotIn,
 )
+from zhenshen_core.rules.durable import compiler
 from zhenshen_core.rules.durable.compiler import StageCompiler, encode, encoders, slim_fact
 from zhenshen_core.rules.durable.limits import partition
 from zhenshen_core.rules.durable.session import DurableSession, EngineError
@@ -157,3 +158,40 @@ def test_overly_complex_conditions_fall_back_to_one_feature() -> None:
     assert cond is not None and len(cond) == 1 and not next(iter(cond)).startswith("$")
     view = {f"facts.k{i}": i for i in range(40)}
     assert durable_matches([deep], [view]) == reference([deep], [view])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(expressions(), min_size=1, max_size=8), st.lists(views(), min_size=1, max_size=6))
+def test_bucketed_equality_is_exact(exprs: list[Expr], batch: list[dict[str, Any]]) -> None:
+    # Tiny buckets so that the generated packs (few literals per field) exercise the bucket path
+    # that real packs reach only past 256 distinct values of one field.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiler, "BUCKET_AT", 1)
+        patch.setattr(compiler, "BUCKET_SIZE", 2)
+        assert durable_matches(exprs, batch) == reference(exprs, batch)
+
+
+def test_bucketed_order_preserving_codes_are_exact() -> None:
+    returns, severity = f("returns"), f("decision.severity")
+    exprs: list[Expr] = [
+        Compare(">", returns, Literal(1)),
+        Compare("==", returns, Literal(2)),
+        In(returns, Literal((0, 2, 3.0))),
+        NotIn(returns, Literal((0, 5))),
+        Compare("!=", returns, Literal(2)),
+        Compare(">=", severity, Literal("S2")),
+        Compare("==", severity, Literal("S3")),
+        Not(Compare("==", severity, Literal("S1"))),
+    ]
+    batch: list[dict[str, Any]] = [
+        {"returns": r, "decision.severity": s}
+        for r in (0, 1, 2, 2.0, 3, 5, 7, "2", True)
+        for s in ("S1", "S3", "S9")
+    ]
+    batch.append({})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiler, "BUCKET_AT", 1)
+        patch.setattr(compiler, "BUCKET_SIZE", 2)
+        stage = StageCompiler(SEVERITY_LEVELS).compile(exprs)
+        assert any(p.bucket and p.kind == "code" for p in stage.props)
+        assert durable_matches(exprs, batch) == reference(exprs, batch)

@@ -144,23 +144,29 @@ def test_close_after_evaluations_never_deletes_pending_activations() -> None:
     assert_clean(result)
 
 
-def test_engine_with_512_equality_values_is_split_not_hung() -> None:
+def test_engine_with_512_equality_values_is_bucketed_not_hung() -> None:
     # 600 rules `facts.kind == v_i` would put 600 children under one alpha node (the engine's
-    # probe loop never ends past 512). The limit model splits them over rulesets.
+    # probe loop never ends past 511). The compiler chains them under a bucket property instead
+    # (and the limit model would split the ruleset if that were not enough).
     result = run_isolated(
         """
-        from zhenshen_core.rules.ast import Compare, Field, Literal
+        from zhenshen_core.rules.ast import Compare, Field, In, Literal
         from zhenshen_core.rules.durable.compiler import StageCompiler, slim_fact
-        from zhenshen_core.rules.durable.limits import partition
+        from zhenshen_core.rules.durable.limits import partition, stack_height
         from zhenshen_core.rules.durable.session import DurableSession
-        exprs = [Compare("==", Field(("facts", "kind")), Literal(f"v{i}")) for i in range(600)]
+        kind = Field(("facts", "kind"))
+        exprs = [Compare("==", kind, Literal(f"v{i}")) for i in range(600)]
+        exprs.append(In(kind, Literal(("v1", "v300", "v599", "zz"))))
         stage = StageCompiler(("S1",)).compile(exprs)
+        assert sorted(p.kind for p in stage.props) == ["intern", "intern"], stage.props
         groups = partition(stage.rules)
-        assert len(groups) == 2, len(groups)
-        sessions = [DurableSession(g) for g in groups]
-        fact = slim_fact(stage.props, {"facts.kind": "v599"}, ("S1",), {"S1": 0})
-        fired = set().union(*(s.fire(fact) for s in sessions))
-        assert [stage.owners[n] for n in fired] == [(599,)], fired
+        assert len(groups) == 1, len(groups)
+        (session,) = [DurableSession(g) for g in groups]
+        for value, expected in (("v599", [599, 600]), ("v0", [0]), ("v300", [300, 600]),
+                                ("nope", []), ("zz", [600])):
+            fact = slim_fact(stage.props, {"facts.kind": value}, ("S1",), {"S1": 0})
+            fired = sorted(i for n in session.fire(fact) for i in stage.owners[n])
+            assert fired == expected, (value, fired)
         print("OK")
         """,
         timeout=120,

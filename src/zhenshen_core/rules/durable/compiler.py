@@ -29,6 +29,10 @@ native durable operators over them:
     ``matches``, comparisons between two fields, ordered comparisons on dynamically typed
     ``facts.*`` fields, and any condition that would exceed durable_rules' per-rule limits.
 
+``bucket`` (fields tested for equality with more than ``BUCKET_AT`` values)
+    The field's code divided by ``BUCKET_SIZE``, tested just before the code itself, so that no
+    alpha node gets more than ``BUCKET_SIZE`` equality children (the engine hangs past 511).
+
 ``not`` is pushed down to the leaves (De Morgan); the complement of a leaf that is false on a
 missing field is ``$nex`` *or* the complementary operator, which is exactly "not (test)". ``$ne``
 is never emitted (durable accepts it silently and never matches); ``$neq`` is.
@@ -79,6 +83,10 @@ _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 _ORDERED = frozenset({"<", "<=", ">", ">="})
 _MISSING = object()
+#: A field tested for equality with more distinct values than this gets a bucket property, so no
+#: alpha node has more than ``BUCKET_SIZE`` equality children (durable_rules hangs past 511).
+BUCKET_AT = 256
+BUCKET_SIZE = 128
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,6 +105,7 @@ class Prop:
     item: Any = None  # member: the literal item
     expr: Expr | None = None  # feature
     severity: bool = False  # code: map values through the pack's severity order
+    bucket: int = 0  # > 0: this is the bucket (code // bucket) of an intern/code property
 
     def compute(self, view: View, levels: tuple[str, ...], rank: Mapping[str, int]) -> Any:
         """The property's value, or ``_MISSING`` to leave it out of the fact.
@@ -123,13 +132,15 @@ class Prop:
         if kind == "member":
             return 1 if member(self.item, value) else 0
         if kind == "intern":
-            return _intern(self.table, value)
+            code = _intern(self.table, value)
+            return code // self.bucket if self.bucket else code
         comparable = self._comparable(value, rank)
         if kind == "other":
             return _MISSING if comparable else 1
         if not comparable:
             return _MISSING
-        return _rank(self.literals, rank[value] if self.severity else value)
+        code = _rank(self.literals, rank[value] if self.severity else value)
+        return code // self.bucket if self.bucket else code
 
     def _comparable(self, value: Any, rank: Mapping[str, int]) -> bool:
         """Whether a present value can be ordered against this property's literals.
@@ -398,7 +409,7 @@ class StageCompiler:
             if coded not in codes:
                 codes.append(coded)
         prop = codes[0][0]
-        inside = _connect("$or", [_test(p, "==", c) for p, c in codes])
+        inside = self._inside(name, codes)
         differs = _connect("$and", [_test(p, "!=", c) for p, c in codes])
         not_inside = {"$or": [{"$nex": {prop: 1}}, differs]}
         encoding = self._scalar_encoding(name)
@@ -410,6 +421,39 @@ class StageCompiler:
             outside = differs
             not_outside = {"$or": [{"$nex": {prop: 1}}, inside]}
         return inside, not_inside, outside, not_outside
+
+    def _inside(self, name: str, codes: list[tuple[str, int]]) -> Condition:
+        """"The code is one of ``codes``", through the field's bucket property when the field
+        has so many values that one alpha node would get too many equality children."""
+        encoding = self._scalar_encoding(name)
+        assert encoding is not None
+        size = len(encoding.table) if encoding.kind == "intern" else 2 * len(encoding.literals)
+        if size <= BUCKET_AT:
+            return _connect("$or", [_test(p, "==", c) for p, c in codes])
+        bucket = self._prop(
+            ("bucket", name),
+            lambda p: Prop(
+                p,
+                encoding.kind,
+                field=name,
+                literals=encoding.literals,
+                table=encoding.table,
+                severity=encoding.severity,
+                bucket=BUCKET_SIZE,
+            ),
+        )
+        groups: dict[int, list[Condition]] = {}
+        for p, c in codes:
+            groups.setdefault(c // BUCKET_SIZE, []).append(_test(p, "==", c))
+        return _connect(
+            "$or",
+            [
+                {"$and": [{bucket: b}, _connect("$or", tests)]}
+                if len(tests) > 1
+                else {"$and": [{bucket: b}, tests[0]]}
+                for b, tests in groups.items()
+            ],
+        )
 
     def _other(self, encoding: Prop) -> str:
         return self._prop(
@@ -565,6 +609,8 @@ def encoder(prop: Prop, levels: tuple[str, ...], rank: Mapping[str, int]) -> Enc
     ``semantics.holds``.
     """
     name = prop.field
+    if prop.bucket:
+        return lambda view: prop.compute(view, levels, rank)
     if prop.kind == "feature":
         assert prop.expr is not None
         test = compile_expr(prop.expr, levels)
