@@ -21,7 +21,7 @@ Generated rules are ``domain == D and appeal_type == A and facts.amount >= T`` (
 few ``returns >= k`` and ``channel == C``; all in the classify stage, so "raw" can express them.
 A case fires about 0.6 % of the rules (≈ 6 at N = 1000).
 
-    .venv/bin/python benchmarks/bench_durable.py [--cases 20000] [--sizes 10,100,1000]
+    .venv/bin/python benchmarks/bench_durable.py [--cases 20000] [--sizes 10,100,1000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -205,19 +205,34 @@ def fired_ids(engine: Any, cases: Sequence[Case]) -> list[set[int]]:
     return out
 
 
-def timed(label: str, n: int, count: int, fn: Callable[[], object], rows: list[Any]) -> float:
-    before = rss_mb()
-    start = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - start
-    rate = count / elapsed
-    rows.append((n, label, rate, rss_mb() - before))
-    print(f"  {label:<14} {rate:>10,.0f} cases/s   rss +{rss_mb() - before:6.1f} MB", flush=True)
-    return rate
+def best_rates(
+    contenders: dict[str, Callable[[], object]], count: int, repeat: int
+) -> dict[str, tuple[float, float]]:
+    """Best-of-``repeat`` cases/s per contender (and the RSS growth of its first run).
+
+    Rounds are interleaved and their order rotated, so a burst of load from other jobs on the
+    shared machine hits every contender alike; the best round is the least disturbed one.
+    """
+    labels = list(contenders)
+    best: dict[str, float] = {}
+    growth: dict[str, float] = {}
+    for round_ in range(repeat):
+        shift = round_ % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            before = rss_mb()
+            start = time.perf_counter()
+            contenders[label]()
+            rate = count / (time.perf_counter() - start)
+            growth.setdefault(label, rss_mb() - before)
+            best[label] = max(best.get(label, 0.0), rate)
+    for label in labels:
+        print(f"  {label:<14} {best[label]:>10,.0f} cases/s   rss +{growth[label]:6.1f} MB",
+              flush=True)
+    return {label: (best[label], growth[label]) for label in labels}
 
 
 def bench_size(
-    n: int, cases: Sequence[Case], rows: list[Any], seed: int
+    n: int, cases: Sequence[Case], rows: list[Any], seed: int, repeat: int
 ) -> tuple[int, float, float] | None:
     """All contenders at one pack size; None if any of them answers differently."""
     rules = make_rules(n, random.Random(seed + n))
@@ -245,26 +260,28 @@ def bench_size(
             print(f"  MISMATCH: {label} fires different rules than compiled", flush=True)
             return None
     count = len(cases)
-    timed("compiled", n, count, lambda: [compiled.evaluate(c) for c in cases], rows)
-    r_durable = timed("durable", n, count, lambda: [durable.evaluate(c) for c in cases], rows)
     matcher = durable.matcher
-    r_match = timed(
-        "durable-match",
-        n,
-        count,
-        lambda: [matcher.match("classify", fact_view(c)) for c in cases],
-        rows,
-    )
-    r_raw = timed("raw", n, count, lambda: run_raw(handle, cases), rows)
-    if n <= 100:
-        with DurableEngine(pack, strategy="fresh") as fresh:
-            timed("durable-fresh", n, count, lambda: [fresh.evaluate(c) for c in cases], rows)
+    contenders: dict[str, Callable[[], object]] = {
+        "compiled": lambda: [compiled.evaluate(c) for c in cases],
+        "durable": lambda: [durable.evaluate(c) for c in cases],
+        "durable-match": lambda: [matcher.match("classify", fact_view(c)) for c in cases],
+        "raw": lambda: run_raw(handle, cases),
+    }
+    fresh = DurableEngine(pack, strategy="fresh") if n <= 100 else None
+    if fresh is not None:
         sink: list[int] = []
         host, name = make_host(rules, sink)
         if run_host(host, name, sink, probe) != expected:
             print("  MISMATCH: raw-host fires different rules than compiled", flush=True)
             return None
-        timed("raw-host", n, count, lambda: run_host(host, name, sink, cases), rows)
+        contenders["durable-fresh"] = lambda: [fresh.evaluate(c) for c in cases]
+        contenders["raw-host"] = lambda: run_host(host, name, sink, cases)
+    rates = best_rates(contenders, count, repeat)
+    for label, (rate, growth) in rates.items():
+        rows.append((n, label, rate, growth))
+    if fresh is not None:
+        fresh.close()
+    r_raw, r_match, r_durable = (rates[k][0] for k in ("raw", "durable-match", "durable"))
     durable.close()
     return n, r_raw / r_match, r_raw / r_durable
 
@@ -274,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the best one counts")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     print(f"generating {args.cases:,} cases …", flush=True)
@@ -281,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Any] = []
     verdicts = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        verdict = bench_size(n, cases, rows, args.seed)
+        verdict = bench_size(n, cases, rows, args.seed, args.repeat)
         if verdict is None:
             return 1
         verdicts.append(verdict)
