@@ -17,9 +17,11 @@ those of ``semantics.holds`` (the reference interpreter), which a property test 
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from zhenshen_core.model import Case
@@ -30,6 +32,7 @@ from zhenshen_core.rules.ast import (
     Contains,
     ContainsAll,
     ContainsAny,
+    Count,
     Exists,
     Expr,
     Field,
@@ -86,8 +89,90 @@ def _is_str_field(operand: Operand) -> bool:
     return spec is not None and spec.type in (FieldType.STRING, FieldType.SEVERITY)
 
 
+_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_NUMBER = (int, float)
+
+
+def _fast_getter(operand: Operand) -> Getter:
+    """Like ``_getter`` for a field or count, without a nested call for literals."""
+    if isinstance(operand, Count):
+        name = operand.field.name
+
+        def count(facts: Facts) -> Any:
+            value = facts.get(name)
+            if value is None:
+                return 0
+            return len(value) if type(value) is tuple or type(value) is list else None
+
+        return count
+    return _getter(operand)
+
+
+def _compile_scalar_compare(op: str, subject: Operand, const: Any, levels: tuple[str, ...]) -> Test:
+    """``subject OP literal`` for a scalar literal, specialised on the literal's kind."""
+    get = _fast_getter(subject)
+    if op in _ORDER and is_severity(subject):
+        rank = {level: i for i, level in enumerate(levels)}
+        wanted = rank.get(const)
+        cmp = _ORDER[op]
+        if wanted is None:
+            return lambda facts: False
+
+        def severity_order(facts: Facts) -> bool:
+            have = rank.get(get(facts))
+            return have is not None and cmp(have, wanted)
+
+        return severity_order
+    if isinstance(const, bool):
+        if op == "==":
+            return lambda facts: get(facts) is const
+        if op == "!=":
+            return lambda facts: (value := get(facts)) is not None and value is not const
+        return lambda facts: False
+    if isinstance(const, int | float):
+        if op == "==":
+            return lambda facts: type(value := get(facts)) in _NUMBER and value == const
+        if op == "!=":
+            return lambda facts: (
+                (value := get(facts)) is not None
+                and not (type(value) in _NUMBER and value == const)
+            )
+        cmp = _ORDER[op]
+        return lambda facts: type(value := get(facts)) in _NUMBER and cmp(value, const)
+    if isinstance(const, date):
+        if op == "==":
+            return lambda facts: isinstance(value := get(facts), date) and value == const
+        if op == "!=":
+            return lambda facts: (
+                (value := get(facts)) is not None
+                and not (isinstance(value, date) and value == const)
+            )
+        cmp = _ORDER[op]
+        return lambda facts: isinstance(value := get(facts), date) and cmp(value, const)
+    # Strings: equal only to strings; a missing value (None) equals no string.
+    if op == "==":
+        return lambda facts: get(facts) == const
+    if op == "!=":
+        return lambda facts: (value := get(facts)) is not None and value != const
+    return lambda facts: False  # ordering strings (not severity) is never true
+
+
 def _compile_compare(node: Compare, levels: tuple[str, ...]) -> Test:
     op, left, right = node.op, node.left, node.right
+    if isinstance(left, Literal) and not isinstance(right, Literal):
+        left, right, op = right, left, _FLIP[op]  # type: ignore[assignment]
+    if (
+        isinstance(right, Literal)
+        and not isinstance(right.value, tuple)
+        and not isinstance(left, Literal)
+    ):
+        return _compile_scalar_compare(op, left, right.value, levels)
     # Fast path: a field compared with a string literal. Strings are only equal to strings, and
     # a missing field reads None, which equals no string: plain == is exactly kind-strict here.
     if isinstance(left, Literal) and not isinstance(right, Literal) and op in ("==", "!="):
@@ -163,6 +248,10 @@ def compile_expr(expr: Expr, levels: tuple[str, ...] = ()) -> Test:
             return lambda facts: facts.get(name) is not None
         case Compare():
             return _compile_compare(expr, levels)
+        case Contains(Field() as container, Literal(value=str() as word)):
+            return _word_in(container.name, word)
+        case In(Literal(value=str() as word), Field() as container):
+            return _word_in(container.name, word)
         case In(item, collection):
             return _compile_in(item, collection, negated=False)
         case NotIn(item, collection):
@@ -197,6 +286,14 @@ def compile_expr(expr: Expr, levels: tuple[str, ...] = ()) -> Test:
 
             return matches
     raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover
+
+
+def _word_in(name: str, word: str) -> Test:
+    """A string in a list field (an equal element) or a string field (a substring): Python's
+    ``in`` does both with exactly the kind-strict semantics, as a word equals only strings."""
+    return lambda facts: (
+        isinstance(value := facts.get(name), tuple | list | str) and (word in value)
+    )
 
 
 def _compile_in(item: Operand, collection: Operand, *, negated: bool) -> Test:

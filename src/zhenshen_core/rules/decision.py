@@ -22,13 +22,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhenshen_core.rules.diagnostics import EvaluationError
 from zhenshen_core.rules.facts import STAGES
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec, TableSpec
+
+_M = TypeVar("_M", bound=BaseModel)
 
 #: Strings longer than this are shortened in ``fired[].values`` (content can be 20,000 chars).
 MAX_VALUE_CHARS = 200
@@ -89,6 +91,23 @@ class Decision(_Out):
         return result
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _build(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """Construct a model from values the combiner already guarantees valid, skipping
+    validation: ``model_construct`` costs several microseconds per object, and a decision
+    holds one object per fired rule. Equivalent to ``cls.model_construct(**fields)`` with every
+    field given."""
+    self = _new(cls)
+    _set(self, "__dict__", fields)
+    _set(self, "__pydantic_fields_set__", set(fields))
+    _set(self, "__pydantic_extra__", None)
+    _set(self, "__pydantic_private__", None)
+    return self
+
+
 class Matcher(Protocol):
     """What an engine provides: the indices (into ``pack.stage_rules(stage)``) that match."""
 
@@ -96,6 +115,11 @@ class Matcher(Protocol):
 
 
 def _shown(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
+    if kind is int or kind is bool or kind is float or value is None:
+        return value
     if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
         return value[:MAX_VALUE_CHARS] + "…"
     if isinstance(value, tuple | list):
@@ -145,7 +169,7 @@ class _Combiner:
     def apply(self, spec: RuleSpec, facts: Mapping[str, Any]) -> None:
         out = spec.outcome
         if out.severity_at_least is not None:
-            rank = self.pack.severity_levels.index(out.severity_at_least)
+            rank = self.pack.level_rank[out.severity_at_least]
             if rank > self.at_least:
                 self.at_least = rank
         self.bump += out.severity_bump
@@ -172,7 +196,7 @@ class _Combiner:
         for clock, period in out.deadlines:
             self._scalar("deadline:" + clock, spec, period)
         values = {name: _shown(facts.get(name)) for name in spec.reads}
-        self.fired.append(Fired.model_construct(rule=spec.id, stage=spec.stage, values=values))
+        self.fired.append(_build(Fired, {"rule": spec.id, "stage": spec.stage, "values": values}))
 
     def _reason(self, expert: str, reason: str) -> None:
         known = self.reasons.get(expert)
@@ -206,18 +230,26 @@ class _Combiner:
 
     def publish(self, facts: dict[str, Any]) -> None:
         """Expose the decision so far to later stages as ``decision.*`` facts."""
-        facts["decision.severity"] = self.severity()
-        tier, chair, lead = self.tier(), self.chair(), self.lead()
+        pack, scalars = self.pack, self.scalars
+        levels = pack.severity_levels
+        facts["decision.severity"] = levels[min(self.at_least + self.bump, len(levels) - 1)]
+        found = scalars.get("tier")
+        tier = found[2] if found else pack.default_tier
         if tier is not None:
             facts["decision.tier"] = tier
+        found = scalars.get("chair")
+        chair = found[2] if found else pack.default_chair
         if chair is not None:
             facts["decision.chair"] = chair
+        found = scalars.get("lead")
+        lead = found[2] if found else None
         if lead is not None:
             facts["decision.departments.lead"] = lead
+        required = self.required
         facts["decision.tags"] = tuple(self.tags)
-        facts["decision.experts.required"] = tuple(self.required)
-        facts["decision.experts.suggested"] = tuple(self.suggested_only())
-        facts["decision.departments.co"] = tuple(self.co_only())
+        facts["decision.experts.required"] = tuple(required)
+        facts["decision.experts.suggested"] = tuple(e for e in self.suggested if e not in required)
+        facts["decision.departments.co"] = tuple(d for d in self.co if d != lead)
         facts["decision.actions"] = tuple(self.actions)
 
     def decision(self, case_id: str) -> Decision:
@@ -227,35 +259,46 @@ class _Combiner:
             for key, value in sorted(self.scalars.items())
             if key.startswith("deadline:")
         }
-        return Decision.model_construct(
-            case_id=case_id,
-            pack=PackInfo.model_construct(id=pack.id, version=pack.version, sha256=pack.sha256),
-            severity=self.severity(),
-            tier=self.tier(),
-            chair=self.chair(),
-            departments=Departments.model_construct(lead=self.lead(), co=self.co_only()),
-            experts=Experts.model_construct(
-                required=list(self.required),
-                suggested=self.suggested_only(),
-                reasons=dict(self.reasons),
-            ),
-            tags=list(self.tags),
-            deadlines=deadlines,
-            actions=list(self.actions),
-            fired=self.fired,
+        lead = self.lead()
+        return _build(
+            Decision,
+            {
+                "case_id": case_id,
+                "pack": _pack_info(pack),
+                "severity": self.severity(),
+                "tier": self.tier(),
+                "chair": self.chair(),
+                "departments": _build(Departments, {"lead": lead, "co": self.co_only()}),
+                "experts": _build(
+                    Experts,
+                    {
+                        "required": list(self.required),
+                        "suggested": self.suggested_only(),
+                        "reasons": dict(self.reasons),
+                    },
+                ),
+                "tags": list(self.tags),
+                "deadlines": deadlines,
+                "actions": list(self.actions),
+                "fired": self.fired,
+            },
         )
+
+
+def _pack_info(pack: ResolvedPack) -> PackInfo:
+    return _build(PackInfo, {"id": pack.id, "version": pack.version, "sha256": pack.sha256})
 
 
 def _hit_filter(
     specs: list[RuleSpec], tables: Mapping[str, TableSpec], case_id: str
 ) -> list[RuleSpec]:
     """Apply each table's hit policy to its matching rows; plain rules pass through."""
-    if not any(s.table is not None for s in specs):
-        return specs
     by_table: dict[str, list[RuleSpec]] = {}
     for spec in specs:
         if spec.table is not None:
             by_table.setdefault(spec.table, []).append(spec)
+    if not by_table:
+        return specs
     keep: set[str] = set()
     for table_id, rows in by_table.items():
         table = tables[table_id]

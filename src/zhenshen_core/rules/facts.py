@@ -135,9 +135,9 @@ def fact_view(case: Case) -> dict[str, Any]:
     """The flat fact record for one case (see the module docstring for missing-field rules)."""
     view: dict[str, Any] = {
         "case_id": case.id,
-        "status": case.status.value,
-        "appeal_type": case.appeal_type.value,
-        "channel": case.channel.value,
+        "status": case.status._value_,
+        "appeal_type": case.appeal_type._value_,
+        "channel": case.channel._value_,
         "title": case.title,
         "content": case.content,
         "received_at": case.received_at.astimezone(SHANGHAI).date(),
@@ -155,7 +155,7 @@ def fact_view(case: Case) -> dict[str, Any]:
     enterprise = case.enterprise
     if enterprise is not None:
         view["enterprise.name"] = enterprise.name
-        view["enterprise.size"] = enterprise.size.value
+        view["enterprise.size"] = enterprise.size._value_
         view["enterprise.tags"] = tuple(enterprise.tags)
         if enterprise.uscc is not None:
             view["enterprise.uscc"] = enterprise.uscc

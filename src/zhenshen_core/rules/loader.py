@@ -759,9 +759,17 @@ class Compiler:
                 continue
             _, problems = operand_type(operand, self.ctx("classify"))
             for problem in problems:
-                self.sink.add(Diagnostic(file, problem.span.line, problem.span.column,
-                                         problem.code, problem.message, problem.severity,
-                                         rule=item.id))
+                self.sink.add(
+                    Diagnostic(
+                        file,
+                        problem.span.line,
+                        problem.span.column,
+                        problem.code,
+                        problem.message,
+                        problem.severity,
+                        rule=item.id,
+                    )
+                )
         from zhenshen_core.deadlines import parse_period
 
         days = 0
@@ -773,9 +781,14 @@ class Compiler:
             pass
         if days < 1:
             line, col = item.loc.at((*item.path, "window"))
-            self.sink.error(file, line, col, "R106",
-                            f"window {model.window!r} must be calendar days, e.g. \"30 days\"",
-                            rule=item.id)
+            self.sink.error(
+                file,
+                line,
+                col,
+                "R106",
+                f'window {model.window!r} must be calendar days, e.g. "30 days"',
+                rule=item.id,
+            )
             return
         rline, _ = item.loc.at(item.path)
         self.crosscase.append(
@@ -785,8 +798,9 @@ class Compiler:
                 key=tuple(model.key),
                 count=model.count,
                 window_days=days,
-                then=CrossCaseThen(dict(model.then.facts), model.then.escalate,
-                                   model.then.generalise),
+                then=CrossCaseThen(
+                    dict(model.then.facts), model.then.escalate, model.then.generalise
+                ),
                 when=expr,
                 description=model.description,
                 file=file,
@@ -1122,7 +1136,9 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
         if extra:
             from dataclasses import replace
 
-            resolved = replace(resolved, warnings=(*resolved.warnings, *extra), _by_stage={})
+            resolved = replace(
+                resolved, warnings=(*resolved.warnings, *extra), _by_stage={}, level_rank={}
+            )
     return resolved
 
 

@@ -322,10 +322,12 @@ class ResolvedPack:
     path: str = ""
     lineage: tuple[str, ...] = ()
     _by_stage: dict[str, tuple[RuleSpec, ...]] = field(default_factory=dict, repr=False)
+    level_rank: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for stage in ("classify", "route", "deadline"):
             self._by_stage[stage] = tuple(r for r in self.rules if r.stage == stage)
+        self.level_rank.update({level: i for i, level in enumerate(self.severity_levels)})
 
     def stage_rules(self, stage: str) -> tuple[RuleSpec, ...]:
         """The specs of one stage, in definition order (engines return indices into this)."""
@@ -342,7 +344,7 @@ class ResolvedPack:
         return {"id": self.id, "version": self.version, "sha256": self.sha256}
 
     def severity_rank(self, level: str) -> int:
-        return self.severity_levels.index(level)
+        return self.level_rank[level]
 
 
 __all__ = [
