@@ -7,15 +7,22 @@ stage the compiler derives a *slim fact*: a few short properties ``p0 … pN`` (
 paths, no user text), each computed in Python from the fact view, and compiles every condition to
 native durable operators over them:
 
-``code`` (scalar fields compared with literals)
+``intern`` (scalar fields only tested for equality / ``in``)
+    The literal's index among the field's literals, 0 for any other value, decided with the
+    language's kind-strict equality (``semantics.same``: ``true`` is not ``1``, ``1 == 1.0``).
+``code`` (scalar fields with ordered comparisons: numbers, dates, severity levels)
     An order-preserving integer code. With the field's literals sorted ``L0 < L1 < …``, a value
     equal to ``Li`` gets ``2i+1``, a value strictly between ``Li-1`` and ``Li`` gets ``2i``.
     Then ``x OP Li`` ⇔ ``code OP 2i+1`` exactly, for ``== != < <= > >=`` — numbers of any
-    size, dates and severity levels (by the pack's order) included. A field only tested for
-    equality uses interning instead (literal index, or 0 for any other value), decided with the
-    language's kind-strict equality (``semantics.same``: ``true`` is not ``1``, ``1 == 1.0``).
-    A missing (absent or ``None``) field leaves the property out, so every test on it is false,
-    as the language requires.
+    size, dates and severity levels (by the pack's order) included.
+``other`` (with ``code``)
+    ``1`` when the value is present but of another kind (a string in a number field, a severity
+    outside the pack's levels): its code is then absent, so ordering and ``==`` fail while
+    ``!=`` and ``not in`` hold, as in ``semantics.holds``.
+
+A missing (absent or ``None``) field leaves its properties out, so every test on it is false,
+as the language requires.
+
 ``member`` (``list contains v``, ``contains_any``, ``contains_all``, ``v in list``)
     ``1``/``0`` per literal item; absent when the list is missing.
 ``count`` (``count(f) OP n``)
@@ -24,10 +31,10 @@ native durable operators over them:
 ``present`` (``exists(f)``)
     ``1``, absent when the field is missing.
 ``feature`` (everything else)
-    A boolean computed in Python by the reference interpreter (``semantics.holds``, the same
-    semantics the compiled engine is tested against): substring ``contains`` on text,
-    ``matches``, comparisons between two fields, ordered comparisons on dynamically typed
-    ``facts.*`` fields, and any condition that would exceed durable_rules' per-rule limits.
+    A boolean computed in Python with the compiled engine's closure for that test (which is
+    property-tested against ``semantics.holds``): substring ``contains`` on text, ``matches``,
+    comparisons between two fields, ordered comparisons whose literals mix kinds, and any
+    condition that would exceed durable_rules' per-rule limits.
 
 ``bucket`` (fields tested for equality with more than ``BUCKET_AT`` values)
     The field's code divided by ``BUCKET_SIZE``, tested just before the code itself, so that no
@@ -35,7 +42,7 @@ native durable operators over them:
 
 ``not`` is pushed down to the leaves (De Morgan); the complement of a leaf that is false on a
 missing field is ``$nex`` *or* the complementary operator, which is exactly "not (test)". ``$ne``
-is never emitted (durable accepts it silently and never matches); ``$neq`` is.
+is never emitted (durable refuses it or accepts it and never matches); ``$neq`` is.
 
 Rules with identical compiled conditions are merged into one durable rule mapped back to every
 pack rule, which avoids the engine's 256-rules-per-node crash and saves activations.
@@ -46,7 +53,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
 from typing import Any
@@ -190,7 +197,7 @@ def _intern(literals: Mapping[Any, int], value: Any) -> int:
 
 
 def _literal_key(value: Any) -> tuple[str, str]:
-    """A total order across the literal kinds one field may be compared with."""
+    """A hashable identity for a literal that keeps kinds apart (``true`` vs ``1``)."""
     return (type(value).__name__, repr(value))
 
 
@@ -202,9 +209,9 @@ def _literal_key(value: Any) -> tuple[str, str]:
 class _Plan:
     """What each field is compared with, collected in a first pass over a stage."""
 
-    scalar_literals: dict[str, list[Any]] = field(default_factory=dict)
-    ordered_fields: set[str] = field(default_factory=set)
-    count_literals: dict[str, list[Any]] = field(default_factory=dict)
+    scalar_literals: dict[str, list[Any]] = dc_field(default_factory=dict)
+    ordered_fields: set[str] = dc_field(default_factory=set)
+    count_literals: dict[str, list[Any]] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
