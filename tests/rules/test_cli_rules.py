@@ -63,7 +63,7 @@ def test_check_warnings_exit_zero_and_json(
 ) -> None:
     folder = write_pack(
         "rules:\n  - id: a\n"
-        "    when: 'domain == \"financing\" and domain == \"x\"'\n"
+        '    when: \'domain == "financing" and domain == "x"\'\n'
         "    then: {tags: [x]}\n"
     )
     result = run("check", str(folder))

@@ -20,7 +20,7 @@ from zhenshen_core.rules.diagnostics import (
 from zhenshen_core.rules.engine import Engine
 from zhenshen_core.rules.explain import explain
 from zhenshen_core.rules.facts import FACT_SCHEMA, FieldType, fact_view
-from zhenshen_core.rules.loader import load_pack
+from zhenshen_core.rules.loader import load_documents, load_pack
 from zhenshen_core.rules.pack import Outcome, PackFile, ResolvedPack, RuleFile, RuleSpec, TableSpec
 from zhenshen_core.rules.parser import parse_expression, parse_operand
 from zhenshen_core.rules.semantics import holds
@@ -53,6 +53,7 @@ __all__ = [
     "explain",
     "fact_view",
     "holds",
+    "load_documents",
     "load_pack",
     "parse_expression",
     "parse_operand",
