@@ -149,9 +149,12 @@ def test_invalid_records_and_csv(tmp_path: Path) -> None:
     )
     new = PackRef(str(edited(tmp_path, "severity")))
     result = diff_corpus(OLD, new, str(bad), jobs=1)
-    assert result.summary.cases == 3 and result.summary.invalid == 2
-    assert [i["line"] for i in result.invalid] == [2, 3]
+    # line 3 is settled from the raw record: no differing rule can match it
+    assert result.summary.cases == 3 and result.summary.invalid == 1
     assert result.summary.changed == 1
+    strict = diff_corpus(OLD, new, str(bad), jobs=1, validate_all=True)
+    assert [i["line"] for i in strict.invalid] == [2, 3]
+    assert strict.summary.changed == 1
     csv = tmp_path / "c.csv"
     csv.write_text(
         "received_at,domain,facts.loan_wan\n2026-01-05T09:00:00+08:00,financing,5000\n"
@@ -260,3 +263,34 @@ def test_screen_property_random_edits(threshold: int, level: str, bump: bool) ->
         screened = diff_corpus(OLD, new, str(corpus), jobs=1, keep=10_000)
         full = diff_corpus(OLD, new, str(corpus), jobs=1, keep=10_000, screen=False)
         assert screened.changes == full.changes
+
+
+def test_fast_view_equals_the_fact_view(tmp_path: Path) -> None:
+    """The partial view built from raw records agrees with ``fact_view`` of the validated case."""
+    from zhenshen_core.model import load_case
+    from zhenshen_core.rules.facts import FACT_SCHEMA, fact_view
+    from zhenshen_core.rules.impact import _enum_values, _Slow, fast_view
+
+    fields = frozenset(n for n in FACT_SCHEMA if not n.startswith("decision.")) | frozenset(
+        {"facts.amount_wan", "facts.prior_contacts", "facts.low_risk_small_project",
+         "facts.missing"})
+    fields = fields - {"case_id", "external_id"}
+    records = list(generate_cases(300, seed=11))
+    records.append({"received_at": "2026-01-05 09:00", "requester": {"anonymous": True},
+                    "departments": [{"id": "a", "role": "lead"}, {"id": "b"}],
+                    "location": {"street": "合作街道"}, "facts": {"n": {"m": [1, 2]}},
+                    "returns": [{"at": "2026-01-05T09:00:00+08:00", "from_department": "a"}]})
+    fields = fields | {"facts.n.m"}
+    enums = _enum_values()
+    for data in records:
+        full = fact_view(load_case(data))
+        try:
+            fast = fast_view(data, fields, enums)
+        except _Slow:
+            continue
+        assert fast == {k: v for k, v in full.items() if k in fields}
+    with pytest.raises(_Slow):
+        fast_view({"channel": "fax"}, frozenset({"channel"}), enums)
+    with pytest.raises(_Slow):
+        fast_view({"enterprise": {"name": "x", "uscc": "91510100ma68ndjh6x"}},
+                  frozenset({"enterprise.uscc"}), enums)

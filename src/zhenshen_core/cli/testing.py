@@ -536,6 +536,12 @@ def _severity_moves(result: Any, key: str) -> set[str]:
 )
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when any decision changed.")
 @click.option(
+    "--validate-all",
+    is_flag=True,
+    help="Validate every case (slower); by default a case that no changed rule can match is "
+    "settled from its raw record.",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
@@ -552,6 +558,7 @@ def diff_command(
     fmt: str,
     limit: int,
     fail_on_change: bool,
+    validate_all: bool,
     jobs: int | None,
 ) -> None:
     """What a rule change does: evaluate a corpus with OLD_PACK and NEW_PACK, report every case
@@ -602,6 +609,7 @@ def diff_command(
                 keep=limit,
                 on_change=emit if fmt == "json" else None,
                 on_progress=advance,
+                validate_all=validate_all,
             )
     except CorpusError as exc:
         if fmt == "json":

@@ -23,7 +23,9 @@ records are counted and reported with their line, never fatal.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -161,6 +163,7 @@ class Screen:
 
     mode: str
     tests: tuple[Callable[[Mapping[str, Any]], bool], ...] = ()
+    reads: frozenset[str] = frozenset()
     by_stage: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], ...]] = field(
         default_factory=dict
     )
@@ -204,14 +207,14 @@ def screen_for(old: ResolvedPack, new: ResolvedPack) -> Screen:
 
     tests = tuple(test(s, old.severity_levels) for s in differing)  # levels are equal here
     if not any(r.startswith("decision.") for s in differing for r in s.reads):
-        return Screen("base", tests)
+        return Screen("base", tests, frozenset(r for s in differing for r in s.reads))
     stages = {s.stage for s in differing}
     if any(not old.stage_rules(stage) for stage in stages):
         return Screen("full")
     by_stage: dict[str, tuple[Callable[[Mapping[str, Any]], bool], ...]] = {}
     for spec, check in zip(differing, tests, strict=True):
         by_stage[spec.stage] = (*by_stage.get(spec.stage, ()), check)
-    return Screen("staged", tests, by_stage)
+    return Screen("staged", tests, by_stage=by_stage)
 
 
 class _Recording:
@@ -282,6 +285,237 @@ def compare(
     rules += [f"-{r}" for r in fired_old if r not in fired_new]
     rules += [f"~{r}" for r in fired_new if r in fired_old and r in modified]
     return {"case_id": new.case_id, "changes": changes, "rules": rules}
+
+
+# --- the fast path: a partial fact view straight from the JSON record ----------------------------
+
+
+def _enum_values() -> dict[str, frozenset[str]]:
+    from zhenshen_core.model.enums import AppealType, CaseStatus, Channel, EnterpriseSize
+
+    return {
+        "status": frozenset(m.value for m in CaseStatus),
+        "appeal_type": frozenset(m.value for m in AppealType),
+        "channel": frozenset(m.value for m in Channel),
+        "enterprise.size": frozenset(m.value for m in EnterpriseSize),
+    }
+
+
+_DEFAULTS = {
+    "status": "received",
+    "appeal_type": "help",
+    "channel": "api",
+    "title": "",
+    "content": "",
+}
+_USCC = re.compile(r"^[0-9A-Z]{18}$")
+
+
+class _Slow(Exception):
+    """The record is not in the canonical shape: take the validated path."""
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Slow
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Slow
+    return tuple(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+Extractor = Callable[[Mapping[str, Any], dict[str, Any]], None]
+
+
+def _extractor(name: str, enums: Mapping[str, frozenset[str]]) -> Extractor:
+    """A function that copies one fact-view field from a raw record into a view."""
+    from datetime import datetime
+
+    from zhenshen_core.model.case import SHANGHAI
+
+    if name in ("case_id", "external_id") or name.startswith("decision."):
+        raise _Slow
+    if name in _DEFAULTS:
+        default = _DEFAULTS[name]
+        allowed = enums.get(name)
+
+        def scalar(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            value = data.get(name, default)
+            if value is None and name not in ("title", "content"):
+                value = default
+            view[name] = _text(value)
+            if allowed is not None and value not in allowed:
+                raise _Slow
+
+        return scalar
+    if name == "domain":
+
+        def domain(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            if data.get("domain") is not None:
+                view[name] = _text(data["domain"])
+
+        return domain
+    if name == "received_at":
+
+        def received(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            try:
+                instant = datetime.fromisoformat(_text(data.get("received_at")))
+            except ValueError as exc:
+                raise _Slow from exc
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=SHANGHAI)
+            view[name] = instant.astimezone(SHANGHAI).date()
+
+        return received
+    if name in ("departments", "lead_department"):
+
+        def departments(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            items = data.get("departments") or []
+            if not isinstance(items, list) or not all(
+                isinstance(d, dict) and isinstance(d.get("id"), str) for d in items
+            ):
+                raise _Slow
+            if name == "departments":
+                view[name] = tuple(d["id"] for d in items)
+                return
+            if any(d.get("role") not in (None, "lead", "co") for d in items):
+                raise _Slow
+            leads = [d["id"] for d in items if d.get("role") == "lead"]
+            if len(leads) > 1:
+                raise _Slow
+            if leads:
+                view[name] = leads[0]
+
+        return departments
+    if name == "tags":
+
+        def tags(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            view[name] = _strings(data.get("tags") or [])
+
+        return tags
+    if name == "returns":
+
+        def returns(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            items = data.get("returns") or []
+            if not isinstance(items, list):
+                raise _Slow
+            view[name] = len(items)
+
+        return returns
+    if name in (
+        "enterprise.tags",
+        "enterprise.size",
+        "enterprise.name",
+        "enterprise.industry_code",
+        "enterprise.uscc",
+    ):
+        key = name.removeprefix("enterprise.")
+        sizes = enums["enterprise.size"]
+
+        def enterprise(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            block = data.get("enterprise")
+            if block is None:
+                return
+            if not isinstance(block, dict) or not isinstance(block.get("name"), str):
+                raise _Slow
+            if key == "tags":
+                view[name] = _strings(block.get("tags") or [])
+            elif key == "size":
+                size = _text(block.get("size", "unknown"))
+                if size not in sizes:
+                    raise _Slow
+                view[name] = size
+            else:
+                value = block.get(key)
+                if value is None:
+                    return
+                if key == "uscc" and not _USCC.match(_text(value)):
+                    raise _Slow
+                view[name] = _text(value)
+
+        return enterprise
+    if name in (
+        "requester.anonymous",
+        "requester.confidential",
+        "location.district",
+        "location.street",
+    ):
+        group, _, key = name.partition(".")
+
+        def person(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            block = data.get(group)
+            if block is None:
+                return
+            if not isinstance(block, dict):
+                raise _Slow
+            if group == "requester":
+                flag = block.get(key, False)
+                if not isinstance(flag, bool):
+                    raise _Slow
+                view[name] = flag
+            elif block.get(key) is not None:
+                view[name] = _text(block[key])
+
+        return person
+    if name.startswith("facts.") and len(name.split(".")) <= 4:
+        parts = name.removeprefix("facts.").split(".")
+
+        def fact(data: Mapping[str, Any], view: dict[str, Any]) -> None:
+            node: Any = data.get("facts") or {}
+            for part in parts:
+                if not isinstance(node, dict):
+                    return
+                node = node.get(part)
+            if node is not None and not isinstance(node, dict):
+                view[name] = _plain(node)
+
+        return fact
+    raise _Slow
+
+
+def compile_fast_view(
+    fields: frozenset[str], enums: Mapping[str, frozenset[str]]
+) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+    """A function giving the fact-view entries ``fields`` of a raw case record, without building
+    the ``Case`` — or None when some field needs the whole case (``case_id``, ``decision.*``).
+
+    For a record in the canonical shape (storage and corpus JSON: values of their final types,
+    codes spelled as the enums spell them) the result equals
+    :func:`~zhenshen_core.rules.facts.fact_view` restricted to ``fields``. A record in any other
+    shape — a value pydantic would coerce or normalise — raises ``_Slow`` so the caller validates
+    it and builds the view the ordinary way. A differential test keeps both equal.
+    """
+    try:
+        extractors = [_extractor(name, enums) for name in sorted(fields)]
+    except _Slow:
+        return None
+
+    def view_of(data: Mapping[str, Any]) -> dict[str, Any]:
+        view: dict[str, Any] = {}
+        for extract in extractors:
+            extract(data, view)
+        return view
+
+    return view_of
+
+
+def fast_view(
+    data: Any, fields: frozenset[str], enums: Mapping[str, frozenset[str]]
+) -> dict[str, Any]:
+    """One-off form of :func:`compile_fast_view` (raises ``_Slow`` as it does)."""
+    view_of = compile_fast_view(fields, enums)
+    if view_of is None or not isinstance(data, dict):
+        raise _Slow
+    return view_of(data)
 
 
 # --- aggregation --------------------------------------------------------------------------------
@@ -360,7 +594,14 @@ class ChunkResult:
 class Evaluator:
     """Both engines and the screen for one process; built once, then fed chunks."""
 
-    def __init__(self, old: ResolvedPack, new: ResolvedPack, *, screen: bool = True) -> None:
+    def __init__(
+        self,
+        old: ResolvedPack,
+        new: ResolvedPack,
+        *,
+        screen: bool = True,
+        validate_all: bool = False,
+    ) -> None:
         from zhenshen_core.rules.compiled import CompiledEngine
 
         self.old_pack, self.new_pack = old, new
@@ -370,6 +611,12 @@ class Evaluator:
         self.levels = new.severity_levels
         self.screen = screen_for(old, new) if screen else Screen("full")
         self.old_tables = {t.id: t for t in old.tables}
+        # Cases no differing rule can match are settled from a partial view of the raw record
+        # (no Case model, no validation) unless every case must be validated.
+        self.view_of = compile_fast_view(self.screen.reads, _enum_values())
+        self.fast = not validate_all and (
+            self.screen.mode == "none" or (self.screen.mode == "base" and self.view_of is not None)
+        )
 
     def _decisions(self, case_id: str, facts: dict[str, Any]) -> tuple[Any, Any] | None:
         """Both decisions, or None when the screen proves they are equal."""
@@ -389,6 +636,17 @@ class Evaluator:
             return old, self.new.evaluate_facts(facts, case_id)
         return self.old.evaluate_facts(facts, case_id), self.new.evaluate_facts(facts, case_id)
 
+    def _settled(self, data: Mapping[str, Any]) -> bool:
+        """True when the raw record shows that no differing rule can match the case."""
+        if self.screen.mode == "none":
+            return True
+        assert self.view_of is not None
+        try:
+            view = self.view_of(data)
+        except _Slow:
+            return False
+        return not any(check(view) for check in self.screen.tests)
+
     def chunk(self, records: Sequence[Record]) -> ChunkResult:
         from pydantic import ValidationError
 
@@ -405,11 +663,14 @@ class Evaluator:
             try:
                 if error is not None or payload is None:
                     raise ValueError(error or "empty record")
-                case = (
-                    Case.model_validate_json(payload)
-                    if isinstance(payload, str)
-                    else Case.model_validate(dict(payload))
-                )
+                data = json.loads(payload) if isinstance(payload, str) else payload
+                if not isinstance(data, dict):
+                    raise ValueError(
+                        f"expected a JSON object for a case, got {type(data).__name__}"
+                    )
+                if self.fast and self._settled(data):
+                    continue
+                case = Case.model_validate(data)
                 both = self._decisions(case.id, fact_view(case))
             except (ValidationError, CaseValidationError, EvaluationError, ValueError) as exc:
                 summary.invalid += 1
@@ -448,8 +709,10 @@ class _WorkerState:
     evaluator: Evaluator | None = None
 
 
-def _init_worker(old: PackRef, new: PackRef, screen: bool) -> None:
-    _WorkerState.evaluator = Evaluator(old.load(), new.load(), screen=screen)
+def _init_worker(old: PackRef, new: PackRef, screen: bool, validate_all: bool) -> None:
+    _WorkerState.evaluator = Evaluator(
+        old.load(), new.load(), screen=screen, validate_all=validate_all
+    )
 
 
 def _work(records: list[Record]) -> ChunkResult:
@@ -471,6 +734,7 @@ def _ordered(
     jobs: int,
     chunk_size: int,
     screen: bool,
+    validate_all: bool,
 ) -> Iterator[ChunkResult]:
     """Chunk results in corpus order, from a pool with at most ``2 × jobs`` chunks in flight."""
     import multiprocessing
@@ -478,7 +742,10 @@ def _ordered(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(old, new, screen)
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(old, new, screen, validate_all),
     ) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         for chunk in _chunks(records, chunk_size):
@@ -512,19 +779,22 @@ def diff_corpus(
     on_change: Callable[[dict[str, Any]], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     screen: bool = True,
+    validate_all: bool = False,
 ) -> DiffResult:
     """Evaluate ``corpus`` with both packs and report every changed case.
 
     ``on_change`` receives every changed case in corpus order (e.g. to stream JSON);
     ``keep`` of them are also returned. ``jobs`` defaults to the number of CPUs; with one job,
     or a small corpus, everything runs in this process. ``screen=False`` evaluates both packs
-    for every case (for benchmarks and the screen's own tests). Raises ``PackError`` for a pack that
-    does not load and :class:`CorpusError` for an unreadable corpus.
+    for every case (for benchmarks and the screen's own tests). Cases that no differing rule
+    can match are settled from the raw record without validating it; ``validate_all`` validates
+    every case, so that every invalid record is reported (slower). Raises ``PackError`` for a
+    pack that does not load and :class:`CorpusError` for an unreadable corpus.
     """
     old_pack, new_pack = old.load(), new.load()
     records = read_corpus(corpus)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    evaluator = Evaluator(old_pack, new_pack, screen=screen)
+    evaluator = Evaluator(old_pack, new_pack, screen=screen, validate_all=validate_all)
     results: Iterator[ChunkResult]
     if jobs == 1:
         results = (evaluator.chunk(c) for c in _chunks(records, chunk_size))
@@ -535,7 +805,9 @@ def diff_corpus(
         else:
             from itertools import chain
 
-            results = _ordered(chain(head, records), old, new, jobs, chunk_size, screen)
+            results = _ordered(
+                chain(head, records), old, new, jobs, chunk_size, screen, validate_all
+            )
     summary = DiffSummary()
     kept: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []

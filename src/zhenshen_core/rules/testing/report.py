@@ -23,9 +23,11 @@ MAX_SHOWN = 80
 
 
 def _rule(title: str, width: int, char: str = "=") -> str:
+    from rich.cells import cell_len
+
     text = f" {title} "
-    left = max((width - len(text)) // 2, 3)
-    right = max(width - len(text) - left, 3)
+    left = max((width - cell_len(text)) // 2, 3)
+    right = max(width - cell_len(text) - left, 3)
     return f"{char * left}{text}{char * right}"
 
 
