@@ -14,7 +14,7 @@ from zhenshen_core.model import Case
 from zhenshen_core.rules import CompiledEngine, InterpretedEngine, holds
 from zhenshen_core.rules.ast import Expr
 from zhenshen_core.rules.compiled import compile_expr
-from zhenshen_core.rules.facts import fact_view
+from zhenshen_core.rules.facts import FACT_SCHEMA, FactProjection, fact_view
 from zhenshen_core.rules.loader import load_documents
 from zhenshen_core.testing.rule_strategies import (
     LEVELS,
@@ -35,6 +35,16 @@ def test_compiled_closure_agrees_with_reference(expr: Expr, case: Case, severity
     facts["decision.tags"] = ("准入不准营",)
     facts["decision.experts.required"] = ()
     assert compile_expr(expr, LEVELS)(facts) == holds(expr, facts, LEVELS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=cases(), data=st.data())
+def test_fact_projection_equals_restricted_fact_view(case: Case, data: st.DataObject) -> None:
+    full = fact_view(case)
+    names = [*FACT_SCHEMA, "facts.amount", "facts.flag", "facts.level", "facts.nope", "facts.a.b"]
+    wanted = data.draw(st.sets(st.sampled_from(names)))
+    expected = {k: v for k, v in full.items() if k in wanted}
+    assert FactProjection(wanted)(case) == expected
 
 
 def _pack(docs: dict[str, Any]) -> Any:

@@ -45,7 +45,7 @@ from zhenshen_core.rules.ast import (
     Or,
 )
 from zhenshen_core.rules.decision import Decision, decide
-from zhenshen_core.rules.facts import STAGES, FieldType, fact_view, field_spec
+from zhenshen_core.rules.facts import STAGES, FactProjection, FieldType, fact_view, field_spec
 from zhenshen_core.rules.pack import ResolvedPack, TableSpec
 from zhenshen_core.rules.semantics import holds, is_severity, member, ordered, same
 
@@ -477,9 +477,12 @@ class CompiledEngine:
         self.pack = pack
         self.matcher = CompiledMatcher(pack, indexed=indexed)
         self._tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
+        self._view: Callable[[Case], dict[str, Any]] = FactProjection(
+            name for spec in pack.rules for name in spec.reads
+        )
 
     def evaluate(self, case: Case) -> Decision:
-        return decide(self.pack, case.id, fact_view(case), self.matcher, self._tables)
+        return decide(self.pack, case.id, self._view(case), self.matcher, self._tables)
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (e.g. from a test or another system); it is copied."""
@@ -499,6 +502,7 @@ class InterpretedEngine(CompiledEngine):
         self.pack = pack
         self.matcher = InterpretedMatcher(pack)  # type: ignore[assignment]
         self._tables = {t.id: t for t in pack.tables}
+        self._view = fact_view
 
 
 __all__ = [
