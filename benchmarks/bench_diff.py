@@ -203,9 +203,12 @@ def main() -> None:
             result = diff_corpus(old_ref, new_ref, str(sample), jobs=1, screen=screen)
             rows.append((label, n, time.perf_counter() - started, result.summary.changed))
 
+        cpu_before = os.times()
         started = time.perf_counter()
         full = diff_corpus(old_ref, new_ref, str(corpus), jobs=args.jobs)
         full_s = time.perf_counter() - started
+        cpu_after = os.times()
+        cpu = sum(cpu_after[i] - cpu_before[i] for i in range(4))
         rows.append((f"diff, {args.jobs} jobs (default)", args.cases, full_s, full.summary.changed))
 
         print(
@@ -225,6 +228,8 @@ def main() -> None:
             f"changed on the full corpus: {full.summary.changed:,} ({100 * share:.1f}%); "
             f"screen mode: {impact.screen_for(old_ref.load(), new_ref.load()).mode}"
         )
+        print(f"default run: {cpu:.1f} CPU seconds in {full_s:.1f} s wall = {cpu / full_s:.2f} "
+              f"cores busy on average (load from other processes shares the machine)")
         own, children = peak_mb()
         print(f"peak RSS: parent {own:.0f} MB, largest worker {children:.0f} MB")
 

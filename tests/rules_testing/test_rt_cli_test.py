@@ -230,6 +230,10 @@ def test_no_tests_exits_5(zhenshen: Invoke, packs: Path) -> None:
     assert result.exit_code == 5
     assert "no tests collected" in result.stderr
     assert zhenshen("test", "packs/basic", "-k", "nothing-matches").exit_code == 5
+    (packs.parent / "no-packs-here").mkdir()
+    nothing = zhenshen("test", "no-packs-here")
+    assert nothing.exit_code == 5
+    assert "no pack.yaml in this folder or below; no tests collected" in nothing.stderr
 
 
 def test_usage_errors_exit_2(zhenshen: Invoke, packs: Path, tmp_path: Path) -> None:

@@ -272,14 +272,25 @@ def test_fast_view_equals_the_fact_view(tmp_path: Path) -> None:
     from zhenshen_core.rules.impact import _enum_values, _Slow, fast_view
 
     fields = frozenset(n for n in FACT_SCHEMA if not n.startswith("decision.")) | frozenset(
-        {"facts.amount_wan", "facts.prior_contacts", "facts.low_risk_small_project",
-         "facts.missing"})
+        {
+            "facts.amount_wan",
+            "facts.prior_contacts",
+            "facts.low_risk_small_project",
+            "facts.missing",
+        }
+    )
     fields = fields - {"case_id", "external_id"}
     records = list(generate_cases(300, seed=11))
-    records.append({"received_at": "2026-01-05 09:00", "requester": {"anonymous": True},
-                    "departments": [{"id": "a", "role": "lead"}, {"id": "b"}],
-                    "location": {"street": "合作街道"}, "facts": {"n": {"m": [1, 2]}},
-                    "returns": [{"at": "2026-01-05T09:00:00+08:00", "from_department": "a"}]})
+    records.append(
+        {
+            "received_at": "2026-01-05 09:00",
+            "requester": {"anonymous": True},
+            "departments": [{"id": "a", "role": "lead"}, {"id": "b"}],
+            "location": {"street": "合作街道"},
+            "facts": {"n": {"m": [1, 2]}},
+            "returns": [{"at": "2026-01-05T09:00:00+08:00", "from_department": "a"}],
+        }
+    )
     fields = fields | {"facts.n.m"}
     enums = _enum_values()
     for data in records:
@@ -292,5 +303,8 @@ def test_fast_view_equals_the_fact_view(tmp_path: Path) -> None:
     with pytest.raises(_Slow):
         fast_view({"channel": "fax"}, frozenset({"channel"}), enums)
     with pytest.raises(_Slow):
-        fast_view({"enterprise": {"name": "x", "uscc": "91510100ma68ndjh6x"}},
-                  frozenset({"enterprise.uscc"}), enums)
+        fast_view(
+            {"enterprise": {"name": "x", "uscc": "91510100ma68ndjh6x"}},
+            frozenset({"enterprise.uscc"}),
+            enums,
+        )

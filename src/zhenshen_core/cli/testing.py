@@ -177,8 +177,12 @@ def test_command(
         select = compile_keyword(keyword) if keyword else None
     except KeywordError as exc:
         raise CliExit(str(exc), USAGE) from exc
+    from zhenshen_core.rules.testing.runner import NoPacksFound
+
     try:
         packs = find_packs(list(targets))
+    except NoPacksFound as exc:
+        raise CliExit(f"{exc}; no tests collected", NO_TESTS) from exc
     except FileNotFoundError as exc:
         raise CliExit(str(exc), USAGE) from exc
     load_packs(

@@ -7,7 +7,7 @@ Typical use from Python (the CLI and the pytest plugin do the same)::
     assert run.ok, [r.message for r in run.results if r.outcome != "passed"]
 
 The file format is documented in :mod:`zhenshen_core.rules.testing.model` and
-``docs/reference/testing.md``.
+``docs/tutorial.md``.
 """
 
 from zhenshen_core.rules.testing.matching import (

@@ -22,7 +22,7 @@ A test file is YAML in a pack's ``tests/`` folder: a list of tests, or a mapping
       fired: [severity.cannot-operate]            # or {rules: [...], exact: true}
       not_fired: [expert.land-title]
 
-Case defaults (documented in docs/reference/testing.md): ``received_at`` is the test's ``now``
+Case defaults (documented in docs/tutorial.md): ``received_at`` is the test's ``now``
 or 2026-01-05T09:00:00+08:00 (a Monday); every other field takes the case model's default
 (channel ``api``, appeal type ``help``, empty content …). Conveniences for test authors:
 ``departments`` may list plain ids (co-departments), ``returns`` may be a number (that many

@@ -64,6 +64,10 @@ def display(path: Path) -> str:
 # --- collection -------------------------------------------------------------------------------
 
 
+class NoPacksFound(FileNotFoundError):
+    """A folder argument holds no pack at all: nothing to collect (exit 5, like pytest)."""
+
+
 @dataclass
 class PackUnderTest:
     """A pack named on the command line, its loaded form (or load error) and its test files."""
@@ -143,7 +147,7 @@ def find_packs(arguments: Sequence[str]) -> list[PackUnderTest]:
         elif path.is_dir():
             packs = sorted(p.parent for p in path.rglob(PACK_FILE) if not _is_skipped(p, path))
             if not packs:
-                raise FileNotFoundError(f"{argument}: no {PACK_FILE} in this folder or below")
+                raise NoPacksFound(f"{argument}: no {PACK_FILE} in this folder or below")
             for folder in packs:
                 add(display(folder), folder)
         else:
@@ -556,6 +560,7 @@ def run_pack_tests(
 
 __all__ = [
     "Coverage",
+    "NoPacksFound",
     "PackCoverage",
     "PackUnderTest",
     "RuleCoverage",
