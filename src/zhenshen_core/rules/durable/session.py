@@ -6,9 +6,9 @@ host. We drive the C extension (``durable_rules_engine``) directly instead: asse
 the activations it produced (each names the rule that fired), complete them, retract the fact.
 No Python action ever runs inside the engine, so there is no swallowed exception, no
 two-parameter "async" action and no reliance on ``pri`` ordering: the caller gets the set of rule
-names and applies its own conflict rules. Measured on this machine (``benchmarks/bench_durable.py``
-and docs/explanation/engines.md): a ``Host`` subclass with its dispatch threads disabled is 3-6×
-slower than this loop, because it builds closures and re-serialises the state per activation.
+names and applies its own conflict rules. Measured on this machine (``benchmarks/bench_durable.py``,
+docs/performance.md): a ``Host`` subclass with its dispatch threads disabled is 4-5.5× slower
+than this loop, because it builds closures and re-serialises the state per activation.
 
 Every crash the team measured (``notes/durable-rules.md``) is avoided here or in ``limits.py``:
 
