@@ -181,3 +181,33 @@ def test_engine_is_closed_after_use(pack: ResolvedPack) -> None:
     engine.close()
     with pytest.raises(EngineError, match="closed"):
         engine.matcher.match("classify", {})  # type: ignore[arg-type]
+
+
+def test_stages_split_over_several_rulesets_decide_identically(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # 70 thresholds on one field can all match one fact: more than the engine's 64-entry stack,
+    # so the stage is split; tighter limits split it further. Decisions must not change.
+    from zhenshen_core.rules.durable.limits import Limits
+
+    folder = tmp_path_factory.mktemp("split")
+    (folder / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
+    lines = ["schema: 1", "rules:"]
+    for i in range(70):
+        lines += [f"  - id: amount.{i:02d}", f"    when: facts.amount >= {i * 10}",
+                  f"    then: {{tags: [t{i % 7}]}}"]
+    for i, domain in enumerate(["financing", "market_entry_operation"]):
+        lines += [f"  - id: domain.{i}", f'    when: domain == "{domain}" and returns < {i + 1}',
+                  "    then: {severity: {bump: 1}}"]
+    (folder / "rules.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pack = load_pack(folder, analyse=False)
+    batch = [
+        case(domain=d, facts={"amount": a})
+        for d in ("financing", "market_entry_operation", "credit_repair")
+        for a in (0, 5, 345, 10_000)
+    ]
+    compiled = [CompiledEngine(pack).evaluate(c).to_json() for c in batch]
+    for limits in (Limits(), Limits(max_stack=8, max_properties=3)):
+        with DurableEngine(pack, limits=limits) as engine:
+            assert engine.stats["classify"].rulesets >= 2
+            assert [engine.evaluate(c).to_json() for c in batch] == compiled
