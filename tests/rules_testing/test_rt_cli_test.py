@@ -7,6 +7,8 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from .conftest import Invoke
 
 FAILING = textwrap.dedent("""\
@@ -262,3 +264,33 @@ def test_durable_engine_gives_the_same_results(zhenshen: Invoke, packs: Path) ->
     result = zhenshen("test", "packs/basic", "--engine", "durable")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "4 passed, 1 skipped" in result.stdout
+
+
+def test_the_help_example_works(
+    zhenshen: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files shown in ``zhenshen test --help`` form a pack whose tests pass as shown."""
+    from zhenshen_core.cli.testing import TEST_HELP
+
+    monkeypatch.chdir(tmp_path)
+    lines = TEST_HELP.splitlines()
+    for i, line in enumerate(lines):
+        name = line.strip()
+        if name.startswith("my-pack/") and name.endswith(".yaml"):
+            body = []
+            for follow in lines[i + 1 :]:
+                if follow.strip() in ("", "\b"):
+                    break
+                body.append(follow)
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent("\n".join(body)) + "\n", encoding="utf-8")
+    assert sorted(p.name for p in (tmp_path / "my-pack").rglob("*.yaml")) == [
+        "pack.yaml",
+        "rules.yaml",
+        "severity.yaml",
+    ]
+    result = zhenshen("test", "my-pack")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("my-pack/tests/severity.yaml ..\n")
+    assert "2 passed" in result.stdout
