@@ -96,6 +96,15 @@ def test_keys_are_bounded_by_eviction_or_error() -> None:
     strict.close()
 
 
+def test_keys_whose_observations_were_all_filtered_out_evict_and_close_cleanly() -> None:
+    session = CrossCaseSession([WindowPattern("r", 2, 30, {"kind": "return"})], max_keys=2)
+    for k in range(5):
+        assert session.observe(f"K{k}", "a", day(0), {"kind": "request"}) == []
+    assert session.observe("K9", "a", day(0), {"kind": "return"}) == []
+    assert session.live_keys == 2
+    session.close()
+
+
 def test_more_keys_than_the_engine_sid_limit_with_eviction() -> None:
     session = CrossCaseSession([WindowPattern("twice", 2, 30)])
     for k in range(1500):  # the engine allows 1,024 live sids

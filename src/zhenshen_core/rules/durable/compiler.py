@@ -430,7 +430,7 @@ class StageCompiler:
         return inside, not_inside, outside, not_outside
 
     def _inside(self, name: str, codes: list[tuple[str, int]]) -> Condition:
-        """"The code is one of ``codes``", through the field's bucket property when the field
+        """ "The code is one of ``codes``", through the field's bucket property when the field
         has so many values that one alpha node would get too many equality children."""
         encoding = self._scalar_encoding(name)
         assert encoding is not None

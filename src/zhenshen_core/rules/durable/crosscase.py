@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -143,6 +143,7 @@ class CrossCaseSession:
             raise engine_error(exc, "create_ruleset", self.name) from exc
         self._keys: OrderedDict[str, list[_Fact]] = OrderedDict()
         self._sids: dict[str, str] = {}
+        self._in_engine: set[str] = set()  # sids the engine has state for
         self._seq = 0
 
     @property
@@ -177,6 +178,7 @@ class CrossCaseSession:
             }
             text = json.dumps(fact, ensure_ascii=False)
             self._keys[key].append(_Fact(index, self._seq, ordinal, case_id, text))
+            self._in_engine.add(sid)
             alerts.extend(self._assert(handle, key, text))
         return alerts
 
@@ -231,7 +233,7 @@ class CrossCaseSession:
         now = today.toordinal()
         return self._retract(key, lambda f: f.day + self.patterns[f.pattern].window_days <= now)
 
-    def _retract(self, key: str, doomed: Any) -> int:
+    def _retract(self, key: str, doomed: Callable[[_Fact], bool]) -> int:
         handle = self._live()
         facts = self._keys[key]
         keep = [f for f in facts if not doomed(f)]
@@ -256,6 +258,9 @@ class CrossCaseSession:
             )
         oldest, _ = self._keys.popitem(last=False)
         sid = self._sids.pop(oldest)
+        if sid not in self._in_engine:
+            return
+        self._in_engine.discard(sid)
         try:
             _dre.delete_state(self._live(), sid)  # drained on every assert: nothing pending
         except (_dre.error, MemoryError) as exc:
@@ -274,14 +279,15 @@ class CrossCaseSession:
         if handle is None or leak:
             return
         try:
-            for key in self._keys:
-                _dre.delete_state(handle, self._sids[key])
+            for sid in self._in_engine:
+                _dre.delete_state(handle, sid)
             _dre.delete_ruleset(handle)
         except (_dre.error, MemoryError) as exc:
             raise engine_error(exc, "close", self.name) from exc
         finally:
             self._keys.clear()
             self._sids.clear()
+            self._in_engine.clear()
 
 
 __all__ = ["CrossCaseAlert", "CrossCaseSession", "WindowPattern"]
