@@ -245,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     version = sys.version.split()[0]
     print(f"{args.cases:,} cases per N; CPU time, best of 3; one process; Python {version}")
+    print("load average at start: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     header = (
         f"{'rules':>6} {'engine':<10} {'cases':>7} {'cases/s':>10} {'vs naive':>9} {'peak MB':>8}"
     )
@@ -310,6 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"zhenshen eval --pack <100 rules> --input cases.jsonl: {rate:,.0f} cases/s "
                 f"end to end, wall clock ({len(e2e_dicts):,} cases, JSON in → decisions out)"
             )
+    print("load average at end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     if (100, "compiled") in results and (1000, "compiled") in results:
         at_100, at_1000 = results[(100, "compiled")], results[(1000, "compiled")]
         slowdown = at_100 / at_1000

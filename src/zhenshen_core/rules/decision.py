@@ -333,7 +333,10 @@ def decide(
     for stage in STAGES:
         specs = pack.stage_rules(stage)
         if specs:
-            matched = sorted(set(matcher.match(stage, facts)))
+            found = matcher.match(stage, facts)
+            matched = found if isinstance(found, list) else list(found)
+            if len(matched) > 1:
+                matched = sorted(set(matched))
             if matched:
                 chosen = _hit_filter([specs[i] for i in matched], tables, case_id)
                 for spec in chosen:
