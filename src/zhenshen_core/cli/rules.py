@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import click
+from pydantic import ValidationError
 
 from zhenshen_core.cli.context import CliContext, pass_cli
 from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, CliExit, error_boundary
 from zhenshen_core.errors import CaseValidationError
-from zhenshen_core.model import load_case
+from zhenshen_core.model import Case, load_case
+from zhenshen_core.rules.decision import Decision
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.pack import PackFile, ResolvedPack, RuleFile
 
@@ -104,12 +106,12 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
             yield exc.lineno, exc
         return
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, exc
+        if line.strip():
+            yield number, _Line(line)
+
+
+class _Line(str):
+    """A JSONL line not parsed yet: pydantic parses and validates it in one step (fast path)."""
 
 
 def _engine(name: str, pack: ResolvedPack) -> Any:
@@ -181,6 +183,24 @@ def eval_cmd(
     bad = 0
     out = sys.stdout
     for number, record in _records(input_file):
+        if isinstance(record, _Line):
+            try:
+                case = Case.model_validate_json(record)
+            except ValidationError:
+                pass  # fall through to the slow path, which explains the problem
+            else:
+                decision = _evaluate(evaluator, case, name, number)
+                if decision is None:
+                    bad += 1
+                elif text:
+                    out.write(explain_text(decision, pack) + "\n\n")
+                else:
+                    out.write(decision.to_json() + "\n")
+                continue
+            try:
+                record = json.loads(record)
+            except json.JSONDecodeError as exc:
+                record = exc
         if isinstance(record, Exception):
             click.echo(f"{name}:{number}: invalid JSON: {record}", err=True)
             bad += 1
@@ -206,6 +226,15 @@ def eval_cmd(
     if bad:
         click.echo(f"{bad} invalid record(s) skipped", err=True)
         sys.exit(PROBLEMS)
+
+
+def _evaluate(evaluator: Any, case: Case, name: str, number: int) -> Decision | None:
+    try:
+        decision: Decision = evaluator.evaluate(case)
+    except EvaluationError as exc:
+        click.echo(f"{name}:{number}: {exc}", err=True)
+        return None
+    return decision
 
 
 def pack_json_schema(kind: str = "all") -> dict[str, Any]:
