@@ -7,6 +7,7 @@ child imports them by module name.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import signal
@@ -154,23 +155,26 @@ def sweep_worker(url: str, node: str, now_iso: str, batch: int, start_at: float)
             claimed.extend(f"{d.case_id}/{d.clock}" for d in got)
 
 
-def batch_forever_worker(url: str, batch: int, ready_path: str) -> None:
-    """Ingest batches of ``batch`` cases until killed; touches ``ready_path`` after the first."""
+def batch_forever_worker(url: str, batch: int, progress_path: str) -> None:
+    """Ingest batches of ``batch`` cases until killed, logging ``start K`` / ``done K`` lines.
+
+    Each batch is built before its ``start`` line, so between ``start K`` and ``done K`` the
+    process is inside ``ingest_many`` and nowhere else.
+    """
     from zhenshen_postgres import PostgresStore
 
-    with PostgresStore(url, migrate=False) as store:
-        first = 0
-        while True:
+    with PostgresStore(url, migrate=False) as store, open(progress_path, "a") as log:
+        for k in itertools.count():
             items = []
-            for n in range(first, first + batch):
+            for n in range(k * batch, (k + 1) * batch):
                 case, events = received(make_case(n))
                 case, event = fire(case, "accept")
                 items.append((case, [*events, event]))
+            log.write(f"start {k}\n")
+            log.flush()
             store.ingest_many(items)
-            first += batch
-            if not os.path.exists(ready_path):
-                with open(ready_path, "w") as fh:
-                    fh.write(str(os.getpid()))
+            log.write(f"done {k}\n")
+            log.flush()
 
 
 def kill(pid: int) -> None:
