@@ -308,3 +308,28 @@ def test_fast_view_equals_the_fact_view(tmp_path: Path) -> None:
             frozenset({"enterprise.uscc"}),
             enums,
         )
+
+
+def test_a_store_url_as_corpus(tmp_path: Path) -> None:
+    """Cases stored by ``zhenshen ingest`` can be the corpus (``sqlite:///…``)."""
+    from zhenshen_core.model import Lifecycle, load_case
+    from zhenshen_core.storage.url import open_store
+
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    store = open_store(url)
+    lifecycle = Lifecycle()
+    for data in generate_cases(120, seed=9):
+        store.ingest(*_received(lifecycle, load_case(data)))
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    new = PackRef(str(edited(tmp_path, "add")))
+    from_store = diff_corpus(OLD, new, url, jobs=1, keep=1000)
+    assert from_store.summary.cases == 120
+    assert from_store.summary.changed > 0
+    assert all(c["line"] >= 1 for c in from_store.changes)
+
+
+def _received(lifecycle: Any, case: Any) -> tuple[Any, list[Any]]:
+    received, event = lifecycle.receive(case, actor="test")
+    return received, [event]
