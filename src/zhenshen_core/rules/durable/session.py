@@ -172,6 +172,10 @@ class DurableSession:
             raise EngineError(f"cannot encode ruleset: {exc}", ruleset=self.name) from exc
         except (_dre.error, MemoryError) as exc:
             raise engine_error(exc, "create_ruleset", self.name) from exc
+        # One encoder per session: json.dumps with options builds a new encoder on every call.
+        self._dumps = json.JSONEncoder(
+            ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode
         self._serial = 0
         self._worker_live = False  # the worker sid exists in the engine
         self._sid_generation = 0
@@ -188,7 +192,7 @@ class DurableSession:
         body["sid"] = sid
         body[CASE_KEY] = f"c{self._serial}"
         try:
-            text = json.dumps(body, ensure_ascii=False, allow_nan=False)
+            text = self._dumps(body)
         except (ValueError, TypeError) as exc:
             raise EngineError(f"cannot encode fact: {exc}", ruleset=self.name) from exc
         try:
