@@ -14,10 +14,12 @@ Design, in the order the issue asks for it:
 * **Optimistic concurrency.** ``UPDATE cases … WHERE id = %s AND version = %s``; no row means a
   stale version (or an unknown case) and the transaction is rolled back before anything else is
   written. A concurrent writer blocks on the row lock, then re-checks the version and loses.
-* **Clocks.** Running clocks live in their own table with a partial index on
-  ``(next_alert_at, case_id, name)``, so the sweep is one index range scan whatever the number of
-  cases. :meth:`PostgresStore.claim_due_clocks` adds a lease taken with ``FOR UPDATE SKIP
-  LOCKED`` so several nodes can sweep at once without handing the same alert to two of them.
+* **Clocks.** Running clocks live in their own table, each row carrying its case's version,
+  with a partial covering index on ``(next_alert_at, case_id, name) INCLUDE (due_at,
+  case_version)``: the sweep is one index range scan that never reads the cases table, whatever
+  the number of cases. :meth:`PostgresStore.claim_due_clocks` adds a lease taken with ``FOR
+  UPDATE SKIP LOCKED`` so several nodes can sweep at once without handing the same alert to two
+  of them.
 * **Connections.** ``psycopg_pool`` is not a dependency: each store object owns one connection in
   autocommit mode and a lock around it, so one object is safe to share between threads (they take
   turns) and a process that wants parallel database work opens several stores. A broken
@@ -129,7 +131,7 @@ class PostgresStore:
     """A :class:`~zhenshen_core.storage.CaseStore` on PostgreSQL, shared by many nodes.
 
     Opening one connects and migrates the schema (unless ``migrate=False``). Use it as a context
-    manager or call :meth:`close`.
+    manager or call :meth:`close`. ``url`` is for display: a password in the URL is masked there.
     """
 
     def __init__(self, url: str, *, migrate: bool = True, connect_timeout: int = 10) -> None:
@@ -140,10 +142,14 @@ class PostgresStore:
         self._connect_timeout = connect_timeout
         self._lock = threading.RLock()
         self._conn: _Conn | None = None
-        with self._lock, self._errors("open the store"):
-            conn = self._connection()
-            if migrate:
-                run_migrations(conn, self.schema)
+        try:
+            with self._lock, self._errors("open the store"):
+                conn = self._connection()
+                if migrate:
+                    run_migrations(conn, self.schema)
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def from_url(cls, url: str) -> PostgresStore:
@@ -166,6 +172,9 @@ class PostgresStore:
         conn = self._conn
         if conn is not None and not conn.closed and not conn.broken:
             return conn
+        if conn is not None:
+            conn.close()  # broken: release the socket before opening a new one
+            self._conn = None
         conn = psycopg.connect(
             self._conninfo,
             autocommit=True,
@@ -254,8 +263,6 @@ class PostgresStore:
                 results.append(IngestResult(case_id=row.id, created=True))
             if not new:
                 return results
-            # Sorted keys: two nodes writing overlapping batches take index locks in one order,
-            # so they queue behind each other instead of deadlocking.
             # Each COPY streams while the cases are serialised (the server parses one chunk while
             # Python dumps the next), instead of dumping the whole batch and then waiting.
             # Refs go first and sorted, so that two nodes writing overlapping batches take the
@@ -285,6 +292,9 @@ class PostgresStore:
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
         check_update(case, events, expected_version)
         row = _IngestRow.of(case, events)
+        # Serialise before taking the lock: a refused document (NUL) fails here, and the
+        # transaction below holds the row lock only for the statements themselves.
+        _ = row.case_row, row.event_rows, row.clock_rows
         with self._lock, self._errors(f"save case {case.id}"):
             conn = self._connection()
             with conn.transaction(), conn.cursor() as cur:
