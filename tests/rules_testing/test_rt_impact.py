@@ -236,7 +236,7 @@ def test_cli_errors(zhenshen: Invoke, packs: Path, tmp_path: Path) -> None:
     assert zhenshen("diff", "packs/basic").exit_code == 2
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(
     threshold=st.integers(0, 3000), level=st.sampled_from(["S2", "S3", "S4"]), bump=st.booleans()
 )
