@@ -15,7 +15,7 @@ into the stage's slim fact and fires it through each ruleset with the worker-sid
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from zhenshen_core.rules.durable.compiler import (
 )
 from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, partition, properties
 from zhenshen_core.rules.durable.session import DurableSession, EngineError, Strategy
-from zhenshen_core.rules.facts import STAGES, fact_view
+from zhenshen_core.rules.facts import STAGES, FactProjection
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec, TableSpec
 from zhenshen_core.rules.semantics import holds
 
@@ -158,9 +158,14 @@ class DurableEngine:
         self.pack = pack
         self.matcher = DurableMatcher(pack, strategy=strategy, limits=limits)
         self._tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
+        # Only the fields the pack's conditions read, like the compiled engine: same values as
+        # fact_view, less work per case.
+        self._view: Callable[[Case], dict[str, Any]] = FactProjection(
+            name for spec in pack.rules for name in spec.reads
+        )
 
     def evaluate(self, case: Case) -> Decision:
-        return decide(self.pack, case.id, fact_view(case), self.matcher, self._tables)
+        return decide(self.pack, case.id, self._view(case), self.matcher, self._tables)
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (it is copied), like ``CompiledEngine.evaluate_facts``."""
