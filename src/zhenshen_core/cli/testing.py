@@ -603,8 +603,6 @@ def diff_command(
     progress_cm = _progress()
     try:
         with progress_cm as advance:
-            if fmt == "json":
-                sys.stdout.write('{"changes": [')
             result = diff_corpus(
                 refs[0],
                 refs[1],
@@ -614,10 +612,9 @@ def diff_command(
                 on_change=emit if fmt == "json" else None,
                 on_progress=advance,
                 validate_all=validate_all,
+                on_start=_open_json_document if fmt == "json" else None,
             )
     except CorpusError as exc:
-        if fmt == "json":
-            sys.stdout.write("]}\n")
         raise CliExit(str(exc), LOAD_ERROR) from exc
     if fmt == "json":
         tail = {
@@ -633,6 +630,10 @@ def diff_command(
     else:
         _print_diff_text(result, display(Path(corpus)) if "://" not in corpus else corpus)
     sys.exit(PROBLEMS if fail_on_change and result.summary.changed else OK)
+
+
+def _open_json_document() -> None:
+    sys.stdout.write('{"changes": [')
 
 
 class _NoProgress:

@@ -780,6 +780,7 @@ def diff_corpus(
     on_progress: Callable[[int], None] | None = None,
     screen: bool = True,
     validate_all: bool = False,
+    on_start: Callable[[], None] | None = None,
 ) -> DiffResult:
     """Evaluate ``corpus`` with both packs and report every changed case.
 
@@ -788,11 +789,14 @@ def diff_corpus(
     or a small corpus, everything runs in this process. ``screen=False`` evaluates both packs
     for every case (for benchmarks and the screen's own tests). Cases that no differing rule
     can match are settled from the raw record without validating it; ``validate_all`` validates
-    every case, so that every invalid record is reported (slower). Raises ``PackError`` for a
+    every case, so that every invalid record is reported (slower). ``on_start`` is called once
+    the packs are loaded and the corpus is open, before the first case. Raises ``PackError`` for a
     pack that does not load and :class:`CorpusError` for an unreadable corpus.
     """
     old_pack, new_pack = old.load(), new.load()
     records = read_corpus(corpus)
+    if on_start is not None:  # both packs loaded and the corpus opened: output may begin
+        on_start()
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     evaluator = Evaluator(old_pack, new_pack, screen=screen, validate_all=validate_all)
     results: Iterator[ChunkResult]
