@@ -190,3 +190,16 @@ def test_copy_text_format_round_trips(pg_store: PostgresStore, text: str, items:
         with conn.cursor() as cur:
             _copy(cur, "rt (t, a, n)", [(text, items, None)])
         assert conn.execute("SELECT t, a, n FROM rt").fetchall() == [(text, items, None)]
+
+
+def test_save_refuses_a_ref_another_case_owns_and_writes_nothing(pg_store: PostgresStore) -> None:
+    first, first_events = received(make_case(1))
+    second, second_events = received(make_case(2))
+    pg_store.ingest_many([(first, first_events), (second, second_events)])
+    stolen = second.external_refs + first.external_refs[:1]
+    new, event = fire(second, "accept")
+    new = new.model_copy(update={"external_refs": stolen})
+    with pytest.raises(StorageError, match="already belongs to case"):
+        pg_store.save(new, [event], expected_version=1)
+    assert pg_store.get(second.id) == second and len(pg_store.events(second.id)) == 1
+    assert pg_store.find_external("hotline_12345", first.external_id or "") == first
