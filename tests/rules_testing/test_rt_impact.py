@@ -230,8 +230,9 @@ def test_cli_errors(zhenshen: Invoke, packs: Path, tmp_path: Path) -> None:
     missing = zhenshen("diff", "packs/basic", "packs/basic", "--cases", "nope.jsonl")
     assert missing.exit_code == 3
     assert "no such file" in missing.stderr
-    as_json = zhenshen("diff", "packs/basic", "packs/basic", "--cases", "nope.jsonl",
-                       "--format", "json")
+    as_json = zhenshen(
+        "diff", "packs/basic", "packs/basic", "--cases", "nope.jsonl", "--format", "json"
+    )
     assert as_json.exit_code == 3 and as_json.stdout == ""  # never half a JSON document
     broken = zhenshen("diff", "packs/basic", "packs/broken", "--cases", "nope.jsonl")
     assert broken.exit_code == 3

@@ -13,6 +13,16 @@ import pytest
 from .conftest import PACKS, Invoke
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+RUFF = str(Path(sys.executable).parent / "ruff")
+
+
+def ruff_clean(folder: Path) -> None:
+    """Generated code passes ruff (with the scaffold's own settings) and is ruff-formatted."""
+    for args in (["check", "--select", "E,F,W,I,B,UP,SIM", "."], ["format", "--check", "."]):
+        done = subprocess.run(
+            [RUFF, *args], cwd=folder, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def run_pytest(
@@ -48,6 +58,7 @@ def test_new_pack_passes_its_own_tests(
     result = run_pytest(root)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout  # the registration test and the two YAML tests
+    ruff_clean(root)
 
 
 def test_new_pack_extending_a_base(zhenshen: Invoke, tmp_path: Path) -> None:
@@ -69,6 +80,7 @@ def test_every_plugin_kind_passes_its_own_tests(zhenshen: Invoke, tmp_path: Path
         made = zhenshen("new", "plugin", kind, f"demo-{kind}", "-o", str(tmp_path / kind))
         assert made.exit_code == 0, made.stderr
         roots.append(tmp_path / kind)
+        ruff_clean(tmp_path / kind)
     # One run for all four (importlib mode: each has its own tests/test_plugin.py) ...
     paths = os.pathsep.join(str(r / "src") for r in roots)
     result = run_pytest(
