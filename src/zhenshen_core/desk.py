@@ -13,6 +13,8 @@ one process.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -73,6 +75,8 @@ class DeskSettings:
             "resolve": ("finish_execution", "complete"),
         }
     )
+    node: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    """This process's name when a store lets sweeping nodes claim clocks (PostgreSQL)."""
     joint_review_tag: str = "联合甄审"
     """A decision carrying this tag goes to joint review; others go to ordinary handling."""
 
@@ -685,7 +689,12 @@ class Desk:
         """
         when = now or self.now()
         result = SweepResult()
-        for due in self.store.due_clocks(when, limit=limit):
+        claim = getattr(self.store, "claim_due_clocks", None)
+        if callable(claim):  # several nodes on one database: each takes different clocks
+            due_list = claim(when, node=self.settings.node, limit=limit)
+        else:
+            due_list = self.store.due_clocks(when, limit=limit)
+        for due in due_list:
             try:
                 alerts = self._alert(due.case_id, due.clock, when, actor)
             except ConcurrencyError:

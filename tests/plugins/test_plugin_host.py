@@ -136,3 +136,11 @@ def test_explicit_plugin_module_is_registered() -> None:
 def test_storage_backend_record_is_typed() -> None:
     record = StorageBackend("x", "d", lambda url: None)  # type: ignore[arg-type,return-value]
     assert record.name == "x"
+
+
+def test_explicit_plugin_already_loaded_is_not_registered_twice() -> None:
+    import zhenshen_core.builtin.intake as intake_module
+
+    host = PluginHost(PluginConfig(autoload=False))
+    assert host.register(intake_module, name="again") == "zhenshen_core.builtin.intake"
+    assert list(host.intake_channels()) == ["json", "jsonl", "csv"]

@@ -153,6 +153,7 @@ def sweep_worker(url: str, node: str, now_iso: str, batch: int, start_at: float)
             if not got:
                 return claimed
             claimed.extend(f"{d.case_id}/{d.clock}" for d in got)
+            time.sleep(0.01)  # handling a batch takes time; without it one node may take all
 
 
 def batch_forever_worker(url: str, batch: int, progress_path: str) -> None:

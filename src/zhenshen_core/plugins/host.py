@@ -170,6 +170,8 @@ class PluginHost:
     ) -> str:
         if self.pm.is_blocked(name) or self.pm.has_plugin(name):
             return name
+        if self.pm.is_registered(plugin):  # e.g. -p MODULE for a plugin autoloaded by entry point
+            return self.pm.get_name(plugin) or name
         try:
             self.pm.register(plugin, name=name)
         except Exception as exc:
