@@ -228,8 +228,14 @@ class _Combiner:
         lead = self.lead()
         return [d for d in self.co if d != lead]
 
-    def publish(self, facts: dict[str, Any]) -> None:
-        """Expose the decision so far to later stages as ``decision.*`` facts."""
+    def publish(self, facts: dict[str, Any], wanted: frozenset[str]) -> None:
+        """Expose the decision so far to later stages as ``decision.*`` facts.
+
+        Only the fields some later rule reads (``wanted``) are built; the lists cost more to
+        build than most conditions cost to test.
+        """
+        if not wanted:
+            return
         pack, scalars = self.pack, self.scalars
         levels = pack.severity_levels
         facts["decision.severity"] = levels[min(self.at_least + self.bump, len(levels) - 1)]
@@ -246,11 +252,18 @@ class _Combiner:
         if lead is not None:
             facts["decision.departments.lead"] = lead
         required = self.required
-        facts["decision.tags"] = tuple(self.tags)
-        facts["decision.experts.required"] = tuple(required)
-        facts["decision.experts.suggested"] = tuple(e for e in self.suggested if e not in required)
-        facts["decision.departments.co"] = tuple(d for d in self.co if d != lead)
-        facts["decision.actions"] = tuple(self.actions)
+        if "decision.tags" in wanted:
+            facts["decision.tags"] = tuple(self.tags)
+        if "decision.experts.required" in wanted:
+            facts["decision.experts.required"] = tuple(required)
+        if "decision.experts.suggested" in wanted:
+            facts["decision.experts.suggested"] = tuple(
+                e for e in self.suggested if e not in required
+            )
+        if "decision.departments.co" in wanted:
+            facts["decision.departments.co"] = tuple(d for d in self.co if d != lead)
+        if "decision.actions" in wanted:
+            facts["decision.actions"] = tuple(self.actions)
 
     def decision(self, case_id: str) -> Decision:
         pack = self.pack
@@ -342,7 +355,7 @@ def decide(
                 for spec in chosen:
                     combiner.apply(spec, facts)
         if stage != STAGES[-1]:
-            combiner.publish(facts)
+            combiner.publish(facts, pack.decision_reads)
     return combiner.decision(case_id)
 
 

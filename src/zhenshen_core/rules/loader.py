@@ -1137,7 +1137,11 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
             from dataclasses import replace
 
             resolved = replace(
-                resolved, warnings=(*resolved.warnings, *extra), _by_stage={}, level_rank={}
+                resolved,
+                warnings=(*resolved.warnings, *extra),
+                _by_stage={},
+                level_rank={},
+                _reads=set(),
             )
     return resolved
 

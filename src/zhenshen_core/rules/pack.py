@@ -16,6 +16,7 @@ Two layers:
 from __future__ import annotations
 
 from collections.abc import Mapping
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -323,11 +324,20 @@ class ResolvedPack:
     lineage: tuple[str, ...] = ()
     _by_stage: dict[str, tuple[RuleSpec, ...]] = field(default_factory=dict, repr=False)
     level_rank: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _reads: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for stage in ("classify", "route", "deadline"):
             self._by_stage[stage] = tuple(r for r in self.rules if r.stage == stage)
         self.level_rank.update({level: i for i, level in enumerate(self.severity_levels)})
+        self._reads.update(
+            name for r in self.rules for name in r.reads if name.startswith("decision.")
+        )
+
+    @functools.cached_property
+    def decision_reads(self) -> frozenset[str]:
+        """The ``decision.*`` fields some rule or table reads (what stages must publish)."""
+        return frozenset(self._reads)
 
     def stage_rules(self, stage: str) -> tuple[RuleSpec, ...]:
         """The specs of one stage, in definition order (engines return indices into this)."""
