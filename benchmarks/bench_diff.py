@@ -228,8 +228,10 @@ def main() -> None:
             f"changed on the full corpus: {full.summary.changed:,} ({100 * share:.1f}%); "
             f"screen mode: {impact.screen_for(old_ref.load(), new_ref.load()).mode}"
         )
-        print(f"default run: {cpu:.1f} CPU seconds in {full_s:.1f} s wall = {cpu / full_s:.2f} "
-              f"cores busy on average (load from other processes shares the machine)")
+        print(
+            f"default run: {cpu:.1f} CPU seconds in {full_s:.1f} s wall = {cpu / full_s:.2f} "
+            f"cores busy on average (load from other processes shares the machine)"
+        )
         own, children = peak_mb()
         print(f"peak RSS: parent {own:.0f} MB, largest worker {children:.0f} MB")
 
