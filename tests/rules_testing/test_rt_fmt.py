@@ -243,3 +243,28 @@ def test_format_is_idempotent_and_keeps_data_and_comments(
     assert format_yaml(once, name) == once
     assert yaml.load(once) == original
     assert _comments(once) == _comments(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(
+        st.text(alphabet=st.sampled_from("abc准入#:-'\"[]{},>|!&*1"), min_size=1, max_size=14),
+        min_size=8,
+        max_size=40,
+    )
+)
+def test_long_strings_fold_and_read_back_the_same(words: list[str]) -> None:
+    value = " ".join(words)
+    text = _dump({"rules": [{"id": "r", "when": value}]}, flow=False)
+    once = format_yaml(text, "rules.yaml")
+    assert format_yaml(once, "rules.yaml") == once
+    assert YAML(typ="safe").load(once)["rules"][0]["when"] == value
+
+
+def test_a_long_condition_is_folded_at_word_boundaries() -> None:
+    when = " and ".join(f'content contains "关键词{i}"' for i in range(6))
+    once = format_yaml(f"rules:\n  - id: r\n    when: {when}\n", "rules.yaml")
+    lines = once.splitlines()
+    assert lines[2] == "    when: >-"
+    assert all(len(line) <= 100 for line in lines)
+    assert YAML(typ="safe").load(once)["rules"][0]["when"] == when
