@@ -82,15 +82,15 @@ class CrossCaseMonitor:
     def max_window_days(self) -> int:
         return max((s.window_days for s in self.specs), default=0)
 
-    def observe(self, case: Case, on: Trigger, day: date | None = None) -> list[CrossCaseHit]:
-        """Record ``case`` for every rule watching ``on``; return the patterns it completed."""
+    def observe(self, case: Case, event: Trigger, day: date | None = None) -> list[CrossCaseHit]:
+        """Record ``case`` for every rule watching ``event``; return the patterns it completed."""
         if self._session is None:
             return []
         facts = fact_view(case)
         when = day or case.received_at.astimezone(SHANGHAI).date()
         hits: list[CrossCaseHit] = []
         for spec in self.specs:
-            if spec.on != on or (
+            if spec.event != event or (
                 spec.when is not None and not holds(spec.when, facts, self.levels)
             ):
                 continue

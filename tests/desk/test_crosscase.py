@@ -165,7 +165,7 @@ crosscase:
     window: 30 days
     then: {facts: {repeat_requests_30d: 3}}
   - id: crosscase.similar
-    on: receive
+    event: receive
     when: tags contains "联合甄审"
     key: [domain]
     count: 3
@@ -189,7 +189,8 @@ def test_pack_declares_cross_case_rules(tmp_path: Path) -> None:
     specs = {s.id: s for s in pack.crosscase}
     assert specs["crosscase.repeat-enterprise"].key == ("enterprise.uscc",)
     assert specs["crosscase.repeat-enterprise"].window_days == 30
-    assert specs["crosscase.similar"].when is not None and specs["crosscase.similar"].then.generalise
+    similar = specs["crosscase.similar"]
+    assert similar.when is not None and similar.then.generalise and similar.event == "receive"
 
 
 def test_cross_case_errors_are_located(tmp_path: Path) -> None:

@@ -129,3 +129,26 @@ def test_pack_tests_are_well_formed(
         assert isinstance(test["case"], dict) and isinstance(test["expect"], dict)
         referenced = set(test.get("fired", [])) | set(test.get("not_fired", []))
         assert referenced <= known, (test["name"], referenced - known)
+
+
+def test_pack_files_are_in_canonical_format() -> None:
+    """`zhenshen fmt --check` passes: staff diffs stay about rules, not layout."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from zhenshen_core.cli.main import build_cli
+
+    pack = Path(__file__).resolve().parents[1] / "src/zhenshen_chengdu_gaoxin/pack"
+    result = CliRunner().invoke(build_cli(), ["fmt", "--check", str(pack)])
+    assert result.exit_code == 0, result.output
+
+
+def test_pack_declares_the_cross_case_rules() -> None:
+    from zhenshen_chengdu_gaoxin import PACK_PATH
+
+    from zhenshen_core.rules import load_pack
+
+    ids = {spec.id for spec in load_pack(PACK_PATH).crosscase}
+    assert ids == {"crosscase.repeat-enterprise", "crosscase.returned-twice",
+                   "crosscase.similar-problems"}

@@ -794,7 +794,7 @@ class Compiler:
         self.crosscase.append(
             CrossCaseSpec(
                 id=model.id,
-                on=model.on,
+                event=model.event,
                 key=tuple(model.key),
                 count=model.count,
                 window_days=days,

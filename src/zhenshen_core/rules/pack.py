@@ -197,7 +197,9 @@ class CrossCaseModel(_Strict):
 
     id: Id
     description: str = ""
-    on: Literal["receive", "return"] = "receive"
+    event: Literal["receive", "return"] = Field(
+        default="receive", description="what feeds the pattern: a received case or a 退单"
+    )
     when: str | None = Field(default=None, description="filter on the case (classify fields)")
     key: list[str] = Field(min_length=1, max_length=4, description="fact paths to correlate on")
     count: int = Field(ge=2, le=8)
@@ -290,7 +292,7 @@ class CrossCaseSpec:
     """A resolved cross-case rule; the desk runs these on durable_rules."""
 
     id: str
-    on: Literal["receive", "return"]
+    event: Literal["receive", "return"]
     key: tuple[str, ...]
     count: int
     window_days: int
