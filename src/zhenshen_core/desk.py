@@ -18,6 +18,7 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from zhenshen_core.crosscase import CrossCaseHit, CrossCaseMonitor, Trigger, generalisation_record
@@ -739,7 +740,7 @@ class Desk:
 
     # --- documents ----------------------------------------------------------------------------
 
-    def letter_context(self, case: Case) -> dict[str, Any]:
+    def letter_context(self, case: Case, renderer: str | None = None) -> dict[str, Any]:
         from zhenshen_core.letters import letter_context
 
         opinion = case.opinion
@@ -750,14 +751,26 @@ class Desk:
             issued_at=opinion.issued_at if opinion else self.now(),
             org=self.settings.org,
             pack=self.pack,
+            template=self.pack_template(renderer) if renderer else None,
         )
+
+    def pack_template(self, renderer: str) -> str | None:
+        """A letter template the pack ships: ``templates/opinion_letter.<ext>.j2`` in its folder.
+
+        Templates are pack data, rendered in Jinja2's sandbox; a pack without one uses the
+        built-in template of the renderer.
+        """
+        folder = getattr(self.pack, "path", "") or ""
+        ext = {"markdown": "md"}.get(renderer, renderer)
+        candidate = Path(folder) / "templates" / f"opinion_letter.{ext}.j2"
+        return str(candidate) if folder and candidate.is_file() else None
 
     def render_letter(self, case_id: str, renderer: str = "markdown") -> bytes:
         """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …)."""
         case = self.store.get(case_id)
         if case.opinion is None:
             raise GuardError(case.status.value, "render_letter", "no opinion has been issued")
-        return self.host.renderer(renderer).render(self.letter_context(case))
+        return self.host.renderer(renderer).render(self.letter_context(case, renderer))
 
     def history(self, case_id: str) -> list[CaseEvent]:
         return self.store.events(case_id)

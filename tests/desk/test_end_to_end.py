@@ -198,3 +198,31 @@ def test_request_info_pauses_clocks(
     case = desk.provide_info(case.id, at=at("2026-03-06T09:00"))
     assert not case.clocks["resolve"].paused
     assert case.clocks["resolve"].due_at > due_before  # excluded time extends the deadline
+
+
+def test_a_pack_may_ship_its_own_letter_template(
+    tmp_path: Path, reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
+    import dataclasses
+    import shutil
+
+    folder = tmp_path / "pack"
+    shutil.copytree(reference_pack.path, folder)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "opinion_letter.md.j2").write_text(
+        "# {{ title }} {{ letter_no }}\n区县自定义模板：{{ result.label }}\n", encoding="utf-8"
+    )
+    (folder / "templates" / "opinion_letter.html.j2").write_text(
+        "<p>{{ case.title }}</p>", encoding="utf-8"
+    )
+    pack = dataclasses.replace(reference_pack, path=str(folder))
+    desk = Desk(SQLiteStore(str(tmp_path / "d.db")), pack=pack, now=lambda: at("2026-03-02T09:00"))
+    case = desk.receive(work_order)
+    desk.screen(case.id, at=at("2026-03-02T10:00"))
+    desk.schedule_meeting(case.id, at("2026-03-03T09:00"), at=at("2026-03-02T11:00"))
+    desk.hold_meeting(case.id, at("2026-03-03T09:00"))
+    desk.issue_opinion(case.id, result="supported", reasons="理由", at=at("2026-03-04T09:00"))
+    letter = desk.render_letter(case.id, "markdown").decode()
+    assert "区县自定义模板：予以支持" in letter and "〔2026〕1号" in letter
+    html = desk.render_letter(case.id, "html").decode()
+    assert html == f"<p>{work_order['title']}</p>"
