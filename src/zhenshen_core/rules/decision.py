@@ -299,7 +299,14 @@ class _Combiner:
 
 
 def _pack_info(pack: ResolvedPack) -> PackInfo:
-    return _build(PackInfo, {"id": pack.id, "version": pack.version, "sha256": pack.sha256})
+    """One shared (frozen) PackInfo per pack."""
+    info = pack.memo.get("pack_info")
+    if info is None:
+        info = pack.memo["pack_info"] = PackInfo(
+            id=pack.id, version=pack.version, sha256=pack.sha256
+        )
+    result: PackInfo = info
+    return result
 
 
 def _hit_filter(
@@ -343,6 +350,9 @@ def decide(
     if tables is None:
         tables = {t.id: t for t in pack.tables}
     combiner = _Combiner(pack)
+    table_stages = pack.table_stages
+    wanted = pack.decision_reads
+    apply = combiner.apply
     for stage in STAGES:
         specs = pack.stage_rules(stage)
         if specs:
@@ -351,11 +361,13 @@ def decide(
             if len(matched) > 1:
                 matched = sorted(set(matched))
             if matched:
-                chosen = _hit_filter([specs[i] for i in matched], tables, case_id)
+                chosen = [specs[i] for i in matched]
+                if stage in table_stages:
+                    chosen = _hit_filter(chosen, tables, case_id)
                 for spec in chosen:
-                    combiner.apply(spec, facts)
-        if stage != STAGES[-1]:
-            combiner.publish(facts, pack.decision_reads)
+                    apply(spec, facts)
+        if stage != "deadline" and wanted:
+            combiner.publish(facts, wanted)
     return combiner.decision(case_id)
 
 

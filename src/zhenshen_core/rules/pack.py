@@ -337,6 +337,16 @@ class ResolvedPack:
         )
 
     @functools.cached_property
+    def table_stages(self) -> frozenset[str]:
+        """Stages that have decision-table rows (only those need hit-policy filtering)."""
+        return frozenset(r.stage for r in self.rules if r.table is not None)
+
+    @functools.cached_property
+    def memo(self) -> dict[str, Any]:
+        """A per-pack cache for derived objects (engines store shared immutable values)."""
+        return {}
+
+    @functools.cached_property
     def decision_reads(self) -> frozenset[str]:
         """The ``decision.*`` fields some rule or table reads (what stages must publish)."""
         return frozenset(self._reads)
