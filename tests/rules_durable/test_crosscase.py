@@ -162,3 +162,43 @@ def test_alerts_equal_a_greedy_python_model(count: int, window: int, gaps: list[
                 assert sum(1 for d, _ in unused if today - d < window) < count
     finally:
         session.close()
+
+
+def test_join_patterns_end_with_a_test_that_never_fails() -> None:
+    # durable_rules skips past the end of a join's expression sequence when its *last* test
+    # fails (found under valgrind; segfaults depending on heap layout).
+    from zhenshen_core.rules.durable.crosscase import _rule
+
+    rule = _rule(0, WindowPattern("p", 4, 30))
+    for pattern in rule["all"][1:]:
+        ((_, cond),) = pattern.items()
+        assert cond["$and"][-1] == {"$gte": {"seq": {"first": "seq"}}}
+
+
+def test_random_workload_in_a_child_process() -> None:
+    from .isolated import assert_clean, run_isolated
+
+    result = run_isolated(
+        """
+        import random
+        from datetime import date, timedelta
+        from zhenshen_core.rules.durable import CrossCaseSession, WindowPattern
+        rng = random.Random(3)
+        d0 = date(2026, 1, 1)
+        for round in range(3):
+            s = CrossCaseSession(
+                [WindowPattern("a", 2, 5), WindowPattern("b", 3, 10, {"k": 1}),
+                 WindowPattern("c", 4, 20)],
+                max_keys=20,
+            )
+            for i in range(1500):
+                day = d0 + timedelta(days=i // 10 + rng.randrange(-3, 3))
+                s.observe(f"K{rng.randrange(30)}", f"c{i}", day, {"k": rng.randrange(2)})
+                if i % 200 == 0:
+                    s.expire(d0 + timedelta(days=i // 10))
+            s.close()
+        print("OK")
+        """,
+        timeout=120,
+    )
+    assert_clean(result)

@@ -12,15 +12,19 @@ How it is made safe (``notes/durable-rules.md``):
   is evicted (``on_overflow="evict"``, its facts dropped) or :class:`EngineError` is raised
   (``"error"``);
 * **no alert storms**: every fact is used by at most one alert per pattern — after an alert its
-  facts are retracted for that pattern, so a 4th request does not re-fire the three
+  facts are dropped for that pattern, so a 4th request does not re-fire the three
   combinations (1,2,4), (1,3,4), (2,3,4). An alert therefore means "``count`` *new* cases within
   the window"; the next alert for the key needs ``count`` more;
-* **expiry**: facts older than the pattern's window are retracted by :meth:`expire` (and before
+* **no retraction in joins, and no failing last join test**: two memory bugs of durable_rules
+  2.0.28 that we found under valgrind (see ``_drop`` and ``_rule``) are avoided by rebuilding a
+  key's sid instead of retracting, and by ending every join pattern with a test that never
+  fails;
+* **expiry**: facts older than the pattern's window are dropped by :meth:`expire` (and before
   each observation, relative to its day), so the state of a key stays bounded. Observations may
   arrive out of day order, but one older than the window relative to the newest day seen for
   its key can no longer join anything;
 * every fact is matched by a single-pattern sentinel rule and every join pattern tests a positive
-  ``pattern`` tag first; activations are drained before anything is retracted or deleted.
+  ``pattern`` tag first; activations are drained before any sid is deleted.
 
 Which counts belong here and which in the store: a pattern that must fire *once per group of
 cases* (a 举一反三 proposal from N similar cases) fits this session. A count that must be known for
@@ -92,7 +96,13 @@ class _Fact:
     seq: int
     day: int
     case_id: str
-    text: str
+
+    def text(self, sid: str) -> str:
+        return json.dumps(
+            {"sid": sid, "case_id": self.case_id, "pattern": self.pattern, "seq": self.seq,
+             "day": self.day},
+            ensure_ascii=False,
+        )
 
 
 def _rule(index: int, pattern: WindowPattern) -> dict[str, Any]:
@@ -110,6 +120,12 @@ def _rule(index: int, pattern: WindowPattern) -> dict[str, Any]:
         for earlier in _NAMES[:i]:
             tests.append({"$lt": {"day": {"$add": {"$l": {earlier: "day"}, "$r": width}}}})
             tests.append({"$gt": {"day": {"$sub": {"$l": {earlier: "day"}, "$r": width}}}})
+        # Always true (seq grows along the chain), and it must stay last: when a join test fails,
+        # durable_rules 2.0.28 skips to the sequence's end marker starting one entry too far
+        # (``reduceExpressionSequence`` in events.c), so a failing *last* test reads past the
+        # end of the node pool — a segfault we reproduced under valgrind. A test that never
+        # fails in last place keeps the skip inside the sequence.
+        tests.append({"$gte": {"seq": {_NAMES[0]: "seq"}}})
         parts.append({_NAMES[i]: {"$and": tests}})
     return {"all": parts}
 
@@ -145,6 +161,7 @@ class CrossCaseSession:
         self._sids: dict[str, str] = {}
         self._in_engine: set[str] = set()  # sids the engine has state for
         self._seq = 0
+        self._sid_serial = 0
 
     @property
     def live_keys(self) -> int:
@@ -160,29 +177,25 @@ class CrossCaseSession:
         if key not in self._keys:
             self._make_room()
             self._keys[key] = []
-            self._sids[key] = f"k{len(self._sids)}_{self._seq}"
+            self._sids[key] = self._new_sid()
         self._keys.move_to_end(key)
-        sid = self._sids[key]
         alerts: list[CrossCaseAlert] = []
         for index, pattern in enumerate(self.patterns):
             if any(attrs.get(k) != v for k, v in pattern.where.items()):
                 continue
             self._seq += 1
-            ordinal = day.toordinal()
-            fact: dict[str, Any] = {
-                "sid": sid,
-                "case_id": case_id,
-                "pattern": index,
-                "seq": self._seq,
-                "day": ordinal,
-            }
-            text = json.dumps(fact, ensure_ascii=False)
-            self._keys[key].append(_Fact(index, self._seq, ordinal, case_id, text))
+            fact = _Fact(index, self._seq, day.toordinal(), case_id)
+            self._keys[key].append(fact)
+            sid = self._sids[key]
             self._in_engine.add(sid)
-            alerts.extend(self._assert(handle, key, text))
+            alerts.extend(self._assert(handle, key, fact.text(sid)))
         return alerts
 
-    def _assert(self, handle: int, key: str, text: str) -> list[CrossCaseAlert]:
+    def _new_sid(self) -> str:
+        self._sid_serial += 1
+        return f"k{self._sid_serial}"
+
+    def _drain(self, handle: int, text: str) -> list[str]:
         try:
             status, offset = _dre.assert_fact(handle, text)
             if status != 0:
@@ -196,6 +209,10 @@ class CrossCaseSession:
         except (_dre.error, MemoryError) as exc:
             self.close(leak=True)
             raise engine_error(exc, "cross-case assert", self.name) from exc
+        return messages
+
+    def _assert(self, handle: int, key: str, text: str) -> list[CrossCaseAlert]:
+        messages = self._drain(handle, text)
         used: set[int] = set()
         alerts: list[CrossCaseAlert] = []
         for message in messages:
@@ -219,7 +236,7 @@ class CrossCaseSession:
                 )
             )
         if used:
-            self._retract(key, lambda f: f.seq in used)
+            self._drop(key, lambda f: f.seq in used)
         return alerts
 
     def expire(self, today: date) -> int:
@@ -231,21 +248,39 @@ class CrossCaseSession:
         if key not in self._keys:
             return 0
         now = today.toordinal()
-        return self._retract(key, lambda f: f.day + self.patterns[f.pattern].window_days <= now)
+        return self._drop(key, lambda f: f.day + self.patterns[f.pattern].window_days <= now)
 
-    def _retract(self, key: str, doomed: Callable[[_Fact], bool]) -> int:
+    def _drop(self, key: str, doomed: Callable[[_Fact], bool]) -> int:
+        """Forget some facts of ``key`` by rebuilding its sid from the facts that stay.
+
+        Never ``retract_fact`` in a join ruleset: durable_rules 2.0.28 reads uninitialised
+        frame slots when it removes a retracted fact from partial joins
+        (``deleteMessageFromFrame``, seen under valgrind), which can leave stale references.
+        Deleting the whole sid (nothing is pending: every assert is drained) and asserting the
+        kept facts again is safe, and cheap because a key holds at most one window of facts.
+        The kept facts never contain a complete pattern (it would have fired and consumed
+        them), so re-asserting them fires nothing but the sentinel.
+        """
         handle = self._live()
         facts = self._keys[key]
         keep = [f for f in facts if not doomed(f)]
-        gone = [f for f in facts if doomed(f)]
+        if len(keep) == len(facts):
+            return 0
+        old = self._sids[key]
+        sid = self._new_sid()
         try:
-            for f in gone:
-                _dre.retract_fact(handle, f.text)
+            if old in self._in_engine:
+                _dre.delete_state(handle, old)
+                self._in_engine.discard(old)
         except (_dre.error, MemoryError) as exc:
             self.close(leak=True)
-            raise engine_error(exc, "cross-case retract", self.name) from exc
+            raise engine_error(exc, "cross-case rebuild", self.name) from exc
+        self._sids[key] = sid
         self._keys[key] = keep
-        return len(gone)
+        for fact in keep:
+            self._in_engine.add(sid)
+            self._drain(handle, fact.text(sid))
+        return len(facts) - len(keep)
 
     def _make_room(self) -> None:
         if len(self._keys) < self.max_keys:
