@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from importlib import resources
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
@@ -37,6 +36,7 @@ from zhenshen_core.rules.ast import (
     Span,
 )
 from zhenshen_core.rules.diagnostics import ExpressionSyntaxError
+from zhenshen_core.rules.grammar import GRAMMAR
 
 MAX_EXPRESSION_LENGTH = 10_000
 
@@ -59,9 +59,8 @@ _TOKEN_NAMES = {
 @functools.cache
 def _parser() -> Lark:
     """One parser per process: lark builds its LALR tables once; parsing is reentrant."""
-    grammar = resources.files("zhenshen_core.rules").joinpath("grammar.lark").read_text("utf-8")
     return Lark(
-        grammar,
+        GRAMMAR,
         parser="lalr",
         start=["start", "operand_start"],
         propagate_positions=True,

@@ -1,3 +1,26 @@
+"""The rule expression grammar (lark, LALR). See docs/reference/rule-language.md.
+
+Kept as a Python string rather than a ``.lark`` data file so that it ships in every wheel
+without package-data configuration.
+"""
+
+#: Words that cannot be field names (lark would otherwise lex them as NAME).
+KEYWORDS = (
+    "and",
+    "or",
+    "not",
+    "in",
+    "contains",
+    "contains_any",
+    "contains_all",
+    "matches",
+    "exists",
+    "count",
+    "true",
+    "false",
+)
+
+GRAMMAR = r"""
 // The rule expression language (LALR). See docs/reference/rule-language.md.
 // Keywords are string terminals; lark re-types a NAME that spells a keyword.
 
@@ -46,10 +69,13 @@ field: NAME ("." NAME)*
        | "false"                           -> false
 
 COMP: "==" | "!=" | "<=" | ">=" | "<" | ">"
-NAME: /(?!(?:and|or|not|in|contains|contains_any|contains_all|matches|exists|count|true|false)\b)(?!\d)\w+/
+NAME: /(?!(?:@KEYWORDS@)\b)(?!\d)\w+/
 DATE.2: /\d{4}-\d{2}-\d{2}(?![\w.])/
 NUMBER: /-?\d+(\.\d+)?([eE][+-]?\d+)?/
 STRING: /"(?:[^"\\\n]|\\.)*"/ | /'(?:[^'\\\n]|\\.)*'/
 
 %import common.WS
 %ignore WS
+""".replace("@KEYWORDS@", "|".join(KEYWORDS))
+
+__all__ = ["GRAMMAR", "KEYWORDS"]
