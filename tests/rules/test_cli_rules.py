@@ -159,3 +159,32 @@ def test_schema_pack(run: Callable[..., Result]) -> None:
     only = json.loads(run("schema", "pack", "--kind", "pack").stdout)
     assert "severity_levels" in only["properties"] and "schema" in only["required"]
     assert "case" in run("schema", "--help").stdout
+
+
+def test_eval_durable_missing_exits_3(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "zhenshen_core.rules.durable", None)
+    result = run(
+        "eval",
+        "--pack",
+        str(PACKS / "base"),
+        "--engine",
+        "durable",
+        "--input",
+        "-",
+        input=json.dumps(CASE),
+    )
+    assert result.exit_code == 3 and "durable engine is not available" in result.stderr
+
+
+def test_engine_protocol_and_evaluate_many() -> None:
+    from zhenshen_core.model import load_case
+    from zhenshen_core.rules import CompiledEngine, Engine, load_pack
+
+    engine = CompiledEngine(load_pack(PACKS / "base"))
+    assert isinstance(engine, Engine)
+    cases = [load_case(dict(CASE, external_id=f"x{i}")) for i in range(3)]
+    assert [d.case_id for d in engine.evaluate_many(cases)] == [c.id for c in cases]
