@@ -1,6 +1,8 @@
 """zhenshen_core — a library for running a joint review desk (联合甄审).
 
-Public API is re-exported here; submodules starting with ``_`` are private.
+Public API is re-exported here; submodules starting with ``_`` are private. The rules, deadline
+and desk names are imported on first use (PEP 562), so ``import zhenshen_core`` stays light and
+the durable_rules C extension loads only when the durable engine is asked for.
 """
 
 from __future__ import annotations
@@ -44,8 +46,44 @@ from zhenshen_core.model import (
 from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
 from zhenshen_core.storage import CaseQuery, CaseStore
 
+_LAZY = {
+    "Desk": "zhenshen_core.desk",
+    "DeskSettings": "zhenshen_core.desk",
+    "load_pack": "zhenshen_core.rules",
+    "ResolvedPack": "zhenshen_core.rules",
+    "CompiledEngine": "zhenshen_core.rules",
+    "Decision": "zhenshen_core.rules",
+    "PackError": "zhenshen_core.rules",
+    "RuleError": "zhenshen_core.rules",
+    "DurableEngine": "zhenshen_core.rules.durable",
+    "EngineError": "zhenshen_core.rules.durable",
+    "Calendar": "zhenshen_core.deadlines",
+    "national_calendar": "zhenshen_core.deadlines",
+    "compute_due": "zhenshen_core.deadlines",
+    "parse_period": "zhenshen_core.deadlines",
+    "DeadlineError": "zhenshen_core.deadlines",
+    "CalendarRangeError": "zhenshen_core.deadlines",
+    "open_store": "zhenshen_core.storage",
+    "MemoryStore": "zhenshen_core.storage",
+    "SQLiteStore": "zhenshen_core.storage",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zhenshen_core' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "AppealType",
+    "Calendar",
+    "CalendarRangeError",
     "Case",
     "CaseEvent",
     "CaseNotFoundError",
@@ -56,21 +94,33 @@ __all__ = [
     "Chair",
     "Channel",
     "Clock",
+    "CompiledEngine",
     "ConcurrencyError",
+    "DeadlineError",
+    "Decision",
     "DepartmentAssignment",
     "DepartmentRole",
+    "Desk",
+    "DeskSettings",
     "DuplicateNameError",
+    "DurableEngine",
+    "EngineError",
     "Enterprise",
     "GuardError",
     "IllegalTransitionError",
     "IntakeError",
     "Lifecycle",
     "LifecycleError",
+    "MemoryStore",
     "OpinionResult",
+    "PackError",
     "PluginConfig",
     "PluginError",
     "PluginHost",
     "PluginLoadError",
+    "ResolvedPack",
+    "RuleError",
+    "SQLiteStore",
     "Satisfaction",
     "StorageError",
     "StoreURLError",
@@ -78,7 +128,12 @@ __all__ = [
     "UnknownNameError",
     "ZhenshenError",
     "__version__",
+    "compute_due",
     "dump_case",
     "hookimpl",
     "load_case",
+    "load_pack",
+    "national_calendar",
+    "open_store",
+    "parse_period",
 ]

@@ -16,9 +16,18 @@ one type at its boundary. The tree::
     │   ├── PluginLoadError        a plugin failed to import or register
     │   ├── DuplicateNameError     two plugins registered the same name
     │   └── UnknownNameError       no plugin registered that name
-    └── IntakeError                a whole source could not be read (records go to dead letters)
+    ├── IntakeError                a whole source could not be read (records go to dead letters)
+    ├── PackError / RuleError      a rule pack failed to load (``zhenshen_core.rules``;
+    │                              ``.diagnostics`` lists every file:line:col problem)
+    ├── EngineError                durable_rules refused or failed (``rules.durable``; ``.code``)
+    ├── DeadlineError              periods and calendars (``zhenshen_core.deadlines``):
+    │   ├── PeriodError            a malformed period string
+    │   ├── CalendarRangeError     a date beyond the calendar's published notices
+    │   └── CalendarDataError      a calendar data file with located problems
+    ├── LetterError                an opinion-letter template failed (``zhenshen_core.letters``)
+    └── ConfigError                ``zhenshen.toml`` could not be read (``zhenshen_core.config``)
 
-Rule-pack and calendar errors live beside their modules and derive from ZhenshenError too.
+Errors of the rules, deadlines, letters and config modules live beside their modules.
 """
 
 from __future__ import annotations
