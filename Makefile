@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
-	$(BIN)/ruff check src
+	$(BIN)/ruff check src tests plugins benchmarks examples
 	$(BIN)/mypy src
 
 lint: $(STAMP)

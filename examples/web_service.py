@@ -98,7 +98,8 @@ def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(environ["wsgi.input"].read(length) or b"{}")
     except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        msg = f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        raise ValueError(msg) from None
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     return data
