@@ -95,16 +95,25 @@ def test_terminal_states_accept_nothing_but_generalise_on_closed() -> None:
     assert lc.allowed_events(CaseStatus.CLOSED) == ["generalise"]
 
 
-def test_issue_opinion_requires_result_and_reasons() -> None:
+TO_MEETING_HELD: list[tuple[str, dict[str, Any]]] = [
+    ("accept", {}),
+    ("start_screening", {}),
+    ("schedule_meeting", {"meeting_id": "m1", "scheduled_at": T0.isoformat()}),
+    ("hold_meeting", {"meeting_id": "m1", "held_at": T0.isoformat()}),
+]
+
+
+def _advance(steps: list[tuple[str, dict[str, Any]]]) -> Case:
     lc = Lifecycle()
     case, _ = lc.receive(_case(), actor="i")
-    for event, payload in [
-        ("accept", {}),
-        ("start_screening", {}),
-        ("schedule_meeting", {"meeting_id": "m1", "scheduled_at": T0.isoformat()}),
-        ("hold_meeting", {"meeting_id": "m1", "held_at": T0.isoformat()}),
-    ]:
+    for event, payload in steps:
         case, _ = lc.fire(case, event, actor="s", at=T0, payload=payload)
+    return case
+
+
+def test_issue_opinion_requires_result_and_reasons() -> None:
+    lc = Lifecycle()
+    case = _advance(TO_MEETING_HELD)
     bad = {"opinion": {"result": "supported", "reasons": "", "issued_at": T0.isoformat()}}
     with pytest.raises(GuardError, match="reasons"):
         lc.fire(case, "issue_opinion", actor="s", at=T0, payload=bad)
@@ -120,16 +129,9 @@ def test_issue_opinion_requires_result_and_reasons() -> None:
 
 def test_confirm_requires_a_held_leading_group_meeting() -> None:
     lc = Lifecycle()
-    case, _ = lc.receive(_case(), actor="i")
-    for event, payload in [
-        ("accept", {}),
-        ("start_screening", {}),
-        ("schedule_meeting", {"meeting_id": "m1", "scheduled_at": T0.isoformat()}),
-        ("hold_meeting", {"meeting_id": "m1", "held_at": T0.isoformat()}),
-        ("issue_opinion", _opinion(T0)),
-        ("submit_for_confirmation", {}),
-    ]:
-        case, _ = lc.fire(case, event, actor="s", at=T0, payload=payload)
+    case = _advance(
+        [*TO_MEETING_HELD, ("issue_opinion", _opinion(T0)), ("submit_for_confirmation", {})]
+    )
     joint = {
         "meeting": {
             "id": "x",
