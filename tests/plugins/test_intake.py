@@ -83,3 +83,13 @@ def test_reingesting_the_same_work_order_is_one_case(tmp_path: Path, host: Plugi
     again = ingest_source(str(src), channel="jsonl", store=store, host=host)
     assert (again.created, again.duplicates) == (0, 1)
     assert store.count() == 1
+
+
+def test_csv_with_unknown_header_columns_is_rejected_once(tmp_path: Path, host: PluginHost) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("external_id,recieved_at,title\nGD-1,2020-04-13T09:30:00,x\n", encoding="utf-8")
+    store = MemoryStore()
+    summary = ingest_source(str(src), channel="csv", store=store, host=host)
+    assert summary.created == 0 and [r.line for r in summary.rejected] == [1]
+    assert "recieved_at" in summary.rejected[0].reason
+    assert "did you mean 'received_at'" in summary.rejected[0].reason

@@ -8,10 +8,11 @@ store the same way, with the line they came from.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -179,11 +180,33 @@ def csv_row_to_mapping(row: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
+def _header_problem(columns: Sequence[str]) -> str | None:
+    """Columns must name case fields (the part before the first dot for nested ones)."""
+    from zhenshen_core.model.case import Case
+
+    known = set(Case.model_fields)
+    unknown = [c for c in columns if c.strip().split(".", 1)[0] not in known]
+    if not unknown:
+        return None
+    hints = []
+    for column in unknown:
+        close = difflib.get_close_matches(column.strip().split(".", 1)[0], sorted(known), n=1)
+        hints.append(f"{column!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (
+        f"CSV header has column(s) that are not case fields: {', '.join(hints)}; "
+        "use the case model's field names, dotted for nested ones (enterprise.uscc)"
+    )
+
+
 def read_csv(source: str) -> Iterator[IntakeRecord]:
     """A header row of model field names (dotted for nested ones), then one case per row."""
     text = _read_text(source)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if reader.fieldnames is None:
+        return
+    problem = _header_problem(reader.fieldnames)
+    if problem is not None:  # every row would fail the same way: say it once, where it is
+        yield IntakeRecord(source, 1, ",".join(reader.fieldnames), None, problem)
         return
     for row in reader:
         line = reader.line_num
