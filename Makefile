@@ -20,7 +20,7 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	@mkdir -p out
-	$(BIN)/zhenshen demo --store sqlite:///$(DEMO_DB)
+	$(BIN)/zhenshen demo --store sqlite:///$(DEMO_DB) --html out/report.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
