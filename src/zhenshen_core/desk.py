@@ -26,6 +26,7 @@ from zhenshen_core.deadlines import Calendar, compute_due, national_calendar, pa
 from zhenshen_core.deadlines.clocks import (
     BREACH,
     acknowledge_alerts,
+    extend_clock,
     pause_clock,
     resume_clock,
     start_clock,
@@ -557,6 +558,38 @@ class Desk:
         )
         self.store.save(current, [record, clock_event], expected_version=case.version)
         self._notify("case_transitioned", current, "assign_task", case=current, event=record)
+        return current
+
+    def extend_clock(
+        self,
+        case_id: str,
+        clock: str,
+        period: str,
+        *,
+        approver: str,
+        reason: str,
+        cap: str | None = None,
+        at: datetime | None = None,
+        actor: str = "office",
+    ) -> Case:
+        """An approved extension (延期) with approver and reason; ``cap`` bounds the total."""
+        case = self.store.get(case_id)
+        current = case.clocks.get(clock)
+        if current is None:
+            raise GuardError(
+                case.status.value,
+                "extend_clock",
+                f"no clock {clock!r}; clocks: {sorted(case.clocks)}",
+            )
+        when = at or self.now()
+        extended = extend_clock(
+            self.calendar, current, period, approver=approver, reason=reason, at=when, cap=cap
+        )
+        return self._commit_clock(case, extended, actor, when)
+
+    def _commit_clock(self, case: Case, clock: Clock, actor: str, at: datetime) -> Case:
+        current, record = self._clock_update(case, clock, actor, at)
+        self.store.save(current, [record], expected_version=case.version)
         return current
 
     def start_execution(

@@ -226,3 +226,38 @@ def test_a_pack_may_ship_its_own_letter_template(
     assert "区县自定义模板：予以支持" in letter and "〔2026〕1号" in letter
     html = desk.render_letter(case.id, "html").decode()
     assert html == f"<p>{work_order['title']}</p>"
+
+
+def test_extensions_are_recorded_and_capped(
+    tmp_path: Path, reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
+    import pytest
+
+    from zhenshen_core.deadlines.clocks import ClockStateError
+
+    desk = Desk(
+        SQLiteStore(str(tmp_path / "d.db")), pack=reference_pack, now=lambda: at("2026-09-14T09:00")
+    )
+    case = desk.receive(dict(work_order, received_at="2026-09-14T09:00:00+08:00"))
+    before = case.clocks["resolve"].due_at
+    case = desk.extend_clock(
+        case.id,
+        "resolve",
+        "10 working days",
+        approver="张主任",
+        reason="需补充现场核查",
+        cap="10 working days",
+    )
+    clock = case.clocks["resolve"]
+    assert clock.extensions[0].approver == "张主任" and clock.due_at > before
+    with pytest.raises(ClockStateError, match="more than the cap"):
+        desk.extend_clock(
+            case.id,
+            "resolve",
+            "1 working day",
+            approver="张主任",
+            reason="再延",
+            cap="10 working days",
+        )
+    with pytest.raises(ClockStateError, match="approver"):
+        desk.extend_clock(case.id, "resolve", "1 day", approver=" ", reason="x")

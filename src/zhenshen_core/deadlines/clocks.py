@@ -302,15 +302,35 @@ def extend_clock(
     approver: str,
     reason: str,
     at: datetime,
+    cap: Period | str | None = None,
 ) -> Clock:
-    """Add an approved extension counted on from the original end, in its own unit."""
+    """Add an approved extension counted on from the original end, in its own unit.
+
+    ``cap`` is the most the law allows in total (e.g. Administrative Licensing Law art. 42: a
+    20-working-day decision may be extended by at most 10 working days): the sum of all
+    extensions in the cap's unit may not exceed it, and an extension in another unit cannot be
+    checked against it, so it is refused.
+    """
     if not approver.strip():
         raise ClockStateError("an extension needs the approver's name")
     if clock.stopped_at is not None:
         raise ClockStateError(f"clock {clock.name!r} is stopped; it cannot be extended")
-    ext = ClockExtension(
-        period=str(parse_period(period)), approver=approver, reason=reason, at=to_shanghai(at)
-    )
+    wanted = parse_period(period)
+    if cap is not None:
+        limit = parse_period(cap)
+        granted = [parse_period(e.period) for e in clock.extensions]
+        if any(p.unit != limit.unit for p in [*granted, wanted]):
+            raise ClockStateError(
+                f"extensions of clock {clock.name!r} must be in {limit.unit.value} units to be "
+                f"checked against the cap of {limit}"
+            )
+        total = sum(p.amount for p in granted) + wanted.amount
+        if total > limit.amount:
+            raise ClockStateError(
+                f"extending clock {clock.name!r} by {wanted} would make {total} in all, more than "
+                f"the cap of {limit}"
+            )
+    ext = ClockExtension(period=str(wanted), approver=approver, reason=reason, at=to_shanghai(at))
     updated = clock.model_copy(update={"extensions": [*clock.extensions, ext]})
     return _refresh(calendar, updated)
 
