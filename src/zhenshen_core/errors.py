@@ -48,7 +48,7 @@ class CaseValidationError(ZhenshenError, ValueError):
 
 
 class LifecycleError(ZhenshenError):
-    pass
+    """An event could not be applied to a case."""
 
 
 class IllegalTransitionError(LifecycleError):
@@ -67,7 +67,7 @@ class GuardError(LifecycleError):
 
 
 class StorageError(ZhenshenError):
-    pass
+    """A store could not be opened, read or written; nothing was half-written."""
 
 
 class ConcurrencyError(StorageError):
@@ -89,11 +89,11 @@ class CaseNotFoundError(StorageError, KeyError):
 
 
 class StoreURLError(StorageError, ValueError):
-    pass
+    """A store URL that names no backend or cannot be opened (bad path, bad scheme)."""
 
 
 class PluginError(ZhenshenError):
-    pass
+    """A plugin could not be loaded or asked for something nobody registered."""
 
 
 class PluginLoadError(PluginError):
@@ -123,4 +123,4 @@ class UnknownNameError(PluginError, LookupError):
 
 
 class IntakeError(ZhenshenError):
-    pass
+    """A whole intake source could not be read; single bad records go to dead letters."""

@@ -55,7 +55,7 @@ class _Payload(BaseModel):
 
 
 class NoPayload(_Payload):
-    pass
+    """Events that carry nothing; any key given is an error (``extra="forbid"``)."""
 
 
 class ReasonPayload(_Payload):

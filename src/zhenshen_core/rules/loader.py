@@ -7,6 +7,7 @@ key and value; pydantic error locations are mapped back onto them.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -773,12 +774,10 @@ class Compiler:
         from zhenshen_core.deadlines import parse_period
 
         days = 0
-        try:
+        with contextlib.suppress(ValueError):  # a bad period is reported just below as R106
             period = parse_period(model.window)
             if period.unit.value == "day":
                 days = period.amount
-        except ValueError:
-            pass
         if days < 1:
             line, col = item.loc.at((*item.path, "window"))
             self.sink.error(
