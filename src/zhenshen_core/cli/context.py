@@ -39,6 +39,18 @@ class CliContext:
         env = [Path(p) for p in os.environ.get(PACK_PATH_ENV, "").split(os.pathsep) if p]
         return [*self.pack_paths, *env, *self.config.pack_paths]
 
+    def pack_ref(self, source: str) -> Any:
+        """How a worker process finds the same pack again (``rules.impact.PackRef``)."""
+        from zhenshen_core.rules.impact import PackRef
+
+        path = Path(source)
+        return PackRef(
+            str(path.resolve()) if path.exists() else source,
+            tuple(str(p) for p in self.all_pack_paths()),
+            tuple(sorted((k, str(v.path)) for k, v in self.host.rule_packs().items())),
+            tuple(sorted(self.host.rule_actions())),
+        )
+
     def load_pack(self, source: str | Path) -> Any:
         """A pack folder or pack id → ``ResolvedPack``, with the plugins' packs and actions."""
         from zhenshen_core.rules import load_pack

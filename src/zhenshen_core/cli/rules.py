@@ -9,6 +9,7 @@ engine cannot be loaded.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
@@ -146,6 +147,13 @@ def _engine(name: str, pack: ResolvedPack) -> Any:
 )
 @click.option("--explain", is_flag=True, help="Print a readable explanation per case.")
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes for long inputs (0: one per CPU); output order is kept.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -160,6 +168,7 @@ def eval_cmd(
     input_file: IO[str],
     engine: str,
     explain: bool,
+    jobs: int,
     fmt: str | None,
 ) -> None:
     """Evaluate cases against a pack; print one decision per case, in input order.
@@ -168,57 +177,51 @@ def eval_cmd(
     ``zhenshen schema case``). An invalid case in a stream is reported on stderr with its line
     number and skipped; the exit code is then 1.
     """
-    from zhenshen_core.rules.explain import explain as explain_text
-
     try:
         pack = _load(ctx, pack_source)
     except PackError as exc:
         for diag in exc.diagnostics:
             click.echo(str(diag), err=True)
         raise CliExit(f"pack {pack_source!r} failed to load", LOAD_ERROR) from exc
-    evaluator = _engine(engine, pack)
     text = explain or fmt == "text" or (fmt is None and sys.stdout.isatty())
     name = getattr(input_file, "name", "<stdin>")
     name = "<stdin>" if name in ("-", "<stdin>") else name
+    records = _records(input_file)
+    jobs = jobs or (os.cpu_count() or 1)
+    results: Iterator[list[tuple[str | None, str | None]]]
+    evaluator: Any = None
+    if jobs > 1:
+        from itertools import chain, islice
+
+        head = list(islice(records, POOL_MIN_RECORDS))
+        if len(head) < POOL_MIN_RECORDS:  # a pool costs more than it saves on short inputs
+            jobs, records = 1, iter(head)
+        else:
+            from zhenshen_core.rules.parallel import ordered_pool
+
+            results = ordered_pool(
+                chain(head, records),
+                _eval_chunk,
+                jobs=jobs,
+                chunk_size=EVAL_CHUNK,
+                initializer=_init_eval_worker,
+                initargs=(ctx.pack_ref(pack_source), engine, text, name),
+            )
+    if jobs == 1:
+        evaluator = _engine(engine, pack)
+        results = (
+            _RecordEvaluator(evaluator, pack, text, name).chunk(c)
+            for c in _chunks(records, EVAL_CHUNK)
+        )
     bad = 0
     out = sys.stdout
-    for number, record in _records(input_file):
-        if isinstance(record, _Line):
-            try:
-                case = Case.model_validate_json(record)
-            except ValidationError:
-                pass  # fall through to the slow path, which explains the problem
-            else:
-                decision = _evaluate(evaluator, case, name, number)
-                if decision is None:
-                    bad += 1
-                elif text:
-                    out.write(explain_text(decision, pack) + "\n\n")
-                else:
-                    out.write(decision.to_json() + "\n")
-                continue
-            try:
-                record = json.loads(record)
-            except json.JSONDecodeError as exc:
-                record = exc
-        if isinstance(record, Exception):
-            click.echo(f"{name}:{number}: invalid JSON: {record}", err=True)
-            bad += 1
-            continue
-        if not isinstance(record, dict):
-            click.echo(f"{name}:{number}: a case must be a JSON object", err=True)
-            bad += 1
-            continue
-        try:
-            decision = evaluator.evaluate(load_case(record))
-        except (CaseValidationError, EvaluationError) as exc:
-            click.echo(f"{name}:{number}: {exc}", err=True)
-            bad += 1
-            continue
-        if text:
-            out.write(explain_text(decision, pack) + "\n\n")
-        else:
-            out.write(decision.to_json() + "\n")
+    for chunk in results:
+        for output, error in chunk:
+            if error is not None:
+                click.echo(error, err=True)
+                bad += 1
+            elif output is not None:
+                out.write(output)
     out.flush()
     close: Any = getattr(evaluator, "close", None)
     if close is not None:
@@ -228,13 +231,74 @@ def eval_cmd(
         sys.exit(PROBLEMS)
 
 
-def _evaluate(evaluator: Any, case: Case, name: str, number: int) -> Decision | None:
-    try:
-        decision: Decision = evaluator.evaluate(case)
-    except EvaluationError as exc:
-        click.echo(f"{name}:{number}: {exc}", err=True)
-        return None
-    return decision
+EVAL_CHUNK = 1000
+POOL_MIN_RECORDS = 5000
+
+
+def _chunks(records: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    from zhenshen_core.rules.parallel import chunks
+
+    return chunks(records, size)
+
+
+class _RecordEvaluator:
+    """Turns (line number, record) into (output text, error line) — in-process or in a worker."""
+
+    def __init__(self, evaluator: Any, pack: ResolvedPack, text: bool, name: str) -> None:
+        self.evaluator, self.pack, self.text, self.name = evaluator, pack, text, name
+
+    def chunk(self, records: list[tuple[int, Any]]) -> list[tuple[str | None, str | None]]:
+        return [self.one(number, record) for number, record in records]
+
+    def render(self, decision: Decision) -> str:
+        if self.text:
+            from zhenshen_core.rules.explain import explain as explain_text
+
+            return explain_text(decision, self.pack) + "\n\n"
+        return decision.to_json() + "\n"
+
+    def one(self, number: int, record: Any) -> tuple[str | None, str | None]:
+        where = f"{self.name}:{number}"
+        if isinstance(record, _Line):
+            try:
+                case = Case.model_validate_json(record)
+            except ValidationError:
+                pass  # fall through to the slow path, which explains the problem
+            else:
+                try:
+                    return self.render(self.evaluator.evaluate(case)), None
+                except EvaluationError as exc:
+                    return None, f"{where}: {exc}"
+            try:
+                record = json.loads(record)
+            except json.JSONDecodeError as exc:
+                record = exc
+        if isinstance(record, Exception):
+            return None, f"{where}: invalid JSON: {record}"
+        if not isinstance(record, dict):
+            return None, f"{where}: a case must be a JSON object"
+        try:
+            return self.render(self.evaluator.evaluate(load_case(record))), None
+        except (CaseValidationError, EvaluationError) as exc:
+            return None, f"{where}: {exc}"
+
+
+class _EvalWorker:
+    """The one ``_RecordEvaluator`` of a pool worker process (set by the initializer there)."""
+
+    current: _RecordEvaluator | None = None
+
+
+def _init_eval_worker(ref: Any, engine: str, text: bool, name: str) -> None:
+    pack = ref.load()
+    _EvalWorker.current = _RecordEvaluator(_engine(engine, pack), pack, text, name)
+
+
+def _eval_chunk(records: list[tuple[int, Any]]) -> list[tuple[str | None, str | None]]:
+    worker = _EvalWorker.current
+    if worker is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("worker used before initialisation")
+    return worker.chunk(records)
 
 
 def pack_json_schema(kind: str = "all") -> dict[str, Any]:
@@ -287,4 +351,3 @@ def register(group: click.Group) -> None:
 
 
 __all__ = ["check", "eval_cmd", "pack_json_schema", "register", "schema_pack"]
-

@@ -26,9 +26,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
+from zhenshen_core.rules.parallel import chunks, ordered_pool
 
 #: Cases per chunk sent to a worker: large enough to amortise the round trip, small enough to
 #: keep the pool busy and memory low.
@@ -722,11 +722,6 @@ def _work(records: list[Record]) -> ChunkResult:
     return evaluator.chunk(records)
 
 
-def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    while chunk := list(islice(records, size)):
-        yield chunk
-
-
 def _ordered(
     records: Iterator[Record],
     old: PackRef,
@@ -736,24 +731,15 @@ def _ordered(
     screen: bool,
     validate_all: bool,
 ) -> Iterator[ChunkResult]:
-    """Chunk results in corpus order, from a pool with at most ``2 × jobs`` chunks in flight."""
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=context,
+    """Chunk results in corpus order from a process pool (see :mod:`rules.parallel`)."""
+    return ordered_pool(
+        records,
+        _work,
+        jobs=jobs,
+        chunk_size=chunk_size,
         initializer=_init_worker,
         initargs=(old, new, screen, validate_all),
-    ) as pool:
-        pending: deque[Future[ChunkResult]] = deque()
-        for chunk in _chunks(records, chunk_size):
-            pending.append(pool.submit(_work, chunk))
-            if len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    )
 
 
 @dataclass
@@ -801,11 +787,11 @@ def diff_corpus(
     evaluator = Evaluator(old_pack, new_pack, screen=screen, validate_all=validate_all)
     results: Iterator[ChunkResult]
     if jobs == 1:
-        results = (evaluator.chunk(c) for c in _chunks(records, chunk_size))
+        results = (evaluator.chunk(c) for c in chunks(records, chunk_size))
     else:
         head = list(islice(records, POOL_MIN_CASES))
         if len(head) < POOL_MIN_CASES:
-            results = (evaluator.chunk(c) for c in _chunks(iter(head), chunk_size))
+            results = (evaluator.chunk(c) for c in chunks(iter(head), chunk_size))
         else:
             from itertools import chain
 
