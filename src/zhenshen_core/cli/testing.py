@@ -581,17 +581,10 @@ def diff_command(
     """
     import json
 
-    from zhenshen_core.rules.impact import CorpusError, PackRef, diff_corpus
+    from zhenshen_core.rules.impact import CorpusError, diff_corpus
     from zhenshen_core.rules.testing.runner import display
 
-    plugin_packs = tuple(sorted((k, str(v)) for k, v in pack_sources(ctx).items()))
-    search = tuple(str(p) for p in ctx.all_pack_paths())
-    actions = tuple(sorted(pack_actions(ctx)))
-    refs = []
-    for arg in (old_pack, new_pack):
-        path = Path(arg)
-        source = str(path.resolve()) if path.exists() else arg
-        refs.append(PackRef(source, search, plugin_packs, actions))
+    refs = [ctx.pack_ref(arg) for arg in (old_pack, new_pack)]
     streamed = {"n": 0}
 
     def emit(change: dict[str, Any]) -> None:
