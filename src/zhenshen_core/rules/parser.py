@@ -88,7 +88,7 @@ def _unescape(raw: str) -> str:
                     i += 6
                     continue
                 except ValueError:
-                    pass
+                    pass  # not four hex digits: keep the backslash literally, like other escapes
             out.append(ch)
             i += 1
             continue
