@@ -253,3 +253,25 @@ def test_table_shape_errors(write_pack: WritePack) -> None:
     text = str(info.value)
     assert "did you mean 'decision.severity'" in text
     assert "unknown output 'colour'" in text
+
+
+def test_repeated_match_sets_are_combined_once(write_pack: WritePack, make_case: MakeCase) -> None:
+    folder = write_pack(
+        """
+        rules:
+          - id: stop
+            when: content contains "停产"
+            then: {severity: {at_least: S3}, tags: [准入不准营]}
+        """
+    )
+    engine = CompiledEngine(load_pack(folder))
+    first = engine.evaluate(make_case(content="企业停产"))
+    before = engine.combiner.cache_info()
+    second = engine.evaluate(make_case(content="工厂已停产三个月"))
+    after = engine.combiner.cache_info()
+    assert before.misses == after.misses == 3  # one step per stage, computed once
+    assert after.hits - before.hits == 3  # the second case only looks them up
+    assert first.severity == second.severity == "S3"
+    assert first.fired[0].values == {"content": "企业停产"}
+    assert second.fired[0].values == {"content": "工厂已停产三个月"}
+    assert CompiledEngine(load_pack(folder), cache_size=0).combiner.cache_info() is None

@@ -111,3 +111,31 @@ def test_extends_without_changes_is_identity(docs: dict[str, Any], batch: list[C
         a = CompiledEngine(base).evaluate(case).model_dump(exclude=set(strip))
         b = CompiledEngine(child).evaluate(case).model_dump(exclude=set(strip))
         assert a == b
+
+
+@FAST
+@given(docs=pack_documents(), batch=st.lists(cases(), min_size=1, max_size=6))
+def test_decision_cache_never_changes_a_decision(docs: dict[str, Any], batch: list[Case]) -> None:
+    pack = _pack(docs)
+    stream = [*batch, *reversed(batch), *batch]  # repeats hit the cache
+    expected = [CompiledEngine(pack, cache_size=0).evaluate(c).to_json() for c in stream]
+    tiny = CompiledEngine(pack, cache_size=2)  # evicts all the time: steps are recomputed
+    assert [tiny.evaluate(c).to_json() for c in stream] == expected
+    assert [CompiledEngine(pack).evaluate(c).to_json() for c in stream] == expected
+
+
+@FAST
+@given(docs=pack_documents(), case=cases())
+def test_changing_a_decision_never_changes_the_next_one(docs: dict[str, Any], case: Case) -> None:
+    engine = CompiledEngine(_pack(docs))
+    first = engine.evaluate(case)
+    expected = first.to_json()
+    first.tags.append("changed")
+    first.departments.co.append("changed")
+    first.experts.required.append("changed")
+    first.experts.reasons["changed"] = "changed"
+    first.deadlines["changed"] = "1 day"
+    first.actions.append("changed")
+    for fired in first.fired:
+        fired.values["changed"] = 1
+    assert engine.evaluate(case).to_json() == expected

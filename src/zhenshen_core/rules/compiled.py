@@ -44,9 +44,9 @@ from zhenshen_core.rules.ast import (
     Operand,
     Or,
 )
-from zhenshen_core.rules.decision import Decision, decide
+from zhenshen_core.rules.decision import DEFAULT_CACHE_SIZE, Decision, DecisionCombiner
 from zhenshen_core.rules.facts import STAGES, FactProjection, FieldType, fact_view, field_spec
-from zhenshen_core.rules.pack import ResolvedPack, TableSpec
+from zhenshen_core.rules.pack import ResolvedPack
 from zhenshen_core.rules.semantics import holds, is_severity, member, ordered, same
 
 Facts = Mapping[str, Any]
@@ -353,68 +353,118 @@ def _compile_contains_any(container: Operand, items: Operand) -> Test:
 # ---------------------------------------------------------------------------------------------
 # Indexing.
 
+#: Anchor kinds, cheapest lookup first: ``eq`` (the field's value is one of the literals: one
+#: dict lookup), ``elem`` (the list field holds one of them: a lookup per element), ``sub``
+#: (the string field contains one of the words: a substring test per word).
+_ANCHOR_KINDS = ("eq", "elem", "sub")
 
-def _anchor(expr: Expr) -> tuple[str, str, tuple[Any, ...]] | None:
-    """An indexable test among the top-level conjuncts: (kind, field, values) or None.
+Anchor = tuple[str, str, tuple[Any, ...], int]
 
-    ``eq``: the field's value must be one of ``values``; ``elem``: the list field must contain
-    one of ``values``. Only hashable scalar literals qualify.
+
+def _anchors(expr: Expr) -> Iterator[Anchor]:
+    """Indexable tests among the top-level conjuncts: (kind, field, values, conjunct number).
+
+    Only hashable scalar literals qualify; ``sub`` only on fields typed string, whose values
+    are always strings (so ``word in value`` is exactly the test).
     """
     conjuncts = expr.items if isinstance(expr, And) else (expr,)
-    for test in conjuncts:
+    for number, test in enumerate(conjuncts):
         if isinstance(test, Compare) and test.op == "==":
-            pairs = ((test.left, test.right), (test.right, test.left))
-            for a, b in pairs:
+            for a, b in ((test.left, test.right), (test.right, test.left)):
                 if (
                     isinstance(a, Field)
                     and isinstance(b, Literal)
                     and not isinstance(b.value, tuple)
                 ):
-                    return ("eq", a.name, (b.value,))
-        if isinstance(test, In) and isinstance(test.item, Field):
+                    yield ("eq", a.name, (b.value,), number)
+                    break
+        elif isinstance(test, In) and isinstance(test.item, Field):
             coll = test.collection
             if isinstance(coll, Literal) and isinstance(coll.value, tuple) and coll.value:
-                return ("eq", test.item.name, coll.value)
-        if isinstance(test, Contains) and isinstance(test.container, Field):
+                yield ("eq", test.item.name, coll.value, number)
+        elif isinstance(test, Contains) and isinstance(test.container, Field):
             spec = field_spec(test.container.name)
+            item = test.item
+            if spec is None or not isinstance(item, Literal) or isinstance(item.value, tuple):
+                continue
+            if spec.type == FieldType.LIST:
+                yield ("elem", test.container.name, (item.value,), number)
+            elif spec.type == FieldType.STRING and isinstance(item.value, str) and item.value:
+                yield ("sub", test.container.name, (item.value,), number)
+        elif isinstance(test, ContainsAny) and _is_str_field(test.container):
+            words = test.items.value if isinstance(test.items, Literal) else None
             if (
-                spec is not None
-                and spec.type == FieldType.LIST
-                and isinstance(test.item, Literal)
-                and not isinstance(test.item.value, tuple)
+                isinstance(words, tuple)
+                and words
+                and all(isinstance(w, str) and w for w in words)
+                and field_spec(test.container.name).type == FieldType.STRING  # type: ignore[union-attr]
             ):
-                return ("elem", test.container.name, (test.item.value,))
-    return None
+                yield ("sub", test.container.name, words, number)  # type: ignore[union-attr]
+
+
+def _anchor(expr: Expr) -> Anchor | None:
+    """The cheapest anchor of ``expr`` (see ``_ANCHOR_KINDS``), first in the rule on ties."""
+    found = list(_anchors(expr))
+    if not found:
+        return None
+    return min(found, key=lambda a: (_ANCHOR_KINDS.index(a[0]), a[3]))
+
+
+def _residual(expr: Expr, anchor: Anchor, levels: tuple[str, ...]) -> Test | None:
+    """The test left to run on a candidate found through ``anchor``: the condition without the
+    anchoring conjunct when a hit proves that conjunct (string literals: a string key equals
+    only strings, so the lookup *is* the test), else the whole condition. None: always true."""
+    if not all(isinstance(v, str) for v in anchor[2]):
+        return compile_expr(expr, levels)
+    conjuncts = expr.items if isinstance(expr, And) else (expr,)
+    rest = tuple(c for n, c in enumerate(conjuncts) if n != anchor[3])
+    if not rest:
+        return None
+    return compile_expr(rest[0] if len(rest) == 1 else And(rest), levels)
+
+
+Candidates = tuple[tuple[int, Test | None], ...]
 
 
 @dataclass
 class _StageIndex:
-    tests: list[Test | None] = field(default_factory=list)
-    always: list[int] = field(default_factory=list)
-    eq: dict[str, dict[Any, list[int]]] = field(default_factory=dict)
-    elem: dict[str, dict[Any, list[int]]] = field(default_factory=dict)
+    """One stage's rules: those with no anchor (tested on every case, or always true) and the
+    anchored ones, filed by field and value with the test left to run on a hit."""
 
-    def candidates(self, facts: Facts) -> Iterator[int]:
-        yield from self.always
-        for name, table in self.eq.items():
-            value = facts.get(name)
-            if value is not None:
-                try:
-                    hit = table.get(value)
-                except TypeError:  # unhashable fact value: cannot equal a scalar literal
-                    continue
-                if hit:
-                    yield from hit
-        for name, table in self.elem.items():
-            values = facts.get(name)
-            if isinstance(values, tuple | list):
-                for value in values:
-                    try:
-                        hit = table.get(value)
-                    except TypeError:
-                        continue
-                    if hit:
-                        yield from hit
+    always: list[int] = field(default_factory=list)
+    tested: list[tuple[int, Test]] = field(default_factory=list)
+    eq: dict[str, dict[Any, list[tuple[int, Test | None]]]] = field(default_factory=dict)
+    elem: dict[str, dict[Any, list[tuple[int, Test | None]]]] = field(default_factory=dict)
+    sub: dict[str, dict[str, list[tuple[int, Test | None]]]] = field(default_factory=dict)
+
+    def frozen(self) -> _FrozenIndex:
+        def tables(
+            by_field: dict[str, dict[Any, list[tuple[int, Test | None]]]],
+        ) -> tuple[tuple[str, dict[Any, Candidates]], ...]:
+            return tuple(
+                (name, {value: tuple(hits) for value, hits in table.items()})
+                for name, table in by_field.items()
+            )
+
+        return _FrozenIndex(
+            always=tuple(self.always),
+            tested=tuple(self.tested),
+            eq=tables(self.eq),
+            elem=tables(self.elem),
+            sub=tuple(
+                (name, tuple((word, tuple(hits)) for word, hits in table.items()))
+                for name, table in self.sub.items()
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _FrozenIndex:
+    always: tuple[int, ...]
+    tested: tuple[tuple[int, Test], ...]
+    eq: tuple[tuple[str, dict[Any, Candidates]], ...]
+    elem: tuple[tuple[str, dict[Any, Candidates]], ...]
+    sub: tuple[tuple[str, tuple[tuple[str, Candidates], ...]], ...]
 
 
 class CompiledMatcher:
@@ -422,51 +472,67 @@ class CompiledMatcher:
 
     def __init__(self, pack: ResolvedPack, *, indexed: bool = True) -> None:
         self.indexed = indexed
-        self.stages: dict[str, _StageIndex] = {}
+        self.stages: dict[str, _FrozenIndex] = {}
         levels = pack.severity_levels
         for stage in STAGES:
             index = _StageIndex()
             for i, spec in enumerate(pack.stage_rules(stage)):
-                if spec.condition is None:
-                    index.tests.append(None)
+                condition = spec.condition
+                if condition is None:
                     index.always.append(i)
                     continue
-                index.tests.append(compile_expr(spec.condition, levels))
-                anchor = _anchor(spec.condition) if indexed else None
+                anchor = _anchor(condition) if indexed else None
                 if anchor is None:
-                    index.always.append(i)
+                    index.tested.append((i, compile_expr(condition, levels)))
                     continue
-                kind, name, values = anchor
-                table = (index.eq if kind == "eq" else index.elem).setdefault(name, {})
+                kind, name, values, _ = anchor
+                table = getattr(index, kind).setdefault(name, {})
+                entry = (i, _residual(condition, anchor, levels))
                 for value in dict.fromkeys(values):
-                    table.setdefault(value, []).append(i)
-            self.stages[stage] = index
+                    table.setdefault(value, []).append(entry)
+            self.stages[stage] = index.frozen()
 
     def match(self, stage: str, facts: Facts) -> list[int]:
-        # The same walk as ``_StageIndex.candidates``, inlined: this is the hot loop.
+        """Indices of the stage's rules that hold for ``facts`` (a rule may appear twice)."""
         index = self.stages[stage]
-        tests = index.tests
-        result = [i for i in index.always if (test := tests[i]) is None or test(facts)]
-        for name, table in index.eq.items():
-            value = facts.get(name)
+        result = list(index.always)
+        append = result.append
+        for i, test in index.tested:
+            if test(facts):
+                append(i)
+        get = facts.get
+        for name, table in index.eq:
+            value = get(name)
             if value is None:
                 continue
             try:
-                hit = table.get(value)
+                hits = table.get(value)
             except TypeError:  # unhashable fact value: cannot equal a scalar literal
                 continue
-            if hit:
-                result.extend(i for i in hit if tests[i](facts))  # type: ignore[misc]
-        for name, table in index.elem.items():
-            values = facts.get(name)
-            if isinstance(values, tuple | list):
+            if hits:
+                for i, residual in hits:
+                    if residual is None or residual(facts):
+                        append(i)
+        for name, table in index.elem:
+            values = get(name)
+            if type(values) is tuple or type(values) is list:
                 for value in values:
                     try:
-                        hit = table.get(value)
+                        hits = table.get(value)
                     except TypeError:
                         continue
-                    if hit:
-                        result.extend(i for i in hit if tests[i](facts))  # type: ignore[misc]
+                    if hits:
+                        for i, residual in hits:
+                            if residual is None or residual(facts):
+                                append(i)
+        for name, words in index.sub:
+            text = get(name)
+            if type(text) is str:
+                for word, hits in words:
+                    if word in text:
+                        for i, residual in hits:
+                            if residual is None or residual(facts):
+                                append(i)
         return result
 
 
@@ -490,20 +556,22 @@ class CompiledEngine:
 
     name = "compiled"
 
-    def __init__(self, pack: ResolvedPack, *, indexed: bool = True) -> None:
+    def __init__(
+        self, pack: ResolvedPack, *, indexed: bool = True, cache_size: int = DEFAULT_CACHE_SIZE
+    ) -> None:
         self.pack = pack
         self.matcher = CompiledMatcher(pack, indexed=indexed)
-        self._tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
+        self.combiner = DecisionCombiner(pack, cache_size=cache_size)
         self._view: Callable[[Case], dict[str, Any]] = FactProjection(
             name for spec in pack.rules for name in spec.reads
         )
 
     def evaluate(self, case: Case) -> Decision:
-        return decide(self.pack, case.id, self._view(case), self.matcher, self._tables)
+        return self.combiner.decide(case.id, self._view(case), self.matcher)
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (e.g. from a test or another system); it is copied."""
-        return decide(self.pack, case_id, dict(facts), self.matcher, self._tables)
+        return self.combiner.decide(case_id, dict(facts), self.matcher)
 
     def evaluate_many(self, cases: Iterable[Case]) -> Iterator[Decision]:
         for case in cases:
@@ -515,10 +583,10 @@ class InterpretedEngine(CompiledEngine):
 
     name = "interpreted"
 
-    def __init__(self, pack: ResolvedPack) -> None:
+    def __init__(self, pack: ResolvedPack, *, cache_size: int = 0) -> None:
         self.pack = pack
         self.matcher = InterpretedMatcher(pack)  # type: ignore[assignment]
-        self._tables = {t.id: t for t in pack.tables}
+        self.combiner = DecisionCombiner(pack, cache_size=cache_size)
         self._view = fact_view
 
 

@@ -19,8 +19,10 @@ Combination rules (see docs/reference/rule-language.md):
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
@@ -123,21 +125,22 @@ def _shown(value: Any) -> Any:
     if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
         return value[:MAX_VALUE_CHARS] + "…"
     if isinstance(value, tuple | list):
-        return [_shown(v) for v in value]
+        return [
+            v if type(v) is str and len(v) <= MAX_VALUE_CHARS else _shown(v) for v in value
+        ]
     if isinstance(value, date):
         return value.isoformat()
     return value
 
 
-class _Combiner:
-    """Accumulates one case's decision stage by stage."""
+class _State:
+    """The decision as it stands after some stages (built while computing one ``_Step``)."""
 
     __slots__ = (
         "actions",
         "at_least",
         "bump",
         "co",
-        "fired",
         "pack",
         "reasons",
         "required",
@@ -158,7 +161,6 @@ class _Combiner:
         self.actions: dict[str, None] = {}
         # key → (priority, -order, value): max wins
         self.scalars: dict[str, tuple[int, int, str]] = {}
-        self.fired: list[Fired] = []
 
     def _scalar(self, key: str, spec: RuleSpec, value: str) -> None:
         candidate = (spec.priority, -spec.order, value)
@@ -166,7 +168,7 @@ class _Combiner:
         if current is None or candidate[:2] > current[:2]:
             self.scalars[key] = candidate
 
-    def apply(self, spec: RuleSpec, facts: Mapping[str, Any]) -> None:
+    def apply(self, spec: RuleSpec) -> None:
         out = spec.outcome
         if out.severity_at_least is not None:
             rank = self.pack.level_rank[out.severity_at_least]
@@ -195,8 +197,6 @@ class _Combiner:
             self._scalar("chair", spec, out.chair)
         for clock, period in out.deadlines:
             self._scalar("deadline:" + clock, spec, period)
-        values = {name: _shown(facts.get(name)) for name in spec.reads}
-        self.fired.append(_build(Fired, {"rule": spec.id, "stage": spec.stage, "values": values}))
 
     def _reason(self, expert: str, reason: str) -> None:
         known = self.reasons.get(expert)
@@ -205,120 +205,136 @@ class _Combiner:
         elif reason not in known.split("；"):
             self.reasons[expert] = f"{known}；{reason}"
 
-    def severity(self) -> str:
-        levels = self.pack.severity_levels
-        return levels[min(self.at_least + self.bump, len(levels) - 1)]
+    def _found(self, key: str, default: str | None = None) -> str | None:
+        found = self.scalars.get(key)
+        return found[2] if found else default
 
-    def lead(self) -> str | None:
-        found = self.scalars.get("lead")
-        return found[2] if found else None
+    def published(self, wanted: frozenset[str]) -> dict[str, Any]:
+        """The decision so far as ``decision.*`` facts for later stages.
 
-    def tier(self) -> str | None:
-        found = self.scalars.get("tier")
-        return found[2] if found else self.pack.default_tier
-
-    def chair(self) -> str | None:
-        found = self.scalars.get("chair")
-        return found[2] if found else self.pack.default_chair
-
-    def suggested_only(self) -> list[str]:
-        return [e for e in self.suggested if e not in self.required]
-
-    def co_only(self) -> list[str]:
-        lead = self.lead()
-        return [d for d in self.co if d != lead]
-
-    def publish(self, facts: dict[str, Any], wanted: frozenset[str]) -> None:
-        """Expose the decision so far to later stages as ``decision.*`` facts.
-
-        Only the fields some later rule reads (``wanted``) are built; the lists cost more to
+        Only the list fields some later rule reads (``wanted``) are built: they cost more to
         build than most conditions cost to test.
         """
-        if not wanted:
-            return
-        pack, scalars = self.pack, self.scalars
+        pack = self.pack
         levels = pack.severity_levels
-        facts["decision.severity"] = levels[min(self.at_least + self.bump, len(levels) - 1)]
-        found = scalars.get("tier")
-        tier = found[2] if found else pack.default_tier
-        if tier is not None:
-            facts["decision.tier"] = tier
-        found = scalars.get("chair")
-        chair = found[2] if found else pack.default_chair
-        if chair is not None:
-            facts["decision.chair"] = chair
-        found = scalars.get("lead")
-        lead = found[2] if found else None
-        if lead is not None:
-            facts["decision.departments.lead"] = lead
-        required = self.required
+        lead = self._found("lead")
+        facts: dict[str, Any] = {
+            "decision.severity": levels[min(self.at_least + self.bump, len(levels) - 1)]
+        }
+        for name, value in (
+            ("decision.tier", self._found("tier", pack.default_tier)),
+            ("decision.chair", self._found("chair", pack.default_chair)),
+            ("decision.departments.lead", lead),
+        ):
+            if value is not None:
+                facts[name] = value
         if "decision.tags" in wanted:
             facts["decision.tags"] = tuple(self.tags)
         if "decision.experts.required" in wanted:
-            facts["decision.experts.required"] = tuple(required)
+            facts["decision.experts.required"] = tuple(self.required)
         if "decision.experts.suggested" in wanted:
             facts["decision.experts.suggested"] = tuple(
-                e for e in self.suggested if e not in required
+                e for e in self.suggested if e not in self.required
             )
         if "decision.departments.co" in wanted:
             facts["decision.departments.co"] = tuple(d for d in self.co if d != lead)
         if "decision.actions" in wanted:
             facts["decision.actions"] = tuple(self.actions)
+        return facts
 
-    def decision(self, case_id: str) -> Decision:
+    def outcome(self) -> _Outcome:
         pack = self.pack
-        deadlines = {
-            key.removeprefix("deadline:"): value[2]
-            for key, value in sorted(self.scalars.items())
-            if key.startswith("deadline:")
-        }
-        lead = self.lead()
+        levels = pack.severity_levels
+        lead = self._found("lead")
+        return _Outcome(
+            severity=levels[min(self.at_least + self.bump, len(levels) - 1)],
+            tier=self._found("tier", pack.default_tier),
+            chair=self._found("chair", pack.default_chair),
+            lead=lead,
+            co=tuple(d for d in self.co if d != lead),
+            required=tuple(self.required),
+            suggested=tuple(e for e in self.suggested if e not in self.required),
+            reasons=tuple(self.reasons.items()),
+            tags=tuple(self.tags),
+            deadlines=tuple(
+                (key.removeprefix("deadline:"), value[2])
+                for key, value in sorted(self.scalars.items())
+                if key.startswith("deadline:")
+            ),
+            actions=tuple(self.actions),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """Everything of a decision but the case id and the ``fired`` trace (shared, immutable)."""
+
+    severity: str
+    tier: str | None
+    chair: str | None
+    lead: str | None
+    co: tuple[str, ...]
+    required: tuple[str, ...]
+    suggested: tuple[str, ...]
+    reasons: tuple[tuple[str, str], ...]
+    tags: tuple[str, ...]
+    deadlines: tuple[tuple[str, str], ...]
+    actions: tuple[str, ...]
+
+    def decision(self, case_id: str, info: PackInfo, fired: list[Fired]) -> Decision:
+        # Fresh lists and dicts per decision: callers may change theirs without touching the
+        # cached outcome or another case's decision.
         return _build(
             Decision,
             {
                 "case_id": case_id,
-                "pack": _pack_info(pack),
-                "severity": self.severity(),
-                "tier": self.tier(),
-                "chair": self.chair(),
-                "departments": _build(Departments, {"lead": lead, "co": self.co_only()}),
+                "pack": info,
+                "severity": self.severity,
+                "tier": self.tier,
+                "chair": self.chair,
+                "departments": _build(Departments, {"lead": self.lead, "co": list(self.co)}),
                 "experts": _build(
                     Experts,
                     {
                         "required": list(self.required),
-                        "suggested": self.suggested_only(),
+                        "suggested": list(self.suggested),
                         "reasons": dict(self.reasons),
                     },
                 ),
                 "tags": list(self.tags),
-                "deadlines": deadlines,
+                "deadlines": dict(self.deadlines),
                 "actions": list(self.actions),
-                "fired": self.fired,
+                "fired": fired,
             },
         )
 
 
-def _pack_info(pack: ResolvedPack) -> PackInfo:
-    """One shared (frozen) PackInfo per pack."""
-    info = pack.memo.get("pack_info")
-    if info is None:
-        info = pack.memo["pack_info"] = PackInfo(
-            id=pack.id, version=pack.version, sha256=pack.sha256
-        )
-    result: PackInfo = info
-    return result
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One stage, given what matched in it and in every earlier stage.
+
+    ``chosen``: the specs applied in this stage, in order (after hit policies); ``conflict``:
+    a ``unique`` table with two matching rows (table id and the first two rows), reported per
+    case by the caller; ``published``: the ``decision.*`` facts later stages see;
+    ``outcome``: the whole decision after the last stage.
+    """
+
+    chosen: tuple[RuleSpec, ...]
+    conflict: tuple[str, RuleSpec, RuleSpec] | None = None
+    published: Mapping[str, Any] | None = None
+    outcome: _Outcome | None = None
 
 
 def _hit_filter(
-    specs: list[RuleSpec], tables: Mapping[str, TableSpec], case_id: str
-) -> list[RuleSpec]:
+    specs: list[RuleSpec], tables: Mapping[str, TableSpec]
+) -> tuple[list[RuleSpec], tuple[str, RuleSpec, RuleSpec] | None]:
     """Apply each table's hit policy to its matching rows; plain rules pass through."""
     by_table: dict[str, list[RuleSpec]] = {}
     for spec in specs:
         if spec.table is not None:
             by_table.setdefault(spec.table, []).append(spec)
     if not by_table:
-        return specs
+        return specs, None
     keep: set[str] = set()
     for table_id, rows in by_table.items():
         table = tables[table_id]
@@ -328,56 +344,148 @@ def _hit_filter(
             keep.add(min(rows, key=lambda r: r.order).id)
         elif table.hit == "unique":
             a, b = sorted(rows, key=lambda r: r.order)[:2]
-            raise EvaluationError(
-                f"table {table_id!r} has hit policy 'unique' but rows {a.row} "
-                f"({a.file}:{a.line}) and {b.row} ({b.file}:{b.line}) both match case {case_id}"
-            )
+            return [], (table_id, a, b)
         else:  # priority: best output rank, then row order
             index = {rid: i for i, rid in enumerate(table.rows)}
             best = min(rows, key=lambda r: (table.rank[index[r.id]], r.order))
             keep.add(best.id)
-    return [s for s in specs if s.table is None or s.id in keep]
+    return [s for s in specs if s.table is None or s.id in keep], None
+
+
+#: Default number of remembered stage outcomes per combiner (see ``DecisionCombiner``).
+DEFAULT_CACHE_SIZE = 32768
+
+
+class DecisionCombiner:
+    """Combines what an engine matched into a ``Decision``; one per pack and engine.
+
+    Everything a decision holds except its case id and the values in ``fired`` depends only on
+    *which* specs matched in each stage: so each stage's result is computed once per distinct
+    combination of matches and remembered (a bounded LRU of ``cache_size`` entries; 0 turns it
+    off). On real packs a few hundred combinations cover most cases, and the per-case work is
+    matching plus reading the ``fired`` values. Thread-safe: cached steps are never changed.
+    """
+
+    def __init__(self, pack: ResolvedPack, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.pack = pack
+        self.tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
+        self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
+        wanted = pack.decision_reads
+        last = len(STAGES) - 1
+        table_stages = pack.table_stages
+        # (stage, its specs, publishes decision.* facts, has table rows) per stage
+        self._plan = tuple(
+            (stage, pack.stage_rules(stage), bool(wanted) and n < last, stage in table_stages)
+            for n, stage in enumerate(STAGES)
+        )
+        self._wanted = wanted
+        self._step: Callable[[tuple[tuple[int, ...], ...]], _Step] = (
+            functools.lru_cache(maxsize=cache_size)(self._compute)
+            if cache_size > 0
+            else self._compute
+        )
+
+    def _compute(self, key: tuple[tuple[int, ...], ...]) -> _Step:
+        number = len(key) - 1
+        _, specs, publishes, has_tables = self._plan[number]
+        # Replay the earlier stages' choices (cached steps; the caller just looked them up)
+        # rather than keeping a state per cached step: a state is most of a step's memory.
+        state = _State(self.pack)
+        for before in range(number):
+            for spec in self._step(key[: before + 1]).chosen:
+                state.apply(spec)
+        chosen = [specs[i] for i in key[-1]]
+        if chosen and has_tables:
+            chosen, conflict = _hit_filter(chosen, self.tables)
+            if conflict is not None:
+                return _Step((), conflict)
+        for spec in chosen:
+            state.apply(spec)
+        if number == len(self._plan) - 1:
+            return _Step(tuple(chosen), outcome=state.outcome())
+        return _Step(
+            tuple(chosen), published=state.published(self._wanted) if publishes else None
+        )
+
+    def decide(self, case_id: str, facts: dict[str, Any], matcher: Matcher) -> Decision:
+        """Run the stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
+        # The per-case hot path: matching, one cache lookup per stage, and the ``fired`` trace
+        # (built inline: a Fired per fired rule is most of what is left to do per case).
+        key: tuple[tuple[int, ...], ...] = ()
+        fired: list[Fired] = []
+        append = fired.append
+        get = facts.get
+        step: _Step | None = None
+        for stage, specs, publishes, _ in self._plan:
+            matched: tuple[int, ...] = ()
+            if specs:
+                found = matcher.match(stage, facts)
+                if type(found) is not list:
+                    found = list(found)
+                if found:
+                    matched = tuple(sorted(set(found))) if len(found) > 1 else (found[0],)
+            key += (matched,)
+            step = self._step(key)
+            if step.conflict is not None:
+                table_id, a, b = step.conflict
+                raise EvaluationError(
+                    f"table {table_id!r} has hit policy 'unique' but rows {a.row} "
+                    f"({a.file}:{a.line}) and {b.row} ({b.file}:{b.line}) both match case "
+                    f"{case_id}"
+                )
+            for spec in step.chosen:
+                values: dict[str, Any] = {}
+                for name in spec.reads:
+                    value = get(name)
+                    if type(value) is str:
+                        if len(value) > MAX_VALUE_CHARS:
+                            value = value[:MAX_VALUE_CHARS] + "…"
+                    elif value is not None and type(value) is not int:
+                        value = _shown(value)
+                    values[name] = value
+                one = _new(Fired)
+                _set(one, "__dict__", {"rule": spec.id, "stage": spec.stage, "values": values})
+                _set(one, "__pydantic_fields_set__", {"rule", "stage", "values"})
+                _set(one, "__pydantic_extra__", None)
+                _set(one, "__pydantic_private__", None)
+                append(one)
+            if publishes:
+                facts.update(step.published)  # type: ignore[arg-type]
+        assert step is not None and step.outcome is not None
+        return step.outcome.decision(case_id, self.info, fired)
+
+    def cache_info(self) -> Any:
+        """``functools`` cache statistics (hits, misses, size), or None when uncached."""
+        info = getattr(self._step, "cache_info", None)
+        return info() if info is not None else None
+
+
+def combiner_for(pack: ResolvedPack) -> DecisionCombiner:
+    """The pack's shared combiner (kept in ``pack.memo``), for callers without an engine."""
+    combiner = pack.memo.get("combiner")
+    if combiner is None:
+        combiner = pack.memo["combiner"] = DecisionCombiner(pack)
+    result: DecisionCombiner = combiner
+    return result
 
 
 def decide(
-    pack: ResolvedPack,
-    case_id: str,
-    facts: dict[str, Any],
-    matcher: Matcher,
-    tables: Mapping[str, TableSpec] | None = None,
+    pack: ResolvedPack, case_id: str, facts: dict[str, Any], matcher: Matcher
 ) -> Decision:
     """Run the three stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
-    if tables is None:
-        tables = {t.id: t for t in pack.tables}
-    combiner = _Combiner(pack)
-    table_stages = pack.table_stages
-    wanted = pack.decision_reads
-    apply = combiner.apply
-    for stage in STAGES:
-        specs = pack.stage_rules(stage)
-        if specs:
-            found = matcher.match(stage, facts)
-            matched = found if isinstance(found, list) else list(found)
-            if len(matched) > 1:
-                matched = sorted(set(matched))
-            if matched:
-                chosen = [specs[i] for i in matched]
-                if stage in table_stages:
-                    chosen = _hit_filter(chosen, tables, case_id)
-                for spec in chosen:
-                    apply(spec, facts)
-        if stage != "deadline" and wanted:
-            combiner.publish(facts, wanted)
-    return combiner.decision(case_id)
+    return combiner_for(pack).decide(case_id, facts, matcher)
 
 
 __all__ = [
+    "DEFAULT_CACHE_SIZE",
     "MAX_VALUE_CHARS",
     "Decision",
+    "DecisionCombiner",
     "Departments",
     "Experts",
     "Fired",
     "Matcher",
     "PackInfo",
+    "combiner_for",
     "decide",
 ]

@@ -610,7 +610,6 @@ class Evaluator:
         self.modified = changed_definitions(old, new)
         self.levels = new.severity_levels
         self.screen = screen_for(old, new) if screen else Screen("full")
-        self.old_tables = {t.id: t for t in old.tables}
         # Cases no differing rule can match are settled from a partial view of the raw record
         # (no Case model, no validation) unless every case must be validated.
         self.view_of = compile_fast_view(self.screen.reads, _enum_values())
@@ -620,8 +619,6 @@ class Evaluator:
 
     def _decisions(self, case_id: str, facts: dict[str, Any]) -> tuple[Any, Any] | None:
         """Both decisions, or None when the screen proves they are equal."""
-        from zhenshen_core.rules.decision import decide
-
         mode = self.screen.mode
         if mode == "none":
             return None
@@ -630,7 +627,7 @@ class Evaluator:
                 return None
         elif mode == "staged":
             recording = _Recording(self.old.matcher, self.screen.by_stage)
-            old = decide(self.old_pack, case_id, dict(facts), recording, self.old_tables)
+            old = self.old.combiner.decide(case_id, dict(facts), recording)
             if not recording.hit:
                 return None
             return old, self.new.evaluate_facts(facts, case_id)

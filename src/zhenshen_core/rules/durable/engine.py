@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zhenshen_core.model import Case
-from zhenshen_core.rules.decision import Decision, decide
+from zhenshen_core.rules.decision import DEFAULT_CACHE_SIZE, Decision, DecisionCombiner
 from zhenshen_core.rules.durable.compiler import (
     CompiledStage,
     Encoder,
@@ -32,7 +32,7 @@ from zhenshen_core.rules.durable.compiler import (
 from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, partition, properties
 from zhenshen_core.rules.durable.session import DurableSession, EngineError, Strategy
 from zhenshen_core.rules.facts import STAGES, FactProjection
-from zhenshen_core.rules.pack import ResolvedPack, RuleSpec, TableSpec
+from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
 from zhenshen_core.rules.semantics import holds
 
 
@@ -154,10 +154,11 @@ class DurableEngine:
         *,
         strategy: Strategy = "worker",
         limits: Limits = DEFAULT_LIMITS,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self.pack = pack
         self.matcher = DurableMatcher(pack, strategy=strategy, limits=limits)
-        self._tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
+        self.combiner = DecisionCombiner(pack, cache_size=cache_size)
         # Only the fields the pack's conditions read, like the compiled engine: same values as
         # fact_view, less work per case.
         self._view: Callable[[Case], dict[str, Any]] = FactProjection(
@@ -165,11 +166,11 @@ class DurableEngine:
         )
 
     def evaluate(self, case: Case) -> Decision:
-        return decide(self.pack, case.id, self._view(case), self.matcher, self._tables)
+        return self.combiner.decide(case.id, self._view(case), self.matcher)
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (it is copied), like ``CompiledEngine.evaluate_facts``."""
-        return decide(self.pack, case_id, dict(facts), self.matcher, self._tables)
+        return self.combiner.decide(case_id, dict(facts), self.matcher)
 
     def evaluate_many(self, cases: Iterable[Case]) -> Iterator[Decision]:
         for case in cases:
