@@ -254,20 +254,21 @@ class _State:
             co=tuple(d for d in self.co if d != lead),
             required=tuple(self.required),
             suggested=tuple(e for e in self.suggested if e not in self.required),
-            reasons=tuple(self.reasons.items()),
+            reasons=dict(self.reasons),
             tags=tuple(self.tags),
-            deadlines=tuple(
-                (key.removeprefix("deadline:"), value[2])
+            deadlines={
+                key.removeprefix("deadline:"): value[2]
                 for key, value in sorted(self.scalars.items())
                 if key.startswith("deadline:")
-            ),
+            },
             actions=tuple(self.actions),
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a microsecond per cache miss
 class _Outcome:
-    """Everything of a decision but the case id and the ``fired`` trace (shared, immutable)."""
+    """Everything of a decision but the case id and the ``fired`` trace (shared: never
+    changed once built)."""
 
     severity: str
     tier: str | None
@@ -276,40 +277,60 @@ class _Outcome:
     co: tuple[str, ...]
     required: tuple[str, ...]
     suggested: tuple[str, ...]
-    reasons: tuple[tuple[str, str], ...]
+    reasons: dict[str, str]  # copied into each decision, never handed out
     tags: tuple[str, ...]
-    deadlines: tuple[tuple[str, str], ...]
+    deadlines: dict[str, str]  # likewise
     actions: tuple[str, ...]
 
     def decision(self, case_id: str, info: PackInfo, fired: list[Fired]) -> Decision:
         # Fresh lists and dicts per decision: callers may change theirs without touching the
-        # cached outcome or another case's decision.
-        return _build(
-            Decision,
+        # cached outcome or another case's decision. ``_build`` inlined: this runs per case.
+        departments = _new(Departments)
+        _set(departments, "__dict__", {"lead": self.lead, "co": [*self.co]})
+        _set(departments, "__pydantic_fields_set__", {"lead", "co"})
+        _set(departments, "__pydantic_extra__", None)
+        _set(departments, "__pydantic_private__", None)
+        experts = _new(Experts)
+        _set(
+            experts,
+            "__dict__",
+            {
+                "required": [*self.required],
+                "suggested": [*self.suggested],
+                "reasons": self.reasons.copy(),
+            },
+        )
+        _set(experts, "__pydantic_fields_set__", {"required", "suggested", "reasons"})
+        _set(experts, "__pydantic_extra__", None)
+        _set(experts, "__pydantic_private__", None)
+        decision = _new(Decision)
+        _set(
+            decision,
+            "__dict__",
             {
                 "case_id": case_id,
                 "pack": info,
                 "severity": self.severity,
                 "tier": self.tier,
                 "chair": self.chair,
-                "departments": _build(Departments, {"lead": self.lead, "co": list(self.co)}),
-                "experts": _build(
-                    Experts,
-                    {
-                        "required": list(self.required),
-                        "suggested": list(self.suggested),
-                        "reasons": dict(self.reasons),
-                    },
-                ),
-                "tags": list(self.tags),
-                "deadlines": dict(self.deadlines),
-                "actions": list(self.actions),
+                "departments": departments,
+                "experts": experts,
+                "tags": [*self.tags],
+                "deadlines": self.deadlines.copy(),
+                "actions": [*self.actions],
                 "fired": fired,
             },
         )
+        _set(decision, "__pydantic_fields_set__", set(_DECISION_FIELDS))
+        _set(decision, "__pydantic_extra__", None)
+        _set(decision, "__pydantic_private__", None)
+        return decision
 
 
-@dataclass(frozen=True, slots=True)
+_DECISION_FIELDS = frozenset(Decision.model_fields)
+
+
+@dataclass(slots=True)  # never changed once cached (see _Outcome on frozen)
 class _Step:
     """One stage, given what matched in it and in every earlier stage.
 
@@ -352,6 +373,8 @@ def _hit_filter(
     return [s for s in specs if s.table is None or s.id in keep], None
 
 
+_NOTHING: frozenset[int] = frozenset()
+
 #: Default number of remembered stage outcomes per combiner (see ``DecisionCombiner``).
 DEFAULT_CACHE_SIZE = 32768
 
@@ -379,13 +402,13 @@ class DecisionCombiner:
             for n, stage in enumerate(STAGES)
         )
         self._wanted = wanted
-        self._step: Callable[[tuple[tuple[int, ...], ...]], _Step] = (
+        self._step: Callable[[tuple[frozenset[int], ...]], _Step] = (
             functools.lru_cache(maxsize=cache_size)(self._compute)
             if cache_size > 0
             else self._compute
         )
 
-    def _compute(self, key: tuple[tuple[int, ...], ...]) -> _Step:
+    def _compute(self, key: tuple[frozenset[int], ...]) -> _Step:
         number = len(key) - 1
         _, specs, publishes, has_tables = self._plan[number]
         # Replay the earlier stages' choices (cached steps; the caller just looked them up)
@@ -394,7 +417,7 @@ class DecisionCombiner:
         for before in range(number):
             for spec in self._step(key[: before + 1]).chosen:
                 state.apply(spec)
-        chosen = [specs[i] for i in key[-1]]
+        chosen = [specs[i] for i in sorted(key[-1])]
         if chosen and has_tables:
             chosen, conflict = _hit_filter(chosen, self.tables)
             if conflict is not None:
@@ -411,20 +434,15 @@ class DecisionCombiner:
         """Run the stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
         # The per-case hot path: matching, one cache lookup per stage, and the ``fired`` trace
         # (built inline: a Fired per fired rule is most of what is left to do per case).
-        key: tuple[tuple[int, ...], ...] = ()
+        key: tuple[frozenset[int], ...] = ()
         fired: list[Fired] = []
         append = fired.append
         get = facts.get
+        match = matcher.match
         step: _Step | None = None
         for stage, specs, publishes, _ in self._plan:
-            matched: tuple[int, ...] = ()
-            if specs:
-                found = matcher.match(stage, facts)
-                if type(found) is not list:
-                    found = list(found)
-                if found:
-                    matched = tuple(sorted(set(found))) if len(found) > 1 else (found[0],)
-            key += (matched,)
+            # A set, not a sorted tuple: the order is only needed (and sorted) on a miss.
+            key += (frozenset(match(stage, facts)) if specs else _NOTHING,)
             step = self._step(key)
             if step.conflict is not None:
                 table_id, a, b = step.conflict

@@ -238,27 +238,30 @@ class FactProjection:
         )
 
     def __call__(self, case: Case) -> dict[str, Any]:
+        # Runs once per evaluated case: reads the model's __dict__ directly (pydantic stores
+        # fields there) and tests ``type(x) is dict`` before the slower Mapping check.
+        data = case.__dict__
         view: dict[str, Any] = {}
         for name, attr in self._plain:
-            value = getattr(case, attr)
+            value = data[attr]
             if value is not None:
                 view[name] = value
         for name, attr in self._enums:
-            view[name] = getattr(case, attr)._value_
+            view[name] = data[attr]._value_
         if self._received:
-            view["received_at"] = case.received_at.astimezone(SHANGHAI).date()
+            view["received_at"] = data["received_at"].astimezone(SHANGHAI).date()
         if self._departments:
-            view["departments"] = tuple(d.id for d in case.departments)
+            view["departments"] = tuple(d.id for d in data["departments"])
         if self._lead:
             lead = case.lead_department
             if lead is not None:
                 view["lead_department"] = lead
         if self._tags:
-            view["tags"] = tuple(case.tags)
+            view["tags"] = tuple(data["tags"])
         if self._returns:
-            view["returns"] = len(case.returns)
+            view["returns"] = len(data["returns"])
         if self._enterprise:
-            enterprise = case.enterprise
+            enterprise = data["enterprise"]
             if enterprise is not None:
                 for name, attr in self._enterprise_fields:
                     value = getattr(enterprise, attr)
@@ -271,27 +274,32 @@ class FactProjection:
                             else value
                         )
         if self._requester:
-            requester = case.requester
+            requester = data["requester"]
             if requester is not None:
                 for name, attr in self._requester_fields:
                     view[name] = getattr(requester, attr)
         if self._location:
-            location = case.location
+            location = data["location"]
             if location is not None:
                 for name, attr in self._location_fields:
                     value = getattr(location, attr)
                     if value is not None:
                         view[name] = value
         if self._fact_paths:
-            facts = case.facts
+            facts = data["facts"]
             for name, path in self._fact_paths:
                 cursor: Any = facts
                 for key in path:
-                    cursor = cursor.get(key) if isinstance(cursor, Mapping) else None
+                    if type(cursor) is dict or isinstance(cursor, Mapping):
+                        cursor = cursor.get(key)
+                    else:
+                        cursor = None
                     if cursor is None:
                         break
-                if cursor is not None and not isinstance(cursor, Mapping):
-                    view[name] = plain(cursor)
+                if cursor is not None and not (
+                    type(cursor) is dict or isinstance(cursor, Mapping)
+                ):
+                    view[name] = cursor if type(cursor) is not list else plain(cursor)
         return view
 
 
