@@ -8,6 +8,8 @@ engine cannot be loaded.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import sys
@@ -222,9 +224,39 @@ def eval_cmd(
             _RecordEvaluator(evaluator, pack, text, name).chunk(c)
             for c in _chunks(records, EVAL_CHUNK)
         )
-    bad = 0
     sys.stdout.flush()
     binary: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
+    with _streaming_gc():
+        bad = _write(results, binary)
+    close: Any = getattr(evaluator, "close", None)
+    if close is not None:
+        close()
+    if bad:
+        click.echo(f"{bad} invalid record(s) skipped", err=True)
+        sys.exit(PROBLEMS)
+
+
+@contextlib.contextmanager
+def _streaming_gc() -> Iterator[None]:
+    """Fewer garbage collections while streaming: the pack, engine and decision cache live for
+    the whole run (frozen out of the collector's scans) and a case makes no reference cycles,
+    so collecting every 700 allocations only costs time (about a tenth of the run)."""
+    gc.collect()
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _write(
+    results: Iterator[list[tuple[bytes | None, str | None]]], binary: IO[bytes] | None
+) -> int:
+    """Write the decisions of each chunk in one go, errors to stderr; the number of errors."""
+    bad = 0
     for chunk in results:
         outputs = []
         for output, error in chunk:
@@ -240,12 +272,7 @@ def eval_cmd(
     if binary is not None:
         binary.flush()
     sys.stdout.flush()
-    close: Any = getattr(evaluator, "close", None)
-    if close is not None:
-        close()
-    if bad:
-        click.echo(f"{bad} invalid record(s) skipped", err=True)
-        sys.exit(PROBLEMS)
+    return bad
 
 
 EVAL_CHUNK = 1000

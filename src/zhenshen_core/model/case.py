@@ -222,18 +222,23 @@ class Case(_Model):
 
     @model_validator(mode="after")
     def _derive_identity(self) -> Case:
-        if not self.id:
+        # Runs for every validated case (intake, eval streams): plain dict access rather than
+        # pydantic's __setattr__ and a generator (both validated already; fields_set kept).
+        data = self.__dict__
+        channel, external_id = data["channel"], data["external_id"]
+        if not data["id"]:
             source = (
-                self.external_id or f"{self.received_at.isoformat()}|{self.title}|{self.content}"
+                external_id or f"{self.received_at.isoformat()}|{self.title}|{self.content}"
             )
-            self.id = case_id_for(self.channel.value, source)
-        if self.external_id and not any(
-            r.channel == self.channel and r.external_id == self.external_id
-            for r in self.external_refs
-        ):
-            self.external_refs.insert(
-                0, ExternalRef(channel=self.channel, external_id=self.external_id)
-            )
+            data["id"] = case_id_for(channel.value, source)
+            self.__pydantic_fields_set__.add("id")
+        if external_id:
+            refs = data["external_refs"]
+            for ref in refs:
+                if ref.channel == channel and ref.external_id == external_id:
+                    break
+            else:
+                refs.insert(0, ExternalRef(channel=channel, external_id=external_id))
         return self
 
     @field_validator("departments")
