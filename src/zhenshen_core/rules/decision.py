@@ -463,7 +463,8 @@ class DecisionCombiner:
         step: _Step | None = None
         for stage, specs, publishes, _ in self._plan:
             # A set, not a sorted tuple: the order is only needed (and sorted) on a miss.
-            key += (frozenset(match(stage, facts)) if specs else _NOTHING,)
+            found = match(stage, facts) if specs else None
+            key += (frozenset(found) if found else _NOTHING,)
             step = self._step(key)
             if step.conflict is not None:
                 table_id, a, b = step.conflict
@@ -479,6 +480,12 @@ class DecisionCombiner:
                     if type(value) is str:
                         if len(value) > MAX_VALUE_CHARS:
                             value = value[:MAX_VALUE_CHARS] + "…"
+                    elif type(value) is tuple:
+                        value = [*value]
+                        for item in value:  # a list field: every element short text?
+                            if type(item) is not str or len(item) > MAX_VALUE_CHARS:
+                                value = _shown(value)
+                                break
                     elif value is not None and type(value) is not int:
                         value = _shown(value)
                     values[name] = value
