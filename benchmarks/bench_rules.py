@@ -10,8 +10,13 @@ In one run, on the same seeded pack and cases:
   the durable-focused comparison with raw durable_rules).
 
 All contenders must produce identical decision JSON on the measured cases, or the run stops.
-Then ``zhenshen eval`` runs end to end over a JSONL file of the cases (parse, validate, decide,
-print) in a subprocess.
+Every engine is timed on cases it has never seen: *cold* (a new engine) and *warm* (an engine
+that has already decided another sample of the same distribution, as a long-running service
+has); timing the same cases twice would only measure the decision cache.
+
+Then ``zhenshen eval`` runs end to end over JSONL files of 20,000 and 100,000 cases (parse,
+validate, decide, print) in a subprocess, next to the same command on an empty input (process
+start, imports and pack load), so the fixed cost and the streaming rate are both visible.
 
 Rules look like district rules: ``domain == D and content contains_any [words]`` (indexable),
 ``appeal_type in [...] and returns >= k``, ``tags contains T``, ``enterprise.size == S and
@@ -19,6 +24,7 @@ facts.amount >= X``, some unindexable ``content contains W`` and route/deadline 
 ``decision.*``; priorities collide on purpose.
 
     .venv/bin/python benchmarks/bench_rules.py [--cases 20000] [--sizes 10,100,1000] [--durable]
+        [--e2e-cases 20000,100000] [--no-e2e]
 """
 
 from __future__ import annotations
@@ -177,22 +183,49 @@ def make_case_dicts(count: int, rng: random.Random, v: Vocabulary) -> list[dict[
     return out
 
 
-def timed(engine: Any, cases: Sequence[Case], repeat: int = 3) -> tuple[float, list[str]]:
-    """Best-of-``repeat`` cases/second, and the decisions (JSON) of the last run."""
-    best = 0.0
-    evaluate: Callable[[Case], Any] = engine.evaluate
+def _rate(evaluate: Callable[[Case], Any], cases: Sequence[Case]) -> float:
     gc.collect()
-    gc.freeze()  # the pack, engine and input cases are long-lived: keep them out of GC scans
+    begin = time.process_time()  # CPU time: the shared machine's load does not count
+    for case in cases:  # decisions are dropped, as a streaming caller would
+        evaluate(case)
+    return len(cases) / (time.process_time() - begin)
+
+
+def timed(
+    factory: Callable[[], Any],
+    cases: Sequence[Case],
+    warm_up: Sequence[Case],
+    repeat: int = 3,
+) -> tuple[float, float, list[str]]:
+    """(cold, warm) cases/second, and the decisions (JSON) of ``cases``.
+
+    * cold: a new engine, one pass over ``cases`` (its decision cache fills as it goes);
+    * warm: a new engine that has already decided ``warm_up`` (other cases from the same
+      distribution), one pass over ``cases`` it has never seen: a long-running service.
+      Best of ``repeat`` (each with a new engine). Never the same cases twice, which would
+      only measure the cache.
+    """
+    gc.collect()
+    gc.freeze()  # the pack and the input cases are long-lived: keep them out of GC scans
+    engine = factory()
+    cold = _rate(engine.evaluate, cases)
+    decisions = [engine.evaluate(c).to_json() for c in cases]
+    _close(engine)
+    warm = 0.0
     for _ in range(repeat):
-        gc.collect()
-        begin = time.process_time()  # CPU time: the shared machine's load does not count
-        for case in cases:  # decisions are dropped, as a streaming caller would
-            evaluate(case)
-        elapsed = time.process_time() - begin
-        best = max(best, len(cases) / elapsed)
-    decisions = [evaluate(c).to_json() for c in cases]
+        engine = factory()
+        for case in warm_up:
+            engine.evaluate(case)
+        warm = max(warm, _rate(engine.evaluate, cases))
+        _close(engine)
     gc.unfreeze()
-    return best, decisions
+    return cold, warm, decisions
+
+
+def _close(engine: Any) -> None:
+    close = getattr(engine, "close", None)
+    if close is not None:
+        close()
 
 
 def peak_mb(factory: Callable[[], Any], cases: Sequence[Case]) -> float:
@@ -210,26 +243,45 @@ def peak_mb(factory: Callable[[], Any], cases: Sequence[Case]) -> float:
     return peak / 2**20
 
 
-def end_to_end(folder: Path, dicts: Sequence[dict[str, Any]], tmp: Path) -> float:
-    path = tmp / "cases.jsonl"
+def _run_eval(folder: Path, path: str) -> tuple[float, int]:
+    """Seconds and decisions printed; output goes to a file, as ``> out.jsonl`` would (a pipe
+    to this process would time the benchmark's own reading too)."""
+    exe = Path(sys.executable).with_name("zhenshen")
+    env = dict(os.environ, ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD="1")
+    with tempfile.TemporaryFile() as out:
+        begin = time.perf_counter()
+        result = subprocess.run(
+            [str(exe), "eval", "--pack", str(folder), "--input", path],
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        elapsed = time.perf_counter() - begin
+        if result.returncode != 0:
+            raise SystemExit(f"zhenshen eval failed: {result.stderr.decode()[:500]}")
+        out.seek(0)
+        return elapsed, sum(chunk.count(b"\n") for chunk in iter(lambda: out.read(1 << 20), b""))
+
+
+def end_to_end(
+    folder: Path, dicts: Sequence[dict[str, Any]], tmp: Path, repeat: int = 3
+) -> tuple[float, float]:
+    """Wall-clock seconds of ``zhenshen eval`` over ``dicts`` as JSONL (best of ``repeat``),
+    and of the same command over an empty input (process start, imports, pack load)."""
+    path = tmp / f"cases-{len(dicts)}.jsonl"
     path.write_text(
         "\n".join(json.dumps(d, ensure_ascii=False) for d in dicts) + "\n", encoding="utf-8"
     )
-    exe = Path(sys.executable).with_name("zhenshen")
-    env = dict(os.environ, ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD="1")
-    command = [str(exe), "eval", "--pack", str(folder), "--input", str(path)]
-    subprocess.run(
-        [*command[:3], str(folder), "--input", os.devnull], env=env, check=True, capture_output=True
-    )  # warm the file cache and imports
-    begin = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, check=False)
-    elapsed = time.perf_counter() - begin
-    if result.returncode != 0:
-        raise SystemExit(f"zhenshen eval failed: {result.stderr.decode()[:500]}")
-    lines = result.stdout.count(b"\n")
-    if lines != len(dicts):
-        raise SystemExit(f"zhenshen eval printed {lines} decisions for {len(dicts)} cases")
-    return len(dicts) / elapsed
+    _run_eval(folder, os.devnull)  # warm the file cache and imports
+    start = min(_run_eval(folder, os.devnull)[0] for _ in range(repeat))
+    best = float("inf")
+    for _ in range(repeat):
+        elapsed, lines = _run_eval(folder, str(path))
+        if lines != len(dicts):
+            raise SystemExit(f"zhenshen eval printed {lines} decisions for {len(dicts)} cases")
+        best = min(best, elapsed)
+    return best, start
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -244,17 +296,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--durable", action="store_true", help="also time DurableEngine")
     parser.add_argument("--no-e2e", action="store_true", help="skip zhenshen eval end to end")
+    parser.add_argument(
+        "--e2e-cases",
+        default="20000,100000",
+        help="stream lengths for zhenshen eval end to end (comma-separated)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     version = sys.version.split()[0]
-    print(f"{args.cases:,} cases per N; CPU time, best of 3; one process; Python {version}")
-    print("load average at start: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
-    header = (
-        f"{'rules':>6} {'engine':<10} {'cases':>7} {'cases/s':>10} {'vs naive':>9} {'peak MB':>8}"
+    print(
+        f"{args.cases:,} unseen cases per N; CPU time; one process; Python {version}. "
+        "cold: a new engine; warm: an engine that has decided another "
+        f"{args.cases:,} cases (best of 3)"
     )
-    print(header)
+    print("load average at start: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(
+        f"{'rules':>6} {'engine':<10} {'cases':>7} {'cold/s':>10} {'warm/s':>10} "
+        f"{'vs naive':>9} {'peak MB':>8}"
+    )
     results: dict[tuple[int, str], float] = {}
     e2e_dicts: list[dict[str, Any]] = []
+    e2e_sizes = [int(x) for x in args.e2e_cases.split(",") if x]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for n in sizes:
@@ -262,13 +324,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             folder = write_pack(n, tmp / f"pack-{n}", random.Random(n), vocab)
             dicts = make_case_dicts(args.cases, random.Random(20260302), vocab)
             cases = [Case.model_validate(d) for d in dicts]
-            if n == 100:
-                e2e_dicts = dicts
+            warm_up = [
+                Case.model_validate(d) for d in make_case_dicts(args.cases, random.Random(1), vocab)
+            ]
+            if n == 100 and not args.no_e2e:
+                e2e_dicts = make_case_dicts(max(e2e_sizes), random.Random(20260302), vocab)
             pack: ResolvedPack = load_pack(folder, analyse=False)
-            contenders: list[tuple[str, Callable[[], Any], Sequence[Case]]] = [
-                ("compiled", lambda p=pack: CompiledEngine(p), cases),
-                ("closures", lambda p=pack: CompiledEngine(p, indexed=False), cases),
-                ("naive", lambda p=pack: InterpretedEngine(p), cases[: args.naive_cases]),
+            contenders: list[tuple[str, Callable[[], Any], Sequence[Case], int]] = [
+                ("compiled", lambda p=pack: CompiledEngine(p), cases, 3),
+                ("closures", lambda p=pack: CompiledEngine(p, indexed=False), cases, 1),
+                ("naive", lambda p=pack: InterpretedEngine(p), cases[: args.naive_cases], 1),
             ]
             if args.durable:
                 try:
@@ -276,16 +341,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 except ImportError:
                     print("  (durable engine not importable; skipped)")
                 else:
-                    contenders.append(("durable", lambda p=pack: DurableEngine(p), cases))
+                    contenders.append(("durable", lambda p=pack: DurableEngine(p), cases, 1))
             reference: list[str] | None = None
             naive_rate = 0.0
             rows = []
-            for name, factory, subset in contenders:
-                engine = factory()
-                rate, decisions = timed(engine, subset, repeat=1 if name == "naive" else 3)
-                close = getattr(engine, "close", None)
-                if close is not None:
-                    close()
+            for name, factory, subset, repeat in contenders:
+                # The naive interpreter has no decision cache: warming it up changes nothing.
+                warm_set = warm_up if name != "naive" else []
+                cold, warm, decisions = timed(factory, subset, warm_set, repeat=repeat)
                 if reference is None:
                     reference = decisions
                 elif decisions != reference[: len(decisions)]:
@@ -299,32 +362,44 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"{decisions[bad]}\n{reference[bad]}"
                     )
                 if name == "naive":
-                    naive_rate = rate
+                    naive_rate = warm
                 memory = peak_mb(factory, subset[:2000])
-                rows.append((name, len(subset), rate, memory))
-                results[(n, name)] = rate
-            for name, count, rate, memory in rows:
-                lead = f"{rate / naive_rate:8.1f}x" if naive_rate else ""
-                print(f"{n:>6} {name:<10} {count:>7,} {rate:>10,.0f} {lead:>9} {memory:>8.1f}")
-        if not args.no_e2e and 100 in sizes:
+                rows.append((name, len(subset), cold, warm, memory))
+                results[(n, name)] = warm
+            for name, count, cold, warm, memory in rows:
+                lead = f"{warm / naive_rate:8.1f}x" if naive_rate else ""
+                print(
+                    f"{n:>6} {name:<10} {count:>7,} {cold:>10,.0f} {warm:>10,.0f} "
+                    f"{lead:>9} {memory:>8.1f}"
+                )
+        if e2e_dicts:
             folder = tmp / "pack-100"
-            rate = end_to_end(folder, e2e_dicts, tmp)
-            results[(100, "e2e")] = rate
-            print(
-                f"zhenshen eval --pack <100 rules> --input cases.jsonl: {rate:,.0f} cases/s "
-                f"end to end, wall clock ({len(e2e_dicts):,} cases, JSON in → decisions out)"
-            )
+            print("zhenshen eval --pack <100 rules> --input cases.jsonl (wall clock, best of 3):")
+            for count in e2e_sizes:
+                elapsed, start = end_to_end(folder, e2e_dicts[:count], tmp)
+                rate = count / elapsed
+                results[(count, "e2e")] = rate
+                print(
+                    f"  {count:>7,} cases: {elapsed:5.2f} s = {rate:>7,.0f} cases/s including "
+                    f"{start:.2f} s of process start and pack load; "
+                    f"{count / (elapsed - start):>7,.0f} cases/s after it"
+                )
     print("load average at end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     if (100, "compiled") in results and (1000, "compiled") in results:
         at_100, at_1000 = results[(100, "compiled")], results[(1000, "compiled")]
         slowdown = at_100 / at_1000
-        e2e = results.get((100, "e2e"))
-        met = at_100 >= 50_000 and slowdown <= 3 and (e2e is None or e2e >= 20_000)
         print(
-            f"targets: compiled >= 50,000/s at N=100 ({at_100:,.0f}); slowdown 100→1000 <= 3x "
-            f"({slowdown:.2f}x); eval end to end >= 20,000/s "
-            f"({'n/a' if e2e is None else f'{e2e:,.0f}'}): {'met' if met else 'NOT met'}"
+            f"targets: compiled (warm) >= 50,000/s at N=100: {at_100:,.0f} "
+            f"({'met' if at_100 >= 50_000 else 'NOT met'}); slowdown 100→1000 <= 3x: "
+            f"{slowdown:.2f}x ({'met' if slowdown <= 3 else 'NOT met'})"
         )
+    for count in e2e_sizes:
+        e2e = results.get((count, "e2e"))
+        if e2e is not None:
+            print(
+                f"target: eval end to end >= 20,000/s over {count:,} cases: {e2e:,.0f} "
+                f"({'met' if e2e >= 20_000 else 'NOT met'})"
+            )
     return 0
 
 
