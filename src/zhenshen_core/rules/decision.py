@@ -34,6 +34,7 @@ from zhenshen_core.rules.facts import STAGES
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec, TableSpec
 
 _M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
 
 #: Strings longer than this are shortened in ``fired[].values`` (content can be 20,000 chars).
 MAX_VALUE_CHARS = 200
@@ -331,6 +332,16 @@ class _Outcome:
 
 _DECISION_FIELDS = frozenset(Decision.model_fields)
 
+
+def _fired(spec: RuleSpec, values: dict[str, Any]) -> Fired:
+    """A ``Fired`` without validation (``_build`` inlined: one per fired spec and case)."""
+    one = _new(Fired)
+    _set(one, "__dict__", {"rule": spec.id, "stage": spec.stage, "values": values})
+    _set(one, "__pydantic_fields_set__", {"rule", "stage", "values"})
+    _set(one, "__pydantic_extra__", None)
+    _set(one, "__pydantic_private__", None)
+    return one
+
 _CASE_ID_HEAD = b'{"case_id":""'
 _FIRED_TAIL = b"]}"
 
@@ -412,7 +423,7 @@ class DecisionCombiner:
         self.pack = pack
         self.tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
-        self._fired_json: dict[str, bytes] = {}  # spec id → its fired entry's JSON prefix
+        self._fired_prefixes: dict[str, bytes] = {}  # spec id → its fired entry's JSON prefix
         wanted = pack.decision_reads
         last = len(STAGES) - 1
         table_stages = pack.table_stages
@@ -451,13 +462,18 @@ class DecisionCombiner:
         )
 
     def _walk(
-        self, case_id: str, facts: dict[str, Any], matcher: Matcher
-    ) -> tuple[_Outcome, list[tuple[RuleSpec, dict[str, Any]]]]:
-        """The per-case hot path: matching, one cache lookup per stage, and the values each
-        fired spec read (as the facts stood in its stage). ``facts`` gains ``decision.*``."""
+        self,
+        case_id: str,
+        facts: dict[str, Any],
+        matcher: Matcher,
+        trace: Callable[[RuleSpec, dict[str, Any]], _T],
+    ) -> tuple[_Outcome, list[_T]]:
+        """The per-case hot path: matching, one cache lookup per stage, and ``trace(spec,
+        values)`` for each fired spec with the values it read (as the facts stood in its
+        stage). ``facts`` gains ``decision.*``."""
         key: tuple[frozenset[int], ...] = ()
-        trace: list[tuple[RuleSpec, dict[str, Any]]] = []
-        append = trace.append
+        fired: list[_T] = []
+        append = fired.append
         get = facts.get
         match = matcher.match
         step: _Step | None = None
@@ -489,23 +505,15 @@ class DecisionCombiner:
                     elif value is not None and type(value) is not int:
                         value = _shown(value)
                     values[name] = value
-                append((spec, values))
+                append(trace(spec, values))
             if publishes:
                 facts.update(step.published)  # type: ignore[arg-type]
         assert step is not None and step.outcome is not None
-        return step.outcome, trace
+        return step.outcome, fired
 
     def decide(self, case_id: str, facts: dict[str, Any], matcher: Matcher) -> Decision:
         """Run the stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
-        outcome, trace = self._walk(case_id, facts, matcher)
-        fired: list[Fired] = []
-        for spec, values in trace:  # ``_build`` inlined: one Fired per fired spec and case
-            one = _new(Fired)
-            _set(one, "__dict__", {"rule": spec.id, "stage": spec.stage, "values": values})
-            _set(one, "__pydantic_fields_set__", {"rule", "stage", "values"})
-            _set(one, "__pydantic_extra__", None)
-            _set(one, "__pydantic_private__", None)
-            fired.append(one)
+        outcome, fired = self._walk(case_id, facts, matcher, _fired)
         return outcome.decision(case_id, self.info, fired)
 
     def decide_json(self, case_id: str, facts: dict[str, Any], matcher: Matcher) -> bytes:
@@ -516,19 +524,18 @@ class DecisionCombiner:
         serialisation of the cached outcome and of each spec, and the rest is serialised by
         pydantic-core, so the two forms cannot drift apart (a property test compares them).
         """
-        outcome, trace = self._walk(case_id, facts, matcher)
+        outcome, fired = self._walk(case_id, facts, matcher, self._fired_json)
         middle = outcome.json_middle
         if middle is None:
             middle = outcome.json_middle = _json_middle(outcome.decision("", self.info, []))
-        prefixes = self._fired_json
-        parts = []
-        for spec, values in trace:
-            prefix = prefixes.get(spec.id)
-            if prefix is None:
-                prefix = prefixes[spec.id] = _fired_prefix(spec)
-            # inf_nan_mode: what the Decision model's serialiser does (its config default)
-            parts.append(prefix + to_json(values, inf_nan_mode="null") + b"}")
-        return b'{"case_id":' + to_json(case_id) + middle + b",".join(parts) + b"]}"
+        return b'{"case_id":' + to_json(case_id) + middle + b",".join(fired) + b"]}"
+
+    def _fired_json(self, spec: RuleSpec, values: dict[str, Any]) -> bytes:
+        prefix = self._fired_prefixes.get(spec.id)
+        if prefix is None:
+            prefix = self._fired_prefixes[spec.id] = _fired_prefix(spec)
+        # inf_nan_mode: what the Decision model's serialiser does (its config default)
+        return prefix + to_json(values, inf_nan_mode="null") + b"}"
 
     def cache_info(self) -> Any:
         """``functools`` cache statistics (hits, misses, size), or None when uncached."""
