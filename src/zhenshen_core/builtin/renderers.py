@@ -9,16 +9,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zhenshen_core.letters.render import render_letter
 from zhenshen_core.plugins.hookspecs import hookimpl
 from zhenshen_core.plugins.records import Renderer
 
 
 def _markdown(context: Mapping[str, Any]) -> bytes:
+    # Imported here: every command registers the built-in plugins, few render letters, and
+    # Jinja2 is a noticeable part of start-up.
+    from zhenshen_core.letters.render import render_letter
+
     return render_letter(context, fmt="markdown").encode("utf-8")
 
 
 def _html(context: Mapping[str, Any]) -> bytes:
+    from zhenshen_core.letters.render import render_letter
+
     return render_letter(context, fmt="html").encode("utf-8")
 
 

@@ -1,8 +1,9 @@
 """Loading packs from disk: YAML with positions, validation, ``extends``, type checks.
 
 Every problem is collected (not just the first) and reported as ``file:line:col: CODE message``.
-Positions come from ruamel.yaml's round-trip loader, which keeps the line and column of every
-key and value; pydantic error locations are mapped back onto them.
+Positions come from libyaml's node marks (``yaml_fast``, 30× faster) or, for whatever that reader
+declines, ruamel.yaml's round-trip loader, which keeps the line and column of every key and
+value; pydantic error locations are mapped back onto them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ruamel.yaml.scalarstring import (
 )
 
 from zhenshen_core.model.enums import Chair, Tier
+from zhenshen_core.rules import yaml_fast
 from zhenshen_core.rules.ast import Expr, Span, fields_read
 from zhenshen_core.rules.diagnostics import (
     Diagnostic,
@@ -173,6 +175,9 @@ def read_yaml(path: Path, sink: DiagnosticSink, display: str | None = None) -> L
     except UnicodeDecodeError as exc:
         sink.error(name, 1, 1, "P200", f"not UTF-8 text: {exc.reason} at byte {exc.start}")
         return None
+    fast = yaml_fast.located(text, name, Located)
+    if fast is not None:
+        return fast
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     try:
