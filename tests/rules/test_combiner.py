@@ -255,23 +255,36 @@ def test_table_shape_errors(write_pack: WritePack) -> None:
     assert "unknown output 'colour'" in text
 
 
-def test_repeated_match_sets_are_combined_once(write_pack: WritePack, make_case: MakeCase) -> None:
+@pytest.mark.parametrize(
+    ("route_when", "steps"),
+    [
+        ('content contains "三个月"', 1),  # no stage reads decision.*: one step per case
+        ('decision.severity >= "S3"', 2),  # route needs classify's decision: two steps
+    ],
+)
+def test_repeated_match_sets_are_combined_once(
+    write_pack: WritePack, make_case: MakeCase, route_when: str, steps: int
+) -> None:
     folder = write_pack(
-        """
+        f"""
         rules:
           - id: stop
             when: content contains "停产"
-            then: {severity: {at_least: S3}, tags: [准入不准营]}
+            then: {{severity: {{at_least: S3}}, tags: [准入不准营]}}
+          - id: route
+            stage: route
+            when: '{route_when}'
+            then: {{tags: [重点]}}
         """
     )
     engine = CompiledEngine(load_pack(folder))
     first = engine.evaluate(make_case(content="企业停产"))
     before = engine.combiner.cache_info()
-    second = engine.evaluate(make_case(content="工厂已停产三个月"))
+    second = engine.evaluate(make_case(content="工厂已停产"))
     after = engine.combiner.cache_info()
-    assert before.misses == after.misses == 3  # one step per stage, computed once
-    assert after.hits - before.hits == 3  # the second case only looks them up
+    assert before.misses == after.misses == steps  # computed once
+    assert after.hits - before.hits == steps  # the second case only looks them up
     assert first.severity == second.severity == "S3"
     assert first.fired[0].values == {"content": "企业停产"}
-    assert second.fired[0].values == {"content": "工厂已停产三个月"}
+    assert second.fired[0].values == {"content": "工厂已停产"}
     assert CompiledEngine(load_pack(folder), cache_size=0).combiner.cache_info() is None

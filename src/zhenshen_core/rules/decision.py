@@ -20,6 +20,7 @@ Combination rules (see docs/reference/rule-language.md):
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -425,13 +426,26 @@ class DecisionCombiner:
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
         self._fired_prefixes: dict[str, bytes] = {}  # spec id → its fired entry's JSON prefix
         wanted = pack.decision_reads
-        last = len(STAGES) - 1
         table_stages = pack.table_stages
-        # (stage, its specs, publishes decision.* facts, has table rows) per stage
-        self._plan = tuple(
-            (stage, pack.stage_rules(stage), bool(wanted) and n < last, stage in table_stages)
-            for n, stage in enumerate(STAGES)
+        # Stages form groups: a stage whose rules read ``decision.*`` starts a new group (it
+        # needs the decision so far); any other stage joins the previous one, so the cache
+        # holds one step per group rather than per stage. Per group: its stages as (stage,
+        # specs, has table rows), its last stage's number, and whether it publishes.
+        groups: list[list[tuple[str, tuple[RuleSpec, ...], bool]]] = []
+        for stage in STAGES:
+            specs = pack.stage_rules(stage)
+            reads_decision = any(
+                name.startswith("decision.") for spec in specs for name in spec.reads
+            )
+            if not groups or reads_decision:
+                groups.append([])
+            groups[-1].append((stage, specs, stage in table_stages))
+        ends = list(itertools.accumulate(len(g) for g in groups))
+        self._groups = tuple(
+            (tuple(group), end - 1, bool(wanted) and n < len(groups) - 1)
+            for n, (group, end) in enumerate(zip(groups, ends, strict=True))
         )
+        self._group_of_end = {end - 1: n for n, end in enumerate(ends)}
         self._wanted = wanted
         self._step: Callable[[tuple[frozenset[int], ...]], _Step] = (
             functools.lru_cache(maxsize=cache_size)(self._compute)
@@ -440,22 +454,27 @@ class DecisionCombiner:
         )
 
     def _compute(self, key: tuple[frozenset[int], ...]) -> _Step:
-        number = len(key) - 1
-        _, specs, publishes, has_tables = self._plan[number]
-        # Replay the earlier stages' choices (cached steps; the caller just looked them up)
+        """The step of the group whose last stage is ``key``'s last (one set per stage)."""
+        number = self._group_of_end[len(key) - 1]
+        stages, _, publishes = self._groups[number]
+        # Replay the earlier groups' choices (cached steps; the caller just looked them up)
         # rather than keeping a state per cached step: a state is most of a step's memory.
         state = _State(self.pack)
-        for before in range(number):
-            for spec in self._step(key[: before + 1]).chosen:
+        for _, end, _ in self._groups[:number]:
+            for spec in self._step(key[: end + 1]).chosen:
                 state.apply(spec)
-        chosen = [specs[i] for i in sorted(key[-1])]
-        if chosen and has_tables:
-            chosen, conflict = _hit_filter(chosen, self.tables)
-            if conflict is not None:
-                return _Step((), conflict)
-        for spec in chosen:
-            state.apply(spec)
-        if number == len(self._plan) - 1:
+        first = len(key) - len(stages)
+        chosen: list[RuleSpec] = []
+        for (_, specs, has_tables), matched in zip(stages, key[first:], strict=True):
+            kept = [specs[i] for i in sorted(matched)]
+            if kept and has_tables:
+                kept, conflict = _hit_filter(kept, self.tables)
+                if conflict is not None:
+                    return _Step((), conflict)
+            for spec in kept:
+                state.apply(spec)
+            chosen += kept
+        if number == len(self._groups) - 1:
             return _Step(tuple(chosen), outcome=state.outcome())
         return _Step(
             tuple(chosen), published=state.published(self._wanted) if publishes else None
@@ -468,19 +487,21 @@ class DecisionCombiner:
         matcher: Matcher,
         trace: Callable[[RuleSpec, dict[str, Any]], _T],
     ) -> tuple[_Outcome, list[_T]]:
-        """The per-case hot path: matching, one cache lookup per stage, and ``trace(spec,
-        values)`` for each fired spec with the values it read (as the facts stood in its
-        stage). ``facts`` gains ``decision.*``."""
+        """The per-case hot path: matching, one cache lookup per group of stages, and
+        ``trace(spec, values)`` for each fired spec with the values it read (as the facts
+        stood in its stage: within a group no stage reads ``decision.*``). ``facts`` gains
+        ``decision.*``."""
         key: tuple[frozenset[int], ...] = ()
         fired: list[_T] = []
         append = fired.append
         get = facts.get
         match = matcher.match
         step: _Step | None = None
-        for stage, specs, publishes, _ in self._plan:
-            # A set, not a sorted tuple: the order is only needed (and sorted) on a miss.
-            found = match(stage, facts) if specs else None
-            key += (frozenset(found) if found else _NOTHING,)
+        for stages, _, publishes in self._groups:
+            for stage, specs, _ in stages:
+                # A set, not a sorted tuple: the order is only needed (and sorted) on a miss.
+                found = match(stage, facts) if specs else None
+                key += (frozenset(found) if found else _NOTHING,)
             step = self._step(key)
             if step.conflict is not None:
                 table_id, a, b = step.conflict
