@@ -501,6 +501,7 @@ class CompiledMatcher:
             if test(facts):
                 append(i)
         get = facts.get
+        found: list[Candidates] = []  # the index's hits; their residual tests run below
         for name, table in index.eq:
             value = get(name)
             if value is None:
@@ -510,9 +511,7 @@ class CompiledMatcher:
             except TypeError:  # unhashable fact value: cannot equal a scalar literal
                 continue
             if hits:
-                for i, residual in hits:
-                    if residual is None or residual(facts):
-                        append(i)
+                found.append(hits)
         for name, table in index.elem:
             values = get(name)
             if type(values) is tuple or type(values) is list:
@@ -522,17 +521,15 @@ class CompiledMatcher:
                     except TypeError:
                         continue
                     if hits:
-                        for i, residual in hits:
-                            if residual is None or residual(facts):
-                                append(i)
+                        found.append(hits)
         for name, words in index.sub:
             text = get(name)
             if type(text) is str:
-                for word, hits in words:
-                    if word in text:
-                        for i, residual in hits:
-                            if residual is None or residual(facts):
-                                append(i)
+                found.extend(hits for word, hits in words if word in text)
+        for hits in found:
+            for i, residual in hits:
+                if residual is None or residual(facts):
+                    append(i)
         return result
 
 

@@ -288,50 +288,40 @@ class _Outcome:
 
     def decision(self, case_id: str, info: PackInfo, fired: list[Fired]) -> Decision:
         # Fresh lists and dicts per decision: callers may change theirs without touching the
-        # cached outcome or another case's decision. ``_build`` inlined: this runs per case.
-        departments = _new(Departments)
-        _set(departments, "__dict__", {"lead": self.lead, "co": [*self.co]})
-        _set(departments, "__pydantic_fields_set__", {"lead", "co"})
-        _set(departments, "__pydantic_extra__", None)
-        _set(departments, "__pydantic_private__", None)
-        experts = _new(Experts)
-        _set(
-            experts,
-            "__dict__",
-            {
-                "required": [*self.required],
-                "suggested": [*self.suggested],
-                "reasons": self.reasons.copy(),
-            },
-        )
-        _set(experts, "__pydantic_fields_set__", {"required", "suggested", "reasons"})
-        _set(experts, "__pydantic_extra__", None)
-        _set(experts, "__pydantic_private__", None)
-        decision = _new(Decision)
-        _set(
-            decision,
-            "__dict__",
-            {
-                "case_id": case_id,
-                "pack": info,
-                "severity": self.severity,
-                "tier": self.tier,
-                "chair": self.chair,
-                "departments": departments,
-                "experts": experts,
-                "tags": [*self.tags],
-                "deadlines": self.deadlines.copy(),
-                "actions": [*self.actions],
-                "fired": fired,
-            },
-        )
-        _set(decision, "__pydantic_fields_set__", set(_DECISION_FIELDS))
-        _set(decision, "__pydantic_extra__", None)
-        _set(decision, "__pydantic_private__", None)
+        # cached outcome or another case's decision. ``_build`` inlined (this runs per case).
+        departments, experts, decision = _new(Departments), _new(Experts), _new(Decision)
+        for model, fields in (
+            (departments, {"lead": self.lead, "co": [*self.co]}),
+            (
+                experts,
+                {
+                    "required": [*self.required],
+                    "suggested": [*self.suggested],
+                    "reasons": self.reasons.copy(),
+                },
+            ),
+            (
+                decision,
+                {
+                    "case_id": case_id,
+                    "pack": info,
+                    "severity": self.severity,
+                    "tier": self.tier,
+                    "chair": self.chair,
+                    "departments": departments,
+                    "experts": experts,
+                    "tags": [*self.tags],
+                    "deadlines": self.deadlines.copy(),
+                    "actions": [*self.actions],
+                    "fired": fired,
+                },
+            ),
+        ):
+            _set(model, "__dict__", fields)
+            _set(model, "__pydantic_fields_set__", set(fields))
+            _set(model, "__pydantic_extra__", None)
+            _set(model, "__pydantic_private__", None)
         return decision
-
-
-_DECISION_FIELDS = frozenset(Decision.model_fields)
 
 
 def _fired(spec: RuleSpec, values: dict[str, Any]) -> Fired:

@@ -55,6 +55,7 @@ _SPECIAL_FLOATS = {
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\Z")
 #: Tabs (ruamel refuses some that libyaml accepts) and the characters YAML 1.1 (libyaml) counts
 #: as line breaks but YAML 1.2 (ruamel) does not, which would shift every later line number.
+_STYLES = {'"': "quoted", "'": "quoted", "|": "block", ">": "block"}  # as the loader names them
 _ODD_CHARACTERS = re.compile("[\t\x85\u2028\u2029]")
 
 
@@ -142,17 +143,12 @@ class _Reader:
     def scalar(self, node: Any, path: Path_ | None) -> Any:
         text: str = node.value
         style = node.style
-        if style in ('"', "'"):
+        kind = _STYLES.get(style)
+        if kind is not None:  # quoted or block: always a string
             if node.tag != _STR:
                 raise _Unsupported
             if path is not None:
-                self.loc.styles[path] = "quoted"
-            return text
-        if style in ("|", ">"):
-            if node.tag != _STR:
-                raise _Unsupported
-            if path is not None:
-                self.loc.styles[path] = "block"
+                self.loc.styles[path] = kind
             return text
         if style not in (None, ""):
             raise _Unsupported
