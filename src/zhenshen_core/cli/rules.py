@@ -240,8 +240,8 @@ def eval_cmd(
 def _streaming_gc() -> Iterator[None]:
     """Fewer garbage collections while streaming: the pack, engine and decision cache live for
     the whole run (frozen out of the collector's scans) and a case makes no reference cycles,
-    so collecting every 700 allocations only costs time (about a tenth of the run)."""
-    gc.collect()
+    so collecting every 700 allocations only costs time (about a tenth of the run). No
+    collection first: it would cost more than the little start-up garbage it frees."""
     gc.freeze()
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, *thresholds[1:])

@@ -90,6 +90,7 @@ class _Reader:
         self.loc = loc
         self.seen: set[int] = set()
         self.resolver = VersionedResolver(version=(1, 2))  # ruamel's typing of plain scalars
+        self.tags: dict[str, str] = {}
         self.implicit = yaml.resolver.Resolver()  # what libyaml's tags are without a tag
 
     def value(self, node: Any, path: Path_) -> Any:
@@ -157,7 +158,9 @@ class _Reader:
         )
         if node.tag != implicit:
             raise _Unsupported  # an explicit tag (libyaml reports no other difference)
-        tag: str = self.resolver.resolve(_RuamelScalar, text, (True, False))
+        tag = self.tags.get(text)
+        if tag is None:  # ruamel's resolver is slow and packs repeat their words
+            tag = self.tags[text] = self.resolver.resolve(_RuamelScalar, text, (True, False))
         return _plain_scalar(tag, text)
 
 
