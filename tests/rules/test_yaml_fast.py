@@ -145,3 +145,25 @@ def _compare_text(path: Path, text: str) -> None:
         yaml_fast.located = original
     assert slow is not None, (text, [str(d) for d in sink.items])
     _same(fast, slow)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: |\n  x\n  y\n",
+        "a: |-\n  x\n",
+        "a: |+\n  x\n\nb: 1\n",
+        "a: >\n  x\n  y\n\n  z\n",
+        "a: >-\n  folded\n  text",
+        "a: plain\n  continued\n  lines\nb: [x,\n  y]\n",
+        "# comment\na: 1  # trailing\n\n\nb:\n  - c: d\n    e: f\n  -\n  - g\n",
+        'a: "esc\\u00e9 \\n q"\nb: \'it\'\'s\'\n',
+        "rules:\n- id: r\n  when: >-\n    domain == \"x\"\n    and content contains \"停产\"\n",
+        "",
+        "# only a comment\n",
+        "a:\nb: ~\nc: null\nd: ''\n",
+    ],
+)
+def test_hand_written_styles_read_the_same(tmp_path: Path, text: str) -> None:
+    assert yaml_fast.located(text, "t.yaml", Located) is not None or "\t" in text
+    _compare_text(tmp_path / "h.yaml", text)
