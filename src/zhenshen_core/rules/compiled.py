@@ -6,13 +6,16 @@ Two ideas keep per-case cost low and nearly flat in the number of rules:
   operand kinds (a string equality is ``facts.get(name) == "x"``), so evaluation never walks the
   tree or dispatches on node types.
 * **Indexing.** A rule whose condition is (or is a conjunction containing) ``field == literal``,
-  ``field in [literals]`` or ``list_field contains literal`` is filed under that field's value.
-  For a case, only rules filed under the case's actual values, plus the rules with no such test,
-  are evaluated. With 1,000 rules over 20 domains a case checks ~50, not 1,000.
+  ``field in [literals]``, ``list_field contains literal`` or, on a string field,
+  ``contains "word"`` / ``contains_any [words]`` is filed under that value or word (the
+  cheapest such test of the rule is its *anchor*). For a case, only rules filed under the case's
+  actual values, plus the rules with no anchor, are candidates.
 
-The index only narrows the candidates (it is a superset of the matches); every candidate's whole
-condition is still evaluated, so the index can never change an answer. Semantics are exactly
-those of ``semantics.holds`` (the reference interpreter), which a property test checks.
+The index only narrows the candidates (a superset of the matches). A candidate found through a
+string literal has its anchoring test proved by the lookup itself (a string key equals only
+strings), so the rest of its condition, the *residual*, is evaluated; through any other literal,
+its whole condition is. So the index can never change an answer. Semantics are exactly those of
+``semantics.holds`` (the reference interpreter), which property tests check.
 """
 
 from __future__ import annotations
@@ -391,15 +394,17 @@ def _anchors(expr: Expr) -> Iterator[Anchor]:
                 yield ("elem", test.container.name, (item.value,), number)
             elif spec.type == FieldType.STRING and isinstance(item.value, str) and item.value:
                 yield ("sub", test.container.name, (item.value,), number)
-        elif isinstance(test, ContainsAny) and _is_str_field(test.container):
+        elif isinstance(test, ContainsAny) and isinstance(test.container, Field):
+            spec = field_spec(test.container.name)
             words = test.items.value if isinstance(test.items, Literal) else None
             if (
-                isinstance(words, tuple)
+                spec is not None
+                and spec.type == FieldType.STRING
+                and isinstance(words, tuple)
                 and words
                 and all(isinstance(w, str) and w for w in words)
-                and field_spec(test.container.name).type == FieldType.STRING  # type: ignore[union-attr]
             ):
-                yield ("sub", test.container.name, words, number)  # type: ignore[union-attr]
+                yield ("sub", test.container.name, words, number)
 
 
 def _anchor(expr: Expr) -> Anchor | None:
