@@ -236,13 +236,27 @@ def compile_expr(expr: Expr, levels: tuple[str, ...] = ()) -> Test:
             if len(parts) == 2:
                 first, second = parts
                 return lambda facts: first(facts) and second(facts)
-            return lambda facts: all(p(facts) for p in parts)
+
+            def all_of(facts: Facts) -> bool:
+                for part in parts:  # noqa: SIM110 (a loop, not all(generator): no frame per call)
+                    if not part(facts):
+                        return False
+                return True
+
+            return all_of
         case Or(items):
             parts = [compile_expr(i, levels) for i in items]
             if len(parts) == 2:
                 first, second = parts
                 return lambda facts: first(facts) or second(facts)
-            return lambda facts: any(p(facts) for p in parts)
+
+            def any_of(facts: Facts) -> bool:
+                for part in parts:  # noqa: SIM110
+                    if part(facts):
+                        return True
+                return False
+
+            return any_of
         case Not(item):
             inner = compile_expr(item, levels)
             return lambda facts: not inner(facts)
@@ -530,7 +544,9 @@ class CompiledMatcher:
         for name, words in index.sub:
             text = get(name)
             if type(text) is str:
-                found.extend(hits for word, hits in words if word in text)
+                for word, hits in words:  # a loop, not a generator: this runs per case
+                    if word in text:
+                        found.append(hits)
         for hits in found:
             for i, residual in hits:
                 if residual is None or residual(facts):

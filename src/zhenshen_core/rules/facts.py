@@ -251,7 +251,8 @@ class FactProjection:
         if self._received:
             view["received_at"] = data["received_at"].astimezone(SHANGHAI).date()
         if self._departments:
-            view["departments"] = tuple(d.id for d in data["departments"])
+            departments = data["departments"]
+            view["departments"] = tuple([d.id for d in departments]) if departments else ()
         if self._lead:
             lead = case.lead_department
             if lead is not None:
@@ -296,10 +297,16 @@ class FactProjection:
                         cursor = None
                     if cursor is None:
                         break
-                if cursor is not None and not (
-                    type(cursor) is dict or isinstance(cursor, Mapping)
-                ):
-                    view[name] = cursor if type(cursor) is not list else plain(cursor)
+                if cursor is None:
+                    continue
+                kind = type(cursor)
+                # JSON scalars first: the ABC check below is slow and they are the usual case.
+                if kind is str or kind is int or kind is float or kind is bool:
+                    view[name] = cursor
+                elif kind is list:
+                    view[name] = plain(cursor)
+                elif not (kind is dict or isinstance(cursor, Mapping)):
+                    view[name] = cursor
         return view
 
 
