@@ -47,7 +47,12 @@ from zhenshen_core.rules.ast import (
     Operand,
     Or,
 )
-from zhenshen_core.rules.decision import DEFAULT_CACHE_SIZE, Decision, DecisionCombiner
+from zhenshen_core.rules.decision import (
+    DEFAULT_CACHE_SIZE,
+    Decision,
+    DecisionCombiner,
+    bit_indices,
+)
 from zhenshen_core.rules.facts import STAGES, FactProjection, FieldType, fact_view, field_spec
 from zhenshen_core.rules.pack import ResolvedPack
 from zhenshen_core.rules.semantics import holds, is_severity, member, ordered, same
@@ -442,13 +447,15 @@ def _residual(expr: Expr, anchor: Anchor, levels: tuple[str, ...]) -> Test | Non
     return compile_expr(rest[0] if len(rest) == 1 else And(rest), levels)
 
 
+#: An index hit: (the rule's bit, the residual test; None when the hit proves the condition).
 Candidates = tuple[tuple[int, Test | None], ...]
 
 
 @dataclass
 class _StageIndex:
     """One stage's rules: those with no anchor (tested on every case, or always true) and the
-    anchored ones, filed by field and value with the test left to run on a hit."""
+    anchored ones, filed by field and value with the test left to run on a hit. Rules are
+    their indices in the stage here; ``frozen`` turns them into bits."""
 
     always: list[int] = field(default_factory=list)
     tested: list[tuple[int, Test]] = field(default_factory=list)
@@ -456,22 +463,31 @@ class _StageIndex:
     elem: dict[str, dict[Any, list[tuple[int, Test | None]]]] = field(default_factory=dict)
     sub: dict[str, dict[str, list[tuple[int, Test | None]]]] = field(default_factory=dict)
 
-    def frozen(self) -> _FrozenIndex:
+    def frozen(self, offset: int) -> _FrozenIndex:
+        """Immutable tables where rule ``i`` is the bit ``1 << (offset + i)``."""
+
+        def bits(hits: list[tuple[int, Test | None]]) -> Candidates:
+            return tuple((1 << (offset + i), test) for i, test in hits)
+
         def tables(
             by_field: dict[str, dict[Any, list[tuple[int, Test | None]]]],
         ) -> tuple[tuple[str, dict[Any, Candidates]], ...]:
             return tuple(
-                (name, {value: tuple(hits) for value, hits in table.items()})
+                (name, {value: bits(hits) for value, hits in table.items()})
                 for name, table in by_field.items()
             )
 
+        always = 0
+        for i in self.always:
+            always |= 1 << (offset + i)
         return _FrozenIndex(
-            always=tuple(self.always),
-            tested=tuple(self.tested),
+            offset=offset,
+            always=always,
+            tested=tuple((1 << (offset + i), test) for i, test in self.tested),
             eq=tables(self.eq),
             elem=tables(self.elem),
             sub=tuple(
-                (name, tuple((word, tuple(hits)) for word, hits in table.items()))
+                (name, tuple((word, bits(hits)) for word, hits in table.items()))
                 for name, table in self.sub.items()
             ),
         )
@@ -479,7 +495,8 @@ class _StageIndex:
 
 @dataclass(frozen=True, slots=True)
 class _FrozenIndex:
-    always: tuple[int, ...]
+    offset: int
+    always: int
     tested: tuple[tuple[int, Test], ...]
     eq: tuple[tuple[str, dict[Any, Candidates]], ...]
     elem: tuple[tuple[str, dict[Any, Candidates]], ...]
@@ -509,16 +526,21 @@ class CompiledMatcher:
                 entry = (i, _residual(condition, anchor, levels))
                 for value in dict.fromkeys(values):
                     table.setdefault(value, []).append(entry)
-            self.stages[stage] = index.frozen()
+            self.stages[stage] = index.frozen(pack.stage_offsets[stage])
 
     def match(self, stage: str, facts: Facts) -> list[int]:
-        """Indices of the stage's rules that hold for ``facts`` (a rule may appear twice)."""
+        """Indices of the stage's rules that hold for ``facts``, ascending."""
+        return bit_indices(self.match_bits(stage, facts), self.stages[stage].offset)
+
+    def match_bits(self, stage: str, facts: Facts) -> int:
+        """The stage's rules that hold for ``facts``, as bit ``offset + i`` for rule ``i``
+        (``pack.stage_offsets``): what the combiner's cache is keyed by. An OR of
+        precomputed bits is cheaper than collecting, deduplicating and hashing indices."""
         index = self.stages[stage]
-        result = list(index.always)
-        append = result.append
-        for i, test in index.tested:
+        bits = index.always
+        for bit, test in index.tested:
             if test(facts):
-                append(i)
+                bits |= bit
         get = facts.get
         found: list[Candidates] = []  # the index's hits; their residual tests run below
         for name, table in index.eq:
@@ -548,10 +570,10 @@ class CompiledMatcher:
                     if word in text:
                         found.append(hits)
         for hits in found:
-            for i, residual in hits:
+            for bit, residual in hits:
                 if residual is None or residual(facts):
-                    append(i)
-        return result
+                    bits |= bit
+        return bits
 
 
 class InterpretedMatcher:

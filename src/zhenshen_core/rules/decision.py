@@ -20,12 +20,11 @@ Combination rules (see docs/reference/rule-language.md):
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
@@ -114,9 +113,50 @@ def _build(cls: type[_M], fields: dict[str, Any]) -> _M:
 
 
 class Matcher(Protocol):
-    """What an engine provides: the indices (into ``pack.stage_rules(stage)``) that match."""
+    """What an engine provides: the indices (into ``pack.stage_rules(stage)``) that match.
+
+    A matcher may also offer ``match_bits(stage, facts) -> int``, the same answer as a bit
+    mask (bit ``pack.stage_offsets[stage] + i`` for index ``i``); the combiner then uses it
+    instead of ``match``: the compiled engine's matcher does, to save building index lists.
+    """
 
     def match(self, stage: str, facts: Mapping[str, Any]) -> Iterable[int]: ...
+
+
+class CacheInfo(NamedTuple):
+    """Decision-cache statistics of a ``DecisionCombiner``, summed over its stage groups."""
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+def bit_indices(bits: int, offset: int = 0) -> list[int]:
+    """The positions of the set bits of ``bits``, minus ``offset``, ascending."""
+    found = []
+    while bits:
+        low = bits & -bits
+        found.append(low.bit_length() - 1 - offset)
+        bits ^= low
+    return found
+
+
+def _bits_of(matcher: Matcher, offsets: Mapping[str, int]) -> Callable[[str, Any], int]:
+    """``matcher.match_bits``, or the same built from ``matcher.match``."""
+    direct: Callable[[str, Any], int] | None = getattr(matcher, "match_bits", None)
+    if direct is not None:
+        return direct
+    match = matcher.match
+
+    def match_bits(stage: str, facts: Any) -> int:
+        offset = offsets[stage]
+        bits = 0
+        for i in match(stage, facts):
+            bits |= 1 << (offset + i)
+        return bits
+
+    return match_bits
 
 
 def _shown(value: Any) -> Any:
@@ -394,8 +434,6 @@ def _hit_filter(
     return [s for s in specs if s.table is None or s.id in keep], None
 
 
-_NOTHING: frozenset[int] = frozenset()
-
 #: Default number of remembered steps per combiner (see ``DecisionCombiner``): 0.6-3 KB each,
 #: growing with the number of rules that fire per case.
 DEFAULT_CACHE_SIZE = 32768
@@ -406,9 +444,11 @@ class DecisionCombiner:
 
     Everything a decision holds except its case id and the values in ``fired`` depends only on
     *which* specs matched in each stage: so each stage's result is computed once per distinct
-    combination of matches and remembered (a bounded LRU of ``cache_size`` entries; 0 turns it
-    off). On real packs a few hundred combinations cover most cases, and the per-case work is
-    matching plus reading the ``fired`` values. Thread-safe: cached steps are never changed.
+    combination of matches and remembered (bounded LRUs holding ``cache_size`` entries in all;
+    0 turns them off). A combination is one integer, a bit per matched spec (see
+    ``Matcher``). On real packs a few hundred combinations cover most cases, and the per-case
+    work is matching plus reading the ``fired`` values. Thread-safe: cached steps are never
+    changed.
     """
 
     def __init__(self, pack: ResolvedPack, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
@@ -416,48 +456,68 @@ class DecisionCombiner:
         self.tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
         self._fired_prefixes: dict[str, bytes] = {}  # spec id → its fired entry's JSON prefix
+        self._offsets = offsets = pack.stage_offsets
         wanted = pack.decision_reads
         table_stages = pack.table_stages
         # Stages form groups: a stage whose rules read ``decision.*`` starts a new group (it
         # needs the decision so far); any other stage joins the previous one, so the cache
-        # holds one step per group rather than per stage. Per group: its stages as (stage,
-        # specs, has table rows), its last stage's number, and whether it publishes.
-        groups: list[list[tuple[str, tuple[RuleSpec, ...], bool]]] = []
+        # holds one step per group rather than per stage.
+        groups: list[list[str]] = []
         for stage in STAGES:
-            specs = pack.stage_rules(stage)
             reads_decision = any(
-                name.startswith("decision.") for spec in specs for name in spec.reads
+                name.startswith("decision.")
+                for spec in pack.stage_rules(stage)
+                for name in spec.reads
             )
             if not groups or reads_decision:
                 groups.append([])
-            groups[-1].append((stage, specs, stage in table_stages))
-        ends = list(itertools.accumulate(len(g) for g in groups))
-        self._groups = tuple(
-            (tuple(group), end - 1, bool(wanted) and n < len(groups) - 1)
-            for n, (group, end) in enumerate(zip(groups, ends, strict=True))
-        )
-        self._group_of_end = {end - 1: n for n, end in enumerate(ends)}
+            groups[-1].append(stage)
         self._wanted = wanted
-        self._step: Callable[[tuple[frozenset[int], ...]], _Step] = (
-            functools.lru_cache(maxsize=cache_size)(self._compute)
+        self._last = len(groups) - 1
+        # Per group: its stages (stage, specs, has table rows), the mask of the bits of every
+        # stage up to its end (its cache key), and whether later stages need what it decides.
+        self._stages: list[tuple[tuple[str, tuple[RuleSpec, ...], bool], ...]] = []
+        self._masks: list[int] = []
+        self._publishes: list[bool] = []
+        for n, group in enumerate(groups):
+            specs = [pack.stage_rules(stage) for stage in group]
+            self._stages.append(
+                tuple(
+                    (stage, rules, stage in table_stages)
+                    for stage, rules in zip(group, specs, strict=True)
+                )
+            )
+            self._masks.append((1 << (offsets[group[-1]] + len(specs[-1]))) - 1)
+            self._publishes.append(bool(wanted) and n < self._last)
+        # One cache per group, keyed by the bits matched so far (an int: the fast key).
+        each = max(1, cache_size // len(groups))
+        self._lookups: list[Callable[[int], _Step]] = [
+            functools.lru_cache(maxsize=each)(functools.partial(self._compute, n))
             if cache_size > 0
-            else self._compute
+            else functools.partial(self._compute, n)
+            for n in range(len(groups))
+        ]
+        # The hot path's view: per group, the stages with specs, the lookup, publishes.
+        self._groups = tuple(
+            (tuple(stage for stage, rules, _ in stages if rules), lookup, publishes)
+            for stages, lookup, publishes in zip(
+                self._stages, self._lookups, self._publishes, strict=True
+            )
         )
 
-    def _compute(self, key: tuple[frozenset[int], ...]) -> _Step:
-        """The step of the group whose last stage is ``key``'s last (one set per stage)."""
-        number = self._group_of_end[len(key) - 1]
-        stages, _, publishes = self._groups[number]
+    def _compute(self, number: int, bits: int) -> _Step:
+        """The step of group ``number`` given ``bits``, what matched up to its last stage."""
         # Replay the earlier groups' choices (cached steps; the caller just looked them up)
         # rather than keeping a state per cached step: a state is most of a step's memory.
         state = _State(self.pack)
-        for _, end, _ in self._groups[:number]:
-            for spec in self._step(key[: end + 1]).chosen:
+        for earlier in range(number):
+            for spec in self._lookups[earlier](bits & self._masks[earlier]).chosen:
                 state.apply(spec)
-        first = len(key) - len(stages)
         chosen: list[RuleSpec] = []
-        for (_, specs, has_tables), matched in zip(stages, key[first:], strict=True):
-            kept = [specs[i] for i in sorted(matched)]
+        for stage, specs, has_tables in self._stages[number]:
+            offset = self._offsets[stage]
+            mask = ((1 << len(specs)) - 1) << offset
+            kept = [specs[i] for i in bit_indices(bits & mask, offset)]
             if kept and has_tables:
                 kept, conflict = _hit_filter(kept, self.tables)
                 if conflict is not None:
@@ -465,11 +525,10 @@ class DecisionCombiner:
             for spec in kept:
                 state.apply(spec)
             chosen += kept
-        if number == len(self._groups) - 1:
+        if number == self._last:
             return _Step(tuple(chosen), outcome=state.outcome())
-        return _Step(
-            tuple(chosen), published=state.published(self._wanted) if publishes else None
-        )
+        published = state.published(self._wanted) if self._publishes[number] else None
+        return _Step(tuple(chosen), published=published)
 
     def _walk(
         self,
@@ -482,18 +541,16 @@ class DecisionCombiner:
         ``trace(spec, values)`` for each fired spec with the values it read (as the facts
         stood in its stage: within a group no stage reads ``decision.*``). ``facts`` gains
         ``decision.*``."""
-        key: tuple[frozenset[int], ...] = ()
+        bits = 0
         fired: list[_T] = []
         append = fired.append
         get = facts.get
-        match = matcher.match
+        match_bits = _bits_of(matcher, self._offsets)
         step: _Step | None = None
-        for stages, _, publishes in self._groups:
-            for stage, specs, _ in stages:
-                # A set, not a sorted tuple: the order is only needed (and sorted) on a miss.
-                found = match(stage, facts) if specs else None
-                key += (frozenset(found) if found else _NOTHING,)
-            step = self._step(key)
+        for stages, lookup, publishes in self._groups:
+            for stage in stages:
+                bits |= match_bits(stage, facts)
+            step = lookup(bits)
             if step.conflict is not None:
                 table_id, a, b = step.conflict
                 raise EvaluationError(
@@ -549,10 +606,12 @@ class DecisionCombiner:
         # inf_nan_mode: what the Decision model's serialiser does (its config default)
         return prefix + to_json(values, inf_nan_mode="null") + b"}"
 
-    def cache_info(self) -> Any:
-        """``functools`` cache statistics (hits, misses, size), or None when uncached."""
-        info = getattr(self._step, "cache_info", None)
-        return info() if info is not None else None
+    def cache_info(self) -> CacheInfo | None:
+        """Cache statistics summed over the stage groups, or None when uncached."""
+        infos = [lookup.cache_info() for lookup in self._lookups if hasattr(lookup, "cache_info")]
+        if not infos:
+            return None
+        return CacheInfo(*(sum(column) for column in zip(*infos, strict=True)))
 
 
 def combiner_for(pack: ResolvedPack) -> DecisionCombiner:
@@ -574,6 +633,7 @@ def decide(
 __all__ = [
     "DEFAULT_CACHE_SIZE",
     "MAX_VALUE_CHARS",
+    "CacheInfo",
     "Decision",
     "DecisionCombiner",
     "Departments",
@@ -581,6 +641,7 @@ __all__ = [
     "Fired",
     "Matcher",
     "PackInfo",
+    "bit_indices",
     "combiner_for",
     "decide",
 ]

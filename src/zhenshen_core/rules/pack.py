@@ -355,6 +355,18 @@ class ResolvedPack:
         """The specs of one stage, in definition order (engines return indices into this)."""
         return self._by_stage.get(stage, ())
 
+    @functools.cached_property
+    def stage_offsets(self) -> dict[str, int]:
+        """Where each stage's specs start when all stages' specs are numbered in stage order:
+        spec ``i`` of a stage is number ``offset + i``. A matcher's bit mask (``match_bits``)
+        sets bit ``offset + i``, so one integer names what matched in several stages."""
+        offsets: dict[str, int] = {}
+        start = 0
+        for stage in ("classify", "route", "deadline"):
+            offsets[stage] = start
+            start += len(self._by_stage[stage])
+        return offsets
+
     def rule(self, rule_id: str) -> RuleSpec:
         for spec in self.rules:
             if spec.id == rule_id:
