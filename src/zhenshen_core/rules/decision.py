@@ -379,15 +379,26 @@ def _fired(spec: RuleSpec, values: dict[str, Any]) -> Fired:
     return one
 
 
-_CASE_ID_HEAD = b'{"case_id":""'
-_FIRED_TAIL = b"]}"
-
-
-def _json_middle(template: Decision) -> bytes:
-    """From ``"case_id"``'s value to the opening of ``fired``: `,"pack":…,"fired":[`."""
-    whole = template.model_dump_json().encode()
-    assert whole.startswith(_CASE_ID_HEAD) and whole.endswith(_FIRED_TAIL)
-    return whole[len(_CASE_ID_HEAD) : -len(_FIRED_TAIL)]
+def _json_middle(outcome: _Outcome, pack_json: bytes) -> bytes:
+    """From the case id to the opening of ``fired``: `,"pack":…,"fired":[`, as pydantic would
+    write it for a ``Decision`` (same serialiser, same field order; a property test checks)."""
+    rest = to_json(
+        {
+            "severity": outcome.severity,
+            "tier": outcome.tier,
+            "chair": outcome.chair,
+            "departments": {"lead": outcome.lead, "co": outcome.co},
+            "experts": {
+                "required": outcome.required,
+                "suggested": outcome.suggested,
+                "reasons": outcome.reasons,
+            },
+            "tags": outcome.tags,
+            "deadlines": outcome.deadlines,
+            "actions": outcome.actions,
+        }
+    )
+    return b',"pack":' + pack_json + b"," + rest[1:-1] + b',"fired":['
 
 
 def _fired_prefix(spec: RuleSpec) -> bytes:
@@ -416,28 +427,40 @@ class _Step:
 def _hit_filter(
     specs: list[RuleSpec], tables: Mapping[str, TableSpec]
 ) -> tuple[list[RuleSpec], tuple[str, RuleSpec, RuleSpec] | None]:
-    """Apply each table's hit policy to its matching rows; plain rules pass through."""
-    by_table: dict[str, list[RuleSpec]] = {}
+    """Apply each table's hit policy to its matching rows; plain rules pass through.
+
+    ``specs`` are in definition order, so a table's first matching row is its first here.
+    """
+    best: dict[str, RuleSpec] = {}  # table id → the row kept so far (first / priority)
+    clashes: dict[str, RuleSpec] = {}  # unique tables: id → the second matching row
+    kept: list[RuleSpec] = []
     for spec in specs:
-        if spec.table is not None:
-            by_table.setdefault(spec.table, []).append(spec)
-    if not by_table:
-        return specs, None
-    keep: set[str] = set()
-    for table_id, rows in by_table.items():
+        table_id = spec.table
+        if table_id is None:
+            kept.append(spec)
+            continue
         table = tables[table_id]
-        if table.hit == "collect" or len(rows) == 1:
-            keep.update(r.id for r in rows)
-        elif table.hit == "first":
-            keep.add(min(rows, key=lambda r: r.order).id)
-        elif table.hit == "unique":
-            a, b = sorted(rows, key=lambda r: r.order)[:2]
-            return [], (table_id, a, b)
-        else:  # priority: best output rank, then row order
-            index = {rid: i for i, rid in enumerate(table.rows)}
-            best = min(rows, key=lambda r: (table.rank[index[r.id]], r.order))
-            keep.add(best.id)
-    return [s for s in specs if s.table is None or s.id in keep], None
+        hit = table.hit
+        if hit == "collect":
+            kept.append(spec)
+            continue
+        known = best.get(table_id)
+        if known is None:
+            best[table_id] = spec
+            kept.append(spec)
+        elif hit == "unique":
+            clashes.setdefault(table_id, spec)
+        elif hit == "priority":  # best output rank, then row order (``known`` is earlier)
+            index = table.rows.index
+            if table.rank[index(spec.id)] < table.rank[index(known.id)]:
+                best[table_id] = spec
+                kept.remove(known)
+                kept.append(spec)  # at its own place among the specs kept so far
+        # first: the earlier row stays
+    if clashes:  # report the table whose first matching row comes first
+        table_id = min(clashes, key=lambda t: best[t].order)
+        return [], (table_id, best[table_id], clashes[table_id])
+    return kept, None
 
 
 #: Default number of remembered steps per combiner (see ``DecisionCombiner``): 0.6-3 KB each,
@@ -461,6 +484,7 @@ class DecisionCombiner:
         self.pack = pack
         self.tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
+        self._pack_json = self.info.model_dump_json().encode()
         self._fired_prefixes: dict[str, bytes] = {}  # spec id → its fired entry's JSON prefix
         self._offsets = offsets = pack.stage_offsets
         wanted = pack.decision_reads
@@ -602,7 +626,7 @@ class DecisionCombiner:
         outcome, fired = self._walk(case_id, facts, matcher, self._fired_json)
         middle = outcome.json_middle
         if middle is None:
-            middle = outcome.json_middle = _json_middle(outcome.decision("", self.info, []))
+            middle = outcome.json_middle = _json_middle(outcome, self._pack_json)
         return b'{"case_id":' + to_json(case_id) + middle + b",".join(fired) + b"]}"
 
     def _fired_json(self, spec: RuleSpec, values: dict[str, Any]) -> bytes:
