@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -127,6 +127,47 @@ def test_eval_jsonl_keeps_order_and_reports_bad_lines(run: Callable[..., Result]
     assert out[1]["departments"]["lead"] == "gxq.jjj"
     assert "<stdin>:2: invalid case: received_at" in result.stderr
     assert "<stdin>:3: invalid JSON" in result.stderr
+
+
+def test_eval_reads_jsonl_as_a_stream() -> None:
+    """Each record is handed on before the next line is read (constant memory)."""
+    from zhenshen_core.cli.rules import _records
+
+    read: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for n in range(3):
+            read.append(f"line {n + 1}")
+            yield json.dumps(dict(CASE, external_id=f"x{n}")) + "\n"
+
+    stream = lines()
+    records = _records(stream)  # type: ignore[arg-type]
+    number, first = next(records)
+    assert (number, read) == (1, ["line 1"])
+    assert json.loads(first)["external_id"] == "x0"
+    assert [n for n, _ in records] == [2, 3]
+
+
+def test_eval_line_separators_inside_json_strings(run: Callable[..., Result]) -> None:
+    """U+2028, U+0085 and form feeds are valid inside JSON strings: one case per line."""
+    odd = dict(CASE, content="企业无法经营\u2028第二段\x85\x0c结束")
+    stream = json.dumps(odd, ensure_ascii=False) + "\r\n" + json.dumps(CASE, ensure_ascii=False)
+    result = run("eval", "--pack", str(PACKS / "base"), "--input", "-", input=stream)
+    assert result.exit_code == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.split("\n") if line]
+    assert [d["fired"][0]["values"]["content"] for d in out] == [odd["content"], CASE["content"]]
+
+
+def test_eval_pretty_document_after_blank_lines_reports_its_line(
+    run: Callable[..., Result],
+) -> None:
+    pretty = json.dumps(CASE, ensure_ascii=False, indent=2).replace('"appeal_type"', "appeal_type")
+    result = run("eval", "--pack", str(PACKS / "base"), "--input", "-", input="\n\n" + pretty)
+    assert result.exit_code == 1
+    broken = 3 + pretty.splitlines().index(
+        next(line for line in pretty.splitlines() if "appeal_type" in line)
+    )
+    assert f"<stdin>:{broken}: invalid JSON" in result.stderr
 
 
 def test_eval_explain(run: Callable[..., Result]) -> None:

@@ -88,33 +88,45 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
 
     A record is a JSONL line as a plain ``str`` (pydantic parses and validates it in one
     step: the fast path), a ``_Parsed`` value from a document or array, or the JSON error.
+    JSONL is read line by line, so a stream of any length runs in constant memory; only a
+    document or an array is read whole. Lines end at ``\n`` (or ``\r\n``, ``\r``) only:
+    JSON strings may hold U+2028 and the other characters ``str.splitlines`` breaks at.
     """
-    text = stream.read()
-    stripped = text.lstrip()
-    if not stripped:
+    number = 0
+    for line in stream:
+        number += 1
+        if not line.isspace():
+            break
+    else:
         return
-    if stripped.startswith("["):
+    if line.lstrip().startswith("[") or _json_error(line):
+        # An array, or a single (pretty-printed) document: read it whole. Blank lines keep
+        # the JSON errors' line numbers those of the input.
+        text = "\n" * (number - 1) + line + stream.read()
         try:
-            items = json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError as exc:
             yield exc.lineno, exc
             return
-        for item in items:
-            yield 1, _Parsed(item)
+        if isinstance(value, list) and line.lstrip().startswith("["):
+            for item in value:
+                yield 1, _Parsed(item)
+        else:
+            yield number, _Parsed(value)
         return
-    lines = text.splitlines()
-    first = next(i for i, line in enumerate(lines) if line.strip())
+    yield number, line.rstrip("\r\n")
+    for line in stream:
+        number += 1
+        if not line.isspace():
+            yield number, line.rstrip("\r\n")
+
+
+def _json_error(line: str) -> bool:
     try:
-        json.loads(lines[first])
+        json.loads(line)
     except json.JSONDecodeError:
-        try:  # a single pretty-printed document
-            yield first + 1, _Parsed(json.loads(text))
-        except json.JSONDecodeError as exc:
-            yield exc.lineno, exc
-        return
-    for number, line in enumerate(lines, start=1):
-        if line and not line.isspace():
-            yield number, line
+        return True
+    return False
 
 
 class _Parsed:
