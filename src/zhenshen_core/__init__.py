@@ -1,11 +1,15 @@
 """zhenshen_core — a library for running a joint review desk (联合甄审).
 
-Public API is re-exported here; submodules starting with ``_`` are private. The rules, deadline
-and desk names are imported on first use (PEP 562), so ``import zhenshen_core`` stays light and
-the durable_rules C extension loads only when the durable engine is asked for.
+Public API is re-exported here; submodules starting with ``_`` are private. Only the case
+model and the errors are imported eagerly: the lifecycle, plugin, storage, rules, deadline and
+desk names are imported on first use (PEP 562), so ``import zhenshen_core`` stays light, a
+command starts with only what it uses, and the durable_rules C extension loads only when the
+durable engine is asked for.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -28,7 +32,6 @@ from zhenshen_core.errors import (
 from zhenshen_core.model import (
     AppealType,
     Case,
-    CaseEvent,
     CaseStatus,
     Chair,
     Channel,
@@ -36,17 +39,44 @@ from zhenshen_core.model import (
     DepartmentAssignment,
     DepartmentRole,
     Enterprise,
-    Lifecycle,
     OpinionResult,
     Satisfaction,
     Tier,
-    dump_case,
-    load_case,
 )
-from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
-from zhenshen_core.storage import CaseQuery, CaseStore
+
+if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
+    from zhenshen_core.deadlines import (
+        Calendar,
+        CalendarRangeError,
+        DeadlineError,
+        compute_due,
+        national_calendar,
+        parse_period,
+    )
+    from zhenshen_core.desk import Desk, DeskSettings
+    from zhenshen_core.model import CaseEvent, Lifecycle, dump_case, load_case
+    from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
+    from zhenshen_core.rules import (
+        CompiledEngine,
+        Decision,
+        PackError,
+        ResolvedPack,
+        RuleError,
+        load_pack,
+    )
+    from zhenshen_core.rules.durable import DurableEngine, EngineError
+    from zhenshen_core.storage import CaseQuery, CaseStore, MemoryStore, SQLiteStore, open_store
 
 _LAZY = {
+    "CaseEvent": "zhenshen_core.model",
+    "Lifecycle": "zhenshen_core.model",
+    "dump_case": "zhenshen_core.model",
+    "load_case": "zhenshen_core.model",
+    "PluginConfig": "zhenshen_core.plugins",
+    "PluginHost": "zhenshen_core.plugins",
+    "hookimpl": "zhenshen_core.plugins",
+    "CaseQuery": "zhenshen_core.storage",
+    "CaseStore": "zhenshen_core.storage",
     "Desk": "zhenshen_core.desk",
     "DeskSettings": "zhenshen_core.desk",
     "load_pack": "zhenshen_core.rules",

@@ -79,9 +79,10 @@ def _type_name(annotation: object) -> str:
 
 def model_reference() -> str:
     out = [HEADER, "# Case model reference\n\n", inspect.cleandoc(model.case.__doc__ or ""), "\n\n"]
+    public = [getattr(model, name) for name in model.__all__]  # lazy names included
     models = [
         obj
-        for _, obj in inspect.getmembers(model)
+        for obj in public
         if inspect.isclass(obj)
         and issubclass(obj, BaseModel)
         and obj.__module__.startswith("zhenshen_core.model")
@@ -107,7 +108,7 @@ def model_reference() -> str:
     out.append("# Enumerations\n\n")
     enums = [
         obj
-        for _, obj in inspect.getmembers(model)
+        for obj in public
         if inspect.isclass(obj) and issubclass(obj, Enum) and obj is not model.LabeledEnum
     ]
     for enum in sorted(enums, key=lambda e: e.__name__):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -55,3 +57,33 @@ def test_a_builtin_command_imports_only_its_modules() -> None:
     assert "zhenshen_core.cli.rules" in loaded
     assert "zhenshen_core.cli.desk_cmds" not in loaded
     assert "zhenshen_core.cli.testing" not in loaded
+
+
+def test_eval_leaves_storage_lifecycle_and_process_pools_unimported(tmp_path: Path) -> None:
+    """``zhenshen eval`` neither opens a store, applies events nor forks: those modules are
+    imported on first use, so every evaluation run starts without them."""
+    pack = Path(__file__).parents[1] / "rules" / "packs" / "base"
+    code = (
+        "import sys\n"
+        "from zhenshen_core.cli.main import main\n"
+        "try:\n"
+        f"    main(['eval', '--pack', {str(pack)!r}, '--input', {os.devnull!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = dict(os.environ, ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD="1")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = set(done.stderr.split())
+    assert "zhenshen_core.rules.loader" in loaded  # the pack was loaded
+    unwanted = {
+        "zhenshen_core.storage",
+        "zhenshen_core.storage.sqlite",
+        "zhenshen_core.model.lifecycle",
+        "zhenshen_core.model.events",
+        "multiprocessing",
+        "concurrent.futures",
+    }
+    assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)

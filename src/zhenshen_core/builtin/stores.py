@@ -7,10 +7,27 @@ built-in backend, block this module (``-p no:stores``) and register both schemes
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from zhenshen_core.plugins.hookspecs import hookimpl
 from zhenshen_core.plugins.records import StorageBackend
-from zhenshen_core.storage.memory import MemoryStore
-from zhenshen_core.storage.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from zhenshen_core.storage.protocol import CaseStore
+
+
+# The backends are imported when a store is opened: every command builds the plugin host,
+# and most (check, eval, test) never open one.
+def _memory(url: str) -> CaseStore:
+    from zhenshen_core.storage.memory import MemoryStore
+
+    return MemoryStore.from_url(url)
+
+
+def _sqlite(url: str) -> CaseStore:
+    from zhenshen_core.storage.sqlite import SQLiteStore
+
+    return SQLiteStore.from_url(url)
 
 
 @hookimpl(trylast=True)
@@ -19,11 +36,11 @@ def zhenshen_storage_backends() -> list[StorageBackend]:
         StorageBackend(
             "memory",
             "in-process dict; nothing persists (tests, notebooks, one-shot runs)",
-            MemoryStore.from_url,
+            _memory,
         ),
         StorageBackend(
             "sqlite",
             "embedded SQLite file, WAL, migrations (sqlite:///relative.db, sqlite:////abs.db)",
-            SQLiteStore.from_url,
+            _sqlite,
         ),
     ]

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from zhenshen_core.cli.context import CliContext, pass_cli
 from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, CliExit, error_boundary
 from zhenshen_core.errors import CaseValidationError
-from zhenshen_core.model import Case, load_case
+from zhenshen_core.model import Case
 from zhenshen_core.rules.decision import Decision
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.pack import PackFile, ResolvedPack, RuleFile
@@ -343,6 +343,8 @@ class _RecordEvaluator:
             return None, f"{where}: invalid JSON: {record}"
         if not isinstance(record.value, dict):
             return None, f"{where}: a case must be a JSON object"
+        from zhenshen_core.model.lifecycle import load_case  # the slow path: explains errors
+
         try:
             return self.render(load_case(record.value)), None
         except (CaseValidationError, EvaluationError) as exc:

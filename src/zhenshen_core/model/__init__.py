@@ -1,5 +1,7 @@
 """The case model: validated pydantic records, the lifecycle table and the event history."""
 
+from typing import TYPE_CHECKING
+
 from zhenshen_core.model.case import (
     SHANGHAI,
     Case,
@@ -34,15 +36,39 @@ from zhenshen_core.model.enums import (
     TaskStatus,
     Tier,
 )
-from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.identity import mask_phone, normalise_uscc, validate_uscc
-from zhenshen_core.model.lifecycle import (
-    DEFAULT_TRANSITIONS,
-    Lifecycle,
-    Transition,
-    dump_case,
-    load_case,
-)
+
+if TYPE_CHECKING:  # imported on first use (see ``__getattr__``): most readers of a case never
+    # apply events, and the lifecycle table is a third of this package's import time
+    from zhenshen_core.model.events import CaseEvent
+    from zhenshen_core.model.lifecycle import (
+        DEFAULT_TRANSITIONS,
+        Lifecycle,
+        Transition,
+        dump_case,
+        load_case,
+    )
+
+_LAZY = {
+    "CaseEvent": "zhenshen_core.model.events",
+    "DEFAULT_TRANSITIONS": "zhenshen_core.model.lifecycle",
+    "Lifecycle": "zhenshen_core.model.lifecycle",
+    "Transition": "zhenshen_core.model.lifecycle",
+    "dump_case": "zhenshen_core.model.lifecycle",
+    "load_case": "zhenshen_core.model.lifecycle",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zhenshen_core.model' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_TRANSITIONS",

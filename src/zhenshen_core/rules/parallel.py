@@ -9,12 +9,13 @@ releases the GIL, and neither does the compiled engine, so processes, not thread
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,6 +40,10 @@ def ordered_pool(
 
     ``work`` and ``initializer`` must be module-level functions (they are pickled by name).
     """
+    # Imported here: a single-process run (most runs) never pays for multiprocessing.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(
         max_workers=jobs,
