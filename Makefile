@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 DEMO_DB ?= out/demo.db
 
-.PHONY: demo test setup lint typecheck bench docs clean
+.PHONY: demo test setup lint typecheck bench docs grammar-tables clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ typecheck: $(STAMP)
 
 docs: $(STAMP)
 	COLUMNS=100 ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m zhenshen_core.docsgen docs/reference
+
+grammar-tables: $(STAMP)
+	$(BIN)/python -c 'from zhenshen_core.rules.parser import save_parser_tables as s; print(s())'
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
@@ -37,6 +38,7 @@ from zhenshen_core.rules.ast import (
 )
 from zhenshen_core.rules.diagnostics import ExpressionSyntaxError
 from zhenshen_core.rules.grammar import GRAMMAR
+from zhenshen_core.rules.grammar_tables import load_parser, write_tables
 
 MAX_EXPRESSION_LENGTH = 10_000
 
@@ -56,16 +58,26 @@ _TOKEN_NAMES = {
 }
 
 
+#: How lark builds the expression parser (also what the saved tables are checked against).
+PARSER_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "start": ["start", "operand_start"],
+    "propagate_positions": True,
+    "maybe_placeholders": True,
+}
+
+
+def save_parser_tables() -> Path:
+    """Rewrite the saved LALR tables after a grammar change (``make grammar-tables``)."""
+    return write_tables(GRAMMAR, PARSER_OPTIONS)
+
+
 @functools.cache
 def _parser() -> Lark:
-    """One parser per process: lark builds its LALR tables once; parsing is reentrant."""
-    return Lark(
-        GRAMMAR,
-        parser="lalr",
-        start=["start", "operand_start"],
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
+    """One parser per process, reentrant: from the saved LALR tables when they match the
+    grammar (see ``grammar_tables``), else built from the grammar."""
+    saved = load_parser(GRAMMAR, PARSER_OPTIONS)
+    return saved if saved is not None else Lark(GRAMMAR, **PARSER_OPTIONS)
 
 
 def _unescape(raw: str) -> str:
