@@ -380,7 +380,7 @@ def _fired(spec: RuleSpec, values: dict[str, Any]) -> Fired:
 
 
 def _json_middle(outcome: _Outcome, pack_json: bytes) -> bytes:
-    """From the case id to the opening of ``fired``: `,"pack":…,"fired":[`, as pydantic would
+    """From the case id to ``fired``'s value: `,"pack":…,"fired":`, as pydantic would
     write it for a ``Decision`` (same serialiser, same field order; a property test checks)."""
     rest = to_json(
         {
@@ -398,14 +398,12 @@ def _json_middle(outcome: _Outcome, pack_json: bytes) -> bytes:
             "actions": outcome.actions,
         }
     )
-    return b',"pack":' + pack_json + b"," + rest[1:-1] + b',"fired":['
+    return b',"pack":' + pack_json + b"," + rest[1:-1] + b',"fired":'
 
 
-def _fired_prefix(spec: RuleSpec) -> bytes:
-    """`{"rule":…,"stage":…,"values":` for one spec, as pydantic writes it."""
-    whole = to_json(Fired(rule=spec.id, stage=spec.stage))
-    assert whole.endswith(b"{}}")
-    return whole[: -len(b"{}}")]
+def _fired_dict(spec: RuleSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """A ``fired`` entry as the dict ``Fired`` serialises to (same keys, same order)."""
+    return {"rule": spec.id, "stage": spec.stage, "values": values}
 
 
 @dataclass(slots=True)  # never changed once cached (see _Outcome on frozen)
@@ -485,7 +483,6 @@ class DecisionCombiner:
         self.tables: dict[str, TableSpec] = {t.id: t for t in pack.tables}
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
         self._pack_json = self.info.model_dump_json().encode()
-        self._fired_prefixes: dict[str, bytes] = {}  # spec id → its fired entry's JSON prefix
         self._offsets = offsets = pack.stage_offsets
         wanted = pack.decision_reads
         table_stages = pack.table_stages
@@ -619,22 +616,22 @@ class DecisionCombiner:
         """``decide(...).to_json()`` as UTF-8 bytes, byte for byte, without building the
         ``Decision``: streams (``zhenshen eval``) only want the JSON.
 
-        Every fragment but the case id and the ``fired`` values is cut from pydantic's own
-        serialisation of the cached outcome and of each spec, and the rest is serialised by
-        pydantic-core, so the two forms cannot drift apart (a property test compares them).
+        The fixed part is serialised once per cached outcome, and the case id and the ``fired``
+        entries (as plain dicts, in the dataclass's field order) by pydantic-core per case, so
+        the two forms cannot drift apart (a property test compares them).
         """
-        outcome, fired = self._walk(case_id, facts, matcher, self._fired_json)
+        outcome, fired = self._walk(case_id, facts, matcher, _fired_dict)
         middle = outcome.json_middle
         if middle is None:
             middle = outcome.json_middle = _json_middle(outcome, self._pack_json)
-        return b'{"case_id":' + to_json(case_id) + middle + b",".join(fired) + b"]}"
-
-    def _fired_json(self, spec: RuleSpec, values: dict[str, Any]) -> bytes:
-        prefix = self._fired_prefixes.get(spec.id)
-        if prefix is None:
-            prefix = self._fired_prefixes[spec.id] = _fired_prefix(spec)
         # inf_nan_mode: what the Decision model's serialiser does (its config default)
-        return prefix + to_json(values, inf_nan_mode="null") + b"}"
+        return (
+            b'{"case_id":'
+            + to_json(case_id)
+            + middle
+            + to_json(fired, inf_nan_mode="null")
+            + b"}"
+        )
 
     def cache_info(self) -> CacheInfo | None:
         """Cache statistics summed over the stage groups, or None when uncached."""
