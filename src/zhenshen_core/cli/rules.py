@@ -211,7 +211,7 @@ def eval_cmd(
     name = "<stdin>" if name in ("-", "<stdin>") else name
     records = _records(input_file)
     jobs = jobs or (os.cpu_count() or 1)
-    results: Iterator[list[tuple[bytes | None, str | None]]]
+    results: Iterator[tuple[bytes, list[str]]]
     evaluator: Any = None
     if jobs > 1:
         from itertools import chain, islice
@@ -264,23 +264,17 @@ def _streaming_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _write(
-    results: Iterator[list[tuple[bytes | None, str | None]]], binary: IO[bytes] | None
-) -> int:
-    """Write the decisions of each chunk in one go, errors to stderr; the number of errors."""
+def _write(results: Iterator[tuple[bytes, list[str]]], binary: IO[bytes] | None) -> int:
+    """Write each chunk's decisions in one go and its errors to stderr; the number of errors."""
     bad = 0
-    for chunk in results:
-        outputs = []
-        for output, error in chunk:
-            if error is not None:
-                click.echo(error, err=True)
-                bad += 1
-            elif output is not None:
-                outputs.append(output)
-        if binary is not None:  # one write per chunk: decisions are UTF-8 already
-            binary.write(b"".join(outputs))
+    for output, errors in results:
+        for error in errors:
+            click.echo(error, err=True)
+        bad += len(errors)
+        if binary is not None:  # decisions are UTF-8 already
+            binary.write(output)
         else:  # pragma: no cover - a text-only stdout (some embedding hosts)
-            sys.stdout.write(b"".join(outputs).decode("utf-8"))
+            sys.stdout.write(output.decode("utf-8"))
     if binary is not None:
         binary.flush()
     sys.stdout.flush()
@@ -298,42 +292,60 @@ def _chunks(records: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tupl
 
 
 class _RecordEvaluator:
-    """Turns (line number, record) into (output bytes, error line) — in-process or in a worker."""
+    """Turns a chunk of (line number, record) into (output bytes, error lines), in-process or
+    in a worker: the decisions in input order, one per line (or one explanation each)."""
 
     def __init__(self, evaluator: Any, pack: ResolvedPack, text: bool, name: str) -> None:
         self.evaluator, self.pack, self.text, self.name = evaluator, pack, text, name
         fast = getattr(evaluator, "evaluate_json", None)
+        # Each renders one record's output without its final newline.
         self.render: Callable[[Case], bytes] = (
-            self._explained if text else self._json if fast is None else self._line_of(fast)
+            self._explained if text else self._json if fast is None else fast
         )
 
-    def chunk(self, records: list[tuple[int, Any]]) -> list[tuple[bytes | None, str | None]]:
-        return [self.one(number, record) for number, record in records]
-
-    @staticmethod
-    def _line_of(fast: Callable[[Case], bytes]) -> Callable[[Case], bytes]:
-        return lambda case: fast(case) + b"\n"
+    def chunk(self, records: list[tuple[int, Any]]) -> tuple[bytes, list[str]]:
+        # The per-record loop of ``zhenshen eval``: names bound once, no call per record
+        # beyond validating and deciding it.
+        outputs: list[bytes] = []
+        errors: list[str] = []
+        keep = outputs.append
+        render = self.render
+        validate = Case.model_validate_json
+        for number, record in records:
+            if type(record) is str:  # a JSONL line: parse and validate in one step
+                try:
+                    case = validate(record)
+                except ValidationError:
+                    pass  # the slow path below explains the problem
+                else:
+                    try:
+                        keep(render(case))
+                    except EvaluationError as exc:
+                        errors.append(f"{self.name}:{number}: {exc}")
+                    continue
+            output, error = self._slow(number, record)
+            if error is not None:
+                errors.append(error)
+            elif output is not None:
+                keep(output)
+        if not outputs:
+            return b"", errors
+        outputs.append(b"")  # a newline after the last record too
+        return b"\n".join(outputs), errors
 
     def _json(self, case: Case) -> bytes:
         decision: Decision = self.evaluator.evaluate(case)
-        return decision.to_json().encode() + b"\n"
+        return decision.to_json().encode()
 
     def _explained(self, case: Case) -> bytes:
         from zhenshen_core.rules.explain import explain as explain_text
 
-        return (explain_text(self.evaluator.evaluate(case), self.pack) + "\n\n").encode()
+        return (explain_text(self.evaluator.evaluate(case), self.pack) + "\n").encode()
 
-    def one(self, number: int, record: Any) -> tuple[bytes | None, str | None]:
-        if type(record) is str:  # a JSONL line: parse and validate in one step
-            try:
-                case = Case.model_validate_json(record)
-            except ValidationError:
-                pass  # fall through to the slow path, which explains the problem
-            else:
-                try:
-                    return self.render(case), None
-                except EvaluationError as exc:
-                    return None, f"{self.name}:{number}: {exc}"
+    def _slow(self, number: int, record: Any) -> tuple[bytes | None, str | None]:
+        """A record the fast path could not take: parse it and say what is wrong, or decide
+        it (a document or array item, already parsed)."""
+        if type(record) is str:
             try:
                 record = _Parsed(json.loads(record))
             except json.JSONDecodeError as exc:
@@ -343,7 +355,7 @@ class _RecordEvaluator:
             return None, f"{where}: invalid JSON: {record}"
         if not isinstance(record.value, dict):
             return None, f"{where}: a case must be a JSON object"
-        from zhenshen_core.model.lifecycle import load_case  # the slow path: explains errors
+        from zhenshen_core.model.lifecycle import load_case  # explains validation errors
 
         try:
             return self.render(load_case(record.value)), None
@@ -362,7 +374,7 @@ def _init_eval_worker(ref: Any, engine: str, text: bool, name: str) -> None:
     _EvalWorker.current = _RecordEvaluator(_engine(engine, pack), pack, text, name)
 
 
-def _eval_chunk(records: list[tuple[int, Any]]) -> list[tuple[bytes | None, str | None]]:
+def _eval_chunk(records: list[tuple[int, Any]]) -> tuple[bytes, list[str]]:
     worker = _EvalWorker.current
     if worker is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker used before initialisation")
