@@ -148,6 +148,10 @@ def bit_indices(bits: int, offset: int = 0) -> list[int]:
     return found
 
 
+def _no_bits(stage: str, facts: Any) -> int:  # pragma: no cover - a placeholder
+    raise AssertionError("no matcher yet")
+
+
 def _bits_of(matcher: Matcher, offsets: Mapping[str, int]) -> Callable[[str, Any], int]:
     """``matcher.match_bits``, or the same built from ``matcher.match``."""
     direct: Callable[[str, Any], int] | None = getattr(matcher, "match_bits", None)
@@ -484,6 +488,8 @@ class DecisionCombiner:
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
         self._pack_json = self.info.model_dump_json().encode()
         self._offsets = offsets = pack.stage_offsets
+        # The last matcher's ``match_bits`` (engines pass the same matcher every time).
+        self._bits_for: tuple[object, Callable[[str, Any], int]] = (None, _no_bits)
         wanted = pack.decision_reads
         table_stages = pack.table_stages
         # Stages form groups: a stage whose rules read ``decision.*`` starts a new group (it
@@ -572,7 +578,10 @@ class DecisionCombiner:
         fired: list[_T] = []
         append = fired.append
         get = facts.get
-        match_bits = _bits_of(matcher, self._offsets)
+        known, match_bits = self._bits_for  # one tuple: read and replaced atomically
+        if known is not matcher:
+            match_bits = _bits_of(matcher, self._offsets)
+            self._bits_for = (matcher, match_bits)
         step: _Step | None = None
         for stages, lookup, publishes in self._groups:
             for stage in stages:

@@ -289,14 +289,17 @@ class FactProjection:
         if self._fact_paths:
             facts = data["facts"]
             for name, path in self._fact_paths:
-                cursor: Any = facts
-                for key in path:
-                    if type(cursor) is dict or isinstance(cursor, Mapping):
-                        cursor = cursor.get(key)
-                    else:
-                        cursor = None
-                    if cursor is None:
-                        break
+                if len(path) == 1:  # ``facts.x``, the usual case; facts is a validated dict
+                    cursor: Any = facts.get(path[0])
+                else:
+                    cursor = facts
+                    for key in path:
+                        if type(cursor) is dict or isinstance(cursor, Mapping):
+                            cursor = cursor.get(key)
+                        else:
+                            cursor = None
+                        if cursor is None:
+                            break
                 if cursor is None:
                     continue
                 kind = type(cursor)
