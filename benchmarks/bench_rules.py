@@ -265,7 +265,7 @@ def _run_eval(folder: Path, path: str) -> tuple[float, int]:
 
 
 def end_to_end(
-    folder: Path, dicts: Sequence[dict[str, Any]], tmp: Path, repeat: int = 3
+    folder: Path, dicts: Sequence[dict[str, Any]], tmp: Path, repeat: int = 5
 ) -> tuple[float, float]:
     """Wall-clock seconds of ``zhenshen eval`` over ``dicts`` as JSONL (best of ``repeat``),
     and of the same command over an empty input (process start, imports, pack load)."""
@@ -375,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if e2e_vocab is not None:
             e2e_dicts = make_case_dicts(max(e2e_sizes), random.Random(20260302), e2e_vocab)
             folder = tmp / "pack-100"
-            print("zhenshen eval --pack <100 rules> --input cases.jsonl (wall clock, best of 3):")
+            print("zhenshen eval --pack <100 rules> --input cases.jsonl (wall clock, best of 5):")
             for count in e2e_sizes:
                 elapsed, start = end_to_end(folder, e2e_dicts[:count], tmp)
                 rate = count / elapsed

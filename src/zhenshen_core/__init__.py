@@ -1,10 +1,10 @@
 """zhenshen_core — a library for running a joint review desk (联合甄审).
 
-Public API is re-exported here; submodules starting with ``_`` are private. Only the case
-model and the errors are imported eagerly: the lifecycle, plugin, storage, rules, deadline and
-desk names are imported on first use (PEP 562), so ``import zhenshen_core`` stays light, a
-command starts with only what it uses, and the durable_rules C extension loads only when the
-durable engine is asked for.
+Public API is re-exported here; submodules starting with ``_`` are private. Only the errors
+are imported eagerly: the model, lifecycle, plugin, storage, rules, deadline and desk names are
+imported on first use (PEP 562), so ``import zhenshen_core`` stays light, a command starts with
+only what it uses (and ``zhenshen_core.console`` can set up before anything heavy loads), and
+the durable_rules C extension loads only when the durable engine is asked for.
 """
 
 from __future__ import annotations
@@ -29,20 +29,6 @@ from zhenshen_core.errors import (
     UnknownNameError,
     ZhenshenError,
 )
-from zhenshen_core.model import (
-    AppealType,
-    Case,
-    CaseStatus,
-    Chair,
-    Channel,
-    Clock,
-    DepartmentAssignment,
-    DepartmentRole,
-    Enterprise,
-    OpinionResult,
-    Satisfaction,
-    Tier,
-)
 
 if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
     from zhenshen_core.deadlines import (
@@ -54,7 +40,24 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         parse_period,
     )
     from zhenshen_core.desk import Desk, DeskSettings
-    from zhenshen_core.model import CaseEvent, Lifecycle, dump_case, load_case
+    from zhenshen_core.model import (
+        AppealType,
+        Case,
+        CaseEvent,
+        CaseStatus,
+        Chair,
+        Channel,
+        Clock,
+        DepartmentAssignment,
+        DepartmentRole,
+        Enterprise,
+        Lifecycle,
+        OpinionResult,
+        Satisfaction,
+        Tier,
+        dump_case,
+        load_case,
+    )
     from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
     from zhenshen_core.rules import (
         CompiledEngine,
@@ -68,6 +71,23 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.storage import CaseQuery, CaseStore, MemoryStore, SQLiteStore, open_store
 
 _LAZY = {
+    **dict.fromkeys(
+        (
+            "AppealType",
+            "Case",
+            "CaseStatus",
+            "Chair",
+            "Channel",
+            "Clock",
+            "DepartmentAssignment",
+            "DepartmentRole",
+            "Enterprise",
+            "OpinionResult",
+            "Satisfaction",
+            "Tier",
+        ),
+        "zhenshen_core.model",
+    ),
     "CaseEvent": "zhenshen_core.model",
     "Lifecycle": "zhenshen_core.model",
     "dump_case": "zhenshen_core.model",

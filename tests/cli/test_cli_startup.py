@@ -87,3 +87,29 @@ def test_eval_leaves_storage_lifecycle_and_process_pools_unimported(tmp_path: Pa
         "concurrent.futures",
     }
     assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
+
+
+def test_console_script_restores_the_collector(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+
+    from zhenshen_core.console import run
+
+    monkeypatch.setattr(sys, "argv", ["zhenshen", "schema", "pack"])
+    with pytest.raises(SystemExit) as done:
+        run()
+    gc.unfreeze()  # what run() froze belongs to this test process
+    assert done.value.code in (0, None)
+    assert gc.isenabled()
+    assert '"$schema"' in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "zhenshen_core", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "zhenshen" in done.stdout

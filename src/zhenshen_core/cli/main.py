@@ -146,7 +146,8 @@ def _add_plugin_commands(group: click.Group, args: list[str]) -> None:
         raise SystemExit(LOAD_ERROR) from exc
 
 
-def main(args: list[str] | None = None) -> None:
+def prepare(args: list[str] | None = None) -> tuple[click.Group, list[str]]:
+    """The command group with what ``args`` (default: ``sys.argv``) needs, and the args."""
     import sys
 
     argv = list(sys.argv[1:] if args is None else args)
@@ -160,4 +161,9 @@ def main(args: list[str] | None = None) -> None:
         group = build_cli()
         if "--version" not in argv:
             _add_plugin_commands(group, argv)
+    return group, argv
+
+
+def main(args: list[str] | None = None) -> None:
+    group, argv = prepare(args)
     group.main(args=argv, prog_name="zhenshen")

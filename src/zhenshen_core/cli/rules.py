@@ -200,45 +200,46 @@ def eval_cmd(
     ``zhenshen schema case``). An invalid case in a stream is reported on stderr with its line
     number and skipped; the exit code is then 1.
     """
-    try:
-        pack = _load(ctx, pack_source)
-    except PackError as exc:
-        for diag in exc.diagnostics:
-            click.echo(str(diag), err=True)
-        raise CliExit(f"pack {pack_source!r} failed to load", LOAD_ERROR) from exc
-    text = explain or fmt == "text" or (fmt is None and sys.stdout.isatty())
-    name = getattr(input_file, "name", "<stdin>")
-    name = "<stdin>" if name in ("-", "<stdin>") else name
-    records = _records(input_file)
-    jobs = jobs or (os.cpu_count() or 1)
-    results: Iterator[tuple[bytes, list[str]]]
-    evaluator: Any = None
-    if jobs > 1:
-        from itertools import chain, islice
-
-        head = list(islice(records, POOL_MIN_RECORDS))
-        if len(head) < POOL_MIN_RECORDS:  # a pool costs more than it saves on short inputs
-            jobs, records = 1, iter(head)
-        else:
-            from zhenshen_core.rules.parallel import ordered_pool
-
-            results = ordered_pool(
-                chain(head, records),
-                _eval_chunk,
-                jobs=jobs,
-                chunk_size=EVAL_CHUNK,
-                initializer=_init_eval_worker,
-                initargs=(ctx.pack_ref(pack_source), engine, text, name),
-            )
-    if jobs == 1:
-        evaluator = _engine(engine, pack)
-        results = (
-            _RecordEvaluator(evaluator, pack, text, name).chunk(c)
-            for c in _chunks(records, EVAL_CHUNK)
-        )
-    sys.stdout.flush()
-    binary: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
     with _streaming_gc():
+        try:
+            pack = _load(ctx, pack_source)
+        except PackError as exc:
+            for diag in exc.diagnostics:
+                click.echo(str(diag), err=True)
+            raise CliExit(f"pack {pack_source!r} failed to load", LOAD_ERROR) from exc
+        text = explain or fmt == "text" or (fmt is None and sys.stdout.isatty())
+        name = getattr(input_file, "name", "<stdin>")
+        name = "<stdin>" if name in ("-", "<stdin>") else name
+        records = _records(input_file)
+        jobs = jobs or (os.cpu_count() or 1)
+        results: Iterator[tuple[bytes, list[str]]]
+        evaluator: Any = None
+        if jobs > 1:
+            from itertools import chain, islice
+
+            head = list(islice(records, POOL_MIN_RECORDS))
+            if len(head) < POOL_MIN_RECORDS:  # a pool costs more than it saves on short inputs
+                jobs, records = 1, iter(head)
+            else:
+                from zhenshen_core.rules.parallel import ordered_pool
+
+                results = ordered_pool(
+                    chain(head, records),
+                    _eval_chunk,
+                    jobs=jobs,
+                    chunk_size=EVAL_CHUNK,
+                    initializer=_init_eval_worker,
+                    initargs=(ctx.pack_ref(pack_source), engine, text, name),
+                )
+        if jobs == 1:
+            evaluator = _engine(engine, pack)
+            results = (
+                _RecordEvaluator(evaluator, pack, text, name).chunk(c)
+                for c in _chunks(records, EVAL_CHUNK)
+            )
+        sys.stdout.flush()
+        binary: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
+        gc.freeze()  # the pack, the engine and its cache live for the whole run
         bad = _write(results, binary)
     close: Any = getattr(evaluator, "close", None)
     if close is not None:
@@ -250,11 +251,11 @@ def eval_cmd(
 
 @contextlib.contextmanager
 def _streaming_gc() -> Iterator[None]:
-    """Fewer garbage collections while streaming: the pack, engine and decision cache live for
-    the whole run (frozen out of the collector's scans) and a case makes no reference cycles,
-    so collecting every 700 allocations only costs time (about a tenth of the run). No
-    collection first: it would cost more than the little start-up garbage it frees."""
-    gc.freeze()
+    """Fewer garbage collections while loading and streaming: the pack, engine and decision
+    cache live for the whole run (frozen out of the collector's scans once built) and a case
+    makes no reference cycles, so collecting every 700 allocations only costs time (about a
+    tenth of the run). No collection first: it would cost more than the little start-up
+    garbage it frees."""
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, *thresholds[1:])
     try:
