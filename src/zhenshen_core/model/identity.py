@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from stdnum import exceptions as stdnum_exceptions
-from stdnum.cn import uscc as stdnum_uscc
-
 
 def normalise_uscc(raw: str) -> str:
     """Full-width → half-width (NFKC), drop separators, upper-case."""
@@ -21,6 +18,10 @@ def normalise_uscc(raw: str) -> str:
 
 def validate_uscc(raw: str) -> str:
     """Return the normalised code or raise ``ValueError`` naming the failed check."""
+    # Imported here: python-stdnum pulls in ssl and urllib, and most cases carry no USCC.
+    from stdnum import exceptions as stdnum_exceptions
+    from stdnum.cn import uscc as stdnum_uscc
+
     code = normalise_uscc(raw)
     try:
         return str(stdnum_uscc.validate(code))
