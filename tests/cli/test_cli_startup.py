@@ -113,3 +113,53 @@ def test_python_dash_m_runs_the_cli() -> None:
         check=False,
     )
     assert done.returncode == 0 and "zhenshen" in done.stdout
+
+
+def test_a_folder_pack_is_loaded_without_building_the_plugin_host(tmp_path: Path) -> None:
+    """Plugins are consulted for a pack only when it names an action or an id no search
+    folder holds: evaluating a plain folder pack loads none of them."""
+    from zhenshen_core.cli.context import CliContext
+    from zhenshen_core.plugins import PluginConfig
+    from zhenshen_core.rules.diagnostics import PackError
+
+    base = Path(__file__).parents[1] / "rules" / "packs" / "base"
+    ctx = CliContext(plugin_config=PluginConfig.from_env(no_plugins=True))
+    assert ctx.load_pack(base).id == "base"
+    assert ctx._host is None
+
+    acting = tmp_path / "acting"
+    acting.mkdir()
+    (acting / "pack.yaml").write_text(
+        "schema: 1\nid: acting\nversion: '1'\nseverity_levels: [S1, S2]\n", encoding="utf-8"
+    )
+    (acting / "rules.yaml").write_text(
+        "rules:\n  - {id: r, when: 'domain == \"x\"', then: {actions: [notify]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PackError) as caught:
+        ctx.load_pack(acting)
+    assert any("unknown action 'notify'" in str(d) for d in caught.value.diagnostics)
+    assert ctx._host is not None  # the action made the context ask the plugins
+
+
+def test_eval_with_plugins_installed_imports_none_for_a_folder_pack() -> None:
+    pack = Path(__file__).parents[1] / "rules" / "packs" / "base"
+    code = (
+        "import sys\n"
+        "from zhenshen_core.cli.main import main\n"
+        "try:\n"
+        f"    main(['eval', '--pack', {str(pack)!r}, '--input', {os.devnull!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    plugin_modules = [
+        m
+        for m in done.stderr.split()
+        if m.split(".")[0] in ("zhenshen_postgres", "zhenshen_docx", "zhenshen_chengdu_gaoxin")
+    ]
+    assert plugin_modules == []

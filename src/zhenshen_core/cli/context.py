@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,15 +53,44 @@ class CliContext:
         )
 
     def load_pack(self, source: str | Path) -> Any:
-        """A pack folder or pack id → ``ResolvedPack``, with the plugins' packs and actions."""
+        """A pack folder or pack id → ``ResolvedPack``, with the plugins' packs and actions.
+
+        The plugins are only loaded if the pack needs them: to find a pack or base by id that
+        no search folder holds, or to check an action a rule names. A folder pack with
+        neither starts without importing any plugin.
+        """
         from zhenshen_core.rules import load_pack
 
         return load_pack(
             source,
             search_paths=self.all_pack_paths(),
-            plugin_packs={pid: rec.path for pid, rec in self.host.rule_packs().items()},
-            actions=set(self.host.rule_actions()),
+            plugin_packs=_OnFirstUse(
+                lambda: {pid: rec.path for pid, rec in self.host.rule_packs().items()}
+            ),
+            actions=_OnFirstUse(lambda: dict.fromkeys(self.host.rule_actions())).keys(),
         )
+
+
+class _OnFirstUse(Mapping[str, Any]):
+    """A mapping computed by ``make`` when it is first read."""
+
+    def __init__(self, make: Callable[[], dict[str, Any]]) -> None:
+        self._make = make
+        self._data: dict[str, Any] | None = None
+
+    def _get(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = self._make()
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 pass_cli = click.make_pass_decorator(CliContext)

@@ -270,12 +270,14 @@ class Loader:
     def __init__(
         self,
         search_paths: Sequence[Path],
-        plugin_packs: Mapping[str, Path],
+        plugin_packs: Mapping[str, str | Path],
         actions: Collection[str] | None,
     ) -> None:
+        # Both are kept as given and only read when a pack names a base or an action: a
+        # caller may pass lazy views (the CLI does, so plugins load only when asked for).
         self.search_paths = [Path(p) for p in search_paths]
-        self.plugin_packs = {k: Path(v) for k, v in plugin_packs.items()}
-        self.actions = None if actions is None else frozenset(actions)
+        self.plugin_packs = plugin_packs
+        self.actions = actions
         self.sink = DiagnosticSink()
         self._index: dict[str, Path] | None = None
         self._raw: dict[Path, RawPack | None] = {}
@@ -294,14 +296,14 @@ class Loader:
                     pack_id = _peek_id(folder / PACK_FILE)
                     if pack_id and pack_id not in found:
                         found[pack_id] = folder
-            for pack_id, folder in self.plugin_packs.items():
-                found.setdefault(pack_id, folder)
+            for pack_id, plugin_folder in self.plugin_packs.items():
+                found.setdefault(pack_id, Path(plugin_folder))
             self._index = found
         return self._index
 
     def find(self, pack_id: str) -> Path | None:
         if pack_id in self.plugin_packs:
-            return self.plugin_packs[pack_id]
+            return Path(self.plugin_packs[pack_id])
         return self.index().get(pack_id)
 
     # -- raw files ------------------------------------------------------------------------
@@ -1024,7 +1026,7 @@ def _content_hash(merged: Merged, pack: PackFile) -> str:
 
 
 def resolve_source(
-    source: str | Path, search_paths: Sequence[Path], plugin_packs: Mapping[str, Path]
+    source: str | Path, search_paths: Sequence[Path], plugin_packs: Mapping[str, str | Path]
 ) -> Path | None:
     """A pack argument: a folder, a ``pack.yaml`` path, or a pack id."""
     path = Path(source)
@@ -1054,7 +1056,7 @@ def load_pack(
     kept on ``ResolvedPack.warnings``.
     """
     paths = [Path(p) for p in search_paths]
-    plugins = {k: Path(v) for k, v in (plugin_packs or {}).items()}
+    plugins = {} if plugin_packs is None else plugin_packs
     loader = Loader(paths, plugins, actions)
     folder = resolve_source(source, paths, plugins)
     return _finish(loader, folder, source, analyse)
