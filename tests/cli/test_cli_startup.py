@@ -59,24 +59,33 @@ def test_a_builtin_command_imports_only_its_modules() -> None:
     assert "zhenshen_core.cli.testing" not in loaded
 
 
-def test_eval_leaves_storage_lifecycle_and_process_pools_unimported(tmp_path: Path) -> None:
-    """``zhenshen eval`` neither opens a store, applies events nor forks: those modules are
-    imported on first use, so every evaluation run starts without them."""
-    pack = Path(__file__).parents[1] / "rules" / "packs" / "base"
+BASE_PACK = Path(__file__).parents[1] / "rules" / "packs" / "base"
+
+
+def _modules_after_eval(*, autoload: bool) -> set[str]:
+    """The modules a fresh process has imported after ``zhenshen eval`` of a folder pack."""
     code = (
         "import sys\n"
         "from zhenshen_core.cli.main import main\n"
         "try:\n"
-        f"    main(['eval', '--pack', {str(pack)!r}, '--input', {os.devnull!r}])\n"
+        f"    main(['eval', '--pack', {str(BASE_PACK)!r}, '--input', {os.devnull!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
         "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
     )
-    env = dict(os.environ, ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD="1")
+    env = {k: v for k, v in os.environ.items() if k != "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD"}
+    if not autoload:
+        env["ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
-    loaded = set(done.stderr.split())
+    return set(done.stderr.split())
+
+
+def test_eval_leaves_storage_lifecycle_and_process_pools_unimported() -> None:
+    """``zhenshen eval`` neither opens a store, applies events nor forks: those modules are
+    imported on first use, so every evaluation run starts without them."""
+    loaded = _modules_after_eval(autoload=False)
     assert "zhenshen_core.rules.loader" in loaded  # the pack was loaded
     unwanted = {
         "zhenshen_core.storage",
@@ -122,9 +131,8 @@ def test_a_folder_pack_is_loaded_without_building_the_plugin_host(tmp_path: Path
     from zhenshen_core.plugins import PluginConfig
     from zhenshen_core.rules.diagnostics import PackError
 
-    base = Path(__file__).parents[1] / "rules" / "packs" / "base"
     ctx = CliContext(plugin_config=PluginConfig.from_env(no_plugins=True))
-    assert ctx.load_pack(base).id == "base"
+    assert ctx.load_pack(BASE_PACK).id == "base"
     assert ctx._host is None
 
     acting = tmp_path / "acting"
@@ -143,23 +151,9 @@ def test_a_folder_pack_is_loaded_without_building_the_plugin_host(tmp_path: Path
 
 
 def test_eval_with_plugins_installed_imports_none_for_a_folder_pack() -> None:
-    pack = Path(__file__).parents[1] / "rules" / "packs" / "base"
-    code = (
-        "import sys\n"
-        "from zhenshen_core.cli.main import main\n"
-        "try:\n"
-        f"    main(['eval', '--pack', {str(pack)!r}, '--input', {os.devnull!r}])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
     plugin_modules = [
         m
-        for m in done.stderr.split()
+        for m in _modules_after_eval(autoload=True)
         if m.split(".")[0] in ("zhenshen_postgres", "zhenshen_docx", "zhenshen_chengdu_gaoxin")
     ]
     assert plugin_modules == []

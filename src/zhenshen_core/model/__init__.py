@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING
 
+from zhenshen_core._lazy import lazy_attributes
 from zhenshen_core.model.case import (
     SHANGHAI,
     Case,
@@ -59,15 +60,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'zhenshen_core.model' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [
