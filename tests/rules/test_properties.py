@@ -76,6 +76,30 @@ def test_indexed_engine_agrees_with_naive_and_is_deterministic(
 
 
 @FAST
+@given(docs=pack_documents(), batch=st.lists(cases(), min_size=1, max_size=6))
+def test_merged_stage_indexes_match_like_each_stage(
+    docs: dict[str, Any], batch: list[Case]
+) -> None:
+    """A group's merged index answers the OR of its stages' answers, and those are the
+    indices the naive interpreter finds (shifted to the pack-wide bit positions)."""
+    pack = _pack(docs)
+    matcher = CompiledEngine(pack).matcher
+    naive = InterpretedEngine(pack).matcher
+    for case in batch:
+        facts = fact_view(case)
+        facts["decision.severity"] = LEVELS[-1]
+        facts["decision.tags"] = ("准入不准营",)
+        for group in (("classify",), ("route", "deadline"), ("classify", "route", "deadline")):
+            expected = 0
+            for stage in group:
+                offset = pack.stage_offsets[stage]
+                for i in naive.match(stage, facts):
+                    expected |= 1 << (offset + i)
+                assert matcher.match(stage, facts) == sorted(set(naive.match(stage, facts)))
+            assert matcher.bits_matcher(group)(facts) == expected
+
+
+@FAST
 @given(
     docs=pack_documents(),
     batch=st.lists(cases(), min_size=1, max_size=6),

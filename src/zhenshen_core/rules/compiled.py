@@ -20,9 +20,11 @@ its whole condition is. So the index can never change an answer. Semantics are e
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -463,11 +465,15 @@ class _StageIndex:
     elem: dict[str, dict[Any, list[tuple[int, Test | None]]]] = field(default_factory=dict)
     sub: dict[str, dict[str, list[tuple[int, Test | None]]]] = field(default_factory=dict)
 
-    def frozen(self, offset: int) -> _FrozenIndex:
-        """Immutable tables where rule ``i`` is the bit ``1 << (offset + i)``."""
+    def frozen(self, offset: int, *, shift: bool = True) -> _FrozenIndex:
+        """Immutable tables where rule ``i`` is the bit ``1 << (offset + i)`` (``shift``
+        False: the entries already are bits)."""
+
+        def bit(i: int) -> int:
+            return 1 << (offset + i) if shift else i
 
         def bits(hits: list[tuple[int, Test | None]]) -> Candidates:
-            return tuple((1 << (offset + i), test) for i, test in hits)
+            return tuple((bit(i), test) for i, test in hits)
 
         def tables(
             by_field: dict[str, dict[Any, list[tuple[int, Test | None]]]],
@@ -479,11 +485,11 @@ class _StageIndex:
 
         always = 0
         for i in self.always:
-            always |= 1 << (offset + i)
+            always |= bit(i)
         return _FrozenIndex(
             offset=offset,
             always=always,
-            tested=tuple((1 << (offset + i), test) for i, test in self.tested),
+            tested=tuple((bit(i), test) for i, test in self.tested),
             eq=tables(self.eq),
             elem=tables(self.elem),
             sub=tuple(
@@ -534,46 +540,80 @@ class CompiledMatcher:
 
     def match_bits(self, stage: str, facts: Facts) -> int:
         """The stage's rules that hold for ``facts``, as bit ``offset + i`` for rule ``i``
-        (``pack.stage_offsets``): what the combiner's cache is keyed by. An OR of
-        precomputed bits is cheaper than collecting, deduplicating and hashing indices."""
-        index = self.stages[stage]
-        bits = index.always
-        for bit, test in index.tested:
-            if test(facts):
-                bits |= bit
-        get = facts.get
-        found: list[Candidates] = []  # the index's hits; their residual tests run below
-        for name, table in index.eq:
-            value = get(name)
-            if value is None:
-                continue
-            try:
-                hits = table.get(value)
-            except TypeError:  # unhashable fact value: cannot equal a scalar literal
-                continue
-            if hits:
-                found.append(hits)
-        for name, table in index.elem:
-            values = get(name)
-            if type(values) is tuple or type(values) is list:
-                for value in values:
-                    try:
-                        hits = table.get(value)
-                    except TypeError:
-                        continue
-                    if hits:
-                        found.append(hits)
+        (``pack.stage_offsets``)."""
+        return _match(self.stages[stage], facts)
+
+    def bits_matcher(self, stages: Sequence[str]) -> Callable[[Facts], int]:
+        """One function matching several stages at once (what the combiner asks for each
+        group of stages that see the same facts): their indexes merged, so a field is looked
+        up once for all of them. An OR of precomputed bits is cheaper than collecting,
+        deduplicating and hashing indices."""
+        return functools.partial(_match, _merged([self.stages[stage] for stage in stages]))
+
+
+def _merged(indexes: Sequence[_FrozenIndex]) -> _FrozenIndex:
+    """One index holding the rules of ``indexes`` (their bits never overlap)."""
+    if len(indexes) == 1:
+        return indexes[0]
+    merged = _StageIndex()
+    always = 0
+    for index in indexes:
+        always |= index.always
+        merged.tested.extend(index.tested)
+        for kind in ("eq", "elem"):
+            by_field = getattr(merged, kind)
+            for name, table in getattr(index, kind):
+                target = by_field.setdefault(name, {})
+                for value, hits in table.items():
+                    target.setdefault(value, []).extend(hits)
         for name, words in index.sub:
-            text = get(name)
-            if type(text) is str:
-                for word, hits in words:  # a loop, not a generator: this runs per case
-                    if word in text:
-                        found.append(hits)
-        for hits in found:
-            for bit, residual in hits:
-                if residual is None or residual(facts):
-                    bits |= bit
-        return bits
+            target = merged.sub.setdefault(name, {})
+            for word, hits in words:
+                target.setdefault(word, []).extend(hits)
+    # Entries are already bits: freeze without shifting, then add the always-true rules.
+    frozen = merged.frozen(0, shift=False)
+    return dataclasses.replace(frozen, always=always)
+
+
+def _match(index: _FrozenIndex, facts: Facts) -> int:
+    """The rules of ``index`` that hold for ``facts``, as an OR of their bits."""
+    bits = index.always
+    for bit, test in index.tested:
+        if test(facts):
+            bits |= bit
+    get = facts.get
+    found: list[Candidates] = []  # the index's hits; their residual tests run below
+    for name, table in index.eq:
+        value = get(name)
+        if value is None:
+            continue
+        try:
+            hits = table.get(value)
+        except TypeError:  # unhashable fact value: cannot equal a scalar literal
+            continue
+        if hits:
+            found.append(hits)
+    for name, table in index.elem:
+        values = get(name)
+        if type(values) is tuple or type(values) is list:
+            for value in values:
+                try:
+                    hits = table.get(value)
+                except TypeError:
+                    continue
+                if hits:
+                    found.append(hits)
+    for name, words in index.sub:
+        text = get(name)
+        if type(text) is str:
+            for word, hits in words:  # a loop, not a generator: this runs per case
+                if word in text:
+                    found.append(hits)
+    for hits in found:
+        for bit, residual in hits:
+            if residual is None or residual(facts):
+                bits |= bit
+    return bits
 
 
 class InterpretedMatcher:

@@ -121,9 +121,10 @@ _set = object.__setattr__
 class Matcher(Protocol):
     """What an engine provides: the indices (into ``pack.stage_rules(stage)``) that match.
 
-    A matcher may also offer ``match_bits(stage, facts) -> int``, the same answer as a bit
-    mask (bit ``pack.stage_offsets[stage] + i`` for index ``i``); the combiner then uses it
-    instead of ``match``: the compiled engine's matcher does, to save building index lists.
+    A matcher may also offer ``bits_matcher(stages) -> Callable[[facts], int]``: a function
+    answering for several stages at once with a bit mask (bit ``pack.stage_offsets[stage] + i``
+    for index ``i`` of a stage). The combiner then uses it for each group of stages that see
+    the same facts; the compiled engine's matcher does, to save building index lists.
     """
 
     def match(self, stage: str, facts: Mapping[str, Any]) -> Iterable[int]: ...
@@ -148,22 +149,18 @@ def bit_indices(bits: int, offset: int = 0) -> list[int]:
     return found
 
 
-def _no_bits(stage: str, facts: Any) -> int:  # pragma: no cover - a placeholder
-    raise AssertionError("no matcher yet")
-
-
-def _bits_of(matcher: Matcher, offsets: Mapping[str, int]) -> Callable[[str, Any], int]:
-    """``matcher.match_bits``, or the same built from ``matcher.match``."""
-    direct: Callable[[str, Any], int] | None = getattr(matcher, "match_bits", None)
-    if direct is not None:
-        return direct
+def _bits_from_indices(
+    matcher: Matcher, stages: tuple[str, ...], offsets: Mapping[str, int]
+) -> Callable[[Any], int]:
+    """A ``bits_matcher`` answer built from ``matcher.match`` (durable, naive matchers)."""
     match = matcher.match
 
-    def match_bits(stage: str, facts: Any) -> int:
-        offset = offsets[stage]
+    def match_bits(facts: Any) -> int:
         bits = 0
-        for i in match(stage, facts):
-            bits |= 1 << (offset + i)
+        for stage in stages:
+            offset = offsets[stage]
+            for i in match(stage, facts):
+                bits |= 1 << (offset + i)
         return bits
 
     return match_bits
@@ -178,9 +175,7 @@ def _shown(value: Any) -> Any:
     if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
         return value[:MAX_VALUE_CHARS] + "…"
     if isinstance(value, tuple | list):
-        return [
-            v if type(v) is str and len(v) <= MAX_VALUE_CHARS else _shown(v) for v in value
-        ]
+        return [v if type(v) is str and len(v) <= MAX_VALUE_CHARS else _shown(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -488,8 +483,11 @@ class DecisionCombiner:
         self.info = PackInfo(id=pack.id, version=pack.version, sha256=pack.sha256)
         self._pack_json = self.info.model_dump_json().encode()
         self._offsets = offsets = pack.stage_offsets
-        # The last matcher's ``match_bits`` (engines pass the same matcher every time).
-        self._bits_for: tuple[object, Callable[[str, Any], int]] = (None, _no_bits)
+        # The last matcher and the per-group plan made for it (engines pass the same matcher
+        # every time): one tuple, read and replaced atomically.
+        self._plan: tuple[
+            object, tuple[tuple[Callable[[Any], int], Callable[[int], _Step], bool], ...]
+        ] = (None, ())
         wanted = pack.decision_reads
         table_stages = pack.table_stages
         # Stages form groups: a stage whose rules read ``decision.*`` starts a new group (it
@@ -538,6 +536,22 @@ class DecisionCombiner:
             )
         )
 
+    def _plan_for(
+        self, matcher: Matcher
+    ) -> tuple[tuple[Callable[[Any], int], Callable[[int], _Step], bool], ...]:
+        """Per group of stages: how ``matcher`` matches it, its cache, whether it publishes."""
+        make = getattr(matcher, "bits_matcher", None)
+        return tuple(
+            (
+                make(stages)
+                if make is not None
+                else _bits_from_indices(matcher, stages, self._offsets),
+                lookup,
+                publishes,
+            )
+            for stages, lookup, publishes in self._groups
+        )
+
     def _compute(self, number: int, bits: int) -> _Step:
         """The step of group ``number`` given ``bits``, what matched up to its last stage."""
         # Replay the earlier groups' choices (cached steps; the caller just looked them up)
@@ -578,14 +592,13 @@ class DecisionCombiner:
         fired: list[_T] = []
         append = fired.append
         get = facts.get
-        known, match_bits = self._bits_for  # one tuple: read and replaced atomically
+        known, plan = self._plan
         if known is not matcher:
-            match_bits = _bits_of(matcher, self._offsets)
-            self._bits_for = (matcher, match_bits)
+            plan = self._plan_for(matcher)
+            self._plan = (matcher, plan)
         step: _Step | None = None
-        for stages, lookup, publishes in self._groups:
-            for stage in stages:
-                bits |= match_bits(stage, facts)
+        for match_group, lookup, publishes in plan:
+            bits |= match_group(facts)
             step = lookup(bits)
             if step.conflict is not None:
                 table_id, a, b = step.conflict
@@ -635,11 +648,7 @@ class DecisionCombiner:
             middle = outcome.json_middle = _json_middle(outcome, self._pack_json)
         # inf_nan_mode: what the Decision model's serialiser does (its config default)
         return (
-            b'{"case_id":'
-            + to_json(case_id)
-            + middle
-            + to_json(fired, inf_nan_mode="null")
-            + b"}"
+            b'{"case_id":' + to_json(case_id) + middle + to_json(fired, inf_nan_mode="null") + b"}"
         )
 
     def cache_info(self) -> CacheInfo | None:
@@ -659,9 +668,7 @@ def combiner_for(pack: ResolvedPack) -> DecisionCombiner:
     return result
 
 
-def decide(
-    pack: ResolvedPack, case_id: str, facts: dict[str, Any], matcher: Matcher
-) -> Decision:
+def decide(pack: ResolvedPack, case_id: str, facts: dict[str, Any], matcher: Matcher) -> Decision:
     """Run the three stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
     return combiner_for(pack).decide(case_id, facts, matcher)
 
