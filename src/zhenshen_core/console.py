@@ -6,7 +6,14 @@ It lives outside ``zhenshen_core.cli`` so that nothing heavy is imported before 
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import sys
+
+#: Commands that only read their inputs and write to stdout and stderr: they end without the
+#: interpreter's teardown (see ``_exit_now``).
+QUICK_EXIT_COMMANDS = frozenset({"eval", "check", "schema"})
 
 
 def run() -> None:
@@ -20,11 +27,41 @@ def run() -> None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        from zhenshen_core.cli.main import prepare
+        from zhenshen_core.cli.main import _command_name, prepare
 
         group, argv = prepare()
     finally:
         gc.freeze()
         if enabled:
             gc.enable()
-    group.main(args=argv, prog_name="zhenshen")
+    try:
+        group.main(args=argv, prog_name="zhenshen")
+    except SystemExit as done:
+        if _command_name(argv) in QUICK_EXIT_COMMANDS:
+            _exit_now(done.code)
+        raise
+
+
+def _exit_now(code: object) -> None:
+    """End the process without tearing the interpreter down.
+
+    Teardown frees every module's objects one by one: 50-100 ms after a command that loaded a
+    rule pack, a tenth of evaluating a 20,000-case file. A read-only command has nothing that
+    needs it once the exit handlers have run and the standard streams are flushed, which is
+    all that is done here (as the interpreter would: a failed stdout flush exits 120).
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): printed, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            if stream is sys.stdout and status == 0:
+                status = 120
+    os._exit(status)

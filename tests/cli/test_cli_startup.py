@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -105,13 +106,15 @@ def test_console_script_restores_the_collector(
 
     from zhenshen_core.console import run
 
-    monkeypatch.setattr(sys, "argv", ["zhenshen", "schema", "pack"])
+    # ``plugins`` ends through SystemExit as usual (``eval`` and ``check`` end the process).
+    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setattr(sys, "argv", ["zhenshen", "plugins", "--format", "json"])
     with pytest.raises(SystemExit) as done:
         run()
     gc.unfreeze()  # what run() froze belongs to this test process
     assert done.value.code in (0, None)
     assert gc.isenabled()
-    assert '"$schema"' in capsys.readouterr().out
+    assert json.loads(capsys.readouterr().out)
 
 
 def test_python_dash_m_runs_the_cli() -> None:
@@ -157,3 +160,42 @@ def test_eval_with_plugins_installed_imports_none_for_a_folder_pack() -> None:
         if m.split(".")[0] in ("zhenshen_postgres", "zhenshen_docx", "zhenshen_chengdu_gaoxin")
     ]
     assert plugin_modules == []
+
+
+def _console(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``zhenshen ARGS`` through the console script, with an exit handler that leaves a mark."""
+    mark = tmp_path / "atexit-ran"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(mark)!r}, 'w').close())\n"
+        f"sys.argv = ['zhenshen', *{args!r}]\n"
+        "from zhenshen_core.console import run\n"
+        "run()\n"
+    )
+    env = dict(os.environ, ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD="1")
+    return subprocess.run(
+        [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, env=env
+    )
+
+
+def test_quick_exit_keeps_output_exit_codes_and_exit_handlers(tmp_path: Path) -> None:
+    case = {"channel": "hotline_12345", "received_at": "2026-03-02T10:00:00+08:00"}
+    stream = "\n".join(
+        [json.dumps(dict(case, external_id=f"x{i}")) for i in range(3000)] + ["not json"]
+    )
+    done = _console(["eval", "--pack", str(BASE_PACK), "--input", "-"], tmp_path, stream)
+    assert done.returncode == 1  # one bad record
+    assert len(done.stdout.splitlines()) == 3000  # every decision written and flushed
+    assert "<stdin>:3001: invalid JSON" in done.stderr
+    assert (tmp_path / "atexit-ran").exists()
+
+    (tmp_path / "atexit-ran").unlink()
+    missing = _console(["eval", "--pack", str(tmp_path / "nope"), "--input", "-"], tmp_path)
+    assert missing.returncode == 3 and "nope" in missing.stderr  # LOAD_ERROR kept
+    assert (tmp_path / "atexit-ran").exists()
+
+
+def test_other_commands_end_normally(tmp_path: Path) -> None:
+    done = _console(["plugins", "--format", "json"], tmp_path)
+    assert done.returncode == 0 and json.loads(done.stdout)
+    assert (tmp_path / "atexit-ran").exists()
