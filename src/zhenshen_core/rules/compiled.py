@@ -20,7 +20,6 @@ its whole condition is. So the index can never change an answer. Semantics are e
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import operator
 import re
@@ -555,10 +554,9 @@ def _merged(indexes: Sequence[_FrozenIndex]) -> _FrozenIndex:
     """One index holding the rules of ``indexes`` (their bits never overlap)."""
     if len(indexes) == 1:
         return indexes[0]
-    merged = _StageIndex()
-    always = 0
+    merged = _StageIndex()  # holding bits, not indices: frozen without shifting
     for index in indexes:
-        always |= index.always
+        merged.always.append(index.always)
         merged.tested.extend(index.tested)
         for kind in ("eq", "elem"):
             by_field = getattr(merged, kind)
@@ -570,9 +568,7 @@ def _merged(indexes: Sequence[_FrozenIndex]) -> _FrozenIndex:
             target = merged.sub.setdefault(name, {})
             for word, hits in words:
                 target.setdefault(word, []).extend(hits)
-    # Entries are already bits: freeze without shifting, then add the always-true rules.
-    frozen = merged.frozen(0, shift=False)
-    return dataclasses.replace(frozen, always=always)
+    return merged.frozen(0, shift=False)
 
 
 def _match(index: _FrozenIndex, facts: Facts) -> int:
