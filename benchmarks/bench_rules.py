@@ -183,6 +183,16 @@ def make_case_dicts(count: int, rng: random.Random, v: Vocabulary) -> list[dict[
     return out
 
 
+def calibration() -> float:
+    """Seconds for a fixed pure-Python loop: the machine's speed at the time. On a virtual
+    machine it drifts (by a third over minutes here), and load average does not show it."""
+    begin = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return time.perf_counter() - begin
+
+
 def _rate(evaluate: Callable[[Case], Any], cases: Sequence[Case]) -> float:
     gc.collect()
     begin = time.process_time()  # CPU time: the shared machine's load does not count
@@ -310,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.cases:,} cases (best of 3)"
     )
     print("load average at start: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(f"calibration at start: {calibration():.3f} s")
     print(
         f"{'rules':>6} {'engine':<10} {'cases':>7} {'cold/s':>10} {'warm/s':>10} "
         f"{'vs naive':>9} {'peak MB':>8}"
@@ -386,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{count / (elapsed - start):>7,.0f} cases/s after it"
                 )
     print("load average at end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(f"calibration at end: {calibration():.3f} s")
     if (100, "compiled") in results and (1000, "compiled") in results:
         at_100, at_1000 = results[(100, "compiled")], results[(1000, "compiled")]
         slowdown = at_100 / at_1000
