@@ -454,45 +454,46 @@ Candidates = tuple[tuple[int, Test | None], ...]
 
 @dataclass
 class _StageIndex:
-    """One stage's rules: those with no anchor (tested on every case, or always true) and the
-    anchored ones, filed by field and value with the test left to run on a hit. Rules are
-    their indices in the stage here; ``frozen`` turns them into bits."""
+    """The rules of one or more stages while the index is built: those with no anchor (tested
+    on every case, or always true) and the anchored ones, filed by field and value with the
+    test left to run on a hit. A rule is its bit (``pack.stage_offsets``) throughout."""
 
-    always: list[int] = field(default_factory=list)
+    always: int = 0
     tested: list[tuple[int, Test]] = field(default_factory=list)
     eq: dict[str, dict[Any, list[tuple[int, Test | None]]]] = field(default_factory=dict)
     elem: dict[str, dict[Any, list[tuple[int, Test | None]]]] = field(default_factory=dict)
     sub: dict[str, dict[str, list[tuple[int, Test | None]]]] = field(default_factory=dict)
 
-    def frozen(self, offset: int, *, shift: bool = True) -> _FrozenIndex:
-        """Immutable tables where rule ``i`` is the bit ``1 << (offset + i)`` (``shift``
-        False: the entries already are bits)."""
+    def add(self, frozen: _FrozenIndex) -> None:
+        """Take in the rules of another index (their bits never overlap with these)."""
+        self.always |= frozen.always
+        self.tested.extend(frozen.tested)
+        for mine, theirs in ((self.eq, frozen.eq), (self.elem, frozen.elem)):
+            for name, table in theirs:
+                target = mine.setdefault(name, {})
+                for value, hits in table.items():
+                    target.setdefault(value, []).extend(hits)
+        for name, words in frozen.sub:
+            target = self.sub.setdefault(name, {})
+            for word, hits in words:
+                target.setdefault(word, []).extend(hits)
 
-        def bit(i: int) -> int:
-            return 1 << (offset + i) if shift else i
-
-        def bits(hits: list[tuple[int, Test | None]]) -> Candidates:
-            return tuple((bit(i), test) for i, test in hits)
-
+    def frozen(self) -> _FrozenIndex:
         def tables(
             by_field: dict[str, dict[Any, list[tuple[int, Test | None]]]],
         ) -> tuple[tuple[str, dict[Any, Candidates]], ...]:
             return tuple(
-                (name, {value: bits(hits) for value, hits in table.items()})
+                (name, {value: tuple(hits) for value, hits in table.items()})
                 for name, table in by_field.items()
             )
 
-        always = 0
-        for i in self.always:
-            always |= bit(i)
         return _FrozenIndex(
-            offset=offset,
-            always=always,
-            tested=tuple((bit(i), test) for i, test in self.tested),
+            always=self.always,
+            tested=tuple(self.tested),
             eq=tables(self.eq),
             elem=tables(self.elem),
             sub=tuple(
-                (name, tuple((word, bits(hits)) for word, hits in table.items()))
+                (name, tuple((word, tuple(hits)) for word, hits in table.items()))
                 for name, table in self.sub.items()
             ),
         )
@@ -500,7 +501,6 @@ class _StageIndex:
 
 @dataclass(frozen=True, slots=True)
 class _FrozenIndex:
-    offset: int
     always: int
     tested: tuple[tuple[int, Test], ...]
     eq: tuple[tuple[str, dict[Any, Candidates]], ...]
@@ -514,61 +514,43 @@ class CompiledMatcher:
     def __init__(self, pack: ResolvedPack, *, indexed: bool = True) -> None:
         self.indexed = indexed
         self.stages: dict[str, _FrozenIndex] = {}
+        self._offsets = pack.stage_offsets
         levels = pack.severity_levels
         for stage in STAGES:
             index = _StageIndex()
+            offset = self._offsets[stage]
             for i, spec in enumerate(pack.stage_rules(stage)):
+                bit = 1 << (offset + i)
                 condition = spec.condition
                 if condition is None:
-                    index.always.append(i)
+                    index.always |= bit
                     continue
                 anchor = _anchor(condition) if indexed else None
                 if anchor is None:
-                    index.tested.append((i, compile_expr(condition, levels)))
+                    index.tested.append((bit, compile_expr(condition, levels)))
                     continue
                 kind, name, values, _ = anchor
                 table = getattr(index, kind).setdefault(name, {})
-                entry = (i, _residual(condition, anchor, levels))
+                entry = (bit, _residual(condition, anchor, levels))
                 for value in dict.fromkeys(values):
                     table.setdefault(value, []).append(entry)
-            self.stages[stage] = index.frozen(pack.stage_offsets[stage])
+            self.stages[stage] = index.frozen()
 
     def match(self, stage: str, facts: Facts) -> list[int]:
         """Indices of the stage's rules that hold for ``facts``, ascending."""
-        return bit_indices(self.match_bits(stage, facts), self.stages[stage].offset)
-
-    def match_bits(self, stage: str, facts: Facts) -> int:
-        """The stage's rules that hold for ``facts``, as bit ``offset + i`` for rule ``i``
-        (``pack.stage_offsets``)."""
-        return _match(self.stages[stage], facts)
+        return bit_indices(_match(self.stages[stage], facts), self._offsets[stage])
 
     def bits_matcher(self, stages: Sequence[str]) -> Callable[[Facts], int]:
         """One function matching several stages at once (what the combiner asks for each
         group of stages that see the same facts): their indexes merged, so a field is looked
-        up once for all of them. An OR of precomputed bits is cheaper than collecting,
-        deduplicating and hashing indices."""
-        return functools.partial(_match, _merged([self.stages[stage] for stage in stages]))
-
-
-def _merged(indexes: Sequence[_FrozenIndex]) -> _FrozenIndex:
-    """One index holding the rules of ``indexes`` (their bits never overlap)."""
-    if len(indexes) == 1:
-        return indexes[0]
-    merged = _StageIndex()  # holding bits, not indices: frozen without shifting
-    for index in indexes:
-        merged.always.append(index.always)
-        merged.tested.extend(index.tested)
-        for kind in ("eq", "elem"):
-            by_field = getattr(merged, kind)
-            for name, table in getattr(index, kind):
-                target = by_field.setdefault(name, {})
-                for value, hits in table.items():
-                    target.setdefault(value, []).extend(hits)
-        for name, words in index.sub:
-            target = merged.sub.setdefault(name, {})
-            for word, hits in words:
-                target.setdefault(word, []).extend(hits)
-    return merged.frozen(0, shift=False)
+        up once for all of them. The answer is the OR of the matching rules' bits
+        (``pack.stage_offsets``): cheaper than collecting, deduplicating and hashing indices."""
+        if len(stages) == 1:
+            return functools.partial(_match, self.stages[stages[0]])
+        merged = _StageIndex()
+        for stage in stages:
+            merged.add(self.stages[stage])
+        return functools.partial(_match, merged.frozen())
 
 
 def _match(index: _FrozenIndex, facts: Facts) -> int:

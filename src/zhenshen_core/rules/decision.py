@@ -257,6 +257,10 @@ class _State:
         found = self.scalars.get(key)
         return found[2] if found else default
 
+    def _severity(self) -> str:
+        levels = self.pack.severity_levels
+        return levels[min(self.at_least + self.bump, len(levels) - 1)]
+
     def published(self, wanted: frozenset[str]) -> dict[str, Any]:
         """The decision so far as ``decision.*`` facts for later stages.
 
@@ -264,11 +268,8 @@ class _State:
         build than most conditions cost to test.
         """
         pack = self.pack
-        levels = pack.severity_levels
         lead = self._found("lead")
-        facts: dict[str, Any] = {
-            "decision.severity": levels[min(self.at_least + self.bump, len(levels) - 1)]
-        }
+        facts: dict[str, Any] = {"decision.severity": self._severity()}
         for name, value in (
             ("decision.tier", self._found("tier", pack.default_tier)),
             ("decision.chair", self._found("chair", pack.default_chair)),
@@ -292,10 +293,9 @@ class _State:
 
     def outcome(self) -> _Outcome:
         pack = self.pack
-        levels = pack.severity_levels
         lead = self._found("lead")
         return _Outcome(
-            severity=levels[min(self.at_least + self.bump, len(levels) - 1)],
+            severity=self._severity(),
             tier=self._found("tier", pack.default_tier),
             chair=self._found("chair", pack.default_chair),
             lead=lead,
@@ -460,6 +460,9 @@ def _hit_filter(
     return kept, None
 
 
+#: Per group of stages: its matching function, its cache lookup, whether it publishes.
+_Plan = tuple[tuple[Callable[[Any], int], Callable[[int], _Step], bool], ...]
+
 #: Default number of remembered steps per combiner (see ``DecisionCombiner``): 0.6-3 KB each,
 #: growing with the number of rules that fire per case.
 DEFAULT_CACHE_SIZE = 32768
@@ -485,9 +488,7 @@ class DecisionCombiner:
         self._offsets = offsets = pack.stage_offsets
         # The last matcher and the per-group plan made for it (engines pass the same matcher
         # every time): one tuple, read and replaced atomically.
-        self._plan: tuple[
-            object, tuple[tuple[Callable[[Any], int], Callable[[int], _Step], bool], ...]
-        ] = (None, ())
+        self._plan: tuple[object, _Plan] = (None, ())
         wanted = pack.decision_reads
         table_stages = pack.table_stages
         # Stages form groups: a stage whose rules read ``decision.*`` starts a new group (it
@@ -536,9 +537,7 @@ class DecisionCombiner:
             )
         )
 
-    def _plan_for(
-        self, matcher: Matcher
-    ) -> tuple[tuple[Callable[[Any], int], Callable[[int], _Step], bool], ...]:
+    def _plan_for(self, matcher: Matcher) -> _Plan:
         """Per group of stages: how ``matcher`` matches it, its cache, whether it publishes."""
         make = getattr(matcher, "bits_matcher", None)
         return tuple(

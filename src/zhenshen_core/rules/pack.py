@@ -358,7 +358,7 @@ class ResolvedPack:
     @functools.cached_property
     def stage_offsets(self) -> dict[str, int]:
         """Where each stage's specs start when all stages' specs are numbered in stage order:
-        spec ``i`` of a stage is number ``offset + i``. A matcher's bit mask (``match_bits``)
+        spec ``i`` of a stage is number ``offset + i``. A matcher's bit mask (``bits_matcher``)
         sets bit ``offset + i``, so one integer names what matched in several stages."""
         offsets: dict[str, int] = {}
         start = 0
