@@ -26,6 +26,7 @@ from zhenshen_core.model import Case
 from zhenshen_core.rules.decision import Decision
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.pack import PackFile, ResolvedPack, RuleFile
+from zhenshen_core.rules.parallel import chunks, ordered_pool
 
 
 def _load(ctx: CliContext, source: str) -> ResolvedPack:
@@ -99,7 +100,8 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
             break
     else:
         return
-    if line.lstrip().startswith("[") or _json_error(line):
+    array = line.lstrip().startswith("[")
+    if array or _json_error(line):
         # An array, or a single (pretty-printed) document: read it whole. Blank lines keep
         # the JSON errors' line numbers those of the input.
         text = "\n" * (number - 1) + line + stream.read()
@@ -108,7 +110,7 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError as exc:
             yield exc.lineno, exc
             return
-        if isinstance(value, list) and line.lstrip().startswith("["):
+        if array and isinstance(value, list):
             for item in value:
                 yield 1, _Parsed(item)
         else:
@@ -221,8 +223,6 @@ def eval_cmd(
             if len(head) < POOL_MIN_RECORDS:  # a pool costs more than it saves on short inputs
                 jobs, records = 1, iter(head)
             else:
-                from zhenshen_core.rules.parallel import ordered_pool
-
                 results = ordered_pool(
                     chain(head, records),
                     _eval_chunk,
@@ -235,7 +235,7 @@ def eval_cmd(
             evaluator = _engine(engine, pack)
             results = (
                 _RecordEvaluator(evaluator, pack, text, name).chunk(c)
-                for c in _chunks(records, EVAL_CHUNK)
+                for c in chunks(records, EVAL_CHUNK)
             )
         sys.stdout.flush()
         binary: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
@@ -286,18 +286,12 @@ EVAL_CHUNK = 1000
 POOL_MIN_RECORDS = 5000
 
 
-def _chunks(records: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
-    from zhenshen_core.rules.parallel import chunks
-
-    return chunks(records, size)
-
-
 class _RecordEvaluator:
     """Turns a chunk of (line number, record) into (output bytes, error lines), in-process or
     in a worker: the decisions in input order, one per line (or one explanation each)."""
 
     def __init__(self, evaluator: Any, pack: ResolvedPack, text: bool, name: str) -> None:
-        self.evaluator, self.pack, self.text, self.name = evaluator, pack, text, name
+        self.evaluator, self.pack, self.name = evaluator, pack, name
         fast = getattr(evaluator, "evaluate_json", None)
         # Each renders one record's output without its final newline.
         self.render: Callable[[Case], bytes] = (
