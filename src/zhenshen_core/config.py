@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from zhenshen_core.errors import ZhenshenError
+from zhenshen_core.textio import NotUtf8Error, read_text
 
 CONFIG_FILE = "zhenshen.toml"
 
@@ -44,9 +45,11 @@ def load_config(path: Path | None = None) -> Config:
     if path is None and not target.is_file():
         return Config()
     try:
-        raw = tomllib.loads(target.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(target))
     except OSError as exc:
         raise ConfigError(f"{target}: cannot read config: {exc.strerror or exc}") from exc
+    except NotUtf8Error as exc:
+        raise ConfigError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{target}: invalid TOML: {exc}") from exc
     try:

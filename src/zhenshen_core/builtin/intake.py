@@ -11,21 +11,21 @@ import csv
 import difflib
 import io
 import json
-import sys
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from zhenshen_core.plugins.hookspecs import hookimpl
 from zhenshen_core.plugins.records import IntakeChannel, IntakeRecord
+from zhenshen_core.textio import bad_byte, escaped, open_stream
 
 MAX_RECORD_CHARS = 1_000_000
 
 
 def _read_text(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    return Path(source).read_text(encoding="utf-8-sig")
+    """The whole source; bytes that are not UTF-8 are kept for ``bad_byte`` (one bad record
+    must not cost the others)."""
+    with open_stream(source) as stream:
+        return stream.read()
 
 
 def _line_of(text: str, index: int) -> int:
@@ -35,6 +35,10 @@ def _line_of(text: str, index: int) -> int:
 def read_json(source: str) -> Iterator[IntakeRecord]:
     """One JSON object, or an array of objects; each array element keeps its line number."""
     text = _read_text(source)
+    bad = bad_byte(text)
+    if bad is not None:  # one document: where it breaks is all there is to say
+        yield IntakeRecord(source, bad.line, "", None, f"column {bad.column}: {bad.problem}")
+        return
     decoder = json.JSONDecoder()
     i = _skip_ws(text, 0)
     if i < len(text) and text[i] == "[":
@@ -104,12 +108,15 @@ def _object_record(source: str, line: int | None, raw: str, value: Any) -> Intak
 
 def read_jsonl(source: str) -> Iterator[IntakeRecord]:
     """One JSON object per line; blank lines are skipped, a bad line is one rejected record."""
-    stream: io.TextIOBase | Any
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8-sig")  # noqa: SIM115
-    try:
+    with open_stream(source) as stream:
         for number, line in enumerate(stream, start=1):
             stripped = line.strip()
             if not stripped:
+                continue
+            bad = bad_byte(stripped)
+            if bad is not None:
+                problem = f"column {bad.column}: {bad.problem}"
+                yield IntakeRecord(source, number, escaped(stripped), None, problem)
                 continue
             if len(stripped) > MAX_RECORD_CHARS:
                 yield IntakeRecord(
@@ -132,9 +139,6 @@ def read_jsonl(source: str) -> Iterator[IntakeRecord]:
                 )
                 continue
             yield _object_record(source, number, stripped, value)
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
 
 
 _LIST_FIELDS = {"tags", "enterprise.tags"}
@@ -211,6 +215,10 @@ def read_csv(source: str) -> Iterator[IntakeRecord]:
     for row in reader:
         line = reader.line_num
         raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
+        bad = bad_byte(raw)
+        if bad is not None:
+            yield IntakeRecord(source, line, escaped(raw), None, bad.problem)
+            continue
         if None in row:
             yield IntakeRecord(
                 source,

@@ -27,6 +27,7 @@ from zhenshen_core.rules.decision import Decision
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.pack import PackFile, ResolvedPack, RuleFile
 from zhenshen_core.rules.parallel import chunks, ordered_pool
+from zhenshen_core.textio import ENCODING, STREAM_ERRORS, BadByte, bad_byte
 
 
 def _load(ctx: CliContext, source: str) -> ResolvedPack:
@@ -105,6 +106,10 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
         # An array, or a single (pretty-printed) document: read it whole. Blank lines keep
         # the JSON errors' line numbers those of the input.
         text = "\n" * (number - 1) + line + stream.read()
+        bad = bad_byte(text)
+        if bad is not None:  # one document: where it breaks is all there is to say
+            yield bad.line, _NotUtf8(bad)
+            return
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -140,6 +145,13 @@ class _Parsed:
         self.value = value
 
 
+class _NotUtf8(Exception):
+    """Where a record stops being UTF-8 text."""
+
+    def __init__(self, where: BadByte) -> None:
+        super().__init__(f"column {where.column}: {where.problem}")
+
+
 def _engine(name: str, pack: ResolvedPack) -> Any:
     if name == "compiled":
         from zhenshen_core.rules.compiled import CompiledEngine
@@ -159,10 +171,12 @@ def _engine(name: str, pack: ResolvedPack) -> Any:
 @click.option(
     "--input",
     "input_file",
-    type=click.File("r", encoding="utf-8"),
+    # A line that is not UTF-8 is reported and skipped like any invalid record (textio).
+    type=click.File("r", encoding=ENCODING, errors=STREAM_ERRORS),
     default="-",
     show_default=True,
-    help="A JSON case, a JSON array of cases, or JSONL (one case per line); - is stdin.",
+    help="A JSON case, a JSON array of cases, or JSONL (one case per line), in UTF-8 (a BOM "
+    "is fine); - is stdin.",
 )
 @click.option(
     "--engine",
@@ -341,11 +355,14 @@ class _RecordEvaluator:
         """A record the fast path could not take: parse it and say what is wrong, or decide
         it (a document or array item, already parsed)."""
         if type(record) is str:
+            bad = bad_byte(record)
             try:
-                record = _Parsed(json.loads(record))
+                record = _NotUtf8(bad) if bad is not None else _Parsed(json.loads(record))
             except json.JSONDecodeError as exc:
                 record = exc
         where = f"{self.name}:{number}"
+        if isinstance(record, _NotUtf8):
+            return None, f"{where}: {record}"
         if isinstance(record, Exception):
             return None, f"{where}: invalid JSON: {record}"
         if not isinstance(record.value, dict):

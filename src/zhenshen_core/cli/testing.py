@@ -264,16 +264,17 @@ def fmt_command(ctx: CliContext, paths: tuple[Path, ...], check: bool, show_diff
       zhenshen fmt --diff my-pack/rules.yaml
     """
     from zhenshen_core.rules.fmt import FormatError, format_file
+    from zhenshen_core.textio import NotUtf8Error
 
     changed = unchanged = failed = 0
     for path in _fmt_files(paths):
         try:
             result = format_file(path)
-        except FormatError as exc:
+        except (FormatError, NotUtf8Error) as exc:
             click.echo(f"error: {exc}", err=True)
             failed += 1
             continue
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             click.echo(f"error: {path}: cannot read: {exc}", err=True)
             failed += 1
             continue

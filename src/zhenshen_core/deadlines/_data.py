@@ -23,6 +23,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.deadlines._errors import CalendarDataError, DataProblem
+from zhenshen_core.textio import NotUtf8Error, read_text
 
 
 class DayKind(StrEnum):
@@ -296,11 +297,13 @@ def load_calendar_file(path: str | Path) -> CalendarLayer:
     """Load one calendar data file (a year's notice, a province's or district's overrides)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text(p)
     except OSError as exc:
         raise CalendarDataError([DataProblem(str(p), 1, 1, f"cannot read file: {exc}")]) from None
-    except UnicodeDecodeError as exc:
-        raise CalendarDataError([DataProblem(str(p), 1, 1, f"not UTF-8 text: {exc}")]) from None
+    except NotUtf8Error as exc:
+        where = exc.where
+        problem = DataProblem(str(p), where.line, where.column, where.problem)
+        raise CalendarDataError([problem]) from None
     return parse_calendar_text(text, str(p))
 
 

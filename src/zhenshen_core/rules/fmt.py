@@ -50,6 +50,7 @@ from ruamel.yaml.tokens import ScalarToken
 
 from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.rules.diagnostics import Diagnostic
+from zhenshen_core.textio import read_text
 
 WIDTH = 100
 INDENT = 2
@@ -685,7 +686,7 @@ class FormatResult:
 
 
 def format_file(path: Path) -> FormatResult:
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)  # NotUtf8Error says where the file stops being UTF-8
     return FormatResult(path, text, format_yaml(text, path=str(path)))
 
 

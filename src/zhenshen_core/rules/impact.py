@@ -36,6 +36,7 @@ from typing import Any
 from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
 from zhenshen_core.rules.parallel import chunks, ordered_pool
+from zhenshen_core.textio import bad_byte, open_stream
 
 #: Cases per chunk sent to a worker: large enough to amortise the round trip, small enough to
 #: keep the pool busy and memory low.
@@ -78,16 +79,11 @@ class PackRef:
 
 
 def _jsonl_lines(source: str) -> Iterator[Record]:
-    import sys
-
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8-sig")  # noqa: SIM115
-    try:
+    # A line that is not UTF-8 is reported where it fails to parse or validate (``chunk``).
+    with open_stream(source) as stream:
         for number, line in enumerate(stream, start=1):
             if line.strip():
                 yield number, line, None
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
 
 
 def _from_intake(records: Iterator[Any]) -> Iterator[Record]:
@@ -671,7 +667,9 @@ class Evaluator:
                 both = self._decisions(case.id, fact_view(case))
             except (ValidationError, CaseValidationError, EvaluationError, ValueError) as exc:
                 summary.invalid += 1
-                invalid.append({"line": line, "error": _short_error(exc)})
+                bad = bad_byte(payload) if isinstance(payload, str) else None
+                error = _short_error(exc) if bad is None else f"column {bad.column}: {bad.problem}"
+                invalid.append({"line": line, "error": error})
                 continue
             if both is None:
                 continue

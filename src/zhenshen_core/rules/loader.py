@@ -61,6 +61,7 @@ from zhenshen_core.rules.pack import (
 from zhenshen_core.rules.parser import parse_expression, parse_operand
 from zhenshen_core.rules.tables import CellError, input_test, output_value
 from zhenshen_core.rules.typecheck import TypeContext, check_expression, operand_type
+from zhenshen_core.textio import NotUtf8Error, decode, read_text
 
 PACK_FILE = "pack.yaml"
 MAX_FILE_BYTES = 5_000_000
@@ -171,9 +172,9 @@ def read_yaml(path: Path, sink: DiagnosticSink, display: str | None = None) -> L
         sink.error(name, 1, 1, "P201", f"file is larger than {MAX_FILE_BYTES} bytes")
         return None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        sink.error(name, 1, 1, "P200", f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+        text = decode(raw, name)
+    except NotUtf8Error as exc:
+        sink.error(name, exc.where.line, exc.where.column, "P200", exc.where.problem)
         return None
     fast = yaml_fast.located(text, name, Located)
     if fast is not None:
@@ -543,8 +544,8 @@ def _display(path: Path) -> str:
 
 def _peek_id(pack_yaml: Path) -> str | None:
     try:
-        data = YAML(typ="safe").load(pack_yaml.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError):
+        data = YAML(typ="safe").load(read_text(pack_yaml))
+    except (OSError, NotUtf8Error, YAMLError):
         return None
     value = data.get("id") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None

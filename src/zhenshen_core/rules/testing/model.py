@@ -49,6 +49,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.rules.diagnostics import Diagnostic
+from zhenshen_core.textio import NotUtf8Error, read_text
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
 DEFAULT_ENTERPRISE_NAME = "测试企业"
@@ -270,9 +271,13 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
     shown = display or str(path)
     result = TestFile(Path(shown))
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(path)
+    except OSError as exc:
         result.problems.append(Diagnostic(shown, 1, 1, "P208", f"cannot read test file: {exc}"))
+        return result
+    except NotUtf8Error as exc:
+        where = exc.where
+        result.problems.append(Diagnostic(shown, where.line, where.column, "P200", where.problem))
         return result
     yaml = YAML(typ="rt")
     try:

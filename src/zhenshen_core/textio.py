@@ -1,0 +1,122 @@
+"""Reading the text files people hand us: UTF-8, with or without a byte-order mark.
+
+Files saved on Windows often start with a BOM, and a file exported from an old system may hold
+GBK or Latin-1 bytes. The first is accepted everywhere; the second is reported as a located
+problem (the line and column of the first byte that is not UTF-8), never as a
+``UnicodeDecodeError`` from deep inside a command.
+
+Whole files (packs, config, calendars, test files) are decoded strictly with :func:`decode`.
+Record streams (JSONL, CSV) are decoded with :data:`STREAM_ERRORS`, so that one bad line is
+reported on its own and the others still count: the undecodable bytes of that line become lone
+surrogates, which :func:`bad_byte` finds. Nothing else produces them (a JSON ``"\\udce9"``
+escape is decoded later, by the JSON parser), so the check only runs where a record has
+already failed to parse or validate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+#: UTF-8; a leading byte-order mark is dropped.
+ENCODING = "utf-8-sig"
+#: How record streams decode: each undecodable byte becomes a lone surrogate (U+DC80-U+DCFF).
+STREAM_ERRORS = "surrogateescape"
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+@dataclass(frozen=True, slots=True)
+class BadByte:
+    """Where text stops being UTF-8: 1-based line and column (in characters), and the byte."""
+
+    line: int
+    column: int
+    byte: int
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, for a message that gives the place itself."""
+        return f"not UTF-8 text (byte 0x{self.byte:02X}); save the file as UTF-8"
+
+
+class NotUtf8Error(ValueError):
+    """A file that is not UTF-8 text; ``str()`` is ``file:line:col: not UTF-8 text ...``."""
+
+    def __init__(self, source: str, where: BadByte) -> None:
+        self.source, self.where = source, where
+        super().__init__(f"{source}:{where.line}:{where.column}: {where.problem}")
+
+
+def decode(data: bytes, source: str) -> str:
+    """``data`` as text, or :class:`NotUtf8Error` naming ``source`` and where it breaks."""
+    try:
+        return data.decode(ENCODING)
+    except UnicodeDecodeError as exc:
+        raise NotUtf8Error(source, _locate(exc)) from None
+
+
+def read_text(path: str | Path) -> str:
+    """A whole file as text (see :func:`decode`); ``OSError`` when it cannot be read."""
+    return decode(Path(path).read_bytes(), str(path))
+
+
+@contextlib.contextmanager
+def open_stream(source: str) -> Iterator[TextIO]:
+    """A record stream: the file ``source``, or standard input for ``-`` (left open); lines
+    end at ``\\n``, ``\\r\\n`` or ``\\r``. Undecodable bytes are kept for :func:`bad_byte`."""
+    if source != "-":
+        with open(source, encoding=ENCODING, errors=STREAM_ERRORS) as stream:
+            yield stream
+        return
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding=ENCODING, errors=STREAM_ERRORS)
+    try:
+        yield stdin
+    finally:
+        stdin.detach()  # closing the wrapper would close standard input
+
+
+def bad_byte(text: str) -> BadByte | None:
+    """The first undecodable byte in ``text`` read from a stream (``open_stream``, or
+    :data:`STREAM_ERRORS`), or None when it all was UTF-8."""
+    found = _ESCAPED_BYTE.search(text)
+    if found is None:
+        return None
+    at = found.start()
+    line_start = text.rfind("\n", 0, at) + 1
+    return BadByte(text.count("\n", 0, at) + 1, at - line_start + 1, ord(text[at]) - 0xDC00)
+
+
+def escaped(text: str) -> str:
+    """``text`` from a stream with each undecodable byte written ``\\xNN``: what a rejected
+    record held, in a form that can be stored and shown."""
+    return text.encode("utf-8", STREAM_ERRORS).decode("utf-8", "backslashreplace")
+
+
+def _locate(exc: UnicodeDecodeError) -> BadByte:
+    # The codec reports offsets into what it decoded: the file after any byte-order mark,
+    # which is also how an editor counts lines and columns.
+    data: bytes = exc.object
+    start = exc.start
+    line_start = data.rfind(b"\n", 0, start) + 1
+    column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+    return BadByte(data.count(b"\n", 0, start) + 1, column, data[start])
+
+
+__all__ = [
+    "ENCODING",
+    "STREAM_ERRORS",
+    "BadByte",
+    "NotUtf8Error",
+    "bad_byte",
+    "decode",
+    "escaped",
+    "open_stream",
+    "read_text",
+]
