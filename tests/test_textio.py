@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -15,6 +17,7 @@ from zhenshen_core.textio import (
     bad_byte,
     decode,
     escaped,
+    json_loads,
     open_stream,
     read_text,
 )
@@ -74,3 +77,24 @@ def test_escaped_shows_every_undecodable_byte(before: str, junk: bytes, after: s
     shown = escaped(data.decode("utf-8", STREAM_ERRORS))
     assert shown == data.decode("utf-8", "backslashreplace")
     shown.encode("utf-8")  # storable: no lone surrogates left
+
+
+def test_json_nested_too_deeply_is_a_syntax_error_at_the_deepest_point() -> None:
+    text = '{"a": "[[[[", "b": ' + "[" * 5000 + "]" * 5000 + "}"
+    with pytest.raises(json.JSONDecodeError) as caught:
+        json_loads(text)
+    assert caught.value.msg == "arrays and objects nested too deeply (5001 levels)"
+    assert caught.value.pos == text.index("[[[[[") + 4999
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    max_leaves=30,
+)
+
+
+@given(JSON)
+def test_json_loads_is_json_loads_within_the_parser_s_depth(value: Any) -> None:
+    text = json.dumps(value, ensure_ascii=False)
+    assert json_loads(text) == json.loads(text)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from zhenshen_core.errors import ZhenshenError
-from zhenshen_core.textio import NotUtf8Error, read_text
+from zhenshen_core.errors import ZhenshenError, describe_validation_error
+from zhenshen_core.textio import TOO_DEEP, NotUtf8Error, read_text
 
 CONFIG_FILE = "zhenshen.toml"
 
@@ -52,12 +52,12 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{target}: invalid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise ConfigError(f"{target}: invalid TOML: {TOO_DEEP}") from None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(describe_validation_error(e) for e in exc.errors())
         raise ConfigError(f"{target}: {problems}") from exc
     base = target.parent
     return config.model_copy(

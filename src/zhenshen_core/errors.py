@@ -32,7 +32,8 @@ Errors of the rules, deadlines, letters and config modules live beside their mod
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class ZhenshenError(Exception):
@@ -124,3 +125,15 @@ class UnknownNameError(PluginError, LookupError):
 
 class IntakeError(ZhenshenError):
     """A whole intake source could not be read; single bad records go to dead letters."""
+
+
+def describe_validation_error(error: Mapping[str, Any], whole: str = "") -> str:
+    """One of pydantic's ``errors()`` as ``dotted.location: message`` for people to read.
+
+    ``whole`` stands for the location of an error about the entire object (``(case)``). The
+    ``Value error, `` that pydantic puts before a message raised by one of our own checks is
+    dropped: the message says what is wrong already.
+    """
+    where = ".".join(str(part) for part in error["loc"]) or whole
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message

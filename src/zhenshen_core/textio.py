@@ -11,18 +11,23 @@ reported on its own and the others still count: the undecodable bytes of that li
 surrogates, which :func:`bad_byte` finds. Nothing else produces them (a JSON ``"\\udce9"``
 escape is decoded later, by the JSON parser), so the check only runs where a record has
 already failed to parse or validate.
+
+The parsers recurse once per level of nesting, so a line of ten thousand ``[`` would end a run
+with a ``RecursionError``; :func:`json_loads` and :data:`TOO_DEEP` make it one more syntax
+error of one record or file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 #: UTF-8; a leading byte-order mark is dropped.
 ENCODING = "utf-8-sig"
@@ -30,6 +35,10 @@ ENCODING = "utf-8-sig"
 STREAM_ERRORS = "surrogateescape"
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+#: What a parser that recursed too far (``RecursionError``) met: no case, pack or calendar
+#: comes near the few hundred levels the parsers allow.
+TOO_DEEP = "lists or mappings nested too deeply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,41 @@ def bad_byte(text: str) -> BadByte | None:
     return BadByte(text.count("\n", 0, at) + 1, at - line_start + 1, ord(text[at]) - 0xDC00)
 
 
+def json_loads(text: str) -> Any:
+    """``json.loads``, where nesting too deep for the parser is a ``JSONDecodeError`` (at the
+    deepest point) like any other syntax error, not a ``RecursionError``."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise too_deep(text) from None
+
+
+def too_deep(text: str, start: int = 0) -> json.JSONDecodeError:
+    """The error for JSON in ``text`` (from ``start``) nested too deeply to parse."""
+    depth = deepest = 0
+    at = start
+    in_string = escape = False
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            if escape:
+                escape = False
+            elif char == "\\":
+                escape = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, index
+        elif char in "]}":
+            depth -= 1
+    message = f"arrays and objects nested too deeply ({deepest} levels)"
+    return json.JSONDecodeError(message, text, at)
+
+
 def escaped(text: str) -> str:
     """``text`` from a stream with each undecodable byte written ``\\xNN``: what a rejected
     record held, in a form that can be stored and shown."""
@@ -112,11 +156,14 @@ def _locate(exc: UnicodeDecodeError) -> BadByte:
 __all__ = [
     "ENCODING",
     "STREAM_ERRORS",
+    "TOO_DEEP",
     "BadByte",
     "NotUtf8Error",
     "bad_byte",
     "decode",
     "escaped",
+    "json_loads",
     "open_stream",
     "read_text",
+    "too_deep",
 ]

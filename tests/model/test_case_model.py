@@ -134,6 +134,28 @@ def test_two_lead_departments_are_rejected() -> None:
         load_case(data)
 
 
+def _nested(levels: int) -> object:
+    """``levels`` mappings and lists, alternating from a mapping outside, around a number."""
+    value: object = 1
+    for level in reversed(range(levels)):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+@given(st.integers(min_value=1, max_value=60))
+def test_facts_nest_at_most_32_levels_and_every_case_can_be_stored(levels: int) -> None:
+    data = dict(MINIMAL, facts=_nested(levels))  # facts itself is the outermost mapping
+    if levels <= 32:
+        case = load_case(data)
+        assert load_case(json.loads(case.model_dump_json())) == case
+    else:
+        with pytest.raises(CaseValidationError) as caught:
+            load_case(data)
+        assert str(caught.value) == (
+            "invalid case: facts: facts nest lists and mappings more than 32 levels deep"
+        )
+
+
 def test_unknown_fields_are_rejected_with_their_name() -> None:
     with pytest.raises(CaseValidationError, match="colour"):
         load_case(dict(MINIMAL, colour="red"))

@@ -16,7 +16,7 @@ from typing import Any
 
 from zhenshen_core.plugins.hookspecs import hookimpl
 from zhenshen_core.plugins.records import IntakeChannel, IntakeRecord
-from zhenshen_core.textio import bad_byte, escaped, open_stream
+from zhenshen_core.textio import bad_byte, escaped, json_loads, open_stream, too_deep
 
 MAX_RECORD_CHARS = 1_000_000
 
@@ -48,7 +48,7 @@ def read_json(source: str) -> Iterator[IntakeRecord]:
         while i < len(text):
             line = _line_of(text, i)
             try:
-                value, end = decoder.raw_decode(text, i)
+                value, end = _raw_decode(decoder, text, i)
             except json.JSONDecodeError as exc:
                 yield IntakeRecord(
                     source,
@@ -75,7 +75,7 @@ def read_json(source: str) -> Iterator[IntakeRecord]:
             return
         return
     try:
-        value = json.loads(text)
+        value = json_loads(text)
     except json.JSONDecodeError as exc:
         yield IntakeRecord(
             source,
@@ -86,6 +86,13 @@ def read_json(source: str) -> Iterator[IntakeRecord]:
         )
         return
     yield _object_record(source, 1, text, value)
+
+
+def _raw_decode(decoder: json.JSONDecoder, text: str, i: int) -> tuple[Any, int]:
+    try:
+        return decoder.raw_decode(text, i)
+    except RecursionError:  # as deep as the parser can go: a syntax error like any other
+        raise too_deep(text, i) from None
 
 
 def _skip_ws(text: str, i: int) -> int:
@@ -128,7 +135,7 @@ def read_jsonl(source: str) -> Iterator[IntakeRecord]:
                 )
                 continue
             try:
-                value = json.loads(stripped)
+                value = json_loads(stripped)
             except json.JSONDecodeError as exc:
                 yield IntakeRecord(
                     source,
@@ -156,7 +163,7 @@ def _csv_value(column: str, cell: str) -> Any:
         return out
     if column.startswith("facts."):
         try:
-            return json.loads(cell)
+            return json_loads(cell)
         except json.JSONDecodeError:
             return cell
     if column.endswith((".anonymous", ".confidential")):

@@ -27,7 +27,7 @@ from zhenshen_core.rules.decision import Decision
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.pack import PackFile, ResolvedPack, RuleFile
 from zhenshen_core.rules.parallel import chunks, ordered_pool
-from zhenshen_core.textio import ENCODING, STREAM_ERRORS, BadByte, bad_byte
+from zhenshen_core.textio import ENCODING, STREAM_ERRORS, BadByte, bad_byte, json_loads
 
 
 def _load(ctx: CliContext, source: str) -> ResolvedPack:
@@ -111,7 +111,7 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
             yield bad.line, _NotUtf8(bad)
             return
         try:
-            value = json.loads(text)
+            value = json_loads(text)
         except json.JSONDecodeError as exc:
             yield exc.lineno, exc
             return
@@ -130,7 +130,7 @@ def _records(stream: IO[str]) -> Iterator[tuple[int, Any]]:
 
 def _json_error(line: str) -> bool:
     try:
-        json.loads(line)
+        json_loads(line)
     except json.JSONDecodeError:
         return True
     return False
@@ -357,7 +357,7 @@ class _RecordEvaluator:
         if type(record) is str:
             bad = bad_byte(record)
             try:
-                record = _NotUtf8(bad) if bad is not None else _Parsed(json.loads(record))
+                record = _NotUtf8(bad) if bad is not None else _Parsed(json_loads(record))
             except json.JSONDecodeError as exc:
                 record = exc
         where = f"{self.name}:{number}"

@@ -23,7 +23,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.deadlines._errors import CalendarDataError, DataProblem
-from zhenshen_core.textio import NotUtf8Error, read_text
+from zhenshen_core.textio import TOO_DEEP, NotUtf8Error, read_text
 
 
 class DayKind(StrEnum):
@@ -178,6 +178,8 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
         raise CalendarDataError(
             [DataProblem(path, line, col, f"not valid YAML: {exc.problem or exc}")]
         ) from None
+    except RecursionError:  # the YAML parser recurses once per level of nesting
+        raise CalendarDataError([DataProblem(path, 1, 1, f"not valid YAML: {TOO_DEEP}")]) from None
     if not isinstance(doc, dict):
         raise CalendarDataError(
             [

@@ -177,6 +177,18 @@ class PackRef(_Model):
     sha256: str
 
 
+#: How deeply ``Case.facts`` may nest lists and mappings.
+MAX_FACTS_DEPTH = 32
+
+
+def _check_depth(value: dict[str, Any] | list[Any], allowed: int) -> None:
+    if allowed <= 0:
+        raise ValueError(f"facts nest lists and mappings more than {MAX_FACTS_DEPTH} levels deep")
+    for item in value.values() if type(value) is dict else value:
+        if type(item) is dict or type(item) is list:
+            _check_depth(item, allowed - 1)
+
+
 def case_id_for(channel: str, external_id: str) -> str:
     """A stable id derived from the channel's own id, so repeated intake maps to one case."""
     digest = hashlib.sha256(f"{channel}\x00{external_id}".encode()).hexdigest()
@@ -212,7 +224,10 @@ class Case(_Model):
     clocks: dict[str, Clock] = Field(default_factory=dict)
     feedback: list[Feedback] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what rules read as facts.<name>; lists and mappings nest at most 32 deep",
+    )
     notes: list[str] = Field(default_factory=list)
     decision: dict[str, Any] | None = None
     merged_into: str | None = None
@@ -240,6 +255,16 @@ class Case(_Model):
             else:
                 refs.insert(0, ExternalRef(channel=channel, external_id=external_id))
         return self
+
+    @field_validator("facts")
+    @classmethod
+    def _facts_depth(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Bounded so that every stored case can be written back as JSON (the serialiser stops
+        # at about 250 levels) and read by the recursive parsers; real facts are 1-3 deep.
+        for item in value.values():
+            if type(item) is dict or type(item) is list:
+                _check_depth(item, MAX_FACTS_DEPTH - 1)
+        return value
 
     @field_validator("departments")
     @classmethod

@@ -18,7 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from zhenshen_core.errors import CaseValidationError, GuardError, IllegalTransitionError
+from zhenshen_core.errors import (
+    CaseValidationError,
+    GuardError,
+    IllegalTransitionError,
+    describe_validation_error,
+)
 from zhenshen_core.model.case import (
     AwareDatetime,
     Case,
@@ -686,10 +691,7 @@ def _parse_payload(
     try:
         return transition.payload.model_validate(dict(payload))
     except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(payload)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        details = "; ".join(describe_validation_error(err, "(payload)") for err in exc.errors())
         raise GuardError(case.status.value, event, f"invalid payload: {details}") from exc
 
 
@@ -704,8 +706,5 @@ def load_case(data: Mapping[str, Any]) -> Case:
         return Case.model_validate(dict(data))
     except ValidationError as exc:
         errors = [dict(e) for e in exc.errors(include_url=False)]
-        lines = [
-            f"{'.'.join(str(p) for p in e['loc']) or '(case)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        ]
+        lines = [describe_validation_error(e, "(case)") for e in exc.errors(include_url=False)]
         raise CaseValidationError("invalid case: " + "; ".join(lines), errors) from exc

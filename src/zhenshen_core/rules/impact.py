@@ -23,7 +23,6 @@ records are counted and reported with their line, never fatal.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -33,10 +32,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from zhenshen_core.errors import ZhenshenError
+from zhenshen_core.errors import ZhenshenError, describe_validation_error
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
 from zhenshen_core.rules.parallel import chunks, ordered_pool
-from zhenshen_core.textio import bad_byte, open_stream
+from zhenshen_core.textio import bad_byte, json_loads, open_stream
 
 #: Cases per chunk sent to a worker: large enough to amortise the round trip, small enough to
 #: keep the pool busy and memory low.
@@ -656,7 +655,7 @@ class Evaluator:
             try:
                 if error is not None or payload is None:
                     raise ValueError(error or "empty record")
-                data = json.loads(payload) if isinstance(payload, str) else payload
+                data = json_loads(payload) if isinstance(payload, str) else payload
                 if not isinstance(data, dict):
                     raise ValueError(
                         f"expected a JSON object for a case, got {type(data).__name__}"
@@ -686,10 +685,8 @@ def _short_error(exc: Exception) -> str:
 
     if isinstance(exc, ValidationError):
         errors = exc.errors(include_url=False)
-        first = errors[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(case)"
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"{where}: {first['msg']}{more}"
+        return describe_validation_error(errors[0], "(case)") + more
     return str(exc)
 
 

@@ -28,6 +28,7 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
+from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.enums import Chair, Tier
 from zhenshen_core.rules import yaml_fast
 from zhenshen_core.rules.ast import Expr, Span, fields_read
@@ -61,7 +62,7 @@ from zhenshen_core.rules.pack import (
 from zhenshen_core.rules.parser import parse_expression, parse_operand
 from zhenshen_core.rules.tables import CellError, input_test, output_value
 from zhenshen_core.rules.typecheck import TypeContext, check_expression, operand_type
-from zhenshen_core.textio import NotUtf8Error, decode, read_text
+from zhenshen_core.textio import TOO_DEEP, NotUtf8Error, decode, read_text
 
 PACK_FILE = "pack.yaml"
 MAX_FILE_BYTES = 5_000_000
@@ -176,6 +177,16 @@ def read_yaml(path: Path, sink: DiagnosticSink, display: str | None = None) -> L
     except NotUtf8Error as exc:
         sink.error(name, exc.where.line, exc.where.column, "P200", exc.where.problem)
         return None
+    try:
+        return _parsed(text, name, sink)
+    except yaml_fast.NestedTooDeeply as exc:
+        sink.error(name, exc.line, exc.column, "P200", f"YAML: {TOO_DEEP}")
+    except RecursionError:  # the YAML parsers recurse once per level of nesting
+        sink.error(name, 1, 1, "P200", f"YAML: {TOO_DEEP}")
+    return None
+
+
+def _parsed(text: str, name: str, sink: DiagnosticSink) -> Located | None:
     fast = yaml_fast.located(text, name, Located)
     if fast is not None:
         return fast
@@ -204,7 +215,7 @@ def _report_validation(
         where = (*base, *err["loc"])
         line, col = loc.at(where)
         dotted = ".".join(str(p) for p in where)
-        message = err["msg"]
+        message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; keys are listed by 'zhenshen schema pack')"
         bad = err.get("input")
@@ -988,7 +999,7 @@ class Compiler:
                     line,
                     col,
                     "T300",
-                    f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+                    describe_validation_error(err),
                     rule=item.id,
                 )
             return None, ()

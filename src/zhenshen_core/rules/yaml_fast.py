@@ -67,6 +67,15 @@ def available() -> bool:
     return _CLoader is not None
 
 
+class NestedTooDeeply(Exception):
+    """libyaml stopped at its nesting limit (1,000 levels) at ``line``:``column``. ruamel has
+    no limit of its own: it would take seconds to reach Python's recursion limit instead."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(f"nested too deeply at {line}:{column}")
+        self.line, self.column = line, column
+
+
 def located(text: str, name: str, make: Callable[..., Located]) -> Located | None:
     """The ``Located`` record for ``text``, or None to read it with ruamel instead.
 
@@ -75,8 +84,13 @@ def located(text: str, name: str, make: Callable[..., Located]) -> Located | Non
         return None
     try:
         root = yaml.compose(text, Loader=_CLoader)
-    except yaml.YAMLError:
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        if exc.problem == "exceeded maximum nesting depth" and mark is not None:
+            raise NestedTooDeeply(mark.line + 1, mark.column + 1) from None
         return None  # ruamel reports it, with its own wording
+    except yaml.YAMLError:
+        return None
     loc = make(name, None, lines=text.splitlines())
     try:
         loc.data = _Reader(loc).value(root, ()) if root is not None else None

@@ -47,6 +47,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.rules.diagnostics import Diagnostic
 from zhenshen_core.textio import NotUtf8Error, read_text
@@ -223,14 +224,13 @@ def _locate(node: Any, loc: Sequence[str | int]) -> tuple[int, int]:
 
 
 def _message(error: Mapping[str, Any]) -> str:
-    loc = ".".join(str(p) for p in error["loc"])
     if error["type"] == "extra_forbidden":
         key = str(error["loc"][-1])
         allowed = _allowed_keys(error["loc"][:-1])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
         return f"unknown key {key!r}{hint}"
-    return f"{loc}: {error['msg']}" if loc else str(error["msg"])
+    return describe_validation_error(error)
 
 
 def _allowed_keys(loc: Sequence[Any]) -> list[str]:
@@ -351,7 +351,7 @@ def _file_message(error: Mapping[str, Any]) -> str:
         return (
             f"unknown key {error['loc'][-1]!r} in a test file; allowed: schema, description, tests"
         )
-    return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+    return describe_validation_error(error)
 
 
 def _spec(

@@ -192,3 +192,87 @@ def test_a_calendar_file_that_is_not_utf8(run: Run, tmp_path: Path) -> None:
     result = run("calendar", "check", str(path))
     assert result.exit_code == 1
     assert f"{path}:1:7: not UTF-8 text (byte 0xC6)" in result.output
+
+
+DEEP_LINE = b"[" * 5000 + b"]" * 5000
+DEEP_FACTS = (
+    b'{"received_at": "2026-03-02T10:00:00+08:00", "facts": {"a": '
+    + b"[" * 5000
+    + b"]" * 5000
+    + b"}}"
+)
+
+
+def test_eval_skips_records_nested_too_deeply(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b"\n".join([_case(1), DEEP_FACTS, DEEP_LINE, _case(4)]) + b"\n")
+    result = run("eval", "--pack", str(PACKS / "base"), "--input", str(path))
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 2
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith(f"{path}:2: invalid JSON: arrays and objects nested too deeply")
+    assert errors[1].startswith(f"{path}:3: invalid JSON: arrays and objects nested too deeply")
+    assert errors[2] == "2 invalid record(s) skipped"
+
+
+def test_eval_of_a_document_nested_too_deeply(run: Run) -> None:
+    result = run("eval", "--pack", str(PACKS / "base"), input=b"[" + DEEP_LINE + b"]")
+    assert result.exit_code == 1
+    assert "<stdin>:1: invalid JSON: arrays and objects nested too deeply" in result.stderr
+
+
+def test_facts_nested_deeper_than_the_model_allows(run: Run) -> None:
+    facts = b'{"received_at": "2026-03-02T10:00:00+08:00", "facts": {"a": ' + b"[" * 40
+    result = run("eval", "--pack", str(PACKS / "base"), input=facts + b"]" * 40 + b"}}")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "<stdin>:1: invalid case: facts: facts nest lists and mappings more than 32 levels deep"
+    )
+
+
+def test_ingest_and_diff_reject_records_nested_too_deeply(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b"\n".join([_case(1), DEEP_FACTS, _case(3)]) + b"\n")
+    store = f"sqlite:///{tmp_path / 'desk.db'}"
+    ingested = run("ingest", "jsonl", str(path), "--store", store)
+    assert ingested.exit_code == 1
+    assert "3 read, 2 created, 0 duplicate, 1 rejected" in ingested.output
+    assert "arrays and objects nested too deeply" in ingested.output
+    document = tmp_path / "cases.json"
+    document.write_bytes(b"[" + _case(1) + b",\n" + DEEP_LINE + b"]")
+    assert "nested too deeply" in run("ingest", "json", str(document), "--store", store).output
+    diffed = run(
+        "--pack-path",
+        str(PACKS),
+        "diff",
+        str(PACKS / "base"),
+        str(PACKS / "district"),
+        "--cases",
+        str(path),
+        "--validate-all",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+    )
+    [invalid] = json.loads(diffed.stdout)["invalid"]
+    assert invalid["line"] == 2 and "nested too deeply" in invalid["error"]
+
+
+def test_files_nested_too_deeply(run: Run, tmp_path: Path) -> None:
+    deep_yaml = b"[" * 5000 + b"]" * 5000
+    pack = _pack_with(tmp_path, "extra.yaml", b"rules: " + deep_yaml + b"\n")
+    checked = run("check", str(pack))
+    assert checked.exit_code == 1
+    # libyaml's limit of 1,000 levels, located; ruamel is never asked (seconds to fail)
+    assert "pack/extra.yaml:1:1007: P200 YAML: lists or mappings nested too deeply" in (
+        checked.stderr
+    )
+    calendar = tmp_path / "calendar.yaml"
+    calendar.write_bytes(b"name: " + b"[" * 400 + b"]" * 400 + b"\n")
+    result = run("calendar", "check", str(calendar))
+    assert result.exit_code == 1 and "nested too deeply" in result.output
+    (tmp_path / "zhenshen.toml").write_bytes(b"a = " + deep_yaml + b"\n")
+    configured = run("cases", "list", "--store", "memory://")
+    assert configured.exit_code == 2
+    assert "invalid TOML: lists or mappings nested too deeply" in configured.output
