@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -121,24 +122,17 @@ def test_ingest_keeps_the_bad_bytes_of_a_rejected_record_visible(tmp_path: Path)
     assert [(r.line, r.error) for r in read_json(str(document))] == [(2, GBK_PROBLEM)]
 
 
+def _diff(run: Run, path: Path) -> Any:
+    """The JSON report of ``zhenshen diff`` base → district over every record of ``path``."""
+    arguments = ["diff", str(PACKS / "base"), str(PACKS / "district"), "--cases", str(path)]
+    options = ["--validate-all", "--jobs", "1", "--format", "json"]
+    return json.loads(run("--pack-path", str(PACKS), *arguments, *options).stdout)
+
+
 def test_diff_counts_the_line_as_invalid(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "cases.jsonl"
     path.write_bytes(MIXED)
-    result = run(
-        "--pack-path",
-        str(PACKS),
-        "diff",
-        str(PACKS / "base"),
-        str(PACKS / "district"),
-        "--cases",
-        str(path),
-        "--validate-all",
-        "--jobs",
-        "1",
-        "--format",
-        "json",
-    )
-    report = json.loads(result.stdout)
+    report = _diff(run, path)
     assert report["invalid"] == [{"line": 2, "error": GBK_PROBLEM}]
     assert report["summary"]["cases"] == 3
 
@@ -241,21 +235,7 @@ def test_ingest_and_diff_reject_records_nested_too_deeply(run: Run, tmp_path: Pa
     document = tmp_path / "cases.json"
     document.write_bytes(b"[" + _case(1) + b",\n" + DEEP_LINE + b"]")
     assert "nested too deeply" in run("ingest", "json", str(document), "--store", store).output
-    diffed = run(
-        "--pack-path",
-        str(PACKS),
-        "diff",
-        str(PACKS / "base"),
-        str(PACKS / "district"),
-        "--cases",
-        str(path),
-        "--validate-all",
-        "--jobs",
-        "1",
-        "--format",
-        "json",
-    )
-    [invalid] = json.loads(diffed.stdout)["invalid"]
+    [invalid] = _diff(run, path)["invalid"]
     assert invalid["line"] == 2 and "nested too deeply" in invalid["error"]
 
 
