@@ -16,7 +16,12 @@ For N = 10, 100, 1000 rules and the same seeded cases, in one run:
 * ``raw-host``  — the same ruleset through ``durable.engine.Host`` (timer threads disabled,
   one-parameter actions collecting names), N ≤ 100 only: what the library's Python API costs.
 
-Every contender must find the same fired rules (checked on the first 500 cases) or the run stops.
+Every contender decides the cases as a stream does (results dropped) and must find the same
+fired rules (checked on the first 500 cases) or the run stops. Speed is the best of
+``--repeat`` interleaved rounds. Memory is measured while building the contender and deciding
+every case, each time in a fresh process (memory freed by other contenders would hide growth):
+the peak RSS growth, which counts durable_rules' C allocations, and the peak of the Python heap
+(tracemalloc), which is exact for the pure-Python parts.
 Generated rules are ``domain == D and appeal_type == A and facts.amount >= T`` (96 %) plus a
 few ``returns >= k`` and ``channel == C``; all in the classify stage, so "raw" can express them.
 A case fires about 0.6 % of the rules (≈ 6 at N = 1000).
@@ -27,12 +32,17 @@ A case fires about 0.6 % of the rules (≈ 6 at N = 1000).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import tracemalloc
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,10 +65,34 @@ THRESHOLDS = [1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
 LEVELS = ["S1", "S2", "S3", "S4"]
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
-    return pages * 4096 / 2**20
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_growth_mb(run: Callable[[], object], kind: str) -> float:
+    """Peak memory growth while ``run()`` runs, in MB.
+
+    * ``rss``: the kernel's high-water mark (``VmHWM``), reset to the current RSS first
+      (``/proc/self/clear_refs``), so C allocations count (durable_rules keeps its state in C,
+      where tracemalloc cannot see it). Memory the process had already freed is reused without
+      growing RSS, so this can understate a pure-Python contender;
+    * ``heap``: tracemalloc's peak of the Python heap, exact for Python objects, blind to C.
+    """
+    if kind == "heap":
+        tracemalloc.start()
+        run()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak / 2**20
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    before = _status_mb("VmRSS")
+    run()
+    return _status_mb("VmHWM") - before
 
 
 def make_rules(n: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -145,8 +179,8 @@ def raw_fact(case: Case, serial: int) -> dict[str, Any]:
     return fact
 
 
-def run_raw(handle: int, cases: Sequence[Case]) -> list[set[int]]:
-    out = []
+def run_raw(handle: int, cases: Sequence[Case], keep: bool = True) -> list[set[int]]:
+    out: list[set[int]] = []
     for serial, case in enumerate(cases):
         text = json.dumps(raw_fact(case, serial), ensure_ascii=False)
         _, offset = dre.assert_fact(handle, text)
@@ -159,7 +193,8 @@ def run_raw(handle: int, cases: Sequence[Case]) -> list[set[int]]:
                 fired.add(int(name[1:]))
             message = dre.complete_and_start_action(handle, offset)
         dre.retract_fact(handle, text)
-        out.append(fired)
+        if keep:
+            out.append(fired)
     return out
 
 
@@ -184,8 +219,10 @@ def make_host(rules: list[dict[str, Any]], sink: list[int]) -> tuple[SyncHost, s
     return SyncHost({name: definition}), name
 
 
-def run_host(host: SyncHost, name: str, sink: list[int], cases: Sequence[Case]) -> list[set[int]]:
-    out = []
+def run_host(
+    host: SyncHost, name: str, sink: list[int], cases: Sequence[Case], keep: bool = True
+) -> list[set[int]]:
+    out: list[set[int]] = []
     for serial, case in enumerate(cases):
         fact = raw_fact(case, serial)
         sink.clear()
@@ -193,7 +230,8 @@ def run_host(host: SyncHost, name: str, sink: list[int], cases: Sequence[Case]) 
         if state and state.get("exception"):
             raise RuntimeError(state["exception"])
         host.retract_fact(name, fact)
-        out.append({i for i in sink if i >= 0})
+        if keep:
+            out.append({i for i in sink if i >= 0})
     return out
 
 
@@ -205,84 +243,156 @@ def fired_ids(engine: Any, cases: Sequence[Case]) -> list[set[int]]:
     return out
 
 
+def _drain(results: Iterable[object]) -> None:
+    deque(results, maxlen=0)  # decide every case, keep nothing: a stream's memory
+
+
+@dataclass
+class Contender:
+    """One way of deciding the cases: ``run`` a stream (results dropped), the rules it fires
+    on a probe (None: checked through another contender), and how to release it."""
+
+    run: Callable[[Sequence[Case]], None]
+    fired: Callable[[Sequence[Case]], list[set[int]]] | None
+    close: Callable[[], None] = lambda: None
+
+
+#: How memory is measured (``peak_growth_mb``), each in a fresh process.
+PEAK_KINDS = ("rss", "heap")
+
+#: Contenders at every N, then those run at N <= 100 only (see the module docstring).
+LABELS = ("compiled", "durable", "durable-match", "raw")
+SMALL_ONLY = ("durable-fresh", "raw-host")
+
+
+def build(label: str, n: int, pack: ResolvedPack, rules: list[dict[str, Any]]) -> Contender:
+    """The contender ``label``, built from scratch (so its build counts in its memory)."""
+    if label == "compiled":
+        compiled = CompiledEngine(pack)
+        return Contender(
+            lambda cases: _drain(map(compiled.evaluate, cases)),
+            lambda cases: fired_ids(compiled, cases),
+        )
+    if label in ("durable", "durable-fresh"):
+        durable = DurableEngine(pack, strategy="fresh" if label == "durable-fresh" else "worker")
+        return Contender(
+            lambda cases: _drain(map(durable.evaluate, cases)),
+            lambda cases: fired_ids(durable, cases),
+            durable.close,
+        )
+    if label == "durable-match":
+        engine = DurableEngine(pack)
+        match = engine.matcher.match
+        return Contender(
+            lambda cases: _drain(match("classify", fact_view(c)) for c in cases),
+            None,  # the same matcher as "durable", whose answers are checked
+            engine.close,
+        )
+    if label == "raw":
+        name = f"bench_raw_{n}_{time.monotonic_ns()}"
+        handle = dre.create_ruleset(name, json.dumps(raw_definition(rules)))
+        return Contender(
+            lambda cases: run_raw(handle, cases, keep=False) and None,
+            lambda cases: run_raw(handle, cases),
+            lambda: dre.delete_ruleset(handle),
+        )
+    if label == "raw-host":
+        sink: list[int] = []
+        host, host_name = make_host(rules, sink)
+        return Contender(
+            lambda cases: run_host(host, host_name, sink, cases, keep=False) and None,
+            lambda cases: run_host(host, host_name, sink, cases),
+        )
+    raise ValueError(f"unknown contender {label!r}")
+
+
+def labels_for(n: int) -> tuple[str, ...]:
+    return LABELS + SMALL_ONLY if n <= 100 else LABELS
+
+
+def pack_for(n: int, seed: int) -> tuple[ResolvedPack, list[dict[str, Any]]]:
+    rules = make_rules(n, random.Random(seed + n))
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_pack(rules, Path(tmp)), rules
+
+
 def best_rates(
-    contenders: dict[str, Callable[[], object]], count: int, repeat: int
-) -> dict[str, tuple[float, float]]:
-    """Best-of-``repeat`` cases/s per contender (and the RSS growth of its first run).
+    contenders: dict[str, Contender], cases: Sequence[Case], repeat: int
+) -> dict[str, float]:
+    """Best-of-``repeat`` cases/s per contender.
 
     Rounds are interleaved and their order rotated, so a burst of load from other jobs on the
     shared machine hits every contender alike; the best round is the least disturbed one.
     """
     labels = list(contenders)
     best: dict[str, float] = {}
-    growth: dict[str, float] = {}
     for round_ in range(repeat):
         shift = round_ % len(labels)
         for label in labels[shift:] + labels[:shift]:
-            before = rss_mb()
             start = time.perf_counter()
-            contenders[label]()
-            rate = count / (time.perf_counter() - start)
-            growth.setdefault(label, rss_mb() - before)
+            contenders[label].run(cases)
+            rate = len(cases) / (time.perf_counter() - start)
             best[label] = max(best.get(label, 0.0), rate)
-    for label in labels:
-        print(f"  {label:<14} {best[label]:>10,.0f} cases/s   rss +{growth[label]:6.1f} MB",
-              flush=True)
-    return {label: (best[label], growth[label]) for label in labels}
+    return best
+
+
+def peak_in_fresh_process(label: str, n: int, count: int, seed: int, kind: str) -> float:
+    """Peak memory growth (MB, see ``peak_growth_mb``) of building ``label`` and deciding
+    ``count`` cases, in a process of its own: in this one, memory freed by earlier contenders
+    would be reused unseen."""
+    command = [sys.executable, __file__, "--peak-of", label, "--peak-kind", kind]
+    command += ["--sizes", str(n), "--cases", str(count), "--seed", str(seed)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(result.stdout.split()[-1])
+
+
+def measure_peak(label: str, n: int, count: int, seed: int, kind: str) -> float:
+    """``--peak-of``: the child side of ``peak_in_fresh_process``."""
+    cases = make_cases(count, random.Random(seed))
+    pack, rules = pack_for(n, seed)
+    gc.collect()
+
+    def build_and_run() -> None:
+        contender = build(label, n, pack, rules)
+        contender.run(cases)
+        contender.close()
+
+    return peak_growth_mb(build_and_run, kind)
 
 
 def bench_size(
     n: int, cases: Sequence[Case], rows: list[Any], seed: int, repeat: int
 ) -> tuple[int, float, float] | None:
     """All contenders at one pack size; None if any of them answers differently."""
-    rules = make_rules(n, random.Random(seed + n))
-    with tempfile.TemporaryDirectory() as tmp:
-        pack = write_pack(rules, Path(tmp))
-    compiled = CompiledEngine(pack)
+    pack, rules = pack_for(n, seed)
     start = time.perf_counter()
-    durable = DurableEngine(pack)
-    build = time.perf_counter() - start
-    stats = durable.stats["classify"]
-    handle = dre.create_ruleset(
-        f"bench_raw_{n}_{time.monotonic_ns()}", json.dumps(raw_definition(rules))
-    )
+    contenders = {label: build(label, n, pack, rules) for label in labels_for(n)}
+    built = time.perf_counter() - start
+    stats = DurableEngine(pack).stats["classify"]
     print(
-        f"N = {n} rules: durable build {build:.2f} s, {stats.durable_rules} durable rules "
-        f"in {stats.rulesets} ruleset(s), {stats.properties} slim-fact properties",
+        f"N = {n} rules: every contender built in {built:.2f} s; {stats.durable_rules} durable "
+        f"rules in {stats.rulesets} ruleset(s), {stats.properties} slim-fact properties",
         flush=True,
     )
     # Same answers first (a fast wrong engine is not a result).
     probe = cases[:500]
-    expected = fired_ids(compiled, probe)
-    checks = {"durable": fired_ids(durable, probe), "raw": run_raw(handle, probe)}
-    for label, got in checks.items():
-        if got != expected:
+    expected = contenders["compiled"].fired(probe)  # type: ignore[misc]
+    for label, contender in contenders.items():
+        if contender.fired is not None and contender.fired(probe) != expected:
             print(f"  MISMATCH: {label} fires different rules than compiled", flush=True)
             return None
-    count = len(cases)
-    matcher = durable.matcher
-    contenders: dict[str, Callable[[], object]] = {
-        "compiled": lambda: [compiled.evaluate(c) for c in cases],
-        "durable": lambda: [durable.evaluate(c) for c in cases],
-        "durable-match": lambda: [matcher.match("classify", fact_view(c)) for c in cases],
-        "raw": lambda: run_raw(handle, cases),
-    }
-    fresh = DurableEngine(pack, strategy="fresh") if n <= 100 else None
-    if fresh is not None:
-        sink: list[int] = []
-        host, name = make_host(rules, sink)
-        if run_host(host, name, sink, probe) != expected:
-            print("  MISMATCH: raw-host fires different rules than compiled", flush=True)
-            return None
-        contenders["durable-fresh"] = lambda: [fresh.evaluate(c) for c in cases]
-        contenders["raw-host"] = lambda: run_host(host, name, sink, cases)
-    rates = best_rates(contenders, count, repeat)
-    for label, (rate, growth) in rates.items():
-        rows.append((n, label, rate, growth))
-    if fresh is not None:
-        fresh.close()
-    r_raw, r_match, r_durable = (rates[k][0] for k in ("raw", "durable-match", "durable"))
-    durable.close()
+    rates = best_rates(contenders, cases, repeat)
+    for contender in contenders.values():
+        contender.close()
+    for label, rate in rates.items():
+        rss, heap = (peak_in_fresh_process(label, n, len(cases), seed, k) for k in PEAK_KINDS)
+        print(
+            f"  {label:<14} {rate:>10,.0f} cases/s   peak RSS +{rss:6.1f} MB, "
+            f"Python heap +{heap:6.1f} MB",
+            flush=True,
+        )
+        rows.append((n, label, rate, rss, heap))
+    r_raw, r_match, r_durable = (rates[k] for k in ("raw", "durable-match", "durable"))
     return n, r_raw / r_match, r_raw / r_durable
 
 
@@ -292,22 +402,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the best one counts")
+    parser.add_argument("--peak-of", metavar="CONTENDER", help=argparse.SUPPRESS)
+    parser.add_argument("--peak-kind", choices=PEAK_KINDS, default="rss", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    rng = random.Random(args.seed)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.peak_of:
+        peak = measure_peak(args.peak_of, sizes[0], args.cases, args.seed, args.peak_kind)
+        print(f"{peak:.2f}")
+        return 0
     print(f"generating {args.cases:,} cases …", flush=True)
-    cases = make_cases(args.cases, rng)
+    cases = make_cases(args.cases, random.Random(args.seed))
     rows: list[Any] = []
     verdicts = []
-    for n in [int(s) for s in args.sizes.split(",")]:
+    for n in sizes:
         verdict = bench_size(n, cases, rows, args.seed, args.repeat)
         if verdict is None:
             return 1
         verdicts.append(verdict)
     print()
-    print("| N rules | contender | cases/s | RSS growth |")
-    print("|---:|---|---:|---:|")
-    for n, label, rate, mem in rows:
-        print(f"| {n:,} | {label} | {rate:,.0f} | {mem:+.1f} MB |")
+    print("| N rules | contender | cases/s | peak RSS growth | peak Python heap |")
+    print("|---:|---|---:|---:|---:|")
+    for n, label, rate, rss, heap in rows:
+        print(f"| {n:,} | {label} | {rate:,.0f} | +{rss:.1f} MB | +{heap:.1f} MB |")
     print()
     for n, ratio, full in verdicts:
         ok = "met" if ratio <= 1.5 else "NOT met"
