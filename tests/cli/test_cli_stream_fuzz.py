@@ -1,0 +1,99 @@
+"""Property: whatever bytes a record stream holds, ``eval`` and ``ingest`` account for every
+record (decided or stored, or reported with its line) and exit 0 or 1: never a traceback, never
+an "internal error", never a record silently dropped."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zhenshen_core.cli.main import build_cli
+
+PACK = Path(__file__).parents[1] / "rules" / "packs" / "base"
+
+
+def _case(n: int, content: str) -> bytes:
+    record = {
+        "external_id": f"FZ-{n}",
+        "received_at": "2026-03-02T10:00:00+08:00",
+        "domain": "market_entry_operation",
+        "content": content,
+    }
+    return json.dumps(record, ensure_ascii=False).encode()
+
+
+NO_NEWLINES = st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b""))
+HOSTILE = st.sampled_from(
+    [
+        b"[" * 3000,  # nesting no parser follows
+        b'{"received_at": "2026-03-02T10:00:00+08:00", "facts": {"a": ' + b"[" * 50,
+        b'{"received_at": "2026-03-02T10:00:00+08:00", "content": "\xc6\xf3"}',  # GBK
+        b'{"received_at": "2026-03-02T10:00:00+08:00", "content": "\\ud800"}',  # lone surrogate
+        b'{"received_at": "not a time"}',
+        b"[1, 2]",
+        b"null",
+        b"\xef\xbb\xbf{}",  # a byte-order mark in the middle of a stream
+        b'{"received_at": "2026-03-02T10:00:00+08:00", "departments": 7}',
+    ]
+)
+LINE = st.one_of(
+    st.builds(_case, st.integers(0, 10**6), st.text(max_size=40)),
+    NO_NEWLINES,
+    HOSTILE,
+)
+STREAM = st.lists(LINE, min_size=1, max_size=12)
+
+
+def _records(lines: list[bytes]) -> int:
+    """Records the command should account for: the lines that are not blank."""
+    return sum(1 for line in lines if line.decode("utf-8", "surrogateescape").strip() != "")
+
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+#: Plugins stay out of the way (CliRunner sets the environment for each run).
+ENV = {"ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1", "ZHENSHEN_STORE": None}
+
+
+@pytest.fixture(scope="module")
+def cli() -> click.Group:
+    return build_cli()
+
+
+@FUZZ
+@given(lines=STREAM)
+def test_eval_accounts_for_every_record(cli: click.Group, lines: list[bytes]) -> None:
+    stream = b"\n".join([_case(0, "首行"), *lines]) + b"\n"  # JSONL: the first line is a case
+    result = CliRunner(env=ENV).invoke(cli, ["eval", "--pack", str(PACK)], input=stream)
+    assert result.exit_code in (0, 1), result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    decided = len(result.stdout.splitlines())
+    skipped = re.search(r"(\d+) invalid record\(s\) skipped", result.stderr)
+    invalid = int(skipped.group(1)) if skipped else 0
+    assert decided + invalid == 1 + _records(lines)
+    assert (result.exit_code == 1) == (invalid > 0)
+
+
+@FUZZ
+@given(lines=STREAM)
+def test_ingest_accounts_for_every_record(cli: click.Group, lines: list[bytes]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cases.jsonl"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        arguments = ["ingest", "jsonl", str(path), "--store", "memory://", "--format", "json"]
+        result = CliRunner(env=ENV).invoke(cli, arguments)
+    assert result.exit_code in (0, 1), result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["read"] == _records(lines)
+    assert summary["read"] == summary["created"] + summary["duplicates"] + summary["rejected"]
+    assert (result.exit_code == 1) == (summary["rejected"] > 0)
