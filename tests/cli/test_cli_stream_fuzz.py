@@ -1,6 +1,6 @@
-"""Property: whatever bytes a record stream holds, ``eval`` and ``ingest`` account for every
-record (decided or stored, or reported with its line) and exit 0 or 1: never a traceback, never
-an "internal error", never a record silently dropped."""
+"""Property: whatever bytes a record stream holds, ``eval``, ``ingest`` and ``diff`` account
+for every record (decided or stored, or reported with its line) and exit as documented: never a
+traceback, never an "internal error", never a record silently dropped."""
 
 from __future__ import annotations
 
@@ -97,3 +97,19 @@ def test_ingest_accounts_for_every_record(cli: click.Group, lines: list[bytes]) 
     assert summary["read"] == _records(lines)
     assert summary["read"] == summary["created"] + summary["duplicates"] + summary["rejected"]
     assert (result.exit_code == 1) == (summary["rejected"] > 0)
+
+
+@FUZZ
+@given(lines=STREAM)
+def test_diff_accounts_for_every_record(cli: click.Group, lines: list[bytes]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cases.jsonl"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        packs = ["--pack-path", str(PACK.parent), "diff", str(PACK), str(PACK.parent / "district")]
+        options = ["--cases", str(path), "--validate-all", "--jobs", "1", "--format", "json"]
+        result = CliRunner(env=ENV).invoke(cli, [*packs, *options])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"]["cases"] == _records(lines)
+    assert report["summary"]["invalid"] == len(report["invalid"])
+    assert all(item["error"] for item in report["invalid"])
