@@ -127,6 +127,13 @@ def _to_case(
     if reason is None and record.data is not None:
         try:
             data = dict(host.normalise_intake(channel, record.data))
+            where = _nul_at(data)
+            if where is not None:
+                raise CaseValidationError(
+                    f"invalid case: {where}: text contains a NUL character (U+0000); "
+                    "remove it from the source",
+                    [],
+                )
             case = load_case(data)
         except CaseValidationError as exc:
             reason = str(exc)
@@ -146,6 +153,30 @@ def _to_case(
             at=clock(),
         )
     )
+    return None
+
+
+def _nul_at(value: object, path: str = "") -> str | None:
+    """Where ``value`` holds a NUL character (U+0000), as a dotted path, or None.
+
+    A NUL carries nothing in a work order (it is what C-string exports leave behind) and some
+    stores cannot keep it (PostgreSQL's text and jsonb), so every backend refuses the record the
+    same way, as a dead letter, rather than one of them failing the whole batch."""
+    if isinstance(value, str):
+        return (path or "(case)") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return inner
+            found = _nul_at(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
     return None
 
 

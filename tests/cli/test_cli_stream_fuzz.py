@@ -42,6 +42,8 @@ HOSTILE = st.sampled_from(
         b"null",
         b"\xef\xbb\xbf{}",  # a byte-order mark in the middle of a stream
         b'{"received_at": "2026-03-02T10:00:00+08:00", "departments": 7}',
+        b'{"received_at": "2026-03-02T10:00:00+08:00", "title": "a\\u0000b"}',  # a NUL
+        b'{"received_at": "2026-03-02T10:00:00+08:00", "content": "' + b"x" * 30_000 + b'"}',
     ]
 )
 LINE = st.one_of(

@@ -93,3 +93,48 @@ def test_csv_with_unknown_header_columns_is_rejected_once(tmp_path: Path, host: 
     assert summary.created == 0 and [r.line for r in summary.rejected] == [1]
     assert "recieved_at" in summary.rejected[0].reason
     assert "did you mean 'received_at'" in summary.rejected[0].reason
+
+
+def test_nul_characters_are_rejected_by_every_store_alike(tmp_path: Path, host: PluginHost) -> None:
+    """A NUL (U+0000) is refused at intake with its field, as a dead letter: PostgreSQL cannot
+    store it, and a store must not be the one to fail a whole batch over it."""
+    jsonl = tmp_path / "in.jsonl"
+    nul_content = dict(GOOD, external_id="GD-2", content="停产\x00")
+    nul_tag = dict(GOOD, external_id="GD-3", enterprise={"name": "x", "tags": ["a", "b\x00"]})
+    jsonl.write_text("\n".join(json.dumps(r) for r in (GOOD, nul_content, nul_tag)) + "\n")
+    store = MemoryStore()
+    summary = ingest_source(str(jsonl), channel="jsonl", store=store, host=host)
+    assert (summary.read, summary.created) == (3, 1)
+    assert [(r.line, r.reason) for r in summary.rejected] == [
+        (
+            2,
+            "invalid case: content: text contains a NUL character (U+0000); "
+            "remove it from the source",
+        ),
+        (
+            3,
+            "invalid case: enterprise.tags.1: text contains a NUL character (U+0000); "
+            "remove it from the source",
+        ),
+    ]
+    table = tmp_path / "in.csv"
+    table.write_text(
+        "received_at,title\n2020-04-13T09:30:00+08:00,好\n2020-04-13T09:30:00+08:00,坏\x00\n"
+    )
+    summary = ingest_source(str(table), channel="csv", store=MemoryStore(), host=host)
+    assert [(r.line, r.reason.split(":")[1].strip()) for r in summary.rejected] == [(3, "title")]
+
+
+def test_a_csv_row_the_csv_module_cannot_read_is_one_rejected_record(
+    tmp_path: Path, host: PluginHost
+) -> None:
+    table = tmp_path / "in.csv"
+    rows = ["received_at,title", "2020-04-13T09:30:00+08:00,一"]
+    rows += ["2020-04-13T09:30:00+08:00," + "长" * 200_000, "2020-04-13T09:31:00+08:00,三"]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store = MemoryStore()
+    summary = ingest_source(str(table), channel="csv", store=store, host=host)
+    assert (summary.read, summary.created) == (3, 2)
+    [rejected] = summary.rejected
+    assert rejected.line == 3
+    assert rejected.reason == "unreadable CSV row: field larger than field limit (131072)"

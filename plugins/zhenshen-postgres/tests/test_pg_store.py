@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -203,3 +205,21 @@ def test_save_refuses_a_ref_another_case_owns_and_writes_nothing(pg_store: Postg
         pg_store.save(new, [event], expected_version=1)
     assert pg_store.get(second.id) == second and len(pg_store.events(second.id)) == 1
     assert pg_store.find_external("hotline_12345", first.external_id or "") == first
+
+
+def test_intake_turns_a_nul_into_a_dead_letter_and_stores_the_rest(
+    pg_store: PostgresStore, tmp_path: Path
+) -> None:
+    from zhenshen_core.intake import ingest_source
+    from zhenshen_core.plugins import PluginConfig
+
+    good = {"external_id": "N-1", "received_at": "2026-03-02T10:00:00+08:00", "content": "好"}
+    nul = dict(good, external_id="N-2", content="坏\x00")
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(good) + "\n" + json.dumps(nul) + "\n", encoding="utf-8")
+    host = PluginHost(PluginConfig(autoload=False))
+    summary = ingest_source(str(source), channel="jsonl", store=pg_store, host=host)
+    assert (summary.read, summary.created, len(summary.rejected)) == (2, 1, 1)
+    assert pg_store.count() == 1
+    [letter] = pg_store.dead_letters()
+    assert letter.line == 2 and "NUL" in letter.reason and "\\u0000" in letter.raw

@@ -219,8 +219,10 @@ def read_csv(source: str) -> Iterator[IntakeRecord]:
     if problem is not None:  # every row would fail the same way: say it once, where it is
         yield IntakeRecord(source, 1, ",".join(reader.fieldnames), None, problem)
         return
-    for row in reader:
-        line = reader.line_num
+    for line, row in _csv_rows(reader):
+        if isinstance(row, csv.Error):  # e.g. a field over the csv module's size limit
+            yield IntakeRecord(source, line, "", None, f"unreadable CSV row: {row}")
+            continue
         raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
         bad = bad_byte(raw)
         if bad is not None:
@@ -237,6 +239,21 @@ def read_csv(source: str) -> Iterator[IntakeRecord]:
             )
             continue
         yield IntakeRecord(source, line, raw, csv_row_to_mapping(row))
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[Any, Any] | csv.Error]]:
+    """(line, row) of each row, or (line, the error) for a row the csv module cannot read:
+    one bad row is one rejected record, and the reader goes on with the next line."""
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.reader.line_num, exc
+            continue
+        yield reader.line_num, row
 
 
 @hookimpl(trylast=True)

@@ -568,7 +568,8 @@ class _IngestRow:
         if "\\u0000" in doc and _NUL_ESCAPE.search(doc):
             raise StorageError(
                 f"case {case.id}: text contains a NUL character (U+0000), which PostgreSQL's "
-                "jsonb cannot store; strip it at intake"
+                "jsonb cannot store; remove it from the source (zhenshen ingest turns such "
+                "records into dead letters)"
             )
         return (
             case.id,
