@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,14 +85,19 @@ def test_eval_accounts_for_every_record(cli: click.Group, lines: list[bytes]) ->
     assert (result.exit_code == 1) == (invalid > 0)
 
 
-@FUZZ
-@given(lines=STREAM)
-def test_ingest_accounts_for_every_record(cli: click.Group, lines: list[bytes]) -> None:
+def _on_file(cli: click.Group, lines: list[bytes], arguments: list[str]) -> Result:
+    """Run the command with ``{}`` in ``arguments`` naming a JSONL file of ``lines``."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cases.jsonl"
         path.write_bytes(b"\n".join(lines) + b"\n")
-        arguments = ["ingest", "jsonl", str(path), "--store", "memory://", "--format", "json"]
-        result = CliRunner(env=ENV).invoke(cli, arguments)
+        named = [str(path) if argument == "{}" else argument for argument in arguments]
+        return CliRunner(env=ENV).invoke(cli, [*named, "--format", "json"])
+
+
+@FUZZ
+@given(lines=STREAM)
+def test_ingest_accounts_for_every_record(cli: click.Group, lines: list[bytes]) -> None:
+    result = _on_file(cli, lines, ["ingest", "jsonl", "{}", "--store", "memory://"])
     assert result.exit_code in (0, 1), result.output
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     summary = json.loads(result.stdout)
@@ -104,12 +109,8 @@ def test_ingest_accounts_for_every_record(cli: click.Group, lines: list[bytes]) 
 @FUZZ
 @given(lines=STREAM)
 def test_diff_accounts_for_every_record(cli: click.Group, lines: list[bytes]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "cases.jsonl"
-        path.write_bytes(b"\n".join(lines) + b"\n")
-        packs = ["--pack-path", str(PACK.parent), "diff", str(PACK), str(PACK.parent / "district")]
-        options = ["--cases", str(path), "--validate-all", "--jobs", "1", "--format", "json"]
-        result = CliRunner(env=ENV).invoke(cli, [*packs, *options])
+    packs = ["--pack-path", str(PACK.parent), "diff", str(PACK), str(PACK.parent / "district")]
+    result = _on_file(cli, lines, [*packs, "--cases", "{}", "--validate-all", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["summary"]["cases"] == _records(lines)
