@@ -119,6 +119,9 @@ def test_unknown_case_and_illegal_transition(run: Run, corpus: Path, store_url: 
         "cases", "transition", case_id, "reject", "--data", "{oops", "--store", store_url
     )
     assert bad_json.exit_code == 2 and "--data" in bad_json.stderr
+    deep = "[" * 5000
+    too_deep = run("cases", "transition", case_id, "reject", "--data", deep, "--store", store_url)
+    assert too_deep.exit_code == 2 and "nested too deeply" in too_deep.stderr
     guard = run("cases", "transition", case_id, "reject", "--data", "{}", "--store", store_url)
     assert guard.exit_code == 3 and "reason" in guard.stderr
 

@@ -210,6 +210,14 @@ def test_golden_files(zhenshen: Invoke, packs: Path) -> None:
     changed = zhenshen("test", str(tests))
     assert changed.exit_code == 1
     assert '  golden tier\n    expected: "general"\n    actual:   "major"' in changed.stdout
+    for damaged, problem in (
+        (b"[" * 5000, "arrays and objects nested too deeply"),
+        (b'{"tier": "\xc6\xf3"}', "not UTF-8 text (byte 0xC6)"),
+    ):
+        golden.write_bytes(damaged)
+        broken = zhenshen("test", str(tests))
+        assert broken.exit_code == 1 and "golden file is not valid JSON" in broken.stdout
+        assert problem in broken.stdout
 
 
 def test_pack_that_fails_to_load_exits_3(zhenshen: Invoke, packs: Path) -> None:

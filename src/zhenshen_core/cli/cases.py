@@ -18,6 +18,7 @@ from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import Lifecycle
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore
+from zhenshen_core.textio import json_loads
 
 STORE_OPTION = click.option(
     "--store",
@@ -285,7 +286,7 @@ def transition(
     payload: dict[str, Any] = {}
     if data is not None:
         try:
-            payload = json.loads(data)
+            payload = json_loads(data)
         except json.JSONDecodeError as exc:
             raise click.BadParameter(
                 f"not valid JSON: {exc.msg} at column {exc.colno}", param_hint="--data"

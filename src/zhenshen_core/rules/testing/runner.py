@@ -28,6 +28,7 @@ from zhenshen_core.rules.testing.matching import (
     unknown_rule_ids,
 )
 from zhenshen_core.rules.testing.model import TestFile, TestSpec, case_data, read_test_file
+from zhenshen_core.textio import json_loads, read_text
 
 PACK_FILE = "pack.yaml"
 TESTS_DIR = "tests"
@@ -292,7 +293,7 @@ def _check_golden(
     expected: Any = None
     if path.is_file():
         try:
-            expected = json.loads(path.read_text(encoding="utf-8"))
+            expected = json_loads(read_text(path))
         except (OSError, ValueError) as exc:
             if not update:
                 result.outcome = "error"
