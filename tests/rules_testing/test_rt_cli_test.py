@@ -16,8 +16,8 @@ FAILING = textwrap.dedent("""\
       case: {domain: financing, content: 贷款, facts: {loan_wan: 5000}}
       expect:
         severity: S4
-        tags: [不存在的标签]
-        experts: {suggested: {contains: [lawyer]}}
+        tags: [准入不准营]
+        experts: {suggested: {excludes: [think_tank]}}
       fired: [severity.cannot-operate]
     - name: 正常通过
       case: {domain: financing, facts: {loan_wan: 5000}}
@@ -61,8 +61,8 @@ def test_failures_show_file_line_diff_and_fired_rules(zhenshen: Invoke, packs: P
     assert " FAILURES " in out
     assert "packs/basic/tests/failing.yaml:1  (pack rt.basic)" in out
     assert '  severity\n    expected: "S4"\n    actual:   "S3"\n' in out
-    assert '  tags  (missing ["不存在的标签"])' in out
-    assert '  experts.suggested  (missing ["lawyer"])' in out
+    assert '  tags  (missing ["准入不准营"])' in out
+    assert '  experts.suggested  (must not contain ["think_tank"])' in out
     assert 'fired  (did not fire: ["severity.cannot-operate"])' in out
     assert '    classify  financing.large-loan  domain="financing" facts.loan_wan=5000' in out
     assert "1 failed, 5 passed, 1 skipped" in out.splitlines()[-1]

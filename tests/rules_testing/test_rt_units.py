@@ -152,3 +152,73 @@ def test_malformed_keyword_expressions(expr: str) -> None:
 def test_not_is_the_complement(word: str, name: str) -> None:
     test = spec(name=name)
     assert compile_keyword(f"not {word}")(test) != compile_keyword(word)(test)
+
+
+BASIC = Path(__file__).parent / "packs" / "basic"
+
+
+@pytest.mark.parametrize(
+    ("expect", "problems"),
+    [
+        ({"severity": "S3", "tier": "major", "tags": ["准入不准营"]}, []),
+        ({"severity": "s3"}, ["severity: 's3' is not a severity here (S1, S2, S3, S4)"]),
+        ({"tier": "majr"}, ["tier: 'majr' is not a tier here (general, major)"]),
+        (
+            {"departments": {"lead": "gxq.jrjj", "co": {"contains": ["gxq.zwfw"]}}},
+            [
+                "departments.lead: no rule or table row of pack rt.basic sets 'gxq.jrjj'; "
+                "did you mean 'gxq.jrj'?"
+            ],
+        ),
+        (
+            {"experts": {"suggested": {"excludes": ["think_tnk"]}, "required": []}},
+            [
+                "experts.suggested: no rule or table row of pack rt.basic sets 'think_tnk'; "
+                "did you mean 'think_tank'?"
+            ],
+        ),
+        ({"deadlines": {"resolve": "20 working days", "meeting": None}}, []),
+        (
+            {"deadlines": {"resolv": "20 working days", "resolve": "2 working days"}},
+            [
+                "deadlines.resolv: no rule or table row of pack rt.basic sets this clock; "
+                "did you mean 'resolve'?",
+                "deadlines.resolve: no rule sets the period '2 working days' "
+                "(only '20 working days')",
+            ],
+        ),
+        ({"actions": ["notify"]}, ["actions: no rule or table row of pack rt.basic sets 'notify'"]),
+    ],
+)
+def test_expected_values_no_decision_can_hold(
+    expect: dict[str, object], problems: list[str]
+) -> None:
+    from zhenshen_core.rules import load_pack
+    from zhenshen_core.rules.testing.reachable import impossible_expectations
+
+    assert impossible_expectations(expect, load_pack(BASIC)) == problems
+
+
+def test_a_test_expecting_an_impossible_value_is_an_error_not_a_failure(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zhenshen_core.cli.main import build_cli
+
+    pack = tmp_path / "basic"
+    pack.mkdir()
+    for name in ("pack.yaml", "rules.yaml"):
+        (pack / name).write_text((BASIC / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (pack / "tests").mkdir()
+    (pack / "tests" / "typo.yaml").write_text(
+        "- name: 专家拼错\n  case: {domain: financing, facts: {loan_wan: 5000}}\n"
+        "  expect:\n    experts: {suggested: {excludes: [think_tnk]}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner(env={"ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1"}).invoke(
+        build_cli(), ["test", str(pack)]
+    )
+    assert result.exit_code == 1
+    assert f"{pack}/tests/typo.yaml:3: expected values no decision can hold: experts.suggested" in (
+        result.stdout
+    )
+    assert "did you mean 'think_tank'?" in result.stdout and "1 error" in result.stdout

@@ -28,6 +28,7 @@ from zhenshen_core.rules.testing.matching import (
     unknown_rule_ids,
 )
 from zhenshen_core.rules.testing.model import TestFile, TestSpec, case_data, read_test_file
+from zhenshen_core.rules.testing.reachable import impossible_expectations
 from zhenshen_core.textio import json_loads, read_text
 
 PACK_FILE = "pack.yaml"
@@ -266,6 +267,10 @@ def _run(test: TestSpec, pack: ResolvedPack, engine: Engine, update_golden: bool
             hints.append(f"{rule!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         key = "fired" if any(u in test.fired for u in unknown) else "not_fired"
         return _error(test, pack.id, f"unknown rule id {', '.join(hints)} in pack {pack.id}", key)
+    impossible = impossible_expectations(test.expect, pack)
+    if impossible:
+        message = "expected values no decision can hold: " + "; ".join(impossible)
+        return _error(test, pack.id, message, "expect")
     try:
         case = load_case(case_data(test))
     except CaseValidationError as exc:
