@@ -18,7 +18,8 @@ Semantics every engine must implement (see ``docs/reference/rule-language.md``):
 * ``Count(f)`` of a missing list is 0; counting never makes a test false by itself.
 * ``Contains``: a string operand tests substring, a list operand tests membership.
   ``ContainsAny`` / ``ContainsAll`` take a list on the right and apply ``Contains`` per item.
-* ``Matches`` is ``re.search`` on the first ``MAX_MATCH_INPUT`` characters of a string.
+* ``Matches`` means ``re.search`` on the first ``MAX_MATCH_INPUT`` characters of a string
+  (run by RE2 in linear time; see ``rules.regex``).
 * Ordered comparisons on a severity field (``decision.severity``) use the pack's level order.
 * A bare field used as a condition (``requester.anonymous``) is parsed as
   ``Compare("==", field, Literal(True))``; there is no separate truthiness node.

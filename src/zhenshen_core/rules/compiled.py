@@ -30,7 +30,6 @@ from typing import Any
 
 from zhenshen_core.model import Case
 from zhenshen_core.rules.ast import (
-    MAX_MATCH_INPUT,
     And,
     Compare,
     Contains,
@@ -56,6 +55,7 @@ from zhenshen_core.rules.decision import (
 )
 from zhenshen_core.rules.facts import STAGES, FactProjection, FieldType, fact_view, field_spec
 from zhenshen_core.rules.pack import ResolvedPack
+from zhenshen_core.rules.regex import searcher
 from zhenshen_core.rules.semantics import holds, is_severity, member, ordered, same
 
 Facts = Mapping[str, Any]
@@ -300,12 +300,12 @@ def compile_expr(expr: Expr, levels: tuple[str, ...] = ()) -> Test:
 
             return contains_all
         case Matches(subject, pattern):
-            search = re.compile(pattern).search
+            search = searcher(pattern)
             get_s = _getter(subject)
 
             def matches(facts: Facts) -> bool:
                 s = get_s(facts)
-                return isinstance(s, str) and search(s[:MAX_MATCH_INPUT]) is not None
+                return isinstance(s, str) and search(s)
 
             return matches
     raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover

@@ -16,13 +16,11 @@ Value rules (shared by every engine):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from zhenshen_core.rules.ast import (
-    MAX_MATCH_INPUT,
     And,
     Compare,
     Contains,
@@ -40,6 +38,7 @@ from zhenshen_core.rules.ast import (
     Or,
 )
 from zhenshen_core.rules.facts import FieldType, field_spec
+from zhenshen_core.rules.regex import searcher
 
 
 def value_of(operand: Operand, facts: Mapping[str, Any]) -> Any:
@@ -154,7 +153,7 @@ def holds(expr: Expr, facts: Mapping[str, Any], levels: tuple[str, ...] = ()) ->
             return all(member(x, a) for x in b)
         case Matches(subject, pattern):
             a = value_of(subject, facts)
-            return isinstance(a, str) and re.search(pattern, a[:MAX_MATCH_INPUT]) is not None
+            return isinstance(a, str) and searcher(pattern)(a)
     raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover
 
 

@@ -8,14 +8,12 @@ exact position in the YAML file, with the nearest valid name when a name is unkn
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal as TypingLiteral
 
 from zhenshen_core.rules.ast import (
-    MAX_PATTERN_LENGTH,
     And,
     Compare,
     Contains,
@@ -35,6 +33,7 @@ from zhenshen_core.rules.ast import (
     Span,
 )
 from zhenshen_core.rules.facts import FACT_SCHEMA, STAGES, FieldType, field_spec
+from zhenshen_core.rules.regex import pattern_problem
 
 ORDERED = frozenset({"<", "<=", ">", ">="})
 
@@ -87,51 +86,6 @@ def _suggest(name: str, stage: str) -> str:
     if close:
         return f"; did you mean {close[0]!r}?"
     return "; custom facts are written facts.<name>"
-
-
-def _validate_regex(pattern: str) -> str | None:
-    """Why ``pattern`` is unsafe or invalid, or None when it is fine.
-
-    Bounded, like RE2 would make it: no backreferences, no quantifier applied to a group that
-    itself contains a quantifier (the classic catastrophic-backtracking shape), a length cap.
-    """
-    if len(pattern) > MAX_PATTERN_LENGTH:
-        return f"regex is {len(pattern)} characters; the limit is {MAX_PATTERN_LENGTH}"
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"invalid regex: {exc}"
-    if re.search(r"\\[1-9]|\(\?P=|\\g<", pattern):
-        return "backreferences are not allowed in regexes"
-    # Scan groups: does a quantified group contain a quantifier?
-    stack: list[bool] = [False]
-    i, in_class = 0, False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-            i += 1
-            continue
-        if ch == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1
-        elif ch == "(":
-            stack.append(False)
-        elif ch == ")" and len(stack) > 1:
-            inner = stack.pop()
-            rest = pattern[i + 1 :]
-            quantified = bool(re.match(r"[*+]|\{\d*,\d*\}|\{\d*[2-9]\d*\}", rest))
-            if quantified and inner:
-                return "nested quantifiers like (a+)+ can take exponential time; simplify the regex"
-            stack[-1] = stack[-1] or inner or quantified
-        elif ch in "*+" or (ch == "{" and re.match(r"\{\d*,?\d*\}", pattern[i:])):
-            stack[-1] = True
-        i += 1
-    return None
 
 
 class _Checker:
@@ -251,7 +205,7 @@ class _Checker:
                         "R102",
                         f"matches needs a string, not {_TYPE_WORDS[subject_type]}",
                     )
-                problem = _validate_regex(pattern)
+                problem = pattern_problem(pattern)
                 if problem:
                     self.error(node.span, "R103", problem)
             case Exists(field_node):
@@ -334,7 +288,7 @@ def check_expression(expr: Expr, ctx: TypeContext) -> list[Problem]:
 
 def regex_problem(pattern: str) -> str | None:
     """Public for the table loader and the CLI: why a regex is rejected, or None."""
-    return _validate_regex(pattern)
+    return pattern_problem(pattern)
 
 
 def operand_type(operand: Operand, ctx: TypeContext) -> tuple[FieldType | None, list[Problem]]:
