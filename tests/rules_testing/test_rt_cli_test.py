@@ -189,6 +189,22 @@ def test_junit_xml(zhenshen: Invoke, packs: Path) -> None:
     assert skipped is not None and skipped.get("message") == "等待金融工作局确认"
 
 
+def test_control_characters_in_names_are_shown_not_sent(zhenshen: Invoke, packs: Path) -> None:
+    """A test name may hold anything YAML can: the JUnit XML stays well-formed (XML 1.0 cannot
+    hold most control characters at all) and the terminal shows escapes instead of obeying
+    them."""
+    (packs / "basic/tests/odd.yaml").write_text(
+        '- name: "坏\\x01名\\x1b[31m"\n  case: {domain: financing}\n  expect: {severity: S4}\n',
+        encoding="utf-8",
+    )
+    result = zhenshen("test", "packs/basic/tests/odd.yaml", "--junit-xml", "out/odd.xml")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stdout and "\x01" not in result.stdout
+    assert "坏\\x01名\\x1b[31m" in result.stdout
+    case = ET.parse("out/odd.xml").getroot().find(".//testcase")
+    assert case is not None and case.get("name") == "坏\\x01名\\x1b[31m"
+
+
 def test_golden_files(zhenshen: Invoke, packs: Path) -> None:
     tests = packs / "basic/tests/golden.yaml"
     tests.write_text(

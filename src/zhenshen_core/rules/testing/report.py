@@ -9,6 +9,7 @@ re-running anything by hand.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,22 @@ from zhenshen_core.rules.testing.runner import TestResult, TestRun
 _CHARS = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
 _WORDS = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED"}
 MAX_SHOWN = 80
+
+#: What XML 1.0 cannot hold at all, not even as a character reference: C0 controls other than
+#: tab, newline and carriage return, U+FFFE/U+FFFF and lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: What a terminal would act on rather than show: controls other than tab and newline.
+_NOT_SHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _escaped(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with each character ``pattern`` matches written as ``\\xNN`` or ``\\uNNNN``."""
+
+    def code(match: re.Match[str]) -> str:
+        point = ord(match.group())
+        return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+    return pattern.sub(code, text)
 
 
 def _rule(title: str, width: int, char: str = "=") -> str:
@@ -46,7 +63,9 @@ class TextReporter:
         self._file: str | None = None
 
     def write(self, text: str) -> None:
-        self.out.write(text)
+        # Test names and messages come from YAML: an escape sequence in one must not recolour
+        # or rewrite a CI log, so control characters are shown, not sent.
+        self.out.write(_escaped(_NOT_SHOWN, text))
         self.out.flush()
 
     def result(self, result: TestResult) -> None:
@@ -264,6 +283,11 @@ def junit_xml(run: TestRun) -> bytes:
             )
             node = ET.SubElement(case, "error", message=problem, type="CollectionError")
             node.text = problem
+    for element in suites.iter():  # a test name or message may hold any character YAML can
+        if element.text:
+            element.text = _escaped(_NOT_XML, element.text)
+        for key, value in element.attrib.items():
+            element.attrib[key] = _escaped(_NOT_XML, value)
     ET.indent(suites)
     body: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return body + b"\n"
