@@ -61,6 +61,9 @@ def _exit_now(code: object) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
+        except BrokenPipeError:
+            if stream is sys.stdout and status == 0:
+                status = 1  # the reader has gone: quiet, as click ends a command then
         except (OSError, ValueError):
             if stream is sys.stdout and status == 0:
                 status = 120

@@ -45,6 +45,10 @@ def error_boundary(fn: Callable[P, T]) -> Callable[P, T]:
             return fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # The reader of stdout has gone (``zhenshen eval ... | head``): click ends every
+            # command quietly with exit 1 then, whichever command it is.
+            raise
         except PluginError as exc:
             raise CliExit(str(exc), LOAD_ERROR) from exc
         except ZhenshenError as exc:

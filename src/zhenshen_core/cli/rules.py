@@ -13,7 +13,7 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import IO, Any
 
 import click
@@ -228,7 +228,7 @@ def eval_cmd(
         name = "<stdin>" if name in ("-", "<stdin>") else name
         records = _records(input_file)
         jobs = jobs or (os.cpu_count() or 1)
-        results: Iterator[tuple[bytes, list[str]]]
+        results: Generator[tuple[bytes, list[str]], None, None]
         evaluator: Any = None
         if jobs > 1:
             from itertools import chain, islice
@@ -254,7 +254,8 @@ def eval_cmd(
         sys.stdout.flush()
         binary: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
         gc.freeze()  # the pack, the engine and its cache live for the whole run
-        bad = _write(results, binary)
+        with contextlib.closing(results):  # a pool stops with the stream, however it ends
+            bad = _write(results, binary)
     close: Any = getattr(evaluator, "close", None)
     if close is not None:
         close()

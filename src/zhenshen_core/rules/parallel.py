@@ -10,7 +10,7 @@ releases the GIL, and neither does the compiled engine, so processes, not thread
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,7 +35,7 @@ def ordered_pool(
     chunk_size: int,
     initializer: Callable[..., None],
     initargs: tuple[Any, ...] = (),
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``work(chunk)`` for every chunk of ``items`` in worker processes, results in order.
 
     ``work`` and ``initializer`` must be module-level functions (they are pickled by name).
@@ -45,16 +45,22 @@ def ordered_pool(
     from concurrent.futures import ProcessPoolExecutor
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context(method),
         initializer=initializer,
         initargs=initargs,
-    ) as pool:
-        pending: deque[Future[R]] = deque()
+    )
+    pending: deque[Future[R]] = deque()
+    try:
         for chunk in chunks(items, chunk_size):
             pending.append(pool.submit(work, chunk))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    finally:
+        # Also when the consumer stops early (an error, or ``| head`` closing the pipe): the
+        # chunks not started are dropped, the running ones (at most ``jobs``) finish, and no
+        # worker outlives the stream.
+        pool.shutdown(wait=True, cancel_futures=True)
