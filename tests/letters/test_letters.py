@@ -213,6 +213,38 @@ def test_sandbox_refuses_attribute_tricks(case: Case, tmp_path: Path, source: st
     assert "class" not in out and "module" not in out and "uid=" not in out
 
 
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        (  # 10,000,000,000 iterations that print nothing: the sandbox alone would run for hours
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            "loops over range() go past 100,000 items in all",
+        ),
+        ("{{ 'x' * 10 ** 9 }}", "a sequence repeated 1000000000 times is too long"),
+        ("{{ [title] * 200000 }}", "a sequence repeated 200000 times is too long"),
+        ("{{ 10 ** 10 ** 10 }}", "is too large"),
+        (  # each loop allowed, together too long a letter
+            "{% for i in range(50000) %}{{ reasons }}{% endfor %}",
+            "produced more than 200,000 characters",
+        ),
+    ],
+)
+def test_a_template_cannot_exhaust_time_or_memory(
+    case: Case, tmp_path: Path, source: str, problem: str
+) -> None:
+    greedy = tmp_path / "greedy.md.j2"
+    greedy.write_text(source, encoding="utf-8")
+    with pytest.raises(LetterError, match=r"greedy\.md\.j2") as caught:
+        render_letter(_ctx(case), template=greedy)
+    assert problem in str(caught.value)
+
+
+def test_loops_and_repetition_within_bounds_still_render(case: Case, tmp_path: Path) -> None:
+    fine = tmp_path / "fine.md.j2"
+    fine.write_text("{% for i in range(3) %}{{ '—' * 4 }}{{ i }}{% endfor %}{{ 2 ** 10 }}")
+    assert render_letter(_ctx(case), template=fine) == "————0————1————21024"
+
+
 def test_pack_template_by_path_and_via_context(case: Case, tmp_path: Path) -> None:
     custom = tmp_path / "district.md.j2"
     custom.write_text("{{ org }}｜{{ letter_no }}｜{{ result.label }}", encoding="utf-8")

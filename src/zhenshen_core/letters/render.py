@@ -3,16 +3,25 @@
 Templates are data: a rule pack may ship its own letter template, so it is rendered with
 :class:`jinja2.sandbox.SandboxedEnvironment` (no attribute tricks reach Python internals) and
 HTML output is autoescaped, because titles and contents come straight from the public.
+
+The sandbox keeps a template away from Python, not from the machine's time and memory: a
+template could still loop ``range(100000)`` inside ``range(100000)`` or print
+``"x" * 10**10``. So a rendering is also bounded: every ``range`` of one letter draws on a
+shared budget of items, ``*`` and ``**`` may not build huge strings, lists or numbers, and the
+letter itself has a maximum length. A template that goes past a bound is a ``LetterError``
+naming it, at once.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from zhenshen_core.errors import ZhenshenError
@@ -27,6 +36,53 @@ DEFAULT_TEMPLATES: Mapping[str, str] = {
 
 class LetterError(ZhenshenError):
     """A letter template could not be found, parsed or rendered; the message names it."""
+
+
+#: The longest letter a template may produce (characters); real letters are a few thousand.
+MAX_LETTER_CHARS = 200_000
+#: Items that every ``range(...)`` of one rendering may produce together.
+MAX_RANGE_ITEMS = 100_000
+#: The largest string, list or number ``*`` and ``**`` may build in a template.
+MAX_PRODUCT = 100_000
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` checked before they run."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _huge_power(left, right):
+            raise SecurityError(f"{left!r} ** {right!r} is too large")
+        if operator == "*":
+            count, sequence = (right, left) if isinstance(right, int) else (left, right)
+            sized = isinstance(sequence, str | list | tuple) and isinstance(count, int)
+            if sized and len(sequence) * count > MAX_PRODUCT:
+                raise SecurityError(f"a sequence repeated {count} times is too long")
+        return super().call_binop(context, operator, left, right)
+
+
+def _huge_power(base: Any, exponent: Any) -> bool:
+    """More than 12 digits: no letter needs it, and ``10 ** 10 ** 10`` would not finish."""
+    numbers = isinstance(base, int | float) and isinstance(exponent, int | float)
+    return numbers and abs(base) > 1 and exponent > 0 and exponent * math.log10(abs(base)) > 12
+
+
+def _budgeted_range(budget: int) -> Callable[..., range]:
+    """``range`` for one rendering: nested loops share ``budget`` items."""
+    left = budget
+
+    def bounded_range(*args: int) -> range:
+        nonlocal left
+        items = range(*args)
+        left -= len(items)
+        if left < 0:
+            raise SecurityError(
+                f"the template's loops over range() go past {budget:,} items in all"
+            )
+        return items
+
+    return bounded_range
 
 
 _MD_SPECIAL = set("\\`*_[]<>|#~")
@@ -50,7 +106,7 @@ def md_cell(value: Any) -> str:
 
 
 def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _BoundedSandbox(
         loader=jinja2.FileSystemLoader([str(p) for p in search]),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
@@ -60,6 +116,7 @@ def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
     )
     env.filters["md"] = md_escape
     env.filters["md_cell"] = md_cell
+    env.globals["range"] = _budgeted_range(MAX_RANGE_ITEMS)  # one environment per rendering
     return env
 
 
@@ -87,7 +144,17 @@ def render_text(
     search, name = resolve_template(template, fmt)
     env = _environment(search, html=fmt == "html")
     try:
-        return env.get_template(name).render(dict(context))
+        parts: list[str] = []
+        size = 0
+        for part in env.get_template(name).generate(dict(context)):
+            size += len(part)
+            if size > MAX_LETTER_CHARS:
+                raise LetterError(
+                    f"letter template {name!r} produced more than {MAX_LETTER_CHARS:,} "
+                    "characters; check its loops"
+                )
+            parts.append(part)
+        return "".join(parts)
     except jinja2.TemplateSyntaxError as exc:
         raise LetterError(
             f"letter template {exc.filename or name}:{exc.lineno}: syntax error: {exc.message}"
