@@ -98,3 +98,20 @@ JSON = st.recursive(
 def test_json_loads_is_json_loads_within_the_parser_s_depth(value: Any) -> None:
     text = json.dumps(value, ensure_ascii=False)
     assert json_loads(text) == json.loads(text)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_size(k) + _size(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 1 + sum(_size(item) for item in value)
+    return 1
+
+
+@given(JSON, st.integers(min_value=0, max_value=80))
+def test_too_many_values_counts_what_a_walk_would_visit(value: Any, limit: int) -> None:
+    from zhenshen_core.textio import too_many_values
+
+    assert too_many_values(value, limit) == (_size(value) > limit)
+    shared = [value, value, value]  # an alias: the same object again
+    assert too_many_values(shared, limit) == (1 + 3 * _size(value) > limit)

@@ -137,6 +137,36 @@ def too_deep(text: str, start: int = 0) -> json.JSONDecodeError:
     return json.JSONDecodeError(message, text, at)
 
 
+#: The most values (mappings, lists and scalars, every alias counted again) a YAML document may
+#: expand to. A real pack of 1,000 rules holds about 30,000; nine nested aliases of nine items
+#: each (a "billion laughs" document of 400 bytes) expand to hundreds of millions.
+MAX_DOCUMENT_VALUES = 1_000_000
+#: The problem, for a message that gives the place itself.
+TOO_MANY_VALUES = (
+    f"YAML aliases (*name) expand to more than {MAX_DOCUMENT_VALUES:,} values; "
+    "repeat less or write the values out"
+)
+
+
+def too_many_values(document: Any, limit: int = MAX_DOCUMENT_VALUES) -> bool:
+    """Whether ``document`` (as a YAML parser built it: aliases are shared objects) expands to
+    more than ``limit`` values when every alias is followed, as any walk over it would. Counts
+    at most ``limit`` values, so it costs little for every document, the hostile ones too."""
+    count = 0
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple | set):
+            stack.extend(value)
+    return False
+
+
 def escaped(text: str) -> str:
     """``text`` from a stream with each undecodable byte written ``\\xNN``: what a rejected
     record held, in a form that can be stored and shown."""
@@ -155,8 +185,10 @@ def _locate(exc: UnicodeDecodeError) -> BadByte:
 
 __all__ = [
     "ENCODING",
+    "MAX_DOCUMENT_VALUES",
     "STREAM_ERRORS",
     "TOO_DEEP",
+    "TOO_MANY_VALUES",
     "BadByte",
     "NotUtf8Error",
     "bad_byte",
@@ -166,4 +198,5 @@ __all__ = [
     "open_stream",
     "read_text",
     "too_deep",
+    "too_many_values",
 ]

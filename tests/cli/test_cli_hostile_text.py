@@ -256,3 +256,38 @@ def test_files_nested_too_deeply(run: Run, tmp_path: Path) -> None:
     configured = run("cases", "list", "--store", "memory://")
     assert configured.exit_code == 2
     assert "invalid TOML: lists or mappings nested too deeply" in configured.output
+
+
+# Nine levels of nine aliases: 400 bytes that expand to 387,420,489 values when walked.
+LAUGHS = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 9)
+)
+
+
+def test_yaml_aliases_that_expand_without_end_are_refused(run: Run, tmp_path: Path) -> None:
+    """A "billion laughs" file is refused in well under a second; walking it took minutes and
+    gigabytes before."""
+    pack = _pack_with(tmp_path, "extra.yaml", (LAUGHS + "rules: []\n").encode())
+    checked = run("check", str(pack))
+    assert checked.exit_code == 1
+    assert "pack/extra.yaml:1:1: P200 YAML aliases (*name) expand to more than 1,000,000" in (
+        checked.stderr
+    )
+    tests = LAUGHS + "tests:\n  - name: 笑\n    case: {tags: *a8}\n"
+    pack = _pack_with(tmp_path, "tests/test_laughs.yaml", tests.encode())
+    tested = run("test", str(pack))
+    assert tested.exit_code != 0 and "P200 YAML aliases (*name) expand" in tested.output
+    calendar = tmp_path / "calendar.yaml"
+    calendar.write_text(LAUGHS + "holidays: *a8\n", encoding="utf-8")
+    result = run("calendar", "check", str(calendar))
+    assert result.exit_code == 1 and "YAML aliases (*name) expand" in result.output
+
+
+def test_a_few_aliases_are_still_fine(run: Run, tmp_path: Path) -> None:
+    rules = (
+        "rules:\n"
+        '  - id: extra.a\n    when: domain == "financing"\n    then: {tags: &both [甲, 乙]}\n'
+        '  - id: extra.b\n    when: domain == "credit_repair"\n    then: {tags: *both}\n'
+    )
+    checked = run("check", "--no-warnings", str(_pack_with(tmp_path, "extra.yaml", rules.encode())))
+    assert (checked.exit_code, checked.stderr) == (0, "")

@@ -23,7 +23,13 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.deadlines._errors import CalendarDataError, DataProblem
-from zhenshen_core.textio import TOO_DEEP, NotUtf8Error, read_text
+from zhenshen_core.textio import (
+    TOO_DEEP,
+    TOO_MANY_VALUES,
+    NotUtf8Error,
+    read_text,
+    too_many_values,
+)
 
 
 class DayKind(StrEnum):
@@ -180,6 +186,8 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
         ) from None
     except RecursionError:  # the YAML parser recurses once per level of nesting
         raise CalendarDataError([DataProblem(path, 1, 1, f"not valid YAML: {TOO_DEEP}")]) from None
+    if too_many_values(doc):
+        raise CalendarDataError([DataProblem(path, 1, 1, TOO_MANY_VALUES)])
     if not isinstance(doc, dict):
         raise CalendarDataError(
             [

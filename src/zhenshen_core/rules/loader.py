@@ -62,7 +62,14 @@ from zhenshen_core.rules.pack import (
 from zhenshen_core.rules.parser import parse_expression, parse_operand
 from zhenshen_core.rules.tables import CellError, input_test, output_value
 from zhenshen_core.rules.typecheck import TypeContext, check_expression, operand_type
-from zhenshen_core.textio import TOO_DEEP, NotUtf8Error, decode, read_text
+from zhenshen_core.textio import (
+    TOO_DEEP,
+    TOO_MANY_VALUES,
+    NotUtf8Error,
+    decode,
+    read_text,
+    too_many_values,
+)
 
 PACK_FILE = "pack.yaml"
 MAX_FILE_BYTES = 5_000_000
@@ -202,6 +209,9 @@ def _parsed(text: str, name: str, sink: DiagnosticSink) -> Located | None:
         return None
     except YAMLError as exc:
         sink.error(name, 1, 1, "P200", f"YAML: {exc}")
+        return None
+    if too_many_values(data):  # checked before anything walks the aliases
+        sink.error(name, 1, 1, "P200", TOO_MANY_VALUES)
         return None
     loc = Located(name, None, lines=text.splitlines())
     loc.data = _plain(data, (), loc)

@@ -50,7 +50,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.rules.diagnostics import Diagnostic
-from zhenshen_core.textio import NotUtf8Error, read_text
+from zhenshen_core.textio import TOO_MANY_VALUES, NotUtf8Error, read_text, too_many_values
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
 DEFAULT_ENTERPRISE_NAME = "测试企业"
@@ -293,6 +293,9 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
         result.problems.append(Diagnostic(shown, 1, 1, "P200", f"YAML error: {exc}"))
         return result
     if doc is None:
+        return result
+    if too_many_values(doc):  # before validation walks every alias
+        result.problems.append(Diagnostic(shown, 1, 1, "P200", TOO_MANY_VALUES))
         return result
     items: Any
     if isinstance(doc, CommentedMap):
