@@ -167,3 +167,20 @@ def test_to_source_round_trips(expr: object) -> None:
     # The parser flattens nested and/or chains, so compare after one normalising pass.
     once = to_source(parse_expression(_strip(expr)))
     assert to_source(parse_expression(once)) == once
+
+
+def test_nesting_is_bounded_before_anything_recurses_over_it() -> None:
+    """The checks and engines walk expressions recursively: 2,400 nested ``not`` (9,600
+    characters, under the length limit) ended ``check`` and ``eval`` with a RecursionError."""
+    from zhenshen_core.rules.ast import depth
+    from zhenshen_core.rules.parser import MAX_EXPRESSION_DEPTH
+
+    deepest = "not " * (MAX_EXPRESSION_DEPTH - 2) + 'domain == "x"'
+    assert depth(parse_expression(deepest)) == MAX_EXPRESSION_DEPTH
+    for levels in (MAX_EXPRESSION_DEPTH - 1, 2400):
+        text = "not " * levels + 'domain == "x"'
+        with pytest.raises(ExpressionSyntaxError, match="expression nests too deeply") as caught:
+            parse_expression(text, line=7, column=11, source="rules.yaml")
+        assert (caught.value.line, caught.value.column) == (7, 11)
+    nested = "(" * 30 + 'domain == "x" and (appeal_type == "help" or tags contains "甲")' + ")" * 30
+    assert depth(parse_expression(nested)) == 4  # parentheses group; they do not nest nodes

@@ -234,6 +234,17 @@ def children(node: Node) -> tuple[Node, ...]:
             return ()
 
 
+def depth(node: Node) -> int:
+    """Levels of nesting below and including ``node`` (a field or literal is 1)."""
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(current))
+    return deepest
+
+
 def walk(node: Node) -> Iterator[Node]:
     """Every node of the tree, pre-order."""
     stack: list[Node] = [node]
@@ -341,6 +352,7 @@ __all__ = [
     "Span",
     "Test",
     "children",
+    "depth",
     "fields_read",
     "to_source",
     "walk",

@@ -35,12 +35,18 @@ from zhenshen_core.rules.ast import (
     Or,
     Scalar,
     Span,
+    depth,
 )
 from zhenshen_core.rules.diagnostics import ExpressionSyntaxError
 from zhenshen_core.rules.grammar import GRAMMAR
 from zhenshen_core.rules.grammar_tables import load_parser, write_tables
 
 MAX_EXPRESSION_LENGTH = 10_000
+#: How deeply an expression may nest (``not``, ``and``/``or`` in parentheses, operands). Real
+#: conditions nest a handful of levels; the checks and the engines walk an expression
+#: recursively, so a limit far below Python's recursion limit keeps a hostile one from
+#: crashing them.
+MAX_EXPRESSION_DEPTH = 50
 
 _TOKEN_NAMES = {
     "COMP": "a comparison (== != < <= > >=)",
@@ -243,6 +249,17 @@ def _expected(exc: UnexpectedInput) -> str:
     return "; ".join(parts[:8])
 
 
+def _too_deep(levels: int | None, line: int, column: int, source: str) -> ExpressionSyntaxError:
+    found = "" if levels is None else f" ({levels} levels)"
+    return ExpressionSyntaxError(
+        f"expression nests too deeply{found}; the limit is {MAX_EXPRESSION_DEPTH} levels of "
+        "not, and/or and operands",
+        line,
+        column,
+        source,
+    )
+
+
 def parse_expression(text: str, *, line: int = 1, column: int = 1, source: str = "<expr>") -> Expr:
     """Parse one condition into an AST.
 
@@ -304,14 +321,21 @@ def _parse(text: str, start: str, line: int, column: int, source: str) -> Expr |
     except UnexpectedInput as exc:  # pragma: no cover - lark's other cases
         span = builder.span(exc.line, exc.column)
         raise ExpressionSyntaxError(str(exc), span.line, span.column, source) from None
+    except RecursionError:  # too deep even to build
+        raise _too_deep(None, line, column, source) from None
     except Exception as exc:
         inner = getattr(exc, "orig_exc", None)
+        if isinstance(inner, RecursionError):
+            raise _too_deep(None, line, column, source) from None
         if isinstance(inner, ExpressionSyntaxError):
             raise ExpressionSyntaxError(inner.detail, inner.line, inner.column, source) from None
         raise
     if not isinstance(result, (Tree, Token)):
+        levels = depth(result)
+        if levels > MAX_EXPRESSION_DEPTH:
+            raise _too_deep(levels, line, column, source)
         return result
     raise ExpressionSyntaxError("not a condition", line, column, source)  # pragma: no cover
 
 
-__all__ = ["MAX_EXPRESSION_LENGTH", "parse_expression", "parse_operand"]
+__all__ = ["MAX_EXPRESSION_DEPTH", "MAX_EXPRESSION_LENGTH", "parse_expression", "parse_operand"]
