@@ -218,6 +218,8 @@ def test_hit_unique_raises_naming_both_rows(write_pack: WritePack, make_case: Ma
         ('"[a..]"', "T300"),
         ('"not(-)"', "T300"),
         ('"< many"', "T300"),
+        ('"not(not(1))"', "T300"),
+        ('"' + "not(" * 2000 + "1" + ")" * 2000 + '"', "T300"),  # was a RecursionError
     ],
 )
 def test_bad_cells_are_located(write_pack: WritePack, cell: str, message: str) -> None:

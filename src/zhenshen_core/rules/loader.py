@@ -218,6 +218,12 @@ def _parsed(text: str, name: str, sink: DiagnosticSink) -> Located | None:
     return loc
 
 
+def _shown_cell(cell: Any) -> str:
+    """A table cell for a message: as written, cut short when it is long."""
+    text = repr(cell)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
 def _report_validation(
     exc: ValidationError, loc: Located, base: Path_, sink: DiagnosticSink, rule: str | None = None
 ) -> None:
@@ -904,7 +910,9 @@ class Compiler:
                 try:
                     test = input_test(cell, operand, kind or FieldType.ANY, Span(line, col))
                 except CellError as exc:
-                    self.sink.error(file, line, col, "T300", f"cell {cell!r}: {exc}", rule=item.id)
+                    self.sink.error(
+                        file, line, col, "T300", f"cell {_shown_cell(cell)}: {exc}", rule=item.id
+                    )
                     broken = True
                     continue
                 if test is not None:
@@ -975,7 +983,12 @@ class Compiler:
                 value = output_value(cell, name in LIST_OUTPUTS)
             except CellError as exc:
                 self.sink.error(
-                    item.loc.file, line, col, "T300", f"cell {cell!r}: {exc}", rule=item.id
+                    item.loc.file,
+                    line,
+                    col,
+                    "T300",
+                    f"cell {_shown_cell(cell)}: {exc}",
+                    rule=item.id,
                 )
                 return None, ()
             order = self.output_order(model, name)

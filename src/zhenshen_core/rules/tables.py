@@ -123,6 +123,8 @@ def input_test(cell: Cell, subject: Operand, kind: FieldType, span: Span) -> Exp
     text = cell.strip()
     negated = _NOT.match(text)
     if negated:
+        if _NOT.match(negated.group(1).strip()):  # and nested without end, a RecursionError
+            raise CellError("not(...) inside not(...): write the test itself")
         inner = input_test(negated.group(1), subject, kind, span)
         if inner is None:
             raise CellError("not(-) never matches; write the tests to exclude inside not(...)")
