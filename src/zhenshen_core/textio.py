@@ -54,6 +54,11 @@ class BadByte:
         """What is wrong, for a message that gives the place itself."""
         return f"not UTF-8 text (byte 0x{self.byte:02X}); save the file as UTF-8"
 
+    @property
+    def in_record(self) -> str:
+        """What is wrong and where, for a record whose line number is given already."""
+        return f"column {self.column}: {self.problem}"
+
 
 class NotUtf8Error(ValueError):
     """A file that is not UTF-8 text; ``str()`` is ``file:line:col: not UTF-8 text ...``."""

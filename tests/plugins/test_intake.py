@@ -138,3 +138,24 @@ def test_a_csv_row_the_csv_module_cannot_read_is_one_rejected_record(
     [rejected] = summary.rejected
     assert rejected.line == 3
     assert rejected.reason == "unreadable CSV row: field larger than field limit (131072)"
+
+
+def test_a_csv_header_that_cannot_be_read_is_one_rejected_record(
+    tmp_path: Path, host: PluginHost
+) -> None:
+    """Not UTF-8, or a field over the csv module's limit, in the header: said once, at line 1
+    (the first ended in an internal error when the dead letter was stored)."""
+    from zhenshen_core.storage import SQLiteStore
+
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(b"received_at,ti\xe9tle\n2020-04-13T09:30:00+08:00,x\n")
+    huge = tmp_path / "huge.csv"
+    huge.write_text("received_at," + "x" * 200_000 + "\n2020-04-13T09:30:00+08:00,1\n")
+    store = SQLiteStore(str(tmp_path / "desk.db"))
+    for source, reason in (
+        (gbk, "column 15: not UTF-8 text (byte 0xE9); save the file as UTF-8"),
+        (huge, "unreadable CSV header: field larger than field limit (131072)"),
+    ):
+        summary = ingest_source(str(source), channel="csv", store=store, host=host)
+        assert [(r.line, r.reason) for r in summary.rejected] == [(1, reason)]
+    assert [d.raw for d in store.dead_letters()] == ["received_at,ti\\xe9tle", ""]

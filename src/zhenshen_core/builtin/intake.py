@@ -37,7 +37,7 @@ def read_json(source: str) -> Iterator[IntakeRecord]:
     text = _read_text(source)
     bad = bad_byte(text)
     if bad is not None:  # one document: where it breaks is all there is to say
-        yield IntakeRecord(source, bad.line, "", None, f"column {bad.column}: {bad.problem}")
+        yield IntakeRecord(source, bad.line, "", None, bad.in_record)
         return
     decoder = json.JSONDecoder()
     i = _skip_ws(text, 0)
@@ -122,8 +122,7 @@ def read_jsonl(source: str) -> Iterator[IntakeRecord]:
                 continue
             bad = bad_byte(stripped)
             if bad is not None:
-                problem = f"column {bad.column}: {bad.problem}"
-                yield IntakeRecord(source, number, escaped(stripped), None, problem)
+                yield IntakeRecord(source, number, escaped(stripped), None, bad.in_record)
                 continue
             if len(stripped) > MAX_RECORD_CHARS:
                 yield IntakeRecord(
@@ -213,11 +212,18 @@ def read_csv(source: str) -> Iterator[IntakeRecord]:
     """A header row of model field names (dotted for nested ones), then one case per row."""
     text = _read_text(source)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
+    try:
+        columns = reader.fieldnames
+    except csv.Error as exc:
+        yield IntakeRecord(source, 1, "", None, f"unreadable CSV header: {exc}")
         return
-    problem = _header_problem(reader.fieldnames)
+    if columns is None:
+        return
+    header = ",".join(columns)
+    bad = bad_byte(header)
+    problem = bad.in_record if bad is not None else _header_problem(columns)
     if problem is not None:  # every row would fail the same way: say it once, where it is
-        yield IntakeRecord(source, 1, ",".join(reader.fieldnames), None, problem)
+        yield IntakeRecord(source, 1, escaped(header), None, problem)
         return
     for line, row in _csv_rows(reader):
         if isinstance(row, csv.Error):  # e.g. a field over the csv module's size limit
@@ -235,7 +241,7 @@ def read_csv(source: str) -> Iterator[IntakeRecord]:
                 raw,
                 None,
                 f"row has {len(row) - 1 + len(row[None])} cells but the header has "
-                f"{len(reader.fieldnames)}",
+                f"{len(columns)}",
             )
             continue
         yield IntakeRecord(source, line, raw, csv_row_to_mapping(row))

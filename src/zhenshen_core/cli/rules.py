@@ -149,7 +149,7 @@ class _NotUtf8(Exception):
     """Where a record stops being UTF-8 text."""
 
     def __init__(self, where: BadByte) -> None:
-        super().__init__(f"column {where.column}: {where.problem}")
+        super().__init__(where.in_record)
 
 
 def _engine(name: str, pack: ResolvedPack) -> Any:

@@ -667,7 +667,7 @@ class Evaluator:
             except (ValidationError, CaseValidationError, EvaluationError, ValueError) as exc:
                 summary.invalid += 1
                 bad = bad_byte(payload) if isinstance(payload, str) else None
-                error = _short_error(exc) if bad is None else f"column {bad.column}: {bad.problem}"
+                error = _short_error(exc) if bad is None else bad.in_record
                 invalid.append({"line": line, "error": error})
                 continue
             if both is None:
