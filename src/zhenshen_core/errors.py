@@ -25,9 +25,11 @@ one type at its boundary. The tree::
     │   ├── CalendarRangeError     a date beyond the calendar's published notices
     │   └── CalendarDataError      a calendar data file with located problems
     ├── LetterError                an opinion-letter template failed (``zhenshen_core.letters``)
+    ├── NotUtf8Error               a file that is not UTF-8 text, with the line and column
+    │                              (``zhenshen_core.textio``)
     └── ConfigError                ``zhenshen.toml`` could not be read (``zhenshen_core.config``)
 
-Errors of the rules, deadlines, letters and config modules live beside their modules.
+Errors of the rules, deadlines, letters, text and config modules live beside their modules.
 """
 
 from __future__ import annotations

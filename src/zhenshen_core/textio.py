@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from zhenshen_core.errors import ZhenshenError
+
 #: UTF-8; a leading byte-order mark is dropped.
 ENCODING = "utf-8-sig"
 #: How record streams decode: each undecodable byte becomes a lone surrogate (U+DC80-U+DCFF).
@@ -60,7 +62,7 @@ class BadByte:
         return f"column {self.column}: {self.problem}"
 
 
-class NotUtf8Error(ValueError):
+class NotUtf8Error(ZhenshenError, ValueError):
     """A file that is not UTF-8 text; ``str()`` is ``file:line:col: not UTF-8 text ...``."""
 
     def __init__(self, source: str, where: BadByte) -> None:
