@@ -127,14 +127,14 @@ def _to_case(
     if reason is None and record.data is not None:
         try:
             data = dict(host.normalise_intake(channel, record.data))
-            where = _nul_at(data)
-            if where is not None:
-                raise CaseValidationError(
-                    f"invalid case: {where}: text contains a NUL character (U+0000); "
-                    "remove it from the source",
-                    [],
+            nul = _nul_at(data)
+            if nul is None:
+                case = load_case(data)
+            else:
+                reason = (
+                    f"invalid case: {nul}: text contains a NUL character (U+0000); "
+                    "remove it from the source"
                 )
-            case = load_case(data)
         except CaseValidationError as exc:
             reason = str(exc)
         except ValueError as exc:  # a normalise hook rejected it

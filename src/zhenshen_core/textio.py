@@ -75,7 +75,11 @@ def decode(data: bytes, source: str) -> str:
     try:
         return data.decode(ENCODING)
     except UnicodeDecodeError as exc:
-        raise NotUtf8Error(source, _locate(exc)) from None
+        # Located as a stream would locate it: in what the codec decoded, the file after any
+        # byte-order mark, which is also how an editor counts lines and columns.
+        where = bad_byte(exc.object.decode("utf-8", STREAM_ERRORS))
+        assert where is not None  # the byte the strict decoder stopped at
+        raise NotUtf8Error(source, where) from None
 
 
 def read_text(path: str | Path) -> str:
@@ -178,16 +182,6 @@ def escaped(text: str) -> str:
     """``text`` from a stream with each undecodable byte written ``\\xNN``: what a rejected
     record held, in a form that can be stored and shown."""
     return text.encode("utf-8", STREAM_ERRORS).decode("utf-8", "backslashreplace")
-
-
-def _locate(exc: UnicodeDecodeError) -> BadByte:
-    # The codec reports offsets into what it decoded: the file after any byte-order mark,
-    # which is also how an editor counts lines and columns.
-    data: bytes = exc.object
-    start = exc.start
-    line_start = data.rfind(b"\n", 0, start) + 1
-    column = len(data[line_start:start].decode("utf-8", "replace")) + 1
-    return BadByte(data.count(b"\n", 0, start) + 1, column, data[start])
 
 
 __all__ = [

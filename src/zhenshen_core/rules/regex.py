@@ -43,12 +43,10 @@ _OUTSIDE = {
 }
 #: Python escapes inside ``[...]`` → RE2 (those with no equivalent there are refused).
 _INSIDE = {"d": r"\p{Nd}", "D": r"\P{Nd}", "w": _WORD, "s": _SPACE, "b": r"\x08"}
-_UNSUPPORTED = {
-    "b": r"\b and \B (word boundaries) are not supported: Chinese text has no spaces between "
-    "words; match the words themselves",
-    "B": r"\b and \B (word boundaries) are not supported: Chinese text has no spaces between "
-    "words; match the words themselves",
-}
+_WORD_BOUNDARY = (
+    r"\b and \B (word boundaries) are not supported: Chinese text has no spaces between words; "
+    "match the words themselves"
+)
 _FLAGS = re.compile(r"\(\?([a-zA-Z-]+)([:)])")
 
 
@@ -93,8 +91,8 @@ def _escape(pattern: str, i: int, table: dict[str, str]) -> tuple[str, int]:
     letter = pattern[i + 1] if i + 1 < len(pattern) else ""
     if letter in table:
         return table[letter], i + 2
-    if letter in _UNSUPPORTED and table is _OUTSIDE:
-        raise RegexError(_UNSUPPORTED[letter])
+    if letter in ("b", "B") and table is _OUTSIDE:
+        raise RegexError(_WORD_BOUNDARY)
     if letter == "u":
         return r"\x{" + pattern[i + 2 : i + 6] + "}", i + 6
     if letter == "U":

@@ -18,10 +18,13 @@ from zhenshen_core.model.enums import Chair, Tier
 from zhenshen_core.rules.pack import ResolvedPack
 
 
-def _possible(pack: ResolvedPack) -> dict[str, set[str]]:
-    """Per decision path, every value a decision of ``pack`` can hold there."""
-    outcomes = [spec.outcome for spec in pack.rules]
-    possible: dict[str, set[str]] = {
+def _possible(pack: ResolvedPack) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per decision path, every value a decision of ``pack`` can hold there; and per deadline
+    clock, every period a rule gives it. Worked out once per pack (kept in ``pack.memo``)."""
+    cached: tuple[dict[str, set[str]], dict[str, set[str]]] | None = pack.memo.get("reachable")
+    if cached is not None:
+        return cached
+    values: dict[str, set[str]] = {
         "severity": set(pack.severity_levels),
         "tier": {tier.value for tier in Tier},
         "chair": {chair.value for chair in Chair},
@@ -31,25 +34,20 @@ def _possible(pack: ResolvedPack) -> dict[str, set[str]]:
         "experts.suggested": set(),
         "tags": set(),
         "actions": set(),
-        "deadlines": set(),
     }
-    for outcome in outcomes:
-        possible["departments.lead"].update([outcome.lead] if outcome.lead else [])
-        possible["departments.co"].update(outcome.co)
-        possible["experts.required"].update(outcome.experts_required)
-        possible["experts.suggested"].update(outcome.experts_suggested)
-        possible["tags"].update(outcome.tags)
-        possible["actions"].update(outcome.actions)
-        possible["deadlines"].update(clock for clock, _ in outcome.deadlines)
-    return possible
-
-
-def _periods(pack: ResolvedPack) -> dict[str, set[str]]:
     periods: dict[str, set[str]] = {}
     for spec in pack.rules:
-        for clock, period in spec.outcome.deadlines:
+        outcome = spec.outcome
+        values["departments.lead"].update([outcome.lead] if outcome.lead else [])
+        values["departments.co"].update(outcome.co)
+        values["experts.required"].update(outcome.experts_required)
+        values["experts.suggested"].update(outcome.experts_suggested)
+        values["tags"].update(outcome.tags)
+        values["actions"].update(outcome.actions)
+        for clock, period in outcome.deadlines:
             periods.setdefault(clock, set()).add(period)
-    return periods
+    pack.memo["reachable"] = (values, periods)
+    return values, periods
 
 
 def _values(want: Any) -> Iterator[str]:
@@ -70,11 +68,11 @@ def _hint(value: str, choices: Iterable[str]) -> str:
 
 def impossible_expectations(expect: Mapping[str, Any], pack: ResolvedPack) -> list[str]:
     """One message per expected value that no decision of ``pack`` can hold."""
-    possible = _possible(pack)
+    possible, periods = _possible(pack)
     problems: list[str] = []
     for path, want in _expected(expect):
         if path == "deadlines":
-            problems.extend(_deadline_problems(want, pack, possible["deadlines"]))
+            problems.extend(_deadline_problems(want, pack.id, periods))
             continue
         choices = possible.get(path)
         if choices is None:
@@ -93,16 +91,17 @@ def impossible_expectations(expect: Mapping[str, Any], pack: ResolvedPack) -> li
     return problems
 
 
-def _deadline_problems(want: Any, pack: ResolvedPack, clocks: set[str]) -> Iterator[str]:
+def _deadline_problems(
+    want: Any, pack_id: str, periods: Mapping[str, set[str]]
+) -> Iterator[str]:
     if not isinstance(want, Mapping):
         return
-    periods = _periods(pack)
     for clock, period in want.items():
-        if clock not in clocks:
+        if clock not in periods:
             if period is not None:  # expecting no such clock is what always happens
                 yield (
-                    f"deadlines.{clock}: no rule or table row of pack {pack.id} sets this "
-                    f"clock" + _hint(str(clock), clocks)
+                    f"deadlines.{clock}: no rule or table row of pack {pack_id} sets this "
+                    f"clock" + _hint(str(clock), periods)
                 )
         elif period is not None and period not in periods[clock]:
             known = ", ".join(repr(p) for p in sorted(periods[clock]))
