@@ -3,11 +3,17 @@
 Typical use::
 
     from zhenshen_core.rules import load_pack, CompiledEngine
-    pack = load_pack("packs/chengdu-gxq", search_paths=["packs"])
-    decision = CompiledEngine(pack).evaluate(case)
+    pack = load_pack("cn.chengdu.gaoxin")          # a pack id, a folder or its pack.yaml
+    decision = CompiledEngine(pack).evaluate(case)  # a Case or a mapping of case fields
     print(decision.to_json())
+
+``DurableEngine`` (and its ``EngineError``) are imported on first use: the durable_rules C
+extension loads only when the durable engine is asked for.
 """
 
+from typing import TYPE_CHECKING
+
+from zhenshen_core._lazy import lazy_attributes
 from zhenshen_core.rules.compiled import CompiledEngine, InterpretedEngine, compile_expr
 from zhenshen_core.rules.decision import Decision, Fired, Matcher, decide
 from zhenshen_core.rules.diagnostics import (
@@ -23,16 +29,27 @@ from zhenshen_core.rules.facts import FACT_SCHEMA, FieldType, fact_view
 from zhenshen_core.rules.loader import load_documents, load_pack
 from zhenshen_core.rules.pack import Outcome, PackFile, ResolvedPack, RuleFile, RuleSpec, TableSpec
 from zhenshen_core.rules.parser import parse_expression, parse_operand
+from zhenshen_core.rules.partial import as_case, complete_case
 from zhenshen_core.rules.semantics import holds
 
+if TYPE_CHECKING:  # imported on first use (see ``__getattr__``)
+    from zhenshen_core.rules.durable import DurableEngine, EngineError
+
 Pack = ResolvedPack
+
+__getattr__ = lazy_attributes(
+    __name__,
+    {"DurableEngine": "zhenshen_core.rules.durable", "EngineError": "zhenshen_core.rules.durable"},
+)
 
 __all__ = [
     "FACT_SCHEMA",
     "CompiledEngine",
     "Decision",
     "Diagnostic",
+    "DurableEngine",
     "Engine",
+    "EngineError",
     "EvaluationError",
     "ExpressionSyntaxError",
     "FieldType",
@@ -48,7 +65,9 @@ __all__ = [
     "RuleFile",
     "RuleSpec",
     "TableSpec",
+    "as_case",
     "compile_expr",
+    "complete_case",
     "decide",
     "explain",
     "fact_view",

@@ -55,6 +55,7 @@ from zhenshen_core.rules.decision import (
 )
 from zhenshen_core.rules.facts import STAGES, FactProjection, FieldType, fact_view, field_spec
 from zhenshen_core.rules.pack import ResolvedPack
+from zhenshen_core.rules.partial import as_case
 from zhenshen_core.rules.regex import searcher
 from zhenshen_core.rules.semantics import holds, is_severity, member, ordered, same
 
@@ -624,18 +625,25 @@ class CompiledEngine:
             name for spec in pack.rules for name in spec.reads
         )
 
-    def evaluate(self, case: Case) -> Decision:
+    def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
+        """The decision for a ``Case``, or for a mapping of case fields (a work order, a
+        partial case: completed by ``rules.partial.as_case``, so a bad one raises
+        ``CaseValidationError``)."""
+        if type(case) is not Case:
+            case = as_case(case)
         return self.combiner.decide(case.id, self._view(case), self.matcher)
 
-    def evaluate_json(self, case: Case) -> bytes:
+    def evaluate_json(self, case: Case | Mapping[str, Any]) -> bytes:
         """``evaluate(case).to_json()`` as UTF-8 bytes, without building the ``Decision``."""
+        if type(case) is not Case:
+            case = as_case(case)
         return self.combiner.decide_json(case.id, self._view(case), self.matcher)
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (e.g. from a test or another system); it is copied."""
         return self.combiner.decide(case_id, dict(facts), self.matcher)
 
-    def evaluate_many(self, cases: Iterable[Case]) -> Iterator[Decision]:
+    def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]]) -> Iterator[Decision]:
         for case in cases:
             yield self.evaluate(case)
 

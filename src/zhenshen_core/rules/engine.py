@@ -7,8 +7,8 @@ few lines of ``CompiledEngine``: ``decide(pack, case.id, fact_view(case), matche
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from zhenshen_core.model import Case
 from zhenshen_core.rules.decision import Decision
@@ -22,11 +22,12 @@ class Engine(Protocol):
     name: str
     pack: ResolvedPack
 
-    def evaluate(self, case: Case) -> Decision:
-        """The decision for one case; deterministic for a given pack and case."""
+    def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
+        """The decision for one case (or a mapping of case fields, completed like a partial
+        case: ``rules.partial``); deterministic for a given pack and case."""
         ...
 
-    def evaluate_many(self, cases: Iterable[Case]) -> Iterator[Decision]:
+    def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]]) -> Iterator[Decision]:
         """Decisions in input order (engines may batch internally)."""
         ...
 

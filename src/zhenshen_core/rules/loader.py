@@ -12,7 +12,7 @@ import contextlib
 import difflib
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -1085,16 +1085,49 @@ def load_pack(
 
     ``source`` is a pack folder, its ``pack.yaml`` or a pack id (looked up among
     ``plugin_packs`` and the ``search_paths`` folders, like every base named in ``extends``).
+    ``plugin_packs`` maps pack ids to folders; left out, it is the packs of the installed
+    plugins (the ``zhenshen`` entry points, unless ``ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD`` is set),
+    looked up only when an id is asked for, so ``load_pack("cn.chengdu.gaoxin")`` works as
+    ``zhenshen eval --pack cn.chengdu.gaoxin`` does; pass ``{}`` to use ``search_paths`` alone.
     ``actions`` is the set of registered action names; when given, a rule naming any other
     action is an error (the CLI always passes the plugins' actions). Raises ``PackError`` listing
     every error; warnings (and, with ``analyse``, the static analysis of ``analysis.py``) are
     kept on ``ResolvedPack.warnings``.
     """
     paths = [Path(p) for p in search_paths]
-    plugins = {} if plugin_packs is None else plugin_packs
+    plugins = InstalledPacks() if plugin_packs is None else plugin_packs
     loader = Loader(paths, plugins, actions)
     folder = resolve_source(source, paths, plugins)
     return _finish(loader, folder, source, analyse)
+
+
+class InstalledPacks(Mapping[str, Path]):
+    """The rule packs of the installed plugins, found when first read.
+
+    A fresh plugin host is built for that (no module-level registry), so a folder pack with
+    no ``extends`` never imports a plugin.
+    """
+
+    def __init__(self) -> None:
+        self._packs: dict[str, Path] | None = None
+
+    def _get(self) -> dict[str, Path]:
+        if self._packs is None:
+            from zhenshen_core.plugins import PluginConfig, PluginHost
+
+            # Entry points only: a project's zhenshen_local.py is the CLI's, not a library's.
+            host = PluginHost(PluginConfig(autoload=PluginConfig.from_env().autoload))
+            self._packs = {pid: Path(rec.path) for pid, rec in host.rule_packs().items()}
+        return self._packs
+
+    def __getitem__(self, key: str) -> Path:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def load_documents(
@@ -1189,6 +1222,7 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
 
 __all__ = [
     "PACK_FILE",
+    "InstalledPacks",
     "Located",
     "MemoryLoader",
     "load_documents",

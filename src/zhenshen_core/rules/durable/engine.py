@@ -33,6 +33,7 @@ from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, partition
 from zhenshen_core.rules.durable.session import DurableSession, EngineError, Strategy
 from zhenshen_core.rules.facts import STAGES, FactProjection
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
+from zhenshen_core.rules.partial import as_case
 from zhenshen_core.rules.semantics import holds
 
 
@@ -165,18 +166,25 @@ class DurableEngine:
             name for spec in pack.rules for name in spec.reads
         )
 
-    def evaluate(self, case: Case) -> Decision:
+    def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
+        """The decision for a ``Case``, or for a mapping of case fields (a work order, a
+        partial case: completed by ``rules.partial.as_case``, so a bad one raises
+        ``CaseValidationError``)."""
+        if type(case) is not Case:
+            case = as_case(case)
         return self.combiner.decide(case.id, self._view(case), self.matcher)
 
-    def evaluate_json(self, case: Case) -> bytes:
+    def evaluate_json(self, case: Case | Mapping[str, Any]) -> bytes:
         """``evaluate(case).to_json()`` as UTF-8 bytes, like ``CompiledEngine.evaluate_json``."""
+        if type(case) is not Case:
+            case = as_case(case)
         return self.combiner.decide_json(case.id, self._view(case), self.matcher)
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (it is copied), like ``CompiledEngine.evaluate_facts``."""
         return self.combiner.decide(case_id, dict(facts), self.matcher)
 
-    def evaluate_many(self, cases: Iterable[Case]) -> Iterator[Decision]:
+    def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]]) -> Iterator[Decision]:
         for case in cases:
             yield self.evaluate(case)
 

@@ -50,10 +50,10 @@ from ruamel.yaml.error import MarkedYAMLError
 from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.rules.diagnostics import Diagnostic
+from zhenshen_core.rules.partial import complete_case
 from zhenshen_core.textio import TOO_MANY_VALUES, NotUtf8Error, read_text, too_many_values
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
-DEFAULT_ENTERPRISE_NAME = "测试企业"
 
 #: Decision fields whose expectation is a list (exact set) or ``{contains, excludes}``.
 LIST_FIELDS = frozenset(
@@ -400,24 +400,9 @@ def _spec(
 
 
 def case_data(test: TestSpec) -> dict[str, Any]:
-    """The full case mapping for a test's partial case (see the module docstring)."""
-    data = dict(test.case)
-    received = data.get("received_at")
-    if received is None:
-        received = test.now or DEFAULT_NOW
-        data["received_at"] = received
-    departments = data.get("departments")
-    if isinstance(departments, list):
-        data["departments"] = [{"id": d} if isinstance(d, str) else d for d in departments]
-    returns = data.get("returns")
-    if isinstance(returns, int) and not isinstance(returns, bool):
-        data["returns"] = [
-            {"at": received, "from_department": "unknown"} for _ in range(max(returns, 0))
-        ]
-    enterprise = data.get("enterprise")
-    if isinstance(enterprise, dict) and "name" not in enterprise:
-        data["enterprise"] = {"name": DEFAULT_ENTERPRISE_NAME, **enterprise}
-    return data
+    """The full case mapping for a test's partial case (``rules.partial.complete_case``, with
+    the test's ``now`` as the default ``received_at``)."""
+    return complete_case(test.case, now=test.now or DEFAULT_NOW)
 
 
 __all__ = [
