@@ -226,6 +226,59 @@ def test_cli_json_lists_every_change_and_fail_on_change(
     assert "changed 0 (0.0%)" in same.stdout
 
 
+def _disabling_pack(tmp_path: Path, rule_id: str) -> Path:
+    """A district pack on top of the basic pack that only removes ``rule_id``."""
+    folder = tmp_path / "district"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(
+        f"schema: 1\nid: rt.district\nversion: '2'\nextends: [rt.basic]\ndisable: [{rule_id}]\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_a_rule_removed_with_disable_is_reported_even_when_no_case_changes(
+    zhenshen: Invoke, packs: Path, tmp_path: Path
+) -> None:
+    """A district that disables a base rule must see it in the diff, whatever the corpus."""
+    district = _disabling_pack(tmp_path, "financing.large-loan")
+    corpus = tmp_path / "empty.jsonl"
+    corpus.write_text("", encoding="utf-8")
+    text = zhenshen(
+        "--pack-path", "packs", "diff", "rt.basic", str(district), "--cases", str(corpus)
+    )
+    assert text.exit_code == 0, text.stderr
+    assert "changed 0 (0.0%)" in text.stdout
+    assert "removed rules: financing.large-loan (disable: in rt.district)" in text.stdout
+    report = json.loads(
+        zhenshen(
+            "--pack-path",
+            "packs",
+            "diff",
+            "rt.basic",
+            str(district),
+            "--cases",
+            str(corpus),
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert report["removed_rules"] == [{"id": "financing.large-loan", "disabled_by": "rt.district"}]
+    assert report["added_rules"] == []
+
+
+def test_rule_changes_name_added_removed_and_tables_once(tmp_path: Path) -> None:
+    from zhenshen_core.rules.impact import rule_changes
+
+    old = OLD.load()
+    added = rule_changes(old, PackRef(str(edited(tmp_path, "add"))).load())
+    assert (added.added, added.removed) == (("new.credit",), ())
+    removed = rule_changes(old, PackRef(str(edited(tmp_path, "remove"))).load())
+    assert removed.removed == ("severity.cannot-operate",) and removed.disabled_by == {}
+    assert rule_changes(old, old) == impact.RuleChanges()
+    assert not any("#" in rid for rid in impact._item_ids(old))  # a table counts once
+
+
 def test_cli_errors(zhenshen: Invoke, packs: Path, tmp_path: Path) -> None:
     missing = zhenshen("diff", "packs/basic", "packs/basic", "--cases", "nope.jsonl")
     assert missing.exit_code == 3

@@ -451,6 +451,19 @@ def _print_diff_text(result: Any, corpus: str) -> None:
         f"cases {summary['cases']}, changed {summary['changed']} ({share:.1f}%), "
         f"unchanged {summary['unchanged']}, invalid {summary['invalid']}"
     )
+    changes = result.rule_changes
+    if changes.added:
+        out.print("added rules: " + ", ".join(changes.added))
+    if changes.removed:
+        out.print(
+            "removed rules: "
+            + ", ".join(
+                f"{rid} (disable: in {changes.disabled_by[rid]})"
+                if rid in changes.disabled_by
+                else rid
+                for rid in changes.removed
+            )
+        )
     if result.modified_rules:
         out.print("redefined rules: " + ", ".join(sorted(result.modified_rules)))
     fields = summary["fields"]
@@ -569,7 +582,9 @@ def diff_command(
     """What a rule change does: evaluate a corpus with OLD_PACK and NEW_PACK, report every case
     whose decision changes.
 
-    OLD_PACK and NEW_PACK are pack folders or pack ids. The report counts changes by field
+    OLD_PACK and NEW_PACK are pack folders or pack ids. The report first names the rules
+    NEW_PACK adds, removes (and the pack whose disable: removed them) and redefines, whether or
+    not a case of the corpus notices; then it counts changes by field
     (severity up/down, tier, chair, lead department, co-departments, experts, tags, actions,
     deadlines), lists the first --limit changed cases with the rules that explain each change
     (+ fires only under NEW_PACK, - no longer fires, ~ same id, new definition), and with
@@ -615,6 +630,7 @@ def diff_command(
             "old": result.old.ref,
             "new": result.new.ref,
             "corpus": corpus,
+            **result.rule_changes.as_dict(),
             "redefined_rules": sorted(result.modified_rules),
             "invalid": result.invalid,
             "summary": result.summary.as_dict(),

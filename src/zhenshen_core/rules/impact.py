@@ -137,6 +137,45 @@ def changed_definitions(old: ResolvedPack, new: ResolvedPack) -> frozenset[str]:
     return frozenset(s.id for s in new.rules if s.id in before and before[s.id] != _signature(s))
 
 
+def _item_ids(pack: ResolvedPack) -> list[str]:
+    """The rule, table and cross-case ids a pack defines (a table once, not per row)."""
+    ids = dict.fromkeys(spec.table or spec.id for spec in pack.rules)
+    ids.update(dict.fromkeys(spec.id for spec in pack.crosscase))
+    return list(ids)
+
+
+@dataclass(frozen=True)
+class RuleChanges:
+    """What changed between two packs' rule sets, whatever it does to the corpus: a rule that
+    no case of the corpus fires is still a change a reviewer must see (a ``disable:`` in a
+    district pack, a rule deleted by mistake)."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    disabled_by: Mapping[str, str] = field(default_factory=dict)  # removed id → pack
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added_rules": list(self.added),
+            "removed_rules": [
+                {"id": rid, "disabled_by": self.disabled_by.get(rid)} for rid in self.removed
+            ],
+        }
+
+
+def rule_changes(old: ResolvedPack, new: ResolvedPack) -> RuleChanges:
+    """Ids only the new pack defines, and ids it no longer defines (with the pack whose
+    ``disable:`` removed them, when that is how they went)."""
+    before, after = _item_ids(old), _item_ids(new)
+    kept_before, kept_after = set(before), set(after)
+    removed = tuple(i for i in before if i not in kept_after)
+    return RuleChanges(
+        added=tuple(i for i in after if i not in kept_before),
+        removed=removed,
+        disabled_by={i: new.disabled[i] for i in removed if i in new.disabled},
+    )
+
+
 @dataclass(frozen=True)
 class Screen:
     """Which cases can possibly decide differently, found without evaluating both packs.
@@ -744,6 +783,7 @@ class DiffResult:
     changes: list[dict[str, Any]]
     invalid: list[dict[str, Any]]
     modified_rules: frozenset[str]
+    rule_changes: RuleChanges = field(default_factory=RuleChanges)
 
 
 def diff_corpus(
@@ -805,7 +845,15 @@ def diff_corpus(
             invalid.extend(result.invalid[:room])
         if on_progress is not None:
             on_progress(result.summary.cases)
-    return DiffResult(old_pack, new_pack, summary, kept, invalid, evaluator.modified)
+    return DiffResult(
+        old_pack,
+        new_pack,
+        summary,
+        kept,
+        invalid,
+        evaluator.modified,
+        rule_changes(old_pack, new_pack),
+    )
 
 
 def naive_diff(old: ResolvedPack, new: ResolvedPack, corpus: str) -> DiffSummary:
@@ -841,9 +889,11 @@ __all__ = [
     "DiffSummary",
     "Evaluator",
     "PackRef",
+    "RuleChanges",
     "changed_definitions",
     "compare",
     "diff_corpus",
     "naive_diff",
     "read_corpus",
+    "rule_changes",
 ]

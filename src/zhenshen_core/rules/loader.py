@@ -280,9 +280,11 @@ class Merged:
     default_chair: str | None = None
     calendar: str | None = None
     lineage: list[str] = field(default_factory=list)
+    disabled: dict[str, str] = field(default_factory=dict)  # item id → the pack disabling it
 
     def absorb(self, other: Merged) -> None:
         self.items.update(other.items)
+        self.disabled.update(other.disabled)
         self.departments.update(other.departments)
         self.experts.update(other.experts)
         self.domains.update(other.domains)
@@ -497,6 +499,7 @@ class Loader:
         for i, rule_id in enumerate(raw.pack.disable):
             if rule_id in result.items:
                 del result.items[rule_id]
+                result.disabled[rule_id] = raw.pack.id
             else:
                 line, col = raw.loc.at(("disable", i))
                 close = difflib.get_close_matches(rule_id, list(result.items), n=1)
@@ -510,6 +513,7 @@ class Loader:
                 )
         for item in raw.items:
             result.items[item.id] = item  # same id replaces in place; new ids append
+            result.disabled.pop(item.id, None)
         pack = raw.pack
         result.departments.update({d.id: d for d in pack.departments})
         result.experts.update({e.id: e for e in pack.experts})
@@ -1202,6 +1206,7 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
         warnings=tuple(loader.sink.items),
         path=str(folder),
         lineage=tuple(merged.lineage),
+        disabled=dict(merged.disabled),
     )
     if analyse:
         from zhenshen_core.rules.analysis import analyse_pack
