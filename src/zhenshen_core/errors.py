@@ -17,6 +17,7 @@ one type at its boundary. The tree::
     │   ├── DuplicateNameError     two plugins registered the same name
     │   └── UnknownNameError       no plugin registered that name
     ├── IntakeError                a whole source could not be read (records go to dead letters)
+    │   └── NormaliseError         a plugin could not make a case of one record (names it)
     ├── PackError / RuleError      a rule pack failed to load (``zhenshen_core.rules``;
     │                              ``.diagnostics`` lists every file:line:col problem)
     ├── EngineError                durable_rules refused or failed (``rules.durable``; ``.code``)
@@ -127,6 +128,23 @@ class UnknownNameError(PluginError, LookupError):
 
 class IntakeError(ZhenshenError):
     """A whole intake source could not be read; single bad records go to dead letters."""
+
+
+class NormaliseError(IntakeError, ValueError):
+    """A plugin's normaliser rejected one record (``ValueError``) or failed on it (any other
+    exception, e.g. a ``KeyError`` for a field the record lacks).
+
+    Intake stores the record as a dead letter with this message and goes on with the next one;
+    ``plugin`` names the plugin, so the operator knows whose code to look at.
+    """
+
+    def __init__(self, plugin: str, hook: str, cause: BaseException) -> None:
+        self.plugin, self.hook, self.cause = plugin, hook, cause
+        if type(cause) is ValueError:  # the documented way to reject a record on purpose
+            message = f"rejected by plugin {plugin!r}: {cause}"
+        else:
+            message = f"plugin {plugin!r} failed in {hook}: {type(cause).__name__}: {cause}"
+        super().__init__(message)
 
 
 def describe_validation_error(error: Mapping[str, Any], whole: str = "") -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from zhenshen_core.errors import CaseValidationError
+from zhenshen_core.errors import CaseValidationError, IntakeError, NormaliseError
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
@@ -135,10 +135,8 @@ def _to_case(
                     f"invalid case: {nul}: text contains a NUL character (U+0000); "
                     "remove it from the source"
                 )
-        except CaseValidationError as exc:
+        except (CaseValidationError, NormaliseError) as exc:
             reason = str(exc)
-        except ValueError as exc:  # a normalise hook rejected it
-            reason = f"rejected by normaliser: {exc}"
     if case is not None:
         return case
     reason = reason or "empty record"
@@ -154,6 +152,40 @@ def _to_case(
         )
     )
     return None
+
+
+def guarded_read(
+    records: Iterable[IntakeRecord], source: str, channel: str, plugin: str
+) -> Iterator[IntakeRecord]:
+    """A channel adapter's records, with its failure turned into a dead letter.
+
+    An adapter that raises part-way through (a bug, or a record it did not expect) cannot be
+    resumed, but what it read before is kept: the failure becomes one rejected record after
+    the last line read, naming the plugin. Failing before its first record, it could read
+    nothing: that is an ``IntakeError`` for the whole source.
+    """
+    iterator = iter(records)
+    last: int | None = None
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            what = f"plugin {plugin!r} failed reading {channel!r}"
+            problem = f"{type(exc).__name__}: {exc}"
+            if last is None:
+                raise IntakeError(f"{source}: {what}: {problem}") from exc
+            yield IntakeRecord(
+                source,
+                last + 1,
+                "",
+                None,
+                f"{what} after line {last}: {problem}; the rest of the source was not read",
+            )
+            return
+        last = record.line if record.line is not None else (last or 0)
+        yield record
 
 
 def _nul_at(value: object, path: str = "") -> str | None:
@@ -193,7 +225,7 @@ def ingest_source(
     """Read ``source`` with the named channel adapter and ingest it."""
     adapter = host.intake_channel(channel)
     return ingest_records(
-        adapter.read(source),
+        guarded_read(adapter.read(source), source, channel, host.intake_channel_plugin(channel)),
         store=store,
         host=host,
         channel=channel,

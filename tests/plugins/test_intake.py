@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from zhenshen_core.errors import IntakeError
 from zhenshen_core.intake import ingest_source
-from zhenshen_core.plugins import PluginConfig, PluginHost
+from zhenshen_core.plugins import IntakeChannel, IntakeRecord, PluginConfig, PluginHost, hookimpl
 from zhenshen_core.storage import MemoryStore
 
 GOOD = {
@@ -159,3 +162,119 @@ def test_a_csv_header_that_cannot_be_read_is_one_rejected_record(
         summary = ingest_source(str(source), channel="csv", store=store, host=host)
         assert [(r.line, r.reason) for r in summary.rejected] == [(1, reason)]
     assert [d.raw for d in store.dead_letters()] == ["received_at,ti\\xe9tle", ""]
+
+
+class _HotlinePlugin:
+    """The shape of the intake how-to's plugin: a normaliser that reads fields by key."""
+
+    @hookimpl
+    def zhenshen_normalise_intake(self, channel: str, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("sqlx") == "灌水":
+            raise ValueError("not a work order")
+        return {
+            "external_id": data["gdbh"],
+            "channel": "hotline_12345",
+            "received_at": data["slsj"],
+            "content": data["nr"],
+        }
+
+
+def _hotline_rows(tmp_path: Path) -> Path:
+    row = {"gdbh": "GD-1", "slsj": "2020-04-13T09:30:00+08:00", "nr": "无法经营"}
+    rows = [
+        row,
+        {k: v for k, v in row.items() if k != "nr"} | {"gdbh": "GD-2"},  # no 内容
+        row | {"gdbh": "GD-3", "sqlx": "灌水"},
+        row | {"gdbh": "GD-4"},
+    ]
+    src = tmp_path / "export.jsonl"
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    return src
+
+
+def test_an_exception_in_a_normaliser_is_that_records_dead_letter(
+    tmp_path: Path, host: PluginHost
+) -> None:
+    """One record without a field stopped the whole run (KeyError, exit 3, nothing stored)."""
+    host.register(_HotlinePlugin(), name="hotline")
+    store = MemoryStore()
+    summary = ingest_source(str(_hotline_rows(tmp_path)), channel="jsonl", store=store, host=host)
+    assert (summary.read, summary.created) == (4, 2)
+    assert [(r.line, r.reason) for r in summary.rejected] == [
+        (2, "plugin 'hotline' failed in zhenshen_normalise_intake: KeyError: 'nr'"),
+        (3, "rejected by plugin 'hotline': not a work order"),
+    ]
+    assert [d.line for d in store.dead_letters()] == [2, 3]
+    assert store.count() == 2
+
+
+def test_the_cli_exits_1_with_the_plugin_and_line_not_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from zhenshen_core.cli.main import build_cli
+
+    (tmp_path / "zhenshen_local.py").write_text(
+        "from zhenshen_core.plugins import hookimpl\n\n"
+        "@hookimpl\n"
+        "def zhenshen_normalise_intake(channel, data):\n"
+        "    return {'external_id': data['gdbh'], 'received_at': data['slsj'],"
+        " 'content': data['nr']}\n",
+        encoding="utf-8",
+    )
+    src = _hotline_rows(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        build_cli(),
+        ["ingest", "jsonl", str(src), "--store", f"sqlite:///{tmp_path / 'desk.db'}"],
+        env={"ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1", "ZHENSHEN_STORE": None},
+    )
+    assert result.exit_code == 1, result.output
+    assert "4 read, 3 created, 0 duplicate, 1 rejected" in result.stdout
+    assert (
+        f"{src}:2: rejected: plugin 'zhenshen_local' failed in zhenshen_normalise_intake: "
+        "KeyError: 'nr'" in result.stderr
+    )
+
+
+def _failing_reader(source: str) -> Iterator[IntakeRecord]:
+    yield IntakeRecord(source, 1, "{}", dict(GOOD))
+    yield IntakeRecord(source, 2, "{}", dict(GOOD, external_id="GD-2"))
+    raise KeyError("nr")
+
+
+class _ReaderPlugin:
+    @hookimpl
+    def zhenshen_intake_channels(self) -> list[IntakeChannel]:
+        return [IntakeChannel("flaky", "fails on line 3", _failing_reader)]
+
+
+def test_a_channel_that_fails_part_way_keeps_what_it_read(host: PluginHost) -> None:
+    host.register(_ReaderPlugin(), name="flaky-plugin")
+    store = MemoryStore()
+    summary = ingest_source("export.txt", channel="flaky", store=store, host=host)
+    assert (summary.read, summary.created) == (3, 2)
+    [rejected] = summary.rejected
+    assert rejected.line == 3
+    assert rejected.reason == (
+        "plugin 'flaky-plugin' failed reading 'flaky' after line 2: KeyError: 'nr'; "
+        "the rest of the source was not read"
+    )
+
+
+def test_a_channel_that_fails_before_its_first_record_is_an_intake_error(
+    host: PluginHost,
+) -> None:
+    def broken(source: str) -> Iterator[IntakeRecord]:
+        raise ConnectionError("export server down")
+        yield  # pragma: no cover
+
+    class Plugin:
+        @hookimpl
+        def zhenshen_intake_channels(self) -> list[IntakeChannel]:
+            return [IntakeChannel("down", "never answers", broken)]
+
+    host.register(Plugin(), name="down-plugin")
+    with pytest.raises(IntakeError, match="plugin 'down-plugin' failed reading 'down'"):
+        ingest_source("x", channel="down", store=MemoryStore(), host=host)

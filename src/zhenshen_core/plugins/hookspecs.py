@@ -115,7 +115,9 @@ def zhenshen_normalise_intake(channel: str, data: Mapping[str, Any]) -> Mapping[
     """Turn a channel's raw record into the case-draft mapping (model field names).
 
     firstresult: the first non-None return wins; the built-in implementation (``trylast``) passes
-    the mapping through unchanged. Raise ``ValueError`` to reject the record with a reason.
+    the mapping through unchanged. Raise ``ValueError`` to reject the record with a reason. Any
+    other exception (a ``KeyError`` for a field the record lacks) also rejects only that record:
+    intake stores it as a dead letter naming the plugin and the line, and goes on.
     """
 
 

@@ -20,7 +20,12 @@ from typing import Any, Protocol, TypeVar
 
 import pluggy
 
-from zhenshen_core.errors import DuplicateNameError, PluginLoadError, UnknownNameError
+from zhenshen_core.errors import (
+    DuplicateNameError,
+    NormaliseError,
+    PluginLoadError,
+    UnknownNameError,
+)
 from zhenshen_core.plugins import hookspecs
 from zhenshen_core.plugins.records import (
     CalendarSource,
@@ -245,8 +250,35 @@ class PluginHost:
     # --- pipeline and notifications --------------------------------------------------------
 
     def normalise_intake(self, channel: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        result = self.pm.hook.zhenshen_normalise_intake(channel=channel, data=data)
+        """The case draft for one record; whatever a normaliser raises becomes a
+        ``NormaliseError`` naming its plugin (one bad record must not stop a whole intake)."""
+        hook = "zhenshen_normalise_intake"
+        try:
+            result = self.pm.hook.zhenshen_normalise_intake(channel=channel, data=data)
+        except Exception as exc:
+            raise NormaliseError(self.culprit(hook, exc), hook, exc) from exc
         return data if result is None else result
+
+    def culprit(self, hook_name: str, exc: BaseException) -> str:
+        """The plugin whose implementation of ``hook_name`` raised ``exc``: the innermost frame
+        of the traceback that runs one of the hook's implementations (pluggy does not say)."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        owners = {
+            impl.function.__code__: impl.plugin_name
+            for impl in impls
+            if hasattr(impl.function, "__code__")
+        }
+        found = None
+        frame = exc.__traceback__
+        while frame is not None:
+            found = owners.get(frame.tb_frame.f_code, found)
+            frame = frame.tb_next
+        return found or f"one of {', '.join(sorted(i.plugin_name for i in impls))}"
+
+    def intake_channel_plugin(self, name: str) -> str:
+        """The plugin that registered intake channel ``name``."""
+        collected = self._collect("zhenshen_intake_channels", "intake channel")
+        return collected[name][0] if name in collected else "?"
 
     def enrich(self, case: Any) -> dict[str, Any]:
         merged: dict[str, Any] = {}
