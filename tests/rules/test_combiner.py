@@ -290,3 +290,62 @@ def test_repeated_match_sets_are_combined_once(
     assert first.fired[0].values == {"content": "企业停产"}
     assert second.fired[0].values == {"content": "工厂已停产"}
     assert CompiledEngine(load_pack(folder), cache_size=0).combiner.cache_info() is None
+
+
+def test_the_review_stage_sees_what_routing_decided(
+    write_pack: WritePack, make_case: MakeCase
+) -> None:
+    """A tier that depends on how many departments routing named: ``route`` rules cannot see
+    routing (their own stage), ``review`` rules can, and ``deadline`` rules see the tier."""
+    folder = write_pack(
+        """\
+        rules:
+          - {id: lead, stage: route, when: 'domain == "financing"',
+             then: {departments: {lead: d.a, co: [d.b]}}}
+          - {id: more, stage: route, when: 'content contains "担保"',
+             then: {departments: {co: [d.c, d.a]}}}
+          - {id: blind, stage: route, when: 'count(decision.departments.all) >= 1',
+             then: {tags: [never]}}
+          - {id: meeting, stage: deadline, when: 'decision.tier == "major"',
+             then: {deadlines: {meeting: 5 working days}}}
+        tables:
+          - id: tier
+            stage: review
+            hit: first
+            inputs: [count(decision.departments.all), decision.departments.all]
+            outputs: [tier]
+            rows:
+              - [">= 3", "-", major]
+              - ["-", "d.a", general]
+        """
+    )
+    three = decide(folder, make_case(domain="financing", content="担保贷款"))
+    assert (three.tier, three.deadlines) == ("major", {"meeting": "5 working days"})
+    assert [f.rule for f in three.fired] == ["lead", "more", "tier#1", "meeting"]
+    assert three.fired[2].stage == "review"
+    assert three.fired[2].values["decision.departments.all"] == ["d.a", "d.b", "d.c"]
+    two = decide(
+        folder,
+        make_case(
+            domain="financing",
+            content="贷款",
+            departments=[{"id": d} for d in ("d.a", "d.b", "d.c")],
+        ),
+    )
+    assert (two.tier, two.deadlines) == ("general", {})  # the work order's own list: not counted
+    assert "never" not in three.tags + two.tags
+
+
+def test_routed_departments_are_refused_in_classify(write_pack: WritePack) -> None:
+    folder = write_pack(
+        """\
+        rules:
+          - {id: early, when: 'count(decision.departments.all) >= 4', then: {tier: major}}
+        """
+    )
+    with pytest.raises(PackError) as caught:
+        load_pack(folder)
+    assert str(caught.value.diagnostics[0]).endswith(
+        "R101 'decision.departments.all' is decided by earlier stages; a classify rule cannot "
+        "read it (use stage: route, review or deadline) [early]"
+    )

@@ -4,6 +4,7 @@ escalation feature (and nothing else)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,31 @@ def test_corpus_escalations_match_planted_features(engine: CompiledEngine) -> No
     escalated_share = 1 - severity["S1"] / n
     assert 0.05 <= escalated_share <= 0.10
     assert severity["S2"] and severity["S3"] and severity["S4"]
+
+
+def test_four_routed_departments_make_a_case_major_on_both_engines(
+    engine: CompiledEngine, pack: ResolvedPack
+) -> None:
+    """The tier counted the work order's own departments: 21 of the 200 sample cases were
+    routed to four or more departments and stayed general."""
+    from zhenshen_core.rules.durable import DurableEngine
+
+    sample = Path(__file__).parents[3] / "examples" / "corpus" / "sample-200.jsonl"
+    routed_to_four = 0
+    with DurableEngine(pack) as durable, sample.open(encoding="utf-8") as lines:
+        for line in lines:
+            case = load_case(json.loads(line))
+            decision = engine.evaluate(case)
+            assert durable.evaluate(case).to_json() == decision.to_json()
+            named = [decision.departments.lead, *decision.departments.co]
+            if len([d for d in named if d]) >= 4:
+                routed_to_four += 1
+                assert (decision.tier, decision.chair) == ("major", "leader_in_charge"), case.id
+            elif decision.severity in ("S1", "S2"):
+                assert decision.tier == "general", case.id
+            # A meeting clock only where a meeting is held: in joint review.
+            assert ("meeting" in decision.deadlines) == ("联合甄审" in decision.tags), case.id
+    assert routed_to_four == 26
 
 
 def test_article_opinion_deadline(engine: CompiledEngine) -> None:

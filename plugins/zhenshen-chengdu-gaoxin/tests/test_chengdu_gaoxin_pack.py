@@ -122,6 +122,7 @@ def test_pack_tests_are_well_formed(
     rules: list[dict[str, Any]], tables: list[dict[str, Any]], pack_tests: list[dict[str, Any]]
 ) -> None:
     known = {r["id"] for r in rules} | {t["id"] for t in tables}
+    known |= {f"{t['id']}#{n}" for t in tables for n in range(1, len(t["rows"]) + 1)}  # rows
     names = [t["name"] for t in pack_tests]
     assert len(names) == len(set(names))
     for test in pack_tests:

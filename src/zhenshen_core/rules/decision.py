@@ -6,8 +6,9 @@ once, so two engines that match the same rules produce byte-identical decisions.
 
 Combination rules (see docs/reference/rule-language.md):
 
-* stages run ``classify`` → ``route`` → ``deadline``; a stage's conditions see the case plus the
-  decision as it stood after the previous stage (``decision.*`` fields), never their own stage's;
+* stages run ``classify`` → ``route`` → ``review`` → ``deadline``; a stage's conditions see the
+  case plus the decision as it stood after the previous stages (``decision.*`` fields), never
+  their own stage's (``review`` exists so that tier and chair can follow the routing);
 * severity = the highest of the pack's default (first level) and every ``at_least``, plus the sum
   of every ``bump``, capped at the top level;
 * tags, co-departments, experts and actions are unions in definition order; a required expert is
@@ -287,6 +288,9 @@ class _State:
             )
         if "decision.departments.co" in wanted:
             facts["decision.departments.co"] = tuple(d for d in self.co if d != lead)
+        if "decision.departments.all" in wanted:
+            co = tuple(d for d in self.co if d != lead)
+            facts["decision.departments.all"] = co if lead is None else (lead, *co)
         if "decision.actions" in wanted:
             facts["decision.actions"] = tuple(self.actions)
         return facts
@@ -668,7 +672,7 @@ def combiner_for(pack: ResolvedPack) -> DecisionCombiner:
 
 
 def decide(pack: ResolvedPack, case_id: str, facts: dict[str, Any], matcher: Matcher) -> Decision:
-    """Run the three stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
+    """Run the stages over ``facts`` (which gains ``decision.*`` fields) with ``matcher``."""
     return combiner_for(pack).decide(case_id, facts, matcher)
 
 

@@ -16,7 +16,12 @@ from zhenshen_core.rules.decision import Decision
 from zhenshen_core.rules.facts import field_spec
 from zhenshen_core.rules.pack import ResolvedPack
 
-STAGE_LABELS = {"classify": "定级 classify", "route": "分办 route", "deadline": "时限 deadline"}
+STAGE_LABELS = {
+    "classify": "定级 classify",
+    "route": "分办 route",
+    "review": "调度 review",
+    "deadline": "时限 deadline",
+}
 
 
 def _label(enum: type[Tier] | type[Chair], value: str | None) -> str:

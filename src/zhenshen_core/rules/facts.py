@@ -12,7 +12,8 @@ simply absent from the view: every test reading it is false, ``exists()`` is fal
 when there is no enterprise.
 
 ``decision.*`` fields are added by the engine between stages: a ``route`` rule sees what the
-``classify`` stage decided, a ``deadline`` rule what ``classify`` and ``route`` decided.
+``classify`` stage decided, a ``review`` rule also the routing (``decision.departments.all``:
+every department routing named), a ``deadline`` rule all of it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from zhenshen_core.model import Case
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.enums import AppealType, CaseStatus, Chair, Channel, EnterpriseSize, Tier
 
-STAGES: tuple[str, ...] = ("classify", "route", "deadline")
+STAGES: tuple[str, ...] = ("classify", "route", "review", "deadline")
 
 #: Nesting depth of ``facts`` dictionaries flattened into ``facts.a.b`` fields.
 MAX_FACT_DEPTH = 3
@@ -97,6 +98,7 @@ FACT_SCHEMA: dict[str, FieldSpec] = {
         FieldSpec("decision.experts.suggested", FieldType.LIST, "建议专家", "experts", True),
         FieldSpec("decision.departments.lead", FieldType.STRING, "牵头部门", "departments", True),
         FieldSpec("decision.departments.co", FieldType.LIST, "配合部门", "departments", True),
+        FieldSpec("decision.departments.all", FieldType.LIST, "已分办部门", "departments", True),
         FieldSpec("decision.actions", FieldType.LIST, "动作", None, True),
     )
 }

@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from zhenshen_core.rules.ast import Expr, Operand
 from zhenshen_core.rules.diagnostics import Diagnostic
+from zhenshen_core.rules.facts import STAGES
 
-Stage = Literal["classify", "route", "deadline"]
+Stage = Literal["classify", "route", "review", "deadline"]
 HitPolicy = Literal["first", "unique", "priority", "collect"]
 
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w][\w.:/-]*$")]
@@ -331,7 +332,7 @@ class ResolvedPack:
     _reads: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for stage in ("classify", "route", "deadline"):
+        for stage in STAGES:
             self._by_stage[stage] = tuple(r for r in self.rules if r.stage == stage)
         self.level_rank.update({level: i for i, level in enumerate(self.severity_levels)})
         self._reads.update(
@@ -364,7 +365,7 @@ class ResolvedPack:
         sets bit ``offset + i``, so one integer names what matched in several stages."""
         offsets: dict[str, int] = {}
         start = 0
-        for stage in ("classify", "route", "deadline"):
+        for stage in STAGES:
             offsets[stage] = start
             start += len(self._by_stage[stage])
         return offsets

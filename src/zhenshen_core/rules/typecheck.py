@@ -114,7 +114,7 @@ class _Checker:
                 node.span,
                 "R101",
                 f"{node.name!r} is decided by earlier stages; a classify rule cannot read it "
-                "(use stage: route or deadline)",
+                "(use stage: route, review or deadline)",
             )
             return None
         return spec.type

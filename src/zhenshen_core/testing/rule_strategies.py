@@ -163,7 +163,7 @@ def case_tests() -> st.SearchStrategy[Expr]:
 
 @functools.cache
 def decision_tests() -> st.SearchStrategy[Expr]:
-    """Leaf tests over ``decision.*`` (valid in the route and deadline stages)."""
+    """Leaf tests over ``decision.*`` (valid in every stage but classify)."""
     severity = _f("decision.severity")
     return st.one_of(
         st.builds(lambda op, lv: Compare(op, severity, _lit(lv)), _OPS, st.sampled_from(LEVELS)),
@@ -173,6 +173,7 @@ def decision_tests() -> st.SearchStrategy[Expr]:
         _list_tests("decision.tags", TAGS),
         _list_tests("decision.experts.required", EXPERTS),
         _list_tests("decision.departments.co", DEPARTMENTS),
+        _list_tests("decision.departments.all", DEPARTMENTS),
         _string_tests("decision.departments.lead", DEPARTMENTS),
     )
 
@@ -230,7 +231,7 @@ def outcomes(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def rule_documents(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    stage = draw(st.sampled_from(["classify", "classify", "route", "deadline"]))
+    stage = draw(st.sampled_from(["classify", "classify", "route", "review", "deadline"]))
     return {
         "id": f"r{index:04d}",
         "stage": stage,
@@ -243,6 +244,7 @@ def rule_documents(draw: st.DrawFn, index: int) -> dict[str, Any]:
 _INPUT_CELLS: dict[str, st.SearchStrategy[str]] = {
     "decision.severity": st.sampled_from(["-", ">= S3", "S1, S2", "[S2..S3]", "not(S4)", "< S2"]),
     "count(departments)": st.sampled_from(["-", ">= 2", "0", "[1..2]", "not(0)"]),
+    "count(decision.departments.all)": st.sampled_from(["-", ">= 2", "0", "[1..3]", "not(1)"]),
     "decision.experts.required": st.sampled_from(
         ["-", "lawyer", "lawyer, industry", "not(lawyer)"]
     ),
@@ -254,9 +256,12 @@ _INPUT_CELLS: dict[str, st.SearchStrategy[str]] = {
 
 @st.composite
 def table_documents(draw: st.DrawFn) -> dict[str, Any]:
-    """A route-stage decision table with a random hit policy (never ``unique``)."""
+    """A route- or review-stage decision table with a random hit policy (never ``unique``);
+    only a review table reads what routing decided."""
+    stage = draw(st.sampled_from(["route", "review"]))
+    cells = [c for c in sorted(_INPUT_CELLS) if stage == "review" or ".departments." not in c]
     inputs = draw(
-        st.lists(st.sampled_from(sorted(_INPUT_CELLS)), min_size=1, max_size=3, unique=True)
+        st.lists(st.sampled_from(cells), min_size=1, max_size=3, unique=True)
     )
     outputs = draw(
         st.sampled_from(
@@ -279,7 +284,7 @@ def table_documents(draw: st.DrawFn) -> dict[str, Any]:
     )
     return {
         "id": "t",
-        "stage": "route",
+        "stage": stage,
         "hit": draw(st.sampled_from(["first", "priority", "collect"])),
         "priority": draw(st.integers(0, 2)),
         "inputs": inputs,
