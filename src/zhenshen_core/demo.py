@@ -1,25 +1,34 @@
 """The main job of ``make demo``: a year of a district's joint review desk, simulated.
 
-It ingests a corpus of 12345-style work orders into a store, lets the pack grade and route every
-case, drives the cases the pack sends to joint review through the whole process of the source
-article (screening, the joint meeting, the opinion letter, the leading group's confirmation,
-execution tasks, feedback), hands the rest to ordinary handling, sweeps the deadline clocks and
-builds the report. Staff actions are simulated with a seeded random generator per case, so the
-same corpus and seed give the same report; a few steps are deliberately late so the supervision
-sweep and the on-time rates have something to show.
+It reads a corpus of 12345-style work orders and replays the year on one timeline: each work
+order arrives at its ``received_at`` (the desk stores it, the pack grades and routes it, its
+clocks start), the cases the pack sends to joint review go through the whole process of the
+source article (screening, the joint meeting, the opinion letter, the leading group's
+confirmation, execution tasks, feedback), the rest go to ordinary handling, and the supervision
+sweep runs every working morning. Then it builds the report.
+
+Every step — a staff action, an enterprise's feedback, a sweep — is an event on that one
+timeline and runs in time order, so the desk's clock never goes back: each case's history
+starts with its receipt and is in time order, as a real desk's would be. A dissatisfied
+enterprise's case is reopened and goes round again (screening, a new meeting, a new opinion)
+until the enterprise is satisfied, at most ``MAX_ROUNDS`` times; a case whose next step falls
+after the end of the year is reported as in progress. Staff actions are drawn from a seeded
+random generator per case, so the same corpus and seed give the same report; a few steps are
+deliberately late so the sweep and the on-time rates have something to show.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from zhenshen_core.desk import Desk, SweepResult
-from zhenshen_core.errors import GuardError
-from zhenshen_core.intake import IntakeSummary
+from zhenshen_core.errors import CaseNotFoundError, GuardError
+from zhenshen_core.intake import IntakeSummary, draft_case, guarded_read
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus, DepartmentRole, OpinionResult, Satisfaction
 from zhenshen_core.report import DeskReport, build_report
@@ -34,6 +43,19 @@ REASONS = {
 }
 MEASURE = "牵头部门会同配合部门落实甄别审查意见书确定的措施并反馈企业"
 LEGAL_BASIS = ["《优化营商环境条例》（国务院令第722号）", "《四川省优化营商环境条例》"]
+
+MAX_ROUNDS = 3
+"""Joint reviews a case gets at most: a third round's feedback is never negative (the desk
+keeps at it until the enterprise is satisfied, as the article's 100 % satisfaction reports)."""
+
+#: 好差评 weights (非常满意 … 非常不满意) by round: fewer negatives each time round.
+RATING_WEIGHTS = {1: (60, 30, 6, 3, 1), 2: (60, 30, 8, 1.5, 0.5), MAX_ROUNDS: (60, 30, 10, 0, 0)}
+
+SWEEP_AT = time(8, 30)
+"""The supervision sweep runs every working morning, as a scheduler would run it."""
+
+Process = Iterator[datetime]
+"""A simulated actor: yields the instant of its next step and does it when resumed then."""
 
 
 @dataclass
@@ -54,97 +76,186 @@ class DemoResult:
     joint_review_ids: list[str] = field(default_factory=list)
     routed_ids: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    in_progress: list[str] = field(default_factory=list)
+    """Cases whose next step falls after the end: still open, legitimately."""
+    after_end: int = 0
+    """Work orders of the corpus received after the end: not on the desk yet."""
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
 
 
+class _Timeline:
+    """Processes ordered by the instant of their next step (ties: first scheduled first)."""
+
+    def __init__(self, sim: SimClock, end: datetime) -> None:
+        self.sim, self.end = sim, end
+        self._queue: list[tuple[datetime, int, str, Process]] = []
+        self._order = itertools.count()
+
+    def start(self, key: str, process: Process) -> None:
+        self._schedule(key, process)
+
+    def _schedule(self, key: str, process: Process) -> None:
+        try:
+            at = next(process)
+        except StopIteration:
+            return
+        if at < self.sim.current:  # a bug in a process, not something to paper over
+            raise RuntimeError(f"{key}: next step at {at} is before now ({self.sim.current})")
+        heapq.heappush(self._queue, (at, next(self._order), key, process))
+
+    def run(self, skipped: list[str]) -> list[str]:
+        """Run every step up to the end; the keys of processes with a step after it."""
+        pending: list[str] = []
+        while self._queue:
+            at, _, key, process = heapq.heappop(self._queue)
+            if at > self.end:
+                pending.append(key)
+                continue
+            self.sim.current = at
+            try:
+                self._schedule(key, process)
+            except GuardError as exc:  # a step the case's state refuses: report, go on
+                skipped.append(f"{key}: {exc}")
+        return pending
+
+
 class _Simulation:
-    def __init__(self, desk: Desk, sim: SimClock, end: datetime, seed: int) -> None:
-        self.desk, self.sim, self.end, self.seed = desk, sim, end, seed
+    def __init__(self, desk: Desk, sim: SimClock, seed: int) -> None:
+        self.desk, self.sim, self.seed = desk, sim, seed
+        self.alerts = SweepResult()
+        self.joint: list[str] = []
+        self.routed: list[str] = []
+
+    @property
+    def now(self) -> datetime:
+        return self.sim.current
 
     def wd(self, start: datetime, n: int, hour: int) -> datetime:
+        """``hour`` o'clock on the ``n``-th working day after ``start``'s day (n ≥ 1)."""
         return _at(self.desk.calendar.add_working_days(start.date(), n), hour)
 
-    def step(self, when: datetime, action: Callable[..., Case], *args: Any, **kw: Any) -> bool:
-        """Run one staff action at ``when``; False once the demo's end is reached."""
-        if when > self.end:
-            return False
-        self.sim.current = when
-        action(*args, at=when, **kw)
-        return True
+    # --- a case, from arrival to its last step ------------------------------------------------
 
-    def joint_review(self, case: Case) -> None:
+    def case(self, draft: Case, intake: IntakeSummary) -> Process:
+        yield draft.received_at
+        try:
+            self.desk.get(draft.id)
+        except CaseNotFoundError:
+            new = True
+        else:
+            new = False
+        case = self.desk.receive(draft)
+        intake.case_ids.append(case.id)
+        if not new:
+            intake.duplicates += 1
+            return  # stored by an earlier run of the demo (or twice in the corpus): done
+        intake.created += 1
         rng = random.Random(f"{self.seed}:{case.id}")
-        d, cid, r = self.desk, case.id, case.received_at
-        meeting_at = self.wd(r, rng.choice([2, 3, 4, 4, 5, 6, 8, 12]), 10)
+        if case.status is CaseStatus.SCREENING or self.desk.needs_joint_review(case):
+            self.joint.append(case.id)  # (SCREENING: escalated at once by a cross-case rule)
+            yield from self.joint_review(case.id, rng, 1)
+        else:
+            self.routed.append(case.id)
+            yield from self.ordinary(case.id, rng)
+
+    def joint_review(self, cid: str, rng: random.Random, round_no: int) -> Process:
+        d = self.desk
+        if d.get(cid).status is not CaseStatus.SCREENING:
+            yield (at := self.now + timedelta(hours=2))
+            d.screen(cid, at=at)
+        meeting_at = self.wd(self.now, rng.choice([2, 3, 4, 4, 5, 6, 8, 12]), 10)
+        yield (at := self.now + timedelta(hours=1))
+        d.schedule_meeting(cid, meeting_at, at=at)
+        yield meeting_at
+        d.hold_meeting(cid, meeting_at, minutes="各部门逐项研究企业诉求，形成一致意见。")
         late_letter = rng.random() < 0.12
-        opinion_at = self.wd(meeting_at, 3 if late_letter else rng.choice([1, 1, 2]), 16)
-        confirm_at = self.wd(opinion_at, 2, 10)
+        yield (at := self.wd(meeting_at, 3 if late_letter else rng.choice([1, 1, 2]), 16))
         result = rng.choices(list(REASONS), weights=[6, 3, 1, 1])[0]
-        ok = (
-            self.step(r + timedelta(hours=2), d.screen, cid)
-            and self.step(r + timedelta(hours=3), d.schedule_meeting, cid, meeting_at)
-            and self.step(meeting_at, self._hold, cid)
-            and self.step(
-                opinion_at,
-                d.issue_opinion,
-                cid,
-                result=result,
-                reasons=REASONS[result],
-                measures=[MEASURE],
-                legal_basis=LEGAL_BASIS,
-            )
-            and self.step(confirm_at, self._confirm, cid)
+        d.issue_opinion(
+            cid,
+            result=result,
+            reasons=REASONS[result],
+            measures=[MEASURE],
+            legal_basis=LEGAL_BASIS,
+            at=at,
         )
-        if not ok:
-            return
+        yield (at := self.wd(at, 2, 10))
+        d.confirm(cid, at, note="领导小组会议确认")
+        yield (assign_at := at + timedelta(hours=1))
         current = d.get(cid)
         leads_first = sorted(current.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
         depts = [x.id for x in leads_first] or ["gxq.yshj"]
-        assign_at = confirm_at + timedelta(hours=1)
         for i, dept in enumerate(depts[:2]):
             period = "15 working days" if i == 0 else "10 working days"
-            if not self.step(assign_at, d.assign_task, cid, dept, MEASURE, period):
-                return
-        if not self.step(assign_at, d.start_execution, cid):
-            return
-        last = assign_at
-        for task in d.get(cid).tasks:
-            late = rng.random() < 0.1
-            done_at = self.wd(assign_at, (16 if late else rng.randint(3, 9)), 15)
-            last = max(last, done_at)
-            if not self.step(done_at, d.complete_task, cid, task.id, result="已按意见书落实"):
-                return
-        self.close_loop(cid, last, rng)
+            d.assign_task(cid, dept, MEASURE, period, at=assign_at)
+        d.start_execution(cid, at=assign_at)
+        open_tasks = [t.id for t in d.get(cid).tasks if t.completed_at is None]
+        done = sorted(
+            (self.wd(assign_at, 16 if rng.random() < 0.1 else rng.randint(3, 9), 15), task)
+            for task in open_tasks
+        )
+        for done_at, task_id in done:
+            yield done_at
+            d.complete_task(cid, task_id, result="已按意见书落实", at=done_at)
+        yield (at := self.now + timedelta(hours=1))
+        d.finish_execution(cid, at=at)
+        yield from self.feedback(cid, rng, round_no)
 
-    def _hold(self, case_id: str, *, at: datetime) -> Case:
-        return self.desk.hold_meeting(case_id, at, minutes="各部门逐项研究企业诉求，形成一致意见。")
-
-    def _confirm(self, case_id: str, *, at: datetime) -> Case:
-        return self.desk.confirm(case_id, at, note="领导小组会议确认")
-
-    def ordinary(self, case: Case) -> None:
-        rng = random.Random(f"{self.seed}:{case.id}")
-        d, r = self.desk, case.received_at
-        done_at = self.wd(r, rng.choice([1, 2, 3, 5, 7, 9, 12]), 17)
-        if self.step(r + timedelta(hours=1), d.route, case.id, reason="常规办理") and self.step(
-            done_at, d.complete_routed, case.id
-        ):
-            self.close_loop(case.id, done_at, rng)
-
-    def close_loop(self, case_id: str, after: datetime, rng: random.Random) -> None:
+    def ordinary(self, cid: str, rng: random.Random) -> Process:
         d = self.desk
-        executing = d.get(case_id).status is CaseStatus.EXECUTING
-        if executing and not self.step(after + timedelta(hours=1), d.finish_execution, case_id):
+        yield (at := self.now + timedelta(hours=1))
+        d.route(cid, reason="常规办理", at=at)
+        yield (at := self.wd(at, rng.choice([1, 2, 3, 5, 7, 9, 12]), 17))
+        d.complete_routed(cid, at=at)
+        yield from self.feedback(cid, rng, 1)
+
+    def feedback(self, cid: str, rng: random.Random, round_no: int) -> Process:
+        """The enterprise's 好差评 the next working day; dissatisfied, the case goes round
+        again (reopened into screening: a new joint review)."""
+        d = self.desk
+        weights = RATING_WEIGHTS.get(round_no, RATING_WEIGHTS[MAX_ROUNDS])
+        rating = rng.choices(list(Satisfaction), weights=weights)[0]
+        yield (at := self.wd(self.now, 1, 11))
+        d.record_feedback(cid, rating, at=at)
+        yield (at := at + timedelta(hours=1))
+        if not rating.is_negative:
+            d.close_case(cid, at=at)
             return
-        rating = rng.choices(list(Satisfaction), weights=[60, 30, 6, 3, 1])[0]
-        fb_at = self.wd(after, 1, 11)
-        if not self.step(fb_at, d.record_feedback, case_id, rating):
-            return
-        then = d.reopen if rating.is_negative else d.close_case
-        self.step(fb_at + timedelta(hours=1), then, case_id)
+        d.reopen(cid, at=at)
+        yield from self.joint_review(cid, rng, round_no + 1)
+
+    # --- supervision ---------------------------------------------------------------------------
+
+    def sweeps(self, first: date) -> Process:
+        day = first
+        while True:
+            day = self.desk.calendar.add_working_days(day, 1)
+            yield (at := _at(day, SWEEP_AT.hour, SWEEP_AT.minute))
+            found = self.desk.sweep(at)
+            self.alerts.alerts.extend(found.alerts)
+            self.alerts.conflicts.extend(found.conflicts)
+
+
+def read_work_orders(desk: Desk, channel: str, corpus: str, summary: IntakeSummary) -> list[Case]:
+    """Every valid work order of ``corpus`` in arrival order; the others are dead letters."""
+    host = desk.host
+    records = guarded_read(
+        host.intake_channel(channel).read(corpus),
+        corpus,
+        channel,
+        host.intake_channel_plugin(channel),
+    )
+    drafts: list[Case] = []
+    for record in records:
+        summary.read += 1
+        draft = draft_case(record, host, channel, summary, desk.store, desk.now)
+        if draft is not None:
+            drafts.append(draft)
+    drafts.sort(key=lambda c: c.received_at)  # stable: input order among equal instants
+    return drafts
 
 
 def run_demo(
@@ -156,27 +267,37 @@ def run_demo(
     seed: int = 2020,
     channel: str = "jsonl",
 ) -> DemoResult:
-    """Ingest ``corpus``, simulate the desk's work until ``end``, sweep, and report."""
+    """Replay ``corpus`` on ``desk`` until ``end`` (see the module docstring), and report.
+
+    Run again on the same store, it stores nothing new and redoes nothing: a work order the
+    store holds already is left as it is.
+    """
     sim.current = end
-    intake = desk.ingest(channel, corpus)
-    simulation = _Simulation(desk, sim, end, seed)
-    joint: list[str] = []
-    routed: list[str] = []
+    intake = IntakeSummary(channel=channel, source=corpus)
+    drafts = read_work_orders(desk, channel, corpus, intake)
+    simulation = _Simulation(desk, sim, seed)
+    sim.current = min((d.received_at for d in drafts), default=end)
+    timeline = _Timeline(sim, end)
+    for draft in drafts:
+        timeline.start(draft.id, simulation.case(draft, intake))
+    if drafts:
+        timeline.start("sweep", simulation.sweeps(drafts[0].received_at.date()))
     skipped: list[str] = []
-    for case_id in dict.fromkeys(intake.case_ids):
-        case = desk.get(case_id)
-        if case.status is not CaseStatus.RECEIVED:
-            continue  # already handled in an earlier run of the demo on the same store
-        try:
-            if desk.needs_joint_review(case):
-                joint.append(case.id)
-                simulation.joint_review(case)
-            else:
-                routed.append(case.id)
-                simulation.ordinary(case)
-        except GuardError as exc:  # a simulated step the case's state refuses: keep going
-            skipped.append(f"{case_id}: {exc}")
+    pending = set(timeline.run(skipped))
+    received = set(intake.case_ids)
     sim.current = end
-    swept = desk.sweep(end)
+    last = desk.sweep(end)
+    swept = simulation.alerts
+    swept.alerts.extend(last.alerts)
+    swept.conflicts.extend(last.conflicts)
     report = build_report(desk.store, end, joint_review_tag=desk.settings.joint_review_tag)
-    return DemoResult(intake, swept, report, joint, routed, skipped)
+    return DemoResult(
+        intake,
+        swept,
+        report,
+        simulation.joint,
+        simulation.routed,
+        skipped,
+        sorted(pending & received),
+        sum(1 for d in drafts if d.received_at > end),
+    )

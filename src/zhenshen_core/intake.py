@@ -86,7 +86,7 @@ def ingest_records(
         seen: set[str] = set()
         for record in chunk:
             summary.read += 1
-            case = _to_case(record, host, channel, summary, store, clock)
+            case = draft_case(record, host, channel, summary, store, clock)
             if case is None:
                 continue
             received, event = lifecycle.receive(case, actor=actor)
@@ -114,7 +114,7 @@ def ingest_records(
     return summary
 
 
-def _to_case(
+def draft_case(
     record: IntakeRecord,
     host: PluginHost,
     channel: str,
@@ -122,6 +122,8 @@ def _to_case(
     store: CaseStore,
     clock: Callable[[], datetime],
 ) -> Case | None:
+    """The validated case draft of one record, or None once it is a dead letter (listed in
+    ``summary.rejected``): the one place a record becomes a case or a rejection."""
     reason = record.error
     case: Case | None = None
     if reason is None and record.data is not None:

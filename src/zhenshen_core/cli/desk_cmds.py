@@ -111,17 +111,21 @@ def demo(
                 "alerts": len(result.sweep.alerts),
                 "report": result.report.as_dict(),
                 "skipped": result.skipped,
+                "in_progress": result.in_progress,
+                "after_end": result.after_end,
             }
         )
         return
     i = result.intake
+    later = f", {result.after_end} received after the end" if result.after_end else ""
     click.echo(
         f"ingested {i.read} work orders: {i.created} new, {i.duplicates} duplicate, "
-        f"{len(i.rejected)} rejected"
+        f"{len(i.rejected)} rejected{later}"
     )
     click.echo(
         f"joint review: {len(result.joint_review_ids)}   ordinary handling: "
-        f"{len(result.routed_ids)}   sweep alerts: {len(result.sweep.alerts)}"
+        f"{len(result.routed_ids)}   sweep alerts: {len(result.sweep.alerts)}   "
+        f"still in progress at the end: {len(result.in_progress)}"
     )
     for failure in desk.failures:
         click.echo(f"warning: {failure.plugin} failed in {failure.hook}: {failure.error}", err=True)
