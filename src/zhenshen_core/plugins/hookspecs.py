@@ -59,7 +59,10 @@ def zhenshen_intake_channels() -> list[IntakeChannel]:
 
     Called once. Each channel's ``read(source)`` yields
     :class:`~zhenshen_core.plugins.records.IntakeRecord` objects; records it cannot parse are
-    yielded with ``error`` set so they reach the dead-letter store instead of vanishing.
+    yielded with ``error`` set so they reach the dead-letter store instead of vanishing. A
+    ``read`` that raises part-way keeps the records it yielded; the failure becomes one dead
+    letter after the last line read, naming the plugin (raising before the first record is an
+    ``IntakeError`` for the whole source).
     """
 
 
