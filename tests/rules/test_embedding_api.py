@@ -124,10 +124,12 @@ def test_evaluate_refuses_a_bad_mapping_with_located_errors(autoload: None) -> N
         engine.evaluate("not a case")  # type: ignore[arg-type]
 
 
-def test_complete_case_fills_received_at_only_when_asked() -> None:
-    from zhenshen_core.rules import complete_case
+def test_a_mapping_gets_a_received_at_only_when_one_is_given() -> None:
+    from zhenshen_core.rules import as_case
 
-    assert "received_at" not in complete_case({"domain": "x"})
-    assert complete_case({}, now="2026-01-05T09:00:00+08:00")["received_at"].startswith("2026")
-    given = {"received_at": "2020-01-02T09:00:00+08:00"}
-    assert complete_case(given, now="2026-01-05")["received_at"] == given["received_at"]
+    with pytest.raises(CaseValidationError, match="received_at"):
+        as_case({"domain": "financing"})
+    default = as_case({"domain": "financing"}, received_at="2026-01-05T09:00:00+08:00")
+    assert default.received_at.isoformat() == "2026-01-05T09:00:00+08:00"
+    given = as_case({"received_at": "2020-01-02T09:00:00+08:00"}, received_at="2026-01-05")
+    assert given.received_at.year == 2020

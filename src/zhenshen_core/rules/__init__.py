@@ -29,7 +29,7 @@ from zhenshen_core.rules.facts import FACT_SCHEMA, FieldType, fact_view
 from zhenshen_core.rules.loader import load_documents, load_pack
 from zhenshen_core.rules.pack import Outcome, PackFile, ResolvedPack, RuleFile, RuleSpec, TableSpec
 from zhenshen_core.rules.parser import parse_expression, parse_operand
-from zhenshen_core.rules.partial import as_case, complete_case
+from zhenshen_core.rules.partial import as_case
 from zhenshen_core.rules.semantics import holds
 
 if TYPE_CHECKING:  # imported on first use (see ``__getattr__``)
@@ -67,7 +67,6 @@ __all__ = [
     "TableSpec",
     "as_case",
     "compile_expr",
-    "complete_case",
     "decide",
     "explain",
     "fact_view",

@@ -323,10 +323,10 @@ class ResolvedPack:
     tables: tuple[TableSpec, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
     crosscase: tuple[CrossCaseSpec, ...] = ()
-    path: str = ""
-    lineage: tuple[str, ...] = ()
     #: Rule, table and cross-case ids of base packs removed with ``disable:``, and by which pack.
     disabled: Mapping[str, str] = field(default_factory=dict, compare=False)
+    path: str = ""
+    lineage: tuple[str, ...] = ()
     _by_stage: dict[str, tuple[RuleSpec, ...]] = field(default_factory=dict, repr=False)
     level_rank: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _reads: set[str] = field(default_factory=set, repr=False, compare=False)

@@ -256,12 +256,9 @@ _INPUT_CELLS: dict[str, st.SearchStrategy[str]] = {
 
 @st.composite
 def table_documents(draw: st.DrawFn) -> dict[str, Any]:
-    """A route- or review-stage decision table with a random hit policy (never ``unique``);
-    only a review table reads what routing decided."""
-    stage = draw(st.sampled_from(["route", "review"]))
-    cells = [c for c in sorted(_INPUT_CELLS) if stage == "review" or ".departments." not in c]
+    """A route-stage decision table with a random hit policy (never ``unique``)."""
     inputs = draw(
-        st.lists(st.sampled_from(cells), min_size=1, max_size=3, unique=True)
+        st.lists(st.sampled_from(sorted(_INPUT_CELLS)), min_size=1, max_size=3, unique=True)
     )
     outputs = draw(
         st.sampled_from(
@@ -284,7 +281,7 @@ def table_documents(draw: st.DrawFn) -> dict[str, Any]:
     )
     return {
         "id": "t",
-        "stage": stage,
+        "stage": "route",
         "hit": draw(st.sampled_from(["first", "priority", "collect"])),
         "priority": draw(st.integers(0, 2)),
         "inputs": inputs,
