@@ -453,9 +453,9 @@ def _print_diff_text(result: Any, corpus: str) -> None:
     )
     changes = result.rule_changes
     if changes.added:
-        out.print("added rules: " + ", ".join(changes.added))
+        click.echo("added rules: " + ", ".join(changes.added))
     if changes.removed:
-        out.print(
+        click.echo(
             "removed rules: "
             + ", ".join(
                 f"{rid} (disable: in {changes.disabled_by[rid]})"
