@@ -374,9 +374,16 @@ def working_copy(root: Path, target: Path) -> Path:
         if source.is_file():
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest)
+    # A facade of the test run's environment: its own pyvenv.cfg (so .venv/bin/python started
+    # from here finds the environment's packages), the rest linked, and its own set-up stamp.
+    real = Path(sys.prefix)
     venv = target / ".venv"
     venv.mkdir(exist_ok=True)
-    (venv / "bin").symlink_to(Path(sys.executable).parent, target_is_directory=True)
+    for part in ("bin", "lib", "lib64", "include"):
+        if (real / part).exists():
+            (venv / part).symlink_to((real / part).resolve(), target_is_directory=True)
+    if (real / "pyvenv.cfg").is_file():
+        shutil.copyfile(real / "pyvenv.cfg", venv / "pyvenv.cfg")
     (venv / ".installed").touch()
     return target
 

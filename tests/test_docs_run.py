@@ -107,3 +107,19 @@ def test_a_block_that_installs_software_is_never_run(tmp_path: Path) -> None:
         "page.md:2: installs software into the environment the tests run in; mark the block "
         "<!-- not-run: … --> (or show the install in prose)"
     ]
+
+
+def test_the_working_copy_has_the_environment_a_reader_set_up(tmp_path: Path) -> None:
+    """``.venv/bin/python`` started in the copy is the test run's environment (its packages
+    import), and ``make`` sees the set-up as done."""
+    import subprocess
+
+    copy = working_copy(ROOT, tmp_path / "repo")
+    done = subprocess.run(
+        [str(copy / ".venv" / "bin" / "python"), "-c", "import rich, zhenshen_core"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (copy / "README.md").is_file() and (copy / ".venv" / ".installed").is_file()
