@@ -16,11 +16,11 @@ comment just before a fence changes what happens to it:
 
 A ``console`` block holds ``$ command`` lines, each followed by the output it prints, which is
 compared with what the command printed (stdout and stderr together): trailing spaces are
-ignored, durations such as ``0.03s`` match any duration, and a line ``...`` (or ``…``) alone
-stands for any number of lines. A command that exits non-zero is a failure unless the next
-command is ``echo $?`` (whose output says which code was expected). In ``sh`` blocks every
-command must succeed. Every fence must name its language, and a block that looks like a shell
-session must be tagged ``console``: commands cannot hide in a ``text`` block.
+ignored, durations such as ``0.03s`` or ``1.5 s`` match any duration, and a line ``...`` (or
+``…``) alone stands for any number of lines. A command that exits non-zero is a failure
+unless the next command is ``echo $?`` (whose output says which code was expected). In ``sh``
+blocks every command must succeed. Every fence must name its language, and a block that looks
+like a shell session must be tagged ``console``: commands cannot hide in a ``text`` block.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ SHELL_LANGS = frozenset({"console", "sh", "bash", "shell"})
 RUNNABLE = SHELL_LANGS | {"python"}
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)[^`]*$")
 DIRECTIVE = re.compile(r"^\s*<!--\s*(not-run|file|not-checked)\s*:\s*(.*?)\s*-->\s*$")
-DURATION = re.compile(r"\b\d+(?:\.\d+)?s\b")
+DURATION = re.compile(r"\b\d+(?:\.\d+)? ?s\b")
 #: Commands that would change the environment the tests run in: never run, whatever the page.
 INSTALLS = re.compile(
     r"\b(?:pip3?|uv pip|pipx)\s+(?:install|uninstall)\b|\bapt(?:-get)?\s+install\b"
@@ -445,9 +445,10 @@ def run_page(page: Path, shown: Path, workdir: Path) -> PageRun:
                 if code is None:
                     result.failures.append(f"{block.where}: timed out or ended:\n{output}")
                     break
-                for item in failed:
+                if failed:
+                    listed = "".join(f"\n  exit {item}" for item in failed)
                     result.failures.append(
-                        f"{block.where}: exit {item} failed; the block printed:\n{output}"
+                        f"{block.where}: commands failed:{listed}\nthe block printed:\n{output}"
                     )
     finally:
         shell.close()

@@ -51,7 +51,7 @@ def test_unmarked_failing_blocks_fail_and_marked_ones_are_skipped(tmp_path: Path
     result = run_page(page, Path("page.md"), work)
     assert result.ran == 2
     assert len(result.failures) == 2
-    assert result.failures[0].startswith("page.md:2: exit 1 false failed")
+    assert result.failures[0].startswith("page.md:2: commands failed:\n  exit 1 false\n")
     assert result.failures[1].startswith("page.md:13: the Python block failed")
 
 
@@ -89,6 +89,7 @@ def test_fences_without_a_language_or_hiding_a_session_are_refused(tmp_path: Pat
         ("a\n...\nd\n", "a\nb\nc\nd\n", True),
         ("a\n…\n", "a\n", True),
         ("3 passed in 0.03s\n", "3 passed in 12.5s\n", True),
+        ("ingested in 0.0 s\n", "ingested in 2.4 s\n", True),
         ("a\nb\n", "a\nc\n", False),
         ("", "noise\n", False),
     ],
