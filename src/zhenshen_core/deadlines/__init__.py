@@ -40,11 +40,13 @@ from zhenshen_core.deadlines._errors import (
     DeadlineError,
     PeriodError,
 )
+from zhenshen_core.deadlines._excluded import EXCLUDED_LIMIT, ExcludedDay
 from zhenshen_core.deadlines._periods import ACCEPTED_FORMS, Period, PeriodUnit, parse_period
 
 __all__ = [
     "ACCEPTED_FORMS",
     "DEFAULT_OFFICE_HOURS",
+    "EXCLUDED_LIMIT",
     "SHANGHAI",
     "Calendar",
     "CalendarDataError",
@@ -59,6 +61,7 @@ __all__ = [
     "DayKind",
     "DeadlineError",
     "DueResult",
+    "ExcludedDay",
     "Notice",
     "OfficeHours",
     "Period",

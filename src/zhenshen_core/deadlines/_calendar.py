@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -256,6 +256,18 @@ class Calendar:
         """Working days in (a, b]: the count a period started on ``a`` has used by ``b``."""
         idx = self._index
         return idx.cum[self._offset(b) + 1] - idx.cum[self._offset(a) + 1]
+
+    def rest_days(self, a: date, b: date) -> Iterator[date]:
+        """Non-working days in [a, b], in order, found by scanning the index's flags.
+
+        For listing what a period skipped (``DueResult.excluded_days``); a caller that stops
+        early pays only for the days it took.
+        """
+        idx = self._index
+        i, end = self._offset(a), self._offset(b) + 1
+        while (i := idx.flags.find(0, i, end)) != -1:
+            yield date.fromordinal(idx.base + i)
+            i += 1
 
     def next_working_day_on_or_after(self, d: date) -> date:
         """Where a day/month/year period ending on a rest day moves to."""
