@@ -51,6 +51,9 @@ from zhenshen_core.plugins.host import HookFailure, PluginConfig, PluginHost
 from zhenshen_core.plugins.records import Notification
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore, Record
 
+SWEEP_ATTEMPTS = 3
+"""Tries per due clock when its case keeps changing under the sweep, before it is a conflict."""
+
 DEFAULT_OPINION_PERIOD = "2 working days"
 """The article: the review opinion letter is issued within 2 working days after the meeting."""
 
@@ -96,8 +99,24 @@ class ClockAlert:
 
 @dataclass
 class SweepResult:
+    """What one sweep did: at most one alert per clock, the highest threshold it crossed or its
+    breach (a long-overdue clock gets one 督办 notice, not three alerts)."""
+
     alerts: list[ClockAlert] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    clocks: int = 0
+    """Due clocks handled (with or without an alert)."""
+    limit_reached: bool = False
+    """The sweep took as many clocks as its limit allowed: more may be due; sweep again."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Alerts per clock and kind, for a summary; task clocks (``task:T1``) count as
+        ``task``. Kinds are threshold keys ("0.5", "0.75") and "breach"."""
+        out: dict[str, dict[str, int]] = {}
+        for alert in self.alerts:
+            per_kind = out.setdefault(alert.clock.split(":", 1)[0], {})
+            per_kind[alert.kind] = per_kind.get(alert.kind, 0) + 1
+        return out
 
 
 class Desk:
@@ -717,9 +736,12 @@ class Desk:
     ) -> SweepResult:
         """Find clocks due for an alert (one indexed query) and record reminders and notices.
 
-        Thresholds crossed become 催办 reminders, a breach becomes a 督办 notice; each alert is
-        recorded on the clock so it is raised once. A case changed concurrently is skipped and
-        listed in ``conflicts``; the next sweep picks it up.
+        A threshold crossed becomes a 催办 reminder, a breach a 督办 notice; each clock raises
+        one alert per sweep, for the highest it crossed (lower thresholds crossed meanwhile are
+        marked done without one), and each alert is recorded on the clock so it is raised once.
+        A case changed concurrently is reloaded and tried again (the alert is computed from
+        the stored clock, so a clock another node has just handled raises nothing); one that
+        keeps changing is skipped and listed in ``conflicts``, and the next sweep picks it up.
         """
         when = now or self.now()
         result = SweepResult()
@@ -728,13 +750,16 @@ class Desk:
             due_list = claim(when, node=self.settings.node, limit=limit)
         else:
             due_list = self.store.due_clocks(when, limit=limit)
+        result.clocks, result.limit_reached = len(due_list), len(due_list) >= limit
         for due in due_list:
-            try:
-                alerts = self._alert(due.case_id, due.clock, when, actor)
-            except ConcurrencyError:
+            for _attempt in range(SWEEP_ATTEMPTS):
+                try:
+                    result.alerts.extend(self._alert(due.case_id, due.clock, when, actor))
+                    break
+                except ConcurrencyError:
+                    continue  # the case moved meanwhile (often another clock of it): reload
+            else:
                 result.conflicts.append(due.case_id)
-                continue
-            result.alerts.extend(alerts)
         return result
 
     def _alert(self, case_id: str, name: str, when: datetime, actor: str) -> list[ClockAlert]:
@@ -743,6 +768,8 @@ class Desk:
         if clock is None:
             return []
         updated, raised = acknowledge_alerts(self.calendar, clock, when)
+        if not raised and updated == clock:
+            return []  # handled meanwhile by another sweep: nothing to record
         current, record = self._clock_update(case, updated, actor, when)
         events = [record]
         alerts = []

@@ -91,6 +91,19 @@ def test_sweep_alerts_once_each_then_breach_then_nothing() -> None:
     assert now > c.due_at
 
 
+def test_a_sweep_long_after_raises_only_the_highest_alert() -> None:
+    c = start_clock(CAL, "opinion", "2wd", at("2024-03-04T10:00"))
+    c, new = acknowledge_alerts(CAL, c, at("2024-04-01T10:00"))
+    assert new == ["breach"]
+    assert c.notified == ["0.5", "0.75", "breach"] and c.next_alert_at is None
+    # past 75 % but not due: one reminder, the 50 % one is marked done with it
+    c = start_clock(CAL, "opinion", "4wd", at("2024-03-04T00:00"))
+    c, new = acknowledge_alerts(CAL, c, at("2024-03-08T12:00"))  # 3.5 of 4 working days
+    assert new == ["0.75"] and c.notified == ["0.5", "0.75"]
+    assert c.next_alert_at == c.due_at
+    assert acknowledge_alerts(CAL, c, at("2024-03-08T13:00"))[1] == []
+
+
 def test_stop_clears_next_alert() -> None:
     c = start_clock(CAL, "opinion", "2wd", at("2024-03-04T10:00"))
     c = stop_clock(CAL, c, at("2024-03-05T10:00"))

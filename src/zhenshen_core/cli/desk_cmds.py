@@ -12,7 +12,7 @@ from zhenshen_core.cli.cases import STORE_OPTION, _parse_instant, open_cli_store
 from zhenshen_core.cli.context import CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, error_boundary
 from zhenshen_core.cli.output import echo_json
-from zhenshen_core.desk import Desk
+from zhenshen_core.desk import Desk, SweepResult
 from zhenshen_core.model.case import SHANGHAI
 
 DEFAULT_PACK = "cn.chengdu.gaoxin"
@@ -177,19 +177,70 @@ def report(
         click.echo(f"wrote {output}", err=True)
 
 
+def _kind_label(kind: str) -> str:
+    return kind if kind == "breach" else f"{float(kind):.0%}"
+
+
+def _sweep_summary(result: SweepResult, now: datetime) -> list[str]:
+    """Counts per clock and kind: a sweep over a backlog is read as a table, not 14,000 lines."""
+    counts = result.counts()
+    kinds = sorted(
+        {k for per_kind in counts.values() for k in per_kind},
+        key=lambda k: (k == "breach", float(k) if k != "breach" else 0.0),
+    )
+    notices = sum(1 for a in result.alerts if a.kind == "breach")
+    reminders = len(result.alerts) - notices
+    lines = [
+        f"swept {result.clocks} due clock(s) at {now:%Y-%m-%d %H:%M}: "
+        f"{len(result.alerts)} alert(s) ({reminders} 催办 reminder(s), {notices} 督办 notice(s)), "
+        f"{len(result.conflicts)} conflict(s)"
+    ]
+    if counts:
+        width = max(len("clock"), len("total"), *(len(c) for c in counts))
+        header = [_kind_label(k) for k in kinds] + ["total"]
+        lines.append("  " + "clock".ljust(width) + "".join(f"{h:>8}" for h in header))
+        for clock in sorted(counts):
+            row = [counts[clock].get(k, 0) for k in kinds]
+            cells = "".join(f"{n:>8}" for n in [*row, sum(row)])
+            lines.append("  " + clock.ljust(width) + cells)
+        totals = [sum(per_kind.get(k, 0) for per_kind in counts.values()) for k in kinds]
+        cells = "".join(f"{n:>8}" for n in [*totals, sum(totals)])
+        lines.append("  " + "total".ljust(width) + cells)
+    if result.conflicts:
+        lines.append(
+            "conflicts (changed meanwhile; the next sweep takes them): "
+            + " ".join(result.conflicts)
+        )
+    if result.limit_reached:
+        lines.append(f"the limit of {result.clocks} clock(s) was reached: sweep again for the rest")
+    return lines
+
+
 @click.command()
 @STORE_OPTION
 @NOW_OPTION
 @click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Also list every alert, one line each.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @pass_cli
 @error_boundary
 def sweep(
-    cli_ctx: CliContext, store_url: str | None, now_text: str | None, limit: int, fmt: str
+    cli_ctx: CliContext,
+    store_url: str | None,
+    now_text: str | None,
+    limit: int,
+    verbose: bool,
+    fmt: str,
 ) -> None:
-    """Raise reminders (thresholds crossed) and 督办 notices (breaches) for due clocks."""
+    """Raise reminders (thresholds crossed) and 督办 notices (breaches) for due clocks.
+
+    Each clock raises one alert per sweep, for the highest it crossed: a clock found long
+    overdue gets one 督办 notice, and the 50 % and 75 % reminders it skipped are marked done.
+    Prints a summary (alerts per clock and kind); -v lists every alert, --format json gives
+    the list and the counts.
+    """
     now = _parse_instant(now_text, "--now") or datetime.now(SHANGHAI)
     desk = _desk(cli_ctx, store_url, None, now)
     try:
@@ -209,12 +260,19 @@ def sweep(
                     for a in result.alerts
                 ],
                 "conflicts": result.conflicts,
+                "clocks": result.clocks,
+                "limit_reached": result.limit_reached,
+                "counts": result.counts(),
             }
         )
         return
-    for a in result.alerts:
-        click.echo(f"{a.case_id}  {a.clock:<12} {a.kind:<7} due {a.due_at:%Y-%m-%d %H:%M}")
-    click.echo(f"{len(result.alerts)} alert(s), {len(result.conflicts)} conflict(s)")
+    if verbose:
+        for a in result.alerts:
+            click.echo(
+                f"{a.case_id}  {a.clock:<12} {_kind_label(a.kind):<7} due {a.due_at:%Y-%m-%d %H:%M}"
+            )
+    for line in _sweep_summary(result, now):
+        click.echo(line)
     raise SystemExit(OK)
 
 

@@ -348,10 +348,13 @@ def stop_clock(calendar: Calendar, clock: Clock, at: datetime) -> Clock:
 
 
 def acknowledge_alerts(calendar: Calendar, clock: Clock, now: datetime) -> tuple[Clock, list[str]]:
-    """For a sweep: the alerts due by ``now`` (threshold keys, then "breach"), recorded.
+    """For a sweep: the alert due by ``now``, recorded so that it is raised once.
 
     Returns the updated clock (``notified`` extended, ``next_alert_at`` recomputed) and the
-    labels newly raised, so each alert is sent once.
+    label to raise: only the highest threshold crossed since the last sweep, or "breach". A
+    clock found long overdue gets one 督办 notice, not a 50 % and a 75 % reminder beside it:
+    the lower thresholds crossed at the same time are recorded in ``notified`` as done, without
+    an alert of their own. The list is empty when nothing new was crossed.
     """
     status = clock_status(calendar, clock, now)
     new = [threshold_key(t) for t in status.thresholds_crossed]
@@ -361,7 +364,7 @@ def acknowledge_alerts(calendar: Calendar, clock: Clock, now: datetime) -> tuple
     if not new:
         return recompute_next_alert(calendar, clock), []
     updated = clock.model_copy(update={"notified": [*clock.notified, *new]})
-    return recompute_next_alert(calendar, updated), new
+    return recompute_next_alert(calendar, updated), new[-1:]
 
 
 __all__ = [
