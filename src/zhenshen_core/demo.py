@@ -22,6 +22,7 @@ from zhenshen_core.errors import GuardError
 from zhenshen_core.intake import IntakeSummary
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus, DepartmentRole, OpinionResult, Satisfaction
+from zhenshen_core.progress import SILENT, ProgressReporter
 from zhenshen_core.report import DeskReport, build_report
 
 REASONS = {
@@ -155,15 +156,22 @@ def run_demo(
     end: datetime,
     seed: int = 2020,
     channel: str = "jsonl",
+    progress: ProgressReporter = SILENT,
 ) -> DemoResult:
-    """Ingest ``corpus``, simulate the desk's work until ``end``, sweep, and report."""
+    """Ingest ``corpus``, simulate the desk's work until ``end``, sweep, and report.
+
+    ``progress`` hears the phases: ingest, decide, simulate (cases), sweep, report.
+    """
     sim.current = end
-    intake = desk.ingest(channel, corpus)
+    intake = desk.ingest(channel, corpus, progress=progress)
     simulation = _Simulation(desk, sim, end, seed)
     joint: list[str] = []
     routed: list[str] = []
     skipped: list[str] = []
-    for case_id in dict.fromkeys(intake.case_ids):
+    case_ids = list(dict.fromkeys(intake.case_ids))
+    advance = progress.phase("simulate", len(case_ids), unit="cases")
+    for case_id in case_ids:
+        advance(1)
         case = desk.get(case_id)
         if case.status is not CaseStatus.RECEIVED:
             continue  # already handled in an earlier run of the demo on the same store
@@ -177,6 +185,9 @@ def run_demo(
         except GuardError as exc:  # a simulated step the case's state refuses: keep going
             skipped.append(f"{case_id}: {exc}")
     sim.current = end
+    swept_clocks = progress.phase("sweep", unit="clocks")
     swept = desk.sweep(end)
+    swept_clocks(swept.clocks)
+    progress.phase("report", unit="cases")
     report = build_report(desk.store, end, joint_review_tag=desk.settings.joint_review_tag)
     return DemoResult(intake, swept, report, joint, routed, skipped)

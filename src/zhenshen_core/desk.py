@@ -33,7 +33,7 @@ from zhenshen_core.deadlines.clocks import (
     stop_clock,
 )
 from zhenshen_core.errors import ConcurrencyError, GuardError
-from zhenshen_core.intake import IntakeSummary, ingest_source
+from zhenshen_core.intake import IntakeSummary, count_source, ingest_source
 from zhenshen_core.model.case import SHANGHAI, Case, DepartmentAssignment, ExpertRequest, PackRef
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.enums import (
@@ -49,6 +49,7 @@ from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, dump_case, load_case
 from zhenshen_core.plugins.host import HookFailure, PluginConfig, PluginHost
 from zhenshen_core.plugins.records import Notification
+from zhenshen_core.progress import SILENT, ProgressReporter
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore, Record
 
 SWEEP_ATTEMPTS = 3
@@ -320,8 +321,18 @@ class Desk:
             self._notify("generalisation_proposed", case, None, detail={"id": record_id, **data})
         return case
 
-    def ingest(self, channel: str, source: str, *, actor: str = "intake") -> IntakeSummary:
-        """Bulk intake through a channel adapter, then decide every new case."""
+    def ingest(
+        self,
+        channel: str,
+        source: str,
+        *,
+        actor: str = "intake",
+        progress: ProgressReporter = SILENT,
+    ) -> IntakeSummary:
+        """Bulk intake through a channel adapter, then decide every new case.
+
+        ``progress`` hears two phases: "ingest" (records) and "decide" (cases).
+        """
         known = set()
         summary = ingest_source(
             source,
@@ -330,8 +341,12 @@ class Desk:
             host=self.host,
             lifecycle=self.lifecycle,
             actor=actor,
+            progress=progress.phase(
+                "ingest", lambda: count_source(self.host, channel, source), unit="records"
+            ),
         )
         if self.engine is not None:
+            advance = progress.phase("decide", len(set(summary.case_ids)), unit="cases")
             for case_id in summary.case_ids:
                 if case_id in known:
                     continue
@@ -340,6 +355,7 @@ class Desk:
                 if case.decision is None:
                     case = self.decide(case_id)
                     self._cross_case(case, "receive")
+                advance(1)
         return summary
 
     def decide(self, case_id: str, *, actor: str = "rules") -> Case:

@@ -180,6 +180,19 @@ def _nul_at(value: object, path: str = "") -> str | None:
     return None
 
 
+def count_source(host: PluginHost, channel: str, source: str) -> int | None:
+    """How many records ``source`` holds, when its channel can tell (for a progress total);
+    None for standard input, a channel without ``count``, or a file the count cannot read (the
+    ingest itself then reports what is wrong with it)."""
+    counter = host.intake_channel(channel).count
+    if counter is None or source == "-":
+        return None
+    try:
+        return counter(source)
+    except (OSError, ValueError):
+        return None
+
+
 def ingest_source(
     source: str,
     *,

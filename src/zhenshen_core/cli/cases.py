@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from zhenshen_core.cli.context import STORE_ENV, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
 from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
-from zhenshen_core.intake import ingest_source
+from zhenshen_core.cli.progress import LiveProgress
+from zhenshen_core.intake import count_source, ingest_source
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import Lifecycle
@@ -53,6 +53,10 @@ def ingest(
     Records that fail validation go to the store's dead letters with their line and reason; the
     batch goes on. Exit 1 when any record was rejected.
 
+    Prints one summary line (read, created, duplicate, rejected, seconds). On a terminal, a
+    progress line on stderr shows the records done, the file's total, the rate and the ETA
+    while it runs; piped or in CI nothing else is printed.
+
     \b
     Example:
       zhenshen ingest jsonl examples/corpus/sample-200.jsonl --store sqlite:///desk.db
@@ -66,32 +70,25 @@ def ingest(
     host.intake_channel(channel)  # unknown channel → list of known ones, before opening a store
     store = open_cli_store(cli_ctx, store_url)
     try:
-        show_progress = fmt == "text" and console(stderr=True).is_terminal
-        with Progress(
-            TextColumn("ingesting"),
-            BarColumn(),
-            TextColumn("{task.completed} records"),
-            console=console(stderr=True),
-            disable=not show_progress,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("ingest", total=None)
+        with LiveProgress() as progress:
             summary = ingest_source(
                 source,
                 channel=channel,
                 store=store,
                 host=host,
                 actor=actor,
-                progress=lambda n: bar.advance(task, n),
+                progress=progress.phase(
+                    "ingest", lambda: count_source(host, channel, source), unit="records"
+                ),
             )
     finally:
         store.close()
     if fmt == "json":
-        echo_json(summary.as_dict())
+        echo_json({**summary.as_dict(), "seconds": round(progress.seconds, 3)})
     else:
         click.echo(
             f"{summary.read} read, {summary.created} created, {summary.duplicates} duplicate, "
-            f"{len(summary.rejected)} rejected"
+            f"{len(summary.rejected)} rejected (dead letters) in {progress.seconds:.1f} s"
         )
         for rejected in summary.rejected:
             where = f"{source}:{rejected.line}" if rejected.line else source

@@ -86,7 +86,11 @@ def demo(
     Ingests CORPUS, decides every case with the pack, drives the cases it sends to joint
     review through meeting, opinion letter, confirmation, tasks and feedback, routes the rest
     to ordinary handling, sweeps the deadline clocks and prints the report.
+
+    On a terminal each phase (ingest, decide, simulate, sweep, report) shows its progress with
+    rate and ETA on stderr; the run ends with one line on stderr giving the time of each.
     """
+    from zhenshen_core.cli.progress import LiveProgress
     from zhenshen_core.demo import SimClock, run_demo
     from zhenshen_core.report import render_html, render_text
 
@@ -98,9 +102,16 @@ def demo(
     desk = _desk(cli_ctx, store_url, pack_source or cli_ctx.config.pack or DEFAULT_PACK)
     desk._now = sim
     try:
-        result = run_demo(desk, sim, corpus, end=end, seed=seed)
+        with LiveProgress() as progress:
+            result = run_demo(desk, sim, corpus, end=end, seed=seed, progress=progress)
     finally:
         desk.store.close()
+    # On stderr: the time varies, the report on stdout must not (runs are compared).
+    click.echo(
+        f"demo: {result.intake.read} work orders in {progress.seconds:.1f} s "
+        f"({progress.timings()})",
+        err=True,
+    )
     if html_out is not None:
         html_out.parent.mkdir(parents=True, exist_ok=True)
         html_out.write_text(render_html(result.report), encoding="utf-8")

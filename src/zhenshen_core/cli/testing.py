@@ -573,7 +573,8 @@ def diff_command(
     (severity up/down, tier, chair, lead department, co-departments, experts, tags, actions,
     deadlines), lists the first --limit changed cases with the rules that explain each change
     (+ fires only under NEW_PACK, - no longer fires, ~ same id, new definition), and with
-    --format json every changed case. The corpus is streamed and evaluated on every core.
+    --format json every changed case. The corpus is streamed and evaluated on every core; on
+    a terminal, stderr shows the cases done, the corpus size, the rate and the ETA.
 
     \b
       zhenshen corpus generate 100000 -o corpus.jsonl
@@ -594,9 +595,10 @@ def diff_command(
         )
         streamed["n"] += 1
 
-    progress_cm = _progress()
+    from zhenshen_core.cli.progress import LiveProgress
+
     try:
-        with progress_cm as advance:
+        with LiveProgress() as progress:
             result = diff_corpus(
                 refs[0],
                 refs[1],
@@ -604,7 +606,7 @@ def diff_command(
                 jobs=jobs,
                 keep=limit,
                 on_change=emit if fmt == "json" else None,
-                on_progress=advance,
+                on_progress=progress.phase("evaluate", lambda: _corpus_size(corpus), unit="cases"),
                 validate_all=validate_all,
                 on_start=_open_json_document if fmt == "json" else None,
             )
@@ -630,43 +632,23 @@ def _open_json_document() -> None:
     sys.stdout.write('{"changes": [')
 
 
-class _NoProgress:
-    def __enter__(self) -> Callable[[int], None]:
-        return lambda n: None
+def _corpus_size(corpus: str) -> int | None:
+    """Cases in a corpus file, for the progress total: a line count for JSON Lines, a read
+    for CSV and JSON; None for stdin and store URLs (the total is then left open)."""
+    from zhenshen_core.builtin.intake import count_jsonl, count_records, read_csv, read_json
 
-    def __exit__(self, *exc: object) -> None:
+    suffix = Path(corpus).suffix.lower()
+    counters: dict[str, Callable[[str], int]] = {
+        ".jsonl": count_jsonl,
+        ".ndjson": count_jsonl,
+        "": count_jsonl,
+        ".csv": count_records(read_csv),
+        ".json": count_records(read_json),
+    }
+    counter = counters.get(suffix)
+    if counter is None or corpus == "-" or "://" in corpus:
         return None
-
-
-class _RichProgress:
-    """A progress line on stderr (cases done, rate) when stderr is a terminal."""
-
-    def __enter__(self) -> Callable[[int], None]:
-        from rich.console import Console
-        from rich.progress import (
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("evaluating"),
-            MofNCompleteColumn(),
-            TextColumn("cases"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.progress.__enter__()
-        task = self.progress.add_task("diff", total=None)
-        return lambda n: self.progress.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(None, None, None)
-
-
-def _progress() -> _NoProgress | _RichProgress:
-    return _RichProgress() if sys.stderr.isatty() else _NoProgress()
+    try:
+        return counter(corpus)
+    except (OSError, ValueError):
+        return None
