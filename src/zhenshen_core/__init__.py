@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         load_case,
     )
     from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
+    from zhenshen_core.progress import ProgressReporter
     from zhenshen_core.rules import (
         CompiledEngine,
         Decision,
@@ -97,6 +98,7 @@ _LAZY = {
     "PluginConfig": "zhenshen_core.plugins",
     "PluginHost": "zhenshen_core.plugins",
     "hookimpl": "zhenshen_core.plugins",
+    "ProgressReporter": "zhenshen_core.progress",
     "CaseQuery": "zhenshen_core.storage",
     "CaseStore": "zhenshen_core.storage",
     "Desk": "zhenshen_core.desk",
@@ -162,6 +164,7 @@ __all__ = [
     "PluginError",
     "PluginHost",
     "PluginLoadError",
+    "ProgressReporter",
     "ResolvedPack",
     "RuleError",
     "SQLiteStore",
