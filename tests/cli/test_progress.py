@@ -167,6 +167,8 @@ def test_demo_reports_its_phases(run: Callable[..., Result], corpus: Path) -> No
     for phase in ("ingest", "decide", "simulate", "sweep", "report"):
         assert f"{phase} " in summary[0]
     args = ["--corpus", str(corpus), "--pack", str(PACK)]
+    machine = run("demo", "--store", "sqlite:///f.db", *args, "--format", "json")
+    json.loads(machine.output)  # stdout and stderr together: the JSON alone
     shown = run("demo", "--store", "sqlite:///e.db", *args, tty=True)
     assert shown.exit_code == 0
     assert ESC in shown.stderr and "cases/s" in shown.stderr

@@ -88,7 +88,8 @@ def demo(
     to ordinary handling, sweeps the deadline clocks and prints the report.
 
     On a terminal each phase (ingest, decide, simulate, sweep, report) shows its progress with
-    rate and ETA on stderr; the run ends with one line on stderr giving the time of each.
+    rate and ETA on stderr; the text output ends with one line on stderr giving the time of
+    each (--format json prints the JSON alone).
     """
     from zhenshen_core.cli.progress import LiveProgress
     from zhenshen_core.demo import SimClock, run_demo
@@ -106,12 +107,6 @@ def demo(
             result = run_demo(desk, sim, corpus, end=end, seed=seed, progress=progress)
     finally:
         desk.store.close()
-    # On stderr: the time varies, the report on stdout must not (runs are compared).
-    click.echo(
-        f"demo: {result.intake.read} work orders in {progress.seconds:.1f} s "
-        f"({progress.timings()})",
-        err=True,
-    )
     if html_out is not None:
         html_out.parent.mkdir(parents=True, exist_ok=True)
         html_out.write_text(render_html(result.report), encoding="utf-8")
@@ -142,6 +137,12 @@ def demo(
     click.echo(render_text(result.report), nl=False)
     if html_out is not None:
         click.echo(f"\nHTML report: {html_out}")
+    # On stderr: the time varies, the report on stdout must not (runs are compared).
+    click.echo(
+        f"demo: {result.intake.read} work orders in {progress.seconds:.1f} s "
+        f"({progress.timings()})",
+        err=True,
+    )
 
 
 @click.command()
