@@ -37,8 +37,9 @@ def cli_reference() -> str:
     out = [
         HEADER,
         "# CLI reference\n\n",
-        "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors) · "
-        "2 usage error · 3 load or internal error · 5 no tests collected.\n\n",
+        "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors, "
+        "an event or payload the case refuses) · 2 usage error (including a case id that names "
+        "no case) · 3 load or internal error · 5 no tests collected.\n\n",
     ]
     for path, command in _walk(group, ["zhenshen"]):
         ctx = click.Context(

@@ -281,7 +281,9 @@ def transition(
 ) -> None:
     """Fire lifecycle EVENT on CASE_ID (e.g. accept, start_screening, withdraw).
 
-    An event not allowed in the case's state is refused with the allowed events listed.
+    An event not allowed in the case's state, or whose payload or precondition fails, is
+    refused with the reason (and the events allowed in that state): exit 1, nothing written.
+    An unknown CASE_ID is exit 2.
     """
     payload: dict[str, Any] = {}
     if data is not None:
