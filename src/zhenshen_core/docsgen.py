@@ -40,6 +40,11 @@ def cli_reference() -> str:
         "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors, "
         "an event or payload the case refuses) · 2 usage error (including a case id that names "
         "no case) · 3 load or internal error · 5 no tests collected.\n\n",
+        "Tables (`cases list`, `plugins`, `diff` …): on a terminal a table fits the width — "
+        "ids are never cut or wrapped, so they can be pasted into the next command; other "
+        "columns wrap, and the least useful ones are left out where even that does not fit. "
+        "Piped or redirected, nothing is cut, wrapped or ellipsised (one line per row). "
+        "`--format json` is for machines.\n\n",
     ]
     for path, command in _walk(group, ["zhenshen"]):
         ctx = click.Context(

@@ -438,28 +438,22 @@ def _describe(changes: dict[str, Any]) -> str:
 
 
 def _print_diff_text(result: Any, corpus: str) -> None:
-    from rich.table import Table
+    from zhenshen_core.cli.output import Column, print_table
 
-    from zhenshen_core.cli.output import console
-
-    out = console()
     summary = result.summary.as_dict()
     old, new = result.old, result.new
-    out.print(f"{old.id} {old.version} → {new.id} {new.version} over {corpus}")
+    click.echo(f"{old.id} {old.version} → {new.id} {new.version} over {corpus}")
     share = 100.0 * summary["changed"] / summary["cases"] if summary["cases"] else 0.0
-    out.print(
+    click.echo(
         f"cases {summary['cases']}, changed {summary['changed']} ({share:.1f}%), "
         f"unchanged {summary['unchanged']}, invalid {summary['invalid']}"
     )
     if result.modified_rules:
-        out.print("redefined rules: " + ", ".join(sorted(result.modified_rules)))
+        click.echo("redefined rules: " + ", ".join(sorted(result.modified_rules)))
     fields = summary["fields"]
     by_value = summary["by_value"]
     if fields:
-        table = Table(title="changes by field", title_justify="left", box=None, pad_edge=False)
-        table.add_column("field")
-        table.add_column("cases", justify="right")
-        table.add_column("values")
+        rows: list[tuple[str, ...]] = []
         for key, label, values_key in _FIELD_LABELS:
             if fields.get(key):
                 values = by_value.get(values_key, {}) if values_key else {}
@@ -469,29 +463,37 @@ def _print_diff_text(result: Any, corpus: str) -> None:
                         for k, v in by_value.get("severity", {}).items()
                         if (k in _severity_moves(result, key))
                     }
-                table.add_row(label, str(fields[key]), _top(values))
-        out.print(table)
-    if result.changes:
-        table = Table(
-            title=f"first {len(result.changes)} changed cases",
-            title_justify="left",
-            box=None,
-            pad_edge=False,
+                rows.append((label, str(fields[key]), _top(values)))
+        print_table(
+            (
+                Column("field", whole=True),
+                Column("cases", justify="right", whole=True),
+                Column("values", words=True),
+            ),
+            rows,
+            title="changes by field",
         )
-        table.add_column("line", justify="right")
-        table.add_column("case")
-        table.add_column("change")
-        table.add_column("rules")
-        for change in result.changes:
-            table.add_row(
-                str(change["line"]),
-                change["case_id"],
-                _describe(change["changes"]),
-                " ".join(change["rules"]),
-            )
-        out.print(table)
+    if result.changes:
+        print_table(
+            (
+                Column("line", justify="right", whole=True),
+                Column("case", whole=True),
+                Column("change", min_width=20),
+                Column("rules", words=True),
+            ),
+            (
+                (
+                    str(change["line"]),
+                    change["case_id"],
+                    _describe(change["changes"]),
+                    " ".join(change["rules"]),
+                )
+                for change in result.changes
+            ),
+            title=f"first {len(result.changes)} changed cases",
+        )
     if summary["rules"]:
-        out.print(
+        click.echo(
             "rules behind the changes (+ now fires, - no longer fires, ~ redefined): "
             + _top(summary["rules"], 8)
         )

@@ -137,6 +137,7 @@ class TextReporter:
 
     def coverage(self, run: TestRun, threshold: float | None) -> None:
         from rich.console import Console
+        from rich.measure import Measurement
         from rich.table import Table
 
         cov = run.coverage
@@ -162,6 +163,9 @@ class TextReporter:
         console = Console(
             file=self.out, width=self.width, no_color=True, highlight=False, force_terminal=False
         )
+        # Never narrower than the table: a pack id is cut by no terminal width (CI logs, pipes).
+        widest = Measurement.get(console, console.options.update_width(1 << 20), table).maximum
+        console.width = max(self.width, widest)
         console.print(table)
         never = sorted(
             ((p.pack, i) for p in cov.packs for i in p.items if not i.hits),
