@@ -19,7 +19,7 @@ from typing import IO, Any
 import click
 from pydantic import ValidationError
 
-from zhenshen_core.cli.context import CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, CliExit, error_boundary
 from zhenshen_core.errors import CaseValidationError
 from zhenshen_core.model import Case
@@ -46,6 +46,7 @@ def _load(ctx: CliContext, source: str) -> ResolvedPack:
     help="text: one 'file:line:col: CODE message' per problem on stderr; json: a list on stdout.",
 )
 @click.option("--no-warnings", is_flag=True, help="Report errors only.")
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def check(ctx: CliContext, packs: tuple[str, ...], fmt: str, no_warnings: bool) -> None:
@@ -199,6 +200,7 @@ def _engine(name: str, pack: ResolvedPack) -> Any:
     default=None,
     help="json: one decision per line (default when stdout is not a terminal); text: explained.",
 )
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def eval_cmd(
