@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         OpinionResult,
         Satisfaction,
         Tier,
+        complete_case,
         dump_case,
         load_case,
     )
@@ -92,6 +93,7 @@ _LAZY = {
     ),
     "CaseEvent": "zhenshen_core.model",
     "Lifecycle": "zhenshen_core.model",
+    "complete_case": "zhenshen_core.model",
     "dump_case": "zhenshen_core.model",
     "load_case": "zhenshen_core.model",
     "PluginConfig": "zhenshen_core.plugins",
@@ -172,6 +174,7 @@ __all__ = [
     "UnknownNameError",
     "ZhenshenError",
     "__version__",
+    "complete_case",
     "compute_due",
     "dump_case",
     "hookimpl",
