@@ -29,7 +29,7 @@ CODES: dict[str, str] = {
     "P204": "extends cycle",
     "P205": "unknown rule action",
     "P206": "disable names a rule no base pack defines",
-    "P207": "bad deadline period",
+    "P207": "bad deadline period (unreadable, or of length 0)",
     "P208": "include pattern matches nothing / file unreadable",
     "T300": "decision table error",
     "W400": "rule can never fire",

@@ -79,13 +79,14 @@ Path_ = tuple[str | int, ...]
 
 
 def _period_error(text: str) -> str | None:
-    """Why a deadline period string is invalid (uses the deadlines package's parser)."""
+    """Why a deadline period string is invalid (uses the deadlines package's parser; a
+    period of length 0 is refused as ``zhenshen deadline`` refuses it)."""
     try:
-        from zhenshen_core.deadlines import parse_period
+        from zhenshen_core.deadlines import deadline_period
     except ImportError:  # pragma: no cover - the deadlines package ships with the core
         return None
     try:
-        parse_period(text)
+        deadline_period(text)
     except ValueError as exc:
         return str(exc)
     return None
@@ -1009,6 +1010,10 @@ class Compiler:
             elif name == "experts.suggested":
                 data.setdefault("experts", {})["suggest"] = list(value)
             elif name.startswith("deadlines."):
+                problem = _period_error(str(value))
+                if problem:  # located at the cell, not the row
+                    self.sink.error(item.loc.file, line, col, "P207", problem, rule=item.id)
+                    return None, ()
                 data.setdefault("deadlines", {})[name.removeprefix("deadlines.")] = value
             else:
                 data[name] = list(value) if isinstance(value, tuple) else value
@@ -1147,16 +1152,40 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
                 "R104",
                 f"{name} {value!r} is not one of: {', '.join(m.value for m in enum)}",
             )
+    from zhenshen_core.rules.analysis import analyse_pack
+
     compiler = Compiler(merged, merged.severity_levels, loader)
     compiler.run()
+    resolved = _resolved(loader, folder, merged, raw, compiler)
     if loader.sink.errors:
-        raise PackError(loader.sink.items)
-    resolved = ResolvedPack(
+        # The warnings of the static analysis too, on the rules that did compile: ``check``
+        # reports everything at once, not the warnings only once every error is fixed.
+        extra = analyse_pack(resolved) if analyse else []
+        raise PackError([*loader.sink.items, *extra])
+    if analyse:
+        extra = analyse_pack(resolved)
+        if extra:
+            from dataclasses import replace
+
+            resolved = replace(
+                resolved,
+                warnings=(*resolved.warnings, *extra),
+                _by_stage={},
+                level_rank={},
+                _reads=set(),
+            )
+    return resolved
+
+
+def _resolved(
+    loader: Loader, folder: Path, merged: Merged, raw: Any, compiler: Compiler
+) -> ResolvedPack:
+    return ResolvedPack(
         id=raw.pack.id,
         version=raw.pack.version,
         name=raw.pack.name,
         sha256=_content_hash(merged, raw.pack),
-        severity_levels=merged.severity_levels,
+        severity_levels=merged.severity_levels or (),  # checked before compiling
         default_tier=merged.default_tier,
         default_chair=merged.default_chair,
         calendar=merged.calendar,
@@ -1170,21 +1199,6 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
         path=str(folder),
         lineage=tuple(merged.lineage),
     )
-    if analyse:
-        from zhenshen_core.rules.analysis import analyse_pack
-
-        extra = analyse_pack(resolved)
-        if extra:
-            from dataclasses import replace
-
-            resolved = replace(
-                resolved,
-                warnings=(*resolved.warnings, *extra),
-                _by_stage={},
-                level_rank={},
-                _reads=set(),
-            )
-    return resolved
 
 
 __all__ = [
