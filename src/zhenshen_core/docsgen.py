@@ -136,7 +136,17 @@ def model_reference() -> str:
 
 
 def errors_reference() -> str:
+    from zhenshen_core.rules.diagnostics import CODES
+
     out = [HEADER, "# Errors\n\n", inspect.cleandoc(errors.__doc__ or ""), "\n"]
+    out.append(
+        "\n## Rule-pack diagnostics\n\n"
+        "A `PackError` carries every problem of a pack as `file:line:col: CODE message`; "
+        "`zhenshen check` prints them all at once, warnings (`W…`) with the errors. The codes "
+        "are stable; the [rule-language reference](rule-language.md#codes) says more about "
+        "each.\n\n| code | meaning |\n|---|---|\n"
+    )
+    out.extend(f"| {code} | {meaning} |\n" for code, meaning in sorted(CODES.items()))
     return "".join(out)
 
 

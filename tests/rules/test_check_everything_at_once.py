@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -128,3 +129,19 @@ def test_deadline_period_refuses_exactly_the_zero_periods(
             deadline_period(text)
     else:
         assert deadline_period(text) == parse_period(text)
+
+
+def test_every_diagnostic_code_is_documented() -> None:
+    """A code the loader emits is listed in CODES (the errors reference is generated from it)
+    and in the rule-language reference's table."""
+    import re
+
+    from zhenshen_core.rules.diagnostics import CODES
+
+    root = Path(__file__).parents[2]
+    source = "\n".join(p.read_text("utf-8") for p in (root / "src/zhenshen_core").rglob("*.py"))
+    emitted = set(re.findall(r'"([RPTW]\d{3})"', source))
+    assert emitted <= set(CODES)
+    reference = (root / "docs/reference/rule-language.md").read_text("utf-8")
+    documented = set(re.findall(r"^\| ([RPTW]\d{3}) \|", reference, re.MULTILINE))
+    assert set(CODES) <= documented

@@ -22,6 +22,7 @@ CODES: dict[str, str] = {
     "R102": "type mismatch",
     "R103": "bad or unsafe regular expression",
     "R104": "unknown value (severity level, department, expert, domain)",
+    "R106": "a cross-case window that is not calendar days",
     "P200": "YAML syntax error",
     "P201": "invalid pack or rule file (schema)",
     "P202": "duplicate id",
@@ -31,7 +32,9 @@ CODES: dict[str, str] = {
     "P206": "disable names a rule no base pack defines",
     "P207": "bad deadline period (unreadable, or of length 0)",
     "P208": "include pattern matches nothing / file unreadable",
-    "T300": "decision table error",
+    "T300": "decision table error (a cell that is not a unary test for its input …)",
+    "T301": "hit: priority on outputs with no order of values (it would act as first)",
+    "T302": "output_order that would be ignored (not an output, a list output, not priority)",
     "W400": "rule can never fire",
     "W401": "equal-priority conflict",
 }
