@@ -108,6 +108,8 @@ def test_cases_list_shows_a_page_and_says_how_to_see_the_rest(run: Run, desk: st
     assert last.stderr == "cases 191-200 of 200\n"
     few = run("cases", "list", "--store", desk, "--status", "accepted")
     assert few.exit_code == 0 and few.stderr == "0 case(s)\n"
+    past = run("cases", "list", "--store", desk, "--offset", "500")
+    assert past.exit_code == 0 and past.stderr == "no cases after --offset 500: 200 match\n"
 
 
 def test_plugins_and_history_piped_keep_names_whole(

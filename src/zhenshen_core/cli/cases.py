@@ -137,8 +137,9 @@ def page_note(offset: int, shown: int, total: int) -> str:
     """What a page of ``cases list`` holds, and how to see the rest."""
     if total <= offset + shown and offset == 0:
         return f"{shown} case(s)"
-    first = offset + 1 if shown else offset
-    note = f"cases {first}-{offset + shown} of {total:,}"
+    if not shown:
+        return f"no cases after --offset {offset}: {total:,} match"
+    note = f"cases {offset + 1}-{offset + shown} of {total:,}"
     rest = total - offset - shown
     if rest > 0:
         note += f"; {rest:,} more: --offset {offset + shown} for the next page, --limit 0 for all"
@@ -206,8 +207,9 @@ def list_cases(
     store = open_cli_store(cli_ctx, store_url)
     try:
         found = list(store.query(query))
-        # Counting costs a query: only when the page is full (there may be more).
-        total = store.count(query) if limit and len(found) == limit else offset + len(found)
+        # Counting costs a query: only when there may be more, or some were skipped.
+        full = bool(limit) and len(found) == limit
+        total = store.count(query) if full or offset else len(found)
     finally:
         store.close()
     if fmt == "json":
