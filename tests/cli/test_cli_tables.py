@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
@@ -238,3 +238,36 @@ def _from_cell(line: str, start: int) -> str:
 
 def _kept(lines: list[str], column: Any) -> bool:
     return bool(lines) and column.header in lines[0].split()
+
+
+TEXT = st.text(
+    st.sampled_from([*"abcXYZ019 .-_#[]/", "甲", "乙", "丙", "\n"]), max_size=14
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shapes=st.lists(st.tuples(st.booleans(), st.sampled_from(["left", "right"])), min_size=1,
+                    max_size=4),
+    cells=st.lists(st.lists(TEXT, min_size=4, max_size=4), max_size=5),
+    title=st.none() | st.text("abc 甲", min_size=1, max_size=30),
+    header=st.booleans(),
+)  # fmt: skip
+def test_piped_tables_are_laid_out_as_rich_lays_out_a_wide_table(
+    shapes: list[tuple[bool, str]], cells: list[list[str]], title: str | None, header: bool
+) -> None:
+    """The pipe's plain layout (fast) equals rich's layout of the same table on a page wide
+    enough for it: the same columns, padding, multi-line cells and title."""
+    from zhenshen_core.cli.output import Column, render_table
+
+    columns = [
+        Column(f"h{i}", whole=whole, justify=justify)  # type: ignore[arg-type]
+        for i, (whole, justify) in enumerate(shapes)
+    ]
+    rows = [row[: len(columns)] for row in cells]
+    piped = render_table(columns, rows, width=None, title=title, show_header=header)
+    body = piped.splitlines()[0 if title is None else 1 :]
+    # rich fits a title into the table's width: compare titles that fit a table that has lines
+    assume(title is None or (body and cell_len(title) <= max(cell_len(line) for line in body)))
+    wide = render_table(columns, rows, width=10_000, title=title, show_header=header)
+    assert piped == wide

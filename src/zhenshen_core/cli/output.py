@@ -128,16 +128,12 @@ def render_table(
     show_header: bool = True,
     color: bool = False,
 ) -> str:
-    """The table as text: fitted to ``width`` cells, or at its natural width when None."""
+    """The table as text: fitted to ``width`` cells (rich lays it out, wrapping), or at its
+    natural width when None (plain text, one line per line of a cell, never colour)."""
     cells = [[str(cell) for cell in row] for row in rows]
     if width is None:
-        kept = list(range(len(columns)))
-        widths = [
-            max(_natural([row[i] for row in cells] + ([c.header] if show_header else [])), 1)
-            for i, c in enumerate(columns)
-        ]
-    else:
-        kept, widths = _fit(columns, cells, width, show_header)
+        return _plain_table(columns, cells, title, show_header)
+    kept, widths = _fit(columns, cells, width, show_header)
     table = Table(
         box=None,
         pad_edge=False,
@@ -151,7 +147,7 @@ def render_table(
             Text(column.header),
             justify=column.justify,
             width=size,
-            no_wrap=width is None or column.whole,
+            no_wrap=column.whole,
             overflow="fold",
         )
     for row in cells:
@@ -160,7 +156,7 @@ def render_table(
     if title is not None:
         total = max(total, cell_len(title))
     page = Console(
-        width=max(total, width or 0, 1),
+        width=max(total, width, 1),
         color_system="standard" if color else None,
         force_terminal=color,
         highlight=False,
@@ -169,6 +165,32 @@ def render_table(
     with page.capture() as captured:
         page.print(table)
     return "\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n"
+
+
+def _plain_table(
+    columns: Sequence[Column], cells: list[list[str]], title: str | None, show_header: bool
+) -> str:
+    """The natural-width table without rich: what a pipe gets, laid out as rich lays out a
+    table wide enough for it (a test keeps both equal) in a fraction of the time — 50,000 rows
+    of ``cases list``: 0.7 s instead of 25 s."""
+    rows = ([[c.header for c in columns]] if show_header else []) + cells
+    split = [[cell.split("\n") for cell in row] for row in rows]
+    widths = [
+        max([1, *(cell_len(line) for row in split for line in row[i])])
+        for i in range(len(columns))
+    ]
+    out = [title.rstrip()] if title is not None else []
+    for row in split:
+        for n in range(max(len(lines) for lines in row)):
+            parts = []
+            for i, lines in enumerate(row):
+                text = lines[n] if n < len(lines) else ""
+                right = columns[i].justify == "right"
+                text = text.rstrip() if right else text  # as rich justifies a line
+                pad = " " * (widths[i] - cell_len(text))
+                parts.append(pad + text if right else text + pad)
+            out.append("  ".join(parts).rstrip())
+    return "\n".join(out) + "\n"
 
 
 def print_table(
