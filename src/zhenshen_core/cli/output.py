@@ -171,8 +171,8 @@ def _plain_table(
     columns: Sequence[Column], cells: list[list[str]], title: str | None, show_header: bool
 ) -> str:
     """The natural-width table without rich: what a pipe gets, laid out as rich lays out a
-    table wide enough for it (a test keeps both equal) in a fraction of the time — 50,000 rows
-    of ``cases list``: 0.7 s instead of 25 s."""
+    table wide enough for it (a test keeps both equal) in a fraction of the time
+    (``benchmarks/bench_tables.py``; docs/performance.md)."""
     rows = ([[c.header for c in columns]] if show_header else []) + cells
     split = [[cell.split("\n") for cell in row] for row in rows]
     widths = [
