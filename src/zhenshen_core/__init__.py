@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         OpinionResult,
         Satisfaction,
         Tier,
+        complete_case,
         dump_case,
         load_case,
     )
@@ -93,6 +94,7 @@ _LAZY = {
     ),
     "CaseEvent": "zhenshen_core.model",
     "Lifecycle": "zhenshen_core.model",
+    "complete_case": "zhenshen_core.model",
     "dump_case": "zhenshen_core.model",
     "load_case": "zhenshen_core.model",
     "PluginConfig": "zhenshen_core.plugins",
@@ -175,6 +177,7 @@ __all__ = [
     "UnknownNameError",
     "ZhenshenError",
     "__version__",
+    "complete_case",
     "compute_due",
     "dump_case",
     "hookimpl",

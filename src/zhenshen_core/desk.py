@@ -146,7 +146,13 @@ class Desk:
         self.failures: list[HookFailure] = []
         specs = tuple(getattr(pack, "crosscase", ()) or ())
         self.crosscase = (
-            CrossCaseMonitor(specs, tuple(getattr(pack, "severity_levels", ()))) if specs else None
+            CrossCaseMonitor(
+                specs,
+                tuple(getattr(pack, "severity_levels", ())),
+                dates=getattr(pack, "date_facts", ()),
+            )
+            if specs
+            else None
         )
         if self.crosscase is not None:
             self.warm_up()

@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich.table import Table
 
 from zhenshen_core.cli.context import STORE_ENV, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
-from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
+from zhenshen_core.cli.output import FORMAT_OPTION, Column, console, echo_json, print_table
 from zhenshen_core.cli.progress import LiveProgress
 from zhenshen_core.intake import count_source, ingest_source
 from zhenshen_core.model.case import SHANGHAI, Case
@@ -118,6 +117,32 @@ def _parse_instant(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
+#: Cases ``cases list`` shows when no --limit is given.
+PAGE = 50
+
+CASE_COLUMNS = (
+    Column("id", whole=True),
+    Column("received", whole=True, drop=1),
+    Column("status", words=True, min_width=8),
+    Column("domain", words=True, drop=2),
+    Column("lead", whole=True, drop=3),
+    Column("title", min_width=16),
+)
+
+
+def page_note(offset: int, shown: int, total: int) -> str:
+    """What a page of ``cases list`` holds, and how to see the rest."""
+    if total <= offset + shown and offset == 0:
+        return f"{shown} case(s)"
+    if not shown:
+        return f"no cases after --offset {offset}: {total:,} match"
+    note = f"cases {offset + 1}-{offset + shown} of {total:,}"
+    rest = total - offset - shown
+    if rest > 0:
+        note += f"; {rest:,} more: --offset {offset + shown} for the next page, --limit 0 for all"
+    return note
+
+
 @cases.command("list")
 @STORE_OPTION
 @FORMAT_OPTION
@@ -128,7 +153,20 @@ def _parse_instant(value: str | None, name: str) -> datetime | None:
 @click.option("--received-from", help="ISO date/time (inclusive).")
 @click.option("--received-before", help="ISO date/time (exclusive).")
 @click.option("--due-before", help="A running clock is due before this ISO date/time.")
-@click.option("--limit", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=PAGE,
+    show_default=True,
+    help="Cases to list; 0 lists them all.",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Skip this many matching cases first (the next page: --offset 50).",
+)
 @pass_cli
 @error_boundary
 def list_cases(
@@ -142,9 +180,16 @@ def list_cases(
     received_from: str | None,
     received_before: str | None,
     due_before: str | None,
-    limit: int | None,
+    limit: int,
+    offset: int,
 ) -> None:
-    """List cases matching the filters (all filters combine with AND)."""
+    """List cases matching the filters (all filters combine with AND), oldest first.
+
+    One page of --limit cases at a time; when more match, stderr says how many and how to see
+    them (--offset for the next page, --limit 0 for all). On a terminal the table fits the
+    width: ids are never cut, titles wrap, and the lead department, domain and received time
+    are left out, in that order, where they do not fit. Piped, nothing is cut.
+    """
     query = CaseQuery(
         status=[CaseStatus(s) for s in status] or None,
         domain=domain,
@@ -153,28 +198,35 @@ def list_cases(
         received_from=_parse_instant(received_from, "--received-from"),
         received_before=_parse_instant(received_before, "--received-before"),
         due_before=_parse_instant(due_before, "--due-before"),
-        limit=limit,
+        limit=limit or None,
+        offset=offset,
     )
     store = open_cli_store(cli_ctx, store_url)
     try:
         found = list(store.query(query))
+        # Counting costs a query: only when there may be more, or some were skipped.
+        full = bool(limit) and len(found) == limit
+        total = store.count(query) if full or offset else len(found)
     finally:
         store.close()
     if fmt == "json":
         click.echo(json.dumps([json.loads(c.model_dump_json()) for c in found], ensure_ascii=False))
-        return
-    table = Table("id", "received", "status", "domain", "lead", "title", box=None)
-    for case in found:
-        table.add_row(
-            case.id,
-            case.received_at.strftime("%Y-%m-%d %H:%M"),
-            f"{case.status.value} {case.status.label}",
-            case.domain or "-",
-            case.lead_department or "-",
-            case.title[:30],
+    else:
+        print_table(
+            CASE_COLUMNS,
+            (
+                (
+                    case.id,
+                    case.received_at.strftime("%Y-%m-%d %H:%M"),
+                    f"{case.status.value} {case.status.label}",
+                    case.domain or "-",
+                    case.lead_department or "-",
+                    case.title,
+                )
+                for case in found
+            ),
         )
-    console().print(table)
-    click.echo(f"{len(found)} case(s)")
+    click.echo(page_note(offset, len(found), total), err=True)
 
 
 def _get(cli_ctx: CliContext, store_url: str | None, case_id: str) -> tuple[CaseStore, Case]:
@@ -202,8 +254,8 @@ def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str
         return
     out = console()
     out.print(f"[bold]{case.id}[/bold]  {case.status.value} ({case.status.label})  v{case.version}")
-    out.print(f"{case.title}")
-    table = Table(show_header=False, box=None)
+    out.print(case.title, markup=False)
+    rows: list[tuple[str, str]] = []
     for key in (
         "channel",
         "external_id",
@@ -214,17 +266,17 @@ def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str
         "tier",
         "chair",
     ):
-        table.add_row(key, str(data.get(key)))
+        rows.append((key, str(data.get(key))))
     if case.enterprise:
-        table.add_row("enterprise", f"{case.enterprise.name} {case.enterprise.uscc or ''}")
+        rows.append(("enterprise", f"{case.enterprise.name} {case.enterprise.uscc or ''}"))
     if case.requester and case.requester.phone:
-        table.add_row("requester", data["requester"]["phone"])
-    table.add_row("departments", ", ".join(f"{d.id}({d.role.label})" for d in case.departments))
+        rows.append(("requester", data["requester"]["phone"]))
+    rows.append(("departments", ", ".join(f"{d.id}({d.role.label})" for d in case.departments)))
     for name, clock in case.clocks.items():
-        table.add_row(f"clock {name}", f"{clock.period} due {clock.due_at.isoformat()}")
-    out.print(table)
+        rows.append((f"clock {name}", f"{clock.period} due {clock.due_at.isoformat()}"))
+    print_table((Column("field", whole=True), Column("value")), rows, show_header=False)
     if case.content:
-        out.print(case.content)
+        out.print(case.content, markup=False)
 
 
 @cases.command("history")
@@ -243,17 +295,27 @@ def history(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) 
     if fmt == "json":
         echo_json([json.loads(e.model_dump_json()) for e in events])
         return
-    table = Table("seq", "at", "actor", "event", "from", "to", box=None)
-    for e in events:
-        table.add_row(
-            str(e.seq),
-            e.at.strftime("%Y-%m-%d %H:%M"),
-            e.actor,
-            e.type,
-            e.from_status.value if e.from_status else "-",
-            e.to_status.value,
-        )
-    console().print(table)
+    print_table(
+        (
+            Column("seq", justify="right", whole=True),
+            Column("at", whole=True),
+            Column("actor", words=True, drop=1),
+            Column("event", whole=True),
+            Column("from", whole=True),
+            Column("to", whole=True),
+        ),
+        (
+            (
+                str(e.seq),
+                e.at.strftime("%Y-%m-%d %H:%M"),
+                e.actor,
+                e.type,
+                e.from_status.value if e.from_status else "-",
+                e.to_status.value,
+            )
+            for e in events
+        ),
+    )
 
 
 @cases.command("transition")
@@ -278,7 +340,9 @@ def transition(
 ) -> None:
     """Fire lifecycle EVENT on CASE_ID (e.g. accept, start_screening, withdraw).
 
-    An event not allowed in the case's state is refused with the allowed events listed.
+    An event not allowed in the case's state, or whose payload or precondition fails, is
+    refused with the reason (and the events allowed in that state): exit 1, nothing written.
+    An unknown CASE_ID is exit 2.
     """
     payload: dict[str, Any] = {}
     if data is not None:

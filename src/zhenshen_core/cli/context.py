@@ -94,3 +94,24 @@ class _OnFirstUse(Mapping[str, Any]):
 
 
 pass_cli = click.make_pass_decorator(CliContext)
+
+
+def _add_pack_paths(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]) -> None:
+    cli_ctx = ctx.find_object(CliContext)
+    if cli_ctx is not None:
+        cli_ctx.pack_paths.extend(value)
+
+
+#: ``--pack-path`` where people type it: after the command (``zhenshen diff --pack-path X …``)
+#: as well as before it. Both add to one list, searched in the order given, then
+#: ``ZHENSHEN_PACK_PATH``, then ``pack_paths`` in zhenshen.toml.
+PACK_PATH_OPTION = click.option(
+    "--pack-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    multiple=True,
+    expose_value=False,
+    callback=_add_pack_paths,
+    metavar="DIR",
+    help="Folder to search for rule packs by id; adds to a --pack-path before the command and "
+    "ZHENSHEN_PACK_PATH. Repeatable.",
+)

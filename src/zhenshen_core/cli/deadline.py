@@ -26,11 +26,11 @@ from zhenshen_core.deadlines import (
     OfficeHours,
     Period,
     PeriodError,
+    deadline_period,
     layer,
     load_calendar_file,
     national_calendar,
     parse_office_hours,
-    parse_period,
 )
 from zhenshen_core.errors import ZhenshenError
 
@@ -60,7 +60,7 @@ class PeriodType(click.ParamType[Any]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
-            return parse_period(value)
+            return deadline_period(value)  # 0 is refused, as in a rule pack (P207)
         except PeriodError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -269,7 +269,8 @@ def deadline_cmd(
 
     START is YYYY-MM-DD or YYYY-MM-DDTHH:MM (Asia/Shanghai). PERIOD is e.g. '2 working days',
     '15 days', '3 months', '1 year', '24 hours', '8 working hours', or 2wd 15d 3mo 1y 24h 8wh,
-    or 2个工作日 15日 3个月 24小时. The start day is not counted.
+    or 2个工作日 15日 3个月 24小时. The start day is not counted. A period (or --extend) of 0 is
+    a usage error, as it is in a rule pack (P207): a deadline due the moment it starts.
 
     \b
     Example:

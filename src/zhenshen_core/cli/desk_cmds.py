@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from zhenshen_core.cli.cases import STORE_OPTION, _parse_instant, open_cli_store
-from zhenshen_core.cli.context import CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, error_boundary
 from zhenshen_core.cli.output import echo_json
 from zhenshen_core.desk import Desk, SweepResult
@@ -18,12 +20,19 @@ from zhenshen_core.model.case import SHANGHAI
 DEFAULT_PACK = "cn.chengdu.gaoxin"
 DEFAULT_CORPUS = "examples/corpus/sample-200.jsonl"
 
-PACK_OPTION = click.option(
+_PACK = click.option(
     "--pack",
     "pack_source",
     default=None,
     help=f"Rule pack folder or pack id (default: 'pack' in zhenshen.toml, then {DEFAULT_PACK}).",
 )
+
+
+def PACK_OPTION(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--pack`` and the ``--pack-path`` folders that find it by id."""
+    return _PACK(PACK_PATH_OPTION(command))
+
+
 NOW_OPTION = click.option(
     "--now",
     "now_text",

@@ -47,7 +47,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pack_paths",
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to search for rule packs by id (also ZHENSHEN_PACK_PATH). Repeatable.",
+    help="Folder to search for rule packs by id (also after a command that loads packs, and "
+    "ZHENSHEN_PACK_PATH). Repeatable.",
 )
 @click.option(
     "--config",

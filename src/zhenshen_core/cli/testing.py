@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from zhenshen_core.cli.context import CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import (
     LOAD_ERROR,
     NO_TESTS,
@@ -91,8 +91,11 @@ a part), fired (rule ids that must fire, or {rules: [..], exact: true}), not_fir
 now, skip: REASON, golden: true | FILE (the whole decision as JSON; --update-golden
 writes it).
 \b
+Verbosity counts like pytest's: -v a line per test, -vv long values whole, -q dots
+and a bare summary line, -qq failures and the summary only.
+\b
 Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage error,
-3 a pack failed to load, 5 no tests collected.
+3 a pack failed to load, 5 no tests ran (none collected, or -k deselected them all).
 """
 
 
@@ -106,7 +109,18 @@ Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage erro
     help="Only tests whose name or file matches: words with and/or/not/().",
 )
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first failure or error.")
-@click.option("-v", "--verbose", is_flag=True, help="One line per test instead of dots.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="One line per test instead of dots; -vv also shows long values in failures whole.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    count=True,
+    help="Less output: -q dots and a bare summary line; -qq the failures and summary only.",
+)
 @click.option(
     "--coverage",
     is_flag=True,
@@ -146,6 +160,7 @@ Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage erro
     show_default=True,
     help="Rule engine that evaluates the cases.",
 )
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def test_command(
@@ -153,7 +168,8 @@ def test_command(
     targets: tuple[str, ...],
     keyword: str | None,
     exitfirst: bool,
-    verbose: bool,
+    verbose: int,
+    quiet: int,
     coverage: bool,
     threshold: float | None,
     fmt: str,
@@ -191,7 +207,7 @@ def test_command(
         plugin_packs=pack_sources(ctx),
         actions=pack_actions(ctx),
     )
-    reporter = TextReporter(sys.stdout, verbose=verbose, width=_width())
+    reporter = TextReporter(sys.stdout, verbosity=verbose - quiet, width=_width())
     run = run_tests(
         packs,
         select=select,
@@ -210,7 +226,10 @@ def test_command(
         echo_json(json_report(run, threshold=threshold))
     else:
         reporter.finish(run, threshold=threshold)
-        if code == NO_TESTS:
+    if code == NO_TESTS and fmt == "text":
+        if run.deselected:  # collected, then all deselected: say so, as pytest does
+            click.echo(f"no tests ran: {run.deselected} deselected by -k {keyword!r}", err=True)
+        else:
             click.echo("no tests collected (a pack's tests are tests/*.yaml)", err=True)
     sys.exit(code)
 
@@ -438,28 +457,22 @@ def _describe(changes: dict[str, Any]) -> str:
 
 
 def _print_diff_text(result: Any, corpus: str) -> None:
-    from rich.table import Table
+    from zhenshen_core.cli.output import Column, print_table
 
-    from zhenshen_core.cli.output import console
-
-    out = console()
     summary = result.summary.as_dict()
     old, new = result.old, result.new
-    out.print(f"{old.id} {old.version} → {new.id} {new.version} over {corpus}")
+    click.echo(f"{old.id} {old.version} → {new.id} {new.version} over {corpus}")
     share = 100.0 * summary["changed"] / summary["cases"] if summary["cases"] else 0.0
-    out.print(
+    click.echo(
         f"cases {summary['cases']}, changed {summary['changed']} ({share:.1f}%), "
         f"unchanged {summary['unchanged']}, invalid {summary['invalid']}"
     )
     if result.modified_rules:
-        out.print("redefined rules: " + ", ".join(sorted(result.modified_rules)))
+        click.echo("redefined rules: " + ", ".join(sorted(result.modified_rules)))
     fields = summary["fields"]
     by_value = summary["by_value"]
     if fields:
-        table = Table(title="changes by field", title_justify="left", box=None, pad_edge=False)
-        table.add_column("field")
-        table.add_column("cases", justify="right")
-        table.add_column("values")
+        rows: list[tuple[str, ...]] = []
         for key, label, values_key in _FIELD_LABELS:
             if fields.get(key):
                 values = by_value.get(values_key, {}) if values_key else {}
@@ -469,29 +482,37 @@ def _print_diff_text(result: Any, corpus: str) -> None:
                         for k, v in by_value.get("severity", {}).items()
                         if (k in _severity_moves(result, key))
                     }
-                table.add_row(label, str(fields[key]), _top(values))
-        out.print(table)
-    if result.changes:
-        table = Table(
-            title=f"first {len(result.changes)} changed cases",
-            title_justify="left",
-            box=None,
-            pad_edge=False,
+                rows.append((label, str(fields[key]), _top(values)))
+        print_table(
+            (
+                Column("field", whole=True),
+                Column("cases", justify="right", whole=True),
+                Column("values", words=True),
+            ),
+            rows,
+            title="changes by field",
         )
-        table.add_column("line", justify="right")
-        table.add_column("case")
-        table.add_column("change")
-        table.add_column("rules")
-        for change in result.changes:
-            table.add_row(
-                str(change["line"]),
-                change["case_id"],
-                _describe(change["changes"]),
-                " ".join(change["rules"]),
-            )
-        out.print(table)
+    if result.changes:
+        print_table(
+            (
+                Column("line", justify="right", whole=True),
+                Column("case", whole=True),
+                Column("change", min_width=20),
+                Column("rules", words=True),
+            ),
+            (
+                (
+                    str(change["line"]),
+                    change["case_id"],
+                    _describe(change["changes"]),
+                    " ".join(change["rules"]),
+                )
+                for change in result.changes
+            ),
+            title=f"first {len(result.changes)} changed cases",
+        )
     if summary["rules"]:
-        out.print(
+        click.echo(
             "rules behind the changes (+ now fires, - no longer fires, ~ redefined): "
             + _top(summary["rules"], 8)
         )
@@ -553,6 +574,7 @@ def _severity_moves(result: Any, key: str) -> set[str]:
     default=None,
     help="Worker processes (default: number of CPUs).",
 )
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def diff_command(

@@ -41,7 +41,13 @@ from zhenshen_core.deadlines._errors import (
     PeriodError,
 )
 from zhenshen_core.deadlines._excluded import EXCLUDED_LIMIT, ExcludedDay
-from zhenshen_core.deadlines._periods import ACCEPTED_FORMS, Period, PeriodUnit, parse_period
+from zhenshen_core.deadlines._periods import (
+    ACCEPTED_FORMS,
+    Period,
+    PeriodUnit,
+    deadline_period,
+    parse_period,
+)
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -69,6 +75,7 @@ __all__ = [
     "PeriodUnit",
     "add_months",
     "compute_due",
+    "deadline_period",
     "layer",
     "load_calendar_file",
     "national_calendar",

@@ -324,6 +324,9 @@ class ResolvedPack:
     crosscase: tuple[CrossCaseSpec, ...] = ()
     path: str = ""
     lineage: tuple[str, ...] = ()
+    #: ``facts.*`` fields the pack compares with dates: views read their ISO date strings as
+    #: dates (``facts.read_dates``), since JSON has none.
+    date_facts: frozenset[str] = frozenset()
     _by_stage: dict[str, tuple[RuleSpec, ...]] = field(default_factory=dict, repr=False)
     level_rank: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _reads: set[str] = field(default_factory=set, repr=False, compare=False)

@@ -23,10 +23,11 @@ A test file is YAML in a pack's ``tests/`` folder: a list of tests, or a mapping
       not_fired: [expert.land-title]
 
 Case defaults (documented in docs/tutorial.md): ``received_at`` is the test's ``now``
-or 2026-01-05T09:00:00+08:00 (a Monday); every other field takes the case model's default
-(channel ``api``, appeal type ``help``, empty content …). Conveniences for test authors:
-``departments`` may list plain ids (co-departments), ``returns`` may be a number (that many
-returns), and an ``enterprise`` without a ``name`` is named 测试企业.
+or 2026-01-05T09:00:00+08:00 (a Monday); the rest is ``model.partial.complete_case``, shared
+with ``zhenshen eval``: every other field takes the case model's default (channel ``api``,
+appeal type ``help``, empty content …); ``departments`` may list plain ids (co-departments),
+``returns`` may be a number (that many returns), and an ``enterprise`` without a ``name`` is
+named 测试企业.
 
 Reading collects every problem of a file, located by line and column, instead of stopping at
 the first one: a test author fixes them all in one go.
@@ -49,11 +50,11 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.case import SHANGHAI
+from zhenshen_core.model.partial import DEFAULT_ENTERPRISE_NAME, complete_case
 from zhenshen_core.rules.diagnostics import Diagnostic
 from zhenshen_core.textio import TOO_MANY_VALUES, NotUtf8Error, read_text, too_many_values
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
-DEFAULT_ENTERPRISE_NAME = "测试企业"
 
 #: Decision fields whose expectation is a list (exact set) or ``{contains, excludes}``.
 LIST_FIELDS = frozenset(
@@ -400,27 +401,13 @@ def _spec(
 
 
 def case_data(test: TestSpec) -> dict[str, Any]:
-    """The full case mapping for a test's partial case (see the module docstring)."""
-    data = dict(test.case)
-    received = data.get("received_at")
-    if received is None:
-        received = test.now or DEFAULT_NOW
-        data["received_at"] = received
-    departments = data.get("departments")
-    if isinstance(departments, list):
-        data["departments"] = [{"id": d} if isinstance(d, str) else d for d in departments]
-    returns = data.get("returns")
-    if isinstance(returns, int) and not isinstance(returns, bool):
-        data["returns"] = [
-            {"at": received, "from_department": "unknown"} for _ in range(max(returns, 0))
-        ]
-    enterprise = data.get("enterprise")
-    if isinstance(enterprise, dict) and "name" not in enterprise:
-        data["enterprise"] = {"name": DEFAULT_ENTERPRISE_NAME, **enterprise}
-    return data
+    """The full case mapping for a test's partial case: ``complete_case``, the one reading of
+    partial cases that ``zhenshen eval`` shares, with the test's ``now`` as ``received_at``."""
+    return complete_case(test.case, received_at=test.now or DEFAULT_NOW)
 
 
 __all__ = [
+    "DEFAULT_ENTERPRISE_NAME",
     "DEFAULT_NOW",
     "LIST_FIELDS",
     "Expect",
