@@ -335,6 +335,26 @@ def extend_clock(
     return _refresh(calendar, updated)
 
 
+def recompute_clock(calendar: Calendar, clock: Clock) -> Clock:
+    """The same clock computed again on ``calendar`` (newer notice data, a district layer).
+
+    Start, pauses, extensions and the alerts already raised are kept; ``due_at``,
+    ``provisional``, ``calendar_version`` and ``next_alert_at`` follow the calendar. A stopped
+    clock keeps its stop and gets no next alert.
+    """
+    return _refresh(calendar, clock)
+
+
+def change_period(calendar: Calendar, clock: Clock, period: Period | str) -> Clock:
+    """The clock with another period, counted from its original start (a new decision).
+
+    Pauses, extensions and the alerts already raised are kept: an alert is never sent twice,
+    and a shorter period may make the next sweep raise the later ones at once.
+    """
+    updated = clock.model_copy(update={"period": str(parse_period(period))})
+    return _refresh(calendar, updated)
+
+
 def stop_clock(calendar: Calendar, clock: Clock, at: datetime) -> Clock:
     """Stop the clock (the act was done); an open pause ends at the same instant."""
     del calendar
@@ -369,9 +389,11 @@ __all__ = [
     "ClockStateError",
     "ClockStatus",
     "acknowledge_alerts",
+    "change_period",
     "clock_status",
     "extend_clock",
     "pause_clock",
+    "recompute_clock",
     "recompute_next_alert",
     "resume_clock",
     "start_clock",
