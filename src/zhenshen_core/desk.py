@@ -103,6 +103,17 @@ class ClockAlert:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ClockChange:
+    """A clock whose due instant a recomputation moved."""
+
+    case_id: str
+    clock: str
+    previous_due: datetime
+    due: datetime
+    provisional: bool  # still resting on estimated days (the new data does not reach it)
+
+
 @dataclass
 class RecomputeResult:
     """What :meth:`Desk.recompute_provisional_clocks` did, for a log line or a report."""
@@ -110,7 +121,7 @@ class RecomputeResult:
     calendar: str
     version: str
     checked: int = 0  # provisional clocks computed on another calendar version
-    changed: list[tuple[str, str]] = field(default_factory=list)  # (case id, clock): due moved
+    changed: list[ClockChange] = field(default_factory=list)
     settled: int = 0  # clocks the calendar data now covers: no longer provisional
     conflicts: list[str] = field(default_factory=list)  # cases changed meanwhile: run again
     failures: list[tuple[str, str]] = field(default_factory=list)  # (case id, why)
@@ -154,6 +165,8 @@ RECOMPUTE_RECORD = ("calendar_recompute", "provisional-clocks")
 """Store record (kind, id) of the calendar the provisional clocks were last recomputed on."""
 
 _PROVENANCE = frozenset({"case_id", "pack", "fired"})
+_NOT_INPUTS = frozenset({"decide", "clock_update", "supervise", "note"})
+"""Events whose effects the rules never read, or must not read back (their own decisions)."""
 
 
 def same_outcome(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -448,7 +461,7 @@ class Desk:
         if self.engine is None:
             raise GuardError("-", "decide", "this desk has no rule pack")
         case = self.store.get(case_id)
-        decision = _decision_json(self.engine.evaluate(case))
+        decision = _decision_json(self.engine.evaluate(self._decision_inputs(case)))
         return self._record_decision(case, decision, actor)
 
     def redecide(self, case_id: str, *, actor: str = "rules") -> Redecision:
@@ -467,12 +480,26 @@ class Desk:
             raise GuardError(
                 case.status.value, "decide", "the case is finished; its decision stays as recorded"
             )
-        decision = _decision_json(self.engine.evaluate(case))
+        decision = _decision_json(self.engine.evaluate(self._decision_inputs(case)))
         if case.decision is None:
             return Redecision(self._record_decision(case, decision, actor), "decided")
         if same_outcome(case.decision, decision):
             return Redecision(case, "unchanged")
         return Redecision(self._record_decision(case, decision, actor), "changed")
+
+    def _decision_inputs(self, case: Case) -> Case:
+        """The case as the rules are to see it: its history replayed without earlier decisions.
+
+        A decision writes severity, tier, departments, experts and tags onto the case. Reading
+        them back would let one decision feed the next — a case routed to three departments
+        would count as a work order naming three — and deciding twice would not give the same
+        answer. A new decision starts from what was received and what happened since: facts,
+        returns, departments set by hand, the status.
+        """
+        if case.decision is None:
+            return case
+        events = [e for e in self.store.events(case.id) if e.type not in _NOT_INPUTS]
+        return self.lifecycle.replay(events)
 
     def _record_decision(self, case: Case, decision: dict[str, Any], actor: str) -> Case:
         at = self.now()
@@ -508,24 +535,24 @@ class Desk:
         if experts:
             payload["experts"] = [e.model_dump(mode="json") for e in experts]
         rule_ids = [f["rule"] for f in decision.get("fired", [])]
-        current, record = self.lifecycle.fire(
-            case, "decide", actor=actor, at=at, payload=payload, rule_ids=rule_ids
-        )
-        events, moved = [record], []
+        clocks: list[tuple[Clock, Clock | None]] = []  # (new, the one it replaces)
         for name, period in (decision.get("deadlines") or {}).items():
-            clock = current.clocks.get(name)
+            clock = case.clocks.get(name)
             if clock is None:
-                if name in self.settings.clock_starts:
-                    continue
-                new = self._start(name, period, case.received_at)
+                if name not in self.settings.clock_starts:
+                    clocks.append((self._start(name, period, case.received_at), None))
             elif clock.running and clock.period != str(parse_period(period)):
-                new = change_period(self.calendar, clock, period)
-            else:
-                continue
-            current, clock_event = self._clock_update(current, new, actor, at)
-            events.append(clock_event)
-            if clock is not None and new.due_at != clock.due_at:
-                moved.append(_Moved(new, clock.due_at, clock_event))
+                clocks.append((change_period(self.calendar, clock, period), clock))
+        steps: list[tuple[str, Mapping[str, Any], Sequence[str]]] = [
+            ("decide", payload, rule_ids),
+            *(("clock_update", {"clock": new.model_dump(mode="json")}, ()) for new, _ in clocks),
+        ]
+        current, events = self.lifecycle.fire_all(case, steps, actor=actor, at=at)
+        moved = [
+            _Moved(new, old.due_at, event)
+            for (new, old), event in zip(clocks, events[1:], strict=True)
+            if old is not None and new.due_at != old.due_at
+        ]
         return current, events, moved
 
     def _notify_moved(self, case: Case, moved: Sequence[_Moved], reason: str) -> None:
@@ -979,7 +1006,9 @@ class Desk:
             events.append(record)
             if new.due_at != clock.due_at:
                 moved.append(_Moved(new, clock.due_at, record))
-                result.changed.append((case.id, clock.name))
+                result.changed.append(
+                    ClockChange(case.id, clock.name, clock.due_at, new.due_at, new.provisional)
+                )
             if not new.provisional:
                 result.settled += 1
         if events:
@@ -1091,8 +1120,13 @@ class _DeskIntake:
         self.desk = desk
         self.actor = actor
         self._pending: dict[str, _Prepared] = {}
+        self._stored: dict[str, Case] = {}
 
     def prepare(self, case: Case, events: Sequence[CaseEvent]) -> tuple[Case, list[CaseEvent]]:
+        stored = self.desk._stored(case)
+        if stored is not None:  # a repeat delivery: the store will say so; nothing to decide
+            self._stored[stored.id] = stored
+            return case, list(events)
         prepared = self.desk._prepare(case, events[0], actor=self.actor)
         self._pending[case.id] = prepared
         return prepared.case, prepared.events
@@ -1104,7 +1138,8 @@ class _DeskIntake:
 
     def known(self, case: Case, stored_id: str) -> None:
         self._pending.pop(case.id, None)
-        self.desk._decide_if_undecided(self.desk.store.get(stored_id))
+        stored = self._stored.pop(stored_id, None) or self.desk.store.get(stored_id)
+        self.desk._decide_if_undecided(stored)
 
 
 def _make_engine(pack: Any, engine: str) -> Any:
