@@ -375,7 +375,10 @@ class Desk:
         if self.engine is None:
             return _Prepared(case, events, None)
         decision = _decision_json(self.engine.evaluate(case))
-        case, decided, _ = self._decision_events(case, decision, actor="rules", at=self.now())
+        # The case came from lifecycle.receive or fire just above: nobody else holds it.
+        case, decided, _ = self._decision_events(
+            case, decision, actor="rules", at=self.now(), in_place=True
+        )
         return _Prepared(case, [*events, *decided], decision)
 
     def _announce(self, prepared: _Prepared) -> Case:
@@ -511,7 +514,13 @@ class Desk:
         return current
 
     def _decision_events(
-        self, case: Case, decision: Mapping[str, Any], *, actor: str, at: datetime
+        self,
+        case: Case,
+        decision: Mapping[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        in_place: bool = False,
     ) -> tuple[Case, list[CaseEvent], list[_Moved]]:
         """The ``decide`` event and the clock changes it brings, on a copy; nothing is saved.
 
@@ -547,7 +556,9 @@ class Desk:
             ("decide", payload, rule_ids),
             *(("clock_update", {"clock": new.model_dump(mode="json")}, ()) for new, _ in clocks),
         ]
-        current, events = self.lifecycle.fire_all(case, steps, actor=actor, at=at)
+        current, events = self.lifecycle.fire_all(
+            case, steps, actor=actor, at=at, in_place=in_place
+        )
         moved = [
             _Moved(new, old.due_at, event)
             for (new, old), event in zip(clocks, events[1:], strict=True)

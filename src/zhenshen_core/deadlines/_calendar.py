@@ -332,9 +332,7 @@ def national_calendar(policy: CalendarPolicy | str = CalendarPolicy.STRICT) -> C
             version=_hash("weekdays-v1"),
         )
     if policy is CalendarPolicy.PROVISIONAL:
-        estimates = dict(
-            statutory_estimates(data.known_until.year + 1, PROVISIONAL_HORIZON.year)
-        )
+        estimates = dict(statutory_estimates(data.known_until.year + 1, PROVISIONAL_HORIZON.year))
         version = _hash(
             data.version, "provisional", LAW, AMENDMENT, repr(sorted(estimates.items()))
         )

@@ -642,14 +642,17 @@ class Lifecycle:
         *,
         actor: str,
         at: datetime,
+        in_place: bool = False,
     ) -> tuple[Case, list[CaseEvent]]:
         """``fire`` for several ``(event, payload, rule_ids)`` in a row, on one copy of the case.
 
         Each event is checked against the state the ones before it left, as separate ``fire``
         calls would; the case is copied once instead of once per event (a decision and its
-        clocks, in bulk intake). The input case is not modified.
+        clocks, in bulk intake). The input case is not modified, unless ``in_place`` says the
+        caller just built it and holds it alone (then it is changed and returned, uncopied;
+        after a failed check it is left half-changed, to be dropped).
         """
-        current = case.model_copy(deep=True)
+        current = case if in_place else case.model_copy(deep=True)
         records = []
         for event, payload, rule_ids in steps:
             record = self._record(current, event, actor, at, payload, rule_ids)
