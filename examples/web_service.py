@@ -121,7 +121,9 @@ def make_app(store_url: str, pack: str = "cn.chengdu.gaoxin",
     from zhenshen_core.rules import load_pack
 
     resolved = load_pack(pack, plugin_packs={k: v.path for k, v in host.rule_packs().items()})
-    calendar = national_calendar(CalendarPolicy(calendar_policy))
+    # The desk's own default is the provisional calendar; strict is asked for explicitly.
+    strict = CalendarPolicy(calendar_policy) is CalendarPolicy.STRICT
+    calendar = national_calendar(CalendarPolicy.STRICT) if strict else None
     return DeskApp(Desk(open_store(store_url, host), pack=resolved, host=host, calendar=calendar))
 
 
