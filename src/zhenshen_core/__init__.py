@@ -35,6 +35,7 @@ from zhenshen_core.errors import (
 if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
     from zhenshen_core.deadlines import (
         Calendar,
+        CalendarPolicy,
         CalendarRangeError,
         DeadlineError,
         compute_due,
@@ -114,6 +115,7 @@ _LAZY = {
     "DurableEngine": "zhenshen_core.rules.durable",
     "EngineError": "zhenshen_core.rules.durable",
     "Calendar": "zhenshen_core.deadlines",
+    "CalendarPolicy": "zhenshen_core.deadlines",
     "national_calendar": "zhenshen_core.deadlines",
     "compute_due": "zhenshen_core.deadlines",
     "parse_period": "zhenshen_core.deadlines",
@@ -131,6 +133,7 @@ __getattr__ = lazy_attributes(__name__, _LAZY)
 __all__ = [
     "AppealType",
     "Calendar",
+    "CalendarPolicy",
     "CalendarRangeError",
     "Case",
     "CaseEvent",

@@ -160,7 +160,7 @@ def run_demo(
 ) -> DemoResult:
     """Ingest ``corpus``, simulate the desk's work until ``end``, sweep, and report.
 
-    ``progress`` hears the phases: ingest, decide, simulate (cases), sweep, report.
+    ``progress`` hears the phases: ingest (each record decided as it is read), simulate (cases), sweep, report.
     """
     sim.current = end
     intake = desk.ingest(channel, corpus, progress=progress)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from zhenshen_core.cli.context import STORE_ENV, CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, STORE_ENV, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
 from zhenshen_core.cli.output import FORMAT_OPTION, Column, console, echo_json, print_table
 from zhenshen_core.cli.progress import LiveProgress
@@ -30,6 +30,10 @@ STORE_OPTION = click.option(
 )
 
 
+def calendar_label(calendar: Any) -> str:
+    return f"{calendar.name} ({calendar.policy.value}, known until {calendar.known_until})"
+
+
 def open_cli_store(cli_ctx: CliContext, url: str | None) -> CaseStore:
     from zhenshen_core.storage.url import open_store
 
@@ -40,17 +44,39 @@ def open_cli_store(cli_ctx: CliContext, url: str | None) -> CaseStore:
 @click.argument("channel")
 @click.argument("source", type=click.Path(allow_dash=True))
 @STORE_OPTION
+@click.option(
+    "--pack",
+    "pack_source",
+    envvar=PACK_ENV,
+    default=None,
+    metavar="PACK",
+    help="Decide every case with this rule pack (folder or pack id) before it is stored "
+    "(default: $ZHENSHEN_PACK, then 'pack' in zhenshen.toml; none: stored undecided).",
+)
+@PACK_PATH_OPTION
 @FORMAT_OPTION
 @click.option("--actor", default="intake", show_default=True, help="Recorded as the event actor.")
 @pass_cli
 @error_boundary
 def ingest(
-    cli_ctx: CliContext, channel: str, source: str, store_url: str | None, fmt: str, actor: str
+    cli_ctx: CliContext,
+    channel: str,
+    source: str,
+    store_url: str | None,
+    pack_source: str | None,
+    fmt: str,
+    actor: str,
 ) -> None:
     """Read SOURCE (a file or '-') with intake CHANNEL and store the cases.
 
-    Records that fail validation go to the store's dead letters with their line and reason; the
-    batch goes on. Exit 1 when any record was rejected.
+    With a rule pack (--pack, $ZHENSHEN_PACK or 'pack' in zhenshen.toml) every case goes
+    through the desk's receive pipeline before it is stored: graded, tiered, routed, its
+    deadline clocks started (on the calendar of zhenshen.toml, provisional past the published
+    notices), so the report and the sweep see it at once. Without a pack the cases are stored
+    undecided (said once on stderr); 'zhenshen decide --pending' decides them later.
+
+    Records that fail validation, or that cannot be decided, go to the store's dead letters
+    with their line and reason; the batch goes on. Exit 1 when any record was rejected.
 
     Prints one summary line (read, created, duplicate, rejected, seconds). On a terminal, a
     progress line on stderr shows the records done, the file's total, the rate and the ETA
@@ -58,7 +84,8 @@ def ingest(
 
     \b
     Example:
-      zhenshen ingest jsonl examples/corpus/sample-200.jsonl --store sqlite:///desk.db
+      zhenshen ingest jsonl examples/corpus/sample-200.jsonl --store sqlite:///desk.db \\
+        --pack cn.chengdu.gaoxin
     """
     if source != "-":
         from pathlib import Path
@@ -67,28 +94,45 @@ def ingest(
             raise click.BadParameter(f"no such file: {source}", param_hint="SOURCE")
     host = cli_ctx.host
     host.intake_channel(channel)  # unknown channel → list of known ones, before opening a store
+    pack_id = cli_ctx.pack_source(pack_source)
+    pack = None
+    if pack_id is not None:
+        from zhenshen_core.cli.decide import load_cli_pack
+
+        pack = load_cli_pack(cli_ctx, pack_id)
+    calendar = cli_ctx.calendar() if pack is not None else None
     store = open_cli_store(cli_ctx, store_url)
     try:
         with LiveProgress() as progress:
-            summary = ingest_source(
-                source,
-                channel=channel,
-                store=store,
-                host=host,
-                actor=actor,
-                progress=progress.phase(
-                    "ingest", lambda: count_source(host, channel, source), unit="records"
-                ),
+            advance = progress.phase(
+                "ingest", lambda: count_source(host, channel, source), unit="records"
             )
+            if pack is None:
+                summary = ingest_source(
+                    source, channel=channel, store=store, host=host, actor=actor, progress=advance
+                )
+            else:
+                from zhenshen_core.desk import Desk
+
+                desk = Desk(store, pack=pack, host=host, calendar=calendar)
+                summary = desk.ingest(channel, source, actor=actor, progress=progress)
+                summary.notification_failures.extend(desk.failures)
     finally:
         store.close()
     if fmt == "json":
-        echo_json({**summary.as_dict(), "seconds": round(progress.seconds, 3)})
+        data = {**summary.as_dict(), "seconds": round(progress.seconds, 3)}
+        if pack is not None:
+            data["pack"] = {"id": pack.id, "version": pack.version, "sha256": pack.sha256}
+        echo_json(data)
     else:
         click.echo(
             f"{summary.read} read, {summary.created} created, {summary.duplicates} duplicate, "
             f"{len(summary.rejected)} rejected (dead letters) in {progress.seconds:.1f} s"
         )
+        if pack is not None:
+            from zhenshen_core.cli.decide import pack_label
+
+            click.echo(f"decided with pack {pack_label(pack)}, calendar {calendar_label(calendar)}")
         for rejected in summary.rejected:
             where = f"{source}:{rejected.line}" if rejected.line else source
             click.echo(f"{where}: rejected: {rejected.reason}", err=True)
@@ -97,6 +141,12 @@ def ingest(
                 f"warning: plugin {failure.plugin} failed in {failure.hook}: {failure.error}",
                 err=True,
             )
+    if pack is None:
+        click.echo(
+            "note: no rule pack (--pack, $ZHENSHEN_PACK or 'pack' in zhenshen.toml): the cases "
+            "are stored undecided; 'zhenshen decide --pending' decides them later",
+            err=True,
+        )
     raise SystemExit(OK if summary.ok else PROBLEMS)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from zhenshen_core.cli.cases import STORE_OPTION, _parse_instant, open_cli_store
-from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, error_boundary
 from zhenshen_core.cli.output import echo_json
 from zhenshen_core.desk import Desk, SweepResult
@@ -23,8 +23,10 @@ DEFAULT_CORPUS = "examples/corpus/sample-200.jsonl"
 _PACK = click.option(
     "--pack",
     "pack_source",
+    envvar=PACK_ENV,
     default=None,
-    help=f"Rule pack folder or pack id (default: 'pack' in zhenshen.toml, then {DEFAULT_PACK}).",
+    help=f"Rule pack folder or pack id (default: $ZHENSHEN_PACK, then 'pack' in zhenshen.toml, "
+    f"then {DEFAULT_PACK}).",
 )
 
 
@@ -46,8 +48,15 @@ def _desk(
 ) -> Desk:
 
     pack = cli_ctx.load_pack(pack_source) if pack_source else None
+    calendar = cli_ctx.calendar()
     store = open_cli_store(cli_ctx, store_url)
-    return Desk(store, pack=pack, host=cli_ctx.host, now=(lambda: now) if now else None)
+    return Desk(
+        store,
+        pack=pack,
+        host=cli_ctx.host,
+        calendar=calendar,
+        now=(lambda: now) if now else None,
+    )
 
 
 @click.command()

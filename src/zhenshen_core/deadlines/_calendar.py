@@ -24,13 +24,19 @@ from zhenshen_core.deadlines._data import (
     load_national_data,
 )
 from zhenshen_core.deadlines._errors import CalendarRangeError
+from zhenshen_core.deadlines._statutory import (
+    AMENDMENT,
+    LAW,
+    PROVISIONAL_HORIZON,
+    statutory_estimates,
+)
 
 
 class CalendarPolicy(StrEnum):
     """What to do with days beyond the published data."""
 
     STRICT = "strict"  # refuse: a legal deadline must not rest on a guess
-    PROVISIONAL = "provisional"  # estimate from statutory dates, flag results provisional
+    PROVISIONAL = "provisional"  # the law's holidays + weekends past the notices, flagged
     WEEKDAYS = "weekdays"  # Monday-Friday only; internal service levels, never legal periods
 
 
@@ -338,9 +344,11 @@ def national_calendar(policy: CalendarPolicy | str = CalendarPolicy.STRICT) -> C
             version=_hash("weekdays-v1"),
         )
     if policy is CalendarPolicy.PROVISIONAL:
-        estimates = dict(data.estimates)
-        version = _hash(data.version, "provisional", repr(sorted(estimates.items())))
-        last = data.estimates_until
+        estimates = dict(statutory_estimates(data.known_until.year + 1, PROVISIONAL_HORIZON.year))
+        version = _hash(
+            data.version, "provisional", LAW, AMENDMENT, repr(sorted(estimates.items()))
+        )
+        last = PROVISIONAL_HORIZON
     else:
         estimates, version, last = {}, data.version, data.known_until
     return Calendar(

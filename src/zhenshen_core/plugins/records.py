@@ -90,7 +90,8 @@ class CalendarSource:
 class Notification:
     """What a notifier receives: the case after the change, the event and extra context."""
 
-    kind: str  # case_received | case_transitioned | decision_made | clock_alert
+    # case_received | case_transitioned | decision_made | deadline_changed | clock_alert
+    kind: str
     case: Case
     event_type: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
