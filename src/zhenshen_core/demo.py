@@ -32,7 +32,15 @@ REASONS = {
     OpinionResult.NOT_SUPPORTED: "经核查，企业诉求缺乏政策依据，已向企业释明相关规定。",
     OpinionResult.POLICY_GAP: "现行政策对此类情形未作规定，建议完善制度并举一反三。",
 }
-MEASURE = "牵头部门会同配合部门落实甄别审查意见书确定的措施并反馈企业"
+MEASURES = (  # (description, period) for the lead department, then for the first co-department
+    ("牵头落实甄别审查意见书确定的措施并反馈企业", "15 working days"),
+    ("配合出具部门意见并落实职责范围内的措施", "10 working days"),
+)
+ADVICE = {
+    "lawyer": "经审查，相关事实与法律依据清楚，建议依法依规予以办理并做好释法说理。",
+    "think_tank": "建议从制度层面梳理同类问题，形成可复制的解决路径。",
+    "industry": "从行业实践看，企业诉求具有代表性，建议并联推进相关审批。",
+}
 LEGAL_BASIS = ["《优化营商环境条例》（国务院令第722号）", "《四川省优化营商环境条例》"]
 
 
@@ -83,30 +91,44 @@ class _Simulation:
         opinion_at = self.wd(meeting_at, 3 if late_letter else rng.choice([1, 1, 2]), 16)
         confirm_at = self.wd(opinion_at, 2, 10)
         result = rng.choices(list(REASONS), weights=[6, 3, 1, 1])[0]
+        leads_first = sorted(case.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
+        depts = [x.id for x in leads_first] or ["gxq.yshj"]
+        measures = [
+            {"description": text, "department": dept, "period": period}
+            for dept, (text, period) in zip(depts, MEASURES, strict=False)
+        ]
         ok = (
             self.step(r + timedelta(hours=2), d.screen, cid)
             and self.step(r + timedelta(hours=3), d.schedule_meeting, cid, meeting_at)
             and self.step(meeting_at, self._hold, cid)
+            and all(
+                self.step(meeting_at, d.record_expert_advice, cid, e.kind, ADVICE.get(e.kind, ""))
+                for e in d.get(cid).experts
+                if e.required and ADVICE.get(e.kind)
+            )
             and self.step(
                 opinion_at,
                 d.issue_opinion,
                 cid,
                 result=result,
                 reasons=REASONS[result],
-                measures=[MEASURE],
+                measures=measures,
                 legal_basis=LEGAL_BASIS,
             )
             and self.step(confirm_at, self._confirm, cid)
         )
         if not ok:
             return
-        current = d.get(cid)
-        leads_first = sorted(current.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
-        depts = [x.id for x in leads_first] or ["gxq.yshj"]
         assign_at = confirm_at + timedelta(hours=1)
-        for i, dept in enumerate(depts[:2]):
-            period = "15 working days" if i == 0 else "10 working days"
-            if not self.step(assign_at, d.assign_task, cid, dept, MEASURE, period):
+        for measure in measures:
+            if not self.step(
+                assign_at,
+                d.assign_task,
+                cid,
+                measure["department"],
+                measure["description"],
+                measure["period"],
+            ):
                 return
         if not self.step(assign_at, d.start_execution, cid):
             return
