@@ -22,7 +22,7 @@ from zhenshen_core.errors import GuardError
 from zhenshen_core.intake import IntakeSummary
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus, DepartmentRole, OpinionResult, Satisfaction
-from zhenshen_core.report import DeskReport, build_report
+from zhenshen_core.report import DeskReport, ReportLabels, build_report
 
 REASONS = {
     OpinionResult.SUPPORTED: "企业诉求事实清楚，符合现行政策规定，相关部门应在规定时限内予以办理。",
@@ -200,5 +200,10 @@ def run_demo(
             skipped.append(f"{case_id}: {exc}")
     sim.current = end
     swept = desk.sweep(end)
-    report = build_report(desk.store, end, joint_review_tag=desk.settings.joint_review_tag)
+    report = build_report(
+        desk.store,
+        end,
+        joint_review_tag=desk.settings.joint_review_tag,
+        labels=ReportLabels.from_pack(desk.pack),
+    )
     return DemoResult(intake, swept, report, joint, routed, skipped)
