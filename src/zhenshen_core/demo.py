@@ -23,7 +23,7 @@ from zhenshen_core.intake import IntakeSummary
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus, DepartmentRole, OpinionResult, Satisfaction
 from zhenshen_core.progress import SILENT, ProgressReporter
-from zhenshen_core.report import DeskReport, build_report
+from zhenshen_core.report import DeskReport, ReportLabels, build_report
 
 REASONS = {
     OpinionResult.SUPPORTED: "企业诉求事实清楚，符合现行政策规定，相关部门应在规定时限内予以办理。",
@@ -33,7 +33,15 @@ REASONS = {
     OpinionResult.NOT_SUPPORTED: "经核查，企业诉求缺乏政策依据，已向企业释明相关规定。",
     OpinionResult.POLICY_GAP: "现行政策对此类情形未作规定，建议完善制度并举一反三。",
 }
-MEASURE = "牵头部门会同配合部门落实甄别审查意见书确定的措施并反馈企业"
+MEASURES = (  # (description, period) for the lead department, then for the first co-department
+    ("牵头落实甄别审查意见书确定的措施并反馈企业", "15 working days"),
+    ("配合出具部门意见并落实职责范围内的措施", "10 working days"),
+)
+ADVICE = {
+    "lawyer": "经审查，相关事实与法律依据清楚，建议依法依规予以办理并做好释法说理。",
+    "think_tank": "建议从制度层面梳理同类问题，形成可复制的解决路径。",
+    "industry": "从行业实践看，企业诉求具有代表性，建议并联推进相关审批。",
+}
 LEGAL_BASIS = ["《优化营商环境条例》（国务院令第722号）", "《四川省优化营商环境条例》"]
 
 
@@ -84,30 +92,44 @@ class _Simulation:
         opinion_at = self.wd(meeting_at, 3 if late_letter else rng.choice([1, 1, 2]), 16)
         confirm_at = self.wd(opinion_at, 2, 10)
         result = rng.choices(list(REASONS), weights=[6, 3, 1, 1])[0]
+        leads_first = sorted(case.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
+        depts = [x.id for x in leads_first] or ["gxq.yshj"]
+        measures = [
+            {"description": text, "department": dept, "period": period}
+            for dept, (text, period) in zip(depts, MEASURES, strict=False)
+        ]
         ok = (
             self.step(r + timedelta(hours=2), d.screen, cid)
             and self.step(r + timedelta(hours=3), d.schedule_meeting, cid, meeting_at)
             and self.step(meeting_at, self._hold, cid)
+            and all(
+                self.step(meeting_at, d.record_expert_advice, cid, e.kind, ADVICE.get(e.kind, ""))
+                for e in d.get(cid).experts
+                if e.required and ADVICE.get(e.kind)
+            )
             and self.step(
                 opinion_at,
                 d.issue_opinion,
                 cid,
                 result=result,
                 reasons=REASONS[result],
-                measures=[MEASURE],
+                measures=measures,
                 legal_basis=LEGAL_BASIS,
             )
             and self.step(confirm_at, self._confirm, cid)
         )
         if not ok:
             return
-        current = d.get(cid)
-        leads_first = sorted(current.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
-        depts = [x.id for x in leads_first] or ["gxq.yshj"]
         assign_at = confirm_at + timedelta(hours=1)
-        for i, dept in enumerate(depts[:2]):
-            period = "15 working days" if i == 0 else "10 working days"
-            if not self.step(assign_at, d.assign_task, cid, dept, MEASURE, period):
+        for measure in measures:
+            if not self.step(
+                assign_at,
+                d.assign_task,
+                cid,
+                measure["department"],
+                measure["description"],
+                measure["period"],
+            ):
                 return
         if not self.step(assign_at, d.start_execution, cid):
             return
@@ -160,7 +182,8 @@ def run_demo(
 ) -> DemoResult:
     """Ingest ``corpus``, simulate the desk's work until ``end``, sweep, and report.
 
-    ``progress`` hears the phases: ingest (each record decided as it is read), simulate (cases), sweep, report.
+    ``progress`` hears the phases: ingest (each record decided as it is read), simulate
+    (cases), sweep, report.
     """
     sim.current = end
     intake = desk.ingest(channel, corpus, progress=progress)
@@ -189,5 +212,10 @@ def run_demo(
     swept = desk.sweep(end)
     swept_clocks(swept.clocks)
     progress.phase("report", unit="cases")
-    report = build_report(desk.store, end, joint_review_tag=desk.settings.joint_review_tag)
+    report = build_report(
+        desk.store,
+        end,
+        joint_review_tag=desk.settings.joint_review_tag,
+        labels=ReportLabels.from_pack(desk.pack),
+    )
     return DemoResult(intake, swept, report, joint, routed, skipped)

@@ -680,7 +680,9 @@ class Desk:
         return self._commit(case, [("provide_info", {})], actor=actor, at=at or self.now())
 
     def attendees(self, case: Case) -> list[str]:
-        """Every lead and co department, then every required expert (by kind)."""
+        """Every lead and co department, then every required expert (``expert:<kind>``).
+
+        Stable ids, as events record them; the letter shows the pack's names."""
         depts = [
             d.id for d in sorted(case.departments, key=lambda d: d.role is not DepartmentRole.LEAD)
         ]
@@ -734,6 +736,27 @@ class Desk:
             payload["attendees"] = list(attendees)
         return self._commit(case, [("hold_meeting", payload)], actor=actor, at=held_at)
 
+    def record_expert_advice(
+        self,
+        case_id: str,
+        kind: str,
+        advice: str,
+        *,
+        name: str | None = None,
+        at: datetime | None = None,
+        actor: str = "office",
+    ) -> Case:
+        """An expert's advice (律师、智库专家意见), at or after the meeting; the letter quotes it.
+
+        ``kind`` is the pack's expert id (``lawyer``); recording it again replaces the advice.
+        A bookkeeping event: allowed in every active state, it does not move the case.
+        """
+        case = self.store.get(case_id)
+        payload = {"kind": kind, "advice": advice, "name": name}
+        return self._commit(
+            case, [("record_expert_advice", payload)], actor=actor, at=at or self.now()
+        )
+
     def next_letter_no(self, year: int) -> str:
         """Sequential 文号 per year, kept as a store record."""
         seq_id = f"{self.settings.letter_prefix}-{year}"
@@ -748,20 +771,38 @@ class Desk:
         *,
         result: OpinionResult | str,
         reasons: str,
-        measures: Sequence[str] = (),
+        measures: Sequence[str | Mapping[str, Any]] = (),
         legal_basis: Sequence[str] = (),
         at: datetime | None = None,
         letter_no: str | None = None,
         actor: str = "office",
     ) -> Case:
-        """出具甄别审查意见书 (result and reasons required) and send it for confirmation."""
+        """出具甄别审查意见书 (result and reasons required) and send it for confirmation.
+
+        Each measure is text that names its department and period as letters do
+        ("公园城市建设局5个工作日内出具权属说明") or ``{description, department, period | due}``;
+        the department is resolved against the pack (id, old id, name or short name) and the
+        due day counted from the opinion's date on the desk's calendar. A measure without
+        either is refused (``GuardError`` naming it) before anything is stored.
+        """
+        from zhenshen_core.letters import MeasureError, Names, resolve_measures
+
         case = self.store.get(case_id)
         when = at or self.now()
+        try:
+            resolved = resolve_measures(
+                measures,
+                names=Names.build(self.pack),
+                issued_at=when,
+                calendar=self.calendar,
+            )
+        except MeasureError as exc:
+            raise GuardError(case.status.value, "issue_opinion", str(exc)) from exc
         opinion = {
             "letter_no": letter_no or self.next_letter_no(when.year),
             "result": OpinionResult(result).value,
             "reasons": reasons,
-            "measures": list(measures),
+            "measures": [m.model_dump(mode="json") for m in resolved],
             "legal_basis": list(legal_basis),
             "issued_at": when.isoformat(),
         }
@@ -1127,6 +1168,7 @@ class Desk:
             org=self.settings.org,
             pack=self.pack,
             template=self.pack_template(renderer) if renderer else None,
+            calendar=self.calendar,
         )
 
     def pack_template(self, renderer: str) -> str | None:
@@ -1141,7 +1183,11 @@ class Desk:
         return str(candidate) if folder and candidate.is_file() else None
 
     def render_letter(self, case_id: str, renderer: str = "markdown") -> bytes:
-        """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …)."""
+        """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …).
+
+        The letter is checked first (its date, display names, measures, expert advice); a
+        :class:`~zhenshen_core.letters.LetterCheckError` lists every problem.
+        """
         case = self.store.get(case_id)
         if case.opinion is None:
             raise GuardError(case.status.value, "render_letter", "no opinion has been issued")

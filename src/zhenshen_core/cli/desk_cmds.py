@@ -15,6 +15,7 @@ from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pa
 from zhenshen_core.cli.exits import OK, error_boundary
 from zhenshen_core.cli.output import echo_json
 from zhenshen_core.desk import Desk, SweepResult
+from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.model.case import SHANGHAI
 
 DEFAULT_PACK = "cn.chengdu.gaoxin"
@@ -165,7 +166,17 @@ def demo(
 
 @click.command()
 @STORE_OPTION
-@NOW_OPTION
+@PACK_OPTION
+@click.option(
+    "--as-of",
+    "as_of_text",
+    default=None,
+    metavar="INSTANT",
+    help="The instant running clocks are measured against: an ISO date-time, or 'now'. "
+    "Default: the newest event in the store, so the same data gives the same report "
+    "whenever it is run (the report says which instant it used).",
+)
+@click.option("--now", "now_text", default=None, hidden=True, help="Old name of --as-of.")
 @click.option(
     "--format",
     "fmt",
@@ -183,16 +194,47 @@ def demo(
 @pass_cli
 @error_boundary
 def report(
-    cli_ctx: CliContext, store_url: str | None, now_text: str | None, fmt: str, output: Path | None
+    cli_ctx: CliContext,
+    store_url: str | None,
+    pack_source: str | None,
+    as_of_text: str | None,
+    now_text: str | None,
+    fmt: str,
+    output: Path | None,
 ) -> None:
-    """The desk report: cases by domain and tier, on-time rates, overdue list, satisfaction,
-    举一反三 proposals. ``--format html`` adds charts (inline SVG, no scripts)."""
-    from zhenshen_core.report import build_report, render_html, render_text
+    """The desk report: cases by domain and tier, deadlines kept, a 督办 view per department
+    (cases led, on time, overdue, 退单, 按时办结率 / 满意率 / 退单率, monthly trend), the
+    overdue cases with department and days overdue, satisfaction and 举一反三 proposals.
 
-    now = _parse_instant(now_text, "--now") or datetime.now(SHANGHAI)
+    Names come from the pack (domains, departments); ``--format json`` keeps the codes and
+    gives the labels beside them; ``--format html`` adds charts (inline SVG, no scripts).
+
+    \b
+    Examples:
+      zhenshen report --store sqlite:///desk.db                      # as of the newest event
+      zhenshen report --store sqlite:///desk.db --as-of now -o today.html --format html
+      zhenshen report --store sqlite:///desk.db --as-of 2020-12-31T18:00 --format json
+    """
+    from zhenshen_core.report import ReportLabels, build_report, render_html, render_text
+    from zhenshen_core.storage.digest import latest_event_at
+
+    if as_of_text is not None and now_text is not None:
+        raise click.UsageError("give --as-of or --now (its old name), not both")
+    asked = as_of_text if as_of_text is not None else now_text
+    labels = ReportLabels.from_pack(_report_pack(cli_ctx, pack_source))
     store = open_cli_store(cli_ctx, store_url)
     try:
-        built = build_report(store, now)
+        found: datetime | None
+        if asked is not None and asked.strip().lower() == "now":
+            found, source = datetime.now(SHANGHAI), "now"
+        elif asked is not None:
+            found, source = _parse_instant(asked, "--as-of"), "given"
+        else:
+            found, source = latest_event_at(store), "data"
+        if found is None:  # an empty store has no data instant
+            found, source = datetime.now(SHANGHAI), "now"
+        as_of = found
+        built = build_report(store, as_of, labels=labels, as_of_source=source)
     finally:
         store.close()
     text = {
@@ -204,7 +246,20 @@ def report(
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        click.echo(f"wrote {output} (as of {as_of.isoformat()})", err=True)
+
+
+def _report_pack(cli_ctx: CliContext, pack_source: str | None) -> Any:
+    """The pack that names domains and departments. One asked for must load; without one, the
+    configured or reference pack is used if it loads, and codes are shown if none does."""
+    if pack_source:
+        return cli_ctx.load_pack(pack_source)
+    try:
+        return cli_ctx.load_pack(cli_ctx.config.pack or DEFAULT_PACK)
+    except ZhenshenError as exc:
+        click.echo(f"warning: no pack to name domains and departments ({exc}); "
+                   "showing codes (give --pack)", err=True)
+        return None
 
 
 def _kind_label(kind: str) -> str:
@@ -329,7 +384,10 @@ def letter(
 ) -> None:
     """Render the 甄别审查意见书 (review opinion letter) of a case.
 
-    The pack supplies the Chinese names of departments, experts and domains.
+    The pack supplies the Chinese names of departments, experts and domains. The letter is
+    checked first: its date is not before anything it cites, every name is the pack's, every
+    measure has a department and a due day, every required expert's advice is recorded; a
+    letter that fails exits 1 with every problem listed.
     """
     desk = _desk(cli_ctx, store_url, pack_source or cli_ctx.config.pack or DEFAULT_PACK)
     try:

@@ -122,6 +122,14 @@ class FeedbackPayload(_Payload):
     feedback: Feedback
 
 
+class ExpertAdvicePayload(_Payload):
+    """An expert's advice as given (at or after the meeting); the letter quotes it."""
+
+    kind: str = Field(min_length=1, description="expert kind id from the pack, e.g. lawyer")
+    advice: str = Field(min_length=1)
+    name: str | None = Field(default=None, description="who gave it, e.g. 李律师")
+
+
 class GeneralisePayload(_Payload):
     generalisation_id: str = Field(min_length=1)
 
@@ -175,9 +183,19 @@ class Transition:
 # --- guards: return a reason when the event must not fire -------------------------------------
 
 
-def _joint_meeting_held(case: Case, _: BaseModel) -> str | None:
+def _joint_meeting_held(case: Case, payload: BaseModel) -> str | None:
     held = [m for m in case.meetings if m.kind is MeetingKind.JOINT_REVIEW and m.held_at]
-    return None if held else "no joint review meeting (联合甄审会议) has been held"
+    if not held:
+        return "no joint review meeting (联合甄审会议) has been held"
+    assert isinstance(payload, IssueOpinionPayload)
+    issued = payload.opinion.issued_at
+    if not any(m.held_at is not None and m.held_at <= issued for m in held):
+        first = min(m.held_at for m in held if m.held_at is not None)
+        return (
+            f"the opinion is dated {issued.isoformat()}, before the joint review meeting it "
+            f"follows (held {first.isoformat()})"
+        )
+    return None
 
 
 def _meeting_scheduled(case: Case, payload: BaseModel) -> str | None:
@@ -341,9 +359,40 @@ def _decide(case: Case, p: BaseModel, _: datetime) -> None:
     if p.departments is not None:
         case.departments = list(p.departments)
     if p.experts is not None:
-        case.experts = list(p.experts)
+        case.experts = _keep_advice(case.experts, p.experts)
     case.tags = _union(case.tags, p.tags)
     case.pack = p.pack or case.pack
+
+
+def _keep_advice(old: Sequence[ExpertRequest], new: Sequence[ExpertRequest]) -> list[ExpertRequest]:
+    """A new decision replaces which experts are called for, never the advice already given:
+    advice stays with its expert kind, and advice of a kind no longer called for is kept as a
+    non-required expert."""
+    given = {e.kind: e for e in old if e.advice}
+    out = []
+    for expert in new:
+        had = given.pop(expert.kind, None)
+        if had is not None:
+            expert = expert.model_copy(
+                update={"name": had.name, "advice": had.advice, "advised_at": had.advised_at}
+            )
+        out.append(expert)
+    out += [e.model_copy(update={"required": False}) for e in given.values()]
+    return out
+
+
+def _expert_advice(case: Case, p: BaseModel, at: datetime) -> None:
+    assert isinstance(p, ExpertAdvicePayload)
+    given: dict[str, Any] = {"advice": p.advice, "advised_at": at}
+    if p.name:
+        given["name"] = p.name
+    for i, expert in enumerate(case.experts):
+        if expert.kind == p.kind:
+            case.experts[i] = expert.model_copy(update=given)
+            return
+    case.experts.append(
+        ExpertRequest(kind=p.kind, required=False, name=p.name, advice=p.advice, advised_at=at)
+    )
 
 
 def _clock(case: Case, p: BaseModel, _: datetime) -> None:
@@ -559,6 +608,14 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
         "a reminder or supervision notice",
         payload=SupervisePayload,
         effect=_supervise,
+    ),
+    _t(
+        "record_expert_advice",
+        ACTIVE,
+        None,
+        "an expert's advice (律师、智库专家意见), quoted by the opinion letter",
+        payload=ExpertAdvicePayload,
+        effect=_expert_advice,
     ),
     _t("note", ACTIVE, None, "a free-text note", payload=NotePayload, effect=_note),
     _t(

@@ -56,11 +56,15 @@ class _Strict(BaseModel):
 
 
 class DepartmentSpec(_Strict):
-    """A department (部门). Aliases keep old names working after a bureau is renamed."""
+    """A department (部门). Aliases keep old ids working after a bureau is renamed; short names
+    (简称, e.g. 市场监管局) are how staff write it in free text such as an opinion's measures."""
 
     id: Id
     name: str = ""
     aliases: list[str] = Field(default_factory=list)
+    short_names: list[str] = Field(
+        default_factory=list, description="简称 that name it in free text, e.g. 市场监管局"
+    )
     valid_from: date | None = None
     valid_to: date | None = None
 
