@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 DEMO_DB ?= out/demo.db
 
-.PHONY: demo test setup lint typecheck bench docs grammar-tables clean
+.PHONY: demo test setup lint typecheck bench docs grammar-tables clean browser-deps office-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,18 @@ demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/zhenshen demo --store sqlite:///$(DEMO_DB) --html out/report.html
 
-test: $(STAMP)
+test: $(STAMP) browser-deps office-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/ruff check src tests plugins benchmarks examples
 	$(BIN)/mypy src
+
+# Chromium and a CJK font for tests/browser; LibreOffice for the DOCX layout test (apt-get where
+# missing, quick when present; the tests skip with a message where this cannot install them).
+browser-deps:
+	@.ci/browser-deps
+
+office-deps:
+	@.ci/browser-deps office
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests plugins benchmarks

@@ -10,8 +10,10 @@
     POST /sweep              raise reminders and 督办 notices for due clocks
 
 Errors come back as JSON ``{"error": "...", "type": "..."}`` with 400 (bad input), 404, 409
-(a concurrent change: reload and retry) or 422 (an event not allowed now). The app holds one
-``Desk``; run several processes against PostgreSQL for more throughput.
+(a concurrent change: reload and retry), 422 (an event not allowed now) or 503 (with
+``--calendar-policy strict``: a deadline past the published holiday notices; nothing was stored,
+send it again once the notice is installed). The app holds one ``Desk``; run several processes
+against PostgreSQL for more throughput.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from zhenshen_core import (
     PluginConfig,
     PluginHost,
 )
+from zhenshen_core.deadlines import CalendarPolicy, CalendarRangeError, national_calendar
 from zhenshen_core.desk import Desk
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.storage import open_store
@@ -38,7 +41,8 @@ from zhenshen_core.storage import open_store
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 STATUS = {200: "200 OK", 201: "201 Created", 400: "400 Bad Request", 404: "404 Not Found",
-          405: "405 Method Not Allowed", 409: "409 Conflict", 422: "422 Unprocessable Entity"}
+          405: "405 Method Not Allowed", 409: "409 Conflict", 422: "422 Unprocessable Entity",
+          503: "503 Service Unavailable"}
 
 
 class DeskApp:
@@ -56,6 +60,8 @@ class DeskApp:
             code, body = 409, {"error": str(exc), "type": "conflict"}
         except LifecycleError as exc:
             code, body = 422, {"error": str(exc), "type": "lifecycle"}
+        except CalendarRangeError as exc:  # a strict desk: nothing stored, retry with the notice
+            code, body = 503, {"error": str(exc), "type": "calendar"}
         except ValueError as exc:
             code, body = 400, {"error": str(exc), "type": "bad_request"}
         data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
@@ -109,12 +115,16 @@ def _public(case: Any) -> dict[str, Any]:
     return json.loads(case.model_dump_json())  # type: ignore[no-any-return]
 
 
-def make_app(store_url: str, pack: str = "cn.chengdu.gaoxin") -> DeskApp:
+def make_app(store_url: str, pack: str = "cn.chengdu.gaoxin",
+             calendar_policy: str = "provisional") -> DeskApp:
     host = PluginHost(PluginConfig.from_env())
     from zhenshen_core.rules import load_pack
 
     resolved = load_pack(pack, plugin_packs={k: v.path for k, v in host.rule_packs().items()})
-    return DeskApp(Desk(open_store(store_url, host), pack=resolved, host=host))
+    # The desk's own default is the provisional calendar; strict is asked for explicitly.
+    strict = CalendarPolicy(calendar_policy) is CalendarPolicy.STRICT
+    calendar = national_calendar(CalendarPolicy.STRICT) if strict else None
+    return DeskApp(Desk(open_store(store_url, host), pack=resolved, host=host, calendar=calendar))
 
 
 def main() -> None:
@@ -122,8 +132,12 @@ def main() -> None:
     parser.add_argument("--store", default="sqlite:///zhenshen-web.db")
     parser.add_argument("--pack", default="cn.chengdu.gaoxin")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--calendar-policy", choices=["provisional", "strict"],
+                        default="provisional", help="past the published holiday notices: "
+                        "decide on the law's holidays and flag the clocks, or refuse (503)")
     args = parser.parse_args()
-    with make_server("127.0.0.1", args.port, make_app(args.store, args.pack)) as server:
+    app = make_app(args.store, args.pack, args.calendar_policy)
+    with make_server("127.0.0.1", args.port, app) as server:
         print(f"serving the desk on http://127.0.0.1:{args.port}/cases")
         server.serve_forever()
 

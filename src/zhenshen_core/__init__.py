@@ -36,6 +36,7 @@ from zhenshen_core.errors import (
 if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
     from zhenshen_core.deadlines import (
         Calendar,
+        CalendarPolicy,
         CalendarRangeError,
         DeadlineError,
         compute_due,
@@ -58,10 +59,12 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         OpinionResult,
         Satisfaction,
         Tier,
+        complete_case,
         dump_case,
         load_case,
     )
     from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
+    from zhenshen_core.progress import ProgressReporter
     from zhenshen_core.rules import (
         CompiledEngine,
         Decision,
@@ -93,11 +96,13 @@ _LAZY = {
     ),
     "CaseEvent": "zhenshen_core.model",
     "Lifecycle": "zhenshen_core.model",
+    "complete_case": "zhenshen_core.model",
     "dump_case": "zhenshen_core.model",
     "load_case": "zhenshen_core.model",
     "PluginConfig": "zhenshen_core.plugins",
     "PluginHost": "zhenshen_core.plugins",
     "hookimpl": "zhenshen_core.plugins",
+    "ProgressReporter": "zhenshen_core.progress",
     "CaseQuery": "zhenshen_core.storage",
     "CaseStore": "zhenshen_core.storage",
     "Desk": "zhenshen_core.desk",
@@ -111,6 +116,7 @@ _LAZY = {
     "DurableEngine": "zhenshen_core.rules.durable",
     "EngineError": "zhenshen_core.rules.durable",
     "Calendar": "zhenshen_core.deadlines",
+    "CalendarPolicy": "zhenshen_core.deadlines",
     "national_calendar": "zhenshen_core.deadlines",
     "compute_due": "zhenshen_core.deadlines",
     "parse_period": "zhenshen_core.deadlines",
@@ -128,6 +134,7 @@ __getattr__ = lazy_attributes(__name__, _LAZY)
 __all__ = [
     "AppealType",
     "Calendar",
+    "CalendarPolicy",
     "CalendarRangeError",
     "Case",
     "CaseEvent",
@@ -164,6 +171,7 @@ __all__ = [
     "PluginError",
     "PluginHost",
     "PluginLoadError",
+    "ProgressReporter",
     "ResolvedPack",
     "RuleError",
     "SQLiteStore",
@@ -174,6 +182,7 @@ __all__ = [
     "UnknownNameError",
     "ZhenshenError",
     "__version__",
+    "complete_case",
     "compute_due",
     "dump_case",
     "hookimpl",

@@ -4,7 +4,12 @@ Only what a deployment varies lives here; everything is optional and command-lin
 environment variables win over it::
 
     store = "sqlite:///var/zhenshen/desk.db"   # default --store (ZHENSHEN_STORE wins)
-    pack = "cn.chengdu.gaoxin"                 # default pack for demo/eval-style commands
+    pack = "cn.chengdu.gaoxin"                 # default --pack of ingest, decide, demo, letter
+                                               # (ZHENSHEN_PACK wins)
+    calendar = "cn-2027.yaml"                  # the desk's calendar: 'cn', a plugin calendar's
+                                               # name or a layer file (ZHENSHEN_CALENDAR wins)
+    calendar_policy = "provisional"            # past the published notices: provisional
+                                               # (default) or strict (ZHENSHEN_CALENDAR_POLICY)
     pack_paths = ["packs"]                     # extra folders searched for pack ids
     local_plugins = "zhenshen_local.py"        # project-local plugin file
     disable_plugins = ["docx"]                 # like -p no:NAME
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -34,6 +40,8 @@ class Config(BaseModel):
 
     store: str | None = None
     pack: str | None = None
+    calendar: str | None = None
+    calendar_policy: Literal["provisional", "strict"] | None = None
     pack_paths: tuple[Path, ...] = ()
     local_plugins: Path | None = None
     disable_plugins: tuple[str, ...] = ()
@@ -60,8 +68,12 @@ def load_config(path: Path | None = None) -> Config:
         problems = "; ".join(describe_validation_error(e) for e in exc.errors())
         raise ConfigError(f"{target}: {problems}") from exc
     base = target.parent
+    calendar = config.calendar
+    if calendar and calendar.endswith((".yaml", ".yml")) and not Path(calendar).is_absolute():
+        calendar = str(base / calendar)
     return config.model_copy(
         update={
+            "calendar": calendar,
             "pack_paths": tuple(p if p.is_absolute() else base / p for p in config.pack_paths),
             "local_plugins": (
                 None

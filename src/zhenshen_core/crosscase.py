@@ -59,13 +59,19 @@ class CrossCaseMonitor:
     """Feeds cases to one durable session holding every cross-case rule of a pack."""
 
     def __init__(
-        self, specs: Sequence[CrossCaseSpec], levels: tuple[str, ...] = (), *, max_keys: int = 1000
+        self,
+        specs: Sequence[CrossCaseSpec],
+        levels: tuple[str, ...] = (),
+        *,
+        max_keys: int = 1000,
+        dates: Iterable[str] = (),
     ) -> None:
         from zhenshen_core.rules.durable import CrossCaseSession
         from zhenshen_core.rules.durable.crosscase import WindowPattern
 
         self.specs = tuple(specs)
         self.levels = levels
+        self.dates = frozenset(dates)  # the pack's date facts, read as its engines read them
         self._by_id = {s.id: s for s in self.specs}
         self._session = (
             CrossCaseSession(
@@ -86,7 +92,7 @@ class CrossCaseMonitor:
         """Record ``case`` for every rule watching ``event``; return the patterns it completed."""
         if self._session is None:
             return []
-        facts = fact_view(case)
+        facts = fact_view(case, self.dates)
         when = day or case.received_at.astimezone(SHANGHAI).date()
         hits: list[CrossCaseHit] = []
         for spec in self.specs:

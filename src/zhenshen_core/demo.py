@@ -28,10 +28,11 @@ from datetime import date, datetime, time, timedelta
 
 from zhenshen_core.desk import Desk, SweepResult
 from zhenshen_core.errors import CaseNotFoundError, GuardError
-from zhenshen_core.intake import IntakeSummary, draft_case, guarded_read
+from zhenshen_core.intake import IntakeSummary, count_source, draft_case, guarded_read
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus, DepartmentRole, OpinionResult, Satisfaction
-from zhenshen_core.report import DeskReport, build_report
+from zhenshen_core.progress import SILENT, Advance, ProgressReporter
+from zhenshen_core.report import DeskReport, ReportLabels, build_report
 
 REASONS = {
     OpinionResult.SUPPORTED: "企业诉求事实清楚，符合现行政策规定，相关部门应在规定时限内予以办理。",
@@ -41,7 +42,15 @@ REASONS = {
     OpinionResult.NOT_SUPPORTED: "经核查，企业诉求缺乏政策依据，已向企业释明相关规定。",
     OpinionResult.POLICY_GAP: "现行政策对此类情形未作规定，建议完善制度并举一反三。",
 }
-MEASURE = "牵头部门会同配合部门落实甄别审查意见书确定的措施并反馈企业"
+MEASURES = (  # (description, period) for the lead department, then for the first co-department
+    ("牵头落实甄别审查意见书确定的措施并反馈企业", "15 working days"),
+    ("配合出具部门意见并落实职责范围内的措施", "10 working days"),
+)
+ADVICE = {
+    "lawyer": "经审查，相关事实与法律依据清楚，建议依法依规予以办理并做好释法说理。",
+    "think_tank": "建议从制度层面梳理同类问题，形成可复制的解决路径。",
+    "industry": "从行业实践看，企业诉求具有代表性，建议并联推进相关审批。",
+}
 LEGAL_BASIS = ["《优化营商环境条例》（国务院令第722号）", "《四川省优化营商环境条例》"]
 
 MAX_ROUNDS = 3
@@ -139,8 +148,9 @@ class _Simulation:
 
     # --- a case, from arrival to its last step ------------------------------------------------
 
-    def case(self, draft: Case, intake: IntakeSummary) -> Process:
+    def case(self, draft: Case, intake: IntakeSummary, advance: Advance) -> Process:
         yield draft.received_at
+        advance(1)
         try:
             self.desk.get(draft.id)
         except CaseNotFoundError:
@@ -171,26 +181,34 @@ class _Simulation:
         d.schedule_meeting(cid, meeting_at, at=at)
         yield meeting_at
         d.hold_meeting(cid, meeting_at, minutes="各部门逐项研究企业诉求，形成一致意见。")
+        for expert in d.get(cid).experts:
+            if expert.required and ADVICE.get(expert.kind):
+                d.record_expert_advice(cid, expert.kind, ADVICE[expert.kind], at=meeting_at)
         late_letter = rng.random() < 0.12
         yield (at := self.wd(meeting_at, 3 if late_letter else rng.choice([1, 1, 2]), 16))
         result = rng.choices(list(REASONS), weights=[6, 3, 1, 1])[0]
+        current = d.get(cid)
+        leads_first = sorted(current.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
+        depts = [x.id for x in leads_first] or ["gxq.yshj"]
+        measures = [
+            {"description": text, "department": dept, "period": period}
+            for dept, (text, period) in zip(depts, MEASURES, strict=False)
+        ]
         d.issue_opinion(
             cid,
             result=result,
             reasons=REASONS[result],
-            measures=[MEASURE],
+            measures=measures,
             legal_basis=LEGAL_BASIS,
             at=at,
         )
         yield (at := self.wd(at, 2, 10))
         d.confirm(cid, at, note="领导小组会议确认")
         yield (assign_at := at + timedelta(hours=1))
-        current = d.get(cid)
-        leads_first = sorted(current.departments, key=lambda x: x.role is not DepartmentRole.LEAD)
-        depts = [x.id for x in leads_first] or ["gxq.yshj"]
-        for i, dept in enumerate(depts[:2]):
-            period = "15 working days" if i == 0 else "10 working days"
-            d.assign_task(cid, dept, MEASURE, period, at=assign_at)
+        for measure in measures:
+            d.assign_task(
+                cid, measure["department"], measure["description"], measure["period"], at=assign_at
+            )
         d.start_execution(cid, at=assign_at)
         open_tasks = [t.id for t in d.get(cid).tasks if t.completed_at is None]
         done = sorted(
@@ -239,7 +257,13 @@ class _Simulation:
             self.alerts.conflicts.extend(found.conflicts)
 
 
-def read_work_orders(desk: Desk, channel: str, corpus: str, summary: IntakeSummary) -> list[Case]:
+def read_work_orders(
+    desk: Desk,
+    channel: str,
+    corpus: str,
+    summary: IntakeSummary,
+    progress: ProgressReporter = SILENT,
+) -> list[Case]:
     """Every valid work order of ``corpus`` in arrival order; the others are dead letters."""
     host = desk.host
     records = guarded_read(
@@ -249,7 +273,11 @@ def read_work_orders(desk: Desk, channel: str, corpus: str, summary: IntakeSumma
         host.intake_channel_plugin(channel),
     )
     drafts: list[Case] = []
+    advance = progress.phase(
+        "ingest", lambda: count_source(host, channel, corpus), unit="work orders"
+    )
     for record in records:
+        advance(1)
         summary.read += 1
         draft = draft_case(record, host, channel, summary, desk.store, desk.now)
         if draft is not None:
@@ -266,6 +294,7 @@ def run_demo(
     end: datetime,
     seed: int = 2020,
     channel: str = "jsonl",
+    progress: ProgressReporter = SILENT,
 ) -> DemoResult:
     """Replay ``corpus`` on ``desk`` until ``end`` (see the module docstring), and report.
 
@@ -274,23 +303,32 @@ def run_demo(
     """
     sim.current = end
     intake = IntakeSummary(channel=channel, source=corpus)
-    drafts = read_work_orders(desk, channel, corpus, intake)
+    drafts = read_work_orders(desk, channel, corpus, intake, progress)
+    advance = progress.phase("simulate", len(drafts), unit="work orders")
     simulation = _Simulation(desk, sim, seed)
     sim.current = min((d.received_at for d in drafts), default=end)
     timeline = _Timeline(sim, end)
     for draft in drafts:
-        timeline.start(draft.id, simulation.case(draft, intake))
+        timeline.start(draft.id, simulation.case(draft, intake, advance))
     if drafts:
         timeline.start("sweep", simulation.sweeps(drafts[0].received_at.date()))
     skipped: list[str] = []
     pending = set(timeline.run(skipped))
     received = set(intake.case_ids)
     sim.current = end
+    swept_clocks = progress.phase("sweep", unit="clocks")
     last = desk.sweep(end)
+    swept_clocks(last.clocks)
     swept = simulation.alerts
     swept.alerts.extend(last.alerts)
     swept.conflicts.extend(last.conflicts)
-    report = build_report(desk.store, end, joint_review_tag=desk.settings.joint_review_tag)
+    progress.phase("report", unit="cases")
+    report = build_report(
+        desk.store,
+        end,
+        joint_review_tag=desk.settings.joint_review_tag,
+        labels=ReportLabels.from_pack(desk.pack),
+    )
     return DemoResult(
         intake,
         swept,

@@ -22,18 +22,27 @@ from pathlib import Path
 from typing import Any
 
 from zhenshen_core.crosscase import CrossCaseHit, CrossCaseMonitor, Trigger, generalisation_record
-from zhenshen_core.deadlines import Calendar, compute_due, national_calendar, parse_period
+from zhenshen_core.deadlines import (
+    Calendar,
+    CalendarPolicy,
+    DeadlineError,
+    compute_due,
+    national_calendar,
+    parse_period,
+)
 from zhenshen_core.deadlines.clocks import (
     BREACH,
     acknowledge_alerts,
+    change_period,
     extend_clock,
     pause_clock,
+    recompute_clock,
     resume_clock,
     start_clock,
     stop_clock,
 )
-from zhenshen_core.errors import ConcurrencyError, GuardError
-from zhenshen_core.intake import IntakeSummary, ingest_source
+from zhenshen_core.errors import CaseNotFoundError, ConcurrencyError, GuardError
+from zhenshen_core.intake import IntakeSummary, count_source, ingest_source
 from zhenshen_core.model.case import SHANGHAI, Case, DepartmentAssignment, ExpertRequest, PackRef
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.enums import (
@@ -46,10 +55,14 @@ from zhenshen_core.model.enums import (
     Tier,
 )
 from zhenshen_core.model.events import CaseEvent
-from zhenshen_core.model.lifecycle import Lifecycle, dump_case, load_case
+from zhenshen_core.model.lifecycle import TERMINAL, Lifecycle, dump_case, load_case
 from zhenshen_core.plugins.host import HookFailure, PluginConfig, PluginHost
 from zhenshen_core.plugins.records import Notification
+from zhenshen_core.progress import SILENT, ProgressReporter
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore, Record
+
+SWEEP_ATTEMPTS = 3
+"""Tries per due clock when its case keeps changing under the sweep, before it is a conflict."""
 
 DEFAULT_OPINION_PERIOD = "2 working days"
 """The article: the review opinion letter is issued within 2 working days after the meeting."""
@@ -94,10 +107,92 @@ class ClockAlert:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ClockChange:
+    """A clock whose due instant a recomputation moved."""
+
+    case_id: str
+    clock: str
+    previous_due: datetime
+    due: datetime
+    provisional: bool  # still resting on estimated days (the new data does not reach it)
+
+
+@dataclass
+class RecomputeResult:
+    """What :meth:`Desk.recompute_provisional_clocks` did, for a log line or a report."""
+
+    calendar: str
+    version: str
+    checked: int = 0  # provisional clocks computed on another calendar version
+    changed: list[ClockChange] = field(default_factory=list)
+    settled: int = 0  # clocks the calendar data now covers: no longer provisional
+    conflicts: list[str] = field(default_factory=list)  # cases changed meanwhile: run again
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (case id, why)
+
+
 @dataclass
 class SweepResult:
+    """What one sweep did: at most one alert per clock, the highest threshold it crossed or its
+    breach (a long-overdue clock gets one 督办 notice, not three alerts)."""
+
     alerts: list[ClockAlert] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    recomputed: RecomputeResult | None = None  # the calendar changed since the last sweep
+    clocks: int = 0
+    """Due clocks handled (with or without an alert)."""
+    limit_reached: bool = False
+    """The sweep took as many clocks as its limit allowed: more may be due; sweep again."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Alerts per clock and kind, for a summary; task clocks (``task:T1``) count as
+        ``task``. Kinds are threshold keys ("0.5", "0.75") and "breach"."""
+        out: dict[str, dict[str, int]] = {}
+        for alert in self.alerts:
+            per_kind = out.setdefault(alert.clock.split(":", 1)[0], {})
+            per_kind[alert.kind] = per_kind.get(alert.kind, 0) + 1
+        return out
+
+
+@dataclass(frozen=True)
+class Redecision:
+    """The outcome of :meth:`Desk.redecide`: ``decided`` (first decision), ``changed`` or
+    ``unchanged`` (nothing recorded)."""
+
+    case: Case
+    outcome: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A new case decided in memory, with every event its first write stores."""
+
+    case: Case
+    events: list[CaseEvent]
+    decision: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Moved:
+    """A clock whose due instant a stored change moved."""
+
+    clock: Clock
+    previous_due: datetime
+    event: CaseEvent
+
+
+RECOMPUTE_RECORD = ("calendar_recompute", "provisional-clocks")
+"""Store record (kind, id) of the calendar the provisional clocks were last recomputed on."""
+
+_PROVENANCE = frozenset({"case_id", "pack", "fired"})
+_NOT_INPUTS = frozenset({"decide", "clock_update", "supervise", "note"})
+"""Events whose effects the rules never read, or must not read back (their own decisions)."""
+
+
+def same_outcome(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether two decisions decide the same, whichever pack version and rules got there."""
+    keys = (set(old) | set(new)) - _PROVENANCE
+    return all(old.get(k) == new.get(k) for k in keys)
 
 
 class Desk:
@@ -117,7 +212,9 @@ class Desk:
     ) -> None:
         self.store = store
         self.host = host or PluginHost(PluginConfig(autoload=False))
-        self.calendar = calendar or national_calendar()
+        # Provisional: past the published notices the desk still decides, on the law's holidays,
+        # and flags those clocks for recomputation (pass a strict calendar to refuse instead).
+        self.calendar = calendar or national_calendar(CalendarPolicy.PROVISIONAL)
         self.lifecycle = lifecycle or Lifecycle()
         self.settings = settings or DeskSettings()
         self._now = now or (lambda: datetime.now(SHANGHAI))
@@ -126,7 +223,13 @@ class Desk:
         self.failures: list[HookFailure] = []
         specs = tuple(getattr(pack, "crosscase", ()) or ())
         self.crosscase = (
-            CrossCaseMonitor(specs, tuple(getattr(pack, "severity_levels", ()))) if specs else None
+            CrossCaseMonitor(
+                specs,
+                tuple(getattr(pack, "severity_levels", ())),
+                dates=getattr(pack, "date_facts", ()),
+            )
+            if specs
+            else None
         )
         if self.crosscase is not None:
             self.warm_up()
@@ -244,24 +347,75 @@ class Desk:
     # --- intake and decision ----------------------------------------------------------------
 
     def receive(self, data: Mapping[str, Any] | Case, *, actor: str = "intake") -> Case:
-        """Validate, store (idempotently) and decide one case; a repeat delivery is a no-op."""
+        """Validate, decide and store one case in one write; a repeat delivery returns it.
+
+        With a pack, the case is enriched and decided (clocks started) before anything is
+        stored, and the receive, facts, decide and clock events go to the store in one
+        ``ingest``: a failure to decide (a strict calendar that does not reach a deadline, a
+        failing enricher) raises and leaves the store as it was, so delivering the same work
+        order again tries again. A case that an earlier version stored undecided is decided
+        when it is delivered again.
+        """
         draft = (
             data
             if isinstance(data, Case)
             else load_case(self.host.normalise_intake(str(data.get("channel", "api")), data))
         )
         case, event = self.lifecycle.receive(draft, actor=actor)
-        result = self.store.ingest(case, [event])
-        if not result.created:
-            return self.store.get(result.case_id)
+        stored = self._stored(case)
+        if stored is not None:
+            return self._decide_if_undecided(stored)
+        prepared = self._prepare(case, event, actor=actor)
+        result = self.store.ingest(prepared.case, prepared.events)
+        if not result.created:  # a concurrent delivery stored it between the look-up and now
+            return self._decide_if_undecided(self.store.get(result.case_id))
         self._notify("case_received", case, event.type, case=case, event=event)
+        return self._announce(prepared)
+
+    def _stored(self, case: Case) -> Case | None:
+        """The stored case for the same work order (any of its external refs, or its id)."""
+        for ref in case.external_refs:
+            found = self.store.find_external(ref.channel.value, ref.external_id)
+            if found is not None:
+                return found
+        try:
+            return self.store.get(case.id)
+        except CaseNotFoundError:
+            return None
+
+    def _decide_if_undecided(self, case: Case) -> Case:
+        """A repeat delivery: decide a case that was stored without its decision, else no-op."""
+        if self.engine is None or case.decision is not None or case.status in TERMINAL:
+            return case
+        return self._cross_case(self.decide(case.id), "receive")
+
+    def _prepare(self, case: Case, received: CaseEvent, *, actor: str) -> _Prepared:
+        """Enrich and decide a new case in memory: everything its single write will store."""
+        events = [received]
         facts = self.host.enrich(case)
         if facts:
-            case = self._commit(
-                case, [("update_facts", {"facts": facts})], actor=actor, at=event.at
+            case, record = self.lifecycle.fire(
+                case, "update_facts", actor=actor, at=received.at, payload={"facts": facts}
             )
-        if self.engine is not None:
-            case = self.decide(case.id)
+            events.append(record)
+        if self.engine is None:
+            return _Prepared(case, events, None)
+        decision = _decision_json(self.engine.evaluate(case))
+        # The case came from lifecycle.receive or fire just above: nobody else holds it.
+        case, decided, _ = self._decision_events(
+            case, decision, actor="rules", at=self.now(), in_place=True
+        )
+        return _Prepared(case, [*events, *decided], decision)
+
+    def _announce(self, prepared: _Prepared) -> Case:
+        """After a new case's write: its notifications and rule actions, then cross-case rules."""
+        case = prepared.case
+        for record in prepared.events:
+            if record.type == "update_facts":
+                self._notify("case_transitioned", case, record.type, case=case, event=record)
+        if prepared.decision is not None:
+            self._notify("decision_made", case, "decide", case=case, decision=prepared.decision)
+            self._run_actions(case, prepared.decision)
         return self._cross_case(case, "receive")
 
     def _cross_case(self, case: Case, on: Trigger, day: date | None = None) -> Case:
@@ -301,67 +455,167 @@ class Desk:
             self._notify("generalisation_proposed", case, None, detail={"id": record_id, **data})
         return case
 
-    def ingest(self, channel: str, source: str, *, actor: str = "intake") -> IntakeSummary:
-        """Bulk intake through a channel adapter, then decide every new case."""
-        known = set()
-        summary = ingest_source(
+    def ingest(
+        self,
+        channel: str,
+        source: str,
+        *,
+        actor: str = "intake",
+        progress: ProgressReporter = SILENT,
+    ) -> IntakeSummary:
+        """Bulk intake through a channel adapter, with :meth:`receive`'s pipeline per case.
+
+        With a pack, each case is enriched and decided before its batch is stored, so every
+        stored case is decided and its clocks run; the batch is still one write per 500
+        records. A record that cannot be decided becomes a dead letter with the reason (nothing
+        of it is stored), and a repeat delivery of a case stored undecided decides it.
+        ``progress`` hears one phase, "ingest" (records, decided as they are read).
+        """
+        return ingest_source(
             source,
             channel=channel,
             store=self.store,
             host=self.host,
             lifecycle=self.lifecycle,
             actor=actor,
+            progress=progress.phase(
+                "ingest", lambda: count_source(self.host, channel, source), unit="records"
+            ),
+            pipeline=_DeskIntake(self, actor) if self.engine is not None else None,
         )
-        if self.engine is not None:
-            for case_id in summary.case_ids:
-                if case_id in known:
-                    continue
-                known.add(case_id)
-                case = self.store.get(case_id)
-                if case.decision is None:
-                    case = self.decide(case_id)
-                    self._cross_case(case, "receive")
-        return summary
 
     def decide(self, case_id: str, *, actor: str = "rules") -> Case:
-        """Run the pack on the case, record the decision and start the clocks it names."""
+        """Run the pack on the case, record the decision and start the clocks it names.
+
+        A running clock whose period the decision changes is counted again from its start
+        with the new period (``deadline_changed`` with reason ``decision``).
+        """
         if self.engine is None:
             raise GuardError("-", "decide", "this desk has no rule pack")
         case = self.store.get(case_id)
-        decision = self.engine.evaluate(case)
-        data = _decision_json(decision)
+        decision = _decision_json(self.engine.evaluate(self._decision_inputs(case)))
+        return self._record_decision(case, decision, actor)
+
+    def redecide(self, case_id: str, *, actor: str = "rules") -> Redecision:
+        """Decide a stored case again (after a pack change); an unchanged outcome records nothing.
+
+        The outcome is the decision less its provenance (pack id, version, hash) and its trace
+        (rules fired, values): a new pack version that decides the case the same way leaves the
+        case and its history as they are. A changed outcome is one ``decide`` event carrying the
+        new pack's id, version and hash, plus a ``clock_update`` per clock it starts or
+        re-periods.
+        """
+        if self.engine is None:
+            raise GuardError("-", "decide", "this desk has no rule pack")
+        case = self.store.get(case_id)
+        if case.status in TERMINAL:
+            raise GuardError(
+                case.status.value, "decide", "the case is finished; its decision stays as recorded"
+            )
+        decision = _decision_json(self.engine.evaluate(self._decision_inputs(case)))
+        if case.decision is None:
+            return Redecision(self._record_decision(case, decision, actor), "decided")
+        if same_outcome(case.decision, decision):
+            return Redecision(case, "unchanged")
+        return Redecision(self._record_decision(case, decision, actor), "changed")
+
+    def _decision_inputs(self, case: Case) -> Case:
+        """The case as the rules are to see it: its history replayed without earlier decisions.
+
+        A decision writes severity, tier, departments, experts and tags onto the case. Reading
+        them back would let one decision feed the next — a case routed to three departments
+        would count as a work order naming three — and deciding twice would not give the same
+        answer. A new decision starts from what was received and what happened since: facts,
+        returns, departments set by hand, the status.
+        """
+        if case.decision is None:
+            return case
+        events = [e for e in self.store.events(case.id) if e.type not in _NOT_INPUTS]
+        return self.lifecycle.replay(events)
+
+    def _record_decision(self, case: Case, decision: dict[str, Any], actor: str) -> Case:
+        at = self.now()
+        current, events, moved = self._decision_events(case, decision, actor=actor, at=at)
+        self.store.save(current, events, expected_version=case.version)
+        self._notify_moved(current, moved, "decision")
+        self._notify("decision_made", current, "decide", case=current, decision=decision)
+        self._run_actions(current, decision)
+        return current
+
+    def _decision_events(
+        self,
+        case: Case,
+        decision: Mapping[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        in_place: bool = False,
+    ) -> tuple[Case, list[CaseEvent], list[_Moved]]:
+        """The ``decide`` event and the clock changes it brings, on a copy; nothing is saved.
+
+        Clocks the decision names start at the case's receipt, except those a lifecycle event
+        starts (``DeskSettings.clock_starts``); a running clock whose period changed is counted
+        again from its start; a clock the decision no longer names keeps running (a deadline
+        already given to the enterprise does not vanish with a rule).
+        """
         payload: dict[str, Any] = {
-            "decision": data,
-            "severity": data.get("severity"),
-            "tier": data.get("tier"),
-            "chair": data.get("chair"),
-            "tags": list(data.get("tags") or []),
-            "pack": PackRef(**data["pack"]).model_dump() if data.get("pack") else None,
+            "decision": dict(decision),
+            "severity": decision.get("severity"),
+            "tier": decision.get("tier"),
+            "chair": decision.get("chair"),
+            "tags": list(decision.get("tags") or []),
+            "pack": PackRef(**decision["pack"]).model_dump() if decision.get("pack") else None,
         }
-        departments = _departments(data, case)
+        departments = _departments(decision, case)
         if departments is not None:
             payload["departments"] = [d.model_dump(mode="json") for d in departments]
-        experts = _experts(data)
+        experts = _experts(decision)
         if experts:
             payload["experts"] = [e.model_dump(mode="json") for e in experts]
-        rule_ids = [f["rule"] for f in data.get("fired", [])]
-        at = self.now()
-        start_at = case.received_at
-        current, record = self.lifecycle.fire(
-            case, "decide", actor=actor, at=at, payload=payload, rule_ids=rule_ids
+        rule_ids = [f["rule"] for f in decision.get("fired", [])]
+        clocks: list[tuple[Clock, Clock | None]] = []  # (new, the one it replaces)
+        for name, period in (decision.get("deadlines") or {}).items():
+            clock = case.clocks.get(name)
+            if clock is None:
+                if name not in self.settings.clock_starts:
+                    clocks.append((self._start(name, period, case.received_at), None))
+            elif clock.running and clock.period != str(parse_period(period)):
+                clocks.append((change_period(self.calendar, clock, period), clock))
+        steps: list[tuple[str, Mapping[str, Any], Sequence[str]]] = [
+            ("decide", payload, rule_ids),
+            *(("clock_update", {"clock": new.model_dump(mode="json")}, ()) for new, _ in clocks),
+        ]
+        current, events = self.lifecycle.fire_all(
+            case, steps, actor=actor, at=at, in_place=in_place
         )
-        events = [record]
-        for name, period in (data.get("deadlines") or {}).items():
-            if name in self.settings.clock_starts or name in current.clocks:
+        moved = [
+            _Moved(new, old.due_at, event)
+            for (new, old), event in zip(clocks, events[1:], strict=True)
+            if old is not None and new.due_at != old.due_at
+        ]
+        return current, events, moved
+
+    def _notify_moved(self, case: Case, moved: Sequence[_Moved], reason: str) -> None:
+        for m in moved:
+            if m.clock.stopped_at is not None:
                 continue
-            current, clock_event = self._clock_update(
-                current, self._start(name, period, start_at), actor, at
+            self._notify(
+                "deadline_changed",
+                case,
+                "clock_update",
+                case=case,
+                event=m.event,
+                clock=m.clock,
+                previous_due=m.previous_due,
+                reason=reason,
+                detail={
+                    "clock": m.clock.name,
+                    "previous_due": m.previous_due.isoformat(),
+                    "due": m.clock.due_at.isoformat(),
+                    "provisional": m.clock.provisional,
+                    "reason": reason,
+                },
             )
-            events.append(clock_event)
-        self.store.save(current, events, expected_version=case.version)
-        self._notify("decision_made", current, "decide", case=current, decision=data)
-        self._run_actions(current, data)
-        return current
 
     def _run_actions(self, case: Case, decision: Mapping[str, Any]) -> None:
         names = decision.get("actions") or []
@@ -426,7 +680,9 @@ class Desk:
         return self._commit(case, [("provide_info", {})], actor=actor, at=at or self.now())
 
     def attendees(self, case: Case) -> list[str]:
-        """Every lead and co department, then every required expert (by kind)."""
+        """Every lead and co department, then every required expert (``expert:<kind>``).
+
+        Stable ids, as events record them; the letter shows the pack's names."""
         depts = [
             d.id for d in sorted(case.departments, key=lambda d: d.role is not DepartmentRole.LEAD)
         ]
@@ -480,6 +736,27 @@ class Desk:
             payload["attendees"] = list(attendees)
         return self._commit(case, [("hold_meeting", payload)], actor=actor, at=held_at)
 
+    def record_expert_advice(
+        self,
+        case_id: str,
+        kind: str,
+        advice: str,
+        *,
+        name: str | None = None,
+        at: datetime | None = None,
+        actor: str = "office",
+    ) -> Case:
+        """An expert's advice (律师、智库专家意见), at or after the meeting; the letter quotes it.
+
+        ``kind`` is the pack's expert id (``lawyer``); recording it again replaces the advice.
+        A bookkeeping event: allowed in every active state, it does not move the case.
+        """
+        case = self.store.get(case_id)
+        payload = {"kind": kind, "advice": advice, "name": name}
+        return self._commit(
+            case, [("record_expert_advice", payload)], actor=actor, at=at or self.now()
+        )
+
     def next_letter_no(self, year: int) -> str:
         """Sequential 文号 per year, kept as a store record."""
         seq_id = f"{self.settings.letter_prefix}-{year}"
@@ -494,20 +771,38 @@ class Desk:
         *,
         result: OpinionResult | str,
         reasons: str,
-        measures: Sequence[str] = (),
+        measures: Sequence[str | Mapping[str, Any]] = (),
         legal_basis: Sequence[str] = (),
         at: datetime | None = None,
         letter_no: str | None = None,
         actor: str = "office",
     ) -> Case:
-        """出具甄别审查意见书 (result and reasons required) and send it for confirmation."""
+        """出具甄别审查意见书 (result and reasons required) and send it for confirmation.
+
+        Each measure is text that names its department and period as letters do
+        ("公园城市建设局5个工作日内出具权属说明") or ``{description, department, period | due}``;
+        the department is resolved against the pack (id, old id, name or short name) and the
+        due day counted from the opinion's date on the desk's calendar. A measure without
+        either is refused (``GuardError`` naming it) before anything is stored.
+        """
+        from zhenshen_core.letters import MeasureError, Names, resolve_measures
+
         case = self.store.get(case_id)
         when = at or self.now()
+        try:
+            resolved = resolve_measures(
+                measures,
+                names=Names.build(self.pack),
+                issued_at=when,
+                calendar=self.calendar,
+            )
+        except MeasureError as exc:
+            raise GuardError(case.status.value, "issue_opinion", str(exc)) from exc
         opinion = {
             "letter_no": letter_no or self.next_letter_no(when.year),
             "result": OpinionResult(result).value,
             "reasons": reasons,
-            "measures": list(measures),
+            "measures": [m.model_dump(mode="json") for m in resolved],
             "legal_basis": list(legal_basis),
             "issued_at": when.isoformat(),
         }
@@ -585,12 +880,10 @@ class Desk:
         extended = extend_clock(
             self.calendar, current, period, approver=approver, reason=reason, at=when, cap=cap
         )
-        return self._commit_clock(case, extended, actor, when)
-
-    def _commit_clock(self, case: Case, clock: Clock, actor: str, at: datetime) -> Case:
-        current, record = self._clock_update(case, clock, actor, at)
-        self.store.save(current, [record], expected_version=case.version)
-        return current
+        updated, record = self._clock_update(case, extended, actor, when)
+        self.store.save(updated, [record], expected_version=case.version)
+        self._notify_moved(updated, [_Moved(extended, current.due_at, record)], "extension")
+        return updated
 
     def start_execution(
         self, case_id: str, *, at: datetime | None = None, actor: str = "office"
@@ -717,25 +1010,113 @@ class Desk:
     ) -> SweepResult:
         """Find clocks due for an alert (one indexed query) and record reminders and notices.
 
-        Thresholds crossed become 催办 reminders, a breach becomes a 督办 notice; each alert is
-        recorded on the clock so it is raised once. A case changed concurrently is skipped and
-        listed in ``conflicts``; the next sweep picks it up.
+        A threshold crossed becomes a 催办 reminder, a breach a 督办 notice; each clock raises
+        one alert per sweep, for the highest it crossed (lower thresholds crossed meanwhile are
+        marked done without one), and each alert is recorded on the clock so it is raised once.
+        A case changed concurrently is reloaded and tried again (the alert is computed from
+        the stored clock, so a clock another node has just handled raises nothing); one that
+        keeps changing is skipped and listed in ``conflicts``, and the next sweep picks it up.
+
+        First, when the desk's calendar is not the one the provisional clocks were last
+        recomputed on (newer notice data was installed), it recomputes them
+        (:meth:`recompute_provisional_clocks`); otherwise that check is one record read.
         """
         when = now or self.now()
-        result = SweepResult()
+        result = SweepResult(recomputed=self._recompute_if_calendar_changed())
         claim = getattr(self.store, "claim_due_clocks", None)
         if callable(claim):  # several nodes on one database: each takes different clocks
             due_list = claim(when, node=self.settings.node, limit=limit)
         else:
             due_list = self.store.due_clocks(when, limit=limit)
+        result.clocks, result.limit_reached = len(due_list), len(due_list) >= limit
         for due in due_list:
-            try:
-                alerts = self._alert(due.case_id, due.clock, when, actor)
-            except ConcurrencyError:
+            for _attempt in range(SWEEP_ATTEMPTS):
+                try:
+                    result.alerts.extend(self._alert(due.case_id, due.clock, when, actor))
+                    break
+                except ConcurrencyError:
+                    continue  # the case moved meanwhile (often another clock of it): reload
+            else:
                 result.conflicts.append(due.case_id)
-                continue
-            result.alerts.extend(alerts)
         return result
+
+    def recompute_provisional_clocks(self, *, actor: str = "calendar") -> RecomputeResult:
+        """Recompute every provisional clock of an active case on this desk's calendar.
+
+        Run it when newer calendar data is installed (a release with next year's notice, a
+        calendar plugin, a layer file): each clock whose due instant moves gets a
+        ``clock_update`` event and a ``deadline_changed`` notification (reason ``calendar``),
+        as for an extension; a clock the data now covers loses its ``provisional`` flag. A
+        second run changes nothing. A case changed meanwhile is listed in ``conflicts`` (run
+        again); a clock the calendar cannot reach (a strict calendar) in ``failures``.
+        """
+        cal = self.calendar
+        result = RecomputeResult(cal.name, cal.version)
+        active = [s for s in CaseStatus if s not in TERMINAL]
+        for case in self.store.query(CaseQuery(status=active)):
+            stale = [
+                c
+                for c in case.clocks.values()
+                if c.provisional and c.calendar_version != cal.version
+            ]
+            if not stale:
+                continue
+            result.checked += len(stale)
+            try:
+                self._recompute_case(case, stale, actor, result)
+            except ConcurrencyError:
+                result.conflicts.append(case.id)
+            except DeadlineError as exc:
+                result.failures.append((case.id, str(exc)))
+        if not result.conflicts and not result.failures:
+            kind, record_id = RECOMPUTE_RECORD
+            data = {
+                "calendar": cal.name,
+                "version": cal.version,
+                "known_until": cal.known_until.isoformat(),
+                "at": self.now().isoformat(),
+            }
+            self.store.put_record(Record(kind=kind, id=record_id, data=data))
+        return result
+
+    def _recompute_case(
+        self, case: Case, stale: Sequence[Clock], actor: str, result: RecomputeResult
+    ) -> None:
+        at = self.now()
+        current, events, moved = case, [], []
+        for clock in stale:
+            new = recompute_clock(self.calendar, clock)
+            same = (new.due_at, new.provisional, new.next_alert_at)
+            if same == (clock.due_at, clock.provisional, clock.next_alert_at):
+                continue  # still an estimate, and the same one: nothing to record
+            current, record = self._clock_update(current, new, actor, at)
+            events.append(record)
+            if new.due_at != clock.due_at:
+                moved.append(_Moved(new, clock.due_at, record))
+                result.changed.append(
+                    ClockChange(case.id, clock.name, clock.due_at, new.due_at, new.provisional)
+                )
+            if not new.provisional:
+                result.settled += 1
+        if events:
+            self.store.save(current, events, expected_version=case.version)
+            self._notify_moved(current, moved, "calendar")
+
+    def _recompute_if_calendar_changed(self) -> RecomputeResult | None:
+        """The sweep's cheap check: recompute only when the calendar changed since last time.
+
+        A node still on older data (an earlier ``known_until`` than the last recomputation)
+        leaves the clocks alone, so two nodes in a rolling upgrade do not undo each other.
+        """
+        kind, record_id = RECOMPUTE_RECORD
+        last = next((r for r in self.store.records(kind) if r.id == record_id), None)
+        if last is not None:
+            if last.data.get("version") == self.calendar.version:
+                return None
+            seen = last.data.get("known_until")
+            if isinstance(seen, str) and date.fromisoformat(seen) > self.calendar.known_until:
+                return None
+        return self.recompute_provisional_clocks()
 
     def _alert(self, case_id: str, name: str, when: datetime, actor: str) -> list[ClockAlert]:
         case = self.store.get(case_id)
@@ -743,6 +1124,8 @@ class Desk:
         if clock is None:
             return []
         updated, raised = acknowledge_alerts(self.calendar, clock, when)
+        if not raised and updated == clock:
+            return []  # handled meanwhile by another sweep: nothing to record
         current, record = self._clock_update(case, updated, actor, when)
         events = [record]
         alerts = []
@@ -785,6 +1168,7 @@ class Desk:
             org=self.settings.org,
             pack=self.pack,
             template=self.pack_template(renderer) if renderer else None,
+            calendar=self.calendar,
         )
 
     def pack_template(self, renderer: str) -> str | None:
@@ -799,7 +1183,11 @@ class Desk:
         return str(candidate) if folder and candidate.is_file() else None
 
     def render_letter(self, case_id: str, renderer: str = "markdown") -> bytes:
-        """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …)."""
+        """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …).
+
+        The letter is checked first (its date, display names, measures, expert advice); a
+        :class:`~zhenshen_core.letters.LetterCheckError` lists every problem.
+        """
         case = self.store.get(case_id)
         if case.opinion is None:
             raise GuardError(case.status.value, "render_letter", "no opinion has been issued")
@@ -813,6 +1201,39 @@ class Desk:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+class _DeskIntake:
+    """The desk's receive pipeline for bulk intake (:func:`zhenshen_core.intake.ingest_records`).
+
+    ``prepare`` decides a case before its batch is written; ``stored`` sends what ``receive``
+    sends after its write; ``known`` handles a work order the store already had.
+    """
+
+    def __init__(self, desk: Desk, actor: str) -> None:
+        self.desk = desk
+        self.actor = actor
+        self._pending: dict[str, _Prepared] = {}
+        self._stored: dict[str, Case] = {}
+
+    def prepare(self, case: Case, events: Sequence[CaseEvent]) -> tuple[Case, list[CaseEvent]]:
+        stored = self.desk._stored(case)
+        if stored is not None:  # a repeat delivery: the store will say so; nothing to decide
+            self._stored[stored.id] = stored
+            return case, list(events)
+        prepared = self.desk._prepare(case, events[0], actor=self.actor)
+        self._pending[case.id] = prepared
+        return prepared.case, prepared.events
+
+    def stored(self, case: Case) -> None:
+        prepared = self._pending.pop(case.id, None)
+        if prepared is not None:
+            self.desk._announce(prepared)
+
+    def known(self, case: Case, stored_id: str) -> None:
+        self._pending.pop(case.id, None)
+        stored = self._stored.pop(stored_id, None) or self.desk.store.get(stored_id)
+        self.desk._decide_if_undecided(stored)
 
 
 def _make_engine(pack: Any, engine: str) -> Any:

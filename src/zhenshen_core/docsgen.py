@@ -37,8 +37,14 @@ def cli_reference() -> str:
     out = [
         HEADER,
         "# CLI reference\n\n",
-        "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors) · "
-        "2 usage error · 3 load or internal error · 5 no tests collected.\n\n",
+        "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors, "
+        "an event or payload the case refuses) · 2 usage error (including a case id that names "
+        "no case) · 3 load or internal error · 5 no tests collected.\n\n",
+        "Tables (`cases list`, `plugins`, `diff` …): on a terminal a table fits the width — "
+        "ids are never cut or wrapped, so they can be pasted into the next command; other "
+        "columns wrap, and the least useful ones are left out where even that does not fit. "
+        "Piped or redirected, nothing is cut, wrapped or ellipsised (one line per row). "
+        "`--format json` is for machines.\n\n",
     ]
     for path, command in _walk(group, ["zhenshen"]):
         ctx = click.Context(
@@ -130,7 +136,17 @@ def model_reference() -> str:
 
 
 def errors_reference() -> str:
+    from zhenshen_core.rules.diagnostics import CODES
+
     out = [HEADER, "# Errors\n\n", inspect.cleandoc(errors.__doc__ or ""), "\n"]
+    out.append(
+        "\n## Rule-pack diagnostics\n\n"
+        "A `PackError` carries every problem of a pack as `file:line:col: CODE message`; "
+        "`zhenshen check` prints them all at once, warnings (`W…`) with the errors. The codes "
+        "are stable; the [rule-language reference](rule-language.md#codes) says more about "
+        "each.\n\n| code | meaning |\n|---|---|\n"
+    )
+    out.extend(f"| {code} | {meaning} |\n" for code, meaning in sorted(CODES.items()))
     return "".join(out)
 
 

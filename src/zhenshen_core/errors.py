@@ -25,7 +25,11 @@ one type at its boundary. The tree::
     │   ├── PeriodError            a malformed period string
     │   ├── CalendarRangeError     a date beyond the calendar's published notices
     │   └── CalendarDataError      a calendar data file with located problems
-    ├── LetterError                an opinion-letter template failed (``zhenshen_core.letters``)
+    ├── LetterError                an opinion letter failed (``zhenshen_core.letters``): its
+    │   │                          template could not be found, parsed or rendered
+    │   ├── LetterCheckError       the letter is not fit to sign (``.problems``: dates, names,
+    │   │                          measures, expert advice); exit 1
+    │   └── MeasureError           a measure names no known department or has no due day
     ├── NotUtf8Error               a file that is not UTF-8 text, with the line and column
     │                              (``zhenshen_core.textio``)
     └── ConfigError                ``zhenshen.toml`` could not be read (``zhenshen_core.config``)

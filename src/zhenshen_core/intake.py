@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from typing import Protocol
 
 from zhenshen_core.errors import CaseValidationError, IntakeError, NormaliseError
 from zhenshen_core.model.case import SHANGHAI, Case
@@ -59,6 +60,24 @@ class IntakeSummary:
         }
 
 
+class IntakePipeline(Protocol):
+    """What a batch does around its write when a desk decides the cases (``Desk.ingest``).
+
+    ``prepare`` turns a received case into the case and events to store (enriched, decided,
+    clocks started) — it runs before the batch is written, so a case that cannot be decided
+    is never stored; ``stored`` runs after the write for each new case (notifications,
+    actions); ``known`` for a work order the store already had (``stored_id``).
+    """
+
+    def prepare(
+        self, case: Case, events: Sequence[CaseEvent]
+    ) -> tuple[Case, Sequence[CaseEvent]]: ...
+
+    def stored(self, case: Case) -> None: ...
+
+    def known(self, case: Case, stored_id: str) -> None: ...
+
+
 def _chunks(items: Iterable[IntakeRecord], size: int) -> Iterator[list[IntakeRecord]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -76,13 +95,19 @@ def ingest_records(
     actor: str = "intake",
     now: Callable[[], datetime] | None = None,
     progress: Callable[[int], None] | None = None,
+    pipeline: IntakePipeline | None = None,
 ) -> IntakeSummary:
-    """Validate and store records in batches; reject bad ones to dead letters."""
+    """Validate and store records in batches; reject bad ones to dead letters.
+
+    With a ``pipeline`` each case is prepared (decided) before its batch is written; a record
+    whose case cannot be prepared is a dead letter like an invalid one.
+    """
     lifecycle = lifecycle or Lifecycle()
     clock = now or (lambda: datetime.now(SHANGHAI))
     summary = IntakeSummary(channel=channel, source=source)
     for chunk in _chunks(records, BATCH_SIZE):
         batch: list[tuple[Case, Sequence[CaseEvent]]] = []
+        lines: list[int | None] = []
         seen: set[str] = set()
         for record in chunk:
             summary.read += 1
@@ -94,9 +119,19 @@ def ingest_records(
                 summary.duplicates += 1
                 continue
             seen.add(received.id)
-            batch.append((received, [event]))
+            item: tuple[Case, Sequence[CaseEvent]] = (received, [event])
+            if pipeline is not None:
+                try:
+                    item = pipeline.prepare(received, [event])
+                except Exception as exc:  # one undecidable record never stops the batch
+                    _reject(
+                        record, f"cannot decide: {_describe(exc)}", channel, summary, store, clock
+                    )
+                    continue
+            batch.append(item)
+            lines.append(record.line)
         results = store.ingest_many(batch) if batch else []
-        for (case, events), result in zip(batch, results, strict=True):
+        for (case, events), result, line in zip(batch, results, lines, strict=True):
             summary.case_ids.append(result.case_id)
             if result.created:
                 summary.created += 1
@@ -107,11 +142,25 @@ def ingest_records(
                         event=events[0],
                     )
                 )
-            else:
-                summary.duplicates += 1
+                if pipeline is not None:
+                    pipeline.stored(case)
+                continue
+            summary.duplicates += 1
+            if pipeline is not None:
+                try:
+                    pipeline.known(case, result.case_id)
+                except Exception as exc:  # stored already: reported, not dead-lettered
+                    reason = f"stored earlier but undecided; cannot decide: {_describe(exc)}"
+                    summary.rejected.append(Rejected(line, reason))
         if progress is not None:
             progress(len(chunk))
     return summary
+
+
+def _describe(exc: Exception) -> str:
+    from zhenshen_core.errors import ZhenshenError
+
+    return str(exc) if isinstance(exc, ZhenshenError) else f"{type(exc).__name__}: {exc}"
 
 
 def draft_case(
@@ -141,7 +190,18 @@ def draft_case(
             reason = str(exc)
     if case is not None:
         return case
-    reason = reason or "empty record"
+    _reject(record, reason or "empty record", channel, summary, store, clock)
+    return None
+
+
+def _reject(
+    record: IntakeRecord,
+    reason: str,
+    channel: str,
+    summary: IntakeSummary,
+    store: CaseStore,
+    clock: Callable[[], datetime],
+) -> None:
     summary.rejected.append(Rejected(record.line, reason))
     store.add_dead_letter(
         DeadLetter(
@@ -153,7 +213,6 @@ def draft_case(
             at=clock(),
         )
     )
-    return None
 
 
 def guarded_read(
@@ -214,6 +273,19 @@ def _nul_at(value: object, path: str = "") -> str | None:
     return None
 
 
+def count_source(host: PluginHost, channel: str, source: str) -> int | None:
+    """How many records ``source`` holds, when its channel can tell (for a progress total);
+    None for standard input, a channel without ``count``, or a file the count cannot read (the
+    ingest itself then reports what is wrong with it)."""
+    counter = host.intake_channel(channel).count
+    if counter is None or source == "-":
+        return None
+    try:
+        return counter(source)
+    except (OSError, ValueError):
+        return None
+
+
 def ingest_source(
     source: str,
     *,
@@ -223,6 +295,7 @@ def ingest_source(
     lifecycle: Lifecycle | None = None,
     actor: str = "intake",
     progress: Callable[[int], None] | None = None,
+    pipeline: IntakePipeline | None = None,
 ) -> IntakeSummary:
     """Read ``source`` with the named channel adapter and ingest it."""
     adapter = host.intake_channel(channel)
@@ -235,4 +308,5 @@ def ingest_source(
         lifecycle=lifecycle,
         actor=actor,
         progress=progress,
+        pipeline=pipeline,
     )

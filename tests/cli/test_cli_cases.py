@@ -4,9 +4,20 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from zhenshen_core import __version__
+from zhenshen_core.errors import (
+    CaseNotFoundError,
+    CaseValidationError,
+    ConcurrencyError,
+    GuardError,
+    IllegalTransitionError,
+    PluginLoadError,
+    StoreURLError,
+    UnknownNameError,
+)
 
 Run = Callable[..., Result]
 
@@ -108,13 +119,15 @@ def test_unknown_store_scheme(run: Run, corpus: Path) -> None:
 def test_unknown_case_and_illegal_transition(run: Run, corpus: Path, store_url: str) -> None:
     run("ingest", "jsonl", str(corpus), "--store", store_url)
     missing = run("cases", "show", "ZSNOPE", "--store", store_url)
-    assert missing.exit_code == 3 and "no case with id 'ZSNOPE'" in missing.stderr
+    assert missing.exit_code == 2 and "no case with id 'ZSNOPE'" in missing.stderr
     case_id = json.loads(run("cases", "list", "--store", store_url, "--format", "json").stdout)[0][
         "id"
     ]
     illegal = run("cases", "transition", case_id, "confirm", "--store", store_url)
-    assert illegal.exit_code == 3
-    assert "not allowed in state 'received'" in illegal.stderr and "accept" in illegal.stderr
+    assert illegal.exit_code == 1  # the user's request, refused: not a load or internal error
+    assert illegal.stderr.startswith(
+        "error: event 'confirm' is not allowed in state 'received'; allowed events: accept, "
+    )
     bad_json = run(
         "cases", "transition", case_id, "reject", "--data", "{oops", "--store", store_url
     )
@@ -123,7 +136,7 @@ def test_unknown_case_and_illegal_transition(run: Run, corpus: Path, store_url: 
     too_deep = run("cases", "transition", case_id, "reject", "--data", deep, "--store", store_url)
     assert too_deep.exit_code == 2 and "nested too deeply" in too_deep.stderr
     guard = run("cases", "transition", case_id, "reject", "--data", "{}", "--store", store_url)
-    assert guard.exit_code == 3 and "reason" in guard.stderr
+    assert guard.exit_code == 1 and "reason" in guard.stderr
 
 
 def test_bad_date_filter_is_usage_error(run: Run, store_url: str) -> None:
@@ -151,3 +164,23 @@ def test_failing_local_plugin_exits_3_naming_it(run: Run, tmp_path: Path) -> Non
     result = run("plugins")
     assert result.exit_code == 3 and "zhenshen_local" in result.stderr and "boom" in result.stderr
     assert run("--no-plugins", "plugins").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (IllegalTransitionError("received", "confirm", ["accept"]), 1),
+        (GuardError("received", "reject", "invalid payload: reason: Field required"), 1),
+        (CaseValidationError("invalid case: title: too long"), 1),
+        (ConcurrencyError("ZS1", 2, 3), 1),
+        (CaseNotFoundError("ZSNOPE"), 2),
+        (StoreURLError("unknown store scheme 'mongodb'"), 3),
+        (UnknownNameError("intake channel", "fax", ["jsonl"]), 3),
+        (PluginLoadError("broken", RuntimeError("boom")), 3),
+    ],
+)
+def test_library_errors_map_to_documented_exit_codes(error: Exception, code: int) -> None:
+    """A request the data refuses is a problem found (1), not a load or internal error (3)."""
+    from zhenshen_core.cli.exits import exit_code_for
+
+    assert exit_code_for(error) == code  # type: ignore[arg-type]

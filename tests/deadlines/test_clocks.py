@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zhenshen_core.deadlines import SHANGHAI, national_calendar
 from zhenshen_core.deadlines.clocks import (
@@ -91,6 +93,19 @@ def test_sweep_alerts_once_each_then_breach_then_nothing() -> None:
     assert now > c.due_at
 
 
+def test_a_sweep_long_after_raises_only_the_highest_alert() -> None:
+    c = start_clock(CAL, "opinion", "2wd", at("2024-03-04T10:00"))
+    c, new = acknowledge_alerts(CAL, c, at("2024-04-01T10:00"))
+    assert new == ["breach"]
+    assert c.notified == ["0.5", "0.75", "breach"] and c.next_alert_at is None
+    # past 75 % but not due: one reminder, the 50 % one is marked done with it
+    c = start_clock(CAL, "opinion", "4wd", at("2024-03-04T00:00"))
+    c, new = acknowledge_alerts(CAL, c, at("2024-03-08T12:00"))  # 3.5 of 4 working days
+    assert new == ["0.75"] and c.notified == ["0.5", "0.75"]
+    assert c.next_alert_at == c.due_at
+    assert acknowledge_alerts(CAL, c, at("2024-03-08T13:00"))[1] == []
+
+
 def test_stop_clears_next_alert() -> None:
     c = start_clock(CAL, "opinion", "2wd", at("2024-03-04T10:00"))
     c = stop_clock(CAL, c, at("2024-03-05T10:00"))
@@ -100,3 +115,30 @@ def test_stop_clears_next_alert() -> None:
     assert s.stopped and not s.breached
     with pytest.raises(ClockStateError):
         pause_clock(CAL, c, at("2024-03-06T10:00"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2025, 6, 30)),
+    amount=st.integers(min_value=1, max_value=60),
+    unit=st.sampled_from(["working days", "days", "months"]),
+    fraction=st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9, 1 / 3]),
+)
+def test_closed_form_threshold_instant_equals_bisection(
+    start: datetime, amount: int, unit: str, fraction: float
+) -> None:
+    """The threshold instant worked out from the calendar is the bisection's, to the second."""
+    from zhenshen_core.deadlines.clocks import (
+        _instant_for_fraction,
+        _measure_fn,
+        _nth_counted_day,
+    )
+
+    amount = min(amount, 12) if unit == "months" else amount
+    clock = start_clock(CAL, "c", f"{amount} {unit}", start.replace(tzinfo=SHANGHAI))
+    measure = _measure_fn(CAL, clock)
+    begin, due = clock.started_at, clock.due_at
+    nth = _nth_counted_day(CAL, clock)
+    assert nth is not None
+    fast = _instant_for_fraction(measure, begin, due, fraction, nth)
+    assert fast == _instant_for_fraction(measure, begin, due, fraction)

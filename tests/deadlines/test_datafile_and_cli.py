@@ -164,5 +164,6 @@ def test_exclude_and_extend_options(cli: click.Group) -> None:
     )
     data = json.loads(r.stdout)
     assert data["due"] == "2024-03-11"
-    assert data["excluded"] == [["2024-03-05", "2024-03-06"]]
+    assert data["excluded_time"] == [["2024-03-05", "2024-03-06"]]
+    assert [e["kind"] for e in data["excluded"]][:2] == ["excluded-time", "excluded-time"]
     assert data["extensions"] == ["1 working day"]

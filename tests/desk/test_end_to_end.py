@@ -85,6 +85,13 @@ def test_work_order_to_closed(
     assert opinion_clock.due_at == at("2026-02-25T00:00")  # 24:00 of 2026-02-24
     assert case.clocks["meeting"].stopped_at is not None
 
+    # the lawyer the rules called for gives advice at the meeting; the letter quotes it
+    case = desk.record_expert_advice(
+        case.id, "lawyer", "消防与排污事项可并联办理，合同违约风险可控。", name="张律师",
+        at=at("2026-02-13T11:00"),
+    )
+    assert case.status is CaseStatus.MEETING_HELD  # bookkeeping: the case does not move
+
     case = desk.issue_opinion(
         case.id,
         result="supported",
@@ -107,9 +114,14 @@ def test_work_order_to_closed(
         "企业已具备经营条件",
         "市场监管局牵头",
         "优化营商环境条例",
+        "专家意见（律师，张律师）：消防与排污事项可并联办理，合同违约风险可控。",
+        # the measure's department (short name 市场监管局) and 3 working days from 2-24
+        "| 市场监督管理局 | 2026年2月27日 |",
     ):
         assert expected in letter, expected
     assert "13800001111" not in letter
+    assert "expert:" not in letter and "gxq." not in letter
+    assert "参会单位及人员：" in letter and "、律师" in letter
 
     case = desk.confirm(case.id, at("2026-02-26T15:00"), note="领导小组会议确认")
     assert case.status is CaseStatus.CONFIRMED and case.confirmation is not None
@@ -221,6 +233,7 @@ def test_a_pack_may_ship_its_own_letter_template(
     desk.screen(case.id, at=at("2026-03-02T10:00"))
     desk.schedule_meeting(case.id, at("2026-03-03T09:00"), at=at("2026-03-02T11:00"))
     desk.hold_meeting(case.id, at("2026-03-03T09:00"))
+    desk.record_expert_advice(case.id, "lawyer", "意见", at=at("2026-03-03T10:00"))
     desk.issue_opinion(case.id, result="supported", reasons="理由", at=at("2026-03-04T09:00"))
     letter = desk.render_letter(case.id, "markdown").decode()
     assert "区县自定义模板：予以支持" in letter and "〔2026〕1号" in letter

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Any:
+def web_service() -> Any:
     pytest.importorskip("zhenshen_chengdu_gaoxin", reason="needs the reference pack plugin "
                         "(installed by make test)")
     spec = importlib.util.spec_from_file_location("web_service", ROOT / "examples/web_service.py")
@@ -23,7 +23,12 @@ def app(tmp_path: Path) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules["web_service"] = module
     spec.loader.exec_module(module)
-    return module.make_app(f"sqlite:///{tmp_path / 'web.db'}")
+    return module
+
+
+@pytest.fixture
+def app(tmp_path: Path, web_service: Any) -> Any:
+    return web_service.make_app(f"sqlite:///{tmp_path / 'web.db'}")
 
 
 def call(app: Any, method: str, path: str, body: Any = None) -> tuple[str, Any]:
@@ -64,3 +69,25 @@ def test_errors_are_json_with_the_right_status(app: Any) -> None:
     _, case = call(app, "POST", "/cases", ORDER)
     status, body = call(app, "POST", f"/cases/{case['id']}/events", {"event": "confirm"})
     assert status.startswith("422") and "allowed events" in body["error"]
+
+
+NOVEMBER = dict(ORDER, external_id="GX-WEB-NOV", received_at="2026-11-23T09:30:00+08:00")
+
+
+def test_a_case_whose_deadline_passes_the_notices_is_decided_at_once(app: Any) -> None:
+    """The 30-working-day clock ends in 2027, past the published data: the desk decides on
+    the provisional calendar — 201 with the decision, then 200 with the same decided case."""
+    status, case = call(app, "POST", "/cases", NOVEMBER)
+    assert status.startswith("201"), case
+    assert case["severity"] == "S3" and case["clocks"]["resolve"]["provisional"] is True
+    again, same = call(app, "POST", "/cases", NOVEMBER)
+    assert again.startswith("200") and same["version"] == case["version"]
+    assert same["decision"] == case["decision"]
+
+
+def test_a_strict_desk_answers_503_and_stores_nothing(tmp_path: Path, web_service: Any) -> None:
+    strict = web_service.make_app(f"sqlite:///{tmp_path / 'strict.db'}", calendar_policy="strict")
+    for _ in range(2):
+        status, body = call(strict, "POST", "/cases", NOVEMBER)
+        assert status.startswith("503") and body["type"] == "calendar", body
+        assert strict.desk.store.count() == 0

@@ -57,7 +57,16 @@ def sample_case_data() -> dict[str, Any]:
             "letter_no": "成高甄审〔2020〕3号",
             "result": "supported",
             "reasons": "企业用地取得合法，权属证明缺失系历史原因所致，可以权属说明替代。",
-            "measures": ["规划和自然资源局出具权属说明", "公园城市建设局并联受理报建"],
+            "measures": [
+                {
+                    "description": "规划和自然资源局出具权属说明",
+                    "department": "gxq.gtj",
+                    "due": "2020-04-30",
+                },
+                # as staff write it: department and period in the text (10 working days
+                # from 2020-04-20 across the May Day holiday and its make-up days)
+                "公园城市建设局10个工作日内并联受理报建",
+            ],
             "legal_basis": ["《优化营商环境条例》（国务院令第722号）"],
             "issued_at": "2020-04-20T10:00:00+08:00",
         },

@@ -30,7 +30,11 @@ DEPARTMENT_NAMES = {
 }
 
 
+DOMAIN_NAMES = {"planning_title_proof": "报规报建/权属证明"}
+
+
 def _ctx(case: Case, **kw: Any) -> dict[str, Any]:
+    kw.setdefault("domain_names", DOMAIN_NAMES)
     return letter_context(case, None, department_names=DEPARTMENT_NAMES, **kw)
 
 
@@ -41,10 +45,13 @@ def test_letter_states_result_reasons_and_measures(case: Case, fmt: str) -> None
     assert "成高甄审〔2020〕3号" in text
     assert OpinionResult.SUPPORTED.label in text
     assert case.opinion is not None and case.opinion.reasons in text
-    for task in case.tasks:
-        assert task.description in text
-        assert DEPARTMENT_NAMES[task.department] in text
-        assert task.due is not None and chinese_date(task.due) in text
+    for description, department, due in (
+        ("规划和自然资源局出具权属说明", "gxq.gtj", date(2020, 4, 30)),
+        ("公园城市建设局10个工作日内并联受理报建", "gxq.gycsjsj", date(2020, 5, 6)),
+    ):
+        assert description in text
+        assert DEPARTMENT_NAMES[department] in text
+        assert chinese_date(due) in text
     for heading in (
         "一、基本情况",
         "二、甄审过程",
@@ -64,7 +71,7 @@ def test_markdown_measure_rows(case: Case) -> None:
     rows = [line for line in text.splitlines() if line.startswith("| ") and "序号" not in line]
     assert rows == [
         "| 1 | 规划和自然资源局出具权属说明 | 规划和自然资源局 | 2020年4月30日 |",
-        "| 2 | 公园城市建设局并联受理报建 | 公园城市建设局 | 2020年5月15日 |",
+        "| 2 | 公园城市建设局10个工作日内并联受理报建 | 公园城市建设局 | 2020年5月6日 |",
     ]
 
 
@@ -97,13 +104,18 @@ def test_decision_fills_what_the_case_lacks(case_data: dict[str, Any]) -> None:
         "departments": {"lead": "gxq.gtj", "co": ["gxq.gycsjsj", "gxq.yshj"]},
         "fired": [{"rule": "expert.title-proof", "stage": "classify", "values": {}}],
     }
-    ctx = letter_context(case, decision, department_names=DEPARTMENT_NAMES)
+    ctx = letter_context(
+        case, decision, department_names=DEPARTMENT_NAMES, domain_names=DOMAIN_NAMES
+    )
     assert ctx["tier"]["code"] == "major" and ctx["chair"]["label"] == "管委会分管委领导"
     assert ctx["lead"]["name"] == "规划和自然资源局"
     assert [d["id"] for d in ctx["co"]] == ["gxq.gycsjsj", "gxq.yshj"]
     assert ctx["rules"] == ["expert.title-proof"]
-    # without tasks, the opinion's measures are listed under the lead department, no due date
-    assert [(m["department"], m["due"]) for m in ctx["measures"]] == [("gxq.gtj", None)] * 2
+    # each measure keeps its own department and due day, whoever leads
+    assert [(m["department"], m["due"]) for m in ctx["measures"]] == [
+        ("gxq.gtj", "2020-04-30"),
+        ("gxq.gycsjsj", "2020-05-06"),
+    ]
     text = render_letter(ctx)
     assert "管委会分管委领导主持甄别审查" in text
 
@@ -118,6 +130,7 @@ def test_explicit_measures_and_overrides(case_data: dict[str, Any]) -> None:
         issued_at=datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI),
         org="成都高新区营商环境领导小组办公室",
         department_names=DEPARTMENT_NAMES,
+        domain_names=DOMAIN_NAMES,
         measures=[
             {
                 "description": "规划和自然资源局出具权属说明",
@@ -160,7 +173,7 @@ def test_html_escapes_user_text(case_data: dict[str, Any]) -> None:
     case_data["content"] = EVIL
     case_data["enterprise"]["name"] = "成都<b>坏</b>公司"
     case_data["opinion"]["reasons"] = EVIL
-    case_data["tasks"][0]["description"] = EVIL
+    case_data["opinion"]["measures"][0]["description"] = EVIL
     html = render_letter(_ctx(load_case(case_data)), fmt="html")
     assert "<script>" not in html and "<img" not in html and "<b>坏" not in html
     assert "&lt;script&gt;" in html
@@ -168,7 +181,7 @@ def test_html_escapes_user_text(case_data: dict[str, Any]) -> None:
 
 def test_markdown_escapes_user_text(case_data: dict[str, Any]) -> None:
     case_data["content"] = "# 假标题\n- 列表\n[链接](http://example.invalid) <b>x</b> | 管道"
-    case_data["tasks"][0]["description"] = "措施 | 多出一列\n第二行"
+    case_data["opinion"]["measures"][0]["description"] = "措施 | 多出一列\n第二行"
     text = render_letter(_ctx(load_case(case_data)))
     assert "\\# 假标题" in text and "\\- 列表" in text
     assert "\\[链接\\](http://example.invalid)" in text and "\\<b\\>" in text
@@ -292,7 +305,11 @@ def test_names_from_a_real_pack(case_data: dict[str, Any]) -> None:
     names = pack_names(pack)
     # an old id of a renamed bureau (规划建设局) shows the current name
     assert names["department_names"]["gxq.ghjsj"] == "公园城市建设局"
-    case_data["tasks"][1]["department"] = "gxq.ghjsj"
+    case_data["opinion"]["measures"][1] = {
+        "description": "并联受理报建",
+        "department": "gxq.ghjsj",
+        "period": "10 working days",
+    }
     ctx = letter_context(load_case(case_data), None, pack=pack)
     assert ctx["lead"]["name"] == "规划和自然资源局"
     assert ctx["case"]["domain_label"] == "报规报建/权属证明"

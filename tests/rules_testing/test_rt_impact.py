@@ -390,3 +390,36 @@ def test_a_store_url_as_corpus(tmp_path: Path) -> None:
 def _received(lifecycle: Any, case: Any) -> tuple[Any, list[Any]]:
     received, event = lifecycle.receive(case, actor="test")
     return received, [event]
+
+
+@pytest.mark.parametrize("both", [False, True])
+def test_a_pack_reading_a_fact_as_a_date_is_diffed_with_its_own_view(
+    tmp_path: Path, both: bool
+) -> None:
+    """The new pack reads facts.since as a date (a date() cell); the corpus has it as JSON
+    strings. Whether or not the old pack reads it as a date too, the screened and full diffs
+    and the naive loop agree, and the cases on the date's side are the ones that change."""
+    rows = [
+        {"received_at": "2026-03-02T10:00:00+08:00", "title": f"t{i}", "domain": "financing",
+         "facts": {"since": since}}
+        for i, since in enumerate(["2026-01-15", "2026-02-28", "2026-03-01", "soon", None])
+    ]  # fmt: skip
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    table = (
+        "tables:\n  - id: since\n    stage: classify\n    inputs: [facts.since]\n"
+        "    outputs: [tags]\n    rows:\n      - ['{cell}', 新企业]\n"
+    )
+    old = tmp_path / "old"
+    shutil.copytree(PACKS / "basic", old)
+    if both:
+        (old / "since.yaml").write_text(table.format(cell='< date("2026-01-01")'), "utf-8")
+    new = tmp_path / "new"
+    shutil.copytree(PACKS / "basic", new)
+    (new / "since.yaml").write_text(table.format(cell='>= date("2026-02-01")'), "utf-8")
+    screened = diff_corpus(PackRef(str(old)), PackRef(str(new)), str(corpus), jobs=1)
+    full = diff_corpus(PackRef(str(old)), PackRef(str(new)), str(corpus), jobs=1, screen=False)
+    assert screened.changes == full.changes
+    assert [c["line"] for c in full.changes] == [2, 3]
+    naive = naive_diff(PackRef(str(old)).load(), PackRef(str(new)).load(), str(corpus))
+    assert naive.changed == full.summary.changed == 2

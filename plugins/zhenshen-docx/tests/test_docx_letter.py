@@ -15,6 +15,7 @@ from zhenshen_core.letters import letter_context
 from zhenshen_core.model import load_case
 
 NAMES = {"gxq.gtj": "规划和自然资源局", "gxq.gycsjsj": "公园城市建设局"}
+DOMAINS = {"planning_title_proof": "报规报建/权属证明"}
 
 
 def _case_data() -> dict[str, Any]:
@@ -36,27 +37,21 @@ def _case_data() -> dict[str, Any]:
             "reasons": "用地取得合法，权属证明缺失系历史原因。",
             "legal_basis": ["《优化营商环境条例》（国务院令第722号）"],
             "issued_at": "2026-11-27T10:00:00+08:00",
+            "measures": [
+                {"description": "出具权属说明", "department": "gxq.gtj", "due": "2026-12-04"},
+                {
+                    "description": "并联受理报建",
+                    "department": "gxq.gycsjsj",
+                    "due": "2026-12-18",
+                },
+            ],
         },
-        "tasks": [
-            {
-                "id": "T1",
-                "department": "gxq.gtj",
-                "description": "出具权属说明",
-                "due": "2026-12-04",
-            },
-            {
-                "id": "T2",
-                "department": "gxq.gycsjsj",
-                "description": "并联受理报建",
-                "due": "2026-12-18",
-            },
-        ],
     }
 
 
 def _doc(data: dict[str, Any] | None = None) -> Any:
     case = load_case(data or _case_data())
-    context = letter_context(case, None, department_names=NAMES)
+    context = letter_context(case, None, department_names=NAMES, domain_names=DOMAINS)
     return Document(io.BytesIO(render_docx(context)))
 
 
@@ -120,7 +115,7 @@ def test_chinese_fonts_set_on_runs() -> None:
 
 def test_no_measures_and_no_enterprise() -> None:
     data = _case_data()
-    data.pop("tasks")
+    data["opinion"].pop("measures")
     data.pop("enterprise")
     doc = _doc(data)
     assert doc.tables == []
@@ -146,7 +141,9 @@ def test_control_characters_do_not_break_the_letter() -> None:
 def test_plugin_registers_docx_renderer() -> None:
     [record] = docx_plugin.zhenshen_renderers()
     assert record.name == "docx" and record.extension == ".docx"
-    context = letter_context(load_case(_case_data()), None, department_names=NAMES)
+    context = letter_context(
+        load_case(_case_data()), None, department_names=NAMES, domain_names=DOMAINS
+    )
     data = record.render(context)
     assert data[:2] == b"PK"  # a zip container, as every DOCX is
 

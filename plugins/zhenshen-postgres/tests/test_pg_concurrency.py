@@ -22,6 +22,8 @@ from zhenshen_pg_testkit import ENV, SKIP_REASON
 from zhenshen_postgres import PostgresStore
 from zhenshen_postgres.store import parse_url
 
+from zhenshen_core.deadlines import national_calendar
+from zhenshen_core.deadlines.clocks import start_clock
 from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_core.testing.storage_contract import (
     BASE_TIME,
@@ -150,3 +152,38 @@ def test_parallel_sweeps_never_claim_a_clock_twice(pool: Pool, pg_store: Postgre
     assert sum(1 for node in claims if node) >= 2, "the sweep was really shared"
     assert pg_store.claim_due_clocks(now, node="late", limit=1000) == []
     assert pg_store.count(CaseQuery()) == 300
+
+
+def test_parallel_desk_sweeps_raise_one_alert_per_clock(
+    pool: Pool, pg_store: PostgresStore
+) -> None:
+    """Long-overdue clocks swept by three nodes at once: each clock raises exactly one alert, the
+    breach (its 50 % and 75 % reminders are marked done), and each case gets one record each."""
+    calendar = national_calendar()
+    items = []
+    for n in range(60):
+        case, events = received(make_case(n))
+        for name in ("contact", "opinion"):
+            clock = start_clock(calendar, name, "2 working days", BASE_TIME)
+            case, event = fire(case, "clock_update", {"clock": clock.model_dump(mode="json")})
+            events.append(event)
+        items.append((case, events))
+    ids = [r.case_id for r in pg_store.ingest_many(items)]
+    now = BASE_TIME + timedelta(days=30)
+    start = _soon()
+    raised = pool.starmap(
+        kit.desk_sweep_worker,
+        [(pg_store.url, f"node-{i}", now.isoformat(), 5, start) for i in range(3)],
+    )
+    everything = [alert for node in raised for alert in node]
+    assert len(everything) == len(set(everything)) == 120, "one alert per clock, none twice"
+    assert Counter(kind for _, _, kind in everything) == {"breach": 120}
+    assert sum(1 for node in raised if node) >= 2, "the sweep was really shared"
+    for case_id in ids[:10]:
+        case = pg_store.get(case_id)
+        assert sorted((s.clock, s.kind) for s in case.supervision) == [
+            ("contact", "notice"),
+            ("opinion", "notice"),
+        ]
+        assert case.clocks["contact"].notified == ["0.5", "0.75", "breach"]
+    assert pg_store.due_clocks(now) == []

@@ -156,6 +156,29 @@ def sweep_worker(url: str, node: str, now_iso: str, batch: int, start_at: float)
             time.sleep(0.01)  # handling a batch takes time; without it one node may take all
 
 
+def desk_sweep_worker(
+    url: str, node: str, now_iso: str, batch: int, start_at: float
+) -> list[tuple[str, str, str]]:
+    """Sweep with a whole ``Desk`` (claims, alerts, saves) until no clock is left due; returns
+    ``(case_id, clock, kind)`` of every alert this node raised."""
+    from datetime import datetime
+
+    from zhenshen_postgres import PostgresStore
+
+    from zhenshen_core.desk import Desk, DeskSettings
+
+    now = datetime.fromisoformat(now_iso)
+    raised: list[tuple[str, str, str]] = []
+    with PostgresStore(url, migrate=False) as store:
+        desk = Desk(store, settings=DeskSettings(node=node))
+        _wait(start_at)
+        while True:
+            result = desk.sweep(now, limit=batch)
+            raised.extend((a.case_id, a.clock, a.kind) for a in result.alerts)
+            if result.clocks == 0:
+                return raised
+
+
 def batch_forever_worker(url: str, batch: int, progress_path: str) -> None:
     """Ingest batches of ``batch`` cases until killed, logging ``start K`` / ``done K`` lines.
 

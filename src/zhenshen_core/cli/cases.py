@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
-from zhenshen_core.cli.context import STORE_ENV, CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, STORE_ENV, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
-from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
-from zhenshen_core.intake import ingest_source
+from zhenshen_core.cli.output import FORMAT_OPTION, Column, console, echo_json, print_table
+from zhenshen_core.cli.progress import LiveProgress
+from zhenshen_core.intake import count_source, ingest_source
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import Lifecycle
@@ -31,6 +30,10 @@ STORE_OPTION = click.option(
 )
 
 
+def calendar_label(calendar: Any) -> str:
+    return f"{calendar.name} ({calendar.policy.value}, known until {calendar.known_until})"
+
+
 def open_cli_store(cli_ctx: CliContext, url: str | None) -> CaseStore:
     from zhenshen_core.storage.url import open_store
 
@@ -41,21 +44,48 @@ def open_cli_store(cli_ctx: CliContext, url: str | None) -> CaseStore:
 @click.argument("channel")
 @click.argument("source", type=click.Path(allow_dash=True))
 @STORE_OPTION
+@click.option(
+    "--pack",
+    "pack_source",
+    envvar=PACK_ENV,
+    default=None,
+    metavar="PACK",
+    help="Decide every case with this rule pack (folder or pack id) before it is stored "
+    "(default: $ZHENSHEN_PACK, then 'pack' in zhenshen.toml; none: stored undecided).",
+)
+@PACK_PATH_OPTION
 @FORMAT_OPTION
 @click.option("--actor", default="intake", show_default=True, help="Recorded as the event actor.")
 @pass_cli
 @error_boundary
 def ingest(
-    cli_ctx: CliContext, channel: str, source: str, store_url: str | None, fmt: str, actor: str
+    cli_ctx: CliContext,
+    channel: str,
+    source: str,
+    store_url: str | None,
+    pack_source: str | None,
+    fmt: str,
+    actor: str,
 ) -> None:
     """Read SOURCE (a file or '-') with intake CHANNEL and store the cases.
 
-    Records that fail validation go to the store's dead letters with their line and reason; the
-    batch goes on. Exit 1 when any record was rejected.
+    With a rule pack (--pack, $ZHENSHEN_PACK or 'pack' in zhenshen.toml) every case goes
+    through the desk's receive pipeline before it is stored: graded, tiered, routed, its
+    deadline clocks started (on the calendar of zhenshen.toml, provisional past the published
+    notices), so the report and the sweep see it at once. Without a pack the cases are stored
+    undecided (said once on stderr); 'zhenshen decide --pending' decides them later.
+
+    Records that fail validation, or that cannot be decided, go to the store's dead letters
+    with their line and reason; the batch goes on. Exit 1 when any record was rejected.
+
+    Prints one summary line (read, created, duplicate, rejected, seconds). On a terminal, a
+    progress line on stderr shows the records done, the file's total, the rate and the ETA
+    while it runs; piped or in CI nothing else is printed.
 
     \b
     Example:
-      zhenshen ingest jsonl examples/corpus/sample-200.jsonl --store sqlite:///desk.db
+      zhenshen ingest jsonl examples/corpus/sample-200.jsonl --store sqlite:///desk.db \\
+        --pack cn.chengdu.gaoxin
     """
     if source != "-":
         from pathlib import Path
@@ -64,35 +94,45 @@ def ingest(
             raise click.BadParameter(f"no such file: {source}", param_hint="SOURCE")
     host = cli_ctx.host
     host.intake_channel(channel)  # unknown channel → list of known ones, before opening a store
+    pack_id = cli_ctx.pack_source(pack_source)
+    pack = None
+    if pack_id is not None:
+        from zhenshen_core.cli.decide import load_cli_pack
+
+        pack = load_cli_pack(cli_ctx, pack_id)
+    calendar = cli_ctx.calendar() if pack is not None else None
     store = open_cli_store(cli_ctx, store_url)
     try:
-        show_progress = fmt == "text" and console(stderr=True).is_terminal
-        with Progress(
-            TextColumn("ingesting"),
-            BarColumn(),
-            TextColumn("{task.completed} records"),
-            console=console(stderr=True),
-            disable=not show_progress,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("ingest", total=None)
-            summary = ingest_source(
-                source,
-                channel=channel,
-                store=store,
-                host=host,
-                actor=actor,
-                progress=lambda n: bar.advance(task, n),
+        with LiveProgress() as progress:
+            advance = progress.phase(
+                "ingest", lambda: count_source(host, channel, source), unit="records"
             )
+            if pack is None:
+                summary = ingest_source(
+                    source, channel=channel, store=store, host=host, actor=actor, progress=advance
+                )
+            else:
+                from zhenshen_core.desk import Desk
+
+                desk = Desk(store, pack=pack, host=host, calendar=calendar)
+                summary = desk.ingest(channel, source, actor=actor, progress=progress)
+                summary.notification_failures.extend(desk.failures)
     finally:
         store.close()
     if fmt == "json":
-        echo_json(summary.as_dict())
+        data = {**summary.as_dict(), "seconds": round(progress.seconds, 3)}
+        if pack is not None:
+            data["pack"] = {"id": pack.id, "version": pack.version, "sha256": pack.sha256}
+        echo_json(data)
     else:
         click.echo(
             f"{summary.read} read, {summary.created} created, {summary.duplicates} duplicate, "
-            f"{len(summary.rejected)} rejected"
+            f"{len(summary.rejected)} rejected (dead letters) in {progress.seconds:.1f} s"
         )
+        if pack is not None:
+            from zhenshen_core.cli.decide import pack_label
+
+            click.echo(f"decided with pack {pack_label(pack)}, calendar {calendar_label(calendar)}")
         for rejected in summary.rejected:
             where = f"{source}:{rejected.line}" if rejected.line else source
             click.echo(f"{where}: rejected: {rejected.reason}", err=True)
@@ -101,6 +141,12 @@ def ingest(
                 f"warning: plugin {failure.plugin} failed in {failure.hook}: {failure.error}",
                 err=True,
             )
+    if pack is None:
+        click.echo(
+            "note: no rule pack (--pack, $ZHENSHEN_PACK or 'pack' in zhenshen.toml): the cases "
+            "are stored undecided; 'zhenshen decide --pending' decides them later",
+            err=True,
+        )
     raise SystemExit(OK if summary.ok else PROBLEMS)
 
 
@@ -121,6 +167,32 @@ def _parse_instant(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
+#: Cases ``cases list`` shows when no --limit is given.
+PAGE = 50
+
+CASE_COLUMNS = (
+    Column("id", whole=True),
+    Column("received", whole=True, drop=1),
+    Column("status", words=True, min_width=8),
+    Column("domain", words=True, drop=2),
+    Column("lead", whole=True, drop=3),
+    Column("title", min_width=16),
+)
+
+
+def page_note(offset: int, shown: int, total: int) -> str:
+    """What a page of ``cases list`` holds, and how to see the rest."""
+    if total <= offset + shown and offset == 0:
+        return f"{shown} case(s)"
+    if not shown:
+        return f"no cases after --offset {offset}: {total:,} match"
+    note = f"cases {offset + 1}-{offset + shown} of {total:,}"
+    rest = total - offset - shown
+    if rest > 0:
+        note += f"; {rest:,} more: --offset {offset + shown} for the next page, --limit 0 for all"
+    return note
+
+
 @cases.command("list")
 @STORE_OPTION
 @FORMAT_OPTION
@@ -131,7 +203,20 @@ def _parse_instant(value: str | None, name: str) -> datetime | None:
 @click.option("--received-from", help="ISO date/time (inclusive).")
 @click.option("--received-before", help="ISO date/time (exclusive).")
 @click.option("--due-before", help="A running clock is due before this ISO date/time.")
-@click.option("--limit", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=PAGE,
+    show_default=True,
+    help="Cases to list; 0 lists them all.",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Skip this many matching cases first (the next page: --offset 50).",
+)
 @pass_cli
 @error_boundary
 def list_cases(
@@ -145,9 +230,16 @@ def list_cases(
     received_from: str | None,
     received_before: str | None,
     due_before: str | None,
-    limit: int | None,
+    limit: int,
+    offset: int,
 ) -> None:
-    """List cases matching the filters (all filters combine with AND)."""
+    """List cases matching the filters (all filters combine with AND), oldest first.
+
+    One page of --limit cases at a time; when more match, stderr says how many and how to see
+    them (--offset for the next page, --limit 0 for all). On a terminal the table fits the
+    width: ids are never cut, titles wrap, and the lead department, domain and received time
+    are left out, in that order, where they do not fit. Piped, nothing is cut.
+    """
     query = CaseQuery(
         status=[CaseStatus(s) for s in status] or None,
         domain=domain,
@@ -156,28 +248,35 @@ def list_cases(
         received_from=_parse_instant(received_from, "--received-from"),
         received_before=_parse_instant(received_before, "--received-before"),
         due_before=_parse_instant(due_before, "--due-before"),
-        limit=limit,
+        limit=limit or None,
+        offset=offset,
     )
     store = open_cli_store(cli_ctx, store_url)
     try:
         found = list(store.query(query))
+        # Counting costs a query: only when there may be more, or some were skipped.
+        full = bool(limit) and len(found) == limit
+        total = store.count(query) if full or offset else len(found)
     finally:
         store.close()
     if fmt == "json":
         click.echo(json.dumps([json.loads(c.model_dump_json()) for c in found], ensure_ascii=False))
-        return
-    table = Table("id", "received", "status", "domain", "lead", "title", box=None)
-    for case in found:
-        table.add_row(
-            case.id,
-            case.received_at.strftime("%Y-%m-%d %H:%M"),
-            f"{case.status.value} {case.status.label}",
-            case.domain or "-",
-            case.lead_department or "-",
-            case.title[:30],
+    else:
+        print_table(
+            CASE_COLUMNS,
+            (
+                (
+                    case.id,
+                    case.received_at.strftime("%Y-%m-%d %H:%M"),
+                    f"{case.status.value} {case.status.label}",
+                    case.domain or "-",
+                    case.lead_department or "-",
+                    case.title,
+                )
+                for case in found
+            ),
         )
-    console().print(table)
-    click.echo(f"{len(found)} case(s)")
+    click.echo(page_note(offset, len(found), total), err=True)
 
 
 def _get(cli_ctx: CliContext, store_url: str | None, case_id: str) -> tuple[CaseStore, Case]:
@@ -205,8 +304,8 @@ def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str
         return
     out = console()
     out.print(f"[bold]{case.id}[/bold]  {case.status.value} ({case.status.label})  v{case.version}")
-    out.print(f"{case.title}")
-    table = Table(show_header=False, box=None)
+    out.print(case.title, markup=False)
+    rows: list[tuple[str, str]] = []
     for key in (
         "channel",
         "external_id",
@@ -217,17 +316,17 @@ def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str
         "tier",
         "chair",
     ):
-        table.add_row(key, str(data.get(key)))
+        rows.append((key, str(data.get(key))))
     if case.enterprise:
-        table.add_row("enterprise", f"{case.enterprise.name} {case.enterprise.uscc or ''}")
+        rows.append(("enterprise", f"{case.enterprise.name} {case.enterprise.uscc or ''}"))
     if case.requester and case.requester.phone:
-        table.add_row("requester", data["requester"]["phone"])
-    table.add_row("departments", ", ".join(f"{d.id}({d.role.label})" for d in case.departments))
+        rows.append(("requester", data["requester"]["phone"]))
+    rows.append(("departments", ", ".join(f"{d.id}({d.role.label})" for d in case.departments)))
     for name, clock in case.clocks.items():
-        table.add_row(f"clock {name}", f"{clock.period} due {clock.due_at.isoformat()}")
-    out.print(table)
+        rows.append((f"clock {name}", f"{clock.period} due {clock.due_at.isoformat()}"))
+    print_table((Column("field", whole=True), Column("value")), rows, show_header=False)
     if case.content:
-        out.print(case.content)
+        out.print(case.content, markup=False)
 
 
 @cases.command("history")
@@ -246,17 +345,27 @@ def history(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) 
     if fmt == "json":
         echo_json([json.loads(e.model_dump_json()) for e in events])
         return
-    table = Table("seq", "at", "actor", "event", "from", "to", box=None)
-    for e in events:
-        table.add_row(
-            str(e.seq),
-            e.at.strftime("%Y-%m-%d %H:%M"),
-            e.actor,
-            e.type,
-            e.from_status.value if e.from_status else "-",
-            e.to_status.value,
-        )
-    console().print(table)
+    print_table(
+        (
+            Column("seq", justify="right", whole=True),
+            Column("at", whole=True),
+            Column("actor", words=True, drop=1),
+            Column("event", whole=True),
+            Column("from", whole=True),
+            Column("to", whole=True),
+        ),
+        (
+            (
+                str(e.seq),
+                e.at.strftime("%Y-%m-%d %H:%M"),
+                e.actor,
+                e.type,
+                e.from_status.value if e.from_status else "-",
+                e.to_status.value,
+            )
+            for e in events
+        ),
+    )
 
 
 @cases.command("transition")
@@ -281,7 +390,9 @@ def transition(
 ) -> None:
     """Fire lifecycle EVENT on CASE_ID (e.g. accept, start_screening, withdraw).
 
-    An event not allowed in the case's state is refused with the allowed events listed.
+    An event not allowed in the case's state, or whose payload or precondition fails, is
+    refused with the reason (and the events allowed in that state): exit 1, nothing written.
+    An unknown CASE_ID is exit 2.
     """
     payload: dict[str, Any] = {}
     if data is not None:

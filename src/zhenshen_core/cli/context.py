@@ -14,6 +14,9 @@ from zhenshen_core.config import Config
 from zhenshen_core.plugins import PluginConfig, PluginHost
 
 STORE_ENV = "ZHENSHEN_STORE"
+PACK_ENV = "ZHENSHEN_PACK"
+CALENDAR_ENV = "ZHENSHEN_CALENDAR"
+CALENDAR_POLICY_ENV = "ZHENSHEN_CALENDAR_POLICY"
 PACK_PATH_ENV = "ZHENSHEN_PACK_PATH"
 DEFAULT_STORE = "sqlite:///zhenshen.db"
 
@@ -28,6 +31,34 @@ class CliContext:
     def store_url(self, given: str | None) -> str:
         """``--store`` / ``ZHENSHEN_STORE``, else the config file's ``store``, else the default."""
         return given or self.config.store or DEFAULT_STORE
+
+    def pack_source(self, given: str | None) -> str | None:
+        """``--pack`` / ``ZHENSHEN_PACK``, else the config file's ``pack``, else None."""
+        return given or self.config.pack
+
+    def calendar(self, given: str | None = None, policy: str | None = None) -> Any:
+        """The desk's calendar: the one given, ``ZHENSHEN_CALENDAR``, the config's, or 'cn'.
+
+        The policy (``ZHENSHEN_CALENDAR_POLICY``, then ``calendar_policy`` in the config)
+        defaults to provisional: past the published notices the desk still decides, on the
+        law's holidays, and flags those clocks for ``zhenshen clocks recompute``.
+        """
+        from zhenshen_core.cli.deadline import resolve_calendar
+        from zhenshen_core.deadlines import CalendarPolicy
+
+        name = given or os.environ.get(CALENDAR_ENV) or self.config.calendar or "cn"
+        chosen = (
+            policy
+            or os.environ.get(CALENDAR_POLICY_ENV)
+            or self.config.calendar_policy
+            or CalendarPolicy.PROVISIONAL.value
+        )
+        if chosen not in (CalendarPolicy.PROVISIONAL.value, CalendarPolicy.STRICT.value):
+            raise click.BadParameter(
+                f"unknown calendar policy {chosen!r}; choose one of: provisional, strict",
+                param_hint=CALENDAR_POLICY_ENV,
+            )
+        return resolve_calendar(name, CalendarPolicy(chosen))
 
     @property
     def host(self) -> PluginHost:
@@ -94,3 +125,24 @@ class _OnFirstUse(Mapping[str, Any]):
 
 
 pass_cli = click.make_pass_decorator(CliContext)
+
+
+def _add_pack_paths(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]) -> None:
+    cli_ctx = ctx.find_object(CliContext)
+    if cli_ctx is not None:
+        cli_ctx.pack_paths.extend(value)
+
+
+#: ``--pack-path`` where people type it: after the command (``zhenshen diff --pack-path X …``)
+#: as well as before it. Both add to one list, searched in the order given, then
+#: ``ZHENSHEN_PACK_PATH``, then ``pack_paths`` in zhenshen.toml.
+PACK_PATH_OPTION = click.option(
+    "--pack-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    multiple=True,
+    expose_value=False,
+    callback=_add_pack_paths,
+    metavar="DIR",
+    help="Folder to search for rule packs by id; adds to a --pack-path before the command and "
+    "ZHENSHEN_PACK_PATH. Repeatable.",
+)

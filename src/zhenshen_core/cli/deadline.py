@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import click
 
 from zhenshen_core.deadlines import (
     ACCEPTED_FORMS,
+    EXCLUDED_LIMIT,
     Calendar,
     CalendarDataError,
     CalendarPolicy,
@@ -25,11 +26,11 @@ from zhenshen_core.deadlines import (
     OfficeHours,
     Period,
     PeriodError,
+    deadline_period,
     layer,
     load_calendar_file,
     national_calendar,
     parse_office_hours,
-    parse_period,
 )
 from zhenshen_core.errors import ZhenshenError
 
@@ -59,7 +60,7 @@ class PeriodType(click.ParamType[Any]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
-            return parse_period(value)
+            return deadline_period(value)  # 0 is refused, as in a rule pack (P207)
         except PeriodError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -131,16 +132,76 @@ def resolve_calendar(name: str, policy: CalendarPolicy) -> Calendar:
     )
 
 
+TEXT_RUNS = 12
+"""Runs of skipped days the text output shows; JSON lists up to EXCLUDED_LIMIT days."""
+
+_REST_KINDS = {"holiday": "holiday", "estimated-holiday": "estimated holiday", "weekend": "rest"}
+
+
+def _due_note(day: dict[str, Any] | None) -> str:
+    """What the due day is, when that is worth saying: a make-up working day above all."""
+    if day is None:
+        return ""
+    source = ", ".join(x for x in (day["name"], day["notice"]) if x)
+    if day["kind"] == "workday" and day["weekday"] in ("Saturday", "Sunday"):
+        return f"; make-up working day 调休上班 for {source}" if source else "; make-up working day"
+    if not day["working"]:
+        what = _REST_KINDS.get(day["kind"], day["kind"])
+        return f"; {what} day: {source}" if source else f"; {what} day"
+    return ""
+
+
+class _Run(NamedTuple):
+    first: str
+    last: str
+    days: int
+    kind: str
+    name: str | None
+    notice: str | None
+
+
+def _runs(days: list[dict[str, Any]]) -> list[_Run]:
+    """Consecutive days of the same kind, name and notice, as one run each."""
+    runs: list[_Run] = []
+    for d in days:
+        day = date.fromisoformat(d["date"])
+        if runs:
+            r = runs[-1]
+            same = (r.kind, r.name, r.notice) == (d["kind"], d["name"], d["notice"])
+            if same and date.fromisoformat(r.last) + timedelta(days=1) == day:
+                runs[-1] = r._replace(last=d["date"], days=r.days + 1)
+                continue
+        runs.append(_Run(d["date"], d["date"], 1, d["kind"], d["name"], d["notice"]))
+    return runs
+
+
+def _excluded_lines(result: dict[str, Any]) -> list[str]:
+    """The skipped days, a run per line; what the text leaves out is counted, not hidden."""
+    runs = _runs(result["excluded"])[:TEXT_RUNS]
+    lines = []
+    for i, r in enumerate(runs):
+        span = r.first if r.first == r.last else f"{r.first}..{r.last}"
+        parts = (span, r.kind, r.name, f"({r.notice})" if r.notice else None)
+        lines.append(("excluded  " if i == 0 else " " * 10) + "  ".join(p for p in parts if p))
+    more = result["excluded_total"] - sum(r.days for r in runs)
+    if more > 0:
+        lines.append(
+            f"          … and {more} more day{'s' if more != 1 else ''} not counted "
+            f"(--format json lists up to {EXCLUDED_LIMIT})"
+        )
+    return lines
+
+
 def _human(result: dict[str, Any]) -> str:
     cal = result["calendar"]
+    due = date.fromisoformat(result["due"])
     lines = [
         f"start     {result['start']}",
         f"period    {result['period']}",
-        f"due       {result['due']} ({date.fromisoformat(result['due']).strftime('%A')})",
+        f"due       {result['due']} ({due.strftime('%A')}{_due_note(result['due_day'])})",
         f"due_at    {result['due_at']}",
+        *_excluded_lines(result),
     ]
-    if result["excluded"]:
-        lines.append("excluded  " + ", ".join(f"{a}..{b}" for a, b in result["excluded"]))
     if result["extensions"]:
         lines.append("extended  " + ", ".join(result["extensions"]))
     lines.append(
@@ -208,7 +269,8 @@ def deadline_cmd(
 
     START is YYYY-MM-DD or YYYY-MM-DDTHH:MM (Asia/Shanghai). PERIOD is e.g. '2 working days',
     '15 days', '3 months', '1 year', '24 hours', '8 working hours', or 2wd 15d 3mo 1y 24h 8wh,
-    or 2个工作日 15日 3个月 24小时. The start day is not counted.
+    or 2个工作日 15日 3个月 24小时. The start day is not counted. A period (or --extend) of 0 is
+    a usage error, as it is in a rule pack (P207): a deadline due the moment it starts.
 
     \b
     Example:

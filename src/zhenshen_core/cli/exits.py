@@ -1,4 +1,12 @@
-"""Exit codes (pytest's, as STYLE.md asks) and the error boundary every command shares."""
+"""Exit codes (pytest's, as STYLE.md asks) and the error boundary every command shares.
+
+Which code a library error gets is decided here, once, by what the person at the terminal
+can do about it (``exit_code_for``): a request the data refuses (an event the case's state
+does not allow, a guard that fails, invalid case data, a case changed by someone else) is a
+problem found, exit 1; a case id that names no case is a bad argument, exit 2, as a missing
+file is; a plugin, pack or store that cannot be loaded is exit 3. An error class may also say
+its own code with an ``exit_code`` attribute (``ConfigError`` does).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,14 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from zhenshen_core.errors import PluginError, ZhenshenError
+from zhenshen_core.errors import (
+    CaseNotFoundError,
+    CaseValidationError,
+    ConcurrencyError,
+    LifecycleError,
+    PluginError,
+    ZhenshenError,
+)
 
 OK = 0
 PROBLEMS = 1  # failures found: rejected records, failing tests, check errors
@@ -19,6 +34,28 @@ NO_TESTS = 5
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+#: Errors that are the user's request refused by the data, not a failure to load or run.
+_REFUSED: tuple[type[ZhenshenError], ...] = (
+    LifecycleError,  # IllegalTransitionError, GuardError (its message lists what is allowed)
+    CaseValidationError,
+    ConcurrencyError,
+)
+
+
+def exit_code_for(exc: ZhenshenError) -> int:
+    """The exit code of a library error (see the module docstring)."""
+    own = getattr(exc, "exit_code", None)
+    if isinstance(own, int):
+        return own
+    if isinstance(exc, PluginError):
+        return LOAD_ERROR
+    if isinstance(exc, CaseNotFoundError):
+        return USAGE
+    if isinstance(exc, _REFUSED):
+        return PROBLEMS
+    return LOAD_ERROR
 
 
 class CliExit(click.ClickException):
@@ -49,10 +86,8 @@ def error_boundary(fn: Callable[P, T]) -> Callable[P, T]:
             # The reader of stdout has gone (``zhenshen eval ... | head``): click ends every
             # command quietly with exit 1 then, whichever command it is.
             raise
-        except PluginError as exc:
-            raise CliExit(str(exc), LOAD_ERROR) from exc
         except ZhenshenError as exc:
-            raise CliExit(str(exc), getattr(exc, "exit_code", LOAD_ERROR)) from exc
+            raise CliExit(str(exc), exit_code_for(exc)) from exc
         except OSError as exc:
             raise CliExit(
                 f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), LOAD_ERROR

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.cases",
     "zhenshen_core.cli.corpus",
     "zhenshen_core.cli.deadline",
+    "zhenshen_core.cli.decide",
     "zhenshen_core.cli.desk_cmds",
     "zhenshen_core.cli.plugins_cmd",
     "zhenshen_core.cli.rules",
@@ -47,7 +48,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pack_paths",
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to search for rule packs by id (also ZHENSHEN_PACK_PATH). Repeatable.",
+    help="Folder to search for rule packs by id (also after a command that loads packs, and "
+    "ZHENSHEN_PACK_PATH). Repeatable.",
 )
 @click.option(
     "--config",
@@ -95,6 +97,8 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "corpus": ("zhenshen_core.cli.corpus",),
     "deadline": ("zhenshen_core.cli.deadline",),
     "calendar": ("zhenshen_core.cli.deadline",),
+    "decide": ("zhenshen_core.cli.decide",),
+    "clocks": ("zhenshen_core.cli.decide",),
     "demo": ("zhenshen_core.cli.desk_cmds",),
     "report": ("zhenshen_core.cli.desk_cmds",),
     "sweep": ("zhenshen_core.cli.desk_cmds",),

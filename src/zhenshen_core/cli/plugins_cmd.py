@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from zhenshen_core.cli.context import CliContext, pass_cli
 from zhenshen_core.cli.exits import error_boundary
-from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
+from zhenshen_core.cli.output import FORMAT_OPTION, Column, echo_json, print_table
 
 
 @click.command("plugins")
@@ -31,12 +30,20 @@ def plugins(cli_ctx: CliContext, fmt: str) -> None:
             ]
         )
         return
-    table = Table("plugin", "distribution", "origin", "registers", box=None)
+    rows = []
     for i in infos:
         regs = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(i.registers.items()))
         dist = f"{i.distribution or '-'} {i.version or ''}".strip()
-        table.add_row(i.name, dist, i.origin, regs or "-")
-    console().print(table)
+        rows.append((i.name, dist, i.origin, regs or "-"))
+    print_table(
+        (
+            Column("plugin", whole=True),
+            Column("distribution", words=True, drop=2),
+            Column("origin", whole=True, drop=1),
+            Column("registers", words=True),
+        ),
+        rows,
+    )
 
 
 def register(group: click.Group) -> None:

@@ -19,7 +19,7 @@ from typing import IO, Any
 import click
 from pydantic import ValidationError
 
-from zhenshen_core.cli.context import CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, CliExit, error_boundary
 from zhenshen_core.errors import CaseValidationError
 from zhenshen_core.model import Case
@@ -46,6 +46,7 @@ def _load(ctx: CliContext, source: str) -> ResolvedPack:
     help="text: one 'file:line:col: CODE message' per problem on stderr; json: a list on stdout.",
 )
 @click.option("--no-warnings", is_flag=True, help="Report errors only.")
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def check(ctx: CliContext, packs: tuple[str, ...], fmt: str, no_warnings: bool) -> None:
@@ -199,6 +200,7 @@ def _engine(name: str, pack: ResolvedPack) -> Any:
     default=None,
     help="json: one decision per line (default when stdout is not a terminal); text: explained.",
 )
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def eval_cmd(
@@ -212,9 +214,15 @@ def eval_cmd(
 ) -> None:
     """Evaluate cases against a pack; print one decision per case, in input order.
 
-    Partial cases are fine: every field but received_at has a documented default (see
-    ``zhenshen schema case``). An invalid case in a stream is reported on stderr with its line
-    number and skipped; the exit code is then 1.
+    Partial cases are read as pack tests read them: received_at is required (a decision
+    depends on the day a case arrived); every other field has a default (see ``zhenshen schema
+    case``), an enterprise without a name is named 测试企业, departments may be plain ids and
+    returns a number. An invalid case in a stream is reported on stderr with its line number
+    and skipped; the exit code is then 1.
+
+    \b
+      echo '{"received_at": "2026-03-02T09:00:00+08:00", "domain": "financing",
+             "enterprise": {"tags": ["专精特新"]}}' | zhenshen eval --pack cn.chengdu.gaoxin
     """
     with _streaming_gc():
         try:
@@ -369,9 +377,10 @@ class _RecordEvaluator:
         if not isinstance(record.value, dict):
             return None, f"{where}: a case must be a JSON object"
         from zhenshen_core.model.lifecycle import load_case  # explains validation errors
+        from zhenshen_core.model.partial import complete_case  # as pack tests read cases
 
         try:
-            return self.render(load_case(record.value)), None
+            return self.render(load_case(complete_case(record.value))), None
         except (CaseValidationError, EvaluationError) as exc:
             return None, f"{where}: {exc}"
 

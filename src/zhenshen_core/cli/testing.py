@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from zhenshen_core.cli.context import CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import (
     LOAD_ERROR,
     NO_TESTS,
@@ -91,8 +91,11 @@ a part), fired (rule ids that must fire, or {rules: [..], exact: true}), not_fir
 now, skip: REASON, golden: true | FILE (the whole decision as JSON; --update-golden
 writes it).
 \b
+Verbosity counts like pytest's: -v a line per test, -vv long values whole, -q dots
+and a bare summary line, -qq failures and the summary only.
+\b
 Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage error,
-3 a pack failed to load, 5 no tests collected.
+3 a pack failed to load, 5 no tests ran (none collected, or -k deselected them all).
 """
 
 
@@ -106,7 +109,18 @@ Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage erro
     help="Only tests whose name or file matches: words with and/or/not/().",
 )
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first failure or error.")
-@click.option("-v", "--verbose", is_flag=True, help="One line per test instead of dots.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="One line per test instead of dots; -vv also shows long values in failures whole.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    count=True,
+    help="Less output: -q dots and a bare summary line; -qq the failures and summary only.",
+)
 @click.option(
     "--coverage",
     is_flag=True,
@@ -146,6 +160,7 @@ Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage erro
     show_default=True,
     help="Rule engine that evaluates the cases.",
 )
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def test_command(
@@ -153,7 +168,8 @@ def test_command(
     targets: tuple[str, ...],
     keyword: str | None,
     exitfirst: bool,
-    verbose: bool,
+    verbose: int,
+    quiet: int,
     coverage: bool,
     threshold: float | None,
     fmt: str,
@@ -191,7 +207,7 @@ def test_command(
         plugin_packs=pack_sources(ctx),
         actions=pack_actions(ctx),
     )
-    reporter = TextReporter(sys.stdout, verbose=verbose, width=_width())
+    reporter = TextReporter(sys.stdout, verbosity=verbose - quiet, width=_width())
     run = run_tests(
         packs,
         select=select,
@@ -210,7 +226,10 @@ def test_command(
         echo_json(json_report(run, threshold=threshold))
     else:
         reporter.finish(run, threshold=threshold)
-        if code == NO_TESTS:
+    if code == NO_TESTS and fmt == "text":
+        if run.deselected:  # collected, then all deselected: say so, as pytest does
+            click.echo(f"no tests ran: {run.deselected} deselected by -k {keyword!r}", err=True)
+        else:
             click.echo("no tests collected (a pack's tests are tests/*.yaml)", err=True)
     sys.exit(code)
 
@@ -438,16 +457,13 @@ def _describe(changes: dict[str, Any]) -> str:
 
 
 def _print_diff_text(result: Any, corpus: str) -> None:
-    from rich.table import Table
+    from zhenshen_core.cli.output import Column, print_table
 
-    from zhenshen_core.cli.output import console
-
-    out = console()
     summary = result.summary.as_dict()
     old, new = result.old, result.new
-    out.print(f"{old.id} {old.version} → {new.id} {new.version} over {corpus}")
+    click.echo(f"{old.id} {old.version} → {new.id} {new.version} over {corpus}")
     share = 100.0 * summary["changed"] / summary["cases"] if summary["cases"] else 0.0
-    out.print(
+    click.echo(
         f"cases {summary['cases']}, changed {summary['changed']} ({share:.1f}%), "
         f"unchanged {summary['unchanged']}, invalid {summary['invalid']}"
     )
@@ -465,14 +481,11 @@ def _print_diff_text(result: Any, corpus: str) -> None:
             )
         )
     if result.modified_rules:
-        out.print("redefined rules: " + ", ".join(sorted(result.modified_rules)))
+        click.echo("redefined rules: " + ", ".join(sorted(result.modified_rules)))
     fields = summary["fields"]
     by_value = summary["by_value"]
     if fields:
-        table = Table(title="changes by field", title_justify="left", box=None, pad_edge=False)
-        table.add_column("field")
-        table.add_column("cases", justify="right")
-        table.add_column("values")
+        rows: list[tuple[str, ...]] = []
         for key, label, values_key in _FIELD_LABELS:
             if fields.get(key):
                 values = by_value.get(values_key, {}) if values_key else {}
@@ -482,29 +495,37 @@ def _print_diff_text(result: Any, corpus: str) -> None:
                         for k, v in by_value.get("severity", {}).items()
                         if (k in _severity_moves(result, key))
                     }
-                table.add_row(label, str(fields[key]), _top(values))
-        out.print(table)
-    if result.changes:
-        table = Table(
-            title=f"first {len(result.changes)} changed cases",
-            title_justify="left",
-            box=None,
-            pad_edge=False,
+                rows.append((label, str(fields[key]), _top(values)))
+        print_table(
+            (
+                Column("field", whole=True),
+                Column("cases", justify="right", whole=True),
+                Column("values", words=True),
+            ),
+            rows,
+            title="changes by field",
         )
-        table.add_column("line", justify="right")
-        table.add_column("case")
-        table.add_column("change")
-        table.add_column("rules")
-        for change in result.changes:
-            table.add_row(
-                str(change["line"]),
-                change["case_id"],
-                _describe(change["changes"]),
-                " ".join(change["rules"]),
-            )
-        out.print(table)
+    if result.changes:
+        print_table(
+            (
+                Column("line", justify="right", whole=True),
+                Column("case", whole=True),
+                Column("change", min_width=20),
+                Column("rules", words=True),
+            ),
+            (
+                (
+                    str(change["line"]),
+                    change["case_id"],
+                    _describe(change["changes"]),
+                    " ".join(change["rules"]),
+                )
+                for change in result.changes
+            ),
+            title=f"first {len(result.changes)} changed cases",
+        )
     if summary["rules"]:
-        out.print(
+        click.echo(
             "rules behind the changes (+ now fires, - no longer fires, ~ redefined): "
             + _top(summary["rules"], 8)
         )
@@ -566,6 +587,7 @@ def _severity_moves(result: Any, key: str) -> set[str]:
     default=None,
     help="Worker processes (default: number of CPUs).",
 )
+@PACK_PATH_OPTION
 @pass_cli
 @error_boundary
 def diff_command(
@@ -588,7 +610,8 @@ def diff_command(
     (severity up/down, tier, chair, lead department, co-departments, experts, tags, actions,
     deadlines), lists the first --limit changed cases with the rules that explain each change
     (+ fires only under NEW_PACK, - no longer fires, ~ same id, new definition), and with
-    --format json every changed case. The corpus is streamed and evaluated on every core.
+    --format json every changed case. The corpus is streamed and evaluated on every core; on
+    a terminal, stderr shows the cases done, the corpus size, the rate and the ETA.
 
     \b
       zhenshen corpus generate 100000 -o corpus.jsonl
@@ -609,9 +632,10 @@ def diff_command(
         )
         streamed["n"] += 1
 
-    progress_cm = _progress()
+    from zhenshen_core.cli.progress import LiveProgress
+
     try:
-        with progress_cm as advance:
+        with LiveProgress() as progress:
             result = diff_corpus(
                 refs[0],
                 refs[1],
@@ -619,7 +643,7 @@ def diff_command(
                 jobs=jobs,
                 keep=limit,
                 on_change=emit if fmt == "json" else None,
-                on_progress=advance,
+                on_progress=progress.phase("evaluate", lambda: _corpus_size(corpus), unit="cases"),
                 validate_all=validate_all,
                 on_start=_open_json_document if fmt == "json" else None,
             )
@@ -646,43 +670,23 @@ def _open_json_document() -> None:
     sys.stdout.write('{"changes": [')
 
 
-class _NoProgress:
-    def __enter__(self) -> Callable[[int], None]:
-        return lambda n: None
+def _corpus_size(corpus: str) -> int | None:
+    """Cases in a corpus file, for the progress total: a line count for JSON Lines, a read
+    for CSV and JSON; None for stdin and store URLs (the total is then left open)."""
+    from zhenshen_core.builtin.intake import count_jsonl, count_records, read_csv, read_json
 
-    def __exit__(self, *exc: object) -> None:
+    suffix = Path(corpus).suffix.lower()
+    counters: dict[str, Callable[[str], int]] = {
+        ".jsonl": count_jsonl,
+        ".ndjson": count_jsonl,
+        "": count_jsonl,
+        ".csv": count_records(read_csv),
+        ".json": count_records(read_json),
+    }
+    counter = counters.get(suffix)
+    if counter is None or corpus == "-" or "://" in corpus:
         return None
-
-
-class _RichProgress:
-    """A progress line on stderr (cases done, rate) when stderr is a terminal."""
-
-    def __enter__(self) -> Callable[[int], None]:
-        from rich.console import Console
-        from rich.progress import (
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("evaluating"),
-            MofNCompleteColumn(),
-            TextColumn("cases"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.progress.__enter__()
-        task = self.progress.add_task("diff", total=None)
-        return lambda n: self.progress.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(None, None, None)
-
-
-def _progress() -> _NoProgress | _RichProgress:
-    return _RichProgress() if sys.stderr.isatty() else _NoProgress()
+    try:
+        return counter(corpus)
+    except (OSError, ValueError):
+        return None

@@ -40,11 +40,19 @@ from zhenshen_core.deadlines._errors import (
     DeadlineError,
     PeriodError,
 )
-from zhenshen_core.deadlines._periods import ACCEPTED_FORMS, Period, PeriodUnit, parse_period
+from zhenshen_core.deadlines._excluded import EXCLUDED_LIMIT, ExcludedDay
+from zhenshen_core.deadlines._periods import (
+    ACCEPTED_FORMS,
+    Period,
+    PeriodUnit,
+    deadline_period,
+    parse_period,
+)
 
 __all__ = [
     "ACCEPTED_FORMS",
     "DEFAULT_OFFICE_HOURS",
+    "EXCLUDED_LIMIT",
     "SHANGHAI",
     "Calendar",
     "CalendarDataError",
@@ -59,6 +67,7 @@ __all__ = [
     "DayKind",
     "DeadlineError",
     "DueResult",
+    "ExcludedDay",
     "Notice",
     "OfficeHours",
     "Period",
@@ -66,6 +75,7 @@ __all__ = [
     "PeriodUnit",
     "add_months",
     "compute_due",
+    "deadline_period",
     "layer",
     "load_calendar_file",
     "national_calendar",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -24,13 +24,19 @@ from zhenshen_core.deadlines._data import (
     load_national_data,
 )
 from zhenshen_core.deadlines._errors import CalendarRangeError
+from zhenshen_core.deadlines._statutory import (
+    AMENDMENT,
+    LAW,
+    PROVISIONAL_HORIZON,
+    statutory_estimates,
+)
 
 
 class CalendarPolicy(StrEnum):
     """What to do with days beyond the published data."""
 
     STRICT = "strict"  # refuse: a legal deadline must not rest on a guess
-    PROVISIONAL = "provisional"  # estimate from statutory dates, flag results provisional
+    PROVISIONAL = "provisional"  # the law's holidays + weekends past the notices, flagged
     WEEKDAYS = "weekdays"  # Monday-Friday only; internal service levels, never legal periods
 
 
@@ -257,6 +263,18 @@ class Calendar:
         idx = self._index
         return idx.cum[self._offset(b) + 1] - idx.cum[self._offset(a) + 1]
 
+    def rest_days(self, a: date, b: date) -> Iterator[date]:
+        """Non-working days in [a, b], in order, found by scanning the index's flags.
+
+        For listing what a period skipped (``DueResult.excluded_days``); a caller that stops
+        early pays only for the days it took.
+        """
+        idx = self._index
+        i, end = self._offset(a), self._offset(b) + 1
+        while (i := idx.flags.find(0, i, end)) != -1:
+            yield date.fromordinal(idx.base + i)
+            i += 1
+
     def next_working_day_on_or_after(self, d: date) -> date:
         """Where a day/month/year period ending on a rest day moves to."""
         return d if self.is_working_day(d) else self.add_working_days(d, 1)
@@ -326,9 +344,11 @@ def national_calendar(policy: CalendarPolicy | str = CalendarPolicy.STRICT) -> C
             version=_hash("weekdays-v1"),
         )
     if policy is CalendarPolicy.PROVISIONAL:
-        estimates = dict(data.estimates)
-        version = _hash(data.version, "provisional", repr(sorted(estimates.items())))
-        last = data.estimates_until
+        estimates = dict(statutory_estimates(data.known_until.year + 1, PROVISIONAL_HORIZON.year))
+        version = _hash(
+            data.version, "provisional", LAW, AMENDMENT, repr(sorted(estimates.items()))
+        )
+        last = PROVISIONAL_HORIZON
     else:
         estimates, version, last = {}, data.version, data.known_until
     return Calendar(

@@ -12,8 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
-from zhenshen_core.deadlines._calendar import Calendar
-from zhenshen_core.deadlines._errors import DeadlineError
+from zhenshen_core.deadlines._calendar import Calendar, DayInfo
+from zhenshen_core.deadlines._errors import CalendarRangeError, DeadlineError
+from zhenshen_core.deadlines._excluded import (
+    EXCLUDED_LIMIT,
+    ExcludedDay,
+    Leg,
+    uncounted_days,
+    uncounted_total,
+)
 from zhenshen_core.deadlines._periods import Period, PeriodUnit, parse_period
 
 
@@ -123,7 +130,12 @@ class CalendarInfo:
 
 @dataclass(frozen=True, slots=True)
 class DueResult:
-    """A computed deadline: the last day, the end instant, and what it was computed from."""
+    """A computed deadline: the last day, the end instant, and what it was computed from.
+
+    ``excluded`` is the excluded time it was given (merged intervals); the days the period
+    skipped (rest days, excluded time, the roll-forward) are listed by :meth:`excluded_days`,
+    which is computed only when asked, so computing a due date stays O(1).
+    """
 
     start: datetime
     period: Period
@@ -135,9 +147,39 @@ class DueResult:
     extensions: tuple[Period, ...] = ()
     office_hours: OfficeHours | None = None
     start_is_date: bool = field(default=False, compare=False)
+    _source: Calendar | None = field(default=None, compare=False, repr=False)
+    _legs: tuple[Leg, ...] = field(default=(), compare=False, repr=False)
+
+    def excluded_days(self, limit: int | None = EXCLUDED_LIMIT) -> tuple[ExcludedDay, ...]:
+        """The days inside the period it did not count, in date order, at most ``limit``.
+
+        Working-day periods: every rest day and excluded-time day between start and due, so
+        ``(due - start).days == n + len(excluded_days(None))``. Calendar-day, month and year
+        periods: excluded-time days and the rest days the end rolled forward over.
+        """
+        if self._source is None:
+            return ()
+        return uncounted_days(self._source, self._legs, self.excluded, limit)
+
+    def excluded_total(self) -> int:
+        """How many days :meth:`excluded_days` would list without a limit (no walk over days)."""
+        if self._source is None:
+            return 0
+        return uncounted_total(self._source, self._legs, self.excluded)
+
+    def due_day(self) -> DayInfo | None:
+        """What the due day is on the calendar (a make-up working day 调休 names its holiday);
+        None when an hour period ends beyond the calendar's data."""
+        if self._source is None:
+            return None
+        try:
+            return self._source.day_info(self.due)
+        except CalendarRangeError:
+            return None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of ``zhenshen deadline --format json``."""
+        info = self.due_day()
         return {
             "start": self.start.date().isoformat()
             if self.start_is_date
@@ -145,9 +187,20 @@ class DueResult:
             "period": str(self.period),
             "due": self.due.isoformat(),
             "due_at": self.due_at.isoformat(),
+            "due_day": None
+            if info is None
+            else {
+                "weekday": self.due.strftime("%A"),
+                "working": info.working,
+                "kind": info.kind,
+                "name": info.name or None,
+                "notice": info.notice,
+            },
             "provisional": self.provisional,
             "calendar": self.calendar.as_dict(),
-            "excluded": [[a.isoformat(), b.isoformat()] for a, b in self.excluded],
+            "excluded": [d.as_dict() for d in self.excluded_days()],
+            "excluded_total": self.excluded_total(),
+            "excluded_time": [[a.isoformat(), b.isoformat()] for a, b in self.excluded],
             "extensions": [str(p) for p in self.extensions],
             "office_hours": str(self.office_hours) if self.office_hours else None,
         }
@@ -237,11 +290,11 @@ def _apply(
     period: Period,
     intervals: Sequence[tuple[date, date]],
     office: OfficeHours | None,
-) -> tuple[date, datetime]:
+) -> Leg:
     n, unit = period.amount, period.unit
     if unit is PeriodUnit.WORKING_DAY:
         due = add_working_days_excluding(cal, start_day, n, intervals)
-        return due, _end_of_day(due, office)
+        return Leg(start_at, start_day, period, due, due, _end_of_day(due, office))
     if unit in (PeriodUnit.DAY, PeriodUnit.MONTH, PeriodUnit.YEAR):
         if unit is PeriodUnit.DAY:
             end = start_day + timedelta(days=n)
@@ -249,12 +302,13 @@ def _apply(
             end = add_months(start_day, n if unit is PeriodUnit.MONTH else 12 * n)
         end = _extend_over_excluded(start_day, end, intervals)
         due = cal.next_working_day_on_or_after(end)
-        return due, _end_of_day(due, office)
+        return Leg(start_at, start_day, period, end, due, _end_of_day(due, office))
     if unit is PeriodUnit.HOUR:
         due_at = _add_wall_hours(start_at, n, intervals)
-        return due_at.date(), due_at
-    due_at = add_working_seconds(cal, start_at, n * 3600, intervals, office or DEFAULT_OFFICE_HOURS)
-    return due_at.date(), due_at
+    else:
+        office_hours = office or DEFAULT_OFFICE_HOURS
+        due_at = add_working_seconds(cal, start_at, n * 3600, intervals, office_hours)
+    return Leg(start_at, start_day, period, due_at.date(), due_at.date(), due_at)
 
 
 def _add_wall_hours(
@@ -342,9 +396,10 @@ def compute_due(
     office = parse_office_hours(office_hours) if office_hours is not None else None
     intervals = merge_intervals(excluded)
     start_at = to_shanghai(start)
-    due, due_at = _apply(calendar, start_at, start_at.date(), p, intervals, office)
+    legs = [_apply(calendar, start_at, start_at.date(), p, intervals, office)]
     for ext in exts:
-        due, due_at = _apply(calendar, due_at, due, ext, intervals, office)
+        legs.append(_apply(calendar, legs[-1].due_at, legs[-1].due, ext, intervals, office))
+    due, due_at = legs[-1].due, legs[-1].due_at
     provisional = calendar.is_provisional(max(due, due_at.date()))
     return DueResult(
         start=start_at,
@@ -357,4 +412,6 @@ def compute_due(
         extensions=exts,
         office_hours=office,
         start_is_date=not isinstance(start, datetime),
+        _source=calendar,
+        _legs=tuple(legs),
     )

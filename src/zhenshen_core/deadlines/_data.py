@@ -325,8 +325,6 @@ class NationalData:
     first_day: date
     known_until: date
     years: tuple[CalendarLayer, ...]
-    estimates: tuple[tuple[date, str], ...]
-    estimates_until: date
     version: str
 
 
@@ -344,8 +342,6 @@ def load_national_data() -> NationalData:
         stem = item.name.removesuffix(".yaml")
         if item.name.endswith(".yaml") and stem.isdigit():
             years.append(parse_calendar_text(item.read_text(encoding="utf-8"), f"cn/{item.name}"))
-    est = yaml.load(base.joinpath("statutory-estimates.yaml").read_text(encoding="utf-8"))
-    estimates = tuple((e["date"], str(e["name"])) for e in est["days"])
     known_until = meta["known_until"]
     digest = hashlib.sha256()
     digest.update(f"{meta['name']}|{meta['first_day']}|{known_until}".encode())
@@ -356,7 +352,5 @@ def load_national_data() -> NationalData:
         first_day=meta["first_day"],
         known_until=known_until,
         years=tuple(years),
-        estimates=estimates,
-        estimates_until=date(int(est["last_year"]), 12, 31),
         version=digest.hexdigest(),
     )

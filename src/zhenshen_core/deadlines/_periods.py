@@ -120,3 +120,21 @@ def parse_period(text: str | Period) -> Period:
     if match is None or unit is None:
         raise PeriodError(f"cannot read period {text!r}; accepted forms: {ACCEPTED_FORMS}")
     return Period(int(match.group(1)), unit)
+
+
+def deadline_period(text: str | Period) -> Period:
+    """``parse_period`` for a deadline someone sets: a period of length 0 is refused.
+
+    The start day is not counted, so "0 working days" would be due before the clock has
+    counted anything (on a rest day, even before a working day) and breach the moment it
+    starts: always a typo, never a law. Rule packs (``P207``) and ``zhenshen deadline`` read
+    periods with this; ``compute_due`` itself still computes a zero period, as arithmetic.
+    """
+    period = parse_period(text)
+    if period.amount == 0:
+        singular, plural = _LONG[period.unit]
+        raise PeriodError(
+            f"period {str(text)!r} has no length: a deadline of 0 {plural} is due the moment "
+            f"it starts (breached at once); give at least 1 {singular}"
+        )
+    return period

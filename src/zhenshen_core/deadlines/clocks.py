@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from zhenshen_core.deadlines._calendar import Calendar
 from zhenshen_core.deadlines._compute import (
@@ -209,18 +209,58 @@ def clock_status(calendar: Calendar, clock: Clock, now: datetime) -> ClockStatus
 
 
 def _instant_for_fraction(
-    measure: Callable[[datetime], float], start: datetime, due_at: datetime, fraction: float
+    measure: Callable[[datetime], float],
+    start: datetime,
+    due_at: datetime,
+    fraction: float,
+    nth_day: Callable[[int], date] | None = None,
 ) -> datetime:
-    """First second at which the clock has used ``fraction`` of its budget (bisection)."""
+    """First second at which the clock has used ``fraction`` of its budget.
+
+    With ``nth_day`` (the n-th counted day after the start day, for a day-based clock without
+    excluded time) the instant is worked out from the calendar and checked against ``measure``
+    at that second and the one before; otherwise, or if the check fails, it is found by
+    bisection. Both give the same second: the smallest whose measure reaches the target.
+    """
     target = measure(due_at) * fraction
-    lo, hi = 0, max(0, int((due_at - start).total_seconds()))
+    hi = max(0, int((due_at - start).total_seconds()))
+
+    def reached(s: int) -> bool:
+        return measure(start + timedelta(seconds=s)) >= target
+
+    if nth_day is not None and target > 0:
+        whole, rest = divmod(target, 86400.0)
+        k = int(whole)
+        if rest > 0:
+            instant = datetime.combine(nth_day(k + 1), time(0), start.tzinfo) + timedelta(
+                seconds=rest
+            )
+        else:
+            instant = datetime.combine(nth_day(k) + _DAY, time(0), start.tzinfo)
+        delta = instant - start
+        guess = delta.days * 86400 + delta.seconds + (1 if delta.microseconds else 0)
+        for s in (guess, guess + 1, guess - 1):
+            if 0 <= s <= hi and reached(s) and (s == 0 or not reached(s - 1)):
+                return start + timedelta(seconds=s)
+    lo = 0
     while lo < hi:
         mid = (lo + hi) // 2
-        if measure(start + timedelta(seconds=mid)) >= target:
+        if reached(mid):
             hi = mid
         else:
             lo = mid + 1
     return start + timedelta(seconds=lo)
+
+
+def _nth_counted_day(calendar: Calendar, clock: Clock) -> Callable[[int], date] | None:
+    """For the closed-form threshold instant: day-based clocks that never paused."""
+    period = parse_period(clock.period)
+    if not period.unit.day_based or clock.pauses:
+        return None
+    start_day = to_shanghai(clock.started_at).date()
+    if period.unit is PeriodUnit.WORKING_DAY:
+        return lambda n: calendar.add_working_days(start_day, n)
+    return lambda n: start_day + timedelta(days=n)
 
 
 def recompute_next_alert(calendar: Calendar, clock: Clock) -> Clock:
@@ -235,7 +275,7 @@ def recompute_next_alert(calendar: Calendar, clock: Clock) -> Clock:
     measure = _measure_fn(calendar, clock)
     for t in _check_thresholds(clock.thresholds):
         if threshold_key(t) not in clock.notified:
-            at = _instant_for_fraction(measure, start, due_at, t)
+            at = _instant_for_fraction(measure, start, due_at, t, _nth_counted_day(calendar, clock))
             return clock.model_copy(update={"next_alert_at": at})
     nxt = None if BREACH in clock.notified else due_at
     return clock.model_copy(update={"next_alert_at": nxt})
@@ -335,6 +375,26 @@ def extend_clock(
     return _refresh(calendar, updated)
 
 
+def recompute_clock(calendar: Calendar, clock: Clock) -> Clock:
+    """The same clock computed again on ``calendar`` (newer notice data, a district layer).
+
+    Start, pauses, extensions and the alerts already raised are kept; ``due_at``,
+    ``provisional``, ``calendar_version`` and ``next_alert_at`` follow the calendar. A stopped
+    clock keeps its stop and gets no next alert.
+    """
+    return _refresh(calendar, clock)
+
+
+def change_period(calendar: Calendar, clock: Clock, period: Period | str) -> Clock:
+    """The clock with another period, counted from its original start (a new decision).
+
+    Pauses, extensions and the alerts already raised are kept: an alert is never sent twice,
+    and a shorter period may make the next sweep raise the later ones at once.
+    """
+    updated = clock.model_copy(update={"period": str(parse_period(period))})
+    return _refresh(calendar, updated)
+
+
 def stop_clock(calendar: Calendar, clock: Clock, at: datetime) -> Clock:
     """Stop the clock (the act was done); an open pause ends at the same instant."""
     del calendar
@@ -348,10 +408,13 @@ def stop_clock(calendar: Calendar, clock: Clock, at: datetime) -> Clock:
 
 
 def acknowledge_alerts(calendar: Calendar, clock: Clock, now: datetime) -> tuple[Clock, list[str]]:
-    """For a sweep: the alerts due by ``now`` (threshold keys, then "breach"), recorded.
+    """For a sweep: the alert due by ``now``, recorded so that it is raised once.
 
     Returns the updated clock (``notified`` extended, ``next_alert_at`` recomputed) and the
-    labels newly raised, so each alert is sent once.
+    label to raise: only the highest threshold crossed since the last sweep, or "breach". A
+    clock found long overdue gets one 督办 notice, not a 50 % and a 75 % reminder beside it:
+    the lower thresholds crossed at the same time are recorded in ``notified`` as done, without
+    an alert of their own. The list is empty when nothing new was crossed.
     """
     status = clock_status(calendar, clock, now)
     new = [threshold_key(t) for t in status.thresholds_crossed]
@@ -361,7 +424,7 @@ def acknowledge_alerts(calendar: Calendar, clock: Clock, now: datetime) -> tuple
     if not new:
         return recompute_next_alert(calendar, clock), []
     updated = clock.model_copy(update={"notified": [*clock.notified, *new]})
-    return recompute_next_alert(calendar, updated), new
+    return recompute_next_alert(calendar, updated), new[-1:]
 
 
 __all__ = [
@@ -369,9 +432,11 @@ __all__ = [
     "ClockStateError",
     "ClockStatus",
     "acknowledge_alerts",
+    "change_period",
     "clock_status",
     "extend_clock",
     "pause_clock",
+    "recompute_clock",
     "recompute_next_alert",
     "resume_clock",
     "start_clock",

@@ -11,29 +11,46 @@ else. The keys (all always present; ``None`` or empty where the case has nothing
 ``org``              issuing body, e.g. "成都高新区营商环境领导小组办公室"
 ``issued_at``        ISO timestamp; ``issued_date`` "2026年11月27日"
 ``case``             {id, external_id, channel, channel_label, appeal_type, appeal_type_label,
-                     received_date, title, content, domain, domain_label, street, address}
+                     received_at, received_date, title, content, domain, domain_label, street,
+                     address}
 ``enterprise``       {name, uscc, size, size_label, industry_code, tags} or None
 ``requester``        "王先生" / "匿名" / None (never the phone number)
 ``lead``             {id, name} of the lead department (牵头) or None
 ``co``               [{id, name}] co-departments (配合)
 ``tier``, ``chair``, ``severity``  {code, label} or None
-``meetings``         [{kind, kind_label, date, chair_label, attendees: [names], minutes}]
-``experts``          [{kind, kind_label, name, required, reason, advice}]
+``meetings``         [{kind, kind_label, at, date, held, chair_label, attendees: [names],
+                     attendee_ids: [ids], minutes}] — the meetings up to the opinion (a later
+                     leading-group meeting is not part of the letter)
+``experts``          [{kind, kind_label, name, required, reason, advice, advised_at}] — the
+                     experts the rules required and any expert whose advice is recorded
 ``result``           {code, label} — 甄审结果
 ``reasons``          理由 (text)
-``measures``         [{description, department, department_name, due, due_date}]
+``measures``         [{description, department, department_name, period, due, due_date}]
 ``legal_basis``      [text]
 ``rules``            ids of the rules that fired (from the decision), for the record
 ``template``         optional template name or path the renderer should use (None: built-in)
+
+Every name is the pack's display name and every date the letter cites is on or before its own;
+:func:`zhenshen_core.letters.check_letter` refuses a context where that does not hold.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from zhenshen_core.letters.render import LetterError
+from zhenshen_core.deadlines import Calendar
+from zhenshen_core.letters.check import check_letter
+from zhenshen_core.letters.errors import LetterError
+from zhenshen_core.letters.measures import (
+    MeasureInput,
+    measure_department,
+    measure_due,
+    measure_fields,
+)
+from zhenshen_core.letters.names import Names
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import (
     AppealType,
@@ -46,11 +63,6 @@ from zhenshen_core.model.enums import (
 
 TITLE = "甄别审查意见书"
 DEFAULT_ORG = "成都高新区营商环境领导小组办公室"
-DEFAULT_EXPERT_NAMES: Mapping[str, str] = {
-    "lawyer": "律师",
-    "think_tank": "智库专家",
-    "industry": "行业专家",
-}
 
 
 def chinese_date(value: date | datetime | None) -> str | None:
@@ -67,21 +79,6 @@ def letter_number(prefix: str, year: int, seq: int) -> str:
     if seq < 1:
         raise ValueError(f"letter sequence number must be positive, got {seq}")
     return f"{prefix}〔{year}〕{seq}号"
-
-
-def pack_names(pack: Any) -> dict[str, dict[str, str]]:
-    """Department, expert and domain names from a resolved rule pack, as the keyword arguments
-    of :func:`letter_context`. Old department ids (aliases of renamed bureaus) map to the
-    current name, so a case routed before a renaming still shows a readable 责任单位."""
-    departments: dict[str, str] = {}
-    for spec in getattr(pack, "departments", {}).values():
-        name = spec.name or spec.id
-        for alias in getattr(spec, "aliases", ()) or ():
-            departments.setdefault(alias, name)
-        departments[spec.id] = name
-    experts = {e.id: e.name or e.id for e in getattr(pack, "experts", {}).values()}
-    domains = {d.id: d.name or d.id for d in getattr(pack, "domains", {}).values()}
-    return {"department_names": departments, "expert_names": experts, "domain_names": domains}
 
 
 def _coded(enum: type[LabeledEnum], value: Any) -> dict[str, str] | None:
@@ -101,41 +98,42 @@ def _dept(dept_id: str | None, names: Mapping[str, str]) -> dict[str, str] | Non
 
 
 def _measures(
-    case: Case,
-    explicit: Sequence[Mapping[str, Any]] | None,
-    lead: str | None,
-    names: Mapping[str, str],
+    opinion_measures: Sequence[MeasureInput],
+    *,
+    names: Names,
+    issued_at: datetime,
+    calendar: Calendar | None,
 ) -> list[dict[str, Any]]:
-    """Structured measures: explicit ones, then execution tasks, then the opinion's own measure
-    texts not already listed (assigned to the lead department; no due date yet)."""
+    """The measures with department and due day. One stored before measures had both (plain
+    text) is completed from its text where it can be; what stays missing the check reports."""
+
+    def the_calendar() -> Calendar:
+        if calendar is not None:
+            return calendar
+        from zhenshen_core.deadlines import national_calendar
+
+        return national_calendar()
+
     rows: list[dict[str, Any]] = []
-    for item in explicit or ():
-        due = item.get("due")
-        if isinstance(due, str):
-            due = date.fromisoformat(due)
+    for item in opinion_measures:
+        fields = measure_fields(item)
+        department = fields.get("department")
+        with contextlib.suppress(ValueError):  # what stays missing, the check names
+            department = measure_department(fields, names)
+        try:
+            due, period = measure_due(fields, issued_at=issued_at, calendar=the_calendar)
+        except ValueError:
+            due, period = None, fields.get("period")
         rows.append(
             {
-                "description": str(item.get("description", "")),
-                "department": item.get("department"),
-                "due": due.isoformat() if isinstance(due, date) else None,
-                "due_date": chinese_date(due) if isinstance(due, date) else None,
+                "description": str(fields.get("description") or ""),
+                "department": department,
+                "department_name": names.department(department) if department else None,
+                "period": period,
+                "due": due.isoformat() if due else None,
+                "due_date": chinese_date(due),
             }
         )
-    for task in case.tasks:
-        rows.append(
-            {
-                "description": task.description,
-                "department": task.department,
-                "due": task.due.isoformat() if task.due else None,
-                "due_date": chinese_date(task.due),
-            }
-        )
-    listed = {r["description"] for r in rows}
-    for text in case.opinion.measures if case.opinion else []:
-        if text not in listed:
-            rows.append({"description": text, "department": lead, "due": None, "due_date": None})
-    for row in rows:
-        row["department_name"] = names.get(row["department"] or "", row["department"])
     return rows
 
 
@@ -149,19 +147,22 @@ def letter_context(
     department_names: Mapping[str, str] | None = None,
     expert_names: Mapping[str, str] | None = None,
     domain_names: Mapping[str, str] | None = None,
-    measures: Sequence[Mapping[str, Any]] | None = None,
+    measures: Sequence[MeasureInput] | None = None,
     template: str | None = None,
     pack: Any | None = None,
+    calendar: Calendar | None = None,
+    check: bool = True,
 ) -> dict[str, Any]:
-    """Build the letter's template context (keys in the module docstring).
+    """Build the letter's template context (keys in the module docstring) and check it.
 
     The case must carry its review opinion (result **and** reasons, as the article requires).
     ``letter_no`` and ``issued_at`` default to the opinion's own; the decision fills tier,
-    chair, severity and departments the case does not record yet. The ``*_names`` maps come
-    from the rule pack (department, expert and domain id → Chinese name); unknown ids are shown
-    as they are; ``pack`` (a resolved rule pack) supplies all three at once, explicit maps
-    winning over it (see :func:`pack_names`). ``measures`` lets the caller state the planned
-    measures (description, department, due) before execution tasks exist.
+    chair, severity and departments the case does not record yet. Names come from ``pack`` (a
+    resolved rule pack) and the ``*_names`` maps (id → Chinese name), explicit maps winning.
+    ``measures`` replaces the opinion's measures (text or ``{description, department,
+    period | due}``); a period is counted from the opinion's date on ``calendar`` (default:
+    the national calendar). The context is checked (:func:`check_letter`) unless ``check`` is
+    False — a :class:`LetterCheckError` lists every problem.
     """
     opinion = case.opinion
     if opinion is None:
@@ -170,14 +171,12 @@ def letter_context(
             "before rendering its letter"
         )
     decision = decision or {}
-    from_pack = pack_names(pack) if pack is not None else {}
-    dept_names = {**from_pack.get("department_names", {}), **(department_names or {})}
-    experts_named = {
-        **DEFAULT_EXPERT_NAMES,
-        **from_pack.get("expert_names", {}),
-        **(expert_names or {}),
-    }
-    domains_named = {**from_pack.get("domain_names", {}), **(domain_names or {})}
+    names = Names.build(
+        pack,
+        department_names=department_names,
+        expert_names=expert_names,
+        domain_names=domain_names,
+    )
 
     decided = decision.get("departments") or {}
     lead = case.lead_department or decided.get("lead")
@@ -196,33 +195,43 @@ def letter_context(
     else:
         requester_text = requester.name
 
-    meetings = [
-        {
-            "kind": m.kind.value,
-            "kind_label": m.kind.label,
-            "date": chinese_date(m.held_at or m.scheduled_at),
-            "held": m.held_at is not None,
-            "chair_label": m.chair.label if m.chair else None,
-            "attendees": [dept_names.get(a, experts_named.get(a, a)) for a in m.attendees],
-            "minutes": m.minutes,
-        }
-        for m in case.meetings
-    ]
+    # The letter reports the process up to its opinion; what came after (the leading group's
+    # confirmation, a later round) is not part of it.
+    meetings = []
+    for m in case.meetings:
+        when = m.held_at or m.scheduled_at
+        if when > opinion.issued_at:
+            continue
+        meetings.append(
+            {
+                "kind": m.kind.value,
+                "kind_label": m.kind.label,
+                "at": when.isoformat(),
+                "date": chinese_date(when),
+                "held": m.held_at is not None,
+                "chair_label": m.chair.label if m.chair else None,
+                "attendees": [names.attendee(a) for a in m.attendees],
+                "attendee_ids": list(m.attendees),
+                "minutes": m.minutes,
+            }
+        )
     experts = [
         {
             "kind": e.kind,
-            "kind_label": experts_named.get(e.kind, e.kind),
+            "kind_label": names.experts.get(e.kind, e.kind),
             "name": e.name,
             "required": e.required,
             "reason": e.reason,
             "advice": e.advice,
+            "advised_at": e.advised_at.isoformat() if e.advised_at else None,
         }
         for e in case.experts
+        if e.required or e.advice
     ]
     severity = case.severity or decision.get("severity")
     fired = [str(f.get("rule", "")) for f in decision.get("fired") or [] if isinstance(f, Mapping)]
 
-    return {
+    context = {
         "title": TITLE,
         "letter_no": letter_no or opinion.letter_no,
         "org": org,
@@ -235,11 +244,12 @@ def letter_context(
             "channel_label": case.channel.label,
             "appeal_type": case.appeal_type.value,
             "appeal_type_label": AppealType(case.appeal_type).label,
+            "received_at": case.received_at.isoformat(),
             "received_date": chinese_date(case.received_at),
             "title": case.title,
             "content": case.content,
             "domain": case.domain,
-            "domain_label": domains_named.get(case.domain or "", case.domain),
+            "domain_label": names.domains.get(case.domain or "", case.domain),
             "street": case.location.street if case.location else None,
             "address": case.location.address if case.location else None,
         },
@@ -254,8 +264,8 @@ def letter_context(
             "tags": list(enterprise.tags),
         },
         "requester": requester_text,
-        "lead": _dept(lead, dept_names),
-        "co": [_dept(d, dept_names) for d in co_ids],
+        "lead": _dept(lead, names.departments),
+        "co": [_dept(d, names.departments) for d in co_ids],
         "tier": _coded(Tier, case.tier or decision.get("tier")),
         "chair": _coded(Chair, case.chair or decision.get("chair")),
         "severity": {"code": severity, "label": severity} if severity else None,
@@ -263,8 +273,16 @@ def letter_context(
         "experts": experts,
         "result": _coded(OpinionResult, opinion.result),
         "reasons": opinion.reasons,
-        "measures": _measures(case, measures, lead, dept_names),
+        "measures": _measures(
+            opinion.measures if measures is None else measures,
+            names=names,
+            issued_at=opinion.issued_at,
+            calendar=calendar,
+        ),
         "legal_basis": list(opinion.legal_basis),
         "rules": [f for f in fired if f],
         "template": template,
     }
+    if check:
+        check_letter(context)
+    return context

@@ -23,8 +23,10 @@ from typing import Any, Literal
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
-from zhenshen_core.errors import ZhenshenError
+from zhenshen_core.fonts import LETTER as LETTER_FONTS
+from zhenshen_core.letters.errors import LetterError
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 Format = Literal["markdown", "html"]
@@ -32,10 +34,6 @@ DEFAULT_TEMPLATES: Mapping[str, str] = {
     "markdown": "opinion_letter.md.j2",
     "html": "opinion_letter.html.j2",
 }
-
-
-class LetterError(ZhenshenError):
-    """A letter template could not be found, parsed or rendered; the message names it."""
 
 
 #: The longest letter a template may produce (characters); real letters are a few thousand.
@@ -117,6 +115,8 @@ def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
     env.filters["md"] = md_escape
     env.filters["md_cell"] = md_cell
     env.globals["range"] = _budgeted_range(MAX_RANGE_ITEMS)  # one environment per rendering
+    # CSS font stacks (zhenshen_core.fonts) for HTML templates; trusted text, not escaped.
+    env.globals["fonts"] = {name: Markup(stack) for name, stack in LETTER_FONTS.items()}
     return env
 
 
@@ -170,7 +170,10 @@ def render_text(
 def render_letter(
     context: Mapping[str, Any], *, fmt: Format = "markdown", template: str | Path | None = None
 ) -> str:
-    """Render a letter context; ``template`` defaults to the context's own ``template`` key,
-    then to the built-in template of the format."""
+    """Check and render a letter context; ``template`` defaults to the context's own
+    ``template`` key, then to the built-in template of the format."""
+    from zhenshen_core.letters.check import check_letter
+
+    check_letter(context)
     chosen = template if template is not None else context.get("template")
     return render_text(context, fmt=fmt, template=chosen)

@@ -15,6 +15,7 @@ from zhenshen_core.model.case import (
     ExternalRef,
     Feedback,
     Location,
+    Measure,
     Meeting,
     PackRef,
     Requester,
@@ -38,6 +39,7 @@ from zhenshen_core.model.enums import (
     Tier,
 )
 from zhenshen_core.model.identity import mask_phone, normalise_uscc, validate_uscc
+from zhenshen_core.model.partial import complete_case
 
 if TYPE_CHECKING:  # imported on first use (see ``__getattr__``): most readers of a case never
     # apply events, and the lifecycle table is a third of this package's import time
@@ -88,6 +90,7 @@ __all__ = [
     "LabeledEnum",
     "Lifecycle",
     "Location",
+    "Measure",
     "Meeting",
     "MeetingKind",
     "OpinionResult",
@@ -100,6 +103,7 @@ __all__ = [
     "Tier",
     "Transition",
     "case_id_for",
+    "complete_case",
     "dump_case",
     "load_case",
     "mask_phone",

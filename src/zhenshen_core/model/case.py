@@ -104,11 +104,18 @@ class DepartmentAssignment(_Model):
 
 
 class ExpertRequest(_Model):
+    """An expert the rules call for (``reason`` says why) and, once given, the expert's advice.
+
+    The advice is recorded by the ``record_expert_advice`` event (at or after the meeting);
+    the opinion letter quotes ``advice``, never ``reason``.
+    """
+
     kind: str = Field(description="expert kind id from the pack, e.g. lawyer, think_tank")
     required: bool = True
-    reason: str = ""
+    reason: str = Field(default="", description="why the rules call for this expert")
     name: str | None = None
-    advice: str | None = None
+    advice: str | None = Field(default=None, description="the expert's advice, as given")
+    advised_at: AwareDatetime | None = Field(default=None, description="when it was given")
 
 
 class Meeting(_Model):
@@ -121,13 +128,34 @@ class Meeting(_Model):
     minutes: str = ""
 
 
+class Measure(_Model):
+    """One measure of a review opinion: what is to be done, by which department, by when.
+
+    A plain string is read as a measure with only its description (the form opinions were
+    stored in before measures had a department and a due day); ``Desk.issue_opinion`` always
+    stores all three, and a letter refuses a measure without them.
+    """
+
+    description: str = Field(min_length=1)
+    department: str | None = Field(default=None, description="department id from the pack")
+    period: str | None = Field(
+        default=None, description="the period it was given, counted from the opinion's date"
+    )
+    due: date | None = Field(default=None, description="the last day, on the official calendar")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return {"description": data} if isinstance(data, str) else data
+
+
 class ReviewOpinion(_Model):
     """The 甄别审查意见书: the article requires both the result and its reasons."""
 
     letter_no: str | None = Field(default=None, description="文号")
     result: OpinionResult
     reasons: str = Field(min_length=1)
-    measures: list[str] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
     legal_basis: list[str] = Field(default_factory=list)
     issued_at: AwareDatetime
 

@@ -122,6 +122,14 @@ class FeedbackPayload(_Payload):
     feedback: Feedback
 
 
+class ExpertAdvicePayload(_Payload):
+    """An expert's advice as given (at or after the meeting); the letter quotes it."""
+
+    kind: str = Field(min_length=1, description="expert kind id from the pack, e.g. lawyer")
+    advice: str = Field(min_length=1)
+    name: str | None = Field(default=None, description="who gave it, e.g. 李律师")
+
+
 class GeneralisePayload(_Payload):
     generalisation_id: str = Field(min_length=1)
 
@@ -175,9 +183,19 @@ class Transition:
 # --- guards: return a reason when the event must not fire -------------------------------------
 
 
-def _joint_meeting_held(case: Case, _: BaseModel) -> str | None:
+def _joint_meeting_held(case: Case, payload: BaseModel) -> str | None:
     held = [m for m in case.meetings if m.kind is MeetingKind.JOINT_REVIEW and m.held_at]
-    return None if held else "no joint review meeting (联合甄审会议) has been held"
+    if not held:
+        return "no joint review meeting (联合甄审会议) has been held"
+    assert isinstance(payload, IssueOpinionPayload)
+    issued = payload.opinion.issued_at
+    if not any(m.held_at is not None and m.held_at <= issued for m in held):
+        first = min(m.held_at for m in held if m.held_at is not None)
+        return (
+            f"the opinion is dated {issued.isoformat()}, before the joint review meeting it "
+            f"follows (held {first.isoformat()})"
+        )
+    return None
 
 
 def _meeting_scheduled(case: Case, payload: BaseModel) -> str | None:
@@ -341,9 +359,40 @@ def _decide(case: Case, p: BaseModel, _: datetime) -> None:
     if p.departments is not None:
         case.departments = list(p.departments)
     if p.experts is not None:
-        case.experts = list(p.experts)
+        case.experts = _keep_advice(case.experts, p.experts)
     case.tags = _union(case.tags, p.tags)
     case.pack = p.pack or case.pack
+
+
+def _keep_advice(old: Sequence[ExpertRequest], new: Sequence[ExpertRequest]) -> list[ExpertRequest]:
+    """A new decision replaces which experts are called for, never the advice already given:
+    advice stays with its expert kind, and advice of a kind no longer called for is kept as a
+    non-required expert."""
+    given = {e.kind: e for e in old if e.advice}
+    out = []
+    for expert in new:
+        had = given.pop(expert.kind, None)
+        if had is not None:
+            expert = expert.model_copy(
+                update={"name": had.name, "advice": had.advice, "advised_at": had.advised_at}
+            )
+        out.append(expert)
+    out += [e.model_copy(update={"required": False}) for e in given.values()]
+    return out
+
+
+def _expert_advice(case: Case, p: BaseModel, at: datetime) -> None:
+    assert isinstance(p, ExpertAdvicePayload)
+    given: dict[str, Any] = {"advice": p.advice, "advised_at": at}
+    if p.name:
+        given["name"] = p.name
+    for i, expert in enumerate(case.experts):
+        if expert.kind == p.kind:
+            case.experts[i] = expert.model_copy(update=given)
+            return
+    case.experts.append(
+        ExpertRequest(kind=p.kind, required=False, name=p.name, advice=p.advice, advised_at=at)
+    )
 
 
 def _clock(case: Case, p: BaseModel, _: datetime) -> None:
@@ -560,6 +609,14 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
         payload=SupervisePayload,
         effect=_supervise,
     ),
+    _t(
+        "record_expert_advice",
+        ACTIVE,
+        None,
+        "an expert's advice (律师、智库专家意见), quoted by the opinion letter",
+        payload=ExpertAdvicePayload,
+        effect=_expert_advice,
+    ),
     _t("note", ACTIVE, None, "a free-text note", payload=NotePayload, effect=_note),
     _t(
         "return_case",
@@ -632,15 +689,52 @@ class Lifecycle:
 
         The input case is not modified, so a failed save leaves the caller's object intact.
         """
+        record = self._record(case, event, actor, at, payload or {}, rule_ids)
+        return self.apply(case, record), record
+
+    def fire_all(
+        self,
+        case: Case,
+        steps: Sequence[tuple[str, Mapping[str, Any], Sequence[str]]],
+        *,
+        actor: str,
+        at: datetime,
+        in_place: bool = False,
+    ) -> tuple[Case, list[CaseEvent]]:
+        """``fire`` for several ``(event, payload, rule_ids)`` in a row, on one copy of the case.
+
+        Each event is checked against the state the ones before it left, as separate ``fire``
+        calls would; the case is copied once instead of once per event (a decision and its
+        clocks, in bulk intake). The input case is not modified, unless ``in_place`` says the
+        caller just built it and holds it alone (then it is changed and returned, uncopied;
+        after a failed check it is left half-changed, to be dropped).
+        """
+        current = case if in_place else case.model_copy(deep=True)
+        records = []
+        for event, payload, rule_ids in steps:
+            record = self._record(current, event, actor, at, payload, rule_ids)
+            self._apply_in_place(current, record)
+            records.append(record)
+        return current, records
+
+    def _record(
+        self,
+        case: Case,
+        event: str,
+        actor: str,
+        at: datetime,
+        payload: Mapping[str, Any],
+        rule_ids: Sequence[str],
+    ) -> CaseEvent:
         transition = self.transitions.get(event)
         if transition is None or case.status not in transition.sources:
             raise IllegalTransitionError(case.status.value, event, self.allowed_events(case.status))
-        parsed = _parse_payload(transition, case, event, payload or {})
+        parsed = _parse_payload(transition, case, event, payload)
         if transition.guard is not None:
             problem = transition.guard(case, parsed)
             if problem:
                 raise GuardError(case.status.value, event, problem)
-        record = CaseEvent(
+        return CaseEvent(
             case_id=case.id,
             seq=case.version + 1,
             at=ensure_aware(at),
@@ -651,7 +745,6 @@ class Lifecycle:
             payload=parsed.model_dump(mode="json", context={"unmasked": True}),
             rule_ids=list(rule_ids),
         )
-        return self.apply(case, record), record
 
     def apply(self, case: Case | None, event: CaseEvent) -> Case:
         """Apply a recorded event without re-checking guards (they held when it was written)."""
@@ -662,24 +755,36 @@ class Lifecycle:
             return new.model_copy(update={"status": S.RECEIVED, "version": 1})
         if case is None:
             raise IllegalTransitionError("(none)", event.type, [RECEIVE])
+        self._check_source(case, event)
+        new = case.model_copy(deep=True)
+        self._apply_in_place(new, event)
+        return new
+
+    def _check_source(self, case: Case, event: CaseEvent) -> None:
         transition = self.transitions.get(event.type)
         if transition is None or case.status not in transition.sources:
             raise IllegalTransitionError(
                 case.status.value, event.type, self.allowed_events(case.status)
             )
-        new = case.model_copy(deep=True)
+
+    def _apply_in_place(self, case: Case, event: CaseEvent) -> None:
+        """An event's effect on a case object nobody else holds (a copy, or a replay's own)."""
+        self._check_source(case, event)
+        transition = self.transitions[event.type]
         if transition.effect is not None:
             parsed = transition.payload.model_validate(event.payload)
-            transition.effect(new, parsed, event.at)
-        new.status = event.to_status
-        new.version = event.seq
-        return new
+            transition.effect(case, parsed, event.at)
+        case.status = event.to_status
+        case.version = event.seq
 
     def replay(self, events: Iterable[CaseEvent]) -> Case:
-        """Rebuild a case from its history."""
+        """Rebuild a case from its history (one object, changed event by event)."""
         case: Case | None = None
         for event in events:
-            case = self.apply(case, event)
+            if case is None or event.type == RECEIVE:
+                case = self.apply(case, event)
+            else:
+                self._apply_in_place(case, event)
         if case is None:
             raise ValueError("cannot replay an empty history")
         return case

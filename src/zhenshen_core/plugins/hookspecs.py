@@ -16,12 +16,14 @@ and marked ``trylast`` where a plugin may override them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from zhenshen_core.model.case import Case
+    from zhenshen_core.model.clock import Clock
     from zhenshen_core.model.events import CaseEvent
     from zhenshen_core.plugins.records import (
         CalendarSource,
@@ -149,3 +151,18 @@ def zhenshen_case_transitioned(case: Case, event: CaseEvent) -> None:
 @hookspec
 def zhenshen_decision_made(case: Case, decision: Mapping[str, Any]) -> None:
     """The rules engine decided on a case and the decision was stored."""
+
+
+@hookspec
+def zhenshen_deadline_changed(
+    case: Case, event: CaseEvent, clock: Clock, previous_due: datetime, reason: str
+) -> None:
+    """A running clock's due instant moved, and the change is stored.
+
+    ``reason`` says why: ``extension`` (an approved 延期), ``decision`` (a new decision gave the
+    clock another period) or ``calendar`` (the clock was recomputed on newer calendar data, e.g.
+    next year's State Council notice replacing the provisional estimate). ``clock`` is the
+    clock after the change (``clock.provisional`` tells whether it still rests on estimated
+    days), ``event`` the ``clock_update`` that recorded it. Tell the enterprise and the
+    departments the new date as you would for an extension.
+    """

@@ -49,11 +49,18 @@ class IntakeRecord:
 
 @dataclass(frozen=True)
 class IntakeChannel:
-    """An intake adapter: reads a source (path or ``-``) and yields raw records."""
+    """An intake adapter: reads a source (path or ``-``) and yields raw records.
+
+    ``count`` (optional) tells how many records a source file holds, cheaply and without side
+    effects (a line count, not a parse that takes minutes; never consuming a queue). It is only
+    called to show a total and an ETA while a long ingest runs on a terminal, never for
+    standard input; leave it None when a count would cost about as much as the read.
+    """
 
     name: str
     description: str
     read: Callable[[str], Iterator[IntakeRecord]]
+    count: Callable[[str], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,8 @@ class CalendarSource:
 class Notification:
     """What a notifier receives: the case after the change, the event and extra context."""
 
-    kind: str  # case_received | case_transitioned | decision_made | clock_alert
+    # case_received | case_transitioned | decision_made | deadline_changed | clock_alert
+    kind: str
     case: Case
     event_type: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)

@@ -53,7 +53,14 @@ from zhenshen_core.rules.decision import (
     DecisionCombiner,
     bit_indices,
 )
-from zhenshen_core.rules.facts import STAGES, FactProjection, FieldType, fact_view, field_spec
+from zhenshen_core.rules.facts import (
+    STAGES,
+    FactProjection,
+    FieldType,
+    fact_view,
+    field_spec,
+    read_dates,
+)
 from zhenshen_core.rules.pack import ResolvedPack
 from zhenshen_core.rules.partial import as_case
 from zhenshen_core.rules.regex import searcher
@@ -622,7 +629,7 @@ class CompiledEngine:
         self.matcher = CompiledMatcher(pack, indexed=indexed)
         self.combiner = DecisionCombiner(pack, cache_size=cache_size)
         self._view: Callable[[Case], dict[str, Any]] = FactProjection(
-            name for spec in pack.rules for name in spec.reads
+            (name for spec in pack.rules for name in spec.reads), pack.date_facts
         )
 
     def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
@@ -640,8 +647,10 @@ class CompiledEngine:
         return self.combiner.decide_json(case.id, self._view(case), self.matcher)
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
-        """Evaluate a ready fact view (e.g. from a test or another system); it is copied."""
-        return self.combiner.decide(case_id, dict(facts), self.matcher)
+        """Evaluate a ready fact view (e.g. from a test or another system); it is copied, and
+        the pack's date facts are read as dates in it, as in a view of a case."""
+        view = read_dates(dict(facts), self.pack.date_facts)
+        return self.combiner.decide(case_id, view, self.matcher)
 
     def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]]) -> Iterator[Decision]:
         for case in cases:
@@ -657,7 +666,7 @@ class InterpretedEngine(CompiledEngine):
         self.pack = pack
         self.matcher = InterpretedMatcher(pack)  # type: ignore[assignment]
         self.combiner = DecisionCombiner(pack, cache_size=cache_size)
-        self._view = fact_view
+        self._view = functools.partial(fact_view, dates=pack.date_facts)
 
 
 __all__ = [

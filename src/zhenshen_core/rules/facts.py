@@ -11,6 +11,11 @@ simply absent from the view: every test reading it is false, ``exists()`` is fal
 ``count()`` is 0. List fields are always present (possibly empty) except ``enterprise.tags``
 when there is no enterprise.
 
+JSON has no dates, so a fact that a pack compares with a date (``facts.since >=
+date("2026-01-01")``, a table cell ``[2026-01-01..2026-06-30]``: ``ResolvedPack.date_facts``)
+is read as a date when it holds an ISO date string (``"2026-03-02"``), in every view of that
+pack: the same case gives the same decision whether its facts came from JSON, YAML or Python.
+
 ``decision.*`` fields are added by the engine between stages: a ``route`` rule sees what the
 ``classify`` stage decided, a ``review`` rule also the routing (``decision.departments.all``:
 every department routing named), a ``deadline`` rule all of it.
@@ -18,8 +23,10 @@ every department routing named), a ``deadline`` rule all of it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -122,6 +129,33 @@ def plain(value: Any) -> Any:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def as_date(value: Any) -> Any:
+    """An ISO date string (``YYYY-MM-DD``) as that date (item by item in a list); any other
+    value unchanged. How a date fact (``ResolvedPack.date_facts``) is read."""
+    if type(value) is str:
+        if len(value) == 10 and _ISO_DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:  # 2026-02-30: a string, which equals no date
+                return value
+        return value
+    if type(value) is tuple:
+        return tuple(as_date(v) for v in value)
+    return value
+
+
+def read_dates(view: dict[str, Any], dates: Iterable[str]) -> dict[str, Any]:
+    """``view`` (changed in place and returned) with each of ``dates`` read by ``as_date``."""
+    for name in dates:
+        value = view.get(name)
+        if value is not None:
+            view[name] = as_date(value)
+    return view
+
+
 def _flatten_facts(prefix: str, data: Mapping[str, Any], out: dict[str, Any], depth: int) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
@@ -133,8 +167,9 @@ def _flatten_facts(prefix: str, data: Mapping[str, Any], out: dict[str, Any], de
             out[name] = plain(value)
 
 
-def fact_view(case: Case) -> dict[str, Any]:
-    """The flat fact record for one case (see the module docstring for missing-field rules)."""
+def fact_view(case: Case, dates: Iterable[str] = ()) -> dict[str, Any]:
+    """The flat fact record for one case (see the module docstring for missing-field rules);
+    ``dates``: the facts to read as dates (a pack's ``date_facts``)."""
     view: dict[str, Any] = {
         "case_id": case.id,
         "status": case.status._value_,
@@ -174,7 +209,7 @@ def fact_view(case: Case) -> dict[str, Any]:
         if location.street is not None:
             view["location.street"] = location.street
     _flatten_facts(FACTS_PREFIX, case.facts, view, 1)
-    return view
+    return read_dates(view, dates) if dates else view
 
 
 class FactProjection:
@@ -185,9 +220,10 @@ class FactProjection:
     ``projection(case)`` equals ``{k: v for k, v in fact_view(case).items() if k in fields}``.
     """
 
-    def __init__(self, fields: Iterable[str]) -> None:
+    def __init__(self, fields: Iterable[str], dates: Iterable[str] = ()) -> None:
         wanted = frozenset(fields)
         self.fields = wanted
+        self._dates = tuple(sorted(name for name in dates if name in wanted))
         self._plain = tuple(
             (name, attr)
             for name, attr in (
@@ -312,6 +348,8 @@ class FactProjection:
                     view[name] = plain(cursor)
                 elif not (kind is dict or isinstance(cursor, Mapping)):
                     view[name] = cursor
+            if self._dates:
+                read_dates(view, self._dates)
         return view
 
 
@@ -323,7 +361,9 @@ __all__ = [
     "FactProjection",
     "FieldSpec",
     "FieldType",
+    "as_date",
     "fact_view",
     "field_spec",
     "plain",
+    "read_dates",
 ]

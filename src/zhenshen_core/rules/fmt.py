@@ -133,7 +133,7 @@ KEY_ORDER: dict[FileKind, dict[str, list[str]]] = {
             "rules",
             "tables",
         ],
-        "departments[]": ["id", "name", "aliases", "valid_from", "valid_to"],
+        "departments[]": ["id", "name", "short_names", "aliases", "valid_from", "valid_to"],
         "experts[]": ["id", "name"],
         "domains[]": ["id", "name"],
         **_RULE_ORDERS,

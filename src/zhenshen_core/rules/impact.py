@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -517,7 +517,9 @@ def _extractor(name: str, enums: Mapping[str, frozenset[str]]) -> Extractor:
 
 
 def compile_fast_view(
-    fields: frozenset[str], enums: Mapping[str, frozenset[str]]
+    fields: frozenset[str],
+    enums: Mapping[str, frozenset[str]],
+    dates: Iterable[str] = (),
 ) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
     """A function giving the fact-view entries ``fields`` of a raw case record, without building
     the ``Case`` — or None when some field needs the whole case (``case_id``, ``decision.*``).
@@ -528,16 +530,19 @@ def compile_fast_view(
     shape — a value pydantic would coerce or normalise — raises ``_Slow`` so the caller validates
     it and builds the view the ordinary way. A differential test keeps both equal.
     """
+    from zhenshen_core.rules.facts import read_dates
+
     try:
         extractors = [_extractor(name, enums) for name in sorted(fields)]
     except _Slow:
         return None
+    dated = tuple(sorted(name for name in dates if name in fields))  # as fact_view reads them
 
     def view_of(data: Mapping[str, Any]) -> dict[str, Any]:
         view: dict[str, Any] = {}
         for extract in extractors:
             extract(data, view)
-        return view
+        return read_dates(view, dated) if dated else view
 
     return view_of
 
@@ -643,16 +648,26 @@ class Evaluator:
         self.new = CompiledEngine(new)
         self.modified = changed_definitions(old, new)
         self.levels = new.severity_levels
-        self.screen = screen_for(old, new) if screen else Screen("full")
+        # Packs that read different facts as dates see different views of a case: each pack
+        # gets its own, and no screen (it would test one view for both).
+        self.same_view = old.date_facts == new.date_facts
+        self.screen = screen_for(old, new) if screen and self.same_view else Screen("full")
         # Cases no differing rule can match are settled from a partial view of the raw record
         # (no Case model, no validation) unless every case must be validated.
-        self.view_of = compile_fast_view(self.screen.reads, _enum_values())
+        self.view_of = compile_fast_view(self.screen.reads, _enum_values(), new.date_facts)
         self.fast = not validate_all and (
             self.screen.mode == "none" or (self.screen.mode == "base" and self.view_of is not None)
         )
 
-    def _decisions(self, case_id: str, facts: dict[str, Any]) -> tuple[Any, Any] | None:
-        """Both decisions, or None when the screen proves they are equal."""
+    def _decisions(
+        self, case_id: str, facts: dict[str, Any], new_facts: dict[str, Any] | None = None
+    ) -> tuple[Any, Any] | None:
+        """Both decisions, or None when the screen proves they are equal. ``new_facts``: the
+        new pack's view when it differs from the old pack's (other date facts)."""
+        if new_facts is not None:
+            return self.old.evaluate_facts(facts, case_id), self.new.evaluate_facts(
+                new_facts, case_id
+            )
         mode = self.screen.mode
         if mode == "none":
             return None
@@ -702,7 +717,14 @@ class Evaluator:
                 if self.fast and self._settled(data):
                     continue
                 case = Case.model_validate(data)
-                both = self._decisions(case.id, fact_view(case))
+                if self.same_view:
+                    both = self._decisions(case.id, fact_view(case, self.new_pack.date_facts))
+                else:
+                    both = self._decisions(
+                        case.id,
+                        fact_view(case, self.old_pack.date_facts),
+                        fact_view(case, self.new_pack.date_facts),
+                    )
             except (ValidationError, CaseValidationError, EvaluationError, ValueError) as exc:
                 summary.invalid += 1
                 bad = bad_byte(payload) if isinstance(payload, str) else None

@@ -79,13 +79,14 @@ Path_ = tuple[str | int, ...]
 
 
 def _period_error(text: str) -> str | None:
-    """Why a deadline period string is invalid (uses the deadlines package's parser)."""
+    """Why a deadline period string is invalid (uses the deadlines package's parser; a
+    period of length 0 is refused as ``zhenshen deadline`` refuses it)."""
     try:
-        from zhenshen_core.deadlines import parse_period
+        from zhenshen_core.deadlines import deadline_period
     except ImportError:  # pragma: no cover - the deadlines package ships with the core
         return None
     try:
-        parse_period(text)
+        deadline_period(text)
     except ValueError as exc:
         return str(exc)
     return None
@@ -888,6 +889,7 @@ class Compiler:
                     file, line, col, "T300", f"unknown output {name!r}{hint}", rule=item.id
                 )
             outputs.append(canonical)
+        self.hit_policy(item, model, outputs)
         if any(k is None for k in kinds) or len(outputs) != len(model.outputs):
             return
         width = len(inputs) + len(outputs)
@@ -974,6 +976,64 @@ class Compiler:
             )
         )
 
+    def hit_policy(self, item: Item, model: TableModel, outputs: list[str]) -> None:
+        """A hit policy that would quietly act as another, and an ``output_order`` that would
+        be ignored, are errors (T301, T302): the table must mean what it says."""
+        file = item.loc.file
+        for key in model.output_order:
+            line, col = item.loc.at((*item.path, "output_order", key))
+            name = TABLE_OUTPUT_ALIASES.get(key, key)
+            if name not in outputs:
+                close = difflib.get_close_matches(name, outputs, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                self.sink.error(
+                    file,
+                    line,
+                    col,
+                    "T302",
+                    f"output_order names {key!r}, which is not an output of this table "
+                    f"(outputs: {', '.join(outputs)}){hint}",
+                    rule=item.id,
+                )
+            elif name in LIST_OUTPUTS:
+                self.sink.error(
+                    file,
+                    line,
+                    col,
+                    "T302",
+                    f"output_order cannot rank {key!r}: it is a list output, whose values are "
+                    "not ranked (use hit: collect to union the lists of every matching row)",
+                    rule=item.id,
+                )
+            elif model.hit != "priority":
+                self.sink.error(
+                    file,
+                    line,
+                    col,
+                    "T302",
+                    f"output_order is used by hit: priority only; this table's hit is "
+                    f"{model.hit!r}, so the order would be ignored",
+                    rule=item.id,
+                )
+        if model.hit == "priority" and not any(self.output_order(model, o) for o in outputs):
+            line, col = item.loc.at((*item.path, "hit"))
+            ranked = [o for o in outputs if o not in LIST_OUTPUTS]
+            how = (
+                f"add output_order: {{{ranked[0]}: [most, …, least important]}}"
+                if ranked
+                else "its outputs are lists, which are not ranked"
+            )
+            self.sink.error(
+                file,
+                line,
+                col,
+                "T301",
+                f"hit: priority needs an order of output values, and none of "
+                f"{', '.join(outputs)} has one, so it would act as hit: first; {how}, or "
+                "write hit: first",
+                rule=item.id,
+            )
+
     def row_outputs(
         self, item: Item, row_path: Path_, model: TableModel, outputs: list[str], cells: list[Any]
     ) -> tuple[Then | None, tuple[int, ...]]:
@@ -1013,6 +1073,10 @@ class Compiler:
             elif name == "experts.suggested":
                 data.setdefault("experts", {})["suggest"] = list(value)
             elif name.startswith("deadlines."):
+                problem = _period_error(str(value))
+                if problem:  # located at the cell, not the row
+                    self.sink.error(item.loc.file, line, col, "P207", problem, rule=item.id)
+                    return None, ()
                 data.setdefault("deadlines", {})[name.removeprefix("deadlines.")] = value
             else:
                 data[name] = list(value) if isinstance(value, tuple) else value
@@ -1184,33 +1248,18 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
                 "R104",
                 f"{name} {value!r} is not one of: {', '.join(m.value for m in enum)}",
             )
+    from zhenshen_core.rules.analysis import analyse_pack
+
     compiler = Compiler(merged, merged.severity_levels, loader)
     compiler.run()
+    dates = _date_facts(compiler, loader.sink)
+    resolved = _resolved(loader, folder, merged, raw, compiler, dates)
     if loader.sink.errors:
-        raise PackError(loader.sink.items)
-    resolved = ResolvedPack(
-        id=raw.pack.id,
-        version=raw.pack.version,
-        name=raw.pack.name,
-        sha256=_content_hash(merged, raw.pack),
-        severity_levels=merged.severity_levels,
-        default_tier=merged.default_tier,
-        default_chair=merged.default_chair,
-        calendar=merged.calendar,
-        departments=dict(merged.departments),
-        experts=dict(merged.experts),
-        domains=dict(merged.domains),
-        rules=tuple(compiler.specs),
-        tables=tuple(compiler.tables),
-        crosscase=tuple(compiler.crosscase),
-        warnings=tuple(loader.sink.items),
-        path=str(folder),
-        lineage=tuple(merged.lineage),
-        disabled=dict(merged.disabled),
-    )
+        # The warnings of the static analysis too, on the rules that did compile: ``check``
+        # reports everything at once, not the warnings only once every error is fixed.
+        extra = analyse_pack(resolved) if analyse else []
+        raise PackError([*loader.sink.items, *extra])
     if analyse:
-        from zhenshen_core.rules.analysis import analyse_pack
-
         extra = analyse_pack(resolved)
         if extra:
             from dataclasses import replace
@@ -1223,6 +1272,67 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
                 _reads=set(),
             )
     return resolved
+
+
+def _date_facts(compiler: Compiler, sink: DiagnosticSink) -> frozenset[str]:
+    """The facts the pack reads as dates (``rules.datefacts``); a string that looks like a date
+    compared with one of them is an error (R102), since it could never match."""
+    from zhenshen_core.rules.datefacts import date_facts, dated_strings, fact_literals
+
+    conditions = [(s.file, s.id, s.condition) for s in compiler.specs]
+    conditions += [(c.file, c.id, c.when) for c in compiler.crosscase]
+    dates = date_facts(condition for _, _, condition in conditions)
+    if not dates:
+        return dates
+    first: dict[str, str] = {}
+    for file, _, condition in conditions:
+        for found in fact_literals(condition):
+            if isinstance(found.value, date):
+                first.setdefault(found.field, f"{file}:{found.span.line}:{found.span.column}")
+    for file, rule, condition in conditions:
+        for _, found in dated_strings([(file, condition)], dates):
+            sink.error(
+                file,
+                found.span.line,
+                found.span.column,
+                "R102",
+                f"{found.field} is compared with a date at {first[found.field]}, so its ISO "
+                f"date values are read as dates; the string {found.value!r} never equals one: "
+                f'write date("{found.value}")',
+                rule=rule,
+            )
+    return dates
+
+
+def _resolved(
+    loader: Loader,
+    folder: Path,
+    merged: Merged,
+    raw: Any,
+    compiler: Compiler,
+    dates: frozenset[str] = frozenset(),
+) -> ResolvedPack:
+    return ResolvedPack(
+        id=raw.pack.id,
+        version=raw.pack.version,
+        name=raw.pack.name,
+        sha256=_content_hash(merged, raw.pack),
+        severity_levels=merged.severity_levels or (),  # checked before compiling
+        default_tier=merged.default_tier,
+        default_chair=merged.default_chair,
+        calendar=merged.calendar,
+        departments=dict(merged.departments),
+        experts=dict(merged.experts),
+        domains=dict(merged.domains),
+        rules=tuple(compiler.specs),
+        tables=tuple(compiler.tables),
+        crosscase=tuple(compiler.crosscase),
+        warnings=tuple(loader.sink.items),
+        path=str(folder),
+        lineage=tuple(merged.lineage),
+        date_facts=dates,
+        disabled=dict(merged.disabled),
+    )
 
 
 __all__ = [

@@ -57,11 +57,15 @@ class _Strict(BaseModel):
 
 
 class DepartmentSpec(_Strict):
-    """A department (部门). Aliases keep old names working after a bureau is renamed."""
+    """A department (部门). Aliases keep old ids working after a bureau is renamed; short names
+    (简称, e.g. 市场监管局) are how staff write it in free text such as an opinion's measures."""
 
     id: Id
     name: str = ""
     aliases: list[str] = Field(default_factory=list)
+    short_names: list[str] = Field(
+        default_factory=list, description="简称 that name it in free text, e.g. 市场监管局"
+    )
     valid_from: date | None = None
     valid_to: date | None = None
 
@@ -327,6 +331,9 @@ class ResolvedPack:
     disabled: Mapping[str, str] = field(default_factory=dict, compare=False)
     path: str = ""
     lineage: tuple[str, ...] = ()
+    #: ``facts.*`` fields the pack compares with dates: views read their ISO date strings as
+    #: dates (``facts.read_dates``), since JSON has none.
+    date_facts: frozenset[str] = frozenset()
     _by_stage: dict[str, tuple[RuleSpec, ...]] = field(default_factory=dict, repr=False)
     level_rank: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _reads: set[str] = field(default_factory=set, repr=False, compare=False)

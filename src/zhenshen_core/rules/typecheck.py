@@ -229,10 +229,11 @@ class _Checker:
             kinds = {lt, rt} - {FieldType.ANY}
             if kinds & {FieldType.LIST, FieldType.BOOL} or kinds == {FieldType.STRING}:
                 bad = next(iter(kinds & {FieldType.LIST, FieldType.BOOL, FieldType.STRING}))
+                plural = {FieldType.LIST: "lists", FieldType.BOOL: "booleans"}.get(bad, "strings")
                 self.error(
                     node.span,
                     "R102",
-                    f"{op!r} cannot order {_TYPE_WORDS[bad]}s; only numbers, dates and "
+                    f"{op!r} cannot order {plural}; only numbers, dates and "
                     "severity levels are ordered",
                 )
                 return

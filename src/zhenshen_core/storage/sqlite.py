@@ -16,6 +16,10 @@ Design choices, and why:
 * **The schema is versioned from the first release**: ``schema_migrations`` records the
   numbered steps in :data:`MIGRATIONS` that have run; opening a store applies the missing ones.
 * ``events`` is append-only, enforced by triggers, not only by this code.
+* **What a report counts is kept in a ``digest`` column** (a short JSON array, migration 2):
+  a report over 50,000 cases reads it instead of parsing 50,000 documents (SQLite keeps JSON
+  as text, so every ``json_extract`` parses the whole document again). Every write rewrites it
+  from the case, like the other columns; a row without one is digested in SQL from its document.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from zhenshen_core.errors import (
     StoreURLError,
 )
 from zhenshen_core.model.case import Case
+from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import dump_case, load_case
 from zhenshen_core.storage._common import (
@@ -47,6 +52,7 @@ from zhenshen_core.storage._common import (
     query_enterprise,
     to_micros,
 )
+from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     DeadLetter,
@@ -65,6 +71,26 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+
+
+def digest_sql(table: str) -> str:
+    """A case's report digest computed from its document and history, in SQL: what migration 2
+    fills in for cases stored before it, and the answer for a row without a digest. The JSON
+    array is the one :func:`report_digest` writes (instants as the document has them)."""
+    return f"""json_array(
+        json_extract({table}.doc, '$.external_id'), json_extract({table}.doc, '$.title'),
+        json_extract({table}.doc, '$.tier'), json_extract({table}.doc, '$.tags'),
+        json_extract({table}.doc, '$.feedback[#-1].satisfaction'),
+        json_extract({table}.doc, '$.feedback[#-1].at'),
+        (SELECT json_group_array(json_array(json_extract(r.value, '$.from_department'),
+                                            json_extract(r.value, '$.at')))
+           FROM json_each({table}.doc, '$.returns') r),
+        (SELECT json_group_array(json_array(k.key, json_extract(k.value, '$.due_at'),
+                                            json_extract(k.value, '$.stopped_at')))
+           FROM json_each({table}.doc, '$.clocks') k),
+        CASE WHEN {table}.status = 'closed' THEN
+          (SELECT max(e.at) FROM events e WHERE e.case_id = {table}.id AND e.type = 'close')
+        END)"""
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -141,6 +167,16 @@ MIGRATIONS: tuple[Migration, ...] = (
                 data TEXT NOT NULL,
                 PRIMARY KEY (kind, id)
             ) WITHOUT ROWID""",
+        ),
+    ),
+    Migration(
+        2,
+        "report digests",
+        (
+            # What a report counts of a case, kept beside its document so that a report over
+            # many cases never parses documents (storage/digest.py).
+            "ALTER TABLE cases ADD COLUMN digest TEXT",
+            f"UPDATE cases SET digest = {digest_sql('cases')}",
         ),
     ),
 )
@@ -319,9 +355,9 @@ class SQLiteStore:
                     continue
                 cur.execute(
                     """INSERT INTO cases (id, doc, version, status, domain, lead_department,
-                                          enterprise_uscc, channel, received_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (case.id, *_case_columns(case)),
+                                          enterprise_uscc, channel, received_at, digest)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (case.id, *_case_columns(case), report_digest(case, _closed_at(events))),
                 )
                 _insert_events(cur, events)
                 # _known_id just found none of these refs, so plain inserts cannot conflict
@@ -336,17 +372,22 @@ class SQLiteStore:
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
         check_update(case, events, expected_version)
         with self._tx() as cur:
-            row = cur.execute("SELECT version FROM cases WHERE id = ?", (case.id,)).fetchone()
+            row = cur.execute(
+                "SELECT version, json_extract(digest, '$[8]') FROM cases WHERE id = ?",
+                (case.id,),
+            ).fetchone()
             if row is None:
                 raise CaseNotFoundError(case.id)
             if row[0] != expected_version:
                 raise ConcurrencyError(case.id, expected_version, row[0])
+            closed_at = _closed_at(events)
+            digest = report_digest(case, closed_at if closed_at is not None else row[1])
             cur.execute(
                 """UPDATE cases SET doc = ?, version = ?, status = ?, domain = ?,
                                     lead_department = ?, enterprise_uscc = ?, channel = ?,
-                                    received_at = ?
+                                    received_at = ?, digest = ?
                    WHERE id = ? AND version = ?""",
-                (*_case_columns(case), case.id, expected_version),
+                (*_case_columns(case), digest, case.id, expected_version),
             )
             _insert_events(cur, events)
             _write_refs(cur, case)
@@ -438,6 +479,41 @@ class SQLiteStore:
             for case_id, name, alert, due, version in rows
         ]
 
+    def case_digests(self, tag: str) -> Iterator[CaseDigest]:
+        """:func:`zhenshen_core.storage.digest.case_digests` from the ``digest`` column every
+        write keeps (a short JSON array): one query over the cases table, no document parsed.
+        A row without one (written by something other than this store) is digested in SQL."""
+        with self._read() as cur:
+            rows = cur.execute(DIGEST_SQL).fetchall()
+        for case_id, status, domain, lead, received, digest in rows:
+            external_id, title, tier, tags, satisfaction, rated_at, returns, clocks, closed_at = (
+                json.loads(digest)
+            )
+            yield CaseDigest(
+                id=case_id,
+                external_id=external_id,
+                title=title or "",
+                status=status,
+                domain=domain,
+                tier=tier,
+                lead=lead,
+                received_at=from_micros(received),
+                tagged=tag in (tags or ()),
+                satisfaction=satisfaction,
+                rated_at=parse_instant(rated_at),
+                returns=tuple((dept, datetime.fromisoformat(at)) for dept, at in returns),
+                clocks=tuple(
+                    ClockDigest(name, datetime.fromisoformat(due), parse_instant(stopped))
+                    for name, due, stopped in clocks
+                ),
+                closed_at=from_micros(closed_at) if closed_at is not None else None,
+            )
+
+    def latest_event_at(self) -> datetime | None:
+        with self._read() as cur:
+            row = cur.execute("SELECT max(at) FROM events").fetchone()
+        return None if row is None or row[0] is None else from_micros(row[0])
+
     def dead_letters(self) -> list[DeadLetter]:
         with self._read() as cur:
             rows = cur.execute(
@@ -467,6 +543,12 @@ class SQLiteStore:
             self._conn.close()
 
 
+DIGEST_SQL = f"""
+    SELECT c.id, c.status, c.domain, c.lead_department, c.received_at,
+           coalesce(c.digest, {digest_sql("c")})
+    FROM cases c ORDER BY c.received_at, c.id
+"""
+
 DUE_CLOCKS_SQL = """
     SELECT k.case_id, k.name, k.next_alert_at, k.due_at, c.version
     FROM clocks k JOIN cases c ON c.id = k.case_id
@@ -487,6 +569,32 @@ def _case_columns(case: Case) -> tuple[Any, ...]:
         case.channel.value,
         to_micros(case.received_at),
     )
+
+
+def report_digest(case: Case, closed_at: int | None) -> str:
+    """The ``digest`` column: what a report counts of the case (see :func:`digest_sql`)."""
+    latest = case.feedback[-1] if case.feedback else None
+    return _dumps(
+        [
+            case.external_id,
+            case.title,
+            case.tier.value if case.tier else None,
+            list(case.tags),
+            latest.satisfaction.value if latest else None,
+            latest.at.isoformat() if latest else None,
+            [[r.from_department, r.at.isoformat()] for r in case.returns],
+            [
+                [name, c.due_at.isoformat(), c.stopped_at.isoformat() if c.stopped_at else None]
+                for name, c in case.clocks.items()
+            ],
+            closed_at if case.status is CaseStatus.CLOSED else None,
+        ]
+    )
+
+
+def _closed_at(events: Sequence[CaseEvent]) -> int | None:
+    closes = [to_micros(e.at) for e in events if e.type == "close"]
+    return max(closes) if closes else None
 
 
 def _insert_events(cur: sqlite3.Cursor, events: Sequence[CaseEvent]) -> None:

@@ -158,6 +158,7 @@ def case_tests() -> st.SearchStrategy[Expr]:
         _number_tests("facts.amount", 0, 100),
         _bool_tests("facts.flag"),
         _string_tests("facts.level", LEVEL_WORDS),
+        _date_tests("facts.since"),
     )
 
 
@@ -251,18 +252,61 @@ _INPUT_CELLS: dict[str, st.SearchStrategy[str]] = {
     "domain": st.sampled_from(
         ["-", "financing", "financing, credit_repair", "not(policy_redemption)"]
     ),
+    # Untyped facts: each cell's syntax says what it compares (numbers, strings, dates).
+    "facts.amount": st.sampled_from(
+        [
+            "-",
+            "[10..50)",
+            "(2..40)",
+            "(20..30]",
+            "=10",
+            "!=10",
+            "<18, >=60",
+            "10, 20, 30",
+            "not([20..30])",
+            "> 50",
+            "not(<5, >95)",
+            "[40..40]",
+        ]
+    ),
+    "facts.level": st.sampled_from(["-", "low", "low, mid", "!=high", "not(mid)", '"high"']),
+    "facts.flag": st.sampled_from(["-", "true", "=false", "!=true"]),
+    "facts.since": st.sampled_from(
+        [
+            "-",
+            '>= date("2026-03-01")',
+            "[2026-02-25..2026-03-05)",
+            'date("2026-03-02")',
+            "!=2026-03-02",
+            '<2026-02-27, >date("2026-03-08")',
+            "not(2026-03-01, 2026-03-03)",
+        ]
+    ),
+    "received_at": st.sampled_from(
+        ["-", ">= 2026-03-01", "(2026-02-25..2026-03-05]", 'date("2026-03-02")']
+    ),
 }
 
 
+#: Table inputs the generator writes cells for (``table_documents(inputs=…)`` picks among them).
+TABLE_INPUTS: tuple[str, ...] = tuple(sorted(_INPUT_CELLS))
+
+
 @st.composite
-def table_documents(draw: st.DrawFn) -> dict[str, Any]:
-    """A route-stage decision table with a random hit policy (never ``unique``)."""
-    inputs = draw(
-        st.lists(st.sampled_from(sorted(_INPUT_CELLS)), min_size=1, max_size=3, unique=True)
-    )
+def table_documents(draw: st.DrawFn, inputs_from: tuple[str, ...] = TABLE_INPUTS) -> dict[str, Any]:
+    """A route-stage decision table with a random hit policy (never ``unique``), its inputs
+    drawn from ``inputs_from``."""
+    inputs = draw(st.lists(st.sampled_from(inputs_from), min_size=1, max_size=3, unique=True))
     outputs = draw(
         st.sampled_from(
             [["tier", "chair"], ["tier"], ["departments.co", "tags"], ["deadlines.resolve"]]
+        )
+    )
+    # hit: priority needs an order of output values (T301): tier and chair have one, a
+    # deadline is given one; list outputs cannot be ranked (T302).
+    hit = draw(
+        st.sampled_from(
+            ["first", "collect"] if "tags" in outputs else ["first", "priority", "collect"]
         )
     )
     values = {
@@ -279,24 +323,32 @@ def table_documents(draw: st.DrawFn) -> dict[str, Any]:
             max_size=4,
         )
     )
-    return {
+    table: dict[str, Any] = {
         "id": "t",
         "stage": "route",
-        "hit": draw(st.sampled_from(["first", "priority", "collect"])),
+        "hit": hit,
         "priority": draw(st.integers(0, 2)),
         "inputs": inputs,
         "outputs": outputs,
         "rows": rows,
     }
+    if hit == "priority" and outputs == ["deadlines.resolve"]:
+        table["output_order"] = {"deadlines.resolve": list(draw(st.permutations(PERIODS)))}
+    return table
 
 
 @st.composite
-def pack_documents(draw: st.DrawFn, max_rules: int = 8) -> dict[str, dict[str, Any]]:
-    """A whole pack as YAML documents: ``{"pack.yaml": {...}, "rules.yaml": {...}}``."""
+def pack_documents(
+    draw: st.DrawFn, max_rules: int = 8, table_inputs: tuple[str, ...] | None = None
+) -> dict[str, dict[str, Any]]:
+    """A whole pack as YAML documents: ``{"pack.yaml": {...}, "rules.yaml": {...}}``; with
+    ``table_inputs``, always with a table reading those inputs."""
     count = draw(st.integers(0, max_rules))
     rules = [draw(rule_documents(i)) for i in range(count)]
     rules_doc: dict[str, Any] = {"schema": 1, "rules": rules}
-    if draw(st.booleans()):
+    if table_inputs is not None:
+        rules_doc["tables"] = [draw(table_documents(table_inputs))]
+    elif draw(st.booleans()):
         rules_doc["tables"] = [draw(table_documents())]
     pack = {
         "schema": 1,
@@ -375,6 +427,9 @@ def cases(draw: st.DrawFn) -> Case:
         facts["flag"] = draw(st.booleans())
     if draw(st.booleans()):
         facts["level"] = draw(st.sampled_from(LEVEL_WORDS))
+    if draw(st.booleans()):  # an ISO string, as JSON delivers a date (or not quite one)
+        since = BASE_DAY + timedelta(days=draw(st.integers(-6, 8)))
+        facts["since"] = draw(st.sampled_from([since.isoformat(), "2026-02-30", "soon"]))
     data["facts"] = facts
     return Case.model_validate(data)
 
@@ -384,6 +439,7 @@ __all__ = [
     "DOMAINS",
     "EXPERTS",
     "LEVELS",
+    "TABLE_INPUTS",
     "build_pack",
     "case_tests",
     "cases",

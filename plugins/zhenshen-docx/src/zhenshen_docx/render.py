@@ -28,6 +28,9 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from zhenshen_core.letters import check_letter
+from zhenshen_docx.layout import fit_pitch
+
 #: Chinese font names as Word on a government PC knows them; LibreOffice substitutes elsewhere.
 FONTS: Mapping[str, str] = {
     "title": "方正小标宋简体",
@@ -47,6 +50,8 @@ BODY_PT = 16  # 3号
 TITLE_PT = 22  # 2号
 MASTHEAD_PT = 26  # 一号-ish, the 发文机关标志
 TABLE_PT = 12  # 小四, so dates and bureau names fit their columns
+TABLE_LINE_PT = 18
+BODY_LINE_PT = 28.0  # 22 lines on the page, GB/T 9704's 22 × 28 grid
 
 
 # Characters XML 1.0 forbids; work-order text pasted from other systems sometimes has them and
@@ -99,9 +104,10 @@ def _para(
     paragraph.alignment = align
     fmt = paragraph.paragraph_format
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    fmt.line_spacing = Pt(28)
+    fmt.line_spacing = Pt(BODY_LINE_PT)
     fmt.space_before = Pt(0)
     fmt.space_after = Pt(0)
+    fmt.widow_control = True
     if indent:
         fmt.first_line_indent = Pt(BODY_PT * 2)  # 首行缩进两字
     if text:
@@ -156,6 +162,11 @@ def _cell(cell: _Cell, text: str, *, header: bool = False, center: bool = False)
     paragraph = cell.paragraphs[0]
     centred = header or center
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
+    # A fixed line pitch, so that row heights (and page breaks) are the same in every word
+    # processor rather than depending on each font's own line height.
+    paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    paragraph.paragraph_format.line_spacing = Pt(TABLE_LINE_PT)
+    paragraph.paragraph_format.widow_control = True
     _text(paragraph, text, size=TABLE_PT, font=FONTS["heading"] if header else FONTS["body"])
 
 
@@ -168,6 +179,29 @@ def _column_widths(table: Any, widths: Sequence[Any]) -> None:
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
+
+
+#: What follows w:autoSpaceDN in a paragraph's properties (the schema fixes the order).
+_AFTER_AUTOSPACE = (
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
 
 
 def _style_headings(doc: Any) -> None:
@@ -186,6 +220,13 @@ def _style_headings(doc: Any) -> None:
     normal = doc.styles["Normal"]
     normal.font.size = Pt(BODY_PT)
     _fonts(normal.element, FONTS["body"])
+    # No extra space between Chinese and Latin letters or digits (自动调整中文与西文、数字的间距
+    # off), as 公文 templates set it: every character keeps its cell on the 28-per-line grid.
+    p_pr = normal.element.get_or_add_pPr()
+    for name in ("w:autoSpaceDE", "w:autoSpaceDN"):
+        switch = OxmlElement(name)
+        switch.set(qn("w:val"), "0")
+        p_pr.insert_element_before(switch, *_AFTER_AUTOSPACE)
 
 
 def _join(items: Sequence[str]) -> str:
@@ -263,9 +304,10 @@ def _build(context: Mapping[str, Any]) -> Any:
         who = f"，参会单位及人员：{_join(meeting['attendees'])}" if meeting.get("attendees") else ""
         _para(doc, f"{meeting.get('date') or ''}{held}{meeting.get('kind_label') or ''}{who}。")
     for expert in context.get("experts") or []:
+        if not expert.get("advice"):
+            continue  # the check refuses a required expert without advice
         name = f"，{expert['name']}" if expert.get("name") else ""
-        advice = expert.get("advice") or expert.get("reason") or "（未提交）"
-        _para(doc, f"专家意见（{expert.get('kind_label') or ''}{name}）：{advice}")
+        _para(doc, f"专家意见（{expert.get('kind_label') or ''}{name}）：{expert['advice']}")
 
     _heading(doc, SECTION_HEADINGS[2])
     result = context.get("result") or {}
@@ -302,9 +344,11 @@ def _build(context: Mapping[str, Any]) -> Any:
     if not basis:
         last = _para(doc, "无。")
 
-    # GB/T 9704: the signature must not stand alone on a page ("此页无正文"), so the last line
-    # of text, the spacing and the signature block are kept together.
-    closing = [last, _para(doc, indent=False), _para(doc, indent=False)]
+    # GB/T 9704 7.3.5.2: one blank line under the text, the issuing body 右空二字, the date on
+    # the next line. The signature must not stand alone on a page ("此页无正文"), so the last
+    # line of text, the blank line and the signature block are kept together; and where that
+    # leaves them alone on the last page, the body's line pitch is tightened (7.3.5.1).
+    closing = [last, _para(doc, indent=False)]
     signature = _para(doc, org, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     closing.append(signature)
     for paragraph in closing:
@@ -315,6 +359,8 @@ def _build(context: Mapping[str, Any]) -> Any:
         doc, str(context.get("issued_date") or ""), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False
     )
     dated.paragraph_format.right_indent = Pt(BODY_PT * 4)
+    body = [p for p in doc.paragraphs if p.paragraph_format.line_spacing == Pt(BODY_LINE_PT)]
+    fit_pitch(doc, body)
     props = doc.core_properties
     props.title = (
         f"{context.get('title') or '甄别审查意见书'} {context.get('letter_no') or ''}".strip()
@@ -324,7 +370,9 @@ def _build(context: Mapping[str, Any]) -> Any:
 
 
 def render_docx(context: Mapping[str, Any]) -> bytes:
-    """The letter as DOCX bytes (the ``docx`` renderer's ``render``)."""
+    """The letter as DOCX bytes (the ``docx`` renderer's ``render``), once it passes the
+    letter's checks (``zhenshen_core.letters.check_letter``)."""
+    check_letter(context)
     buffer = io.BytesIO()
     _build(context).save(buffer)
     return buffer.getvalue()

@@ -31,7 +31,7 @@ from zhenshen_core.rules.durable.compiler import (
 )
 from zhenshen_core.rules.durable.limits import DEFAULT_LIMITS, Limits, partition, properties
 from zhenshen_core.rules.durable.session import DurableSession, EngineError, Strategy
-from zhenshen_core.rules.facts import STAGES, FactProjection
+from zhenshen_core.rules.facts import STAGES, FactProjection, read_dates
 from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
 from zhenshen_core.rules.partial import as_case
 from zhenshen_core.rules.semantics import holds
@@ -163,7 +163,7 @@ class DurableEngine:
         # Only the fields the pack's conditions read, like the compiled engine: same values as
         # fact_view, less work per case.
         self._view: Callable[[Case], dict[str, Any]] = FactProjection(
-            name for spec in pack.rules for name in spec.reads
+            (name for spec in pack.rules for name in spec.reads), pack.date_facts
         )
 
     def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
@@ -182,7 +182,8 @@ class DurableEngine:
 
     def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
         """Evaluate a ready fact view (it is copied), like ``CompiledEngine.evaluate_facts``."""
-        return self.combiner.decide(case_id, dict(facts), self.matcher)
+        view = read_dates(dict(facts), self.pack.date_facts)
+        return self.combiner.decide(case_id, view, self.matcher)
 
     def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]]) -> Iterator[Decision]:
         for case in cases:

@@ -48,19 +48,37 @@ def _rule(title: str, width: int, char: str = "=") -> str:
     return f"{char * left}{text}{char * right}"
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, limit: int | None = MAX_SHOWN) -> str:
     text = show(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 class TextReporter:
-    """Writes the streaming part (dots or ``-v`` lines) and then the summary."""
+    """Writes the streaming part (dots or ``-v`` lines) and then the summary.
 
-    def __init__(self, out: TextIO, *, verbose: bool = False, width: int = 80) -> None:
+    ``verbosity`` counts like pytest's ``-v`` and ``-q`` (``-v`` adds one, ``-q`` takes one):
+
+    * 2 (``-vv``): a line per test, and the values in failures are shown whole;
+    * 1 (``-v``): a line per test (file:line, name, outcome);
+    * 0: a line of dots per test file;
+    * -1 (``-q``): the dots without file names, and the summary line without its rule;
+    * -2 (``-qq``) or less: no dots; failures, errors and the summary line only.
+    """
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        verbose: bool = False,
+        width: int = 80,
+        verbosity: int | None = None,
+    ) -> None:
         self.out = out
-        self.verbose = verbose
+        self.verbosity = verbosity if verbosity is not None else int(verbose)
+        self.verbose = self.verbosity > 0
         self.width = width
         self._file: str | None = None
+        self._dots = False
 
     def write(self, text: str) -> None:
         # Test names and messages come from YAML: an escape sequence in one must not recolour
@@ -78,6 +96,12 @@ class TextReporter:
                 f"{_WORDS[result.outcome]}{extra}{golden}\n"
             )
             return
+        if self.verbosity < -1:
+            return
+        if self.verbosity == -1:
+            self.write(_CHARS[result.outcome])
+            self._dots = True
+            return
         name = str(result.test.file)
         if name != self._file:
             if self._file is not None:
@@ -87,9 +111,9 @@ class TextReporter:
         self.write(_CHARS[result.outcome])
 
     def finish(self, run: TestRun, *, threshold: float | None = None) -> None:
-        if self._file is not None:
+        if self._file is not None or self._dots:
             self.write("\n")
-            self._file = None
+            self._file, self._dots = None, False
         problems = run.collection_errors
         errors = [r for r in run.results if r.outcome == "error"]
         if problems or errors:
@@ -106,7 +130,8 @@ class TextReporter:
                 self.failure(result)
         if run.coverage is not None:
             self.coverage(run, threshold)
-        self.write(_rule(self.summary_line(run), self.width) + "\n")
+        line = self.summary_line(run)
+        self.write((line if self.verbosity < 0 else _rule(line, self.width)) + "\n")
 
     def failure(self, result: TestResult) -> None:
         test = result.test
@@ -118,7 +143,10 @@ class TextReporter:
         if fired:
             self.write("  rules that fired:\n")
             for item in fired:
-                values = " ".join(f"{k}={_short(v)}" for k, v in item.get("values", {}).items())
+                limit = None if self.verbosity >= 2 else MAX_SHOWN
+                values = " ".join(
+                    f"{k}={_short(v, limit)}" for k, v in item.get("values", {}).items()
+                )
                 self.write(f"    {item['stage']:<8}  {item['rule']}  {values}".rstrip() + "\n")
         else:
             self.write("  no rule fired\n")
@@ -137,6 +165,7 @@ class TextReporter:
 
     def coverage(self, run: TestRun, threshold: float | None) -> None:
         from rich.console import Console
+        from rich.measure import Measurement
         from rich.table import Table
 
         cov = run.coverage
@@ -162,6 +191,9 @@ class TextReporter:
         console = Console(
             file=self.out, width=self.width, no_color=True, highlight=False, force_terminal=False
         )
+        # Never narrower than the table: a pack id is cut by no terminal width (CI logs, pipes).
+        widest = Measurement.get(console, console.options.update_width(1 << 20), table).maximum
+        console.width = max(self.width, widest)
         console.print(table)
         never = sorted(
             ((p.pack, i) for p in cov.packs for i in p.items if not i.hits),

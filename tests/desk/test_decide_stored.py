@@ -1,0 +1,142 @@
+"""Issue 13 item 2 at the desk: bulk intake decides before it stores, and stored cases can be
+decided again (idempotently) after a pack change."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zhenshen_core.corpus import generate_cases
+from zhenshen_core.deadlines import CalendarPolicy, national_calendar
+from zhenshen_core.desk import Desk, same_outcome
+from zhenshen_core.intake import ingest_source
+from zhenshen_core.model.case import SHANGHAI
+from zhenshen_core.plugins import PluginConfig, PluginHost
+from zhenshen_core.rules import ResolvedPack
+from zhenshen_core.storage import MemoryStore, SQLiteStore
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+def jsonl(path: Path, orders: list[dict[str, Any]]) -> str:
+    path.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in orders), "utf-8")
+    return str(path)
+
+
+def desk_on(store: Any, pack: ResolvedPack, **kw: Any) -> Desk:
+    return Desk(store, pack=pack, host=PluginHost(PluginConfig(autoload=False)), **kw)
+
+
+class RecordingStore(MemoryStore):
+    """Remembers which events each new case arrived with in ``ingest_many``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_write: dict[str, list[str]] = {}
+
+    def ingest_many(self, items: Any) -> Any:
+        for case, events in items:
+            self.first_write.setdefault(case.id, [e.type for e in events])
+        return super().ingest_many(items)
+
+
+def test_bulk_intake_stores_decided_cases_in_one_write_each(
+    tmp_path: Path, reference_pack: ResolvedPack
+) -> None:
+    orders = list(generate_cases(60, seed=3))
+    store = RecordingStore()
+    summary = desk_on(store, reference_pack).ingest("jsonl", jsonl(tmp_path / "o.jsonl", orders))
+    assert summary.created == 60 and summary.ok
+    for case in store.query():
+        assert case.decision is not None and case.tier is not None, case.id
+        first = store.first_write[case.id]
+        assert first[:2] == ["receive", "decide"] and set(first[2:]) <= {"clock_update"}, first
+        assert "clock_update" in first  # its clocks start in the same write
+
+
+def test_bulk_intake_dead_letters_what_it_cannot_decide(
+    tmp_path: Path, reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
+    """A strict desk cannot decide the December case (its clock ends in 2027): that record is
+    a dead letter with the reason, the March one is stored decided, nothing is half-stored."""
+    december = dict(work_order, external_id="GX-DEC", received_at="2026-12-10T09:00:00+08:00")
+    march = dict(work_order, external_id="GX-MAR", received_at="2026-03-02T09:00:00+08:00")
+    store = SQLiteStore(str(tmp_path / "desk.db"))
+    strict = desk_on(store, reference_pack, calendar=national_calendar(CalendarPolicy.STRICT))
+    summary = strict.ingest("jsonl", jsonl(tmp_path / "o.jsonl", [december, march]))
+    assert summary.created == 1 and [r.line for r in summary.rejected] == [1]
+    assert "cannot decide" in summary.rejected[0].reason
+    assert "2026-12-31" in summary.rejected[0].reason
+    assert [c.external_id for c in store.query()] == ["GX-MAR"]
+    letters = store.dead_letters()
+    assert len(letters) == 1 and "GX-DEC" in letters[0].raw
+
+
+def test_bulk_intake_decides_a_case_stored_undecided(
+    tmp_path: Path, reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
+    source = jsonl(tmp_path / "o.jsonl", [work_order])
+    store = MemoryStore()
+    host = PluginHost(PluginConfig(autoload=False))
+    ingest_source(source, channel="jsonl", store=store, host=host)  # no pack: undecided
+    assert next(iter(store.query())).decision is None
+    summary = desk_on(store, reference_pack).ingest("jsonl", source)
+    assert summary.duplicates == 1 and summary.ok
+    assert next(iter(store.query())).severity == "S3"
+
+
+def test_redeciding_with_the_same_pack_records_nothing(
+    reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
+    """A decision routes the case to departments; deciding again must not read those back as
+    the work order's own (that made a case routed to 2 departments 'cross-department')."""
+    store = MemoryStore()
+    desk = desk_on(store, reference_pack, now=lambda: at("2021-01-04T10:00"))
+    orders = list(generate_cases(80, seed=11))
+    ids = [desk.receive(dict(o)).id for o in orders]
+    before = {i: store.get(i).version for i in ids}
+    outcomes = {desk.redecide(i).outcome for i in ids}
+    assert outcomes == {"unchanged"}
+    assert {i: store.get(i).version for i in ids} == before
+
+
+def test_a_new_decision_re_periods_running_clocks(
+    reference_pack: ResolvedPack, work_order: dict[str, Any]
+) -> None:
+    store = MemoryStore()
+    desk = desk_on(store, reference_pack, now=lambda: at("2026-03-02T10:00"))
+    case = desk.receive(dict(work_order, received_at="2026-03-02T09:00:00+08:00"))
+    assert case.clocks["resolve"].period == "30 working days"
+    lowered = dict(case.decision or {}, deadlines={"resolve": "20 working days"})
+    desk._record_decision(store.get(case.id), lowered, "rules")
+    resolve = store.get(case.id).clocks["resolve"]
+    assert (
+        resolve.period == "20 working days"
+        and resolve.started_at == case.clocks["resolve"].started_at
+    )
+    assert resolve.due_at < case.clocks["resolve"].due_at
+    assert store.get(case.id).clocks["contact"] == case.clocks["contact"]  # not named: kept
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    severity=st.sampled_from(["S1", "S2", "S3"]),
+    tags=st.lists(st.sampled_from(["a", "b", "联合甄审"]), unique=True),
+    fired=st.lists(st.text(min_size=1, max_size=5), max_size=3),
+    version=st.text(min_size=1, max_size=5),
+)
+def test_same_outcome_ignores_provenance_only(
+    severity: str, tags: list[str], fired: list[str], version: str
+) -> None:
+    old = {"severity": severity, "tags": tags, "pack": {"version": "1"}, "fired": []}
+    new = dict(old, pack={"version": version}, fired=[{"rule": r} for r in fired])
+    assert same_outcome(old, new)
+    assert not same_outcome(old, dict(new, severity=severity + "x"))
+    assert not same_outcome(old, dict(new, tags=[*tags, "new-tag"]))
