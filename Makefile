@@ -48,7 +48,7 @@ docs: $(STAMP)
 	COLUMNS=100 ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m zhenshen_core.docsgen docs/reference
 
 grammar-tables: $(STAMP)
-	$(BIN)/python -c 'from zhenshen_core.rules.parser import save_parser_tables as s; print(s())'
+	$(BIN)/python -c 'from zhenshen_core.rules.lang.parser import save_parser_tables as s; print(s())'
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -52,11 +52,11 @@ from durable import engine as durable_engine
 from ruamel.yaml import YAML
 
 from zhenshen_core.model import Case
-from zhenshen_core.rules.compiled import CompiledEngine
-from zhenshen_core.rules.durable import DurableEngine
-from zhenshen_core.rules.facts import fact_view
-from zhenshen_core.rules.loader import load_pack
-from zhenshen_core.rules.pack import ResolvedPack
+from zhenshen_core.rules.engines.compiled import CompiledEngine
+from zhenshen_core.rules.engines.durable import DurableEngine
+from zhenshen_core.rules.engines.facts import fact_view
+from zhenshen_core.rules.pack.loader import load_pack
+from zhenshen_core.rules.pack.model import ResolvedPack
 
 DOMAINS = [f"d{i:02d}" for i in range(20)]
 APPEALS = ["consult", "help", "complaint", "report", "suggestion", "praise"]

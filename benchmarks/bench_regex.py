@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from zhenshen_core.corpus import generate_cases
-from zhenshen_core.rules.regex import pattern_problem, searcher
+from zhenshen_core.rules.lang.regex import pattern_problem, searcher
 
 ORDINARY = [
     r"\d{4}年",

@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             if args.durable:
                 try:
-                    from zhenshen_core.rules.durable import DurableEngine
+                    from zhenshen_core.rules.engines.durable import DurableEngine
                 except ImportError:
                     print("  (durable engine not importable; skipped)")
                 else:

@@ -73,7 +73,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         RuleError,
         load_pack,
     )
-    from zhenshen_core.rules.durable import DurableEngine, EngineError
+    from zhenshen_core.rules.engines.durable import DurableEngine, EngineError
     from zhenshen_core.storage import CaseQuery, CaseStore, MemoryStore, SQLiteStore, open_store
 
 _LAZY = {
@@ -113,8 +113,8 @@ _LAZY = {
     "Decision": "zhenshen_core.rules",
     "PackError": "zhenshen_core.rules",
     "RuleError": "zhenshen_core.rules",
-    "DurableEngine": "zhenshen_core.rules.durable",
-    "EngineError": "zhenshen_core.rules.durable",
+    "DurableEngine": "zhenshen_core.rules.engines.durable",
+    "EngineError": "zhenshen_core.rules.engines.durable",
     "Calendar": "zhenshen_core.deadlines",
     "CalendarPolicy": "zhenshen_core.deadlines",
     "national_calendar": "zhenshen_core.deadlines",

@@ -7,7 +7,7 @@ how many within how long (``count`` within ``window``), and what to do when the 
 completes: set facts on the completing case (the pack's rules then grade it again), escalate a
 routed case into joint review, or propose a 举一反三 generalisation for staff to review.
 
-The windowed joins run in a :class:`~zhenshen_core.rules.durable.CrossCaseSession` (a Rete
+The windowed joins run in a :class:`~zhenshen_core.rules.engines.durable.CrossCaseSession` (a Rete
 engine is what such patterns are for); its state is rebuilt from the store on start-up by
 :meth:`CrossCaseMonitor.warm_up`, so a restart loses nothing within the windows.
 """
@@ -22,9 +22,9 @@ from datetime import date
 from typing import Any, Literal
 
 from zhenshen_core.model.case import SHANGHAI, Case
-from zhenshen_core.rules.facts import fact_view
-from zhenshen_core.rules.pack import CrossCaseSpec, CrossCaseThen
-from zhenshen_core.rules.semantics import holds
+from zhenshen_core.rules.engines.facts import fact_view
+from zhenshen_core.rules.lang.semantics import holds
+from zhenshen_core.rules.pack.model import CrossCaseSpec, CrossCaseThen
 
 Trigger = Literal["receive", "return"]
 
@@ -66,8 +66,8 @@ class CrossCaseMonitor:
         max_keys: int = 1000,
         dates: Iterable[str] = (),
     ) -> None:
-        from zhenshen_core.rules.durable import CrossCaseSession
-        from zhenshen_core.rules.durable.crosscase import WindowPattern
+        from zhenshen_core.rules.engines.durable import CrossCaseSession
+        from zhenshen_core.rules.engines.durable.patterns import WindowPattern
 
         self.specs = tuple(specs)
         self.levels = levels

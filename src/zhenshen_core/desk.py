@@ -1242,7 +1242,7 @@ def _make_engine(pack: Any, engine: str) -> Any:
 
         return CompiledEngine(pack)
     if engine == "durable":
-        from zhenshen_core.rules.durable import DurableEngine
+        from zhenshen_core.rules.engines.durable import DurableEngine
 
         return DurableEngine(pack)
     raise ValueError(f"unknown engine {engine!r}; choose one of: compiled, durable")

@@ -48,7 +48,7 @@ def test_a_pool_abandoned_by_its_reader_stops_with_it() -> None:
     """``eval --jobs 2 | head`` must not leave the workers running (it hung before)."""
     import multiprocessing
 
-    from zhenshen_core.rules.parallel import ordered_pool
+    from zhenshen_core.rules.engines.parallel import ordered_pool
 
     results = ordered_pool(
         range(10_000), _slowly, jobs=2, chunk_size=10, initializer=_no_setup, initargs=(0,)

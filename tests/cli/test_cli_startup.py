@@ -87,7 +87,7 @@ def test_eval_leaves_storage_lifecycle_and_process_pools_unimported() -> None:
     """``zhenshen eval`` neither opens a store, applies events nor forks: those modules are
     imported on first use, so every evaluation run starts without them."""
     loaded = _modules_after_eval(autoload=False)
-    assert "zhenshen_core.rules.loader" in loaded  # the pack was loaded
+    assert "zhenshen_core.rules.pack.loader" in loaded  # the pack was loaded
     unwanted = {
         "zhenshen_core.storage",
         "zhenshen_core.storage.sqlite",

@@ -1,17 +1,23 @@
-"""Helpers for rule tests: write a pack from YAML text, build cases from partial dicts."""
+"""Helpers for rule tests: write a pack from YAML text, build cases from partial dicts, and run
+the CLI (a pinned-width CliRunner over copies of the tester's fixture packs)."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from zhenshen_core.cli.main import build_cli
 from zhenshen_core.model import Case, load_case
 
 PACKS = Path(__file__).parent / "packs"
+#: The packs (with test files) the CLI tests of ``zhenshen test``, ``fmt`` and ``diff`` copy.
+CLI_PACKS = Path(__file__).parent / "tester" / "packs"
 
 PACK_HEAD = """\
 schema: 1
@@ -73,3 +79,36 @@ def make_case() -> Callable[..., Case]:
 @pytest.fixture
 def packs_dir() -> Path:
     return PACKS
+
+
+ENV = {
+    "COLUMNS": "100",
+    "NO_COLOR": "1",
+    "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "ZHENSHEN_PACK_PATH": "",
+}
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def packs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the fixture packs; the working directory is its parent."""
+    target = tmp_path / "packs"
+    shutil.copytree(CLI_PACKS, target)
+    monkeypatch.chdir(tmp_path)
+    return target
+
+
+@pytest.fixture
+def zhenshen() -> Invoke:
+    """Run the CLI; stdout and stderr are kept apart, width and colour pinned."""
+    runner = CliRunner()
+    cli = build_cli()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(
+            cli, ["--no-plugins", *args], env=ENV, input=input, catch_exceptions=False
+        )
+
+    return invoke

@@ -15,8 +15,8 @@ from zhenshen_chengdu_gaoxin import PACK_PATH
 from zhenshen_core.corpus import generate_labelled
 from zhenshen_core.model import load_case
 from zhenshen_core.rules import CompiledEngine, ResolvedPack, load_pack
-from zhenshen_core.rules.testing.matching import match_expect, match_fired
-from zhenshen_core.rules.testing.model import TestSpec, case_data, read_test_file
+from zhenshen_core.rules.tester.matching import match_expect, match_fired
+from zhenshen_core.rules.tester.model import TestSpec, case_data, read_test_file
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_four_routed_departments_make_a_case_major_on_both_engines(
 ) -> None:
     """The tier counted the work order's own departments: 21 of the 200 sample cases were
     routed to four or more departments and stayed general."""
-    from zhenshen_core.rules.durable import DurableEngine
+    from zhenshen_core.rules.engines.durable import DurableEngine
 
     sample = Path(__file__).parents[3] / "examples" / "corpus" / "sample-200.jsonl"
     routed_to_four = 0
@@ -106,7 +106,7 @@ def test_article_opinion_deadline(engine: CompiledEngine) -> None:
 
 
 def test_both_engines_agree_on_the_corpus(engine: CompiledEngine, pack: ResolvedPack) -> None:
-    from zhenshen_core.rules.durable import DurableEngine
+    from zhenshen_core.rules.engines.durable import DurableEngine
 
     durable = DurableEngine(pack)
     try:

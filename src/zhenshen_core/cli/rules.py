@@ -23,10 +23,10 @@ from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, CliExit, error_boundary
 from zhenshen_core.errors import CaseValidationError
 from zhenshen_core.model import Case
-from zhenshen_core.rules.decision import Decision
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
-from zhenshen_core.rules.pack import PackFile, ResolvedPack, RuleFile
-from zhenshen_core.rules.parallel import chunks, ordered_pool
+from zhenshen_core.rules.engines.decision import Decision
+from zhenshen_core.rules.engines.parallel import chunks, ordered_pool
+from zhenshen_core.rules.pack.model import PackFile, ResolvedPack, RuleFile
 from zhenshen_core.textio import ENCODING, STREAM_ERRORS, BadByte, bad_byte, json_loads
 
 
@@ -155,11 +155,11 @@ class _NotUtf8(Exception):
 
 def _engine(name: str, pack: ResolvedPack) -> Any:
     if name == "compiled":
-        from zhenshen_core.rules.compiled import CompiledEngine
+        from zhenshen_core.rules.engines.compiled import CompiledEngine
 
         return CompiledEngine(pack)
     try:
-        from zhenshen_core.rules.durable import DurableEngine
+        from zhenshen_core.rules.engines.durable import DurableEngine
     except ImportError as exc:
         raise CliExit(
             f"the durable engine is not available ({exc}); use --engine compiled", LOAD_ERROR
@@ -356,7 +356,7 @@ class _RecordEvaluator:
         return decision.to_json().encode()
 
     def _explained(self, case: Case) -> bytes:
-        from zhenshen_core.rules.explain import explain as explain_text
+        from zhenshen_core.rules.engines.explain import explain as explain_text
 
         return (explain_text(self.evaluator.evaluate(case), self.pack) + "\n").encode()
 

@@ -177,7 +177,7 @@ def test_command(
     update_golden: bool,
     engine: str,
 ) -> None:
-    from zhenshen_core.rules.testing import (
+    from zhenshen_core.rules.tester import (
         KeywordError,
         TextReporter,
         compile_keyword,
@@ -187,13 +187,13 @@ def test_command(
         run_tests,
         write_junit,
     )
-    from zhenshen_core.rules.testing.report import load_error_lines
+    from zhenshen_core.rules.tester.report import load_error_lines
 
     try:
         select = compile_keyword(keyword) if keyword else None
     except KeywordError as exc:
         raise CliExit(str(exc), USAGE) from exc
-    from zhenshen_core.rules.testing.runner import NoPacksFound
+    from zhenshen_core.rules.tester.runner import NoPacksFound
 
     try:
         packs = find_packs(list(targets))
@@ -238,7 +238,7 @@ def test_command(
 
 
 def _fmt_files(paths: tuple[Path, ...]) -> list[Path]:
-    from zhenshen_core.rules.fmt import iter_yaml_files
+    from zhenshen_core.rules.pack.fmt import iter_yaml_files
 
     files: list[Path] = []
     for path in paths or (Path("."),):
@@ -282,7 +282,7 @@ def fmt_command(ctx: CliContext, paths: tuple[Path, ...], check: bool, show_diff
       zhenshen fmt --check my-pack         # CI: exit 1 if anything would change
       zhenshen fmt --diff my-pack/rules.yaml
     """
-    from zhenshen_core.rules.fmt import FormatError, format_file
+    from zhenshen_core.rules.pack.fmt import FormatError, format_file
     from zhenshen_core.textio import NotUtf8Error
 
     changed = unchanged = failed = 0
@@ -621,7 +621,7 @@ def diff_command(
     import json
 
     from zhenshen_core.rules.impact import CorpusError, diff_corpus
-    from zhenshen_core.rules.testing.runner import display
+    from zhenshen_core.rules.tester.runner import display
 
     refs = [ctx.pack_ref(arg) for arg in (old_pack, new_pack)]
     streamed = {"n": 0}

@@ -14,8 +14,6 @@ extension loads only when the durable engine is asked for.
 from typing import TYPE_CHECKING
 
 from zhenshen_core._lazy import lazy_attributes
-from zhenshen_core.rules.compiled import CompiledEngine, InterpretedEngine, compile_expr
-from zhenshen_core.rules.decision import Decision, Fired, Matcher, decide
 from zhenshen_core.rules.diagnostics import (
     Diagnostic,
     EvaluationError,
@@ -23,23 +21,35 @@ from zhenshen_core.rules.diagnostics import (
     PackError,
     RuleError,
 )
-from zhenshen_core.rules.engine import Engine
-from zhenshen_core.rules.explain import explain
-from zhenshen_core.rules.facts import FACT_SCHEMA, FieldType, fact_view
-from zhenshen_core.rules.loader import load_documents, load_pack
-from zhenshen_core.rules.pack import Outcome, PackFile, ResolvedPack, RuleFile, RuleSpec, TableSpec
-from zhenshen_core.rules.parser import parse_expression, parse_operand
-from zhenshen_core.rules.partial import as_case
-from zhenshen_core.rules.semantics import holds
+from zhenshen_core.rules.engines.base import Engine
+from zhenshen_core.rules.engines.compiled import CompiledEngine, InterpretedEngine, compile_expr
+from zhenshen_core.rules.engines.decision import Decision, Fired, Matcher, decide
+from zhenshen_core.rules.engines.explain import explain
+from zhenshen_core.rules.engines.facts import FACT_SCHEMA, FieldType, fact_view
+from zhenshen_core.rules.engines.partial import as_case
+from zhenshen_core.rules.lang.parser import parse_expression, parse_operand
+from zhenshen_core.rules.lang.semantics import holds
+from zhenshen_core.rules.pack.loader import load_documents, load_pack
+from zhenshen_core.rules.pack.model import (
+    Outcome,
+    PackFile,
+    ResolvedPack,
+    RuleFile,
+    RuleSpec,
+    TableSpec,
+)
 
 if TYPE_CHECKING:  # imported on first use (see ``__getattr__``)
-    from zhenshen_core.rules.durable import DurableEngine, EngineError
+    from zhenshen_core.rules.engines.durable import DurableEngine, EngineError
 
 Pack = ResolvedPack
 
 __getattr__ = lazy_attributes(
     __name__,
-    {"DurableEngine": "zhenshen_core.rules.durable", "EngineError": "zhenshen_core.rules.durable"},
+    {
+        "DurableEngine": "zhenshen_core.rules.engines.durable",
+        "EngineError": "zhenshen_core.rules.engines.durable",
+    },
 )
 
 __all__ = [

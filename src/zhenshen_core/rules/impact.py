@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from zhenshen_core.errors import ZhenshenError, describe_validation_error
-from zhenshen_core.rules.pack import ResolvedPack, RuleSpec
-from zhenshen_core.rules.parallel import chunks, ordered_pool
+from zhenshen_core.rules.engines.parallel import chunks, ordered_pool
+from zhenshen_core.rules.pack.model import ResolvedPack, RuleSpec
 from zhenshen_core.textio import bad_byte, json_loads, open_stream
 
 #: Cases per chunk sent to a worker: large enough to amortise the round trip, small enough to
@@ -66,7 +66,7 @@ class PackRef:
     actions: tuple[str, ...] | None = None
 
     def load(self) -> ResolvedPack:
-        from zhenshen_core.rules.loader import load_pack
+        from zhenshen_core.rules.pack.loader import load_pack
 
         return load_pack(
             self.source,
@@ -125,7 +125,7 @@ def read_corpus(source: str) -> Iterator[Record]:
 
 
 def _signature(spec: RuleSpec) -> tuple[Any, ...]:
-    from zhenshen_core.rules.ast import to_source
+    from zhenshen_core.rules.lang.ast import to_source
 
     condition = None if spec.condition is None else to_source(spec.condition)
     return (spec.stage, spec.priority, condition, spec.outcome, spec.table)
@@ -204,7 +204,7 @@ class Screen:
 
 
 def screen_for(old: ResolvedPack, new: ResolvedPack) -> Screen:
-    from zhenshen_core.rules.compiled import compile_expr
+    from zhenshen_core.rules.engines.compiled import compile_expr
 
     if (old.severity_levels, old.default_tier, old.default_chair) != (
         new.severity_levels,
@@ -526,11 +526,11 @@ def compile_fast_view(
 
     For a record in the canonical shape (storage and corpus JSON: values of their final types,
     codes spelled as the enums spell them) the result equals
-    :func:`~zhenshen_core.rules.facts.fact_view` restricted to ``fields``. A record in any other
-    shape — a value pydantic would coerce or normalise — raises ``_Slow`` so the caller validates
-    it and builds the view the ordinary way. A differential test keeps both equal.
+    :func:`~zhenshen_core.rules.engines.facts.fact_view` restricted to ``fields``. A record in
+    any other shape — a value pydantic would coerce or normalise — raises ``_Slow`` so the caller
+    validates it and builds the view the ordinary way. A differential test keeps both equal.
     """
-    from zhenshen_core.rules.facts import read_dates
+    from zhenshen_core.rules.engines.facts import read_dates
 
     try:
         extractors = [_extractor(name, enums) for name in sorted(fields)]
@@ -641,7 +641,7 @@ class Evaluator:
         screen: bool = True,
         validate_all: bool = False,
     ) -> None:
-        from zhenshen_core.rules.compiled import CompiledEngine
+        from zhenshen_core.rules.engines.compiled import CompiledEngine
 
         self.old_pack, self.new_pack = old, new
         self.old = CompiledEngine(old)
@@ -699,7 +699,7 @@ class Evaluator:
         from zhenshen_core.errors import CaseValidationError
         from zhenshen_core.model.case import Case
         from zhenshen_core.rules.diagnostics import EvaluationError
-        from zhenshen_core.rules.facts import fact_view
+        from zhenshen_core.rules.engines.facts import fact_view
 
         summary = DiffSummary()
         changes: list[dict[str, Any]] = []
@@ -883,7 +883,7 @@ def naive_diff(old: ResolvedPack, new: ResolvedPack, corpus: str) -> DiffSummary
     the JSON forms): the baseline ``benchmarks/bench_diff.py`` measures against."""
     from zhenshen_core.builtin.intake import read_jsonl
     from zhenshen_core.model.lifecycle import load_case
-    from zhenshen_core.rules.compiled import CompiledEngine
+    from zhenshen_core.rules.engines.compiled import CompiledEngine
 
     a, b = CompiledEngine(old), CompiledEngine(new)
     summary = DiffSummary()

@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 
 from zhenshen_core.rules.diagnostics import Diagnostic, PackError
-from zhenshen_core.rules.engine import Engine
-from zhenshen_core.rules.pack import ResolvedPack
-from zhenshen_core.rules.testing.model import TestSpec, read_test_file
-from zhenshen_core.rules.testing.report import TextReporter
-from zhenshen_core.rules.testing.runner import (
+from zhenshen_core.rules.engines.base import Engine
+from zhenshen_core.rules.pack.model import ResolvedPack
+from zhenshen_core.rules.tester.model import TestSpec, read_test_file
+from zhenshen_core.rules.tester.report import TextReporter
+from zhenshen_core.rules.tester.runner import (
     PACK_FILE,
     TESTS_DIR,
     TestResult,
@@ -54,7 +54,7 @@ class _Packs:
         return self.loaded[key]
 
     def _load(self, folder: Path) -> tuple[ResolvedPack, Engine] | PackError:
-        from zhenshen_core.rules.loader import load_pack
+        from zhenshen_core.rules.pack.loader import load_pack
 
         if self.plugin_packs is None:
             from zhenshen_core.plugins import PluginConfig, PluginHost

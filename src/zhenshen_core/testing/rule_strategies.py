@@ -32,7 +32,7 @@ from ruamel.yaml import YAML
 
 from zhenshen_core.model import Case
 from zhenshen_core.model.enums import AppealType, Channel, EnterpriseSize
-from zhenshen_core.rules.ast import (
+from zhenshen_core.rules.lang.ast import (
     And,
     Compare,
     Contains,
@@ -50,8 +50,8 @@ from zhenshen_core.rules.ast import (
     Or,
     to_source,
 )
-from zhenshen_core.rules.loader import load_documents, load_pack
-from zhenshen_core.rules.pack import ResolvedPack
+from zhenshen_core.rules.pack.loader import load_documents, load_pack
+from zhenshen_core.rules.pack.model import ResolvedPack
 
 LEVELS = ("S1", "S2", "S3", "S4")
 DOMAINS = ("market_entry_operation", "policy_redemption", "financing", "credit_repair")
