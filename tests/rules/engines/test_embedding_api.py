@@ -54,9 +54,7 @@ def test_a_folder_pack_imports_no_plugin() -> None:
         f"load_pack({str(folder)!r})\n"
         "print(' '.join(sorted(sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
     assert "zhenshen_core.plugins.host" not in loaded
     assert "zhenshen_chengdu_gaoxin" not in loaded
@@ -71,9 +69,7 @@ def test_durable_engine_is_exported_lazily_from_rules() -> None:
         "from zhenshen_core.rules import DurableEngine, EngineError\n"
         "print(before, DurableEngine.__module__, EngineError.__name__)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     durable = "zhenshen_core.rules.engines.durable.matcher"
     assert done.stdout.split() == ["False", durable, "EngineError"]
 

@@ -62,9 +62,7 @@ def matched_specs(draw: st.DrawFn) -> tuple[list[RuleSpec], dict[str, TableSpec]
             inputs=(),
             outputs=tuple(f"o{i}" for i in range(outputs)),
             rows=tuple(f"{table_id}#{r + 1}" for r in range(rows)),
-            rank=tuple(
-                tuple(draw(st.integers(0, 2)) for _ in range(outputs)) for _ in range(rows)
-            ),
+            rank=tuple(tuple(draw(st.integers(0, 2)) for _ in range(outputs)) for _ in range(rows)),
         )
         units += [(table_id, r + 1) for r in range(rows)]
     units += [(None, None)] * draw(st.integers(0, 4))

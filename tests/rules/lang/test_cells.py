@@ -107,8 +107,7 @@ def test_the_same_cells_on_a_typed_number_input(
 def test_severity_ranges_and_lists(write_pack: WritePack, make_case: MakeCase) -> None:
     rules = TABLE.format(input="decision.severity", cell='"(S1..S3], S4"', stage="route")
     rules += (
-        "rules:\n"
-        "  - {id: s, when: 'content contains \"停\"', then: {severity: {at_least: S3}}}\n"
+        "rules:\n  - {id: s, when: 'content contains \"停\"', then: {severity: {at_least: S3}}}\n"
     )
     folder = write_pack(rules)
     assert _hits(folder, make_case(content="停产"))

@@ -97,9 +97,11 @@ def test_mismatched_or_damaged_tables_are_not_used(tmp_path: Path, change: Any) 
 
 plain = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-    | st.dictionaries(st.integers(), inner, min_size=1, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+        | st.dictionaries(st.integers(), inner, min_size=1, max_size=3)
+    ),
     max_leaves=20,
 )
 

@@ -1,9 +1,9 @@
 """Reading pack YAML with positions, fast: libyaml composes the node tree in C.
 
-The loader needs every key's and value's line and column (errors say ``file:line:col``), which
-ruamel.yaml's round-trip loader provides, in pure Python: 0.09 s for a 100-rule file, most of
-what ``zhenshen eval`` or ``zhenshen test`` spends before its first case. libyaml (through
-PyYAML) composes the same file in 3 ms, with a start mark on every node.
+The pack reader (``source``) needs every key's and value's line and column (errors say
+``file:line:col``), which ruamel.yaml's round-trip loader provides, in pure Python: 0.09 s for a
+100-rule file, most of what ``zhenshen eval`` or ``zhenshen test`` spends before its first
+case. libyaml (through PyYAML) composes the same file in 3 ms, with a start mark on every node.
 
 ``located()`` turns that node tree into exactly the ``Located`` record the ruamel path builds:
 the same plain data (scalars typed by YAML 1.2 rules, as ruamel does, not PyYAML's 1.1), the
@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ruamel.yaml.nodes import ScalarNode as _RuamelScalar
 from ruamel.yaml.resolver import VersionedResolver
 
-if TYPE_CHECKING:
-    from zhenshen_core.rules.pack.loader import Located, Path_
+from zhenshen_core.rules.pack.located import Located, Path_
 
 try:  # PyYAML built with libyaml; without it, every file takes the ruamel path
     import yaml
@@ -76,10 +74,8 @@ class NestedTooDeeply(Exception):
         self.line, self.column = line, column
 
 
-def located(text: str, name: str, make: Callable[..., Located]) -> Located | None:
-    """The ``Located`` record for ``text``, or None to read it with ruamel instead.
-
-    ``make`` is the ``Located`` class (passed in to keep this module free of the loader)."""
+def located(text: str, name: str) -> Located | None:
+    """The ``Located`` record for ``text``, or None to read it with ruamel instead."""
     if _CLoader is None or "%YAML" in text or "%TAG" in text or _ODD_CHARACTERS.search(text):
         return None
     try:
@@ -91,7 +87,7 @@ def located(text: str, name: str, make: Callable[..., Located]) -> Located | Non
         return None  # ruamel reports it, with its own wording
     except yaml.YAMLError:
         return None
-    loc = make(name, None, lines=text.splitlines())
+    loc = Located(name, None, lines=text.splitlines())
     try:
         loc.data = _Reader(loc).value(root, ()) if root is not None else None
     except _Unsupported:

@@ -91,9 +91,7 @@ def impossible_expectations(expect: Mapping[str, Any], pack: ResolvedPack) -> li
     return problems
 
 
-def _deadline_problems(
-    want: Any, pack_id: str, periods: Mapping[str, set[str]]
-) -> Iterator[str]:
+def _deadline_problems(want: Any, pack_id: str, periods: Mapping[str, set[str]]) -> Iterator[str]:
     if not isinstance(want, Mapping):
         return
     for clock, period in want.items():

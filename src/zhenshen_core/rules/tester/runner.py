@@ -165,7 +165,8 @@ def load_packs(
     actions: Collection[str] | None = None,
 ) -> None:
     """Load each pack (errors are kept on the pack) and read its test files."""
-    from zhenshen_core.rules.pack.loader import load_pack, resolve_source
+    from zhenshen_core.rules.pack.extends import resolve_source
+    from zhenshen_core.rules.pack.loader import load_pack
 
     for put in packs:
         target: str | Path = put.folder if put.folder is not None else put.source

@@ -118,7 +118,7 @@ def views(draw: Any) -> dict[str, Any]:
 
     for name in STRING_FIELDS:
         maybe(name, st.sampled_from((*STRINGS, "other")))
-    maybe("returns", st.sampled_from((*NUMBERS, 3, 2.4999, 10 ** 17 + 1)))
+    maybe("returns", st.sampled_from((*NUMBERS, 3, 2.4999, 10**17 + 1)))
     maybe("received_at", st.sampled_from((*DATES, date(2024, 3, 3))))
     maybe(SEVERITY_FIELD, st.sampled_from(SEVERITY_LEVELS))
     for name in LIST_FIELDS:

@@ -116,10 +116,17 @@ def test_a_major_case_through_all_three_stages(pack: ResolvedPack) -> None:
     assert decision.experts.suggested == ["think_tank", "lawyer"]
     assert decision.deadlines == {"resolve": "15 working days"}
     assert [f.rule for f in decision.fired] == [
-        "sev.cannot-operate", "sev.returns", "anonymous", "route.major", "tier#1", "deadline.fast",
+        "sev.cannot-operate",
+        "sev.returns",
+        "anonymous",
+        "route.major",
+        "tier#1",
+        "deadline.fast",
     ]
-    assert decision.fired[0].values == {"domain": "market_entry_operation",
-                                        "content": "取得执照后一直无法经营"}
+    assert decision.fired[0].values == {
+        "domain": "market_entry_operation",
+        "content": "取得执照后一直无法经营",
+    }
     assert decision.to_json() == CompiledEngine(pack).evaluate(major).to_json()
 
 
@@ -145,9 +152,10 @@ def test_hand_made_views_with_wrong_kinds_fall_back_exactly(pack: ResolvedPack) 
     compiled = CompiledEngine(pack)
     with DurableEngine(pack) as engine:
         for view in views:
-            assert engine.evaluate_facts(view, "x").to_json() == compiled.evaluate_facts(
-                view, "x"
-            ).to_json()
+            assert (
+                engine.evaluate_facts(view, "x").to_json()
+                == compiled.evaluate_facts(view, "x").to_json()
+            )
 
 
 def test_reference_pack_on_the_sample_corpus_matches_the_compiled_engine() -> None:
@@ -194,11 +202,17 @@ def test_stages_split_over_several_rulesets_decide_identically(
     (folder / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
     lines = ["schema: 1", "rules:"]
     for i in range(70):
-        lines += [f"  - id: amount.{i:02d}", f"    when: facts.amount >= {i * 10}",
-                  f"    then: {{tags: [t{i % 7}]}}"]
+        lines += [
+            f"  - id: amount.{i:02d}",
+            f"    when: facts.amount >= {i * 10}",
+            f"    then: {{tags: [t{i % 7}]}}",
+        ]
     for i, domain in enumerate(["financing", "market_entry_operation"]):
-        lines += [f"  - id: domain.{i}", f'    when: domain == "{domain}" and returns < {i + 1}',
-                  "    then: {severity: {bump: 1}}"]
+        lines += [
+            f"  - id: domain.{i}",
+            f'    when: domain == "{domain}" and returns < {i + 1}',
+            "    then: {severity: {bump: 1}}",
+        ]
     (folder / "rules.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     pack = load_pack(folder, analyse=False)
     batch = [

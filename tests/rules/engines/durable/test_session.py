@@ -151,13 +151,13 @@ def test_engine_with_512_equality_values_is_bucketed_not_hung() -> None:
     result = run_isolated(
         """
         from zhenshen_core.rules.lang.ast import Compare, Field, In, Literal
-        from zhenshen_core.rules.engines.durable.translate import StageCompiler, slim_fact
+        from zhenshen_core.rules.engines.durable.translate import StageTranslator, slim_fact
         from zhenshen_core.rules.engines.durable.limits import partition, stack_height
         from zhenshen_core.rules.engines.durable.session import DurableSession
         kind = Field(("facts", "kind"))
         exprs = [Compare("==", kind, Literal(f"v{i}")) for i in range(600)]
         exprs.append(In(kind, Literal(("v1", "v300", "v599", "zz"))))
-        stage = StageCompiler(("S1",)).compile(exprs)
+        stage = StageTranslator(("S1",)).translate(exprs)
         assert sorted(p.kind for p in stage.props) == ["intern", "intern"], stage.props
         groups = partition(stage.rules)
         assert len(groups) == 1, len(groups)
@@ -178,10 +178,10 @@ def test_256_rules_with_one_condition_are_merged() -> None:
     result = run_isolated(
         """
         from zhenshen_core.rules.lang.ast import Compare, Field, Literal
-        from zhenshen_core.rules.engines.durable.translate import StageCompiler, slim_fact
+        from zhenshen_core.rules.engines.durable.translate import StageTranslator, slim_fact
         from zhenshen_core.rules.engines.durable.session import DurableSession
         exprs = [Compare("==", Field(("domain",)), Literal("financing"))] * 300
-        stage = StageCompiler(("S1",)).compile(exprs)
+        stage = StageTranslator(("S1",)).translate(exprs)
         assert len(stage.rules) == 1
         s = DurableSession(stage.rules)
         fact = slim_fact(stage.props, {"domain": "financing"}, ("S1",), {"S1": 0})

@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from zhenshen_core.rules.engines.durable import translate as compiler
 from zhenshen_core.rules.engines.durable.limits import partition
 from zhenshen_core.rules.engines.durable.session import DurableSession, EngineError
-from zhenshen_core.rules.engines.durable.translate import StageCompiler, encode, encoders, slim_fact
+from zhenshen_core.rules.engines.durable.translate import (
+    StageTranslator,
+    encode,
+    encoders,
+    slim_fact,
+)
 from zhenshen_core.rules.lang.ast import (
     And,
     Compare,
@@ -38,7 +43,7 @@ RANK = {level: i for i, level in enumerate(SEVERITY_LEVELS)}
 
 
 def durable_matches(exprs: list[Expr], batch: list[dict[str, Any]]) -> list[list[int]]:
-    stage = StageCompiler(SEVERITY_LEVELS).compile(exprs)
+    stage = StageTranslator(SEVERITY_LEVELS).translate(exprs)
     sessions = [DurableSession(group) for group in partition(stage.rules)]
     try:
         out = []
@@ -99,8 +104,11 @@ EDGE_CASES: list[tuple[Expr, dict[str, Any], bool]] = [
     (Matches(f("content"), "^企业"), {"content": "企业停产"}, True),
     (Exists(f("content")), {"content": ""}, True),
     # dates
-    (Compare("<", f("received_at"), Literal(date(2024, 6, 30))), {"received_at": date(2024, 1, 1)},
-     True),
+    (
+        Compare("<", f("received_at"), Literal(date(2024, 6, 30))),
+        {"received_at": date(2024, 1, 1)},
+        True,
+    ),
     (And((Exists(f("domain")), Not(In(f("domain"), Literal(("a", "b")))))), {"domain": "c"}, True),
 ]
 
@@ -113,7 +121,7 @@ def test_edge_cases(expr: Expr, view: dict[str, Any], expected: bool) -> None:
 
 def test_identical_conditions_share_one_durable_rule() -> None:
     a = Compare("==", f("domain"), Literal("a"))
-    stage = StageCompiler(SEVERITY_LEVELS).compile([a, None, a, None])
+    stage = StageTranslator(SEVERITY_LEVELS).translate([a, None, a, None])
     assert len(stage.rules) == 2
     assert sorted(stage.owners.values()) == [(0, 2), (1, 3)]
 
@@ -121,7 +129,7 @@ def test_identical_conditions_share_one_durable_rule() -> None:
 def test_text_tests_become_features_and_equalities_stay_native() -> None:
     native = Compare("==", f("domain"), Literal("a"))
     text = Contains(f("content"), Literal("停产"))
-    stage = StageCompiler(SEVERITY_LEVELS).compile([native, text])
+    stage = StageTranslator(SEVERITY_LEVELS).translate([native, text])
     kinds = sorted(p.kind for p in stage.props)
     assert kinds == ["feature", "intern"]
     assert stage.features == 1
@@ -131,10 +139,10 @@ def test_text_tests_become_features_and_equalities_stay_native() -> None:
 
 
 def test_never_emits_the_silently_broken_ne_operator() -> None:
-    stage = StageCompiler(SEVERITY_LEVELS).compile(
+    stage = StageTranslator(SEVERITY_LEVELS).translate(
         [Compare("!=", f("domain"), Literal("a")), Not(Compare("==", f("returns"), Literal(1)))]
     )
-    assert "$ne\"" not in repr(stage.rules).replace("'", '"')
+    assert '$ne"' not in repr(stage.rules).replace("'", '"')
     assert "$neq" in repr(stage.rules)
 
 
@@ -153,7 +161,7 @@ def test_overly_complex_conditions_fall_back_to_one_feature() -> None:
     deep: Expr = leaves[0]
     for leaf in leaves[1:]:
         deep = And((leaf, Not(deep)))
-    stage = StageCompiler(SEVERITY_LEVELS).compile([deep])
+    stage = StageTranslator(SEVERITY_LEVELS).translate([deep])
     (cond,) = stage.rules.values()
     assert cond is not None and len(cond) == 1 and not next(iter(cond)).startswith("$")
     view = {f"facts.k{i}": i for i in range(40)}
@@ -192,6 +200,6 @@ def test_bucketed_order_preserving_codes_are_exact() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(compiler, "BUCKET_AT", 1)
         patch.setattr(compiler, "BUCKET_SIZE", 2)
-        stage = StageCompiler(SEVERITY_LEVELS).compile(exprs)
+        stage = StageTranslator(SEVERITY_LEVELS).translate(exprs)
         assert any(p.bucket and p.kind == "code" for p in stage.props)
         assert durable_matches(exprs, batch) == reference(exprs, batch)

@@ -6,7 +6,7 @@ differ in nothing but the set of rules found to match — which the differential
 
 Per stage (``classify`` → ``route`` → ``deadline``) the pack's rules *and decision-table rows*
 (rows are rule specs whose condition is the conjunction of their cells; the hit policy is
-applied afterwards by the combiner, for both engines) are compiled by ``compiler.py`` and split
+applied afterwards by the combiner, for both engines) are translated by ``translate.py`` and split
 by ``limits.partition`` into as few rulesets as keep every engine limit. Evaluating a case
 encodes its fact view (plus the ``decision.*`` fields of earlier stages, added by ``decide``)
 into the stage's slim fact and fires it through each ruleset with the worker-sid pattern
@@ -24,9 +24,9 @@ from zhenshen_core.rules.engines.decision import DEFAULT_CACHE_SIZE, Decision, D
 from zhenshen_core.rules.engines.durable.limits import DEFAULT_LIMITS, Limits, partition, properties
 from zhenshen_core.rules.engines.durable.session import DurableSession, EngineError, Strategy
 from zhenshen_core.rules.engines.durable.translate import (
-    CompiledStage,
     Encoder,
-    StageCompiler,
+    StageTranslator,
+    TranslatedStage,
     Unrepresentable,
     encode,
     encoders,
@@ -67,7 +67,7 @@ class DurableMatcher:
         self.levels = pack.severity_levels
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self._specs: dict[str, tuple[RuleSpec, ...]] = {}
-        self._compiled: dict[str, CompiledStage] = {}
+        self._compiled: dict[str, TranslatedStage] = {}
         self._encoders: dict[str, tuple[tuple[str, Encoder], ...]] = {}
         self._rulesets: dict[str, tuple[_Ruleset, ...]] = {}
         self.stats: dict[str, StageStats] = {}
@@ -79,7 +79,7 @@ class DurableMatcher:
                 self._specs[stage] = specs
                 if not specs:
                     continue
-                compiled = StageCompiler(self.levels, limits).compile(
+                compiled = StageTranslator(self.levels, limits).translate(
                     [spec.condition for spec in specs]
                 )
                 groups = partition(compiled.rules, limits)

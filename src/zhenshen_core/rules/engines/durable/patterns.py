@@ -99,8 +99,13 @@ class _Fact:
 
     def text(self, sid: str) -> str:
         return json.dumps(
-            {"sid": sid, "case_id": self.case_id, "pattern": self.pattern, "seq": self.seq,
-             "day": self.day},
+            {
+                "sid": sid,
+                "case_id": self.case_id,
+                "pattern": self.pattern,
+                "seq": self.seq,
+                "day": self.day,
+            },
             ensure_ascii=False,
         )
 

@@ -3,8 +3,8 @@
 durable_rules compares loosely (``"2" == 2`` and ``true == 1`` match, ``true < 2.5`` holds),
 cannot parse numbers such as ``1e+16`` (error 204), has no substring test, and its ``$mt`` is a
 DFA dialect, not Python's ``re``. So the engine never sees the case's raw values. For each
-stage the compiler derives a *slim fact*: a few short properties ``p0 … pN`` (safe names: no dot
-paths, no user text), each computed in Python from the fact view, and compiles every condition to
+stage the translator derives a *slim fact*: a few short properties ``p0 … pN`` (safe names: no dot
+paths, no user text), each computed in Python from the fact view, and translates every condition to
 native durable operators over them:
 
 ``intern`` (scalar fields only tested for equality / ``in``)
@@ -202,7 +202,7 @@ def _literal_key(value: Any) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The compiler.
+# The translator.
 
 
 @dataclass
@@ -215,8 +215,8 @@ class _Plan:
 
 
 @dataclass(frozen=True)
-class CompiledStage:
-    """One stage compiled for durable_rules.
+class TranslatedStage:
+    """One stage translated for durable_rules.
 
     ``rules`` maps durable rule name → condition (``None`` = always); ``owners`` maps it to the
     indices (into the stage's rule list) of every pack rule with that condition.
@@ -228,7 +228,7 @@ class CompiledStage:
     features: int  # how many properties are Python-computed features
 
 
-class StageCompiler:
+class StageTranslator:
     """Compiles one stage's conditions; allocates slim-fact properties as it goes."""
 
     def __init__(self, severity_levels: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> None:
@@ -523,7 +523,7 @@ class StageCompiler:
             cond = self._feature(expr)[0]
         return cond
 
-    def compile(self, conditions: Sequence[Expr | None]) -> CompiledStage:
+    def translate(self, conditions: Sequence[Expr | None]) -> TranslatedStage:
         """Compile a stage's conditions, merging identical ones into one durable rule."""
         for expr in conditions:
             if expr is not None:
@@ -542,7 +542,7 @@ class StageCompiler:
                 owners[name] = []
             owners[name].append(index)
         props = tuple(self.props.values())
-        return CompiledStage(
+        return TranslatedStage(
             props=props,
             rules=rules,
             owners={k: tuple(v) for k, v in owners.items()},
@@ -683,9 +683,9 @@ def slim_fact(
 
 
 __all__ = [
-    "CompiledStage",
     "Prop",
-    "StageCompiler",
+    "StageTranslator",
+    "TranslatedStage",
     "Unrepresentable",
     "encode",
     "encoder",
