@@ -219,7 +219,7 @@ class Desk:
         self.settings = settings or DeskSettings()
         self._now = now or (lambda: datetime.now(SHANGHAI))
         self.pack = pack
-        self.engine = _make_engine(pack, engine) if pack is not None else None
+        self.engine = _make_engine(pack, engine, self.host) if pack is not None else None
         self.failures: list[HookFailure] = []
         specs = tuple(getattr(pack, "crosscase", ()) or ())
         self.crosscase = (
@@ -1236,16 +1236,10 @@ class _DeskIntake:
         self.desk._decide_if_undecided(stored)
 
 
-def _make_engine(pack: Any, engine: str) -> Any:
-    if engine == "compiled":
-        from zhenshen_core.rules import CompiledEngine
+def _make_engine(pack: Any, engine: str, host: PluginHost) -> Any:
+    from zhenshen_core.rules import make_engine
 
-        return CompiledEngine(pack)
-    if engine == "durable":
-        from zhenshen_core.rules.engines.durable import DurableEngine
-
-        return DurableEngine(pack)
-    raise ValueError(f"unknown engine {engine!r}; choose one of: compiled, durable")
+    return make_engine(engine, pack, host=host)
 
 
 def _decision_json(decision: Any) -> dict[str, Any]:

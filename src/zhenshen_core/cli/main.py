@@ -23,7 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.desk_cmds",
     "zhenshen_core.cli.plugins_cmd",
     "zhenshen_core.cli.rules",
-    "zhenshen_core.cli.testing",
+    "zhenshen_core.cli.tester",
 )
 
 
@@ -106,10 +106,10 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "plugins": ("zhenshen_core.cli.plugins_cmd",),
     "check": ("zhenshen_core.cli.rules",),
     "eval": ("zhenshen_core.cli.rules",),
-    "test": ("zhenshen_core.cli.testing",),
-    "fmt": ("zhenshen_core.cli.testing",),
-    "new": ("zhenshen_core.cli.testing",),
-    "diff": ("zhenshen_core.cli.testing",),
+    "test": ("zhenshen_core.cli.tester",),
+    "fmt": ("zhenshen_core.cli.tester",),
+    "new": ("zhenshen_core.cli.tester",),
+    "diff": ("zhenshen_core.cli.tester",),
 }
 
 

@@ -26,6 +26,7 @@ from zhenshen_core.model import Case
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.engines.decision import Decision
 from zhenshen_core.rules.engines.parallel import chunks, ordered_pool
+from zhenshen_core.rules.engines.registry import BUILTIN_ENGINES
 from zhenshen_core.rules.pack.model import PackFile, ResolvedPack, RuleFile
 from zhenshen_core.textio import ENCODING, STREAM_ERRORS, BadByte, bad_byte, json_loads
 
@@ -153,18 +154,54 @@ class _NotUtf8(Exception):
         super().__init__(where.in_record)
 
 
-def _engine(name: str, pack: ResolvedPack) -> Any:
-    if name == "compiled":
-        from zhenshen_core.rules.engines.compiled import CompiledEngine
+def _engine(name: str, pack: ResolvedPack, ctx: CliContext | None = None) -> Any:
+    """The engine ``name`` (``engines.registry``): a plugin's is found through the CLI's
+    plugins (``ctx``), a built-in without loading them."""
+    from zhenshen_core.rules.engines.registry import make_engine
 
-        return CompiledEngine(pack)
+    host = ctx.host if ctx is not None and name not in BUILTIN_ENGINES else None
     try:
-        from zhenshen_core.rules.engines.durable import DurableEngine
+        return make_engine(name, pack, host=host)
     except ImportError as exc:
         raise CliExit(
-            f"the durable engine is not available ({exc}); use --engine compiled", LOAD_ERROR
+            f"the {name} engine is not available ({exc}); use --engine compiled", LOAD_ERROR
         ) from exc
-    return DurableEngine(pack)
+
+
+class EngineName(click.ParamType[str]):
+    """``--engine``: a built-in engine, or one a plugin registers (``zhenshen_engines``).
+
+    The built-ins are accepted without loading a plugin; any other name is checked against the
+    CLI's plugins, and an unknown one is a usage error listing the names there are.
+    """
+
+    name = "engine"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(BUILTIN_ENGINES) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        name = str(value)
+        if name in BUILTIN_ENGINES:
+            return name
+        from zhenshen_core.errors import PluginError
+        from zhenshen_core.rules.engines.registry import UnknownEngineError, engine_names
+
+        cli = ctx.find_object(CliContext) if ctx is not None else None
+        try:
+            known = engine_names(host=cli.host if cli is not None else None)
+        except PluginError as exc:
+            self.fail(str(exc), param, ctx)
+        if name not in known:
+            self.fail(str(UnknownEngineError(name, known)), param, ctx)
+        return name
+
+
+def engine_option(help: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--engine`` option of ``eval`` and ``test`` (default ``compiled``)."""
+    return click.option(
+        "--engine", type=EngineName(), default="compiled", show_default=True, help=help
+    )
 
 
 @click.command("eval")
@@ -179,12 +216,7 @@ def _engine(name: str, pack: ResolvedPack) -> Any:
     help="A JSON case, a JSON array of cases, or JSONL (one case per line), in UTF-8 (a BOM "
     "is fine); - is stdin.",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["compiled", "durable"]),
-    default="compiled",
-    show_default=True,
-)
+@engine_option()
 @click.option("--explain", is_flag=True, help="Print a readable explanation per case.")
 @click.option(
     "--jobs",
@@ -254,7 +286,7 @@ def eval_cmd(
                     initargs=(ctx.pack_ref(pack_source), engine, text, name),
                 )
         if jobs == 1:
-            evaluator = _engine(engine, pack)
+            evaluator = _engine(engine, pack, ctx)
             results = (
                 _RecordEvaluator(evaluator, pack, text, name).chunk(c)
                 for c in chunks(records, EVAL_CHUNK)

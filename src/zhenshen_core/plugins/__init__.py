@@ -19,6 +19,7 @@ from zhenshen_core.plugins.records import (
     Notifier,
     Renderer,
     RuleAction,
+    RuleEngine,
     RulePackSource,
     StorageBackend,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "PluginInfo",
     "Renderer",
     "RuleAction",
+    "RuleEngine",
     "RulePackSource",
     "StorageBackend",
     "hookimpl",

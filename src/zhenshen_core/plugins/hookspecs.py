@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Notifier,
         Renderer,
         RuleAction,
+        RuleEngine,
         RulePackSource,
         StorageBackend,
     )
@@ -104,6 +105,59 @@ def zhenshen_rule_actions() -> list[RuleAction]:
     """Register named actions that rules may request with ``then: {actions: [NAME]}``.
 
     A pack naming an action nobody registered fails to load (strict by default).
+    """
+
+
+@hookspec
+def zhenshen_engines() -> list[RuleEngine]:
+    """Register rule engines by name (``zhenshen eval --engine NAME``, ``zhenshen test
+    --engine NAME``, ``Desk(engine=NAME)``).
+
+    Return a list of :class:`~zhenshen_core.plugins.records.RuleEngine`; ``factory(pack)``
+    builds an engine bound to one resolved pack. An engine only has to find which rules match a
+    fact view (a *matcher*); :class:`~zhenshen_core.rules.engines.base.MatcherEngine` does the
+    rest the way the built-in engines do, so decisions, explanations and JSON stay identical.
+    The built-ins ``compiled`` and ``durable`` are registered the same way; a second engine of
+    one name is an error naming both plugins. For example, an engine that matches by reading
+    every condition with the language's reference semantics:
+
+    ```python
+    from zhenshen_core.plugins import PluginHost, hookimpl
+    from zhenshen_core.plugins.records import RuleEngine
+    from zhenshen_core.rules import MatcherEngine, holds, load_pack, make_engine
+
+
+    class ReferenceMatcher:
+        # which rules of a stage match: each condition read by ``holds``
+
+        def __init__(self, pack):
+            self.pack = pack
+
+        def match(self, stage, facts):
+            levels = self.pack.severity_levels
+            return [
+                i
+                for i, rule in enumerate(self.pack.stage_rules(stage))
+                if rule.condition is None or holds(rule.condition, facts, levels)
+            ]
+
+
+    class ReferencePlugin:  # a real plugin: module-level functions, an entry point
+        @hookimpl
+        def zhenshen_engines(self):
+            def reference(pack):
+                return MatcherEngine(pack, ReferenceMatcher(pack))
+
+            return [RuleEngine("reference", "reads every condition, no index", reference)]
+
+
+    host = PluginHost()
+    host.register(ReferencePlugin(), "reference")
+    pack = load_pack("examples/packs/demo")
+    case = {"received_at": "2026-03-02T10:00:00+08:00", "domain": "financing"}
+    decision = make_engine("reference", pack, host=host).evaluate(case)
+    assert decision == make_engine("compiled", pack).evaluate(case)
+    ```
     """
 
 

@@ -35,6 +35,7 @@ from zhenshen_core.plugins.records import (
     Notifier,
     Renderer,
     RuleAction,
+    RuleEngine,
     RulePackSource,
     StorageBackend,
 )
@@ -48,6 +49,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zhenshen_core.builtin.intake",
     "zhenshen_core.builtin.calendars",
     "zhenshen_core.builtin.renderers",
+    "zhenshen_core.builtin.engines",
 )
 
 
@@ -226,6 +228,9 @@ class PluginHost:
     def rule_actions(self) -> dict[str, RuleAction]:
         return self._records("zhenshen_rule_actions", "rule action", RuleAction)
 
+    def engines(self) -> dict[str, RuleEngine]:
+        return self._records("zhenshen_engines", "rule engine", RuleEngine)
+
     def cli_commands(self) -> dict[str, CliCommands]:
         return self._records("zhenshen_cli_commands", "CLI command set", CliCommands)
 
@@ -332,6 +337,7 @@ _REGISTRATION_HOOKS: tuple[tuple[str, str], ...] = (
     ("zhenshen_notifiers", "notifiers"),
     ("zhenshen_renderers", "renderers"),
     ("zhenshen_rule_actions", "actions"),
+    ("zhenshen_engines", "engines"),
     ("zhenshen_cli_commands", "commands"),
 )
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import click
 
     from zhenshen_core.model.case import Case
+    from zhenshen_core.rules.engines.base import Engine
+    from zhenshen_core.rules.pack.model import ResolvedPack
     from zhenshen_core.storage.protocol import CaseStore
 
 
@@ -124,6 +126,21 @@ class RuleAction:
     name: str
     description: str
     run: Callable[[Case, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class RuleEngine:
+    """A rule engine chosen by name (``zhenshen eval --engine NAME``, ``Desk(engine=NAME)``).
+
+    ``factory(pack)`` returns an engine bound to that resolved pack: an object with ``name``,
+    ``pack``, ``evaluate(case)`` and ``evaluate_many(cases)``
+    (:class:`~zhenshen_core.rules.engines.base.Engine`); usually a
+    :class:`~zhenshen_core.rules.engines.base.MatcherEngine` over a matcher of its own.
+    """
+
+    name: str
+    description: str
+    factory: Callable[[ResolvedPack], Engine]
 
 
 @dataclass(frozen=True)

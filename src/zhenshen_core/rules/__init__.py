@@ -1,10 +1,12 @@
-"""Rule packs: the expression language, decision tables, pack loading and the engines.
+"""Rule packs: the expression language (``lang``), pack loading and checking (``pack``), the
+engines (``engines``), pack tests (``tester``) and the impact of a change (``impact``).
 
 Typical use::
 
-    from zhenshen_core.rules import load_pack, CompiledEngine
-    pack = load_pack("cn.chengdu.gaoxin")          # a pack id, a folder or its pack.yaml
-    decision = CompiledEngine(pack).evaluate(case)  # a Case or a mapping of case fields
+    from zhenshen_core.rules import load_pack, make_engine
+    pack = load_pack("cn.chengdu.gaoxin")            # a pack id, a folder or its pack.yaml
+    engine = make_engine("compiled", pack)           # or "durable", or a plugin's engine
+    decision = engine.evaluate(case)                 # a Case or a mapping of case fields
     print(decision.to_json())
 
 ``DurableEngine`` (and its ``EngineError``) are imported on first use: the durable_rules C
@@ -21,12 +23,13 @@ from zhenshen_core.rules.diagnostics import (
     PackError,
     RuleError,
 )
-from zhenshen_core.rules.engines.base import Engine
+from zhenshen_core.rules.engines.base import Engine, MatcherEngine
 from zhenshen_core.rules.engines.compiled import CompiledEngine, InterpretedEngine, compile_expr
 from zhenshen_core.rules.engines.decision import Decision, Fired, Matcher, decide
 from zhenshen_core.rules.engines.explain import explain
 from zhenshen_core.rules.engines.facts import FACT_SCHEMA, FieldType, fact_view
 from zhenshen_core.rules.engines.partial import as_case
+from zhenshen_core.rules.engines.registry import UnknownEngineError, engine_names, make_engine
 from zhenshen_core.rules.lang.parser import parse_expression, parse_operand
 from zhenshen_core.rules.lang.semantics import holds
 from zhenshen_core.rules.pack.loader import load_documents, load_pack
@@ -66,6 +69,7 @@ __all__ = [
     "Fired",
     "InterpretedEngine",
     "Matcher",
+    "MatcherEngine",
     "Outcome",
     "Pack",
     "PackError",
@@ -75,14 +79,17 @@ __all__ = [
     "RuleFile",
     "RuleSpec",
     "TableSpec",
+    "UnknownEngineError",
     "as_case",
     "compile_expr",
     "decide",
+    "engine_names",
     "explain",
     "fact_view",
     "holds",
     "load_documents",
     "load_pack",
+    "make_engine",
     "parse_expression",
     "parse_operand",
 ]

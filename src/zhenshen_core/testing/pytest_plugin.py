@@ -25,6 +25,7 @@ import pytest
 
 from zhenshen_core.rules.diagnostics import Diagnostic, PackError
 from zhenshen_core.rules.engines.base import Engine
+from zhenshen_core.rules.engines.registry import make_engine
 from zhenshen_core.rules.pack.model import ResolvedPack
 from zhenshen_core.rules.tester.model import TestSpec, read_test_file
 from zhenshen_core.rules.tester.report import TextReporter
@@ -33,7 +34,6 @@ from zhenshen_core.rules.tester.runner import (
     TESTS_DIR,
     TestResult,
     default_search_paths,
-    make_engine,
     run_test,
 )
 
@@ -70,7 +70,7 @@ class _Packs:
             )
         except PackError as exc:
             return exc
-        return pack, make_engine(pack)
+        return pack, make_engine("compiled", pack)
 
 
 _PACKS_KEY = pytest.StashKey[_Packs]()

@@ -294,7 +294,7 @@ def test_the_help_example_works(
     zhenshen: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The files shown in ``zhenshen test --help`` form a pack whose tests pass as shown."""
-    from zhenshen_core.cli.testing import TEST_HELP
+    from zhenshen_core.cli.tester import TEST_HELP
 
     monkeypatch.chdir(tmp_path)
     lines = TEST_HELP.splitlines()

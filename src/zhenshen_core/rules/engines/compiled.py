@@ -23,27 +23,19 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from zhenshen_core.model import Case
-from zhenshen_core.rules.engines.decision import (
-    DEFAULT_CACHE_SIZE,
-    Decision,
-    DecisionCombiner,
-    bit_indices,
-)
+from zhenshen_core.rules.engines.base import MatcherEngine
+from zhenshen_core.rules.engines.decision import DEFAULT_CACHE_SIZE, bit_indices
 from zhenshen_core.rules.engines.facts import (
     STAGES,
-    FactProjection,
     FieldType,
     fact_view,
     field_spec,
-    read_dates,
 )
-from zhenshen_core.rules.engines.partial import as_case
 from zhenshen_core.rules.lang.ast import (
     And,
     Compare,
@@ -617,7 +609,7 @@ class InterpretedMatcher:
         ]
 
 
-class CompiledEngine:
+class CompiledEngine(MatcherEngine):
     """The default engine: ``evaluate(case) -> Decision``. Thread-safe; build once per pack."""
 
     name = "compiled"
@@ -625,48 +617,21 @@ class CompiledEngine:
     def __init__(
         self, pack: ResolvedPack, *, indexed: bool = True, cache_size: int = DEFAULT_CACHE_SIZE
     ) -> None:
-        self.pack = pack
-        self.matcher = CompiledMatcher(pack, indexed=indexed)
-        self.combiner = DecisionCombiner(pack, cache_size=cache_size)
-        self._view: Callable[[Case], dict[str, Any]] = FactProjection(
-            (name for spec in pack.rules for name in spec.reads), pack.date_facts
-        )
-
-    def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
-        """The decision for a ``Case``, or for a mapping of case fields (a work order, a
-        partial case: completed by ``rules.partial.as_case``, so a bad one raises
-        ``CaseValidationError``)."""
-        if type(case) is not Case:
-            case = as_case(case)
-        return self.combiner.decide(case.id, self._view(case), self.matcher)
-
-    def evaluate_json(self, case: Case | Mapping[str, Any]) -> bytes:
-        """``evaluate(case).to_json()`` as UTF-8 bytes, without building the ``Decision``."""
-        if type(case) is not Case:
-            case = as_case(case)
-        return self.combiner.decide_json(case.id, self._view(case), self.matcher)
-
-    def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
-        """Evaluate a ready fact view (e.g. from a test or another system); it is copied, and
-        the pack's date facts are read as dates in it, as in a view of a case."""
-        view = read_dates(dict(facts), self.pack.date_facts)
-        return self.combiner.decide(case_id, view, self.matcher)
-
-    def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]]) -> Iterator[Decision]:
-        for case in cases:
-            yield self.evaluate(case)
+        super().__init__(pack, CompiledMatcher(pack, indexed=indexed), cache_size=cache_size)
 
 
-class InterpretedEngine(CompiledEngine):
+class InterpretedEngine(MatcherEngine):
     """Same interface, reference semantics, no optimisation: for tests and benchmarks."""
 
     name = "interpreted"
 
     def __init__(self, pack: ResolvedPack, *, cache_size: int = 0) -> None:
-        self.pack = pack
-        self.matcher = InterpretedMatcher(pack)  # type: ignore[assignment]
-        self.combiner = DecisionCombiner(pack, cache_size=cache_size)
-        self._view = functools.partial(fact_view, dates=pack.date_facts)
+        super().__init__(
+            pack,
+            InterpretedMatcher(pack),
+            cache_size=cache_size,
+            view=functools.partial(fact_view, dates=pack.date_facts),
+        )
 
 
 __all__ = [

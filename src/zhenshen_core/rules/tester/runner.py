@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from zhenshen_core.errors import CaseValidationError
 from zhenshen_core.model.lifecycle import load_case
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.engines.base import Engine
+from zhenshen_core.rules.engines.registry import make_engine
 from zhenshen_core.rules.pack.model import ResolvedPack
 from zhenshen_core.rules.tester.matching import (
     Mismatch,
@@ -30,6 +31,9 @@ from zhenshen_core.rules.tester.matching import (
 from zhenshen_core.rules.tester.model import TestFile, TestSpec, case_data, read_test_file
 from zhenshen_core.rules.tester.reachable import impossible_expectations
 from zhenshen_core.textio import json_loads, read_text
+
+if TYPE_CHECKING:
+    from zhenshen_core.plugins.host import PluginHost
 
 PACK_FILE = "pack.yaml"
 TESTS_DIR = "tests"
@@ -52,7 +56,6 @@ _SKIP_DIRS = frozenset(
 )
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
-EngineName = Literal["compiled", "durable"]
 
 
 def display(path: Path) -> str:
@@ -223,16 +226,6 @@ class TestResult:
             "fired": [f["rule"] for f in (self.decision or {}).get("fired", [])],
             "golden_updated": self.golden_updated,
         }
-
-
-def make_engine(pack: ResolvedPack, name: EngineName = "compiled") -> Engine:
-    if name == "durable":
-        from zhenshen_core.rules.engines.durable import DurableEngine
-
-        return DurableEngine(pack)
-    from zhenshen_core.rules.engines.compiled import CompiledEngine
-
-    return CompiledEngine(pack)
 
 
 def _rule_ids(pack: ResolvedPack) -> list[str]:
@@ -513,17 +506,19 @@ def run_tests(
     select: Callable[[TestSpec], bool] | None = None,
     fail_fast: bool = False,
     update_golden: bool = False,
-    engine: EngineName = "compiled",
+    engine: str = "compiled",
     coverage: bool = False,
     on_result: Callable[[TestResult], None] | None = None,
+    host: PluginHost | None = None,
 ) -> TestRun:
-    """Run the tests of loaded packs (``load_packs``) in file order."""
+    """Run the tests of loaded packs (``load_packs``) in file order, on the engine named
+    ``engine`` (``engines.registry.make_engine``; a plugin's engine is found through ``host``)."""
     started = time.perf_counter()
     run = TestRun(packs)
     for put in packs:
         if put.pack is None:
             continue
-        built = make_engine(put.pack, engine)
+        built = make_engine(engine, put.pack, host=host)
         for test in put.tests:
             if select is not None and not select(test):
                 run.deselected += 1
@@ -578,7 +573,6 @@ __all__ = [
     "display",
     "find_packs",
     "load_packs",
-    "make_engine",
     "run_pack_tests",
     "run_test",
     "run_tests",

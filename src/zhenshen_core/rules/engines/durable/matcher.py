@@ -15,12 +15,12 @@ into the stage's slim fact and fires it through each ruleset with the worker-sid
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zhenshen_core.model import Case
-from zhenshen_core.rules.engines.decision import DEFAULT_CACHE_SIZE, Decision, DecisionCombiner
+from zhenshen_core.rules.engines.base import MatcherEngine
+from zhenshen_core.rules.engines.decision import DEFAULT_CACHE_SIZE
 from zhenshen_core.rules.engines.durable.limits import DEFAULT_LIMITS, Limits, partition, properties
 from zhenshen_core.rules.engines.durable.session import DurableSession, EngineError, Strategy
 from zhenshen_core.rules.engines.durable.translate import (
@@ -31,8 +31,7 @@ from zhenshen_core.rules.engines.durable.translate import (
     encode,
     encoders,
 )
-from zhenshen_core.rules.engines.facts import STAGES, FactProjection, read_dates
-from zhenshen_core.rules.engines.partial import as_case
+from zhenshen_core.rules.engines.facts import STAGES
 from zhenshen_core.rules.lang.semantics import holds
 from zhenshen_core.rules.pack.model import ResolvedPack, RuleSpec
 
@@ -140,14 +139,16 @@ class DurableMatcher:
         self._compiled = {}
 
 
-class DurableEngine:
+class DurableEngine(MatcherEngine):
     """``evaluate(case) -> Decision`` on durable_rules; same results as ``CompiledEngine``.
 
     Not thread-safe (one engine per thread or process; the C extension holds the GIL anyway).
-    Building one creates durable rulesets that live until :meth:`close`.
+    Building one creates durable rulesets that live until :meth:`close` (also called on leaving
+    a ``with`` block).
     """
 
     name = "durable"
+    matcher: DurableMatcher
 
     def __init__(
         self,
@@ -157,51 +158,12 @@ class DurableEngine:
         limits: Limits = DEFAULT_LIMITS,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
-        self.pack = pack
-        self.matcher = DurableMatcher(pack, strategy=strategy, limits=limits)
-        self.combiner = DecisionCombiner(pack, cache_size=cache_size)
-        # Only the fields the pack's conditions read, like the compiled engine: same values as
-        # fact_view, less work per case.
-        self._view: Callable[[Case], dict[str, Any]] = FactProjection(
-            (name for spec in pack.rules for name in spec.reads), pack.date_facts
-        )
-
-    def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:
-        """The decision for a ``Case``, or for a mapping of case fields (a work order, a
-        partial case: completed by ``rules.partial.as_case``, so a bad one raises
-        ``CaseValidationError``)."""
-        if type(case) is not Case:
-            case = as_case(case)
-        return self.combiner.decide(case.id, self._view(case), self.matcher)
-
-    def evaluate_json(self, case: Case | Mapping[str, Any]) -> bytes:
-        """``evaluate(case).to_json()`` as UTF-8 bytes, like ``CompiledEngine.evaluate_json``."""
-        if type(case) is not Case:
-            case = as_case(case)
-        return self.combiner.decide_json(case.id, self._view(case), self.matcher)
-
-    def evaluate_facts(self, facts: Mapping[str, Any], case_id: str = "") -> Decision:
-        """Evaluate a ready fact view (it is copied), like ``CompiledEngine.evaluate_facts``."""
-        view = read_dates(dict(facts), self.pack.date_facts)
-        return self.combiner.decide(case_id, view, self.matcher)
-
-    def evaluate_many(self, cases: Iterable[Case | Mapping[str, Any]]) -> Iterator[Decision]:
-        for case in cases:
-            yield self.evaluate(case)
+        matcher = DurableMatcher(pack, strategy=strategy, limits=limits)
+        super().__init__(pack, matcher, cache_size=cache_size)
 
     @property
     def stats(self) -> dict[str, StageStats]:
         return dict(self.matcher.stats)
-
-    def close(self) -> None:
-        """Free the engine's rulesets (also done by using the engine as a context manager)."""
-        self.matcher.close()
-
-    def __enter__(self) -> DurableEngine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 __all__ = ["DurableEngine", "DurableMatcher", "StageStats"]

@@ -25,6 +25,8 @@ from zhenshen_core.cli.exits import (
     error_boundary,
 )
 from zhenshen_core.cli.output import echo_json
+from zhenshen_core.cli.rules import engine_option
+from zhenshen_core.rules.engines.registry import BUILTIN_ENGINES
 
 
 def _width() -> int:
@@ -153,13 +155,7 @@ Exit codes: 0 all passed, 1 failures or coverage below --threshold, 2 usage erro
     is_flag=True,
     help="Write the golden files of tests with golden: from the current decisions.",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["compiled", "durable"]),
-    default="compiled",
-    show_default=True,
-    help="Rule engine that evaluates the cases.",
-)
+@engine_option(help="Rule engine that evaluates the cases.")
 @PACK_PATH_OPTION
 @pass_cli
 @error_boundary
@@ -213,7 +209,8 @@ def test_command(
         select=select,
         fail_fast=exitfirst,
         update_golden=update_golden,
-        engine="durable" if engine == "durable" else "compiled",
+        engine=engine,
+        host=None if engine in BUILTIN_ENGINES else ctx.host,
         coverage=coverage or threshold is not None,
         on_result=reporter.result if fmt == "text" else None,
     )
