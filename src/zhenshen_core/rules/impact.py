@@ -24,15 +24,15 @@ records are counted and reported with their line, never fatal.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from zhenshen_core.errors import ZhenshenError, describe_validation_error
+from zhenshen_core.rules.engines.facts import NotCanonical, RecordProjection
 from zhenshen_core.rules.engines.parallel import chunks, ordered_pool
 from zhenshen_core.rules.pack.model import ResolvedPack, RuleSpec
 from zhenshen_core.textio import bad_byte, json_loads, open_stream
@@ -321,242 +321,6 @@ def compare(
     return {"case_id": new.case_id, "changes": changes, "rules": rules}
 
 
-# --- the fast path: a partial fact view straight from the JSON record ----------------------------
-
-
-def _enum_values() -> dict[str, frozenset[str]]:
-    from zhenshen_core.model.enums import AppealType, CaseStatus, Channel, EnterpriseSize
-
-    return {
-        "status": frozenset(m.value for m in CaseStatus),
-        "appeal_type": frozenset(m.value for m in AppealType),
-        "channel": frozenset(m.value for m in Channel),
-        "enterprise.size": frozenset(m.value for m in EnterpriseSize),
-    }
-
-
-_DEFAULTS = {
-    "status": "received",
-    "appeal_type": "help",
-    "channel": "api",
-    "title": "",
-    "content": "",
-}
-_USCC = re.compile(r"^[0-9A-Z]{18}$")
-
-
-class _Slow(Exception):
-    """The record is not in the canonical shape: take the validated path."""
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Slow
-    return value
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _Slow
-    return tuple(value)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_plain(v) for v in value)
-    return value
-
-
-Extractor = Callable[[Mapping[str, Any], dict[str, Any]], None]
-
-
-def _extractor(name: str, enums: Mapping[str, frozenset[str]]) -> Extractor:
-    """A function that copies one fact-view field from a raw record into a view."""
-    from datetime import datetime
-
-    from zhenshen_core.model.case import SHANGHAI
-
-    if name in ("case_id", "external_id") or name.startswith("decision."):
-        raise _Slow
-    if name in _DEFAULTS:
-        default = _DEFAULTS[name]
-        allowed = enums.get(name)
-
-        def scalar(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            value = data.get(name, default)
-            if value is None and name not in ("title", "content"):
-                value = default
-            view[name] = _text(value)
-            if allowed is not None and value not in allowed:
-                raise _Slow
-
-        return scalar
-    if name == "domain":
-
-        def domain(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            if data.get("domain") is not None:
-                view[name] = _text(data["domain"])
-
-        return domain
-    if name == "received_at":
-
-        def received(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            try:
-                instant = datetime.fromisoformat(_text(data.get("received_at")))
-            except ValueError as exc:
-                raise _Slow from exc
-            if instant.tzinfo is None:
-                instant = instant.replace(tzinfo=SHANGHAI)
-            view[name] = instant.astimezone(SHANGHAI).date()
-
-        return received
-    if name in ("departments", "lead_department"):
-
-        def departments(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            items = data.get("departments") or []
-            if not isinstance(items, list) or not all(
-                isinstance(d, dict) and isinstance(d.get("id"), str) for d in items
-            ):
-                raise _Slow
-            if name == "departments":
-                view[name] = tuple(d["id"] for d in items)
-                return
-            if any(d.get("role") not in (None, "lead", "co") for d in items):
-                raise _Slow
-            leads = [d["id"] for d in items if d.get("role") == "lead"]
-            if len(leads) > 1:
-                raise _Slow
-            if leads:
-                view[name] = leads[0]
-
-        return departments
-    if name == "tags":
-
-        def tags(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            view[name] = _strings(data.get("tags") or [])
-
-        return tags
-    if name == "returns":
-
-        def returns(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            items = data.get("returns") or []
-            if not isinstance(items, list):
-                raise _Slow
-            view[name] = len(items)
-
-        return returns
-    if name in (
-        "enterprise.tags",
-        "enterprise.size",
-        "enterprise.name",
-        "enterprise.industry_code",
-        "enterprise.uscc",
-    ):
-        key = name.removeprefix("enterprise.")
-        sizes = enums["enterprise.size"]
-
-        def enterprise(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            block = data.get("enterprise")
-            if block is None:
-                return
-            if not isinstance(block, dict) or not isinstance(block.get("name"), str):
-                raise _Slow
-            if key == "tags":
-                view[name] = _strings(block.get("tags") or [])
-            elif key == "size":
-                size = _text(block.get("size", "unknown"))
-                if size not in sizes:
-                    raise _Slow
-                view[name] = size
-            else:
-                value = block.get(key)
-                if value is None:
-                    return
-                if key == "uscc" and not _USCC.match(_text(value)):
-                    raise _Slow
-                view[name] = _text(value)
-
-        return enterprise
-    if name in (
-        "requester.anonymous",
-        "requester.confidential",
-        "location.district",
-        "location.street",
-    ):
-        group, _, key = name.partition(".")
-
-        def person(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            block = data.get(group)
-            if block is None:
-                return
-            if not isinstance(block, dict):
-                raise _Slow
-            if group == "requester":
-                flag = block.get(key, False)
-                if not isinstance(flag, bool):
-                    raise _Slow
-                view[name] = flag
-            elif block.get(key) is not None:
-                view[name] = _text(block[key])
-
-        return person
-    if name.startswith("facts.") and len(name.split(".")) <= 4:
-        parts = name.removeprefix("facts.").split(".")
-
-        def fact(data: Mapping[str, Any], view: dict[str, Any]) -> None:
-            node: Any = data.get("facts") or {}
-            for part in parts:
-                if not isinstance(node, dict):
-                    return
-                node = node.get(part)
-            if node is not None and not isinstance(node, dict):
-                view[name] = _plain(node)
-
-        return fact
-    raise _Slow
-
-
-def compile_fast_view(
-    fields: frozenset[str],
-    enums: Mapping[str, frozenset[str]],
-    dates: Iterable[str] = (),
-) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
-    """A function giving the fact-view entries ``fields`` of a raw case record, without building
-    the ``Case`` — or None when some field needs the whole case (``case_id``, ``decision.*``).
-
-    For a record in the canonical shape (storage and corpus JSON: values of their final types,
-    codes spelled as the enums spell them) the result equals
-    :func:`~zhenshen_core.rules.engines.facts.fact_view` restricted to ``fields``. A record in
-    any other shape — a value pydantic would coerce or normalise — raises ``_Slow`` so the caller
-    validates it and builds the view the ordinary way. A differential test keeps both equal.
-    """
-    from zhenshen_core.rules.engines.facts import read_dates
-
-    try:
-        extractors = [_extractor(name, enums) for name in sorted(fields)]
-    except _Slow:
-        return None
-    dated = tuple(sorted(name for name in dates if name in fields))  # as fact_view reads them
-
-    def view_of(data: Mapping[str, Any]) -> dict[str, Any]:
-        view: dict[str, Any] = {}
-        for extract in extractors:
-            extract(data, view)
-        return read_dates(view, dated) if dated else view
-
-    return view_of
-
-
-def fast_view(
-    data: Any, fields: frozenset[str], enums: Mapping[str, frozenset[str]]
-) -> dict[str, Any]:
-    """One-off form of :func:`compile_fast_view` (raises ``_Slow`` as it does)."""
-    view_of = compile_fast_view(fields, enums)
-    if view_of is None or not isinstance(data, dict):
-        raise _Slow
-    return view_of(data)
-
-
 # --- aggregation --------------------------------------------------------------------------------
 
 
@@ -653,8 +417,9 @@ class Evaluator:
         self.same_view = old.date_facts == new.date_facts
         self.screen = screen_for(old, new) if screen and self.same_view else Screen("full")
         # Cases no differing rule can match are settled from a partial view of the raw record
-        # (no Case model, no validation) unless every case must be validated.
-        self.view_of = compile_fast_view(self.screen.reads, _enum_values(), new.date_facts)
+        # (no Case model, no validation: ``facts.RecordProjection``) unless every case must be
+        # validated.
+        self.view_of = RecordProjection.build(self.screen.reads, new.date_facts)
         self.fast = not validate_all and (
             self.screen.mode == "none" or (self.screen.mode == "base" and self.view_of is not None)
         )
@@ -689,7 +454,7 @@ class Evaluator:
         assert self.view_of is not None
         try:
             view = self.view_of(data)
-        except _Slow:
+        except NotCanonical:
             return False
         return not any(check(view) for check in self.screen.tests)
 

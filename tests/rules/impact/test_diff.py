@@ -323,51 +323,6 @@ def test_screen_property_random_edits(threshold: int, level: str, bump: bool) ->
         assert screened.changes == full.changes
 
 
-def test_fast_view_equals_the_fact_view(tmp_path: Path) -> None:
-    """The partial view built from raw records agrees with ``fact_view`` of the validated case."""
-    from zhenshen_core.model import load_case
-    from zhenshen_core.rules.engines.facts import FACT_SCHEMA, fact_view
-    from zhenshen_core.rules.impact import _enum_values, _Slow, fast_view
-
-    fields = frozenset(n for n in FACT_SCHEMA if not n.startswith("decision.")) | frozenset(
-        {
-            "facts.amount_wan",
-            "facts.prior_contacts",
-            "facts.low_risk_small_project",
-            "facts.missing",
-        }
-    )
-    fields = fields - {"case_id", "external_id"}
-    records = list(generate_cases(300, seed=11))
-    records.append(
-        {
-            "received_at": "2026-01-05 09:00",
-            "requester": {"anonymous": True},
-            "departments": [{"id": "a", "role": "lead"}, {"id": "b"}],
-            "location": {"street": "合作街道"},
-            "facts": {"n": {"m": [1, 2]}},
-            "returns": [{"at": "2026-01-05T09:00:00+08:00", "from_department": "a"}],
-        }
-    )
-    fields = fields | {"facts.n.m"}
-    enums = _enum_values()
-    for data in records:
-        full = fact_view(load_case(data))
-        try:
-            fast = fast_view(data, fields, enums)
-        except _Slow:
-            continue
-        assert fast == {k: v for k, v in full.items() if k in fields}
-    with pytest.raises(_Slow):
-        fast_view({"channel": "fax"}, frozenset({"channel"}), enums)
-    with pytest.raises(_Slow):
-        fast_view(
-            {"enterprise": {"name": "x", "uscc": "91510100ma68ndjh6x"}},
-            frozenset({"enterprise.uscc"}),
-            enums,
-        )
-
-
 def test_a_store_url_as_corpus(tmp_path: Path) -> None:
     """Cases stored by ``zhenshen ingest`` can be the corpus (``sqlite:///…``)."""
     from zhenshen_core.model import Lifecycle, load_case
