@@ -202,6 +202,19 @@ def test_schema_pack(run: Callable[..., Result]) -> None:
     assert "case" in run("schema", "--help").stdout
 
 
+def test_schema_facts_lists_every_field_of_the_spec(run: Callable[..., Result]) -> None:
+    from zhenshen_core.rules.engines.facts import FACT_SCHEMA
+
+    schema = json.loads(run("schema", "facts").stdout)
+    assert set(schema["properties"]) == set(FACT_SCHEMA)
+    assert schema["properties"]["channel"]["enum"][0] == "hotline_12345"
+    assert schema["properties"]["received_at"] == {
+        "type": "string",
+        "format": "date",
+        "title": "受理日期 (Asia/Shanghai)",
+    }
+
+
 def test_eval_durable_missing_exits_3(
     run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:

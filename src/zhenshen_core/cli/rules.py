@@ -1,4 +1,4 @@
-"""``zhenshen check``, ``zhenshen eval`` and ``zhenshen schema pack``.
+"""``zhenshen check``, ``zhenshen eval``, ``zhenshen schema pack`` and ``zhenshen schema facts``.
 
 Exit codes (see ``exits.py``): ``check`` exits 0 when no *errors* were found (warnings are
 printed to stderr but do not fail the run) and 1 when any error was found; ``eval`` exits 1 when
@@ -468,6 +468,16 @@ def schema_pack(kind: str) -> None:
     click.echo(json.dumps(pack_json_schema(kind), ensure_ascii=False, indent=2))
 
 
+@click.command("facts")
+@error_boundary
+def schema_facts() -> None:
+    """The JSON Schema of the fact view: every field a rule condition can read, with its type,
+    label and (for the library's codes) its values."""
+    from zhenshen_core.rules.engines.facts import fact_json_schema
+
+    click.echo(json.dumps(fact_json_schema(), ensure_ascii=False, indent=2))
+
+
 @click.group("schema")
 def schema_group() -> None:
     """Print JSON Schemas for integrators and editors."""
@@ -479,9 +489,11 @@ def register(group: click.Group) -> None:
     existing = group.commands.get("schema")
     if isinstance(existing, click.Group):
         existing.add_command(schema_pack)
+        existing.add_command(schema_facts)
     else:
         schema_group.add_command(schema_pack)
+        schema_group.add_command(schema_facts)
         group.add_command(schema_group)
 
 
-__all__ = ["check", "eval_cmd", "pack_json_schema", "register", "schema_pack"]
+__all__ = ["check", "eval_cmd", "pack_json_schema", "register", "schema_facts", "schema_pack"]
