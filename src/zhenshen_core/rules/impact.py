@@ -33,6 +33,7 @@ from typing import Any
 
 from zhenshen_core.errors import ZhenshenError, describe_validation_error
 from zhenshen_core.rules.engines.facts import NotCanonical, RecordProjection
+from zhenshen_core.rules.engines.outputs import OUTPUTS, OutputKind
 from zhenshen_core.rules.engines.parallel import chunks, ordered_pool
 from zhenshen_core.rules.pack.model import ResolvedPack, RuleSpec
 from zhenshen_core.textio import bad_byte, json_loads, open_stream
@@ -275,42 +276,37 @@ def _list_delta(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list
     return [x for x in new if x not in old], [x for x in old if x not in new]
 
 
+def _decided(decision: Any, name: str) -> Any:
+    """The value of output ``name`` in a ``Decision`` (``deadlines.<clock>``: every clock)."""
+    value = decision
+    for part in name.split(".")[:2] if not name.startswith("deadlines.") else ("deadlines",):
+        value = getattr(value, part)
+    return value
+
+
 def compare(
     old: Any, new: Any, modified: frozenset[str], levels: Sequence[str]
 ) -> dict[str, Any] | None:
     """The differences between two ``Decision`` objects, or None when they agree."""
     changes: dict[str, Any] = {}
-    if old.severity != new.severity:
-        up = _rank(levels, new.severity) > _rank(levels, old.severity)
-        changes["severity"] = {
-            "old": old.severity,
-            "new": new.severity,
-            "direction": "up" if up else "down",
-        }
-    for name in ("tier", "chair"):
-        a, b = getattr(old, name), getattr(new, name)
-        if a != b:
-            changes[name] = {"old": a, "new": b}
-    if old.departments.lead != new.departments.lead:
-        changes["lead_department"] = {"old": old.departments.lead, "new": new.departments.lead}
-    for name, a, b in (
-        ("co_departments", old.departments.co, new.departments.co),
-        ("experts_required", old.experts.required, new.experts.required),
-        ("experts_suggested", old.experts.suggested, new.experts.suggested),
-        ("tags", old.tags, new.tags),
-        ("actions", old.actions, new.actions),
-    ):
-        if a != b:
+    for output in OUTPUTS:  # in their order: the order of a change's fields
+        a, b = _decided(old, output.name), _decided(new, output.name)
+        if a == b or output.change is None:
+            continue
+        if output.kind is OutputKind.LEVEL:
+            up = _rank(levels, b) > _rank(levels, a)
+            changes[output.change] = {"old": a, "new": b, "direction": "up" if up else "down"}
+        elif output.kind is OutputKind.CHOICE:
+            changes[output.change] = {"old": a, "new": b}
+        elif output.kind is OutputKind.LIST:
             added, removed = _list_delta(a, b)
             if added or removed:
-                changes[name] = {"added": added, "removed": removed}
-    if old.deadlines != new.deadlines:
-        clocks = sorted(set(old.deadlines) | set(new.deadlines))
-        changes["deadlines"] = {
-            c: {"old": old.deadlines.get(c), "new": new.deadlines.get(c)}
-            for c in clocks
-            if old.deadlines.get(c) != new.deadlines.get(c)
-        }
+                changes[output.change] = {"added": added, "removed": removed}
+        else:
+            clocks = sorted(set(a) | set(b))
+            changes[output.change] = {
+                c: {"old": a.get(c), "new": b.get(c)} for c in clocks if a.get(c) != b.get(c)
+            }
     if not changes:
         return None
     fired_old = [f.rule for f in old.fired]

@@ -43,12 +43,11 @@ from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.enums import (
     AppealType,
     CaseStatus,
-    Chair,
     Channel,
     DepartmentRole,
     EnterpriseSize,
-    Tier,
 )
+from zhenshen_core.rules.engines.outputs import OUTPUTS, OutputKind
 
 STAGES: tuple[str, ...] = ("classify", "route", "review", "deadline")
 
@@ -103,6 +102,7 @@ def _enum(values: type[StrEnum]) -> tuple[str, ...]:
 _USCC_FORM = re.compile(r"[0-9A-Z]{18}")
 
 F, T = FieldSpec, FieldType
+_OUTPUT_TYPES = {OutputKind.LEVEL: T.SEVERITY, OutputKind.CHOICE: T.STRING, OutputKind.LIST: T.LIST}
 
 FACT_FIELDS: tuple[FieldSpec, ...] = (
     F("case_id", T.STRING, "案件编号", path=("id",), from_record=False),
@@ -146,19 +146,16 @@ FACT_FIELDS: tuple[FieldSpec, ...] = (
     F("lead_department", T.STRING, "牵头部门", "departments", path=("departments",), read="lead"),
     F("tags", T.LIST, "案件标签", path=("tags",), read="strings"),
     F("returns", T.NUMBER, "退单次数", path=("returns",), read="count"),
-    F("decision.severity", T.SEVERITY, "严重程度", "severity_levels", True),
-    F("decision.tier", T.STRING, "甄审层级", _enum(Tier), True),
-    F("decision.chair", T.STRING, "主持", _enum(Chair), True),
-    F("decision.tags", T.LIST, "决定标签", None, True),
-    F("decision.experts.required", T.LIST, "必请专家", "experts", True),
-    F("decision.experts.suggested", T.LIST, "建议专家", "experts", True),
-    F("decision.departments.lead", T.STRING, "牵头部门", "departments", True),
-    F("decision.departments.co", T.LIST, "配合部门", "departments", True),
+    # decision.*: one per ``then:`` output (``engines.outputs``), added by the engine
+    *(
+        F(o.fact, _OUTPUT_TYPES[o.kind], o.label, o.values, True)
+        for o in OUTPUTS
+        if o.fact is not None
+    ),
     F("decision.departments.all", T.LIST, "已分办部门", "departments", True),
-    F("decision.actions", T.LIST, "动作", None, True),
 )
 
-del F, T
+del F, T, _OUTPUT_TYPES
 
 FACT_SCHEMA: dict[str, FieldSpec] = {spec.name: spec for spec in FACT_FIELDS}
 

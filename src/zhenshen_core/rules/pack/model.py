@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from zhenshen_core.rules.diagnostics import Diagnostic
 from zhenshen_core.rules.engines.facts import STAGES
+from zhenshen_core.rules.engines.outputs import LIST_OUTPUTS, TABLE_OUTPUT_ALIASES, TABLE_OUTPUTS
 from zhenshen_core.rules.lang.ast import Expr, Operand
 
 Stage = Literal["classify", "route", "review", "deadline"]
@@ -32,25 +33,6 @@ HitPolicy = Literal["first", "unique", "priority", "collect"]
 
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w][\w.:/-]*$")]
 Cell = str | int | float | bool | date | list[str] | None
-
-#: Table output columns and what they set.
-TABLE_OUTPUTS: dict[str, str] = {
-    "tier": "review tier (general | major)",
-    "chair": "who chairs the review (office_head | leader_in_charge)",
-    "severity": "raise severity to at least this level",
-    "departments.lead": "lead department",
-    "departments.co": "co-operating departments (list)",
-    "experts.required": "experts who must be consulted (list)",
-    "experts.suggested": "experts worth consulting (list)",
-    "tags": "decision tags (list)",
-    "actions": "named actions (list)",
-    "deadlines.<clock>": "the period of one deadline clock, e.g. deadlines.resolve",
-}
-TABLE_OUTPUT_ALIASES = {"lead": "departments.lead", "co": "departments.co"}
-LIST_OUTPUTS = frozenset(
-    {"departments.co", "experts.required", "experts.suggested", "tags", "actions"}
-)
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

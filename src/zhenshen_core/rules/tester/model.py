@@ -52,14 +52,13 @@ from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.partial import DEFAULT_ENTERPRISE_NAME, complete_case
 from zhenshen_core.rules.diagnostics import Diagnostic
+from zhenshen_core.rules.engines.outputs import LIST_OUTPUTS
 from zhenshen_core.textio import TOO_MANY_VALUES, NotUtf8Error, read_text, too_many_values
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
 
 #: Decision fields whose expectation is a list (exact set) or ``{contains, excludes}``.
-LIST_FIELDS = frozenset(
-    {"tags", "actions", "departments.co", "experts.required", "experts.suggested"}
-)
+LIST_FIELDS = LIST_OUTPUTS
 
 
 class _Strict(BaseModel):

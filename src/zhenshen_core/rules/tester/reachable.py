@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from zhenshen_core.model.enums import Chair, Tier
+from zhenshen_core.rules.engines.outputs import OUTPUTS, OutputKind
 from zhenshen_core.rules.pack.model import ResolvedPack
 
 
@@ -24,26 +24,27 @@ def _possible(pack: ResolvedPack) -> tuple[dict[str, set[str]], dict[str, set[st
     cached: tuple[dict[str, set[str]], dict[str, set[str]]] | None = pack.memo.get("reachable")
     if cached is not None:
         return cached
-    values: dict[str, set[str]] = {
-        "severity": set(pack.severity_levels),
-        "tier": {tier.value for tier in Tier},
-        "chair": {chair.value for chair in Chair},
-        "departments.lead": set(),
-        "departments.co": set(),
-        "experts.required": set(),
-        "experts.suggested": set(),
-        "tags": set(),
-        "actions": set(),
-    }
+    values: dict[str, set[str]] = {}
+    for output in OUTPUTS:
+        if output.kind is OutputKind.LEVEL:
+            values[output.name] = set(pack.severity_levels)
+        elif output.kind is not OutputKind.CLOCKS:
+            fixed = output.values if isinstance(output.values, tuple) else ()
+            values[output.name] = set(fixed)
+    gathered = [
+        o
+        for o in OUTPUTS
+        if o.kind in (OutputKind.CHOICE, OutputKind.LIST) and not isinstance(o.values, tuple)
+    ]
     periods: dict[str, set[str]] = {}
     for spec in pack.rules:
         outcome = spec.outcome
-        values["departments.lead"].update([outcome.lead] if outcome.lead else [])
-        values["departments.co"].update(outcome.co)
-        values["experts.required"].update(outcome.experts_required)
-        values["experts.suggested"].update(outcome.experts_suggested)
-        values["tags"].update(outcome.tags)
-        values["actions"].update(outcome.actions)
+        for output in gathered:
+            value = getattr(outcome, output.outcome)
+            if output.kind is OutputKind.LIST:
+                values[output.name].update(value)
+            elif value:
+                values[output.name].add(value)
         for clock, period in outcome.deadlines:
             periods.setdefault(clock, set()).add(period)
     pack.memo["reachable"] = (values, periods)
