@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhenshen_core.corpus import generate_cases
-from zhenshen_core.rules import impact
 from zhenshen_core.rules.impact import PackRef, diff_corpus, naive_diff, screen_for
+from zhenshen_core.rules.impact import run as impact_run
+from zhenshen_core.rules.impact import screen as impact_screen
 
 from ..conftest import CLI_PACKS as PACKS
 from ..conftest import Invoke
@@ -133,7 +134,7 @@ def test_severity_changes_have_a_direction(tmp_path: Path, corpus: Path) -> None
 def test_process_pool_gives_the_same_answer_in_order(
     tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(impact, "POOL_MIN_CASES", 50)
+    monkeypatch.setattr(impact_run, "POOL_MIN_CASES", 50)
     new = PackRef(str(edited(tmp_path, "add")))
     pooled = diff_corpus(OLD, new, str(corpus), jobs=2, chunk_size=37, keep=10_000)
     single = diff_corpus(OLD, new, str(corpus), jobs=1, keep=10_000)
@@ -276,8 +277,8 @@ def test_rule_changes_name_added_removed_and_tables_once(tmp_path: Path) -> None
     assert (added.added, added.removed) == (("new.credit",), ())
     removed = rule_changes(old, PackRef(str(edited(tmp_path, "remove"))).load())
     assert removed.removed == ("severity.cannot-operate",) and removed.disabled_by == {}
-    assert rule_changes(old, old) == impact.RuleChanges()
-    assert not any("#" in rid for rid in impact._item_ids(old))  # a table counts once
+    assert rule_changes(old, old) == impact_screen.RuleChanges()
+    assert not any("#" in rid for rid in impact_screen._item_ids(old))  # a table counts once
 
 
 def test_cli_errors(zhenshen: Invoke, packs: Path, tmp_path: Path) -> None:

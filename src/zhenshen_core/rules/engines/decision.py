@@ -16,6 +16,10 @@ Combination rules (see docs/reference/rule-language.md):
 * lead, tier, chair and each deadline clock come from the highest-priority spec that sets them;
   equal priority → the spec defined first in the resolved pack;
 * decision-table rows are filtered by their table's hit policy before combining.
+
+Over 600 lines on purpose: the ``Decision`` model, the combiner and its cached JSON are the
+per-case hot path; kept together so that what a case costs, and what must stay byte-identical,
+is read in one place.
 """
 
 from __future__ import annotations

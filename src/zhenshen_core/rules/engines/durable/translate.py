@@ -46,6 +46,10 @@ is never emitted (durable refuses it or accepts it and never matches); ``$neq`` 
 
 Rules with identical compiled conditions are merged into one durable rule mapped back to every
 pack rule, which avoids the engine's 256-rules-per-node crash and saves activations.
+
+Over 600 lines on purpose: each encoding (intern, code, member, count, present, feature,
+bucket) is a pair — how a condition is translated and how a fact is encoded for it — and the
+pairs must change together.
 """
 
 from __future__ import annotations
