@@ -45,6 +45,7 @@ def test_autoload_off_is_respected(monkeypatch: pytest.MonkeyPatch) -> None:
         load_pack(REFERENCE)
 
 
+@pytest.mark.slow
 def test_a_folder_pack_imports_no_plugin() -> None:
     """The discovery is lazy: a pack that names no id never builds a plugin host."""
     folder = ROOT / "examples" / "packs" / "demo"
@@ -60,6 +61,7 @@ def test_a_folder_pack_imports_no_plugin() -> None:
     assert "zhenshen_chengdu_gaoxin" not in loaded
 
 
+@pytest.mark.slow
 def test_durable_engine_is_exported_lazily_from_rules() -> None:
     code = (
         "import sys\n"

@@ -7,7 +7,7 @@ order (it decides the order of unions and of ``fired``), and on which conflict i
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core.rules.engines.decision import _hit_filter
@@ -84,7 +84,6 @@ def matched_specs(draw: st.DrawFn) -> tuple[list[RuleSpec], dict[str, TableSpec]
     return [s for s, keep in zip(specs, subset, strict=True) if keep], tables
 
 
-@settings(max_examples=500, deadline=None)
 @given(case=matched_specs())
 def test_hit_filter_agrees_with_the_definitions(
     case: tuple[list[RuleSpec], dict[str, TableSpec]],

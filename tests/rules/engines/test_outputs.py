@@ -21,13 +21,17 @@ from zhenshen_core.rules.tester.model import LIST_FIELDS
 def test_derived_tables_follow_the_declaration() -> None:
     assert list(TABLE_OUTPUTS) == [o.name for o in OUTPUTS]
     assert TABLE_OUTPUT_ALIASES == {"lead": "departments.lead", "co": "departments.co"}
-    assert LIST_OUTPUTS == LIST_FIELDS == {
-        "departments.co",
-        "experts.required",
-        "experts.suggested",
-        "tags",
-        "actions",
-    }
+    assert (
+        LIST_OUTPUTS
+        == LIST_FIELDS
+        == {
+            "departments.co",
+            "experts.required",
+            "experts.suggested",
+            "tags",
+            "actions",
+        }
+    )
 
 
 def test_every_output_has_its_decision_fact() -> None:
@@ -37,11 +41,14 @@ def test_every_output_has_its_decision_fact() -> None:
             continue
         spec = FACT_SCHEMA[f"decision.{output.name}"]
         assert spec.decision_only and spec.values == output.values
-        assert spec.type is {
-            OutputKind.LEVEL: FieldType.SEVERITY,
-            OutputKind.CHOICE: FieldType.STRING,
-            OutputKind.LIST: FieldType.LIST,
-        }[output.kind]
+        assert (
+            spec.type
+            is {
+                OutputKind.LEVEL: FieldType.SEVERITY,
+                OutputKind.CHOICE: FieldType.STRING,
+                OutputKind.LIST: FieldType.LIST,
+            }[output.kind]
+        )
 
 
 def test_the_places_still_written_per_output_know_every_output() -> None:

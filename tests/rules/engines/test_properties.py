@@ -27,7 +27,6 @@ from zhenshen_core.testing.rule_strategies import (
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@settings(max_examples=300, deadline=None)
 @given(expr=expressions("route"), case=cases(), severity=st.sampled_from(LEVELS))
 def test_compiled_closure_agrees_with_reference(expr: Expr, case: Case, severity: str) -> None:
     facts = fact_view(case)
@@ -37,7 +36,6 @@ def test_compiled_closure_agrees_with_reference(expr: Expr, case: Case, severity
     assert compile_expr(expr, LEVELS)(facts) == holds(expr, facts, LEVELS)
 
 
-@settings(max_examples=200, deadline=None)
 @given(case=cases(), data=st.data())
 def test_fact_projection_equals_restricted_fact_view(case: Case, data: st.DataObject) -> None:
     full = fact_view(case)
@@ -196,7 +194,6 @@ _READS_EVERYTHING = {
 }
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     content=st.text(max_size=400),
     x=_JSON_VALUES,

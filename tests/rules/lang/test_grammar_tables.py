@@ -9,7 +9,7 @@ from typing import Any
 
 import lark
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from lark import Lark, Tree
 
@@ -56,7 +56,6 @@ def _shape(tree: Any) -> Any:
 
 
 @pytest.mark.skipif(not SAME_LARK, reason="the tables were saved with another lark version")
-@settings(max_examples=300, deadline=None)
 @given(expr=st.sampled_from(["classify", "route", "deadline"]).flatmap(expressions))
 def test_saved_and_built_parsers_give_the_same_trees(expr: Any, built: Lark) -> None:
     text = to_source(expr)

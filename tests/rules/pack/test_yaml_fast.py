@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -134,7 +134,6 @@ TRICKY = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
 @given(tokens=st.lists(st.sampled_from(TRICKY), min_size=1, max_size=6), crlf=st.booleans())
 def test_plain_tokens_read_the_same_or_are_declined(
     tmp_path_factory: pytest.TempPathFactory, tokens: list[str], crlf: bool
@@ -164,7 +163,6 @@ _DATA = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
 @given(data=st.dictionaries(st.text(min_size=1, max_size=8), _DATA, max_size=5), flow=st.booleans())
 def test_dumped_documents_read_the_same(
     tmp_path_factory: pytest.TempPathFactory, data: dict[str, Any], flow: bool

@@ -13,6 +13,7 @@ import pytest
 from ..conftest import CLI_PACKS as PACKS
 from ..conftest import Invoke
 
+pytestmark = pytest.mark.slow  # runs pytest and ruff in child processes
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 RUFF = str(Path(sys.executable).parent / "ruff")
 

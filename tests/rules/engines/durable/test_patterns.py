@@ -175,6 +175,7 @@ def test_join_patterns_end_with_a_test_that_never_fails() -> None:
         assert cond["$and"][-1] == {"$gte": {"seq": {"first": "seq"}}}
 
 
+@pytest.mark.slow
 def test_random_workload_in_a_child_process() -> None:
     from .isolated import assert_clean, run_isolated
 

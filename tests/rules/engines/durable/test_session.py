@@ -113,6 +113,7 @@ def test_ruleset_names_are_unique_per_session() -> None:
 # The crash and hang triggers of notes/durable-rules.md, each in a child process.
 
 
+@pytest.mark.slow
 def test_unhandled_facts_do_not_corrupt_the_heap() -> None:
     # Facts that match no user rule, then more asserts and retracts: the sentinel handles them.
     result = run_isolated(
@@ -129,6 +130,7 @@ def test_unhandled_facts_do_not_corrupt_the_heap() -> None:
     assert_clean(result)
 
 
+@pytest.mark.slow
 def test_close_after_evaluations_never_deletes_pending_activations() -> None:
     result = run_isolated(
         """
@@ -144,6 +146,7 @@ def test_close_after_evaluations_never_deletes_pending_activations() -> None:
     assert_clean(result)
 
 
+@pytest.mark.slow
 def test_engine_with_512_equality_values_is_bucketed_not_hung() -> None:
     # 600 rules `facts.kind == v_i` would put 600 children under one alpha node (the engine's
     # probe loop never ends past 511). The compiler chains them under a bucket property instead
@@ -174,6 +177,7 @@ def test_engine_with_512_equality_values_is_bucketed_not_hung() -> None:
     assert_clean(result)
 
 
+@pytest.mark.slow
 def test_256_rules_with_one_condition_are_merged() -> None:
     result = run_isolated(
         """
@@ -194,6 +198,7 @@ def test_256_rules_with_one_condition_are_merged() -> None:
     assert_clean(result)
 
 
+@pytest.mark.slow
 def test_more_than_4096_rules_are_split() -> None:
     result = run_isolated(
         """
