@@ -20,7 +20,8 @@ one type at its boundary. The tree::
     │   └── NormaliseError         a plugin could not make a case of one record (names it)
     ├── PackError / RuleError      a rule pack failed to load (``zhenshen_core.rules``;
     │                              ``.diagnostics`` lists every file:line:col problem)
-    ├── EngineError                durable_rules refused or failed (``rules.durable``; ``.code``)
+    ├── EngineError                durable_rules refused or failed
+    │                              (``rules.engines.durable``; ``.code``)
     ├── DeadlineError              periods and calendars (``zhenshen_core.deadlines``):
     │   ├── PeriodError            a malformed period string
     │   ├── CalendarRangeError     a date beyond the calendar's published notices

@@ -166,3 +166,16 @@ def test_defaults_come_from_the_model() -> None:
         "channel": "api",
         "title": "",
     }
+
+
+def test_the_rule_language_reference_names_every_field() -> None:
+    from pathlib import Path
+
+    reference = Path(__file__).resolve().parents[3] / "docs" / "reference" / "rule-language.md"
+    text = reference.read_text(encoding="utf-8")
+    missing = [
+        spec.name
+        for spec in FACT_FIELDS
+        if f"`{spec.name}`" not in text and f"`.{spec.name.rsplit('.', 1)[-1]}`" not in text
+    ]
+    assert not missing, missing
