@@ -128,3 +128,6 @@ class ChunkResult:
     summary: DiffSummary
     changes: list[dict[str, Any]]
     invalid: list[dict[str, Any]]
+
+
+__all__ = ["ChunkResult", "DiffSummary", "compare"]

@@ -87,3 +87,6 @@ def read_corpus(source: str) -> Iterator[Record]:
     raise CorpusError(
         f"corpus {source!r}: unknown format {suffix!r}; use .jsonl, .csv, .json or a store URL"
     )
+
+
+__all__ = ["CorpusError", "PackRef", "Record", "read_corpus"]

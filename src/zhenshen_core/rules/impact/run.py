@@ -33,7 +33,7 @@ from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.rules.engines.facts import NotCanonical, RecordProjection
 from zhenshen_core.rules.engines.parallel import chunks, ordered_pool
 from zhenshen_core.rules.impact.compare import ChunkResult, DiffSummary, compare
-from zhenshen_core.rules.impact.corpus import CorpusError, PackRef, Record, read_corpus
+from zhenshen_core.rules.impact.corpus import PackRef, Record, read_corpus
 from zhenshen_core.rules.impact.screen import (
     RuleChanges,
     Screen,
@@ -330,19 +330,4 @@ def naive_diff(old: ResolvedPack, new: ResolvedPack, corpus: str) -> DiffSummary
     return summary
 
 
-__all__ = [
-    "CHUNK_SIZE",
-    "ChunkResult",
-    "CorpusError",
-    "DiffResult",
-    "DiffSummary",
-    "Evaluator",
-    "PackRef",
-    "RuleChanges",
-    "changed_definitions",
-    "compare",
-    "diff_corpus",
-    "naive_diff",
-    "read_corpus",
-    "rule_changes",
-]
+__all__ = ["CHUNK_SIZE", "POOL_MIN_CASES", "DiffResult", "Evaluator", "diff_corpus", "naive_diff"]

@@ -153,3 +153,6 @@ class _Recording:
         if not self.hit:
             self.hit = any(check(facts) for check in self.by_stage.get(stage, ()))
         return self.inner.match(stage, facts)
+
+
+__all__ = ["RuleChanges", "Screen", "changed_definitions", "rule_changes", "screen_for"]

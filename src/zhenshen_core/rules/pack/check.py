@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
@@ -100,17 +100,22 @@ class PackChecker:
     def problems(self, item: Item, expr: Expr, stage: str | None = None) -> None:
         model = item.model
         where = stage or (model.stage if not isinstance(model, CrossCaseModel) else "classify")
-        for problem in check_expression(expr, self.ctx(where)):
-            diag = Diagnostic(
-                item.loc.file,
-                problem.span.line,
-                problem.span.column,
-                problem.code,
-                problem.message,
-                problem.severity,
-                rule=item.id,
+        self.report(item, item.loc.file, check_expression(expr, self.ctx(where)))
+
+    def report(self, item: Item, file: str, problems: Iterable[Any]) -> None:
+        """The type checker's problems, as diagnostics of ``item`` in ``file``."""
+        for problem in problems:
+            self.sink.add(
+                Diagnostic(
+                    file,
+                    problem.span.line,
+                    problem.span.column,
+                    problem.code,
+                    problem.message,
+                    problem.severity,
+                    rule=item.id,
+                )
             )
-            self.sink.add(diag)
 
     def run(self) -> None:
         for item in self.merged.items.values():
@@ -284,18 +289,7 @@ class PackChecker:
                 self.sink.error(file, exc.line, exc.column, "R100", exc.detail, rule=item.id)
                 continue
             _, problems = operand_type(operand, self.ctx("classify"))
-            for problem in problems:
-                self.sink.add(
-                    Diagnostic(
-                        file,
-                        problem.span.line,
-                        problem.span.column,
-                        problem.code,
-                        problem.message,
-                        problem.severity,
-                        rule=item.id,
-                    )
-                )
+            self.report(item, file, problems)
         from zhenshen_core.deadlines import parse_period
 
         days = 0
