@@ -58,7 +58,9 @@ from zhenshen_core.rules.lang.ast import (
     Span,
     to_source,
 )
-from zhenshen_core.rules.pack.model import Cell
+
+#: What a table cell holds once YAML is read (``pack.model`` validates table rows with it).
+Cell = str | int | float | bool | date | list[str] | None
 
 
 class CellError(ValueError):

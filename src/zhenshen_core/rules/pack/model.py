@@ -27,12 +27,13 @@ from zhenshen_core.rules.diagnostics import Diagnostic
 from zhenshen_core.rules.engines.facts import STAGES
 from zhenshen_core.rules.engines.outputs import LIST_OUTPUTS, TABLE_OUTPUT_ALIASES, TABLE_OUTPUTS
 from zhenshen_core.rules.lang.ast import Expr, Operand
+from zhenshen_core.rules.lang.cells import Cell
 
 Stage = Literal["classify", "route", "review", "deadline"]
 HitPolicy = Literal["first", "unique", "priority", "collect"]
 
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w][\w.:/-]*$")]
-Cell = str | int | float | bool | date | list[str] | None
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
