@@ -10,8 +10,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
-from zhenshen_core.corpus import generate_cases
 from zhenshen_core.deadlines import CalendarPolicy, national_calendar
 from zhenshen_core.desk import Desk, same_outcome
 from zhenshen_core.intake import ingest_source

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from zhenshen_core.corpus import generate_cases
+
 from zhenshen_core.rules import impact
 from zhenshen_core.rules.impact import PackRef, diff_corpus, naive_diff, screen_for
 

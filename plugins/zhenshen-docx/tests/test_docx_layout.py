@@ -20,7 +20,7 @@ import pytest
 from docx import Document
 from zhenshen_docx import layout, render_docx
 
-from zhenshen_core.letters import letter_context
+from zhenshen_core.desk.letters import letter_context
 from zhenshen_core.model import load_case
 
 NAMES = {

@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from zhenshen_docx import FONTS, SECTION_HEADINGS, render_docx
 from zhenshen_docx import plugin as docx_plugin
 
-from zhenshen_core.letters import letter_context
+from zhenshen_core.desk.letters import letter_context
 from zhenshen_core.model import load_case
 
 NAMES = {"gxq.gtj": "规划和自然资源局", "gxq.gycsjsj": "公园城市建设局"}

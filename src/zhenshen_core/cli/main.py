@@ -17,7 +17,6 @@ from zhenshen_core.plugins import PluginConfig, PluginHost
 # Each module exposes ``register(group)``. Order is the order of ``zhenshen --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.cases",
-    "zhenshen_core.cli.corpus",
     "zhenshen_core.cli.deadline",
     "zhenshen_core.cli.decide",
     "zhenshen_core.cli.desk_cmds",
@@ -94,12 +93,10 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "ingest": ("zhenshen_core.cli.cases",),
     "cases": ("zhenshen_core.cli.cases",),
     "schema": ("zhenshen_core.cli.cases", "zhenshen_core.cli.rules"),
-    "corpus": ("zhenshen_core.cli.corpus",),
     "deadline": ("zhenshen_core.cli.deadline",),
     "calendar": ("zhenshen_core.cli.deadline",),
     "decide": ("zhenshen_core.cli.decide",),
     "clocks": ("zhenshen_core.cli.decide",),
-    "demo": ("zhenshen_core.cli.desk_cmds",),
     "report": ("zhenshen_core.cli.desk_cmds",),
     "sweep": ("zhenshen_core.cli.desk_cmds",),
     "letter": ("zhenshen_core.cli.desk_cmds",),

@@ -1,4 +1,4 @@
-"""Cross-case rules for the desk: patterns over many cases, on durable_rules.
+"""The desk's cross-case monitor: patterns over many cases, run on durable_rules.
 
 A pack declares them beside its per-case rules (``crosscase:`` in a rule file; see the rule
 language reference). Each says which cases to watch (``on`` an event, filtered by ``when``),
@@ -22,9 +22,8 @@ from datetime import date
 from typing import Any, Literal
 
 from zhenshen_core.model.case import SHANGHAI, Case
-from zhenshen_core.rules.facts import fact_view
-from zhenshen_core.rules.pack import CrossCaseSpec, CrossCaseThen
-from zhenshen_core.rules.semantics import holds
+from zhenshen_core.rules import fact_view, holds
+from zhenshen_core.rules.pack import CrossCaseSpec, CrossCaseThen  # not re-exported by rules yet
 
 Trigger = Literal["receive", "return"]
 

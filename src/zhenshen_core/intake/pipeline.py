@@ -13,21 +13,16 @@ from datetime import datetime
 from itertools import islice
 from typing import Protocol
 
-from zhenshen_core.errors import CaseValidationError, IntakeError, NormaliseError
+from zhenshen_core.errors import CaseValidationError, NormaliseError
+from zhenshen_core.intake.deadletters import Rejected, guarded_read, nul_at, reject
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
 from zhenshen_core.plugins.host import HookFailure, PluginHost
 from zhenshen_core.plugins.records import IntakeRecord, Notification
-from zhenshen_core.storage.protocol import CaseStore, DeadLetter
+from zhenshen_core.storage.protocol import CaseStore
 
 BATCH_SIZE = 500
-
-
-@dataclass
-class Rejected:
-    line: int | None
-    reason: str
 
 
 @dataclass
@@ -124,8 +119,13 @@ def ingest_records(
                 try:
                     item = pipeline.prepare(received, [event])
                 except Exception as exc:  # one undecidable record never stops the batch
-                    _reject(
-                        record, f"cannot decide: {_describe(exc)}", channel, summary, store, clock
+                    reject(
+                        record,
+                        f"cannot decide: {_describe(exc)}",
+                        channel,
+                        summary.rejected,
+                        store,
+                        clock,
                     )
                     continue
             batch.append(item)
@@ -178,7 +178,7 @@ def draft_case(
     if reason is None and record.data is not None:
         try:
             data = dict(host.normalise_intake(channel, record.data))
-            nul = _nul_at(data)
+            nul = nul_at(data)
             if nul is None:
                 case = load_case(data)
             else:
@@ -190,86 +190,7 @@ def draft_case(
             reason = str(exc)
     if case is not None:
         return case
-    _reject(record, reason or "empty record", channel, summary, store, clock)
-    return None
-
-
-def _reject(
-    record: IntakeRecord,
-    reason: str,
-    channel: str,
-    summary: IntakeSummary,
-    store: CaseStore,
-    clock: Callable[[], datetime],
-) -> None:
-    summary.rejected.append(Rejected(record.line, reason))
-    store.add_dead_letter(
-        DeadLetter(
-            channel=channel,
-            source=record.source,
-            line=record.line,
-            raw=record.raw,
-            reason=reason,
-            at=clock(),
-        )
-    )
-
-
-def guarded_read(
-    records: Iterable[IntakeRecord], source: str, channel: str, plugin: str
-) -> Iterator[IntakeRecord]:
-    """A channel adapter's records, with its failure turned into a dead letter.
-
-    An adapter that raises part-way through (a bug, or a record it did not expect) cannot be
-    resumed, but what it read before is kept: the failure becomes one rejected record after
-    the last line read, naming the plugin. Failing before its first record, it could read
-    nothing: that is an ``IntakeError`` for the whole source.
-    """
-    iterator = iter(records)
-    last: int | None = None
-    while True:
-        try:
-            record = next(iterator)
-        except StopIteration:
-            return
-        except Exception as exc:
-            what = f"plugin {plugin!r} failed reading {channel!r}"
-            problem = f"{type(exc).__name__}: {exc}"
-            if last is None:
-                raise IntakeError(f"{source}: {what}: {problem}") from exc
-            yield IntakeRecord(
-                source,
-                last + 1,
-                "",
-                None,
-                f"{what} after line {last}: {problem}; the rest of the source was not read",
-            )
-            return
-        last = record.line if record.line is not None else (last or 0)
-        yield record
-
-
-def _nul_at(value: object, path: str = "") -> str | None:
-    """Where ``value`` holds a NUL character (U+0000), as a dotted path, or None.
-
-    A NUL carries nothing in a work order (it is what C-string exports leave behind) and some
-    stores cannot keep it (PostgreSQL's text and jsonb), so every backend refuses the record the
-    same way, as a dead letter, rather than one of them failing the whole batch."""
-    if isinstance(value, str):
-        return (path or "(case)") if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return inner
-            found = _nul_at(item, inner)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_at(item, f"{path}.{index}" if path else str(index))
-            if found is not None:
-                return found
+    reject(record, reason or "empty record", channel, summary.rejected, store, clock)
     return None
 
 

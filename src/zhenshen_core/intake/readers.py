@@ -1,8 +1,10 @@
-"""Built-in intake channels: ``json`` (one case or a list), ``jsonl`` and ``csv``.
+"""The built-in channel readers: ``json`` (one case or a list), ``jsonl`` and ``csv``.
 
-Adapters only split a source into records and parse each one; validation against the case model
-happens in :mod:`zhenshen_core.intake`, so every channel's bad records reach the dead-letter
-store the same way, with the line they came from.
+Readers only split a source into records and parse each one; validation against the case
+model happens in :mod:`zhenshen_core.intake.pipeline`, so every channel's bad records reach the
+dead-letter store the same way, with the line they came from. They are registered as channels by the
+internal plugin :mod:`zhenshen_core.builtin.intake`; a plugin's own channel may reuse them
+(``count_jsonl``, ``count_records``, ``csv_row_to_mapping``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from zhenshen_core.plugins.hookspecs import hookimpl
-from zhenshen_core.plugins.records import IntakeChannel, IntakeRecord
+from zhenshen_core.plugins.records import IntakeRecord
 from zhenshen_core.textio import bad_byte, escaped, json_loads, open_stream, too_deep
 
 MAX_RECORD_CHARS = 1_000_000
@@ -276,25 +277,3 @@ def _csv_rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[Any, Any]
             yield reader.reader.line_num, exc
             continue
         yield reader.line_num, row
-
-
-@hookimpl(trylast=True)
-def zhenshen_intake_channels() -> list[IntakeChannel]:
-    return [
-        IntakeChannel(
-            "json", "a JSON case object or an array of them", read_json, count_records(read_json)
-        ),
-        IntakeChannel("jsonl", "one JSON case object per line", read_jsonl, count_jsonl),
-        IntakeChannel(
-            "csv",
-            "CSV with a header of case field names (dotted for nested)",
-            read_csv,
-            count_records(read_csv),
-        ),
-    ]
-
-
-@hookimpl(trylast=True)
-def zhenshen_normalise_intake(channel: str, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """Pass-through: the built-in channels already speak the model's field names."""
-    return data

@@ -44,7 +44,7 @@ from zhenshen_core.model.case import Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import dump_case, load_case
-from zhenshen_core.storage._common import (
+from zhenshen_core.storage.backend import (
     check_new,
     check_update,
     external_keys,

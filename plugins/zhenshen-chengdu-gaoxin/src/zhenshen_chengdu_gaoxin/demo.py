@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from zhenshen_core.desk import Desk, SweepResult
+from zhenshen_core.desk.report import DeskReport, ReportLabels, build_report
 from zhenshen_core.errors import CaseNotFoundError, GuardError
 from zhenshen_core.intake import IntakeSummary, count_source, draft_case, guarded_read
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus, DepartmentRole, OpinionResult, Satisfaction
 from zhenshen_core.progress import SILENT, Advance, ProgressReporter
-from zhenshen_core.report import DeskReport, ReportLabels, build_report
 
 REASONS = {
     OpinionResult.SUPPORTED: "企业诉求事实清楚，符合现行政策规定，相关部门应在规定时限内予以办理。",
@@ -69,12 +69,14 @@ Process = Iterator[datetime]
 
 @dataclass
 class SimClock:
-    """The simulated 'now' the desk reads while the demo replays a year of work."""
+    """The simulated 'now' the desk reads while the demo replays a year of work; the real time
+    until :func:`run_demo` sets it (a desk built on it warms up its cross-case rules as any
+    desk does, at the real time)."""
 
-    current: datetime
+    current: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.current
+        return self.current if self.current is not None else datetime.now(SHANGHAI)
 
 
 @dataclass
@@ -111,8 +113,8 @@ class _Timeline:
             at = next(process)
         except StopIteration:
             return
-        if at < self.sim.current:  # a bug in a process, not something to paper over
-            raise RuntimeError(f"{key}: next step at {at} is before now ({self.sim.current})")
+        if at < self.sim():  # a bug in a process, not something to paper over
+            raise RuntimeError(f"{key}: next step at {at} is before now ({self.sim()})")
         heapq.heappush(self._queue, (at, next(self._order), key, process))
 
     def run(self, skipped: list[str]) -> list[str]:
@@ -140,7 +142,7 @@ class _Simulation:
 
     @property
     def now(self) -> datetime:
-        return self.sim.current
+        return self.sim()
 
     def wd(self, start: datetime, n: int, hour: int) -> datetime:
         """``hour`` o'clock on the ``n``-th working day after ``start``'s day (n ≥ 1)."""

@@ -54,7 +54,7 @@ from zhenshen_core.errors import (
 from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
-from zhenshen_core.storage._common import (
+from zhenshen_core.storage.backend import (
     check_new,
     check_update,
     external_keys,
@@ -713,7 +713,7 @@ def _json_for_jsonb(data: Any, where: str) -> str:
 
 
 def _where(q: CaseQuery) -> tuple[list[str], list[Any]]:
-    """SQL conditions with the semantics of :func:`zhenshen_core.storage._common.matches`."""
+    """SQL conditions with the semantics of :func:`zhenshen_core.storage.backend.matches`."""
     clauses: list[str] = []
     params: list[Any] = []
     if q.status is not None:

@@ -7,18 +7,18 @@ with the built-in or a pack's template. The ``markdown`` and ``html`` renderer p
 same two calls; DOCX comes from the ``zhenshen-docx`` plugin.
 """
 
-from zhenshen_core.letters.check import check_letter, letter_problems
-from zhenshen_core.letters.context import (
+from zhenshen_core.desk.letters.check import check_letter, letter_problems
+from zhenshen_core.desk.letters.context import (
     DEFAULT_ORG,
     TITLE,
     chinese_date,
     letter_context,
     letter_number,
 )
-from zhenshen_core.letters.errors import LetterCheckError, LetterError, MeasureError
-from zhenshen_core.letters.measures import period_in, resolve_measure, resolve_measures
-from zhenshen_core.letters.names import DEFAULT_EXPERT_NAMES, Names, pack_names
-from zhenshen_core.letters.render import (
+from zhenshen_core.desk.letters.errors import LetterCheckError, LetterError, MeasureError
+from zhenshen_core.desk.letters.measures import period_in, resolve_measure, resolve_measures
+from zhenshen_core.desk.letters.names import DEFAULT_EXPERT_NAMES, Names, pack_names
+from zhenshen_core.desk.letters.render import (
     DEFAULT_TEMPLATES,
     TEMPLATE_DIR,
     md_cell,

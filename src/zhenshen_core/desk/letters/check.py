@@ -8,7 +8,7 @@
 * Every expert the rules required has given advice, and the letter quotes that advice (we
   refuse rather than print the rule's reason for calling the expert, or an empty line).
 
-The checks read only the template context (see :mod:`zhenshen_core.letters.context`), so a
+The checks read only the template context (see :mod:`zhenshen_core.desk.letters.context`), so a
 context built by hand is checked the same way as one built from a case.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from zhenshen_core.letters.errors import LetterCheckError
+from zhenshen_core.desk.letters.errors import LetterCheckError
 from zhenshen_core.model.case import SHANGHAI
 
 

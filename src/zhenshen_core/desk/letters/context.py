@@ -7,8 +7,8 @@ into its Chinese label and every date already formatted the way government docum
 else. The keys (all always present; ``None`` or empty where the case has nothing):
 
 ``title``            "甄别审查意见书"
-``letter_no``        文号, e.g. "成高甄审〔2026〕12号"
-``org``              issuing body, e.g. "成都高新区营商环境领导小组办公室"
+``letter_no``        文号, e.g. "武营审〔2026〕12号"
+``org``              issuing body, e.g. "武侯区营商环境领导小组办公室"
 ``issued_at``        ISO timestamp; ``issued_date`` "2026年11月27日"
 ``case``             {id, external_id, channel, channel_label, appeal_type, appeal_type_label,
                      received_at, received_date, title, content, domain, domain_label, street,
@@ -31,7 +31,7 @@ else. The keys (all always present; ``None`` or empty where the case has nothing
 ``template``         optional template name or path the renderer should use (None: built-in)
 
 Every name is the pack's display name and every date the letter cites is on or before its own;
-:func:`zhenshen_core.letters.check_letter` refuses a context where that does not hold.
+:func:`zhenshen_core.desk.letters.check_letter` refuses a context where that does not hold.
 """
 
 from __future__ import annotations
@@ -42,15 +42,16 @@ from datetime import date, datetime
 from typing import Any
 
 from zhenshen_core.deadlines import Calendar
-from zhenshen_core.letters.check import check_letter
-from zhenshen_core.letters.errors import LetterError
-from zhenshen_core.letters.measures import (
+from zhenshen_core.desk.letters.check import check_letter
+from zhenshen_core.desk.letters.errors import LetterError
+from zhenshen_core.desk.letters.measures import (
     MeasureInput,
     measure_department,
     measure_due,
     measure_fields,
 )
-from zhenshen_core.letters.names import Names
+from zhenshen_core.desk.letters.names import Names
+from zhenshen_core.desk.settings import GENERIC
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import (
     AppealType,
@@ -62,7 +63,7 @@ from zhenshen_core.model.enums import (
 )
 
 TITLE = "甄别审查意见书"
-DEFAULT_ORG = "成都高新区营商环境领导小组办公室"
+DEFAULT_ORG = GENERIC.org
 
 
 def chinese_date(value: date | datetime | None) -> str | None:
@@ -75,7 +76,7 @@ def chinese_date(value: date | datetime | None) -> str | None:
 
 
 def letter_number(prefix: str, year: int, seq: int) -> str:
-    """文号 in the GB/T 9704 form: 发文机关代字〔年份〕序号号, e.g. ``成高甄审〔2026〕12号``."""
+    """文号 in the GB/T 9704 form: 发文机关代字〔年份〕序号号, e.g. ``武营审〔2026〕12号``."""
     if seq < 1:
         raise ValueError(f"letter sequence number must be positive, got {seq}")
     return f"{prefix}〔{year}〕{seq}号"

@@ -17,8 +17,8 @@ from datetime import date, datetime
 from typing import Any
 
 from zhenshen_core.deadlines import Calendar, DeadlineError, compute_due
-from zhenshen_core.letters.errors import MeasureError
-from zhenshen_core.letters.names import Names
+from zhenshen_core.desk.letters.errors import MeasureError
+from zhenshen_core.desk.letters.names import Names
 from zhenshen_core.model.case import SHANGHAI, Measure
 
 MeasureInput = str | Mapping[str, Any] | Measure

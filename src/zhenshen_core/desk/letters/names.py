@@ -23,7 +23,7 @@ EXPERT_PREFIX = "expert:"
 
 def pack_names(pack: Any) -> dict[str, dict[str, str]]:
     """Department, expert and domain names from a resolved rule pack, as the keyword arguments
-    of :func:`~zhenshen_core.letters.letter_context`. Old department ids (aliases of renamed
+    of :func:`~zhenshen_core.desk.letters.letter_context`. Old department ids (aliases of renamed
     bureaus) map to the current name, so a case routed before a renaming still shows a
     readable 责任单位."""
     departments: dict[str, str] = {}

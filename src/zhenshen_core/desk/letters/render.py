@@ -25,8 +25,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from zhenshen_core.fonts import LETTER as LETTER_FONTS
-from zhenshen_core.letters.errors import LetterError
+from zhenshen_core.desk.fonts import LETTER as LETTER_FONTS
+from zhenshen_core.desk.letters.errors import LetterError
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 Format = Literal["markdown", "html"]
@@ -115,7 +115,7 @@ def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
     env.filters["md"] = md_escape
     env.filters["md_cell"] = md_cell
     env.globals["range"] = _budgeted_range(MAX_RANGE_ITEMS)  # one environment per rendering
-    # CSS font stacks (zhenshen_core.fonts) for HTML templates; trusted text, not escaped.
+    # CSS font stacks (zhenshen_core.desk.fonts) for HTML templates; trusted text, not escaped.
     env.globals["fonts"] = {name: Markup(stack) for name, stack in LETTER_FONTS.items()}
     return env
 
@@ -172,7 +172,7 @@ def render_letter(
 ) -> str:
     """Check and render a letter context; ``template`` defaults to the context's own
     ``template`` key, then to the built-in template of the format."""
-    from zhenshen_core.letters.check import check_letter
+    from zhenshen_core.desk.letters.check import check_letter
 
     check_letter(context)
     chosen = template if template is not None else context.get("template")

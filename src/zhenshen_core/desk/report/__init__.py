@@ -8,10 +8,10 @@ self-contained HTML page. ``build_report(store, as_of, labels=ReportLabels.from_
 counts case digests the store answers with one query (:mod:`zhenshen_core.storage.digest`).
 """
 
-from zhenshen_core.report.build import RESOLVE_CLOCK, build_report, days_overdue, on_time
-from zhenshen_core.report.html import render_html
-from zhenshen_core.report.labels import CLOCK_LABELS, ReportLabels
-from zhenshen_core.report.model import (
+from zhenshen_core.desk.report.build import RESOLVE_CLOCK, build_report, days_overdue, on_time
+from zhenshen_core.desk.report.html import render_html
+from zhenshen_core.desk.report.labels import CLOCK_LABELS, ReportLabels
+from zhenshen_core.desk.report.model import (
     AS_OF_SOURCES,
     ClockStats,
     DepartmentView,
@@ -20,7 +20,7 @@ from zhenshen_core.report.model import (
     Proposal,
     Tally,
 )
-from zhenshen_core.report.text import render_text
+from zhenshen_core.desk.report.text import render_text
 
 __all__ = [
     "AS_OF_SOURCES",

@@ -11,10 +11,8 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from zhenshen_core.model.case import SHANGHAI
-from zhenshen_core.model.enums import CaseStatus, Satisfaction
-from zhenshen_core.report.labels import NONE, ReportLabels
-from zhenshen_core.report.model import (
+from zhenshen_core.desk.report.labels import NONE, ReportLabels
+from zhenshen_core.desk.report.model import (
     ClockStats,
     DepartmentView,
     DeskReport,
@@ -22,6 +20,8 @@ from zhenshen_core.report.model import (
     Proposal,
     Tally,
 )
+from zhenshen_core.model.case import SHANGHAI
+from zhenshen_core.model.enums import CaseStatus, Satisfaction
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, case_digests
 from zhenshen_core.storage.protocol import CaseStore
 

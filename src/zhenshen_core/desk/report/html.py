@@ -1,14 +1,14 @@
 """The desk report as one self-contained HTML page: inline SVG charts, no scripts, no external
-assets, a CJK font stack (:mod:`zhenshen_core.fonts`) so it is not tofu where fonts exist."""
+assets, a CJK font stack (:mod:`zhenshen_core.desk.fonts`) so it is not tofu where fonts exist."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
 
-from zhenshen_core.fonts import SANS
+from zhenshen_core.desk.fonts import SANS
+from zhenshen_core.desk.report.model import AS_OF_SOURCES, DeskReport, Tally
 from zhenshen_core.model.enums import Satisfaction
-from zhenshen_core.report.model import AS_OF_SOURCES, DeskReport, Tally
 
 MONTHS_SHOWN = 12
 AS_OF_LABELS = {"data": "数据中最新事件的时间", "now": "生成报告的时间", "given": "指定时间"}

@@ -49,7 +49,7 @@ class ReportLabels:
         cls, pack: Any | None, *, clocks: Mapping[str, str] | None = None
     ) -> ReportLabels:
         """Names from a resolved rule pack (old department ids show the current name)."""
-        from zhenshen_core.letters.names import pack_names
+        from zhenshen_core.desk.letters.names import pack_names
 
         names = pack_names(pack) if pack is not None else {}
         return cls(

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from zhenshen_core.desk.report.labels import ReportLabels
 from zhenshen_core.model.enums import Satisfaction
-from zhenshen_core.report.labels import ReportLabels
 
 AS_OF_SOURCES = {
     "data": "the newest event in the store",

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 
+from zhenshen_core.desk.report.model import AS_OF_SOURCES, DeskReport, Tally
 from zhenshen_core.model.enums import Satisfaction
-from zhenshen_core.report.model import AS_OF_SOURCES, DeskReport, Tally
 
 MONTHS_SHOWN = 12
 GRID_MONTHS = 6

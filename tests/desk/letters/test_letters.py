@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhenshen_core.builtin import renderers as builtin_renderers
-from zhenshen_core.letters import (
+from zhenshen_core.desk.letters import (
     LetterError,
     chinese_date,
     letter_context,
@@ -33,8 +33,12 @@ DEPARTMENT_NAMES = {
 DOMAIN_NAMES = {"planning_title_proof": "报规报建/权属证明"}
 
 
+ORG = "成都高新区营商环境领导小组办公室"  # the fixture's letter is one of the zone's (成高甄审)
+
+
 def _ctx(case: Case, **kw: Any) -> dict[str, Any]:
     kw.setdefault("domain_names", DOMAIN_NAMES)
+    kw.setdefault("org", ORG)
     return letter_context(case, None, department_names=DEPARTMENT_NAMES, **kw)
 
 
@@ -294,11 +298,11 @@ def test_renderer_plugins(case: Case) -> None:
 
 
 def test_names_from_a_real_pack(case_data: dict[str, Any]) -> None:
-    from zhenshen_core.letters import pack_names
+    from zhenshen_core.desk.letters import pack_names
     from zhenshen_core.rules import load_pack
 
     pack_dir = (
-        Path(__file__).resolve().parents[2]
+        Path(__file__).resolve().parents[3]
         / "plugins/zhenshen-chengdu-gaoxin/src/zhenshen_chengdu_gaoxin/pack"
     )
     pack = load_pack(pack_dir)

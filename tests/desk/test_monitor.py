@@ -9,8 +9,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from zhenshen_core.crosscase import CrossCaseMonitor, CrossCaseSpec, CrossCaseThen
 from zhenshen_core.desk import Desk
+from zhenshen_core.desk.monitor import CrossCaseMonitor, CrossCaseSpec, CrossCaseThen
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.rules import ResolvedPack, parse_expression

@@ -98,7 +98,7 @@ def test_ingest_rejects_the_line_and_stores_the_others(run: Run, tmp_path: Path)
 
 
 def test_ingest_keeps_the_bad_bytes_of_a_rejected_record_visible(tmp_path: Path) -> None:
-    from zhenshen_core.builtin.intake import read_csv, read_json, read_jsonl
+    from zhenshen_core.intake import read_csv, read_json, read_jsonl
 
     jsonl = tmp_path / "cases.jsonl"
     jsonl.write_bytes(MIXED)

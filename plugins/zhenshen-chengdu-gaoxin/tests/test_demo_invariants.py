@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
+from zhenshen_chengdu_gaoxin.demo import DemoResult, SimClock, run_demo
 
-from zhenshen_core.corpus import generate_cases
-from zhenshen_core.demo import DemoResult, SimClock, run_demo
 from zhenshen_core.desk import Desk
 from zhenshen_core.model import Case, CaseEvent, Lifecycle, dump_case
 from zhenshen_core.model.case import SHANGHAI
@@ -30,7 +30,7 @@ from zhenshen_core.storage import CaseStore, MemoryStore, SQLiteStore
 
 gaoxin = pytest.importorskip("zhenshen_chengdu_gaoxin", reason="needs the reference pack plugin")
 
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "corpus" / "sample-200.jsonl"
+SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "corpus" / "sample-200.jsonl"
 END = datetime(2020, 12, 31, 18, 0, tzinfo=SHANGHAI)
 #: Bookkeeping events: they record what the desk noticed, not a step of the case's process.
 BOOKKEEPING = {"decide", "clock_update", "supervise", "update_facts"}

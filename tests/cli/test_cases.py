@@ -28,8 +28,9 @@ def test_version(run: Run) -> None:
 
 
 def test_every_command_has_help(run: Run) -> None:
+    from docsgen import _walk
+
     from zhenshen_core.cli.main import build_cli
-    from zhenshen_core.docsgen import _walk
 
     for path, command in _walk(build_cli(), ["zhenshen"]):
         assert command.help or command.short_help, f"{' '.join(path)} has no help"

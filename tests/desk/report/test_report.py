@@ -13,14 +13,14 @@ from click.testing import CliRunner
 
 from zhenshen_core.cli.main import build_cli
 from zhenshen_core.desk import Desk
+from zhenshen_core.desk.report import ReportLabels, build_report, render_html, render_text
 from zhenshen_core.model.case import SHANGHAI
-from zhenshen_core.report import ReportLabels, build_report, render_html, render_text
 from zhenshen_core.rules import ResolvedPack, load_pack
 from zhenshen_core.storage import MemoryStore, SQLiteStore
 from zhenshen_core.storage.digest import case_digests, digest_of
 from zhenshen_core.storage.protocol import Record
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REFERENCE_PACK = ROOT / "plugins/zhenshen-chengdu-gaoxin/src/zhenshen_chengdu_gaoxin/pack"
 TAG = "联合甄审"
 

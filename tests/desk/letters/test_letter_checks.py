@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core.desk import Desk
-from zhenshen_core.errors import GuardError
-from zhenshen_core.letters import (
+from zhenshen_core.desk.letters import (
     LetterCheckError,
     Names,
     letter_context,
@@ -22,14 +21,15 @@ from zhenshen_core.letters import (
     render_letter,
     resolve_measures,
 )
-from zhenshen_core.letters.measures import chinese_number
+from zhenshen_core.desk.letters.measures import chinese_number
+from zhenshen_core.errors import GuardError
 from zhenshen_core.model import load_case
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.lifecycle import Lifecycle
 from zhenshen_core.rules import ResolvedPack, load_pack
 from zhenshen_core.storage import SQLiteStore
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REFERENCE_PACK = ROOT / "plugins/zhenshen-chengdu-gaoxin/src/zhenshen_chengdu_gaoxin/pack"
 WORK_ORDER: dict[str, Any] = {
     "external_id": "GX20200506-000042",

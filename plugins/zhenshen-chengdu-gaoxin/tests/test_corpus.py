@@ -13,9 +13,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc
-
-from zhenshen_core.cli.corpus import corpus_group
-from zhenshen_core.corpus import (
+from zhenshen_chengdu_gaoxin.commands import corpus_group
+from zhenshen_chengdu_gaoxin.corpus import (
     DOMAINS,
     ESCALATION_FEATURES,
     CorpusProfile,
@@ -24,6 +23,7 @@ from zhenshen_core.corpus import (
     make_uscc,
     write_jsonl,
 )
+
 from zhenshen_core.deadlines import national_calendar
 from zhenshen_core.model import load_case
 
@@ -212,7 +212,7 @@ def test_cli_usage_errors() -> None:
 
 
 def test_sample_file_is_current() -> None:
-    sample = Path(__file__).resolve().parents[2] / "examples" / "corpus" / "sample-200.jsonl"
+    sample = Path(__file__).resolve().parents[3] / "examples" / "corpus" / "sample-200.jsonl"
     lines = sample.read_text(encoding="utf-8").splitlines()
     assert [json.loads(x) for x in lines] == list(generate_cases(200, seed=2020))
 
