@@ -9,8 +9,11 @@ does not ship its own documentation generator.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import importlib
 import inspect
+import re
 import sys
 import typing
 from collections.abc import Iterator
@@ -181,11 +184,156 @@ def errors_reference() -> str:
     return "".join(out)
 
 
+#: The classes the Python API reference documents, by the name ``zhenshen_core`` exports or the
+#: module that defines them, in the order of the page.
+API_CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("The desk", "zhenshen_core", ("Desk", "DeskSettings")),
+    ("Rules engines", "zhenshen_core", ("CompiledEngine", "DurableEngine")),
+    ("Storage", "zhenshen_core", ("CaseStore", "CaseQuery")),
+    ("Calendars", "zhenshen_core", ("Calendar",)),
+    (
+        "Hook records",
+        "zhenshen_core.plugins",
+        (
+            "StorageBackend",
+            "IntakeChannel",
+            "IntakeRecord",
+            "RulePackSource",
+            "DeskDefaults",
+            "CalendarSource",
+            "Notifier",
+            "Notification",
+            "Renderer",
+            "RuleAction",
+            "CliCommands",
+        ),
+    ),
+)
+
+
+def _signature(obj: object) -> str:
+    """``(a: int, *, b: str = 'x') -> T``: annotations as written, defaults as repr."""
+    try:
+        sig = inspect.signature(obj)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "(...)"
+    params = []
+    star_done = False
+    for p in sig.parameters.values():
+        if p.name == "self":
+            continue
+        if p.kind is p.KEYWORD_ONLY and not star_done:
+            params.append("*")
+            star_done = True
+        if p.kind is p.VAR_POSITIONAL:
+            star_done = True
+        stars: dict[inspect._ParameterKind, str] = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}
+        text = stars.get(p.kind, "") + p.name
+        if p.annotation is not p.empty:
+            text += f": {_annotation(p.annotation)}"
+        if p.default is not p.empty:
+            text += f" = {_default(p.default)}"
+        params.append(text)
+    ret = sig.return_annotation
+    tail = "" if ret is sig.empty or ret in (None, "None") else f" -> {_annotation(ret)}"
+    return f"({', '.join(params)}){tail}"
+
+
+def _annotation(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, type):
+        return value.__name__
+    return re.sub(r"\b(?:typing|[a-z_]+(?:\.[a-z_]+)+)\.", "", str(value))
+
+
+def _default(value: object) -> str:
+    """A default as code; an object without a literal form by its class (no memory address)."""
+    text = repr(value)
+    return f"{type(value).__name__}()" if " object at 0x" in text else text
+
+
+def _members(cls: type) -> list[tuple[str, object]]:
+    """Public methods and properties, the inherited ones of the library's own bases included."""
+    seen: dict[str, object] = {}
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("zhenshen_core"):
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith("_") or name in seen:
+                continue
+            if inspect.isfunction(value) or isinstance(value, property | functools.cached_property):
+                seen[name] = value
+    return sorted(seen.items())
+
+
+def _doc(obj: object) -> str:
+    text = inspect.getdoc(obj) or ""
+    return text.replace("\n", "\n") + "\n\n" if text else ""
+
+
+def api_reference() -> str:
+    import zhenshen_core
+
+    out = [
+        HEADER,
+        "# Python API reference\n\n",
+        "Every name below is imported from the package it is listed under "
+        "(`from zhenshen_core import Desk, CaseStore, Calendar`; the hook records from "
+        "`zhenshen_core.plugins`). The hooks themselves, with an example each, are in the "
+        "[hook reference](hooks.md); the case model in the [case model reference]"
+        "(case-model.md).\n\n",
+    ]
+    for title, package, names in API_CLASSES:
+        module = importlib.import_module(package)
+        out.append(f"## {title}\n\n")
+        for name in names:
+            cls = getattr(module, name)
+            if getattr(cls, "_is_protocol", False):
+                out.append(f"### `{name}` *(protocol)*\n\n")
+            elif isinstance(cls, type) and issubclass(cls, BaseModel):
+                written: dict[str, str] = {}
+                for klass in reversed(cls.__mro__):
+                    written.update(getattr(klass, "__annotations__", {}))
+                fields = ", ".join(
+                    f"{f}: {_annotation(written.get(f, info.annotation))}"
+                    + ("" if info.is_required() else f" = {_default(info.default)}")
+                    for f, info in cls.model_fields.items()
+                )
+                out.append(f"### `{name}(*, {fields})`\n\n")
+            elif dataclasses.is_dataclass(cls):
+                fields = ", ".join(
+                    f"{f.name}: {_annotation(f.type)}"
+                    + (
+                        f" = {_default(f.default)}"
+                        if f.default is not dataclasses.MISSING
+                        else " = …"
+                        if f.default_factory is not dataclasses.MISSING
+                        else ""
+                    )
+                    for f in dataclasses.fields(cls)
+                )
+                out.append(f"### `{name}({fields})`\n\n")
+            else:
+                init = _signature(cls)
+                out.append(f"### `{name}{init}`\n\n")
+            out.append(f"`from {package} import {name}`\n\n{_doc(cls)}")
+            for member, value in _members(cls):
+                if isinstance(value, property | functools.cached_property):
+                    out.append(f"#### `{name}.{member}` *(property)*\n\n{_doc(value)}")
+                else:
+                    sig = _signature(value)
+                    out.append(f"#### `{name}.{member}{sig}`\n\n{_doc(value)}")
+    assert zhenshen_core.__version__
+    return "".join(out)
+
+
 PAGES = {
     "cli.md": cli_reference,
     "hooks.md": hooks_reference,
     "case-model.md": model_reference,
     "errors.md": errors_reference,
+    "api.md": api_reference,
 }
 
 

@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from zhenshen_core.cli import rules as rules_cli
 from zhenshen_core.cli.main import build_cli
 
+# Process pools and a piped child process per test.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "plugins/zhenshen-chengdu-gaoxin/src/zhenshen_chengdu_gaoxin/pack"
 

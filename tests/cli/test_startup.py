@@ -40,6 +40,7 @@ def test_command_name_skips_group_options(argv: list[str], name: str | None) -> 
     assert _command_name(argv) == name
 
 
+@pytest.mark.slow  # a fresh interpreter per run
 def test_a_builtin_command_imports_only_its_modules() -> None:
     code = (
         "import sys\n"
@@ -83,6 +84,7 @@ def _modules_after_eval(*, autoload: bool) -> set[str]:
     return set(done.stderr.split())
 
 
+@pytest.mark.slow  # a fresh interpreter per run
 def test_eval_leaves_storage_lifecycle_and_process_pools_unimported() -> None:
     """``zhenshen eval`` neither opens a store, applies events nor forks: those modules are
     imported on first use, so every evaluation run starts without them."""
@@ -118,6 +120,7 @@ def test_console_script_restores_the_collector(
     assert json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow  # a fresh interpreter per run
 def test_python_dash_m_runs_the_cli() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "zhenshen_core", "--version"],
@@ -154,6 +157,7 @@ def test_a_folder_pack_is_loaded_without_building_the_plugin_host(tmp_path: Path
     assert ctx._host is not None  # the action made the context ask the plugins
 
 
+@pytest.mark.slow  # a fresh interpreter per run
 def test_eval_with_plugins_installed_imports_none_for_a_folder_pack() -> None:
     plugin_modules = [
         m
@@ -179,6 +183,7 @@ def _console(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Com
     )
 
 
+@pytest.mark.slow  # a fresh interpreter per run
 def test_quick_exit_keeps_output_exit_codes_and_exit_handlers(tmp_path: Path) -> None:
     case = {"channel": "hotline_12345", "received_at": "2026-03-02T10:00:00+08:00"}
     stream = "\n".join(
@@ -196,6 +201,7 @@ def test_quick_exit_keeps_output_exit_codes_and_exit_handlers(tmp_path: Path) ->
     assert (tmp_path / "atexit-ran").exists()
 
 
+@pytest.mark.slow  # a fresh interpreter per run
 def test_other_commands_end_normally(tmp_path: Path) -> None:
     done = _console(["plugins", "--format", "json"], tmp_path)
     assert done.returncode == 0 and json.loads(done.stdout)

@@ -59,6 +59,8 @@ def _records(lines: list[bytes]) -> int:
     return sum(1 for line in lines if line.decode("utf-8", "surrogateescape").strip() != "")
 
 
+# Each example runs whole CLI commands over a generated file: 40 keep the file under a minute
+# whatever the profile (soak runs still reach every shape of line in a few hundred).
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

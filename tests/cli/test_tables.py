@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
@@ -185,7 +185,6 @@ WORD = st.text("abcdefghij.-_#甲乙丙", min_size=1, max_size=12)
 CELL = st.lists(WORD, min_size=0, max_size=4).map(" ".join)
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     shapes=st.lists(
         st.tuples(st.booleans(), st.booleans(), st.integers(0, 3)), min_size=1, max_size=5
@@ -245,7 +244,6 @@ TEXT = st.text(
 )
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     shapes=st.lists(st.tuples(st.booleans(), st.sampled_from(["left", "right"])), min_size=1,
                     max_size=4),

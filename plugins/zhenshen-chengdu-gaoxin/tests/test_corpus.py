@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import uscc
 from zhenshen_chengdu_gaoxin.commands import corpus_group
@@ -79,7 +79,6 @@ def test_usccs_valid_and_shaped(labelled: list[tuple[dict, frozenset[str]]]) -> 
 
 
 @given(st.integers(min_value=0, max_value=2**32))
-@settings(max_examples=200, deadline=None)
 def test_make_uscc_always_valid(seed: int) -> None:
     code = make_uscc(random.Random(seed), "510109")
     assert uscc.is_valid(code)
@@ -223,7 +222,6 @@ def test_sample_file_is_current() -> None:
     days=st.integers(min_value=0, max_value=60),
     n=st.integers(min_value=0, max_value=8),
 )
-@settings(max_examples=60, deadline=None)
 def test_any_seed_and_range_gives_valid_cases_in_range(
     seed: int, start: date, days: int, n: int
 ) -> None:

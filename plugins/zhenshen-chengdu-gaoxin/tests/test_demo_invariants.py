@@ -100,7 +100,7 @@ def test_the_demo_year_is_a_history_a_desk_could_have(tmp_path: Path, pack: Reso
     assert again.report.as_dict() == report
 
 
-@settings(
+@settings(  # each example simulates a year of up to 60 cases: a few seconds each
     max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -1,7 +1,12 @@
-"""Checks and conversions the backends share, so they cannot drift apart.
+"""For backend authors: the checks and conversions every ``CaseStore`` shares.
 
-Used by the built-in stores and the first-party PostgreSQL plugin; the names here are kept
-stable for backend authors even though the module is not part of the end-user API.
+The public module a storage plugin imports (the built-in memory and SQLite stores and the
+PostgreSQL plugin do): ``check_new`` / ``check_update`` refuse an inconsistent history,
+``external_keys`` gives the (channel, external id) keys intake is idempotent on, ``matches`` and
+``sort_key`` are the reference semantics of ``query``, ``query_enterprise`` normalises its
+enterprise filter, ``alerting_clocks`` says which clocks a sweep can find, and ``to_micros`` /
+``from_micros`` store instants as exact integers. These names are stable; see
+docs/howto/write-a-storage-plugin.md.
 
 The checks run before anything is written: a batch with one inconsistent item must fail as a
 whole, and a backend that only discovered the problem half-way through would have to undo work.
@@ -18,6 +23,18 @@ from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.identity import normalise_uscc
 from zhenshen_core.storage.protocol import CaseQuery
+
+__all__ = [
+    "alerting_clocks",
+    "check_new",
+    "check_update",
+    "external_keys",
+    "from_micros",
+    "matches",
+    "query_enterprise",
+    "sort_key",
+    "to_micros",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core.builtin import renderers as builtin_renderers
@@ -195,7 +195,6 @@ def test_markdown_escapes_user_text(case_data: dict[str, Any]) -> None:
 
 
 @given(st.text(max_size=60))
-@settings(max_examples=300, deadline=None)
 def test_md_escape_leaves_no_active_markup(text: str) -> None:
     escaped = md_escape(text)
     for ch in "<>[]`*_|#~":
