@@ -8,7 +8,6 @@ does not ship its own documentation generator.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import importlib
@@ -58,9 +57,7 @@ def _plugin_commands() -> dict[str, tuple[str, click.Command]]:
 def cli_reference() -> str:
     from zhenshen_core.cli.main import build_cli
 
-    # A copy with its own command table: build_cli's group is the console script's.
-    group = copy.copy(build_cli())
-    group.commands = dict(group.commands)
+    group = build_cli()
     added = _plugin_commands()
     for _, command in added.values():
         group.add_command(command)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zhenshen_core.corpus import generate_cases
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
 from zhenshen_core.rules import impact
 from zhenshen_core.rules.impact import PackRef, diff_corpus, naive_diff, screen_for

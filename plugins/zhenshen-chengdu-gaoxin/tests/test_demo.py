@@ -151,3 +151,15 @@ def test_run_demo_announces_each_phase_with_its_size(corpus: Path, tmp_path: Pat
     assert list(sizes) == ["ingest", "simulate", "sweep", "report"]
     assert sizes["ingest"] == (30, 30)
     assert sizes["simulate"] == (30, 30)
+
+
+def test_demo_takes_pack_path_too(run: Callable[..., Result]) -> None:
+    assert "--pack-path DIR" in run("demo", "--help").stdout
+
+
+def test_demo_and_corpus_are_this_plugins_commands(run: Callable[..., Result]) -> None:
+    listed = run("--help").stdout
+    assert "demo " in listed and "corpus " in listed
+    for command in ("demo", "corpus"):  # without the plugin, no such command (usage error)
+        result = CliRunner().invoke(*prepare(["--no-plugins", command, "--help"]))
+        assert result.exit_code == 2 and "No such command" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 from pathlib import Path
 
@@ -111,9 +112,13 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
 
 
 def build_cli(modules: tuple[str, ...] = COMMAND_MODULES) -> click.Group:
+    """A new ``zhenshen`` group with the commands of ``modules``: each call its own command
+    table, so the plugin commands one invocation adds never stay behind for the next."""
+    group = copy.copy(cli)
+    group.commands = {}
     for module in modules:
-        importlib.import_module(module).register(cli)
-    return cli
+        importlib.import_module(module).register(group)
+    return group
 
 
 _GROUP_OPTIONS_WITH_VALUE = ("-p", "--local-plugins", "--pack-path", "--config")
