@@ -18,6 +18,9 @@ NAMES = {"gxq.gtj": "规划和自然资源局", "gxq.gycsjsj": "公园城市建�
 DOMAINS = {"planning_title_proof": "报规报建/权属证明"}
 
 
+ORG = "成都高新区营商环境领导小组办公室"  # the zone's letter (成高甄审), as its pack's plugin signs
+
+
 def _case_data() -> dict[str, Any]:
     return {
         "external_id": "GX20200413-000001",
@@ -51,7 +54,9 @@ def _case_data() -> dict[str, Any]:
 
 def _doc(data: dict[str, Any] | None = None) -> Any:
     case = load_case(data or _case_data())
-    context = letter_context(case, None, department_names=NAMES, domain_names=DOMAINS)
+    context = letter_context(
+        case, None, department_names=NAMES, domain_names=DOMAINS, org=ORG
+    )
     return Document(io.BytesIO(render_docx(context)))
 
 
