@@ -163,6 +163,15 @@ def prepare(args: list[str] | None = None) -> tuple[click.Group, list[str]]:
         # built-in one, so plugins are not consulted here (the command loads them if it
         # needs them): starting a command is a third faster.
         group = build_cli(tuple(dict.fromkeys(BUILTIN_COMMANDS[name])))
+    elif name is not None and "--version" not in argv:
+        # A plugin's command (``zhenshen demo``): the plugins alone, none of the built-in
+        # command modules. A name no plugin adds either gets the whole group, so the usage
+        # error lists every command.
+        group = build_cli(())
+        _add_plugin_commands(group, argv)
+        if name not in group.commands:
+            group = build_cli()
+            _add_plugin_commands(group, argv)
     else:
         group = build_cli()
         if "--version" not in argv:
