@@ -80,14 +80,17 @@ class DeskCore:
         return self.crosscase.warm_up(self.store.query(CaseQuery(received_from=since)))
 
     def close(self) -> None:
+        """Release the cross-case session and the store."""
         if self.crosscase is not None:
             self.crosscase.close()
         self.store.close()
 
     def now(self) -> datetime:
+        """The desk's clock (``now=`` at construction): tests and simulations replay time."""
         return self._now()
 
     def get(self, case_id: str) -> Case:
+        """The stored case (``CaseNotFoundError`` when there is none)."""
         return self.store.get(case_id)
 
     @property

@@ -314,6 +314,8 @@ class Desk(ArticleSteps):
     # --- documents ----------------------------------------------------------------------------
 
     def letter_context(self, case: Case, renderer: str | None = None) -> dict[str, Any]:
+        """The documented template context of the case's opinion letter (see
+        :mod:`zhenshen_core.desk.letters.context`), with this desk's heading and pack names."""
         from zhenshen_core.desk.letters import letter_context
 
         opinion = case.opinion
@@ -351,7 +353,9 @@ class Desk(ArticleSteps):
         return self.host.renderer(renderer).render(self.letter_context(case, renderer))
 
     def history(self, case_id: str) -> list[CaseEvent]:
+        """Every event of the case, in order: the case is their fold."""
         return self.store.events(case_id)
 
     def snapshot(self, case_id: str) -> dict[str, Any]:
+        """The stored case as JSON data (``dump_case``), for an API response or an export."""
         return dump_case(self.store.get(case_id))

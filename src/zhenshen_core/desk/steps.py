@@ -59,6 +59,7 @@ class ArticleSteps(DeskCore):
     def reject(
         self, case_id: str, reason: str, *, actor: str = "office", at: datetime | None = None
     ) -> Case:
+        """不予受理: out of the desk's scope (litigation, 信访 …); every clock stops."""
         case = self.store.get(case_id)
         return self._commit(
             case, [("reject", {"reason": reason})], actor=actor, at=at or self.now()
@@ -76,6 +77,7 @@ class ArticleSteps(DeskCore):
     def provide_info(
         self, case_id: str, *, actor: str = "office", at: datetime | None = None
     ) -> Case:
+        """The materials arrived: the clocks paused by ``request_info`` run on."""
         case = self.store.get(case_id)
         return self._commit(case, [("provide_info", {})], actor=actor, at=at or self.now())
 
@@ -94,6 +96,8 @@ class ArticleSteps(DeskCore):
         return self.settings.joint_review_tag in case.tags
 
     def chair_for(self, case: Case) -> Chair:
+        """Who chairs the joint review: the decision's chair, else by tier (major → leader in
+        charge, as the article says)."""
         if case.chair is not None:
             return case.chair
         return Chair.LEADER_IN_CHARGE if case.tier is Tier.MAJOR else Chair.OFFICE_HEAD
@@ -289,6 +293,7 @@ class ArticleSteps(DeskCore):
     def start_execution(
         self, case_id: str, *, at: datetime | None = None, actor: str = "office"
     ) -> Case:
+        """The confirmed opinion is being carried out (后续监督执行); tasks can be assigned."""
         case = self.store.get(case_id)
         return self._commit(case, [("start_execution", {})], actor=actor, at=at or self.now())
 
@@ -301,6 +306,7 @@ class ArticleSteps(DeskCore):
         at: datetime | None = None,
         actor: str = "department",
     ) -> Case:
+        """A department finished its task; the task's clock stops."""
         case = self.store.get(case_id)
         when = at or self.now()
         current, record = self.lifecycle.fire(
@@ -324,6 +330,7 @@ class ArticleSteps(DeskCore):
     def finish_execution(
         self, case_id: str, *, at: datetime | None = None, actor: str = "office"
     ) -> Case:
+        """Every task is done; the case moves on to the enterprise's feedback."""
         case = self.store.get(case_id)
         return self._commit(case, [("finish_execution", {})], actor=actor, at=at or self.now())
 
@@ -336,6 +343,7 @@ class ArticleSteps(DeskCore):
         at: datetime | None = None,
         actor: str = "enterprise",
     ) -> Case:
+        """The enterprise's 好差评 on the result; negative feedback lets the case be reopened."""
         case = self.store.get(case_id)
         when = at or self.now()
         feedback = {
@@ -376,6 +384,7 @@ class ArticleSteps(DeskCore):
         at: datetime | None = None,
         actor: str = "enterprise",
     ) -> Case:
+        """The enterprise withdrew its request; every clock stops."""
         case = self.store.get(case_id)
         return self._commit(
             case, [("withdraw", {"reason": reason})], actor=actor, at=at or self.now()
