@@ -22,6 +22,10 @@ and templates, so that:
 Enterprise names are random combinations of syllables and people appear only as "王先生"-style
 forms of address with phone numbers in the reserved-looking ``1380000xxxx`` style: nothing refers
 to a real person, and any resemblance of a made-up firm name to a real one is accidental.
+
+Why one module of this size: most of it is word lists and templates per domain, read together
+with the few functions that draw from them; the planted escalation features must stay beside
+the texts that carry them, or the labels would drift from what the generator writes.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ Design, in the order the issue asks for it:
   autocommit mode and a lock around it, so one object is safe to share between threads (they take
   turns) and a process that wants parallel database work opens several stores. A broken
   connection is replaced on the next call.
+
+Why one module of this size: like the SQLite store, the SQL and the Python that writes and
+reads its tables change together; the schema's steps are in ``migrations.py``, the checks every
+backend shares in ``zhenshen_core.storage.backend``.
 """
 
 from __future__ import annotations
