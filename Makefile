@@ -27,8 +27,8 @@ demo: $(STAMP)
 
 test: $(STAMP) browser-deps office-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
-	$(BIN)/ruff check src tests plugins benchmarks examples
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests plugins benchmarks examples tools
+	$(BIN)/mypy src tools
 
 # Chromium and a CJK font for tests/browser; LibreOffice for the DOCX layout test (apt-get where
 # missing, quick when present; the tests skip with a message where this cannot install them).
@@ -39,13 +39,13 @@ office-deps:
 	@.ci/browser-deps office
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests plugins benchmarks
+	$(BIN)/ruff check src tests plugins benchmarks examples tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src
+	$(BIN)/mypy src tools
 
 docs: $(STAMP)
-	COLUMNS=100 ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m zhenshen_core.docsgen docs/reference
+	COLUMNS=100 ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python tools/docsgen.py docs/reference
 
 grammar-tables: $(STAMP)
 	$(BIN)/python -c 'from zhenshen_core.rules.lang.parser import save_parser_tables as s; print(s())'

@@ -29,7 +29,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from zhenshen_core.corpus import generate_cases
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
 DOMAINS = [
     "tax_service",

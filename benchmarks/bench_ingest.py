@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from zhenshen_core.corpus import write_jsonl
+from zhenshen_chengdu_gaoxin.corpus import write_jsonl
+
 from zhenshen_core.desk import Desk
 from zhenshen_core.intake import ingest_source
 from zhenshen_core.plugins import PluginConfig, PluginHost

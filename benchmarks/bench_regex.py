@@ -18,7 +18,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from zhenshen_core.corpus import generate_cases
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
+
 from zhenshen_core.rules.lang.regex import pattern_problem, searcher
 
 ORDINARY = [

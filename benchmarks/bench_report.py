@@ -38,8 +38,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from zhenshen_core.desk.report import build_report
 from zhenshen_core.model.enums import CaseStatus
-from zhenshen_core.report import build_report
 from zhenshen_core.storage import SQLiteStore
 from zhenshen_core.storage.digest import CaseDigest, digest_of, latest_event_at
 

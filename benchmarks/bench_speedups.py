@@ -119,7 +119,8 @@ def bench_tables(repeat: int) -> None:
 
 
 def _cases(n: int) -> list[Any]:
-    from zhenshen_core.corpus import generate_cases
+    from zhenshen_chengdu_gaoxin.corpus import generate_cases
+
     from zhenshen_core.model import load_case
 
     return [load_case(c) for c in generate_cases(n, seed=5)]

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_tables.py [ROWS]
 
 Both render the ``cases list`` table of ROWS rows (default 50,000) at its natural width, as a
-pipe gets it; the two texts must be equal (as a property test in tests/cli/test_cli_tables.py
+pipe gets it; the two texts must be equal (as a property test in tests/cli/test_tables.py
 also checks), so the speed-up is between identical outputs.
 """
 

@@ -29,12 +29,12 @@ from zhenshen_core import (
     CaseNotFoundError,
     CaseValidationError,
     ConcurrencyError,
+    Desk,
     LifecycleError,
     PluginConfig,
     PluginHost,
 )
 from zhenshen_core.deadlines import CalendarPolicy, CalendarRangeError, national_calendar
-from zhenshen_core.desk import Desk
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.storage import open_store
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import docsgen
 import pytest
 
-from zhenshen_core import docsgen
 from zhenshen_core.plugins import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]

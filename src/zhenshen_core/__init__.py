@@ -1,86 +1,119 @@
 """zhenshen_core — a library for running a joint review desk (联合甄审).
 
-Public API is re-exported here; submodules starting with ``_`` are private. Only the errors
-are imported eagerly: the model, lifecycle, plugin, storage, rules, deadline and desk names are
-imported on first use (PEP 562), so ``import zhenshen_core`` stays light, a command starts with
-only what it uses (and ``zhenshen_core.console`` can set up before anything heavy loads), and
-the durable_rules C extension loads only when the durable engine is asked for.
+The public API is re-exported here, and ``from zhenshen_core import Desk, load_pack, open_store``
+is the one import path the docs use for these names; submodules starting with ``_`` are
+private. Every name is imported on first use (PEP 562), so ``import zhenshen_core`` stays light,
+a command starts with only what it uses (and ``zhenshen_core.console`` can set up before
+anything heavy loads), and the durable_rules C extension loads only when the durable engine is
+asked for. The names are listed once, in ``_API`` (name → module, grouped by module);
+``__getattr__`` and ``__all__`` are derived from it, and the ``TYPE_CHECKING`` imports that
+show them to mypy are checked against it by ``tests/test_public_api.py``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zhenshen_core._lazy import lazy_attributes
+from zhenshen_core._lazy import lazy_attributes, public_names
 
 __version__ = "0.1.0"
 
-from zhenshen_core.errors import (
-    CaseNotFoundError,
-    CaseValidationError,
-    ConcurrencyError,
-    DuplicateNameError,
-    GuardError,
-    IllegalTransitionError,
-    IntakeError,
-    LifecycleError,
-    NormaliseError,
-    PluginError,
-    PluginLoadError,
-    StorageError,
-    StoreURLError,
-    UnknownNameError,
-    ZhenshenError,
-)
-
 if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
-    from zhenshen_core.deadlines import (
-        Calendar,
-        CalendarPolicy,
-        CalendarRangeError,
-        DeadlineError,
-        compute_due,
-        national_calendar,
-        parse_period,
-    )
-    from zhenshen_core.desk import Desk, DeskSettings
-    from zhenshen_core.model import (
-        AppealType,
-        Case,
-        CaseEvent,
-        CaseStatus,
-        Chair,
-        Channel,
-        Clock,
-        DepartmentAssignment,
-        DepartmentRole,
-        Enterprise,
-        Lifecycle,
-        OpinionResult,
-        Satisfaction,
-        Tier,
-        complete_case,
-        dump_case,
-        load_case,
-    )
-    from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
-    from zhenshen_core.progress import ProgressReporter
-    from zhenshen_core.rules import (
-        CompiledEngine,
-        Decision,
-        PackError,
-        ResolvedPack,
-        RuleError,
-        load_pack,
-    )
-    from zhenshen_core.rules.engines.durable import DurableEngine, EngineError
-    from zhenshen_core.storage import CaseQuery, CaseStore, MemoryStore, SQLiteStore, open_store
+    from zhenshen_core.deadlines import Calendar as Calendar
+    from zhenshen_core.deadlines import CalendarPolicy as CalendarPolicy
+    from zhenshen_core.deadlines import CalendarRangeError as CalendarRangeError
+    from zhenshen_core.deadlines import DeadlineError as DeadlineError
+    from zhenshen_core.deadlines import compute_due as compute_due
+    from zhenshen_core.deadlines import national_calendar as national_calendar
+    from zhenshen_core.deadlines import parse_period as parse_period
+    from zhenshen_core.desk import Desk as Desk
+    from zhenshen_core.desk import DeskSettings as DeskSettings
+    from zhenshen_core.errors import CaseNotFoundError as CaseNotFoundError
+    from zhenshen_core.errors import CaseValidationError as CaseValidationError
+    from zhenshen_core.errors import ConcurrencyError as ConcurrencyError
+    from zhenshen_core.errors import DuplicateNameError as DuplicateNameError
+    from zhenshen_core.errors import GuardError as GuardError
+    from zhenshen_core.errors import IllegalTransitionError as IllegalTransitionError
+    from zhenshen_core.errors import IntakeError as IntakeError
+    from zhenshen_core.errors import LifecycleError as LifecycleError
+    from zhenshen_core.errors import NormaliseError as NormaliseError
+    from zhenshen_core.errors import PluginError as PluginError
+    from zhenshen_core.errors import PluginLoadError as PluginLoadError
+    from zhenshen_core.errors import StorageError as StorageError
+    from zhenshen_core.errors import StoreURLError as StoreURLError
+    from zhenshen_core.errors import UnknownNameError as UnknownNameError
+    from zhenshen_core.errors import ZhenshenError as ZhenshenError
+    from zhenshen_core.model import AppealType as AppealType
+    from zhenshen_core.model import Case as Case
+    from zhenshen_core.model import CaseEvent as CaseEvent
+    from zhenshen_core.model import CaseStatus as CaseStatus
+    from zhenshen_core.model import Chair as Chair
+    from zhenshen_core.model import Channel as Channel
+    from zhenshen_core.model import Clock as Clock
+    from zhenshen_core.model import DepartmentAssignment as DepartmentAssignment
+    from zhenshen_core.model import DepartmentRole as DepartmentRole
+    from zhenshen_core.model import Enterprise as Enterprise
+    from zhenshen_core.model import Lifecycle as Lifecycle
+    from zhenshen_core.model import OpinionResult as OpinionResult
+    from zhenshen_core.model import Satisfaction as Satisfaction
+    from zhenshen_core.model import Tier as Tier
+    from zhenshen_core.model import complete_case as complete_case
+    from zhenshen_core.model import dump_case as dump_case
+    from zhenshen_core.model import load_case as load_case
+    from zhenshen_core.plugins import PluginConfig as PluginConfig
+    from zhenshen_core.plugins import PluginHost as PluginHost
+    from zhenshen_core.plugins import hookimpl as hookimpl
+    from zhenshen_core.progress import ProgressReporter as ProgressReporter
+    from zhenshen_core.rules import CompiledEngine as CompiledEngine
+    from zhenshen_core.rules import Decision as Decision
+    from zhenshen_core.rules import PackError as PackError
+    from zhenshen_core.rules import ResolvedPack as ResolvedPack
+    from zhenshen_core.rules import RuleError as RuleError
+    from zhenshen_core.rules import load_pack as load_pack
+    from zhenshen_core.rules.engines.durable import DurableEngine as DurableEngine
+    from zhenshen_core.rules.engines.durable import EngineError as EngineError
+    from zhenshen_core.storage import CaseQuery as CaseQuery
+    from zhenshen_core.storage import CaseStore as CaseStore
+    from zhenshen_core.storage import MemoryStore as MemoryStore
+    from zhenshen_core.storage import SQLiteStore as SQLiteStore
+    from zhenshen_core.storage import open_store as open_store
 
-_LAZY = {
-    **dict.fromkeys(
-        (
+_API = public_names(
+    {
+        "zhenshen_core.deadlines": (
+            "Calendar",
+            "CalendarPolicy",
+            "CalendarRangeError",
+            "DeadlineError",
+            "compute_due",
+            "national_calendar",
+            "parse_period",
+        ),
+        "zhenshen_core.desk": (
+            "Desk",
+            "DeskSettings",
+        ),
+        "zhenshen_core.errors": (
+            "CaseNotFoundError",
+            "CaseValidationError",
+            "ConcurrencyError",
+            "DuplicateNameError",
+            "GuardError",
+            "IllegalTransitionError",
+            "IntakeError",
+            "LifecycleError",
+            "NormaliseError",
+            "PluginError",
+            "PluginLoadError",
+            "StorageError",
+            "StoreURLError",
+            "UnknownNameError",
+            "ZhenshenError",
+        ),
+        "zhenshen_core.model": (
             "AppealType",
             "Case",
+            "CaseEvent",
             "CaseStatus",
             "Chair",
             "Channel",
@@ -88,107 +121,45 @@ _LAZY = {
             "DepartmentAssignment",
             "DepartmentRole",
             "Enterprise",
+            "Lifecycle",
             "OpinionResult",
             "Satisfaction",
             "Tier",
+            "complete_case",
+            "dump_case",
+            "load_case",
         ),
-        "zhenshen_core.model",
-    ),
-    "CaseEvent": "zhenshen_core.model",
-    "Lifecycle": "zhenshen_core.model",
-    "complete_case": "zhenshen_core.model",
-    "dump_case": "zhenshen_core.model",
-    "load_case": "zhenshen_core.model",
-    "PluginConfig": "zhenshen_core.plugins",
-    "PluginHost": "zhenshen_core.plugins",
-    "hookimpl": "zhenshen_core.plugins",
-    "ProgressReporter": "zhenshen_core.progress",
-    "CaseQuery": "zhenshen_core.storage",
-    "CaseStore": "zhenshen_core.storage",
-    "Desk": "zhenshen_core.desk",
-    "DeskSettings": "zhenshen_core.desk",
-    "load_pack": "zhenshen_core.rules",
-    "ResolvedPack": "zhenshen_core.rules",
-    "CompiledEngine": "zhenshen_core.rules",
-    "Decision": "zhenshen_core.rules",
-    "PackError": "zhenshen_core.rules",
-    "RuleError": "zhenshen_core.rules",
-    "DurableEngine": "zhenshen_core.rules.engines.durable",
-    "EngineError": "zhenshen_core.rules.engines.durable",
-    "Calendar": "zhenshen_core.deadlines",
-    "CalendarPolicy": "zhenshen_core.deadlines",
-    "national_calendar": "zhenshen_core.deadlines",
-    "compute_due": "zhenshen_core.deadlines",
-    "parse_period": "zhenshen_core.deadlines",
-    "DeadlineError": "zhenshen_core.deadlines",
-    "CalendarRangeError": "zhenshen_core.deadlines",
-    "open_store": "zhenshen_core.storage",
-    "MemoryStore": "zhenshen_core.storage",
-    "SQLiteStore": "zhenshen_core.storage",
-}
+        "zhenshen_core.plugins": (
+            "PluginConfig",
+            "PluginHost",
+            "hookimpl",
+        ),
+        "zhenshen_core.progress": (
+            "ProgressReporter",
+        ),
+        "zhenshen_core.rules": (
+            "CompiledEngine",
+            "Decision",
+            "PackError",
+            "ResolvedPack",
+            "RuleError",
+            "load_pack",
+        ),
+        "zhenshen_core.rules.engines.durable": (
+            "DurableEngine",
+            "EngineError",
+        ),
+        "zhenshen_core.storage": (
+            "CaseQuery",
+            "CaseStore",
+            "MemoryStore",
+            "SQLiteStore",
+            "open_store",
+        ),
+    }
+)
+"""Every public name and the module that defines it."""
 
+__getattr__ = lazy_attributes(__name__, _API)
 
-__getattr__ = lazy_attributes(__name__, _LAZY)
-
-
-__all__ = [
-    "AppealType",
-    "Calendar",
-    "CalendarPolicy",
-    "CalendarRangeError",
-    "Case",
-    "CaseEvent",
-    "CaseNotFoundError",
-    "CaseQuery",
-    "CaseStatus",
-    "CaseStore",
-    "CaseValidationError",
-    "Chair",
-    "Channel",
-    "Clock",
-    "CompiledEngine",
-    "ConcurrencyError",
-    "DeadlineError",
-    "Decision",
-    "DepartmentAssignment",
-    "DepartmentRole",
-    "Desk",
-    "DeskSettings",
-    "DuplicateNameError",
-    "DurableEngine",
-    "EngineError",
-    "Enterprise",
-    "GuardError",
-    "IllegalTransitionError",
-    "IntakeError",
-    "Lifecycle",
-    "LifecycleError",
-    "MemoryStore",
-    "NormaliseError",
-    "OpinionResult",
-    "PackError",
-    "PluginConfig",
-    "PluginError",
-    "PluginHost",
-    "PluginLoadError",
-    "ProgressReporter",
-    "ResolvedPack",
-    "RuleError",
-    "SQLiteStore",
-    "Satisfaction",
-    "StorageError",
-    "StoreURLError",
-    "Tier",
-    "UnknownNameError",
-    "ZhenshenError",
-    "__version__",
-    "complete_case",
-    "compute_due",
-    "dump_case",
-    "hookimpl",
-    "load_case",
-    "load_pack",
-    "national_calendar",
-    "open_store",
-    "parse_period",
-]
+__all__ = ["__version__", *sorted(_API)]

@@ -26,7 +26,7 @@ one type at its boundary. The tree::
     │   ├── PeriodError            a malformed period string
     │   ├── CalendarRangeError     a date beyond the calendar's published notices
     │   └── CalendarDataError      a calendar data file with located problems
-    ├── LetterError                an opinion letter failed (``zhenshen_core.letters``): its
+    ├── LetterError                an opinion letter failed (``zhenshen_core.desk.letters``): its
     │   │                          template could not be found, parsed or rendered
     │   ├── LetterCheckError       the letter is not fit to sign (``.problems``: dates, names,
     │   │                          measures, expert advice); exit 1

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from zhenshen_core.desk import Desk
+from zhenshen_core.desk.report import build_report, render_html
 from zhenshen_core.model.case import SHANGHAI
-from zhenshen_core.report import build_report, render_html
 from zhenshen_core.rules import load_pack
 from zhenshen_core.storage import open_store
 

@@ -5,20 +5,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
 
-from zhenshen_core.builtin.intake import read_csv, read_json, read_jsonl
 from zhenshen_core.cli.main import build_cli
 from zhenshen_core.cli.progress import LiveProgress
-from zhenshen_core.intake import count_source
-from zhenshen_core.model.case import SHANGHAI
+from zhenshen_core.intake import count_source, read_csv, read_json, read_jsonl
 from zhenshen_core.plugins import PluginConfig, PluginHost
-from zhenshen_core.progress import Advance, Total
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples/corpus/sample-200.jsonl"
@@ -156,52 +152,3 @@ def test_ingest_on_a_terminal_shows_total_and_rate(
     assert "/30" in result.stderr, "the total is known: the file's records were counted"
     assert "records/s" in result.stderr
     assert ESC not in result.stdout and result.stdout.startswith("30 read, 30 created")
-
-
-def test_demo_reports_its_phases(run: Callable[..., Result], corpus: Path) -> None:
-    pytest.importorskip("zhenshen_chengdu_gaoxin", reason="needs the reference pack plugin")
-    piped = run("demo", "--store", "sqlite:///d.db", "--corpus", str(corpus), "--pack", str(PACK))
-    assert piped.exit_code == 0, piped.output
-    assert ESC not in piped.stdout and ESC not in piped.stderr
-    summary = [line for line in piped.stderr.splitlines() if line.startswith("demo: ")]
-    assert len(summary) == 1
-    for phase in ("ingest", "simulate", "sweep", "report"):
-        assert f"{phase} " in summary[0]
-    args = ["--corpus", str(corpus), "--pack", str(PACK)]
-    machine = run("demo", "--store", "sqlite:///f.db", *args, "--format", "json")
-    json.loads(machine.output)  # stdout and stderr together: the JSON alone
-    shown = run("demo", "--store", "sqlite:///e.db", *args, tty=True)
-    assert shown.exit_code == 0
-    assert ESC in shown.stderr and "cases/s" in shown.stderr
-    assert ESC not in shown.stdout
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.phases: list[tuple[str, int | None, list[int]]] = []
-
-    def phase(self, label: str, total: Total = None, *, unit: str = "items") -> Advance:
-        size = total() if callable(total) else total
-        done: list[int] = []
-        self.phases.append((label, size, done))
-        return done.append
-
-
-def test_run_demo_announces_each_phase_with_its_size(corpus: Path, tmp_path: Path) -> None:
-    pytest.importorskip("zhenshen_chengdu_gaoxin", reason="needs the reference pack plugin")
-    from zhenshen_core.demo import SimClock, run_demo
-    from zhenshen_core.desk import Desk
-    from zhenshen_core.rules import load_pack
-    from zhenshen_core.storage import SQLiteStore
-
-    pack = load_pack(PACK)
-    end = datetime(2020, 12, 31, 18, 0, tzinfo=SHANGHAI)
-    sim = SimClock(end)
-    desk = Desk(SQLiteStore(str(tmp_path / "r.db")), pack=pack, now=sim)
-    recorder = Recorder()
-    run_demo(desk, sim, str(corpus), end=end, progress=recorder)
-    sizes = {label: (total, sum(done)) for label, total, done in recorder.phases}
-    # With a pack each record is decided as it is ingested: one phase covers both.
-    assert list(sizes) == ["ingest", "simulate", "sweep", "report"]
-    assert sizes["ingest"] == (30, 30)
-    assert sizes["simulate"] == (30, 30)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core.deadlines import (
@@ -20,13 +20,11 @@ days = st.dates(min_value=date(2004, 1, 1), max_value=date(2025, 12, 31))
 small = st.integers(min_value=0, max_value=120)
 
 
-@settings(max_examples=300, deadline=None)
 @given(days, small, small)
 def test_add_n_then_m_is_add_n_plus_m(d: date, n: int, m: int) -> None:
     assert CAL.add_working_days(CAL.add_working_days(d, n), m) == CAL.add_working_days(d, n + m)
 
 
-@settings(max_examples=300, deadline=None)
 @given(days, st.integers(min_value=1, max_value=200))
 def test_working_day_due_is_a_working_day_after_start(d: date, n: int) -> None:
     r = compute_due(CAL, d, f"{n} working days")
@@ -35,7 +33,6 @@ def test_working_day_due_is_a_working_day_after_start(d: date, n: int) -> None:
     assert CAL.working_days_between(d, r.due) == n
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     days,
     st.integers(min_value=0, max_value=200),
@@ -48,7 +45,6 @@ def test_due_not_before_start(d: date, n: int, unit: str) -> None:
     assert r.due_at >= r.start
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     days,
     st.integers(min_value=1, max_value=60),
@@ -64,7 +60,6 @@ def test_excluded_intervals_never_shorten(
     assert paused.due >= plain.due
 
 
-@settings(max_examples=200, deadline=None)
 @given(days, st.integers(min_value=1, max_value=100))
 def test_negative_add_inverts(d: date, n: int) -> None:
     if CAL.is_working_day(d):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core.deadlines import SHANGHAI, national_calendar
@@ -117,7 +117,6 @@ def test_stop_clears_next_alert() -> None:
         pause_clock(CAL, c, at("2024-03-06T10:00"))
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     start=st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2025, 6, 30)),
     amount=st.integers(min_value=1, max_value=60),

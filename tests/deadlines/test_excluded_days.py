@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import click
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core.cli.deadline import register
@@ -112,7 +112,6 @@ def test_text_output_groups_runs_and_says_what_was_left_out(cli: click.Group) ->
 days = st.dates(min_value=date(2004, 1, 1), max_value=date(2025, 6, 30))
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     days,
     st.integers(min_value=1, max_value=250),
@@ -132,7 +131,6 @@ def test_working_day_span_is_n_plus_excluded(d: date, n: int, raw: list[tuple[in
             assert not CAL.is_working_day(x.day)
 
 
-@settings(max_examples=200, deadline=None)
 @given(days, st.integers(min_value=1, max_value=400), st.sampled_from(["days", "months"]))
 def test_calendar_periods_list_rest_days_from_the_nominal_end(d: date, n: int, unit: str) -> None:
     amount = n if unit == "days" else n % 12 + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core.deadlines import (
@@ -69,7 +69,6 @@ def test_the_law_before_2025_is_not_the_amended_text() -> None:
         statutory_days(2024)
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.integers(min_value=2027, max_value=PROVISIONAL_HORIZON.year))
 def test_statutory_days_shape_every_year(year: int) -> None:
     days = dict(statutory_days(year))

@@ -10,8 +10,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
-from zhenshen_core.corpus import generate_cases
 from zhenshen_core.deadlines import CalendarPolicy, national_calendar
 from zhenshen_core.desk import Desk, same_outcome
 from zhenshen_core.intake import ingest_source
@@ -125,7 +125,7 @@ def test_a_new_decision_re_periods_running_clocks(
     assert store.get(case.id).clocks["contact"] == case.clocks["contact"]  # not named: kept
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     severity=st.sampled_from(["S1", "S2", "S3"]),
     tags=st.lists(st.sampled_from(["a", "b", "联合甄审"]), unique=True),

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from zhenshen_core.desk import Desk
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.enums import CaseStatus, Chair, Tier
@@ -13,6 +15,8 @@ from zhenshen_core.model.lifecycle import Lifecycle
 from zhenshen_core.plugins import HookFailure, PluginConfig, PluginHost, hookimpl
 from zhenshen_core.rules import ResolvedPack
 from zhenshen_core.storage import SQLiteStore
+
+gaoxin_plugin = pytest.importorskip("zhenshen_chengdu_gaoxin.plugin")
 
 
 def at(text: str) -> datetime:
@@ -43,6 +47,7 @@ def test_work_order_to_closed(
     tmp_path: Path, reference_pack: ResolvedPack, work_order: dict[str, Any]
 ) -> None:
     host = PluginHost(PluginConfig(autoload=False))
+    host.register(gaoxin_plugin)  # the pack's plugin: the zone's letter heading (DeskDefaults)
     recorder = Recorder()
     host.register(recorder, name="recorder")
     host.register(BrokenSms(), name="sms")

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhenshen_core import GuardError, IllegalTransitionError, Lifecycle, load_case
@@ -212,7 +212,6 @@ def _payloads(case: Case, at: datetime, n: int) -> dict[str, dict[str, Any]]:
     return out
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_replaying_events_rebuilds_the_case_exactly(data: st.DataObject) -> None:
     lc = Lifecycle()

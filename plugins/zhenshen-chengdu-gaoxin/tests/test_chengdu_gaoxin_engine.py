@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from zhenshen_chengdu_gaoxin import PACK_PATH
+from zhenshen_chengdu_gaoxin.corpus import generate_labelled
 
-from zhenshen_core.corpus import generate_labelled
 from zhenshen_core.model import load_case
 from zhenshen_core.rules import CompiledEngine, ResolvedPack, load_pack
 from zhenshen_core.rules.tester.matching import match_expect, match_fired

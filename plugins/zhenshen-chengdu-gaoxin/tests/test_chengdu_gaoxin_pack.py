@@ -11,8 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 from zhenshen_chengdu_gaoxin import PACK_ID, PACK_PATH
 from zhenshen_chengdu_gaoxin import plugin as pack_plugin
-
-from zhenshen_core.corpus import DOMAINS
+from zhenshen_chengdu_gaoxin.corpus import DOMAINS
 
 yaml = YAML(typ="safe", pure=True)
 

@@ -20,7 +20,7 @@ import pytest
 from docx import Document
 from zhenshen_docx import layout, render_docx
 
-from zhenshen_core.letters import letter_context
+from zhenshen_core.desk.letters import letter_context
 from zhenshen_core.model import load_case
 
 NAMES = {
@@ -74,7 +74,11 @@ def _context(extra: int) -> dict[str, Any]:
         }
     )
     return letter_context(
-        case, None, department_names=NAMES, domain_names={"construction_permit": "施工许可"}
+        case,
+        None,
+        department_names=NAMES,
+        domain_names={"construction_permit": "施工许可"},
+        org="成都高新区营商环境领导小组办公室",
     )
 
 

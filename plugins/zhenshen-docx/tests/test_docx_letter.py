@@ -11,11 +11,14 @@ from docx.oxml.ns import qn
 from zhenshen_docx import FONTS, SECTION_HEADINGS, render_docx
 from zhenshen_docx import plugin as docx_plugin
 
-from zhenshen_core.letters import letter_context
+from zhenshen_core.desk.letters import letter_context
 from zhenshen_core.model import load_case
 
 NAMES = {"gxq.gtj": "规划和自然资源局", "gxq.gycsjsj": "公园城市建设局"}
 DOMAINS = {"planning_title_proof": "报规报建/权属证明"}
+
+
+ORG = "成都高新区营商环境领导小组办公室"  # the zone's letter (成高甄审), as its pack's plugin signs
 
 
 def _case_data() -> dict[str, Any]:
@@ -51,7 +54,9 @@ def _case_data() -> dict[str, Any]:
 
 def _doc(data: dict[str, Any] | None = None) -> Any:
     case = load_case(data or _case_data())
-    context = letter_context(case, None, department_names=NAMES, domain_names=DOMAINS)
+    context = letter_context(
+        case, None, department_names=NAMES, domain_names=DOMAINS, org=ORG
+    )
     return Document(io.BytesIO(render_docx(context)))
 
 

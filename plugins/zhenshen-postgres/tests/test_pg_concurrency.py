@@ -33,6 +33,9 @@ from zhenshen_core.testing.storage_contract import (
     received,
 )
 
+# A pool of spawned writer processes per test.
+pytestmark = pytest.mark.slow
+
 if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from zhenshen_pg_testkit import ENV, SKIP_REASON
 
-from zhenshen_core.cli.main import build_cli
+from zhenshen_core.cli.main import prepare
 
 if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
@@ -24,18 +24,10 @@ CORPUS = Path(__file__).resolve().parents[3] / "examples" / "corpus" / "sample-2
 
 
 def _demo(store: str, corpus: Path) -> dict[str, object]:
-    # The postgresql:// scheme comes from this distribution's entry point, as in production.
+    # The postgresql:// scheme comes from this distribution's entry point, as in production;
+    # ``demo`` from the reference pack's plugin, as the console script finds it.
     result = CliRunner().invoke(
-        build_cli(),
-        [
-            "demo",
-            "--store",
-            store,
-            "--corpus",
-            str(corpus),
-            "--format",
-            "json",
-        ],
+        *prepare(["demo", "--store", store, "--corpus", str(corpus), "--format", "json"])
     )
     if result.exit_code != 0:
         pytest.fail(f"demo on {store} exited {result.exit_code}: {result.output[-2000:]}")
@@ -49,7 +41,7 @@ def test_demo_report_on_postgres_matches_memory(schema_url: str, tmp_path: Path)
     corpus = tmp_path / "orders.jsonl"
     corpus.write_text("".join(CORPUS.read_text(encoding="utf-8").splitlines(True)[:25]))
     reference = CliRunner().invoke(
-        build_cli(), ["demo", "--store", "memory://", "--corpus", str(corpus), "--format", "json"]
+        *prepare(["demo", "--store", "memory://", "--corpus", str(corpus), "--format", "json"])
     )
     if reference.exit_code != 0:
         pytest.skip(f"the demo does not run here (memory store): {reference.output[-500:]}")

@@ -24,6 +24,9 @@ from zhenshen_postgres.store import parse_url
 
 from zhenshen_core.model.lifecycle import Lifecycle
 
+# Writer processes killed mid-transaction.
+pytestmark = pytest.mark.slow
+
 if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
 

@@ -11,8 +11,8 @@ from zhenshen_pg_testkit import ENV, SKIP_REASON
 from zhenshen_postgres import PostgresStore
 
 from zhenshen_core.desk import Desk
+from zhenshen_core.desk.report import build_report
 from zhenshen_core.model.case import SHANGHAI
-from zhenshen_core.report import build_report
 from zhenshen_core.rules import load_pack
 from zhenshen_core.storage import MemoryStore
 from zhenshen_core.storage.digest import digest_of

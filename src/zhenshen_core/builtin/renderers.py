@@ -1,7 +1,7 @@
 """Built-in letter renderers (Markdown, HTML); ``trylast`` so a plugin may register others.
 
-Each takes the context of :func:`zhenshen_core.letters.letter_context`; a ``template`` key in the
-context (a template name or a pack's template file) replaces the built-in template.
+Each takes the context of :func:`zhenshen_core.desk.letters.letter_context`; a ``template`` key
+in the context (a template name or a pack's template file) replaces the built-in template.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from zhenshen_core.plugins.records import Renderer
 def _markdown(context: Mapping[str, Any]) -> bytes:
     # Imported here: every command registers the built-in plugins, few render letters, and
     # Jinja2 is a noticeable part of start-up.
-    from zhenshen_core.letters.render import render_letter
+    from zhenshen_core.desk.letters.render import render_letter
 
     return render_letter(context, fmt="markdown").encode("utf-8")
 
 
 def _html(context: Mapping[str, Any]) -> bytes:
-    from zhenshen_core.letters.render import render_letter
+    from zhenshen_core.desk.letters.render import render_letter
 
     return render_letter(context, fmt="html").encode("utf-8")
 

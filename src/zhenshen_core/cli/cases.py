@@ -8,8 +8,16 @@ from typing import Any
 
 import click
 
-from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, STORE_ENV, CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
+from zhenshen_core.cli.options import (
+    STORE_OPTION,
+    calendar_label,
+    load_cli_pack,
+    open_cli_store,
+    pack_label,
+    parse_instant,
+)
 from zhenshen_core.cli.output import FORMAT_OPTION, Column, console, echo_json, print_table
 from zhenshen_core.cli.progress import LiveProgress
 from zhenshen_core.intake import count_source, ingest_source
@@ -18,26 +26,6 @@ from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import Lifecycle
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore
 from zhenshen_core.textio import json_loads
-
-STORE_OPTION = click.option(
-    "--store",
-    "store_url",
-    envvar=STORE_ENV,
-    default=None,
-    metavar="URL",
-    help="Store URL: sqlite:///path.db, memory://, postgresql://… (default: $ZHENSHEN_STORE, "
-    "then 'store' in zhenshen.toml, then sqlite:///zhenshen.db).",
-)
-
-
-def calendar_label(calendar: Any) -> str:
-    return f"{calendar.name} ({calendar.policy.value}, known until {calendar.known_until})"
-
-
-def open_cli_store(cli_ctx: CliContext, url: str | None) -> CaseStore:
-    from zhenshen_core.storage.url import open_store
-
-    return open_store(cli_ctx.store_url(url), cli_ctx.host)
 
 
 @click.command()
@@ -97,8 +85,6 @@ def ingest(
     pack_id = cli_ctx.pack_source(pack_source)
     pack = None
     if pack_id is not None:
-        from zhenshen_core.cli.decide import load_cli_pack
-
         pack = load_cli_pack(cli_ctx, pack_id)
     calendar = cli_ctx.calendar() if pack is not None else None
     store = open_cli_store(cli_ctx, store_url)
@@ -130,8 +116,6 @@ def ingest(
             f"{len(summary.rejected)} rejected (dead letters) in {progress.seconds:.1f} s"
         )
         if pack is not None:
-            from zhenshen_core.cli.decide import pack_label
-
             click.echo(f"decided with pack {pack_label(pack)}, calendar {calendar_label(calendar)}")
         for rejected in summary.rejected:
             where = f"{source}:{rejected.line}" if rejected.line else source
@@ -153,18 +137,6 @@ def ingest(
 @click.group()
 def cases() -> None:
     """List, show and move stored cases."""
-
-
-def _parse_instant(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"not an ISO date or date-time: {value!r}", param_hint=name
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
 #: Cases ``cases list`` shows when no --limit is given.
@@ -245,9 +217,9 @@ def list_cases(
         domain=domain,
         department=department,
         enterprise=enterprise,
-        received_from=_parse_instant(received_from, "--received-from"),
-        received_before=_parse_instant(received_before, "--received-before"),
-        due_before=_parse_instant(due_before, "--due-before"),
+        received_from=parse_instant(received_from, "--received-from"),
+        received_before=parse_instant(received_before, "--received-before"),
+        due_before=parse_instant(due_before, "--due-before"),
         limit=limit or None,
         offset=offset,
     )
@@ -404,7 +376,7 @@ def transition(
             ) from None
         if not isinstance(payload, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--data")
-    when = _parse_instant(at, "--at") or datetime.now(SHANGHAI)
+    when = parse_instant(at, "--at") or datetime.now(SHANGHAI)
     store, case = _get(cli_ctx, store_url, case_id)
     try:
         new, record = Lifecycle().fire(case, event, actor=actor, at=when, payload=payload)

@@ -12,9 +12,9 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from zhenshen_core.cli.cases import STORE_OPTION, open_cli_store
 from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
-from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, USAGE, CliExit, error_boundary
+from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
+from zhenshen_core.cli.options import STORE_OPTION, load_cli_pack, open_cli_store, pack_label
 from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
 from zhenshen_core.errors import ZhenshenError
 
@@ -26,22 +26,6 @@ PACK_FOR_DECIDING = click.option(
     metavar="PACK",
     help="Rule pack folder or pack id (default: $ZHENSHEN_PACK, then 'pack' in zhenshen.toml).",
 )
-
-
-def load_cli_pack(cli_ctx: CliContext, source: str) -> Any:
-    """The pack, or every diagnostic on stderr and exit 3 (as ``eval`` does)."""
-    from zhenshen_core.rules.diagnostics import PackError
-
-    try:
-        return cli_ctx.load_pack(source)
-    except PackError as exc:
-        for diag in exc.diagnostics:
-            click.echo(str(diag), err=True)
-        raise CliExit(f"pack {source!r} failed to load", LOAD_ERROR) from exc
-
-
-def pack_label(pack: Any) -> str:
-    return f"{pack.id} {pack.version} ({pack.sha256[:12]})"
 
 
 def _progress(fmt: str, what: str) -> Progress:
@@ -290,4 +274,4 @@ def register(group: click.Group) -> None:
     group.add_command(clocks_group)
 
 
-__all__ = ["USAGE", "load_cli_pack", "pack_label", "register"]
+__all__ = ["USAGE", "register"]

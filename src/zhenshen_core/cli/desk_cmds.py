@@ -1,172 +1,32 @@
-"""``zhenshen demo``, ``report``, ``sweep`` and ``letter``: the desk from a terminal."""
+"""``zhenshen report``, ``sweep`` and ``letter``: the desk from a terminal."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from zhenshen_core.cli.cases import STORE_OPTION, _parse_instant, open_cli_store
-from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
-from zhenshen_core.cli.exits import OK, error_boundary
+from zhenshen_core.cli.context import CliContext, pass_cli
+from zhenshen_core.cli.exits import LOAD_ERROR, OK, CliExit, error_boundary
+from zhenshen_core.cli.options import (
+    NOW_OPTION,
+    PACK_OPTION,
+    STORE_OPTION,
+    desk_for,
+    open_cli_store,
+    pack_or_default,
+    parse_instant,
+)
 from zhenshen_core.cli.output import echo_json
-from zhenshen_core.desk import Desk, SweepResult
 from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.model.case import SHANGHAI
 
-DEFAULT_PACK = "cn.chengdu.gaoxin"
-DEFAULT_CORPUS = "examples/corpus/sample-200.jsonl"
-
-_PACK = click.option(
-    "--pack",
-    "pack_source",
-    envvar=PACK_ENV,
-    default=None,
-    help=f"Rule pack folder or pack id (default: $ZHENSHEN_PACK, then 'pack' in zhenshen.toml, "
-    f"then {DEFAULT_PACK}).",
-)
-
-
-def PACK_OPTION(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--pack`` and the ``--pack-path`` folders that find it by id."""
-    return _PACK(PACK_PATH_OPTION(command))
-
-
-NOW_OPTION = click.option(
-    "--now",
-    "now_text",
-    default=None,
-    help="ISO date-time to treat as now (default: the real time).",
-)
-
-
-def _desk(
-    cli_ctx: CliContext, store_url: str | None, pack_source: str | None, now: datetime | None = None
-) -> Desk:
-
-    pack = cli_ctx.load_pack(pack_source) if pack_source else None
-    calendar = cli_ctx.calendar()
-    store = open_cli_store(cli_ctx, store_url)
-    return Desk(
-        store,
-        pack=pack,
-        host=cli_ctx.host,
-        calendar=calendar,
-        now=(lambda: now) if now else None,
-    )
-
-
-@click.command()
-@STORE_OPTION
-@PACK_OPTION
-@click.option(
-    "--corpus",
-    default=DEFAULT_CORPUS,
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="JSONL work orders to ingest.",
-)
-@click.option(
-    "--end",
-    "end_text",
-    default="2020-12-31T18:00",
-    show_default=True,
-    help="Simulated 'now' at the end of the demo year.",
-)
-@click.option("--seed", default=2020, show_default=True, type=int)
-@click.option(
-    "--html",
-    "html_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the HTML report with charts here.",
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@pass_cli
-@error_boundary
-def demo(
-    cli_ctx: CliContext,
-    store_url: str | None,
-    pack_source: str | None,
-    corpus: str,
-    end_text: str,
-    seed: int,
-    html_out: Path | None,
-    fmt: str,
-) -> None:
-    """Run the main job: a simulated year of the joint review desk on a store.
-
-    Ingests CORPUS, decides every case with the pack, drives the cases it sends to joint
-    review through meeting, opinion letter, confirmation, tasks and feedback, routes the rest
-    to ordinary handling, sweeps the deadline clocks and prints the report.
-
-    On a terminal each phase (ingest, decide, simulate, sweep, report) shows its progress with
-    rate and ETA on stderr; the text output ends with one line on stderr giving the time of
-    each (--format json prints the JSON alone).
-    """
-    from zhenshen_core.cli.progress import LiveProgress
-    from zhenshen_core.demo import SimClock, run_demo
-    from zhenshen_core.report import render_html, render_text
-
-    if not Path(corpus).is_file():
-        raise click.BadParameter(f"no such file: {corpus}", param_hint="--corpus")
-    end = _parse_instant(end_text, "--end")
-    assert end is not None
-    sim = SimClock(end)
-    desk = _desk(cli_ctx, store_url, pack_source or cli_ctx.config.pack or DEFAULT_PACK)
-    desk._now = sim
-    try:
-        with LiveProgress() as progress:
-            result = run_demo(desk, sim, corpus, end=end, seed=seed, progress=progress)
-    finally:
-        desk.store.close()
-    if html_out is not None:
-        html_out.parent.mkdir(parents=True, exist_ok=True)
-        html_out.write_text(render_html(result.report), encoding="utf-8")
-    if fmt == "json":
-        echo_json(
-            {
-                "intake": result.intake.as_dict(),
-                "alerts": len(result.sweep.alerts),
-                "report": result.report.as_dict(),
-                "skipped": result.skipped,
-                "in_progress": result.in_progress,
-                "after_end": result.after_end,
-            }
-        )
-        return
-    i = result.intake
-    later = f", {result.after_end} received after the end" if result.after_end else ""
-    click.echo(
-        f"ingested {i.read} work orders: {i.created} new, {i.duplicates} duplicate, "
-        f"{len(i.rejected)} rejected{later}"
-    )
-    click.echo(
-        f"joint review: {len(result.joint_review_ids)}   ordinary handling: "
-        f"{len(result.routed_ids)}   sweep alerts: {len(result.sweep.alerts)}   "
-        f"still in progress at the end: {len(result.in_progress)}"
-    )
-    for failure in desk.failures:
-        click.echo(f"warning: {failure.plugin} failed in {failure.hook}: {failure.error}", err=True)
-    for line in result.skipped:
-        click.echo(f"skipped: {line}", err=True)
-    click.echo("")
-    click.echo(render_text(result.report), nl=False)
-    if html_out is not None:
-        click.echo(f"\nHTML report: {html_out}")
-    # On stderr: the time varies, the report on stdout must not (runs are compared).
-    click.echo(
-        f"demo: {result.intake.read} work orders in {progress.seconds:.1f} s "
-        f"({progress.timings()})",
-        err=True,
-    )
-
+if TYPE_CHECKING:
+    from zhenshen_core.desk import SweepResult
+    from zhenshen_core.rules import ResolvedPack
 
 @click.command()
 @STORE_OPTION
@@ -219,7 +79,7 @@ def report(
       zhenshen report --store sqlite:///desk.db --as-of now -o today.html --format html
       zhenshen report --store sqlite:///desk.db --as-of 2020-12-31T18:00 --format json
     """
-    from zhenshen_core.report import ReportLabels, build_report, render_html, render_text
+    from zhenshen_core.desk.report import ReportLabels, build_report, render_html, render_text
     from zhenshen_core.storage.digest import latest_event_at
 
     if as_of_text is not None and now_text is not None:
@@ -232,7 +92,7 @@ def report(
         if asked is not None and asked.strip().lower() == "now":
             found, source = datetime.now(SHANGHAI), "now"
         elif asked is not None:
-            found, source = _parse_instant(asked, "--as-of"), "given"
+            found, source = parse_instant(asked, "--as-of"), "given"
         else:
             found, source = latest_event_at(store), "data"
         if found is None:  # an empty store has no data instant
@@ -253,17 +113,22 @@ def report(
         click.echo(f"wrote {output} (as of {as_of.isoformat()})", err=True)
 
 
-def _report_pack(cli_ctx: CliContext, pack_source: str | None) -> Any:
+def _report_pack(cli_ctx: CliContext, pack_source: str | None) -> ResolvedPack | None:
     """The pack that names domains and departments. One asked for must load; without one, the
-    configured or reference pack is used if it loads, and codes are shown if none does."""
+    configured or default pack is used if it loads, and codes are shown if none does."""
     if pack_source:
-        return cli_ctx.load_pack(pack_source)
+        pack: ResolvedPack = cli_ctx.load_pack(pack_source)
+        return pack
     try:
-        return cli_ctx.load_pack(cli_ctx.config.pack or DEFAULT_PACK)
+        source = pack_or_default(cli_ctx, None)
+        if source is None:
+            raise ZhenshenError("no pack is configured and no installed plugin marks a default")
+        pack = cli_ctx.load_pack(source)
     except ZhenshenError as exc:
         click.echo(f"warning: no pack to name domains and departments ({exc}); "
                    "showing codes (give --pack)", err=True)
         return None
+    return pack
 
 
 def _kind_label(kind: str) -> str:
@@ -330,8 +195,8 @@ def sweep(
     Prints a summary (alerts per clock and kind); -v lists every alert, --format json gives
     the list and the counts.
     """
-    now = _parse_instant(now_text, "--now") or datetime.now(SHANGHAI)
-    desk = _desk(cli_ctx, store_url, None, now)
+    now = parse_instant(now_text, "--now") or datetime.now(SHANGHAI)
+    desk = desk_for(cli_ctx, store_url, None, lambda: now)
     try:
         result = desk.sweep(now, limit=limit)
     finally:
@@ -393,7 +258,14 @@ def letter(
     measure has a department and a due day, every required expert's advice is recorded; a
     letter that fails exits 1 with every problem listed.
     """
-    desk = _desk(cli_ctx, store_url, pack_source or cli_ctx.config.pack or DEFAULT_PACK)
+    source = pack_or_default(cli_ctx, pack_source)
+    if source is None:
+        raise CliExit(
+            "no pack to name departments, experts and domains: give --pack (no pack is "
+            "configured and no installed plugin marks a default)",
+            LOAD_ERROR,
+        )
+    desk = desk_for(cli_ctx, store_url, source)
     try:
         data = desk.render_letter(case_id, renderer)
     finally:
@@ -406,5 +278,5 @@ def letter(
 
 
 def register(group: click.Group) -> None:
-    for command in (demo, report, sweep, letter):
+    for command in (report, sweep, letter):
         group.add_command(command)

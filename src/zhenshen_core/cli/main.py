@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from zhenshen_core.plugins import PluginConfig, PluginHost
 # Each module exposes ``register(group)``. Order is the order of ``zhenshen --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.cases",
-    "zhenshen_core.cli.corpus",
     "zhenshen_core.cli.deadline",
     "zhenshen_core.cli.decide",
     "zhenshen_core.cli.desk_cmds",
@@ -94,12 +94,10 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "ingest": ("zhenshen_core.cli.cases",),
     "cases": ("zhenshen_core.cli.cases",),
     "schema": ("zhenshen_core.cli.cases", "zhenshen_core.cli.rules"),
-    "corpus": ("zhenshen_core.cli.corpus",),
     "deadline": ("zhenshen_core.cli.deadline",),
     "calendar": ("zhenshen_core.cli.deadline",),
     "decide": ("zhenshen_core.cli.decide",),
     "clocks": ("zhenshen_core.cli.decide",),
-    "demo": ("zhenshen_core.cli.desk_cmds",),
     "report": ("zhenshen_core.cli.desk_cmds",),
     "sweep": ("zhenshen_core.cli.desk_cmds",),
     "letter": ("zhenshen_core.cli.desk_cmds",),
@@ -114,9 +112,13 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
 
 
 def build_cli(modules: tuple[str, ...] = COMMAND_MODULES) -> click.Group:
+    """A new ``zhenshen`` group with the commands of ``modules``: each call its own command
+    table, so the plugin commands one invocation adds never stay behind for the next."""
+    group = copy.copy(cli)
+    group.commands = {}
     for module in modules:
-        importlib.import_module(module).register(cli)
-    return cli
+        importlib.import_module(module).register(group)
+    return group
 
 
 _GROUP_OPTIONS_WITH_VALUE = ("-p", "--local-plugins", "--pack-path", "--config")
@@ -161,6 +163,15 @@ def prepare(args: list[str] | None = None) -> tuple[click.Group, list[str]]:
         # built-in one, so plugins are not consulted here (the command loads them if it
         # needs them): starting a command is a third faster.
         group = build_cli(tuple(dict.fromkeys(BUILTIN_COMMANDS[name])))
+    elif name is not None and "--version" not in argv:
+        # A plugin's command (``zhenshen demo``): the plugins alone, none of the built-in
+        # command modules. A name no plugin adds either gets the whole group, so the usage
+        # error lists every command.
+        group = build_cli(())
+        _add_plugin_commands(group, argv)
+        if name not in group.commands:
+            group = build_cli()
+            _add_plugin_commands(group, argv)
     else:
         group = build_cli()
         if "--version" not in argv:

@@ -670,7 +670,7 @@ def _open_json_document() -> None:
 def _corpus_size(corpus: str) -> int | None:
     """Cases in a corpus file, for the progress total: a line count for JSON Lines, a read
     for CSV and JSON; None for stdin and store URLs (the total is then left open)."""
-    from zhenshen_core.builtin.intake import count_jsonl, count_records, read_csv, read_json
+    from zhenshen_core.intake.readers import count_jsonl, count_records, read_csv, read_json
 
     suffix = Path(corpus).suffix.lower()
     counters: dict[str, Callable[[str], int]] = {

@@ -7,6 +7,11 @@ with :meth:`Lifecycle.extend` instead of editing a chain of ``if``s.
 
 Every change to a case, including recording a rule decision or a clock, is an event; so replaying
 the events from the first ``receive`` rebuilds the case exactly (``Lifecycle.replay``).
+
+Why one module of this size: it is the table itself — each event's payload model, guard and
+effect sit next to the row that uses them, so the whole lifecycle reads top to bottom in one
+place (the generated case-model reference lists it); split by event, the table would be
+scattered over files that each hold a few lines.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from zhenshen_core.plugins.host import (
 from zhenshen_core.plugins.records import (
     CalendarSource,
     CliCommands,
+    DeskDefaults,
     IntakeChannel,
     IntakeRecord,
     Notification,
@@ -30,6 +31,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "CalendarSource",
     "CliCommands",
+    "DeskDefaults",
     "HookFailure",
     "IntakeChannel",
     "IntakeRecord",

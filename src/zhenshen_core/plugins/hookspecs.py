@@ -53,6 +53,19 @@ def zhenshen_storage_backends() -> list[StorageBackend]:
     :class:`~zhenshen_core.plugins.records.StorageBackend`; each ``factory(url)`` opens a store
     implementing :class:`~zhenshen_core.storage.CaseStore`. Two plugins claiming one scheme is an
     error naming both.
+
+    Example:
+
+    ```python
+    from zhenshen_core import MemoryStore, hookimpl
+    from zhenshen_core.plugins import StorageBackend
+
+
+    @hookimpl
+    def zhenshen_storage_backends():
+        # ``scratch://`` opens an empty in-process store, e.g. for a demo or a test fixture
+        return [StorageBackend("scratch", "throw-away in-process store", lambda url: MemoryStore())]
+    ```
     """
 
 
@@ -66,6 +79,29 @@ def zhenshen_intake_channels() -> list[IntakeChannel]:
     ``read`` that raises part-way keeps the records it yielded; the failure becomes one dead
     letter after the last line read, naming the plugin (raising before the first record is an
     ``IntakeError`` for the whole source).
+
+    Example:
+
+    ```python
+    import json
+
+    from zhenshen_core import hookimpl
+    from zhenshen_core.plugins import IntakeChannel, IntakeRecord
+
+
+    def read_export(source):
+        with open(source, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    yield IntakeRecord(source, number, line, json.loads(line))
+                except ValueError as exc:  # kept as a dead letter with the line and the reason
+                    yield IntakeRecord(source, number, line, None, f"not JSON: {exc}")
+
+
+    @hookimpl
+    def zhenshen_intake_channels():
+        return [IntakeChannel("export", "our 12345 platform's JSON-lines export", read_export)]
+    ```
     """
 
 
@@ -74,7 +110,31 @@ def zhenshen_rule_packs() -> list[RulePackSource]:
     """Register rule packs (folders with a ``pack.yaml``) shipped by a distribution.
 
     Called once; the pack ids become valid wherever the CLI or API expects a pack, and in other
-    packs' ``extends``.
+    packs' ``extends``. ``desk`` (a :class:`~zhenshen_core.plugins.records.DeskDefaults`) names
+    the body that signs a desk's letters and their 文号 prefix when the desk decides with this
+    pack; ``default=True`` makes the pack the one commands use when none is named (at most one
+    installed plugin may say so).
+
+    Example:
+
+    ```python
+    from pathlib import Path
+
+    from zhenshen_core import hookimpl
+    from zhenshen_core.plugins import DeskDefaults, RulePackSource
+
+
+    @hookimpl
+    def zhenshen_rule_packs():
+        return [
+            RulePackSource(
+                "cn.chengdu.wuhou",
+                Path(__file__).parent / "pack",
+                description="武侯区: extends the reference pack",
+                desk=DeskDefaults(org="武侯区营商环境领导小组办公室", letter_prefix="武营审"),
+            )
+        ]
+    ```
     """
 
 
@@ -84,6 +144,23 @@ def zhenshen_calendars() -> list[CalendarSource]:
 
     Called once. ``factory()`` returns a :class:`~zhenshen_core.deadlines.Calendar`; ``base``
     names the calendar it layers on.
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl, national_calendar
+    from zhenshen_core.plugins import CalendarSource
+
+
+    def strict():
+        # the national days, refusing to guess past the published notices
+        return national_calendar("strict")
+
+
+    @hookimpl
+    def zhenshen_calendars():
+        return [CalendarSource("cn-strict", "national, strict", strict)]
+    ```
     """
 
 
@@ -92,12 +169,47 @@ def zhenshen_notifiers() -> list[Notifier]:
     """Register notifiers that receive every :class:`Notification` of the desk.
 
     Each ``send`` call is isolated: an exception is reported with the plugin's name.
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+    from zhenshen_core.plugins import Notifier
+
+
+    def log(notification):
+        print(notification.kind, notification.case.id, notification.event_type)
+
+
+    @hookimpl
+    def zhenshen_notifiers():
+        return [Notifier("log", "prints every notification", log)]
+    ```
     """
 
 
 @hookspec
 def zhenshen_renderers() -> list[Renderer]:
-    """Register document renderers (Markdown, HTML, DOCX …) for opinion letters and reports."""
+    """Register document renderers (Markdown, HTML, DOCX …) for opinion letters and reports.
+
+    Example:
+
+    ```python
+    import json
+
+    from zhenshen_core import hookimpl
+    from zhenshen_core.plugins import Renderer
+
+
+    def as_json(context):
+        return json.dumps(context, ensure_ascii=False, default=str).encode("utf-8")
+
+
+    @hookimpl
+    def zhenshen_renderers():
+        return [Renderer("json", "the context as JSON", "application/json", ".json", as_json)]
+    ```
+    """
 
 
 @hookspec
@@ -105,6 +217,22 @@ def zhenshen_rule_actions() -> list[RuleAction]:
     """Register named actions that rules may request with ``then: {actions: [NAME]}``.
 
     A pack naming an action nobody registered fails to load (strict by default).
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+    from zhenshen_core.plugins import RuleAction
+
+
+    def open_ticket(case, decision):
+        print("ticket for", case.id, "severity", decision.get("severity"))
+
+
+    @hookimpl
+    def zhenshen_rule_actions():
+        return [RuleAction("open_ticket", "a ticket in the district's tracker", open_ticket)]
+    ```
     """
 
 
@@ -122,9 +250,9 @@ def zhenshen_engines() -> list[RuleEngine]:
     every condition with the language's reference semantics:
 
     ```python
-    from zhenshen_core.plugins import PluginHost, hookimpl
+    from zhenshen_core.plugins import hookimpl
     from zhenshen_core.plugins.records import RuleEngine
-    from zhenshen_core.rules import MatcherEngine, holds, load_pack, make_engine
+    from zhenshen_core.rules import MatcherEngine, holds
 
 
     class ReferenceMatcher:
@@ -142,28 +270,49 @@ def zhenshen_engines() -> list[RuleEngine]:
             ]
 
 
-    class ReferencePlugin:  # a real plugin: module-level functions, an entry point
-        @hookimpl
-        def zhenshen_engines(self):
-            def reference(pack):
-                return MatcherEngine(pack, ReferenceMatcher(pack))
+    @hookimpl
+    def zhenshen_engines():
+        def reference(pack):
+            return MatcherEngine(pack, ReferenceMatcher(pack))
 
-            return [RuleEngine("reference", "reads every condition, no index", reference)]
-
-
-    host = PluginHost()
-    host.register(ReferencePlugin(), "reference")
-    pack = load_pack("examples/packs/demo")
-    case = {"received_at": "2026-03-02T10:00:00+08:00", "domain": "financing"}
-    decision = make_engine("reference", pack, host=host).evaluate(case)
-    assert decision == make_engine("compiled", pack).evaluate(case)
+        return [RuleEngine("reference", "reads every condition, no index", reference)]
     ```
+
+    With the plugin loaded, ``make_engine("reference", pack, host=host)`` builds it, and its
+    decisions equal the compiled engine's.
     """
 
 
 @hookspec
 def zhenshen_cli_commands() -> list[CliCommands]:
-    """Add click commands to the ``zhenshen`` CLI. Called when the CLI group is built."""
+    """Add click commands to the ``zhenshen`` CLI.
+
+    Called when the group is built for ``zhenshen --help`` or a command that is not built in
+    (built-in commands start without consulting plugins, and a plugin command never replaces
+    one). A command receives the CLI's context with ``zhenshen_core.cli.context.pass_cli`` and
+    can take the built-in options and helpers of ``zhenshen_core.cli.options`` (``--store``,
+    ``--pack``, ``desk_for``), so it behaves like the built-in commands; the reference pack's
+    ``zhenshen demo`` and ``zhenshen corpus`` come this way.
+
+    Example:
+
+    ```python
+    import click
+
+    from zhenshen_core import hookimpl
+    from zhenshen_core.plugins import CliCommands
+
+
+    @click.command(help="Greet the desk.")
+    def hello():
+        click.echo("你好")
+
+
+    @hookimpl
+    def zhenshen_cli_commands():
+        return [CliCommands("hello", [hello], description="zhenshen hello")]
+    ```
+    """
 
 
 # --- pipeline ---------------------------------------------------------------------------------
@@ -177,6 +326,25 @@ def zhenshen_normalise_intake(channel: str, data: Mapping[str, Any]) -> Mapping[
     the mapping through unchanged. Raise ``ValueError`` to reject the record with a reason. Any
     other exception (a ``KeyError`` for a field the record lacks) also rejects only that record:
     intake stores it as a dead letter naming the plugin and the line, and goes on.
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+
+
+    @hookimpl
+    def zhenshen_normalise_intake(channel, data):
+        if channel != "export":
+            return None  # not ours: the next implementation (at last the built-in) takes it
+        return {
+            "external_id": data["nr"],  # a record without "nr" becomes a dead letter
+            "channel": "hotline_12345",
+            "received_at": data["time"],
+            "title": data["subject"],
+            "content": data.get("text", ""),
+        }
+    ```
     """
 
 
@@ -186,6 +354,19 @@ def zhenshen_enrich_case(case: Case) -> Mapping[str, Any] | None:
 
     Every implementation is called; their mappings are merged in registration order (later wins
     on equal keys) and recorded as one ``update_facts`` event.
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+
+
+    @hookimpl
+    def zhenshen_enrich_case(case):
+        if case.enterprise is None:
+            return None
+        return {"prior_contacts": 2}  # e.g. what the CRM counted for case.enterprise.uscc
+    ```
     """
 
 
@@ -194,17 +375,53 @@ def zhenshen_enrich_case(case: Case) -> Mapping[str, Any] | None:
 
 @hookspec
 def zhenshen_case_received(case: Case, event: CaseEvent) -> None:
-    """A new case was stored (not called for a duplicate delivery of the same work order)."""
+    """A new case was stored (not called for a duplicate delivery of the same work order).
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+
+
+    @hookimpl
+    def zhenshen_case_received(case, event):
+        print("received", case.id, "from", case.channel.value, "at", event.at.isoformat())
+    ```
+    """
 
 
 @hookspec
 def zhenshen_case_transitioned(case: Case, event: CaseEvent) -> None:
-    """A lifecycle event was stored; ``case`` is the state after it."""
+    """A lifecycle event was stored; ``case`` is the state after it.
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+
+
+    @hookimpl
+    def zhenshen_case_transitioned(case, event):
+        print(case.id, event.type, "->", case.status.value)
+    ```
+    """
 
 
 @hookspec
 def zhenshen_decision_made(case: Case, decision: Mapping[str, Any]) -> None:
-    """The rules engine decided on a case and the decision was stored."""
+    """The rules engine decided on a case and the decision was stored.
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+
+
+    @hookimpl
+    def zhenshen_decision_made(case, decision):
+        print(case.id, decision["severity"], [f["rule"] for f in decision["fired"]])
+    ```
+    """
 
 
 @hookspec
@@ -219,4 +436,16 @@ def zhenshen_deadline_changed(
     clock after the change (``clock.provisional`` tells whether it still rests on estimated
     days), ``event`` the ``clock_update`` that recorded it. Tell the enterprise and the
     departments the new date as you would for an extension.
+
+    Example:
+
+    ```python
+    from zhenshen_core import hookimpl
+
+
+    @hookimpl
+    def zhenshen_deadline_changed(case, event, clock, previous_due, reason):
+        moved = f"{previous_due:%Y-%m-%d} -> {clock.due_at:%Y-%m-%d}"
+        print(case.id, clock.name, moved, reason)
+    ```
     """

@@ -216,6 +216,19 @@ class PluginHost:
     def rule_packs(self) -> dict[str, RulePackSource]:
         return self._records("zhenshen_rule_packs", "rule pack", RulePackSource)
 
+    def default_pack(self) -> str | None:
+        """The id of the pack a plugin marks ``default`` (what commands use when none is
+        named), or None. Two plugins marking one each is an error naming both."""
+        marked = [
+            (plugin, record.id)
+            for plugin, record in self._collect("zhenshen_rule_packs", "rule pack").values()
+            if record.default
+        ]
+        if len(marked) > 1:
+            (first, a), (second, b) = marked[:2]
+            raise DuplicateNameError("default rule pack", f"{a}, {b}", first, second)
+        return marked[0][1] if marked else None
+
     def calendars(self) -> dict[str, CalendarSource]:
         return self._records("zhenshen_calendars", "calendar", CalendarSource)
 

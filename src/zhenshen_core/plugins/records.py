@@ -66,12 +66,34 @@ class IntakeChannel:
 
 
 @dataclass(frozen=True)
+class DeskDefaults:
+    """What a district's desk signs its letters with, declared beside the district's pack.
+
+    A :class:`~zhenshen_core.desk.Desk` deciding with the pack takes these when its
+    ``DeskSettings`` leave ``org`` or ``letter_prefix`` open (the library itself names no
+    district).
+    """
+
+    org: str
+    """The issuing body, e.g. 武侯区营商环境领导小组办公室."""
+    letter_prefix: str
+    """The 发文机关代字 of letter numbers, e.g. 武营审 (武营审〔2026〕1号)."""
+
+
+@dataclass(frozen=True)
 class RulePackSource:
-    """A rule pack shipped by a plugin: a folder holding ``pack.yaml``."""
+    """A rule pack shipped by a plugin: a folder holding ``pack.yaml``.
+
+    ``default`` marks the pack that commands use when none is named (``--pack``,
+    ``ZHENSHEN_PACK``, ``pack`` in zhenshen.toml): at most one installed plugin may mark one.
+    ``desk`` is what a desk deciding with this pack signs its letters with.
+    """
 
     id: str
     path: Path
     description: str = ""
+    default: bool = False
+    desk: DeskDefaults | None = None
 
     @property
     def name(self) -> str:

@@ -34,6 +34,8 @@ from zhenshen_core.rules.lang.parser import parse_expression, parse_operand
 from zhenshen_core.rules.lang.semantics import holds
 from zhenshen_core.rules.pack.loader import load_documents, load_pack
 from zhenshen_core.rules.pack.model import (
+    CrossCaseSpec,
+    CrossCaseThen,
     Outcome,
     PackFile,
     ResolvedPack,
@@ -58,6 +60,8 @@ __getattr__ = lazy_attributes(
 __all__ = [
     "FACT_SCHEMA",
     "CompiledEngine",
+    "CrossCaseSpec",
+    "CrossCaseThen",
     "Decision",
     "Diagnostic",
     "DurableEngine",

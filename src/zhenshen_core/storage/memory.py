@@ -18,7 +18,7 @@ from zhenshen_core.errors import CaseNotFoundError, ConcurrencyError, StorageErr
 from zhenshen_core.model.case import Case, ensure_aware
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import dump_case, load_case
-from zhenshen_core.storage._common import (
+from zhenshen_core.storage.backend import (
     alerting_clocks,
     check_new,
     check_update,

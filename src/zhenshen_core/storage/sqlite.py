@@ -20,6 +20,10 @@ Design choices, and why:
   a report over 50,000 cases reads it instead of parsing 50,000 documents (SQLite keeps JSON
   as text, so every ``json_extract`` parses the whole document again). Every write rewrites it
   from the case, like the other columns; a row without one is digested in SQL from its document.
+
+Why one module of this size: the schema, its migrations and the SQL that reads and writes it
+must change together (a column added in a migration is written by ``save`` and read by a
+query); the helpers every backend shares are in :mod:`zhenshen_core.storage.backend`.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from zhenshen_core.model.case import Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import dump_case, load_case
-from zhenshen_core.storage._common import (
+from zhenshen_core.storage.backend import (
     check_new,
     check_update,
     external_keys,

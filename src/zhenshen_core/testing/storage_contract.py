@@ -21,6 +21,10 @@ stale saves and queries and checks they never disagree.
 
 Ordering rules the tests rely on: ``query`` orders by (received_at, id); ``due_clocks`` by
 (next_alert_at, case id, clock name); ``records`` by id; ``dead_letters`` in insertion order.
+
+Why one module of this size: a backend author imports one thing and reads one file to see
+every rule their store is held to, the example tests beside the state machine that checks the
+same rules at random.
 """
 
 from __future__ import annotations

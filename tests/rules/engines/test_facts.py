@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
-from zhenshen_core.corpus import generate_cases
 from zhenshen_core.model import Case, load_case
 from zhenshen_core.rules.engines.facts import (
     FACT_FIELDS,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
-from zhenshen_core.corpus import generate_cases
 from zhenshen_core.rules.impact import PackRef, diff_corpus, naive_diff, screen_for
 from zhenshen_core.rules.impact import run as impact_run
 from zhenshen_core.rules.impact import screen as impact_screen

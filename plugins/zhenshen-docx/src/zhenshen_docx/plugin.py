@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from zhenshen_core.plugins import Renderer, hookimpl
-from zhenshen_docx.render import render_docx
+
+
+def render_docx(context: Mapping[str, Any]) -> bytes:
+    # Imported on use: every command builds the plugin host, few render a letter.
+    from zhenshen_docx.render import render_docx as render
+
+    return render(context)
 
 
 @hookimpl

@@ -7,7 +7,7 @@ headings "一、" in 黑体, the measures as a ruled table, the signature block 
 and "— N —" page numbers. Chinese font names go into ``w:eastAsia`` because Word picks the font
 for Chinese characters from that attribute, not from the Latin ``w:ascii`` one.
 
-It takes the context of :func:`zhenshen_core.letters.letter_context`; all text is inserted as
+It takes the context of :func:`zhenshen_core.desk.letters.letter_context`; all text is inserted as
 text runs, so nothing the public wrote can become document markup.
 """
 
@@ -28,7 +28,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from zhenshen_core.letters import check_letter
+from zhenshen_core.desk.letters import check_letter
 from zhenshen_docx.layout import fit_pitch
 
 #: Chinese font names as Word on a government PC knows them; LibreOffice substitutes elsewhere.
@@ -371,7 +371,7 @@ def _build(context: Mapping[str, Any]) -> Any:
 
 def render_docx(context: Mapping[str, Any]) -> bytes:
     """The letter as DOCX bytes (the ``docx`` renderer's ``render``), once it passes the
-    letter's checks (``zhenshen_core.letters.check_letter``)."""
+    letter's checks (``zhenshen_core.desk.letters.check_letter``)."""
     check_letter(context)
     buffer = io.BytesIO()
     _build(context).save(buffer)

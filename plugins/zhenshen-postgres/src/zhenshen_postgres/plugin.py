@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from zhenshen_core.plugins import StorageBackend, hookimpl
-from zhenshen_core.storage.protocol import CaseStore
+
+if TYPE_CHECKING:
+    from zhenshen_core.storage.protocol import CaseStore
 
 
 def _open(url: str) -> CaseStore:

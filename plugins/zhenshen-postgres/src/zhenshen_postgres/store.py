@@ -24,6 +24,10 @@ Design, in the order the issue asks for it:
   autocommit mode and a lock around it, so one object is safe to share between threads (they take
   turns) and a process that wants parallel database work opens several stores. A broken
   connection is replaced on the next call.
+
+Why one module of this size: like the SQLite store, the SQL and the Python that writes and
+reads its tables change together; the schema's steps are in ``migrations.py``, the checks every
+backend shares in ``zhenshen_core.storage.backend``.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from zhenshen_core.errors import (
 from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
-from zhenshen_core.storage._common import (
+from zhenshen_core.storage.backend import (
     check_new,
     check_update,
     external_keys,
@@ -713,7 +717,7 @@ def _json_for_jsonb(data: Any, where: str) -> str:
 
 
 def _where(q: CaseQuery) -> tuple[list[str], list[Any]]:
-    """SQL conditions with the semantics of :func:`zhenshen_core.storage._common.matches`."""
+    """SQL conditions with the semantics of :func:`zhenshen_core.storage.backend.matches`."""
     clauses: list[str] = []
     params: list[Any] = []
     if q.status is not None:

@@ -71,7 +71,7 @@ def _from_store(url: str) -> Iterator[Record]:
 def read_corpus(source: str) -> Iterator[Record]:
     """Records of a corpus: JSON Lines (``.jsonl``/``.ndjson``/``-``), CSV, a JSON array, or a
     store URL (``sqlite:///cases.db`` …)."""
-    from zhenshen_core.builtin.intake import read_csv, read_json
+    from zhenshen_core.intake.readers import read_csv, read_json
 
     if "://" in source:
         return _from_store(source)

@@ -308,7 +308,7 @@ def diff_corpus(
 def naive_diff(old: ResolvedPack, new: ResolvedPack, corpus: str) -> DiffSummary:
     """The obvious single-process loop (intake reader, ``load_case``, two ``evaluate``, compare
     the JSON forms): the baseline ``benchmarks/bench_diff.py`` measures against."""
-    from zhenshen_core.builtin.intake import read_jsonl
+    from zhenshen_core.intake.readers import read_jsonl
     from zhenshen_core.model.lifecycle import load_case
     from zhenshen_core.rules.engines.compiled import CompiledEngine
 

@@ -1,0 +1,233 @@
+"""Turning a channel's records into stored cases, without ever dropping one silently.
+
+Each record is normalised (pipeline hook), validated against the case model and stored through
+the idempotent ``ingest``; anything that fails goes to the store's dead letters with the raw
+payload, its line and the reason, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Protocol
+
+from zhenshen_core.errors import CaseValidationError, NormaliseError
+from zhenshen_core.intake.deadletters import Rejected, guarded_read, nul_at, reject
+from zhenshen_core.model.case import SHANGHAI, Case
+from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.model.lifecycle import Lifecycle, load_case
+from zhenshen_core.plugins.host import HookFailure, PluginHost
+from zhenshen_core.plugins.records import IntakeRecord, Notification
+from zhenshen_core.storage.protocol import CaseStore
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class IntakeSummary:
+    """What ``zhenshen ingest`` prints; ``rejected`` lists every dead-lettered record."""
+
+    channel: str
+    source: str
+    read: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    case_ids: list[str] = field(default_factory=list)
+    notification_failures: list[HookFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "channel": self.channel,
+            "source": self.source,
+            "read": self.read,
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "rejections": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+            "notification_failures": [f.__dict__ for f in self.notification_failures],
+        }
+
+
+class IntakePipeline(Protocol):
+    """What a batch does around its write when a desk decides the cases (``Desk.ingest``).
+
+    ``prepare`` turns a received case into the case and events to store (enriched, decided,
+    clocks started) — it runs before the batch is written, so a case that cannot be decided
+    is never stored; ``stored`` runs after the write for each new case (notifications,
+    actions); ``known`` for a work order the store already had (``stored_id``).
+    """
+
+    def prepare(
+        self, case: Case, events: Sequence[CaseEvent]
+    ) -> tuple[Case, Sequence[CaseEvent]]: ...
+
+    def stored(self, case: Case) -> None: ...
+
+    def known(self, case: Case, stored_id: str) -> None: ...
+
+
+def _chunks(items: Iterable[IntakeRecord], size: int) -> Iterator[list[IntakeRecord]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def ingest_records(
+    records: Iterable[IntakeRecord],
+    *,
+    store: CaseStore,
+    host: PluginHost,
+    channel: str,
+    source: str,
+    lifecycle: Lifecycle | None = None,
+    actor: str = "intake",
+    now: Callable[[], datetime] | None = None,
+    progress: Callable[[int], None] | None = None,
+    pipeline: IntakePipeline | None = None,
+) -> IntakeSummary:
+    """Validate and store records in batches; reject bad ones to dead letters.
+
+    With a ``pipeline`` each case is prepared (decided) before its batch is written; a record
+    whose case cannot be prepared is a dead letter like an invalid one.
+    """
+    lifecycle = lifecycle or Lifecycle()
+    clock = now or (lambda: datetime.now(SHANGHAI))
+    summary = IntakeSummary(channel=channel, source=source)
+    for chunk in _chunks(records, BATCH_SIZE):
+        batch: list[tuple[Case, Sequence[CaseEvent]]] = []
+        lines: list[int | None] = []
+        seen: set[str] = set()
+        for record in chunk:
+            summary.read += 1
+            case = draft_case(record, host, channel, summary, store, clock)
+            if case is None:
+                continue
+            received, event = lifecycle.receive(case, actor=actor)
+            if received.id in seen:
+                summary.duplicates += 1
+                continue
+            seen.add(received.id)
+            item: tuple[Case, Sequence[CaseEvent]] = (received, [event])
+            if pipeline is not None:
+                try:
+                    item = pipeline.prepare(received, [event])
+                except Exception as exc:  # one undecidable record never stops the batch
+                    reject(
+                        record,
+                        f"cannot decide: {_describe(exc)}",
+                        channel,
+                        summary.rejected,
+                        store,
+                        clock,
+                    )
+                    continue
+            batch.append(item)
+            lines.append(record.line)
+        results = store.ingest_many(batch) if batch else []
+        for (case, events), result, line in zip(batch, results, lines, strict=True):
+            summary.case_ids.append(result.case_id)
+            if result.created:
+                summary.created += 1
+                summary.notification_failures.extend(
+                    host.notify(
+                        Notification("case_received", case, events[0].type),
+                        case=case,
+                        event=events[0],
+                    )
+                )
+                if pipeline is not None:
+                    pipeline.stored(case)
+                continue
+            summary.duplicates += 1
+            if pipeline is not None:
+                try:
+                    pipeline.known(case, result.case_id)
+                except Exception as exc:  # stored already: reported, not dead-lettered
+                    reason = f"stored earlier but undecided; cannot decide: {_describe(exc)}"
+                    summary.rejected.append(Rejected(line, reason))
+        if progress is not None:
+            progress(len(chunk))
+    return summary
+
+
+def _describe(exc: Exception) -> str:
+    from zhenshen_core.errors import ZhenshenError
+
+    return str(exc) if isinstance(exc, ZhenshenError) else f"{type(exc).__name__}: {exc}"
+
+
+def draft_case(
+    record: IntakeRecord,
+    host: PluginHost,
+    channel: str,
+    summary: IntakeSummary,
+    store: CaseStore,
+    clock: Callable[[], datetime],
+) -> Case | None:
+    """The validated case draft of one record, or None once it is a dead letter (listed in
+    ``summary.rejected``): the one place a record becomes a case or a rejection."""
+    reason = record.error
+    case: Case | None = None
+    if reason is None and record.data is not None:
+        try:
+            data = dict(host.normalise_intake(channel, record.data))
+            nul = nul_at(data)
+            if nul is None:
+                case = load_case(data)
+            else:
+                reason = (
+                    f"invalid case: {nul}: text contains a NUL character (U+0000); "
+                    "remove it from the source"
+                )
+        except (CaseValidationError, NormaliseError) as exc:
+            reason = str(exc)
+    if case is not None:
+        return case
+    reject(record, reason or "empty record", channel, summary.rejected, store, clock)
+    return None
+
+
+def count_source(host: PluginHost, channel: str, source: str) -> int | None:
+    """How many records ``source`` holds, when its channel can tell (for a progress total);
+    None for standard input, a channel without ``count``, or a file the count cannot read (the
+    ingest itself then reports what is wrong with it)."""
+    counter = host.intake_channel(channel).count
+    if counter is None or source == "-":
+        return None
+    try:
+        return counter(source)
+    except (OSError, ValueError):
+        return None
+
+
+def ingest_source(
+    source: str,
+    *,
+    channel: str,
+    store: CaseStore,
+    host: PluginHost,
+    lifecycle: Lifecycle | None = None,
+    actor: str = "intake",
+    progress: Callable[[int], None] | None = None,
+    pipeline: IntakePipeline | None = None,
+) -> IntakeSummary:
+    """Read ``source`` with the named channel adapter and ingest it."""
+    adapter = host.intake_channel(channel)
+    return ingest_records(
+        guarded_read(adapter.read(source), source, channel, host.intake_channel_plugin(channel)),
+        store=store,
+        host=host,
+        channel=channel,
+        source=source,
+        lifecycle=lifecycle,
+        actor=actor,
+        progress=progress,
+        pipeline=pipeline,
+    )

@@ -1,0 +1,136 @@
+"""For backend authors: the checks and conversions every ``CaseStore`` shares.
+
+The public module a storage plugin imports (the built-in memory and SQLite stores and the
+PostgreSQL plugin do): ``check_new`` / ``check_update`` refuse an inconsistent history,
+``external_keys`` gives the (channel, external id) keys intake is idempotent on, ``matches`` and
+``sort_key`` are the reference semantics of ``query``, ``query_enterprise`` normalises its
+enterprise filter, ``alerting_clocks`` says which clocks a sweep can find, and ``to_micros`` /
+``from_micros`` store instants as exact integers. These names are stable; see
+docs/howto/write-a-storage-plugin.md.
+
+The checks run before anything is written: a batch with one inconsistent item must fail as a
+whole, and a backend that only discovered the problem half-way through would have to undo work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from zhenshen_core.errors import StorageError
+from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
+from zhenshen_core.model.clock import Clock
+from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.model.identity import normalise_uscc
+from zhenshen_core.storage.protocol import CaseQuery
+
+__all__ = [
+    "alerting_clocks",
+    "check_new",
+    "check_update",
+    "external_keys",
+    "from_micros",
+    "matches",
+    "query_enterprise",
+    "sort_key",
+    "to_micros",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def to_micros(value: datetime) -> int:
+    """An instant as integer microseconds since the epoch: exact, and orders like time does.
+
+    Naive values are read as Asia/Shanghai, the same rule the case model applies.
+    """
+    return (ensure_aware(value) - _EPOCH) // _MICRO
+
+
+def from_micros(value: int) -> datetime:
+    return (_EPOCH + value * _MICRO).astimezone(SHANGHAI)
+
+
+def check_new(case: Case, events: Sequence[CaseEvent]) -> None:
+    """A new case must arrive with its whole history so far: events 1..n and version n."""
+    if not case.id:
+        raise StorageError("cannot store a case without an id")
+    if not events:
+        raise StorageError(f"case {case.id}: a new case needs at least its 'receive' event")
+    _check_events(case, events, start=1)
+
+
+def check_update(case: Case, events: Sequence[CaseEvent], expected_version: int) -> None:
+    """The new events must continue the stored history and account for the new version."""
+    if expected_version < 0:
+        raise StorageError(f"case {case.id}: expected_version must be >= 0, got {expected_version}")
+    _check_events(case, events, start=expected_version + 1)
+
+
+def _check_events(case: Case, events: Sequence[CaseEvent], *, start: int) -> None:
+    for offset, event in enumerate(events):
+        if event.case_id != case.id:
+            raise StorageError(
+                f"case {case.id}: event {event.seq} ({event.type}) belongs to case {event.case_id}"
+            )
+        if event.seq != start + offset:
+            raise StorageError(
+                f"case {case.id}: event {event.type!r} has seq {event.seq}, expected "
+                f"{start + offset} (events are numbered 1, 2, … without gaps)"
+            )
+    if case.version != start - 1 + len(events):
+        raise StorageError(
+            f"case {case.id}: version {case.version} does not match its history "
+            f"({start - 1} stored + {len(events)} new events = {start - 1 + len(events)})"
+        )
+
+
+def external_keys(case: Case) -> list[tuple[str, str]]:
+    """Every (channel, external id) the case is known by, without repeats."""
+    keys: list[tuple[str, str]] = []
+    for ref in case.external_refs:
+        key = (ref.channel.value, ref.external_id)
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def alerting_clocks(case: Case) -> Iterable[tuple[str, Clock]]:
+    """(name, clock) pairs the sweep must look at: running and with an alert pending."""
+    return (
+        (name, c) for name, c in case.clocks.items() if c.running and c.next_alert_at is not None
+    )
+
+
+def query_enterprise(query: CaseQuery) -> str | None:
+    """People type USCCs in every shape; compare the normalised form the model stores."""
+    return normalise_uscc(query.enterprise) if query.enterprise else None
+
+
+def matches(case: Case, query: CaseQuery) -> bool:
+    """The reference semantics of :class:`CaseQuery` (the SQL backends must agree with it)."""
+    if query.status is not None and case.status not in query.status:
+        return False
+    if query.domain is not None and case.domain != query.domain:
+        return False
+    if query.department is not None and not any(d.id == query.department for d in case.departments):
+        return False
+    if query.enterprise is not None and case.enterprise_uscc != query_enterprise(query):
+        return False
+    if query.channel is not None and case.channel.value != query.channel:
+        return False
+    received = to_micros(case.received_at)
+    if query.received_from is not None and received < to_micros(query.received_from):
+        return False
+    if query.received_before is not None and received >= to_micros(query.received_before):
+        return False
+    if query.due_before is not None:
+        limit = to_micros(query.due_before)
+        if not any(c.running and to_micros(c.due_at) < limit for c in case.clocks.values()):
+            return False
+    return True
+
+
+def sort_key(case: Case) -> tuple[int, str]:
+    return to_micros(case.received_at), case.id
