@@ -59,6 +59,7 @@ def test_a_builtin_command_imports_only_its_modules() -> None:
     assert "zhenshen_core.cli.rules" in loaded
     assert "zhenshen_core.cli.desk_cmds" not in loaded
     assert "zhenshen_core.cli.tester" not in loaded
+    assert "zhenshen_core.cli.impact" not in loaded
 
 
 BASE_PACK = Path(__file__).parents[1] / "rules" / "packs" / "base"

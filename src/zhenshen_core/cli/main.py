@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.desk_cmds",
     "zhenshen_core.cli.plugins_cmd",
     "zhenshen_core.cli.rules",
+    "zhenshen_core.cli.impact",
     "zhenshen_core.cli.tester",
 )
 
@@ -107,7 +108,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "test": ("zhenshen_core.cli.tester",),
     "fmt": ("zhenshen_core.cli.tester",),
     "new": ("zhenshen_core.cli.tester",),
-    "diff": ("zhenshen_core.cli.tester",),
+    "diff": ("zhenshen_core.cli.impact",),
 }
 
 
