@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from zhenshen_core.privacy import PersonalDataKind, detect_personal_data
+from zhenshen_core.privacy import PersonalDataKind, detect_personal_data, mask_text
 from zhenshen_core.privacy._detect import _numbers_and_emails
 
 from .strategies import (
@@ -89,3 +89,53 @@ NUMBERISH = st.text(
 @given(text=NUMBERISH)
 def test_the_prefilter_never_hides_a_finding(text: str) -> None:
     assert detect_personal_data(text) == _numbers_and_emails(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=HAN_TEXT, valid=VALID, after=HAN_TEXT)
+def test_masking_never_shows_the_raw_value_and_keeps_the_layout(
+    before: str, valid: tuple[PersonalDataKind, str, str], after: str
+) -> None:
+    _kind, written, value = valid
+    text = before + written + after
+    masked = mask_text(text)
+    assert written not in masked and value not in masked
+    assert len(masked) == len(text)
+    assert masked.startswith(before) and masked.endswith(after)
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=HAN_TEXT, valid=VALID, after=HAN_TEXT)
+def test_a_withheld_value_is_hidden_completely(
+    before: str, valid: tuple[PersonalDataKind, str, str], after: str
+) -> None:
+    kind, written, value = valid
+    masked = mask_text(before + written + after, withheld=[value])
+    shown = masked[len(before) : len(before) + len(written)]
+    if kind is PersonalDataKind.EMAIL:
+        local = shown.replace("＠", "@").split("@")[0]
+        assert set(local) <= {"*"}, shown
+        return
+    if kind in (PersonalDataKind.MOBILE, PersonalDataKind.LANDLINE):
+        shown = shown[-8:]  # past any country code
+    assert not any(ch.isdigit() or ch in "XxＸｘ" for ch in shown), shown
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    surname=st.sampled_from(["王", "李", "张", "欧阳", "司马"]),
+    given_name=st.text(
+        st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=1, max_size=2
+    ),
+    before=HAN_TEXT,
+    after=HAN_TEXT,
+)
+def test_a_recurring_name_is_masked_everywhere_but_its_surname(
+    surname: str, given_name: str, before: str, after: str
+) -> None:
+    name = surname + given_name
+    assume(not set(name) & set(before + after))  # no occurrences that overlap each other
+    text = f"{before}{name}{after}{name}"
+    masked = mask_text(text, names=[name])
+    assert name not in masked
+    assert masked.endswith(surname + "*" * len(given_name))
