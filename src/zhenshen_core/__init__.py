@@ -1,10 +1,10 @@
 """zhenshen_core — a library for running a joint review desk (联合甄审).
 
 Public API is re-exported here; submodules starting with ``_`` are private. Only the errors
-are imported eagerly: the model, lifecycle, plugin, storage, rules, deadline and desk names are
-imported on first use (PEP 562), so ``import zhenshen_core`` stays light, a command starts with
-only what it uses (and ``zhenshen_core.console`` can set up before anything heavy loads), and
-the durable_rules C extension loads only when the durable engine is asked for.
+are imported eagerly: the model, lifecycle, plugin, storage, rules, deadline, privacy and desk
+names are imported on first use (PEP 562), so ``import zhenshen_core`` stays light, a command
+starts with only what it uses (and ``zhenshen_core.console`` can set up before anything heavy
+loads), and the durable_rules C extension loads only when the durable engine is asked for.
 """
 
 from __future__ import annotations
@@ -63,6 +63,15 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         load_case,
     )
     from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
+    from zhenshen_core.privacy import (
+        MaskPolicy,
+        PersonalDataKind,
+        PersonalDataSpan,
+        detect_personal_data,
+        mask_document,
+        mask_text,
+        mask_value,
+    )
     from zhenshen_core.progress import ProgressReporter
     from zhenshen_core.rules import (
         CompiledEngine,
@@ -102,6 +111,18 @@ _LAZY = {
     "PluginHost": "zhenshen_core.plugins",
     "hookimpl": "zhenshen_core.plugins",
     "ProgressReporter": "zhenshen_core.progress",
+    **dict.fromkeys(
+        (
+            "MaskPolicy",
+            "PersonalDataKind",
+            "PersonalDataSpan",
+            "detect_personal_data",
+            "mask_document",
+            "mask_text",
+            "mask_value",
+        ),
+        "zhenshen_core.privacy",
+    ),
     "CaseQuery": "zhenshen_core.storage",
     "CaseStore": "zhenshen_core.storage",
     "Desk": "zhenshen_core.desk",
@@ -162,9 +183,12 @@ __all__ = [
     "IntakeError",
     "Lifecycle",
     "LifecycleError",
+    "MaskPolicy",
     "MemoryStore",
     "OpinionResult",
     "PackError",
+    "PersonalDataKind",
+    "PersonalDataSpan",
     "PluginConfig",
     "PluginError",
     "PluginHost",
@@ -182,10 +206,14 @@ __all__ = [
     "__version__",
     "complete_case",
     "compute_due",
+    "detect_personal_data",
     "dump_case",
     "hookimpl",
     "load_case",
     "load_pack",
+    "mask_document",
+    "mask_text",
+    "mask_value",
     "national_calendar",
     "open_store",
     "parse_period",
