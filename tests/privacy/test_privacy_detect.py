@@ -206,6 +206,10 @@ def test_the_requester_name_where_it_recurs() -> None:
     assert found(text, ("王芳",)) == [("王芳", NAME, "王芳"), ("王芳", NAME, "王芳")]
 
 
+def test_a_single_string_is_one_name() -> None:
+    assert detect_personal_data("王芳来电", "王芳") == [PersonalDataSpan(0, 2, NAME, "王芳")]
+
+
 def test_the_longest_name_wins() -> None:
     assert found("欧阳娜娜与欧阳娜", ("欧阳娜", "欧阳娜娜")) == [
         ("欧阳娜娜", NAME, "欧阳娜娜"),

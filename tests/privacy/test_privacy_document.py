@@ -120,7 +120,7 @@ def test_each_case_in_a_page_is_its_own_scope() -> None:
 
 def test_names_given_are_looked_for_everywhere() -> None:
     page = {"rows": [{"title": "王芳来电"}, {"title": "张伟来电"}]}
-    assert mask_document(page, names=("王芳", "张伟")) == {
+    assert mask_document(page, names=["王芳", "张伟"]) == {
         "rows": [{"title": "王*来电"}, {"title": "张*来电"}]
     }
 

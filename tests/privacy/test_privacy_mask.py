@@ -130,6 +130,13 @@ def test_mask_text_keeps_everything_but_the_findings() -> None:
     )
 
 
+def test_a_single_string_is_one_name_or_one_withheld_value() -> None:
+    assert mask_text("王芳来电", names="王芳") == "王*来电"
+    assert mask_text("王芳来电，电话13812345678", withheld="13812345678") == (
+        "王芳来电，电话***********"
+    )
+
+
 def test_mask_text_of_text_without_findings_is_the_same_text() -> None:
     text = "企业反映：2024年5月13日提交申请，金额1200万元。"
     assert mask_text(text, names=["王芳"]) is text
@@ -141,5 +148,5 @@ def test_a_uscc_in_text_is_never_masked() -> None:
 
 
 def test_an_unknown_kind_is_an_error() -> None:
-    with pytest.raises(ValueError, match="'phone' is not a valid PersonalDataKind"):
+    with pytest.raises(ValueError, match="kind of personal data 'phone'; choose one of: mobile,"):
         mask_value("phone", "13812345678")

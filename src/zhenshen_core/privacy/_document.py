@@ -22,7 +22,7 @@ new document.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -34,9 +34,11 @@ from zhenshen_core.privacy._mask import (
     mask_value,
     withheld_keys,
 )
+from zhenshen_core.privacy._names import usable_names
 from zhenshen_core.privacy._policy import MaskPolicy
 
 __all__ = ["mask_document"]
+
 
 def _field_kinds() -> dict[str, PersonalDataKind]:
     kinds: dict[str, PersonalDataKind] = {}
@@ -75,27 +77,26 @@ class _Scope:
         requester = mapping.get("requester")
         if not isinstance(requester, Mapping):
             return self
-        name = requester.get("name")
-        if any(requester.get(flag) is True for flag in _REQUESTER_FLAGS):
-            values = tuple(
+        if _is_withheld(requester):
+            identity = tuple(
                 str(value)
                 for key, value in requester.items()
-                if (key == "name" or key in FIELD_KINDS) and isinstance(value, str | int)
-                and not isinstance(value, bool)
+                if (key == "name" or key in FIELD_KINDS) and _is_field_value(value)
             )
-            return _Scope(self.names, self.withheld + values)
+            return _Scope(self.names, self.withheld + identity)
+        name = requester.get("name")
         if isinstance(name, str) and name:
             return _Scope((*self.names, name), self.withheld)
         return self
 
 
 def mask_document(
-    document: Any, policy: MaskPolicy = DEFAULT_MASK_POLICY, names: tuple[str, ...] = ()
+    document: Any, policy: MaskPolicy = DEFAULT_MASK_POLICY, names: Iterable[str] = ()
 ) -> Any:
     """A copy of ``document`` (mappings, lists, tuples, strings and scalars, as JSON holds
     them) with personal fields and detected personal data masked; ``names``: people whose
     names are looked for everywhere in it."""
-    return _walk(document, policy, _Scope(tuple(names), ()))
+    return _walk(document, policy, _Scope(tuple(usable_names(names)), ()))
 
 
 def _walk(node: Any, policy: MaskPolicy, scope: _Scope) -> Any:
@@ -121,7 +122,7 @@ def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
 
 
 def _requester(requester: Mapping[str, Any], policy: MaskPolicy, scope: _Scope) -> Any:
-    withheld = any(requester.get(flag) is True for flag in _REQUESTER_FLAGS)
+    withheld = _is_withheld(requester)
     masked: dict[Any, Any] = {}
     for key, value in requester.items():
         kind = PersonalDataKind.NAME if key == "name" else FIELD_KINDS.get(key)
@@ -132,6 +133,10 @@ def _requester(requester: Mapping[str, Any], policy: MaskPolicy, scope: _Scope) 
         else:
             masked[key] = _field(kind, str(value), policy, scope)
     return masked
+
+
+def _is_withheld(requester: Mapping[str, Any]) -> bool:
+    return any(requester.get(flag) is True for flag in _REQUESTER_FLAGS)
 
 
 def _is_field_value(value: Any) -> bool:

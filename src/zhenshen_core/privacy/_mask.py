@@ -56,7 +56,7 @@ def mask_value(
     the rule is then applied to its letters and digits. A kind the policy does not mask is
     returned as it is, unless withheld.
     """
-    kind = PersonalDataKind(kind)
+    kind = _kind(kind)
     if not withhold and kind not in policy.kinds:
         return value
     chars = list(value)
@@ -77,9 +77,10 @@ def mask_text(
     ``names``: people whose names are looked for. ``withheld``: names, phone numbers and other
     values of people whose identity is withheld; their occurrences are hidden completely.
     """
-    withheld = [value for value in withheld if value]
-    hidden = withheld_keys(withheld) if withheld else frozenset()
-    spans = detect_personal_data(text, [*names, *withheld] if withheld else names)
+    people = [names] if isinstance(names, str) else list(names)
+    hide = [withheld] if isinstance(withheld, str) else [value for value in withheld if value]
+    hidden = withheld_keys(hide) if hide else frozenset()
+    spans = detect_personal_data(text, people + hide if hide else people)
     return mask_spans(text, spans, policy, hidden)
 
 
@@ -107,12 +108,22 @@ def mask_spans(
 
 def withheld_keys(values: Iterable[str]) -> frozenset[str]:
     """What a finding's normalised value is compared with to know it is withheld: each value
-    as written (a name) and the normalised form of every number or address found in it."""
+    as written (a name) and the normalised form of every number or e-mail address in it."""
     keys: set[str] = set()
     for value in values:
         keys.add(value.strip())
         keys.update(span.value for span in detect_personal_data(value))
     return frozenset(keys)
+
+
+def _kind(kind: PersonalDataKind | str) -> PersonalDataKind:
+    try:
+        return PersonalDataKind(kind)
+    except ValueError:
+        known = ", ".join(member.value for member in PersonalDataKind)
+        raise ValueError(
+            f"unknown kind of personal data {kind!r}; choose one of: {known}"
+        ) from None
 
 
 def _hidden_positions(

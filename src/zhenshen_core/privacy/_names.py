@@ -37,7 +37,10 @@ _DOT = re.compile(_DOT_CLASS)
 
 
 def usable_names(names: Iterable[str]) -> list[str]:
-    """The names worth looking for, stripped, without duplicates, longest first."""
+    """The names worth looking for, stripped, without duplicates, longest first (a single
+    string is one name, not a sequence of one-character names)."""
+    if isinstance(names, str):
+        names = (names,)
     found: list[str] = []
     for raw in names:
         name = raw.strip() if raw else ""
