@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
 from zhenshen_core.privacy import PersonalDataKind, PersonalDataSpan, detect_personal_data
+from zhenshen_core.privacy._checks import luhn_checksum
 
 MOBILE = PersonalDataKind.MOBILE
 LANDLINE = PersonalDataKind.LANDLINE
@@ -256,3 +259,9 @@ def _digit_uscc_and_id() -> str:
         if code.isdigit() and uscc.is_valid(code):
             return code
     raise AssertionError("no such number")  # pragma: no cover
+
+
+@settings(max_examples=500, deadline=None)
+@given(digits=st.text(alphabet="0123456789", min_size=1, max_size=25))
+def test_our_luhn_is_stdnums(digits: str) -> None:
+    assert luhn_checksum(digits) == luhn.checksum(digits)
