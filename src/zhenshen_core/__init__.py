@@ -63,6 +63,13 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.plugins import PluginConfig as PluginConfig
     from zhenshen_core.plugins import PluginHost as PluginHost
     from zhenshen_core.plugins import hookimpl as hookimpl
+    from zhenshen_core.privacy import MaskPolicy as MaskPolicy
+    from zhenshen_core.privacy import PersonalDataKind as PersonalDataKind
+    from zhenshen_core.privacy import PersonalDataSpan as PersonalDataSpan
+    from zhenshen_core.privacy import detect_personal_data as detect_personal_data
+    from zhenshen_core.privacy import mask_document as mask_document
+    from zhenshen_core.privacy import mask_text as mask_text
+    from zhenshen_core.privacy import mask_value as mask_value
     from zhenshen_core.progress import ProgressReporter as ProgressReporter
     from zhenshen_core.rules import CompiledEngine as CompiledEngine
     from zhenshen_core.rules import Decision as Decision
@@ -133,6 +140,15 @@ _API = public_names(
             "PluginConfig",
             "PluginHost",
             "hookimpl",
+        ),
+        "zhenshen_core.privacy": (
+            "MaskPolicy",
+            "PersonalDataKind",
+            "PersonalDataSpan",
+            "detect_personal_data",
+            "mask_document",
+            "mask_text",
+            "mask_value",
         ),
         "zhenshen_core.progress": (
             "ProgressReporter",

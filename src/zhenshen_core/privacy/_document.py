@@ -1,0 +1,164 @@
+"""Masking a JSON-like document: a case, an event, a page of cases, a dead letter.
+
+Two things are masked. Known personal *fields*, by their key, whatever they hold (a phone
+field with a number no detector would accept is still a phone number):
+
+* inside a ``requester`` mapping (the model's ``Requester``): ``name`` and every key below;
+* anywhere: ``phone``, ``mobile``, ``tel``, ``telephone``, ``id_number``, ``id_card``,
+  ``email``, ``address`` and their ``contact_`` / ``requester_`` forms, and
+  ``contact_name``, ``contact_person``, ``requester_name``.
+
+And personal data *detected* in every other string value. A mapping with a ``requester`` is
+one person's scope (a case): the requester's name is looked for in every string inside it,
+and, when the requester is confidential or anonymous, their identity is withheld in it — the
+requester's fields become the policy's label (保密) and every occurrence of their name or
+numbers in the text is hidden completely.
+
+Left alone: keys, numbers, booleans, and the values of ``id``, ``case_id``, ``external_id``,
+``merged_into`` and ``uscc`` (case ids and a 12345 order number are not personal data and
+must stay readable; a USCC is an enterprise's). Nothing is changed in place: the result is a
+new document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from zhenshen_core.privacy._detect import detect_personal_data
+from zhenshen_core.privacy._kinds import PersonalDataKind
+from zhenshen_core.privacy._mask import (
+    DEFAULT_MASK_POLICY,
+    mask_spans,
+    mask_value,
+    withheld_keys,
+)
+from zhenshen_core.privacy._names import usable_names
+from zhenshen_core.privacy._policy import MaskPolicy
+
+__all__ = ["mask_document"]
+
+
+def _field_kinds() -> dict[str, PersonalDataKind]:
+    kinds: dict[str, PersonalDataKind] = {}
+    for kind, keys in (
+        (PersonalDataKind.MOBILE, ("phone", "mobile", "tel", "telephone")),
+        (PersonalDataKind.ID_NUMBER, ("id_number", "id_card")),
+        (PersonalDataKind.EMAIL, ("email",)),
+        (PersonalDataKind.ADDRESS, ("address",)),
+    ):
+        for key in keys:
+            kinds[key] = kinds[f"contact_{key}"] = kinds[f"requester_{key}"] = kind
+    for key in ("contact_name", "contact_person", "requester_name"):
+        kinds[key] = PersonalDataKind.NAME
+    return kinds
+
+
+#: Personal fields by key, anywhere in a document (a ``requester``'s ``name`` too).
+FIELD_KINDS: Mapping[str, PersonalDataKind] = MappingProxyType(_field_kinds())
+
+#: Values never masked: identifiers of cases, orders and enterprises.
+UNMASKED_KEYS = frozenset(("id", "case_id", "external_id", "merged_into", "uscc"))
+_REQUESTER_FLAGS = ("confidential", "anonymous")
+
+
+class _Scope:
+    """Whose names are looked for, and whose identity is withheld, below one mapping."""
+
+    __slots__ = ("hidden", "names", "withheld")
+
+    def __init__(self, names: tuple[str, ...], withheld: tuple[str, ...]) -> None:
+        self.names = names
+        self.withheld = withheld
+        self.hidden = withheld_keys(withheld) if withheld else frozenset()
+
+    def entering(self, mapping: Mapping[str, Any]) -> _Scope:
+        requester = mapping.get("requester")
+        if not isinstance(requester, Mapping):
+            return self
+        if _is_withheld(requester):
+            identity = tuple(
+                str(value)
+                for key, value in requester.items()
+                if (key == "name" or key in FIELD_KINDS) and _is_field_value(value)
+            )
+            return _Scope(self.names, self.withheld + identity)
+        name = requester.get("name")
+        if isinstance(name, str) and name:
+            return _Scope((*self.names, name), self.withheld)
+        return self
+
+
+def mask_document(
+    document: Any, policy: MaskPolicy = DEFAULT_MASK_POLICY, names: Iterable[str] = ()
+) -> Any:
+    """A copy of ``document`` (mappings, lists, tuples, strings and scalars, as JSON holds
+    them) with personal fields and detected personal data masked; ``names``: people whose
+    names are looked for everywhere in it."""
+    return _walk(document, policy, _Scope(tuple(usable_names(names)), ()))
+
+
+def _walk(node: Any, policy: MaskPolicy, scope: _Scope) -> Any:
+    if isinstance(node, str):
+        return _text(node, policy, scope)
+    if isinstance(node, Mapping):
+        scope = scope.entering(node)
+        return {key: _member(key, value, policy, scope) for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return [_walk(item, policy, scope) for item in node]
+    return node
+
+
+def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
+    if key == "requester" and isinstance(value, Mapping):
+        return _requester(value, policy, scope)
+    if key in UNMASKED_KEYS and not isinstance(value, Mapping | list | tuple):
+        return value
+    kind = FIELD_KINDS.get(key) if isinstance(key, str) else None
+    if kind is not None and _is_field_value(value):
+        return _field(kind, str(value), policy, scope)
+    return _walk(value, policy, scope)
+
+
+def _requester(requester: Mapping[str, Any], policy: MaskPolicy, scope: _Scope) -> Any:
+    withheld = _is_withheld(requester)
+    masked: dict[Any, Any] = {}
+    for key, value in requester.items():
+        kind = PersonalDataKind.NAME if key == "name" else FIELD_KINDS.get(key)
+        if kind is None or not _is_field_value(value):
+            masked[key] = _member(key, value, policy, scope)
+        elif withheld:
+            masked[key] = policy.confidential_label
+        else:
+            masked[key] = _field(kind, str(value), policy, scope)
+    return masked
+
+
+def _is_withheld(requester: Mapping[str, Any]) -> bool:
+    return any(requester.get(flag) is True for flag in _REQUESTER_FLAGS)
+
+
+def _is_field_value(value: Any) -> bool:
+    return (isinstance(value, str) and value != "") or (
+        isinstance(value, int) and not isinstance(value, bool)
+    )
+
+
+def _field(kind: PersonalDataKind, value: str, policy: MaskPolicy, scope: _Scope) -> str:
+    withhold = bool(scope.hidden) and (value.strip() in scope.hidden or _holds_hidden(value, scope))
+    if kind is PersonalDataKind.MOBILE:
+        # A phone field holds a mobile or a landline; the detector says which.
+        found = detect_personal_data(value)
+        if len(found) == 1 and found[0].kind is PersonalDataKind.LANDLINE:
+            kind = PersonalDataKind.LANDLINE
+    return mask_value(kind, value, policy, withhold=withhold)
+
+
+def _holds_hidden(value: str, scope: _Scope) -> bool:
+    return any(span.value in scope.hidden for span in detect_personal_data(value))
+
+
+def _text(text: str, policy: MaskPolicy, scope: _Scope) -> str:
+    names = scope.names + scope.withheld if scope.withheld else scope.names
+    return mask_spans(text, detect_personal_data(text, names), policy, scope.hidden)
