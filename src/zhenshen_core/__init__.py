@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 from zhenshen_core.errors import (
     CaseNotFoundError,
     CaseValidationError,
+    ChannelOptionError,
     ConcurrencyError,
     DuplicateNameError,
     GuardError,
@@ -144,6 +145,7 @@ __all__ = [
     "CaseValidationError",
     "Chair",
     "Channel",
+    "ChannelOptionError",
     "Clock",
     "CompiledEngine",
     "ConcurrencyError",

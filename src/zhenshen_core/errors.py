@@ -17,6 +17,7 @@ one type at its boundary. The tree::
     │   ├── DuplicateNameError     two plugins registered the same name
     │   └── UnknownNameError       no plugin registered that name
     ├── IntakeError                a whole source could not be read (records go to dead letters)
+    │   └── ChannelOptionError     an option the intake channel does not take; exit 2
     ├── PackError / RuleError      a rule pack failed to load (``zhenshen_core.rules``;
     │                              ``.diagnostics`` lists every file:line:col problem)
     ├── EngineError                durable_rules refused or failed (``rules.durable``; ``.code``)
@@ -131,6 +132,22 @@ class UnknownNameError(PluginError, LookupError):
 
 class IntakeError(ZhenshenError):
     """A whole intake source could not be read; single bad records go to dead letters."""
+
+
+class ChannelOptionError(IntakeError):
+    """An option the intake channel does not declare (a usage error: exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, channel: str, unknown: Iterable[str], declared: Iterable[str]) -> None:
+        self.channel, self.unknown, self.declared = channel, sorted(unknown), list(declared)
+        names = ", ".join(f"--{n}" for n in self.unknown)
+        takes = (
+            "its options: " + ", ".join(f"--{n}" for n in self.declared)
+            if self.declared
+            else "it takes no options"
+        )
+        super().__init__(f"intake channel {channel!r} has no option {names}; {takes}")
 
 
 def describe_validation_error(error: Mapping[str, Any], whole: str = "") -> str:

@@ -18,7 +18,7 @@ from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
 from zhenshen_core.plugins.host import HookFailure, PluginHost
-from zhenshen_core.plugins.records import IntakeRecord, Notification
+from zhenshen_core.plugins.records import IntakeReader, IntakeRecord, Notification
 from zhenshen_core.storage.protocol import CaseStore, DeadLetter
 
 BATCH_SIZE = 500
@@ -28,6 +28,7 @@ BATCH_SIZE = 500
 class Rejected:
     line: int | None
     reason: str
+    location: str | None = None  # the record's own location (a workbook cell), when it has one
 
 
 @dataclass
@@ -55,7 +56,9 @@ class IntakeSummary:
             "created": self.created,
             "duplicates": self.duplicates,
             "rejected": len(self.rejected),
-            "rejections": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+            "rejections": [
+                {"line": r.line, "reason": r.reason, "location": r.location} for r in self.rejected
+            ],
             "notification_failures": [f.__dict__ for f in self.notification_failures],
         }
 
@@ -107,7 +110,7 @@ def ingest_records(
     summary = IntakeSummary(channel=channel, source=source)
     for chunk in _chunks(records, BATCH_SIZE):
         batch: list[tuple[Case, Sequence[CaseEvent]]] = []
-        lines: list[int | None] = []
+        lines: list[tuple[int | None, str | None]] = []
         seen: set[str] = set()
         for record in chunk:
             summary.read += 1
@@ -129,9 +132,9 @@ def ingest_records(
                     )
                     continue
             batch.append(item)
-            lines.append(record.line)
+            lines.append((record.line, record.location))
         results = store.ingest_many(batch) if batch else []
-        for (case, events), result, line in zip(batch, results, lines, strict=True):
+        for (case, events), result, (line, location) in zip(batch, results, lines, strict=True):
             summary.case_ids.append(result.case_id)
             if result.created:
                 summary.created += 1
@@ -151,7 +154,7 @@ def ingest_records(
                     pipeline.known(case, result.case_id)
                 except Exception as exc:  # stored already: reported, not dead-lettered
                     reason = f"stored earlier but undecided; cannot decide: {_describe(exc)}"
-                    summary.rejected.append(Rejected(line, reason))
+                    summary.rejected.append(Rejected(line, reason, location))
         if progress is not None:
             progress(len(chunk))
     return summary
@@ -202,11 +205,11 @@ def _reject(
     store: CaseStore,
     clock: Callable[[], datetime],
 ) -> None:
-    summary.rejected.append(Rejected(record.line, reason))
+    summary.rejected.append(Rejected(record.line, reason, record.location))
     store.add_dead_letter(
         DeadLetter(
             channel=channel,
-            source=record.source,
+            source=record.location or record.source,
             line=record.line,
             raw=record.raw,
             reason=reason,
@@ -239,11 +242,14 @@ def _nul_at(value: object, path: str = "") -> str | None:
     return None
 
 
-def count_source(host: PluginHost, channel: str, source: str) -> int | None:
+def count_source(
+    host: PluginHost, channel: str, source: str, *, reader: IntakeReader | None = None
+) -> int | None:
     """How many records ``source`` holds, when its channel can tell (for a progress total);
     None for standard input, a channel without ``count``, or a file the count cannot read (the
-    ingest itself then reports what is wrong with it)."""
-    counter = host.intake_channel(channel).count
+    ingest itself then reports what is wrong with it). ``reader``: the channel as set up with
+    its options (``IntakeChannel.reader``), when it has some."""
+    counter = (reader or host.intake_channel(channel).reader()).count
     if counter is None or source == "-":
         return None
     try:
@@ -262,9 +268,11 @@ def ingest_source(
     actor: str = "intake",
     progress: Callable[[int], None] | None = None,
     pipeline: IntakePipeline | None = None,
+    reader: IntakeReader | None = None,
 ) -> IntakeSummary:
-    """Read ``source`` with the named channel adapter and ingest it."""
-    adapter = host.intake_channel(channel)
+    """Read ``source`` with the named channel adapter and ingest it; ``reader`` is the channel
+    as set up with its options (``IntakeChannel.reader``), when it takes some."""
+    adapter = reader or host.intake_channel(channel).reader()
     return ingest_records(
         adapter.read(source),
         store=store,
