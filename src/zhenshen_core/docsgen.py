@@ -1,4 +1,4 @@
-"""Generate the reference docs from code: CLI, hooks, case model, errors.
+"""Generate the reference docs from code: CLI, hooks, case model, errors, profile format.
 
 ``python -m zhenshen_core.docsgen docs/reference`` rewrites the files; a test regenerates them
 into a temporary folder and fails when the committed copies are stale, so the reference cannot
@@ -150,11 +150,18 @@ def errors_reference() -> str:
     return "".join(out)
 
 
+def profile_reference() -> str:
+    from zhenshen_core.profiles.reference import profile_reference as page
+
+    return page(HEADER)
+
+
 PAGES = {
     "cli.md": cli_reference,
     "hooks.md": hooks_reference,
     "case-model.md": model_reference,
     "errors.md": errors_reference,
+    "profile-format.md": profile_reference,
 }
 
 

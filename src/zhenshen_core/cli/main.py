@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.decide",
     "zhenshen_core.cli.desk_cmds",
     "zhenshen_core.cli.plugins_cmd",
+    "zhenshen_core.cli.profiles",
     "zhenshen_core.cli.rules",
     "zhenshen_core.cli.testing",
 )
@@ -104,6 +105,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "sweep": ("zhenshen_core.cli.desk_cmds",),
     "letter": ("zhenshen_core.cli.desk_cmds",),
     "plugins": ("zhenshen_core.cli.plugins_cmd",),
+    "profile": ("zhenshen_core.cli.profiles",),
     "check": ("zhenshen_core.cli.rules",),
     "eval": ("zhenshen_core.cli.rules",),
     "test": ("zhenshen_core.cli.testing",),

@@ -12,6 +12,7 @@ from zhenshen_core.rules.compiled import CompiledEngine, InterpretedEngine, comp
 from zhenshen_core.rules.decision import Decision, Fired, Matcher, decide
 from zhenshen_core.rules.diagnostics import (
     Diagnostic,
+    DiagnosticSink,
     EvaluationError,
     ExpressionSyntaxError,
     PackError,
@@ -20,7 +21,7 @@ from zhenshen_core.rules.diagnostics import (
 from zhenshen_core.rules.engine import Engine
 from zhenshen_core.rules.explain import explain
 from zhenshen_core.rules.facts import FACT_SCHEMA, FieldType, fact_view
-from zhenshen_core.rules.loader import load_documents, load_pack
+from zhenshen_core.rules.loader import Located, load_documents, load_pack, read_yaml
 from zhenshen_core.rules.pack import Outcome, PackFile, ResolvedPack, RuleFile, RuleSpec, TableSpec
 from zhenshen_core.rules.parser import parse_expression, parse_operand
 from zhenshen_core.rules.semantics import holds
@@ -32,12 +33,14 @@ __all__ = [
     "CompiledEngine",
     "Decision",
     "Diagnostic",
+    "DiagnosticSink",
     "Engine",
     "EvaluationError",
     "ExpressionSyntaxError",
     "FieldType",
     "Fired",
     "InterpretedEngine",
+    "Located",
     "Matcher",
     "Outcome",
     "Pack",
@@ -57,4 +60,5 @@ __all__ = [
     "load_pack",
     "parse_expression",
     "parse_operand",
+    "read_yaml",
 ]
