@@ -192,8 +192,13 @@ def test_dry_run_shows_source_beside_case_and_stores_nothing(run: Callable[..., 
     as_json = run("ingest", "demo", "book.xlsx", "--dry-run", "--limit", "1", "--format", "json")
     (shown,) = json.loads(as_json.stdout)
     assert shown["fields"] == [
-        {"field": "title", "value": "标题一", "source": "标题", "source_value": "标题一",
-         "problem": None}
+        {
+            "field": "title",
+            "value": "标题一",
+            "source": "标题",
+            "source_value": "标题一",
+            "problem": None,
+        }
     ]
     assert as_json.exit_code == 0
 

@@ -202,6 +202,11 @@ class ProfileFile(_Strict):
         description="how many rows at the top of a sheet are searched for the header row (the "
         "first row holding the most of the profile's columns)",
     )
+    skip_sheets: list[str] = Field(
+        default_factory=list,
+        description="sheets a workbook import never reads (instructions, a legend of codes) "
+        "when no --sheet is given",
+    )
     fields: dict[str, FieldSpec] = Field(
         description="case field (dotted: `enterprise.uscc`; `facts.<name>`; `lead_department`, "
         "`co_departments`) → how it is filled"
