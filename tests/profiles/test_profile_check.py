@@ -51,7 +51,7 @@ def test_every_problem_is_located(tmp_path: Path, pack: Any) -> None:
         "profile.yaml:6:14: M504",  # unknown converter datetme
         "profile.yaml:7:3: M501",  # recieved_at
         "profile.yaml:11:32: M505",  # complain is no appeal type
-        "profile.yaml:12:17: M503",  # 工单编号 feeds two fields
+        "profile.yaml:12:17: W503",  # 工单编号 feeds two fields (a warning)
         "profile.yaml:13:49: M504",  # a date-time for a yes/no field
         "profile.yaml:13:61: M504",  # %Q
         "profile.yaml:14:3: M501",  # status is the lifecycle's
@@ -68,7 +68,7 @@ def test_every_problem_is_located(tmp_path: Path, pack: Any) -> None:
     assert "unknown converter 'datetme'; did you mean 'datetime'?" in text
     assert "unknown case field 'recieved_at'; did you mean 'received_at'?" in text
     assert "'status' (set by the lifecycle or the rules, never by intake)" in text
-    assert "column '工单编号' already fills 'external_id'" in text
+    assert "column '工单编号' fills 'external_id' too: is that meant?" in text
     assert "converter 'datetime' gives a date-time; requester.confidential needs a yes/no" in text
     assert "unknown domain 'market_entry' of pack cn.chengdu.gaoxin; did you mean " in text
     assert '0101 is read by YAML as the number 101: quote the code ("0101")' in text
@@ -125,3 +125,15 @@ def test_a_clean_profile_has_no_diagnostics(profile_file: Path, pack: Any) -> No
     spec, defaults, diagnostics = check_profile(profile_file, pack=pack)
     assert diagnostics == [] and spec is not None
     assert defaults == {"appeal_type": "help", "location.district": "高新区"}
+
+
+def test_a_column_feeding_two_fields_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_text(
+        "profile: 1\nfields:\n  received_at: {from: 日期}\n  title: {from: 问题}\n"
+        "  content: {from: 问题}\n",
+        encoding="utf-8",
+    )
+    spec, _, diagnostics = check_profile(path)
+    assert spec is not None  # it loads
+    assert [(d.code, d.severity, d.line) for d in diagnostics] == [("W503", "warning", 5)]

@@ -66,7 +66,7 @@ def test_check_lists_every_problem_and_exits_1(run: Run, tmp_path: Path) -> None
     lines = result.stderr.splitlines()
     assert lines[0].startswith("bad.yaml:3:3: M501 unknown case field 'recieved_at'")
     assert lines[1].startswith("bad.yaml:4:30: M502 unknown domain 'nope'")
-    assert lines[-1] == "2 error(s)"
+    assert lines[-1] == "2 error(s), 0 warning(s)"
     as_json = run("profile", "check", "bad.yaml", "--format", "json")
     assert [d["code"] for d in json.loads(as_json.stdout)] == ["M501"]
 
@@ -117,3 +117,20 @@ def test_profile_test_exit_codes_for_nothing_and_broken(run: Run, tmp_path: Path
     (tmp_path / "profile.tests.yaml").write_text(TESTS, encoding="utf-8")
     bad_profile = run("profile", "test", ".")
     assert bad_profile.exit_code == 3 and "profile.yaml:2:10: M501" in bad_profile.stderr
+
+
+def test_check_warnings_alone_exit_0(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "twice.yaml").write_text(
+        "profile: 1\nfields:\n  received_at: {from: 日期}\n  title: {from: 问题}\n"
+        "  content: {from: 问题}\n",
+        encoding="utf-8",
+    )
+    result = run("profile", "check", "twice.yaml")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "twice.yaml:5:19: W503 column '问题' fills 'title' too: is that meant? (a value the "
+        "rules need twice is better kept once, e.g. with the classification's `fact`)",
+        "0 error(s), 1 warning(s)",
+    ]
+    quiet = run("profile", "check", "twice.yaml", "--no-warnings")
+    assert (quiet.exit_code, quiet.stderr) == (0, "")

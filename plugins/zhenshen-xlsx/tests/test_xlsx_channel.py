@@ -113,11 +113,22 @@ def test_merged_cells_below_the_header_belong_to_each_row(tmp_path: Path, host: 
     sheet.append(["M1", "2026-03-04", "成都丙公司"])
     sheet.append(["M2", "2026-03-05", None])
     sheet.append(["M3", "2026-03-06", None])
+    sheet.append(["M4", "2026-03-07", "成都丁公司"])
+    sheet.append([None, None, None])
+    sheet.append(["M6", "2026-03-08", "成都戊公司"])
     sheet.merge_cells("C2:C3")
+    sheet.merge_cells("C5:C6")  # over an empty row: that row is still no record
     book.save(path)
-    store, _ = _ingest(host, path)
+    store, summary = _ingest(host, path)
     names = {c.external_id: c.enterprise.name if c.enterprise else None for c in store.query()}
-    assert names == {"M1": "成都丙公司", "M2": "成都丙公司", "M3": None}
+    assert names == {
+        "M1": "成都丙公司",
+        "M2": "成都丙公司",
+        "M3": None,
+        "M4": "成都丁公司",
+        "M6": "成都戊公司",
+    }
+    assert summary.rejected == []  # type: ignore[attr-defined]
 
 
 def test_sheets_one_or_all_and_hidden_ones_skipped(tmp_path: Path, host: PluginHost) -> None:

@@ -49,18 +49,24 @@ def _pack(cli_ctx: CliContext, source: str | None) -> Any:
     show_default=True,
     help="text: one 'file:line:col: CODE message' per problem on stderr; json: a list on stdout.",
 )
+@click.option("--no-warnings", is_flag=True, help="Report errors only.")
 @pass_cli
 @error_boundary
 def check(
-    cli_ctx: CliContext, profiles: tuple[str, ...], pack_source: str | None, fmt: str
+    cli_ctx: CliContext,
+    profiles: tuple[str, ...],
+    pack_source: str | None,
+    fmt: str,
+    no_warnings: bool,
 ) -> None:
     """Check mapping profiles: silent with exit 0 when clean, else every problem at its
-    line and column and exit 1.
+    line and column; exit 1 if any is an error (warnings alone exit 0).
 
-    Found: YAML and schema errors, unknown case fields (with the closest one), columns that
-    feed two fields, unknown or misused converters and date formats, defaults and map values
-    the field cannot hold, codes with a leading zero YAML would read as numbers — and, with
-    --pack, domains and departments the pack does not define.
+    Errors: YAML and schema errors, unknown case fields (with the closest one), a column named
+    twice in one field, unknown or misused converters and date formats, defaults and map
+    values the field cannot hold, codes with a leading zero YAML would read as numbers — and,
+    with --pack, domains and departments the pack does not define. Warning: one column
+    feeding two fields.
 
     \b
     Example:
@@ -72,15 +78,16 @@ def check(
     found = []
     for path in profiles:
         _, _, diagnostics = check_profile(path, pack=pack)
-        found.extend(diagnostics)
+        found.extend(d for d in diagnostics if d.severity == "error" or not no_warnings)
+    errors = sum(1 for d in found if d.severity == "error")
     if fmt == "json":
         click.echo(json.dumps([d.as_dict() for d in found], ensure_ascii=False, indent=2))
     else:
         for diag in found:
             click.echo(str(diag), err=True)
         if found:
-            click.echo(f"{len(found)} error(s)", err=True)
-    sys.exit(PROBLEMS if found else OK)
+            click.echo(f"{errors} error(s), {len(found) - errors} warning(s)", err=True)
+    sys.exit(PROBLEMS if errors else OK)
 
 
 TEST_HELP = """Run mapping-profile tests: source rows and the case fields they must give.

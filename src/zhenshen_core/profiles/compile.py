@@ -208,7 +208,10 @@ def compile_field(
 ) -> Callable[[Row, Out], None]:
     """One field's closure: read its columns, convert, write into the draft."""
     columns = tuple(spec.source)
-    steps = tuple(chain(target, spec.convert))
+    steps = chain(target, spec.convert)
+    # A text field read as it is (the common case): text stays text without a call.
+    text_only = len(steps) == 1 and steps[0] is text_of
+    convert = None if text_only else _composed(steps)
     put = _setter(path)
     join = spec.join
     required = spec.required
@@ -232,18 +235,38 @@ def compile_field(
             if value is _EMPTY:
                 empty(out, None)
                 return
-        original = value
-        try:
-            for step in steps:
-                value = step(value)
-        except ConversionError as exc:
-            raise _Failed(FieldProblem(path, columns, original, str(exc))) from None
-        if value is None or value == "" or value == []:
-            empty(out, original)
-            return
+        if text_only:
+            if type(value) is not str:
+                value = text_of(value)
+        elif convert is not None:
+            original = value
+            try:
+                value = convert(value)
+            except ConversionError as exc:
+                raise _Failed(FieldProblem(path, columns, original, str(exc))) from None
+            if value is None or value == "" or value == []:
+                empty(out, original)
+                return
         put(out, value)
 
     return run
+
+
+def _composed(steps: Sequence[Convert]) -> Convert | None:
+    """One function for a field's steps (None: the value is kept as read): a call per field,
+    not a loop over a tuple of one."""
+    if not steps:
+        return None
+    if len(steps) == 1:
+        return steps[0]
+    ordered = tuple(steps)
+
+    def composed(value: Any) -> Any:
+        for step in ordered:
+            value = step(value)
+        return value
+
+    return composed
 
 
 def compile_classification(

@@ -37,10 +37,12 @@ CODES: dict[str, str] = {
     "`from` nor `default`, an unquoted code with a leading zero",
     "M501": "unknown case field (with the closest one)",
     "M502": "unknown domain or department of the pack given with --pack",
-    "M503": "duplicate source column: one column feeding two fields, or named twice",
+    "M503": "duplicate source column: a column named twice in one field's `from`",
     "M504": "bad converter: unknown, a bad argument or date format, or one that gives what the "
     "field cannot hold",
     "M505": "a value the field cannot hold: a default, a map value, a code of an enumeration",
+    "W503": "warning: one column feeds two fields (a copy-and-paste slip, or meant: the "
+    "profile still loads)",
 }
 
 Path_ = tuple[str | int, ...]
@@ -215,11 +217,15 @@ class _Checker:
                 continue
             mine.add(column)
             if column in seen:
-                self.error(
-                    where,
-                    "M503",
-                    f"column {column!r} already fills {seen[column]!r}; one column feeds one "
-                    "field (keep a copy for the rules with the classification's `fact`)",
+                line, col = self.loc.at(where)
+                self.sink.warn(
+                    self.loc.file,
+                    line,
+                    col,
+                    "W503",
+                    f"column {column!r} fills {seen[column]!r} too: is that meant? (a value "
+                    "the rules need twice is better kept once, e.g. with the "
+                    "classification's `fact`)",
                 )
                 continue
             seen[column] = name

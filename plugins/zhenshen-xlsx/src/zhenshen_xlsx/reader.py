@@ -142,7 +142,7 @@ def records(source: str, table: Table, profile: Profile) -> Iterator[IntakeRecor
     where_row = column_letter(first)
     for row_index, cells in table_rows(table):
         row = {name: cell for name, cell in zip(names, cells, strict=False) if name}
-        raw = json.dumps({k: shown(v) for k, v in row.items()}, ensure_ascii=False)
+        raw = json.dumps(row, ensure_ascii=False, default=shown)
         line = row_index + 1
         if errors:
             bad = [

@@ -318,8 +318,8 @@ def _merged(table: Table) -> dict[int, list[tuple[int, tuple[int, int]]]]:
 
 
 def table_rows(table: Table) -> Iterator[tuple[int, list[Any]]]:
-    """(0-based absolute row, cells from the table's first column) of each non-empty row
-    below the header, merged values filled in."""
+    """(0-based absolute row, cells from the table's first column) of each row below the
+    header with a value of its own, merged values filled in."""
     anchors: dict[tuple[int, int], Any] = {}
     first = table.first_column
     by_row: dict[int, set[int]] = {}
@@ -327,8 +327,8 @@ def table_rows(table: Table) -> Iterator[tuple[int, list[Any]]]:
         for _, (row, column) in spans:
             by_row.setdefault(row, set()).add(column)
     for index, cells in enumerate(table.sheet.iter_rows()):
-        if index <= table.header_row:
-            continue
+        if index <= table.header_row or _is_empty(cells):
+            continue  # a row with nothing of its own is no record, merged cells or not
         if by_row:
             for column in by_row.get(index, ()):
                 if column - first < len(cells):
@@ -339,15 +339,12 @@ def table_rows(table: Table) -> Iterator[tuple[int, list[Any]]]:
                 for column, anchor in fills:
                     if column - first < len(cells) and anchor in anchors:
                         cells[column - first] = anchors[anchor]
-        if _is_empty(cells):
-            continue
         yield index, cells
 
 
 def shown(value: Any) -> Any:
-    """A cell as JSON keeps it (the dead letter's raw record): dates as ISO text."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
+    """A cell JSON has no type for (``json.dumps``'s ``default``, for the dead letter's raw
+    record): dates, times and durations as ISO text."""
     return text_of(value)
 
 
