@@ -61,7 +61,11 @@ def zhenshen_intake_channels() -> list[IntakeChannel]:
 
     Called once. Each channel's ``read(source)`` yields
     :class:`~zhenshen_core.plugins.records.IntakeRecord` objects; records it cannot parse are
-    yielded with ``error`` set so they reach the dead-letter store instead of vanishing.
+    yielded with ``error`` set so they reach the dead-letter store instead of vanishing. A
+    channel with options of its own (``zhenshen ingest CHANNEL SRC --profile P``) declares them
+    in ``options`` and gives ``configure(options)``, which returns the
+    :class:`~zhenshen_core.plugins.records.IntakeReader` for one ingest (``explain`` there
+    traces a record's case fields to its source fields for ``--dry-run``).
     """
 
 
