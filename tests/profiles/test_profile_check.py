@@ -51,7 +51,7 @@ def test_every_problem_is_located(tmp_path: Path, pack: Any) -> None:
         "profile.yaml:6:14: M504",  # unknown converter datetme
         "profile.yaml:7:3: M501",  # recieved_at
         "profile.yaml:11:32: M505",  # complain is no appeal type
-        "profile.yaml:12:17: W503",  # 工单编号 feeds two fields (a warning)
+        "profile.yaml:12:17: M506",  # 工单编号 feeds two fields (a warning)
         "profile.yaml:13:49: M504",  # a date-time for a yes/no field
         "profile.yaml:13:61: M504",  # %Q
         "profile.yaml:14:3: M501",  # status is the lifecycle's
@@ -136,4 +136,4 @@ def test_a_column_feeding_two_fields_is_a_warning(tmp_path: Path) -> None:
     )
     spec, _, diagnostics = check_profile(path)
     assert spec is not None  # it loads
-    assert [(d.code, d.severity, d.line) for d in diagnostics] == [("W503", "warning", 5)]
+    assert [(d.code, d.severity, d.line) for d in diagnostics] == [("M506", "warning", 5)]

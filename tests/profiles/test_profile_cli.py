@@ -128,7 +128,7 @@ def test_check_warnings_alone_exit_0(run: Run, tmp_path: Path) -> None:
     result = run("profile", "check", "twice.yaml")
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
-        "twice.yaml:5:19: W503 column '问题' fills 'title' too: is that meant? (a value the "
+        "twice.yaml:5:19: M506 column '问题' fills 'title' too: is that meant? (a value the "
         "rules need twice is better kept once, e.g. with the classification's `fact`)",
         "0 error(s), 1 warning(s)",
     ]

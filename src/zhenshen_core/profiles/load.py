@@ -41,7 +41,7 @@ CODES: dict[str, str] = {
     "M504": "bad converter: unknown, a bad argument or date format, or one that gives what the "
     "field cannot hold",
     "M505": "a value the field cannot hold: a default, a map value, a code of an enumeration",
-    "W503": "warning: one column feeds two fields (a copy-and-paste slip, or meant: the "
+    "M506": "warning: one column feeds two fields (a copy-and-paste slip, or meant: the "
     "profile still loads)",
 }
 
@@ -222,7 +222,7 @@ class _Checker:
                     self.loc.file,
                     line,
                     col,
-                    "W503",
+                    "M506",
                     f"column {column!r} fills {seen[column]!r} too: is that meant? (a value "
                     "the rules need twice is better kept once, e.g. with the "
                     "classification's `fact`)",
