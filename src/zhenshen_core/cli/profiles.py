@@ -7,13 +7,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
 from zhenshen_core.cli.exits import LOAD_ERROR, NO_TESTS, OK, PROBLEMS, error_boundary
 from zhenshen_core.cli.output import echo_json
+
+if TYPE_CHECKING:
+    from zhenshen_core.rules.diagnostics import Diagnostic
 
 PACK_OPTION = click.option(
     "--pack",
@@ -75,7 +78,7 @@ def check(
     from zhenshen_core.profiles import check_profile
 
     pack = _pack(cli_ctx, pack_source)
-    found = []
+    found: list[Diagnostic] = []
     for path in profiles:
         _, _, diagnostics = check_profile(path, pack=pack)
         found.extend(d for d in diagnostics if d.severity == "error" or not no_warnings)
