@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
         load_case,
     )
     from zhenshen_core.plugins import PluginConfig, PluginHost, hookimpl
+    from zhenshen_core.profiles import MappingError, Profile, ProfileError, load_profile
     from zhenshen_core.progress import ProgressReporter
     from zhenshen_core.rules import (
         CompiledEngine,
@@ -103,6 +104,10 @@ _LAZY = {
     "PluginHost": "zhenshen_core.plugins",
     "hookimpl": "zhenshen_core.plugins",
     "ProgressReporter": "zhenshen_core.progress",
+    "MappingError": "zhenshen_core.profiles",
+    "Profile": "zhenshen_core.profiles",
+    "ProfileError": "zhenshen_core.profiles",
+    "load_profile": "zhenshen_core.profiles",
     "CaseQuery": "zhenshen_core.storage",
     "CaseStore": "zhenshen_core.storage",
     "Desk": "zhenshen_core.desk",
@@ -164,6 +169,7 @@ __all__ = [
     "IntakeError",
     "Lifecycle",
     "LifecycleError",
+    "MappingError",
     "MemoryStore",
     "OpinionResult",
     "PackError",
@@ -171,6 +177,8 @@ __all__ = [
     "PluginError",
     "PluginHost",
     "PluginLoadError",
+    "Profile",
+    "ProfileError",
     "ProgressReporter",
     "ResolvedPack",
     "RuleError",
@@ -188,6 +196,7 @@ __all__ = [
     "hookimpl",
     "load_case",
     "load_pack",
+    "load_profile",
     "national_calendar",
     "open_store",
     "parse_period",

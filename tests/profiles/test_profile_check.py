@@ -54,7 +54,7 @@ def test_every_problem_is_located(tmp_path: Path, pack: Any) -> None:
         "profile.yaml:12:17: M506",  # 工单编号 feeds two fields (a warning)
         "profile.yaml:13:49: M504",  # a date-time for a yes/no field
         "profile.yaml:13:61: M504",  # %Q
-        "profile.yaml:14:3: M501",  # status is the lifecycle's
+        "profile.yaml:14:3: M501",  # status is the lifecycle's (no hint)
         "profile.yaml:15:42: M502",  # market_entry is no domain of the pack
         "profile.yaml:16:26: M503",  # 诉求内容 twice
         "profile.yaml:17:20: M500",  # colour: unknown key
@@ -67,7 +67,7 @@ def test_every_problem_is_located(tmp_path: Path, pack: Any) -> None:
     text = "\n".join(found)
     assert "unknown converter 'datetme'; did you mean 'datetime'?" in text
     assert "unknown case field 'recieved_at'; did you mean 'received_at'?" in text
-    assert "'status' (set by the lifecycle or the rules, never by intake)" in text
+    assert "'status' (set by the lifecycle or the rules, never by intake) (known:" in text
     assert "column '工单编号' fills 'external_id' too: is that meant?" in text
     assert "converter 'datetime' gives a date-time; requester.confidential needs a yes/no" in text
     assert "unknown domain 'market_entry' of pack cn.chengdu.gaoxin; did you mean " in text

@@ -193,6 +193,7 @@ class _Checker:
             "opinion",
         )
         why = " (set by the lifecycle or the rules, never by intake)" if owned else ""
+        hint = "" if owned else hint
         self.error(
             path,
             "M501",
