@@ -157,7 +157,9 @@ def ingest(
     undecided (said once on stderr); 'zhenshen decide --pending' decides them later.
 
     Records that fail validation, or that cannot be decided, go to the store's dead letters
-    with their line and reason; the batch goes on. Exit 1 when any record was rejected.
+    with their line (or cell) and reason; the batch goes on. Exit 1 when any record was
+    rejected. A source the channel cannot read at all (an encrypted workbook, a file whose
+    header lacks the profile's required columns) is refused before anything is stored: exit 3.
 
     Prints one summary line (read, created, duplicate, rejected, seconds). On a terminal, a
     progress line on stderr shows the records done, the file's total, the rate and the ETA
