@@ -55,6 +55,11 @@ def _ingest(host: PluginHost, path: Path, **options: str) -> tuple[MemoryStore, 
     return store, summary
 
 
+def _read(host: PluginHost, path: Path, **options: str) -> list[object]:
+    """The channel's records, read straight from its reader (what it refuses, it raises)."""
+    return list(host.intake_channel("xlsx").reader(options).read(str(path)))
+
+
 def test_a_workbook_with_a_merged_title_is_imported(tmp_path: Path, host: PluginHost) -> None:
     book = workbook(tmp_path / "台账.xlsx", ROWS)
     store, summary = _ingest(host, book)
@@ -144,13 +149,13 @@ def test_sheets_one_or_all_and_hidden_ones_skipped(tmp_path: Path, host: PluginH
     store, _ = _ingest(host, book, sheet="第二批")
     assert [c.external_id for c in store.query()] == ["S2-1"]
     with pytest.raises(SheetNotFound, match="has no sheet '第三批'; its sheets: 台账, 第二批"):
-        _ingest(host, book, sheet="第三批")
+        _read(host, book, sheet="第三批")
 
 
 def test_a_sheet_without_the_header_refuses_the_workbook(tmp_path: Path, host: PluginHost) -> None:
     book = workbook(tmp_path / "notes.xlsx", ROWS[:1], more={"填表说明": [["请按模板填写"]]})
     with pytest.raises(WorkbookError, match=r"notes\.xlsx!填表说明: no row among its first 30"):
-        _ingest(host, book)
+        _read(host, book)
     store, _ = _ingest(host, book, sheet="台账")
     assert store.count() == 1
 
@@ -160,7 +165,7 @@ def test_a_header_without_a_required_column_refuses_the_workbook(
 ) -> None:
     book = workbook(tmp_path / "h.xlsx", [["X", "投诉"]], header=["工单编号", "诉求类型"])
     with pytest.raises(WorkbookError, match="lacks the column\\(s\\) 接收时间"):
-        _ingest(host, book)
+        _read(host, book)
 
 
 def test_a_custom_profile_maps_other_headers(tmp_path: Path, host: PluginHost) -> None:
