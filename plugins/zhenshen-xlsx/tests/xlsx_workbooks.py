@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 from click.testing import CliRunner, Result
 
-from zhenshen_core.cli.main import prepare
+from zhenshen_core.cli.main import build_cli, prepare
 
 HEADER = [
     "工单编号",
@@ -171,7 +171,15 @@ def cli(monkeypatch: Any, tmp_path: Path) -> Callable[..., Result]:
 
     def invoke(*args: str) -> Result:
         argv = ["-p", "zhenshen_xlsx.plugin", "-p", "zhenshen_12345.plugin", *args]
+        # prepare() adds the plugins' commands (export) to the one command group: take them
+        # out again afterwards, so that a later test sees the built-in commands only.
+        builtin = set(build_cli().commands)
         group, argv = prepare(argv)
-        return CliRunner().invoke(group, argv, catch_exceptions=False)
+        added = set(group.commands) - builtin
+        try:
+            return CliRunner().invoke(group, argv, catch_exceptions=False)
+        finally:
+            for name in added:
+                group.commands.pop(name, None)
 
     return invoke
