@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from stdnum import luhn
 from stdnum.cn import ric
-
 from zhenshen_core.corpus import generate_cases
+
 from zhenshen_core.privacy import PersonalDataKind, PersonalDataSpan, detect_personal_data
 from zhenshen_core.privacy._checks import PROVINCES, is_bank_card, is_id_number, is_uscc
 from zhenshen_core.privacy._detect import _landline_value, _numbers_and_emails, _with_names

@@ -1,4 +1,4 @@
-"""Generate the reference docs from code: CLI, hooks, case model, errors.
+"""Generate the reference docs from code: CLI, hooks, case model, errors, API, profiles.
 
 ``python tools/docsgen.py docs/reference`` (``make docs``) rewrites the files; a test
 regenerates them and fails when the committed copies are stale, so the reference cannot drift
@@ -325,12 +325,19 @@ def api_reference() -> str:
     return "".join(out)
 
 
+def profile_reference() -> str:
+    from zhenshen_core.intake.profiles.reference import profile_reference as page
+
+    return page(HEADER)
+
+
 PAGES = {
     "cli.md": cli_reference,
     "hooks.md": hooks_reference,
     "case-model.md": model_reference,
     "errors.md": errors_reference,
     "api.md": api_reference,
+    "profile-format.md": profile_reference,
 }
 
 

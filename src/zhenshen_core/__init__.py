@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.desk import DeskSettings as DeskSettings
     from zhenshen_core.errors import CaseNotFoundError as CaseNotFoundError
     from zhenshen_core.errors import CaseValidationError as CaseValidationError
+    from zhenshen_core.errors import ChannelOptionError as ChannelOptionError
     from zhenshen_core.errors import ConcurrencyError as ConcurrencyError
     from zhenshen_core.errors import DuplicateNameError as DuplicateNameError
     from zhenshen_core.errors import GuardError as GuardError
@@ -43,6 +44,10 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.errors import StoreURLError as StoreURLError
     from zhenshen_core.errors import UnknownNameError as UnknownNameError
     from zhenshen_core.errors import ZhenshenError as ZhenshenError
+    from zhenshen_core.intake.profiles import MappingError as MappingError
+    from zhenshen_core.intake.profiles import Profile as Profile
+    from zhenshen_core.intake.profiles import ProfileError as ProfileError
+    from zhenshen_core.intake.profiles import load_profile as load_profile
     from zhenshen_core.model import AppealType as AppealType
     from zhenshen_core.model import Case as Case
     from zhenshen_core.model import CaseEvent as CaseEvent
@@ -103,6 +108,7 @@ _API = public_names(
         "zhenshen_core.errors": (
             "CaseNotFoundError",
             "CaseValidationError",
+            "ChannelOptionError",
             "ConcurrencyError",
             "DuplicateNameError",
             "GuardError",
@@ -149,6 +155,12 @@ _API = public_names(
             "mask_document",
             "mask_text",
             "mask_value",
+        ),
+        "zhenshen_core.intake.profiles": (
+            "MappingError",
+            "Profile",
+            "ProfileError",
+            "load_profile",
         ),
         "zhenshen_core.progress": (
             "ProgressReporter",

@@ -18,6 +18,7 @@ one type at its boundary. The tree::
     │   └── UnknownNameError       no plugin registered that name
     ├── IntakeError                a whole source could not be read (records go to dead letters)
     │   └── NormaliseError         a plugin could not make a case of one record (names it)
+    │   └── ChannelOptionError     an option the intake channel does not take; exit 2
     ├── PackError / RuleError      a rule pack failed to load (``zhenshen_core.rules``;
     │                              ``.diagnostics`` lists every file:line:col problem)
     ├── EngineError                durable_rules refused or failed
@@ -150,6 +151,20 @@ class NormaliseError(IntakeError, ValueError):
         else:
             message = f"plugin {plugin!r} failed in {hook}: {type(cause).__name__}: {cause}"
         super().__init__(message)
+class ChannelOptionError(IntakeError):
+    """An option the intake channel does not declare (a usage error: exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, channel: str, unknown: Iterable[str], declared: Iterable[str]) -> None:
+        self.channel, self.unknown, self.declared = channel, sorted(unknown), list(declared)
+        names = ", ".join(f"--{n}" for n in self.unknown)
+        takes = (
+            "its options: " + ", ".join(f"--{n}" for n in self.declared)
+            if self.declared
+            else "it takes no options"
+        )
+        super().__init__(f"intake channel {channel!r} has no option {names}; {takes}")
 
 
 def describe_validation_error(error: Mapping[str, Any], whole: str = "") -> str:

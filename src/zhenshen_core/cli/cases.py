@@ -27,8 +27,69 @@ from zhenshen_core.model.lifecycle import Lifecycle
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore
 from zhenshen_core.textio import json_loads
 
+CHANNEL_OPTIONS = "zhenshen.channel_options"
 
-@click.command()
+
+class IngestCommand(click.Command):
+    """``ingest`` taking the channel's own options (``--profile P``, ``--sheet NAME``) among
+    its own: any ``--NAME VALUE`` or ``--NAME=VALUE`` that is not an option of ``ingest`` goes
+    to the channel, which names what it takes when it does not know one."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own: set[str] = set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                own.update(param.opts)
+                own.update(param.secondary_opts)
+        kept: list[str] = []
+        found: list[tuple[str, str]] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                kept.extend(args[i:])
+                break
+            name, eq, value = arg[2:].partition("=")
+            if arg.startswith("--") and name and f"--{name}" not in own:
+                if not eq:
+                    if i + 1 >= len(args):
+                        raise click.UsageError(f"option --{name} needs a value", ctx)
+                    i += 1
+                    value = args[i]
+                found.append((name, value))
+            else:
+                kept.append(arg)
+            i += 1
+        ctx.meta[CHANNEL_OPTIONS] = found
+        return super().parse_args(ctx, kept)
+
+
+def channel_options(ctx: click.Context, channel: Any) -> dict[str, str]:
+    """The channel options given to ``ingest``, checked against what the channel declares:
+    an unknown one is a usage error naming the channel's options (and ingest's own, for a
+    typo of one of those)."""
+    import difflib
+
+    from zhenshen_core.errors import ChannelOptionError
+
+    options: dict[str, str] = {}
+    for name, value in ctx.meta.get(CHANNEL_OPTIONS, []):
+        if name in options:
+            raise click.UsageError(f"option --{name} is given twice", ctx)
+        options[name] = value
+    declared = {o.name for o in channel.options}
+    unknown = sorted(set(options) - declared)
+    if unknown:
+        message = str(ChannelOptionError(channel.name, unknown, [o.name for o in channel.options]))
+        own = [o for p in ctx.command.params if isinstance(p, click.Option) for o in p.opts]
+        close = difflib.get_close_matches(f"--{unknown[0]}", own, n=1)
+        if close:
+            message += f"; did you mean {close[0]}?"
+        raise click.UsageError(message, ctx)
+    return options
+
+
+@click.command(cls=IngestCommand)
 @click.argument("channel")
 @click.argument("source", type=click.Path(allow_dash=True))
 @STORE_OPTION
@@ -44,6 +105,18 @@ from zhenshen_core.textio import json_loads
 @PACK_PATH_OPTION
 @FORMAT_OPTION
 @click.option("--actor", default="intake", show_default=True, help="Recorded as the event actor.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read, map and validate the first records (--limit) and show each case field beside "
+    "the source field(s) it came from; store nothing, decide nothing, open no store.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --dry-run: how many records to show (default 5).",
+)
 @pass_cli
 @error_boundary
 def ingest(
@@ -54,8 +127,15 @@ def ingest(
     pack_source: str | None,
     fmt: str,
     actor: str,
+    dry_run: bool,
+    limit: int | None,
 ) -> None:
     """Read SOURCE (a file or '-') with intake CHANNEL and store the cases.
+
+    A channel may take options of its own, given as --NAME VALUE anywhere after the command:
+    the 12345 and xlsx channels take --profile PROFILE.yaml (a mapping profile, see 'zhenshen
+    profile check'), xlsx also --sheet NAME. An option the channel does not take is a usage
+    error naming the options it does. --dry-run shows what the first records would become.
 
     With a rule pack (--pack, $ZHENSHEN_PACK or 'pack' in zhenshen.toml) every case goes
     through the desk's receive pipeline before it is stored: graded, tiered, routed, its
@@ -64,7 +144,9 @@ def ingest(
     undecided (said once on stderr); 'zhenshen decide --pending' decides them later.
 
     Records that fail validation, or that cannot be decided, go to the store's dead letters
-    with their line and reason; the batch goes on. Exit 1 when any record was rejected.
+    with their line (or cell) and reason; the batch goes on. Exit 1 when any record was
+    rejected. A source the channel cannot read at all (an encrypted workbook, a file whose
+    header lacks the profile's required columns) is refused before anything is stored: exit 3.
 
     Prints one summary line (read, created, duplicate, rejected, seconds). On a terminal, a
     progress line on stderr shows the records done, the file's total, the rate and the ETA
@@ -81,7 +163,16 @@ def ingest(
         if not Path(source).is_file():
             raise click.BadParameter(f"no such file: {source}", param_hint="SOURCE")
     host = cli_ctx.host
-    host.intake_channel(channel)  # unknown channel → list of known ones, before opening a store
+    # An unknown channel → the known ones; a bad option or profile → said before a store opens.
+    adapter = host.intake_channel(channel)
+    options = channel_options(click.get_current_context(), adapter)
+    reader = adapter.reader(options)
+    if limit is not None and not dry_run:
+        raise click.BadParameter("goes with --dry-run", param_hint="--limit")
+    if dry_run:
+        from zhenshen_core.cli.dryrun import show_dry_run
+
+        raise SystemExit(show_dry_run(host, channel, source, reader, limit or 5, fmt))
     pack_id = cli_ctx.pack_source(pack_source)
     pack = None
     if pack_id is not None:
@@ -91,17 +182,27 @@ def ingest(
     try:
         with LiveProgress() as progress:
             advance = progress.phase(
-                "ingest", lambda: count_source(host, channel, source), unit="records"
+                "ingest",
+                lambda: count_source(host, channel, source, reader=reader),
+                unit="records",
             )
             if pack is None:
                 summary = ingest_source(
-                    source, channel=channel, store=store, host=host, actor=actor, progress=advance
+                    source,
+                    channel=channel,
+                    store=store,
+                    host=host,
+                    actor=actor,
+                    progress=advance,
+                    reader=reader,
                 )
             else:
                 from zhenshen_core.desk import Desk
 
                 desk = Desk(store, pack=pack, host=host, calendar=calendar)
-                summary = desk.ingest(channel, source, actor=actor, progress=progress)
+                summary = desk.ingest(
+                    channel, source, actor=actor, progress=progress, options=options
+                )
                 summary.notification_failures.extend(desk.failures)
     finally:
         store.close()
@@ -118,7 +219,7 @@ def ingest(
         if pack is not None:
             click.echo(f"decided with pack {pack_label(pack)}, calendar {calendar_label(calendar)}")
         for rejected in summary.rejected:
-            where = f"{source}:{rejected.line}" if rejected.line else source
+            where = rejected.location or (f"{source}:{rejected.line}" if rejected.line else source)
             click.echo(f"{where}: rejected: {rejected.reason}", err=True)
         for failure in summary.notification_failures:
             click.echo(

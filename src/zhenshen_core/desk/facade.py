@@ -176,6 +176,7 @@ class Desk(ArticleSteps):
         *,
         actor: str = "intake",
         progress: ProgressReporter = SILENT,
+        options: Mapping[str, str] | None = None,
     ) -> IntakeSummary:
         """Bulk intake through a channel adapter, with :meth:`receive`'s pipeline per case.
 
@@ -184,7 +185,10 @@ class Desk(ArticleSteps):
         records. A record that cannot be decided becomes a dead letter with the reason (nothing
         of it is stored), and a repeat delivery of a case stored undecided decides it.
         ``progress`` hears one phase, "ingest" (records, decided as they are read).
+        ``options`` go to the channel (e.g. ``{"profile": "p.yaml"}``; see
+        ``IntakeChannel.options``).
         """
+        reader = self.host.intake_channel(channel).reader(options)
         return ingest_source(
             source,
             channel=channel,
@@ -193,9 +197,12 @@ class Desk(ArticleSteps):
             lifecycle=self.lifecycle,
             actor=actor,
             progress=progress.phase(
-                "ingest", lambda: count_source(self.host, channel, source), unit="records"
+                "ingest",
+                lambda: count_source(self.host, channel, source, reader=reader),
+                unit="records",
             ),
             pipeline=DeskIntake(self, actor) if self.engine is not None else None,
+            reader=reader,
         )
 
     def decide(self, case_id: str, *, actor: str = "rules") -> Case:

@@ -23,6 +23,7 @@ class Rejected:
 
     line: int | None
     reason: str
+    location: str | None = None  # the record's own location (a workbook cell), when it has one
 
 
 def reject(
@@ -35,11 +36,11 @@ def reject(
 ) -> None:
     """Keep ``record`` in the store's dead letters and list it in ``rejected`` (the summary's
     list): the batch goes on, and the raw text is there to fix and send again."""
-    rejected.append(Rejected(record.line, reason))
+    rejected.append(Rejected(record.line, reason, record.location))
     store.add_dead_letter(
         DeadLetter(
             channel=channel,
-            source=record.source,
+            source=record.location or record.source,
             line=record.line,
             raw=record.raw,
             reason=reason,
@@ -56,7 +57,8 @@ def guarded_read(
     An adapter that raises part-way through (a bug, or a record it did not expect) cannot be
     resumed, but what it read before is kept: the failure becomes one rejected record after
     the last line read, naming the plugin. Failing before its first record, it could read
-    nothing: that is an ``IntakeError`` for the whole source.
+    nothing: that is an ``IntakeError`` for the whole source (one the channel raised itself,
+    such as a workbook it refuses or an unknown sheet, passes unchanged).
     """
     iterator = iter(records)
     last: int | None = None
@@ -66,6 +68,8 @@ def guarded_read(
         except StopIteration:
             return
         except Exception as exc:
+            if last is None and isinstance(exc, IntakeError):
+                raise  # the channel refused the whole source itself, in its own words
             what = f"plugin {plugin!r} failed reading {channel!r}"
             problem = f"{type(exc).__name__}: {exc}"
             if last is None:

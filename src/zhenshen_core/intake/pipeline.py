@@ -19,7 +19,7 @@ from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
 from zhenshen_core.plugins.host import HookFailure, PluginHost
-from zhenshen_core.plugins.records import IntakeRecord, Notification
+from zhenshen_core.plugins.records import IntakeReader, IntakeRecord, Notification
 from zhenshen_core.storage.protocol import CaseStore
 
 BATCH_SIZE = 500
@@ -50,7 +50,9 @@ class IntakeSummary:
             "created": self.created,
             "duplicates": self.duplicates,
             "rejected": len(self.rejected),
-            "rejections": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+            "rejections": [
+                {"line": r.line, "reason": r.reason, "location": r.location} for r in self.rejected
+            ],
             "notification_failures": [f.__dict__ for f in self.notification_failures],
         }
 
@@ -102,7 +104,7 @@ def ingest_records(
     summary = IntakeSummary(channel=channel, source=source)
     for chunk in _chunks(records, BATCH_SIZE):
         batch: list[tuple[Case, Sequence[CaseEvent]]] = []
-        lines: list[int | None] = []
+        lines: list[tuple[int | None, str | None]] = []
         seen: set[str] = set()
         for record in chunk:
             summary.read += 1
@@ -129,9 +131,9 @@ def ingest_records(
                     )
                     continue
             batch.append(item)
-            lines.append(record.line)
+            lines.append((record.line, record.location))
         results = store.ingest_many(batch) if batch else []
-        for (case, events), result, line in zip(batch, results, lines, strict=True):
+        for (case, events), result, (line, location) in zip(batch, results, lines, strict=True):
             summary.case_ids.append(result.case_id)
             if result.created:
                 summary.created += 1
@@ -151,7 +153,7 @@ def ingest_records(
                     pipeline.known(case, result.case_id)
                 except Exception as exc:  # stored already: reported, not dead-lettered
                     reason = f"stored earlier but undecided; cannot decide: {_describe(exc)}"
-                    summary.rejected.append(Rejected(line, reason))
+                    summary.rejected.append(Rejected(line, reason, location))
         if progress is not None:
             progress(len(chunk))
     return summary
@@ -194,11 +196,14 @@ def draft_case(
     return None
 
 
-def count_source(host: PluginHost, channel: str, source: str) -> int | None:
+def count_source(
+    host: PluginHost, channel: str, source: str, *, reader: IntakeReader | None = None
+) -> int | None:
     """How many records ``source`` holds, when its channel can tell (for a progress total);
     None for standard input, a channel without ``count``, or a file the count cannot read (the
-    ingest itself then reports what is wrong with it)."""
-    counter = host.intake_channel(channel).count
+    ingest itself then reports what is wrong with it). ``reader``: the channel as set up with
+    its options (``IntakeChannel.reader``), when it has some."""
+    counter = (reader or host.intake_channel(channel).reader()).count
     if counter is None or source == "-":
         return None
     try:
@@ -217,9 +222,11 @@ def ingest_source(
     actor: str = "intake",
     progress: Callable[[int], None] | None = None,
     pipeline: IntakePipeline | None = None,
+    reader: IntakeReader | None = None,
 ) -> IntakeSummary:
-    """Read ``source`` with the named channel adapter and ingest it."""
-    adapter = host.intake_channel(channel)
+    """Read ``source`` with the named channel adapter and ingest it; ``reader`` is the channel
+    as set up with its options (``IntakeChannel.reader``), when it takes some."""
+    adapter = reader or host.intake_channel(channel).reader()
     return ingest_records(
         guarded_read(adapter.read(source), source, channel, host.intake_channel_plugin(channel)),
         store=store,

@@ -78,7 +78,11 @@ def zhenshen_intake_channels() -> list[IntakeChannel]:
     yielded with ``error`` set so they reach the dead-letter store instead of vanishing. A
     ``read`` that raises part-way keeps the records it yielded; the failure becomes one dead
     letter after the last line read, naming the plugin (raising before the first record is an
-    ``IntakeError`` for the whole source).
+    ``IntakeError`` for the whole source). A
+    channel with options of its own (``zhenshen ingest CHANNEL SRC --profile P``) declares them
+    in ``options`` and gives ``configure(options)``, which returns the
+    :class:`~zhenshen_core.plugins.records.IntakeReader` for one ingest (``explain`` there
+    traces a record's case fields to its source fields for ``--dry-run``).
 
     Example:
 

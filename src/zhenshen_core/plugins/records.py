@@ -7,7 +7,7 @@ with the list of known ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,8 @@ class IntakeRecord:
 
     ``data`` is the case draft as a mapping (model field names), or None when the adapter could
     not parse the record at all; ``error`` then says why, and the raw text goes to dead letters.
+    ``location`` is where a person finds the record when ``source:line`` does not say it, e.g.
+    the cell of a workbook (``book.xlsx!Sheet1!A12``); messages and dead letters use it then.
     """
 
     source: str
@@ -47,6 +49,49 @@ class IntakeRecord:
     raw: str
     data: Mapping[str, Any] | None
     error: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelOption:
+    """An option a channel takes for one ingest (``zhenshen ingest CHANNEL SRC --NAME VALUE``).
+
+    Values arrive as strings (from the command line or ``Desk.ingest(options=…)``); the
+    channel's ``configure`` checks them.
+    """
+
+    name: str
+    help: str
+    metavar: str = "VALUE"
+
+
+@dataclass(frozen=True)
+class FieldTrace:
+    """Where one case field's value came from, for ``zhenshen ingest --dry-run``.
+
+    ``source`` names the source column(s) (empty for a constant or a default), ``source_value``
+    is what they held, ``value`` what the case gets; ``problem`` says why the field could not
+    be filled, when it could not.
+    """
+
+    field: str
+    value: Any
+    source: str = ""
+    source_value: Any = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeReader:
+    """A channel set up with its options for one ingest: what ``IntakeChannel.reader`` gives.
+
+    ``read`` and ``count`` are as on :class:`IntakeChannel`; ``explain`` (optional) traces a
+    record back to its source fields, side by side with the case fields they fill.
+    """
+
+    read: Callable[[str], Iterator[IntakeRecord]]
+    count: Callable[[str], int] | None = None
+    explain: Callable[[IntakeRecord], Sequence[FieldTrace]] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +102,33 @@ class IntakeChannel:
     effects (a line count, not a parse that takes minutes; never consuming a queue). It is only
     called to show a total and an ETA while a long ingest runs on a terminal, never for
     standard input; leave it None when a count would cost about as much as the read.
+
+    A channel that takes options (a mapping profile, a sheet name …) declares them in
+    ``options`` and gives ``configure(options) -> IntakeReader``, called once per ingest with
+    the options given (a subset of those declared); ``read``/``count`` stay what it does with
+    none. Use :meth:`reader` rather than ``read`` to honour options.
     """
 
     name: str
     description: str
     read: Callable[[str], Iterator[IntakeRecord]]
     count: Callable[[str], int] | None = None
+    options: tuple[ChannelOption, ...] = ()
+    configure: Callable[[Mapping[str, str]], IntakeReader] | None = None
+
+    def reader(self, options: Mapping[str, str] | None = None) -> IntakeReader:
+        """The channel set up with ``options``; an option it does not declare is
+        :class:`~zhenshen_core.errors.ChannelOptionError` naming the ones it does."""
+        given = dict(options or {})
+        declared = [o.name for o in self.options]
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            from zhenshen_core.errors import ChannelOptionError
+
+            raise ChannelOptionError(self.name, unknown, declared)
+        if self.configure is None:
+            return IntakeReader(self.read, self.count)
+        return self.configure(given)
 
 
 @dataclass(frozen=True)

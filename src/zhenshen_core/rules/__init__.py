@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from zhenshen_core._lazy import lazy_attributes
 from zhenshen_core.rules.diagnostics import (
     Diagnostic,
+    DiagnosticSink,
     EvaluationError,
     ExpressionSyntaxError,
     PackError,
@@ -33,6 +34,7 @@ from zhenshen_core.rules.engines.registry import UnknownEngineError, engine_name
 from zhenshen_core.rules.lang.parser import parse_expression, parse_operand
 from zhenshen_core.rules.lang.semantics import holds
 from zhenshen_core.rules.pack.loader import load_documents, load_pack
+from zhenshen_core.rules.pack.located import Located
 from zhenshen_core.rules.pack.model import (
     CrossCaseSpec,
     CrossCaseThen,
@@ -43,6 +45,7 @@ from zhenshen_core.rules.pack.model import (
     RuleSpec,
     TableSpec,
 )
+from zhenshen_core.rules.pack.source import read_yaml
 
 if TYPE_CHECKING:  # imported on first use (see ``__getattr__``)
     from zhenshen_core.rules.engines.durable import DurableEngine, EngineError
@@ -64,6 +67,7 @@ __all__ = [
     "CrossCaseThen",
     "Decision",
     "Diagnostic",
+    "DiagnosticSink",
     "DurableEngine",
     "Engine",
     "EngineError",
@@ -72,6 +76,7 @@ __all__ = [
     "FieldType",
     "Fired",
     "InterpretedEngine",
+    "Located",
     "Matcher",
     "MatcherEngine",
     "Outcome",
@@ -96,4 +101,5 @@ __all__ = [
     "make_engine",
     "parse_expression",
     "parse_operand",
+    "read_yaml",
 ]
