@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.errors import PluginError as PluginError
     from zhenshen_core.errors import PluginLoadError as PluginLoadError
     from zhenshen_core.errors import StorageError as StorageError
+    from zhenshen_core.errors import StoreUnavailableError as StoreUnavailableError
     from zhenshen_core.errors import StoreURLError as StoreURLError
     from zhenshen_core.errors import UnknownNameError as UnknownNameError
     from zhenshen_core.errors import ZhenshenError as ZhenshenError
@@ -119,6 +120,7 @@ _API = public_names(
             "PluginError",
             "PluginLoadError",
             "StorageError",
+            "StoreUnavailableError",
             "StoreURLError",
             "UnknownNameError",
             "ZhenshenError",

@@ -9,7 +9,9 @@ one type at its boundary. The tree::
     │   ├── IllegalTransitionError event not allowed in the current state
     │   └── GuardError             event allowed, but its precondition fails
     ├── StorageError
-    │   ├── ConcurrencyError       stale version on save; nothing was written
+    │   ├── ConcurrencyError       stale version on save; nothing was written; exit 75
+    │   ├── StoreUnavailableError  the store is locked by another process, stalled past its
+    │   │                          timeouts, or kept failing after its retries; exit 75
     │   ├── CaseNotFoundError
     │   └── StoreURLError          unknown scheme / bad URL
     ├── PluginError
@@ -87,6 +89,17 @@ class ConcurrencyError(StorageError):
             f"case {case_id} was changed by someone else: expected version {expected}, "
             f"stored version is {actual}; reload and retry"
         )
+
+
+class StoreUnavailableError(StorageError):
+    """The store did not answer in time, or kept failing where trying again later may succeed.
+
+    Raised for a database another process holds locked past the busy timeout (the message names
+    that process when it can), a server that stopped answering within its timeouts, and a
+    transient failure (a lost connection, a server restarting) that outlasted the retries. The
+    message says whether anything was written: normally nothing was; when a connection was lost
+    while a commit was under way and the outcome could not be checked, it says so.
+    """
 
 
 class CaseNotFoundError(StorageError, KeyError):

@@ -15,6 +15,7 @@ from zhenshen_core.errors import (
     GuardError,
     IllegalTransitionError,
     PluginLoadError,
+    StoreUnavailableError,
     StoreURLError,
     UnknownNameError,
 )
@@ -173,7 +174,8 @@ def test_failing_local_plugin_exits_3_naming_it(run: Run, tmp_path: Path) -> Non
         (IllegalTransitionError("received", "confirm", ["accept"]), 1),
         (GuardError("received", "reject", "invalid payload: reason: Field required"), 1),
         (CaseValidationError("invalid case: title: too long"), 1),
-        (ConcurrencyError("ZS1", 2, 3), 1),
+        (ConcurrencyError("ZS1", 2, 3), 75),
+        (StoreUnavailableError("sqlite:///x.db: database is locked"), 75),
         (CaseNotFoundError("ZSNOPE"), 2),
         (StoreURLError("unknown store scheme 'mongodb'"), 3),
         (UnknownNameError("intake channel", "fax", ["jsonl"]), 3),
@@ -181,7 +183,8 @@ def test_failing_local_plugin_exits_3_naming_it(run: Run, tmp_path: Path) -> Non
     ],
 )
 def test_library_errors_map_to_documented_exit_codes(error: Exception, code: int) -> None:
-    """A request the data refuses is a problem found (1), not a load or internal error (3)."""
+    """A request the data refuses is a problem found (1), not a load or internal error (3); a
+    conflict or a busy store is worth trying again (75), neither a problem nor an error."""
     from zhenshen_core.cli.exits import exit_code_for
 
     assert exit_code_for(error) == code  # type: ignore[arg-type]

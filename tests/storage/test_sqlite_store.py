@@ -39,7 +39,18 @@ def test_url_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["sqlite://", "sqlite:///", "sqlite://rel.db", "sqlite:///x.db?mode=ro", "mem://"]
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///",
+        "sqlite://rel.db",
+        "sqlite:///x.db?mode=rw",
+        "sqlite:///x.db?journal=off",
+        "sqlite:///x.db?timeout=soon",
+        "sqlite:///x.db?timeout=-1",
+        "sqlite://:memory:?mode=ro",
+        "mem://",
+    ],
 )
 def test_bad_sqlite_urls_are_refused(url: str) -> None:
     with pytest.raises(StoreURLError, match=r"SQLite URL|not a SQLite URL"):

@@ -2,10 +2,13 @@
 
 Which code a library error gets is decided here, once, by what the person at the terminal
 can do about it (``exit_code_for``): a request the data refuses (an event the case's state
-does not allow, a guard that fails, invalid case data, a case changed by someone else) is a
-problem found, exit 1; a case id that names no case is a bad argument, exit 2, as a missing
-file is; a plugin, pack or store that cannot be loaded is exit 3. An error class may also say
-its own code with an ``exit_code`` attribute (``ConfigError`` does).
+does not allow, a guard that fails, invalid case data) is a problem found, exit 1; a case id
+that names no case is a bad argument, exit 2, as a missing file is; a plugin, pack or store
+that cannot be loaded is exit 3. Running the same command again later may succeed when the
+case was changed by someone else meanwhile (``ConcurrencyError``) or the store was locked,
+stalled or unreachable (``StoreUnavailableError``): exit 75, ``EX_TEMPFAIL`` of sysexits.h,
+which schedulers and mail tools already read as "try again", and outside pytest's 0-5. An
+error class may also say its own code with an ``exit_code`` attribute (``ConfigError`` does).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from zhenshen_core.errors import (
     ConcurrencyError,
     LifecycleError,
     PluginError,
+    StoreUnavailableError,
     ZhenshenError,
 )
 
@@ -31,6 +35,7 @@ PROBLEMS = 1  # failures found: rejected records, failing tests, check errors
 USAGE = 2
 LOAD_ERROR = 3  # a plugin, pack or store failed to load, or an internal error
 NO_TESTS = 5
+TRY_AGAIN = 75  # a conflict or a store locked, stalled or unreachable (sysexits' EX_TEMPFAIL)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,8 +45,10 @@ T = TypeVar("T")
 _REFUSED: tuple[type[ZhenshenError], ...] = (
     LifecycleError,  # IllegalTransitionError, GuardError (its message lists what is allowed)
     CaseValidationError,
-    ConcurrencyError,
 )
+
+#: Errors where nothing is wrong with the request: the same command, run again, may succeed.
+_TRY_AGAIN: tuple[type[ZhenshenError], ...] = (ConcurrencyError, StoreUnavailableError)
 
 
 def exit_code_for(exc: ZhenshenError) -> int:
@@ -53,6 +60,8 @@ def exit_code_for(exc: ZhenshenError) -> int:
         return LOAD_ERROR
     if isinstance(exc, CaseNotFoundError):
         return USAGE
+    if isinstance(exc, _TRY_AGAIN):
+        return TRY_AGAIN
     if isinstance(exc, _REFUSED):
         return PROBLEMS
     return LOAD_ERROR

@@ -15,6 +15,13 @@ Design choices, and why:
   process crashes, which is what the crash test checks).
 * **The schema is versioned from the first release**: ``schema_migrations`` records the
   numbered steps in :data:`MIGRATIONS` that have run; opening a store applies the missing ones.
+* **Readers never wait for writers.** Opening a store whose schema is current is reads only (the
+  migration's write transaction starts only when a step is missing), and reads run outside any
+  transaction, so in WAL mode a ``cases list`` or a report reads the last committed state while
+  another process holds the write lock. ``?mode=ro`` opens the file read-only (SQLite's own
+  ``mode=ro``): no migration, every write refused. A writer waits up to the busy timeout
+  (``?timeout=SECONDS``, default 30), then fails with :class:`StoreUnavailableError` naming the
+  process that holds the lock where Linux's ``/proc/locks`` shows it (:mod:`.sqlite_locks`).
 * ``events`` is append-only, enforced by triggers, not only by this code.
 * **What a report counts is kept in a ``digest`` column** (a short JSON array, migration 2):
   a report over 50,000 cases reads it instead of parsing 50,000 documents (SQLite keeps JSON
@@ -37,11 +44,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote
 
 from zhenshen_core.errors import (
     CaseNotFoundError,
     ConcurrencyError,
     StorageError,
+    StoreUnavailableError,
     StoreURLError,
 )
 from zhenshen_core.model.case import Case
@@ -188,28 +197,70 @@ MIGRATIONS: tuple[Migration, ...] = (
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class SQLiteURL:
+    """A ``sqlite:`` URL read: the database path and the store's query parameters."""
+
+    path: str
+    read_only: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+
+
 def parse_sqlite_url(url: str) -> str:
     """The database path of a ``sqlite:`` URL (SQLAlchemy's spelling, which users know).
 
     ``sqlite:///relative/path.db`` → ``relative/path.db``; ``sqlite:////abs/path.db`` →
     ``/abs/path.db``; ``sqlite://:memory:`` (or ``sqlite:///:memory:``) → an in-memory database.
+    The query parameters are :func:`read_sqlite_url`'s.
     """
+    return read_sqlite_url(url).path
+
+
+def read_sqlite_url(url: str) -> SQLiteURL:
+    """The path and parameters of a ``sqlite:`` URL: ``?mode=ro`` opens the file read-only,
+    ``?timeout=SECONDS`` is how long a writer waits for another process's write lock."""
     prefix = "sqlite://"
     if not url.lower().startswith(prefix):
         raise StoreURLError(
             f"not a SQLite URL: {url!r}; use sqlite:///relative/path.db or sqlite:////abs/path.db"
         )
-    rest = url[len(prefix) :]
+    rest, _, query = url[len(prefix) :].partition("?")
     if rest in (MEMORY, "/" + MEMORY):
-        return MEMORY
-    if not rest.startswith("/") or len(rest) < 2:
+        path = MEMORY
+    elif not rest.startswith("/") or len(rest) < 2:
         raise StoreURLError(
             f"SQLite URL {url!r} has no database path; use sqlite:///relative/path.db, "
             "sqlite:////abs/path.db or sqlite://:memory:"
         )
-    if "?" in rest:
-        raise StoreURLError(f"SQLite URL {url!r}: query parameters are not supported")
-    return rest[1:]
+    else:
+        path = rest[1:]
+    options = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+    unknown = sorted(set(options) - {"mode", "timeout"})
+    if unknown:
+        raise StoreURLError(
+            f"SQLite URL {url!r}: unknown parameter {unknown[0]!r}; "
+            "the parameters are mode=ro and timeout=SECONDS"
+        )
+    mode = options.get("mode")
+    if mode not in (None, "ro"):
+        raise StoreURLError(f"SQLite URL {url!r}: mode must be ro (read-only), got {mode!r}")
+    if mode == "ro" and path == MEMORY:
+        raise StoreURLError(f"SQLite URL {url!r}: an in-memory database cannot be read-only")
+    timeout = DEFAULT_TIMEOUT
+    if "timeout" in options:
+        try:
+            timeout = float(options["timeout"])
+        except ValueError:
+            timeout = -1.0
+        if not 0 <= timeout <= 86_400:
+            raise StoreURLError(
+                f"SQLite URL {url!r}: timeout must be a number of seconds from 0 to 86400, "
+                f"got {options['timeout']!r}"
+            )
+    return SQLiteURL(path, read_only=mode == "ro", timeout=timeout)
 
 
 def _dumps(data: Any) -> str:
@@ -221,12 +272,23 @@ class SQLiteStore:
 
     One connection guarded by a lock, so a store object may be shared by threads; separate
     processes (or separate store objects) coordinate through SQLite's own locking, and the
-    version check turns a lost race into :class:`ConcurrencyError`.
+    version check turns a lost race into :class:`ConcurrencyError`. ``timeout`` is how long a
+    write waits for another process's write lock (seconds); ``read_only`` opens the file
+    read-only: nothing is migrated and every write is refused.
     """
 
-    def __init__(self, path: str | Path, *, url: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        read_only: bool = False,
+    ) -> None:
         self.path = str(path)
         self.url = url or ("sqlite://:memory:" if self.path == MEMORY else f"sqlite:///{self.path}")
+        self.read_only = read_only
+        self._timeout = timeout
         self._lock = threading.RLock()
         self._conn = self._connect(timeout)
         try:
@@ -237,7 +299,8 @@ class SQLiteStore:
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
-        return cls(parse_sqlite_url(url), url=url)
+        parsed = read_sqlite_url(url)
+        return cls(parsed.path, url=url, timeout=parsed.timeout, read_only=parsed.read_only)
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -258,8 +321,21 @@ class SQLiteStore:
                     f"cannot open SQLite database {self.path!r}: directory {str(parent)!r} "
                     "does not exist"
                 )
+            if self.read_only and not target.is_file():
+                raise StoreURLError(
+                    f"cannot open SQLite database {self.path!r} read-only: no such file"
+                )
         conn: sqlite3.Connection | None = None
         try:
+            if self.read_only:
+                conn = sqlite3.connect(
+                    f"file:{quote(str(Path(self.path).resolve()))}?mode=ro",
+                    uri=True,
+                    timeout=timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                return conn
             conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
@@ -280,7 +356,36 @@ class SQLiteStore:
             ) from None
         return conn
 
+    def _applied(self) -> set[int]:
+        """The migrations recorded, read without a transaction (so without waiting for a
+        writer): opening a store whose schema is current must not take the write lock."""
+        with self._read() as cur:
+            exists = cur.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            ).fetchone()
+            if exists is None:
+                return set()
+            return {row[0] for row in cur.execute("SELECT version FROM schema_migrations")}
+
+    def _check_not_newer(self, applied: set[int]) -> None:
+        newer = [v for v in applied if v > SCHEMA_VERSION]
+        if newer:
+            raise StorageError(
+                f"SQLite database {self.path!r} has schema version {max(newer)}, newer than "
+                f"this zhenshen_core supports ({SCHEMA_VERSION}); upgrade zhenshen_core"
+            )
+
     def _migrate(self) -> None:
+        applied = self._applied()
+        self._check_not_newer(applied)
+        missing = [m.version for m in MIGRATIONS if m.version not in applied]
+        if not missing:
+            return
+        if self.read_only:
+            raise StorageError(
+                f"SQLite database {self.path!r} opened read-only lacks schema migration(s) "
+                f"{', '.join(map(str, missing))}; open it once without mode=ro to migrate it"
+            )
         with self._tx() as cur:
             cur.execute(
                 """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -289,13 +394,9 @@ class SQLiteStore:
                     applied_at TEXT NOT NULL
                 )"""
             )
+            # Again inside the write lock: another process may have migrated meanwhile.
             applied = {row[0] for row in cur.execute("SELECT version FROM schema_migrations")}
-            newer = [v for v in applied if v > SCHEMA_VERSION]
-            if newer:
-                raise StorageError(
-                    f"SQLite database {self.path!r} has schema version {max(newer)}, newer than "
-                    f"this zhenshen_core supports ({SCHEMA_VERSION}); upgrade zhenshen_core"
-                )
+            self._check_not_newer(applied)
             for migration in MIGRATIONS:
                 if migration.version in applied:
                     continue
@@ -314,6 +415,8 @@ class SQLiteStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         """One write transaction; any error rolls everything back and surfaces as StorageError."""
+        if self.read_only:
+            raise StorageError(f"SQLite database {self.path!r} is opened read-only (mode=ro)")
         with self._lock:
             try:
                 cur = self._conn.cursor()
@@ -340,6 +443,19 @@ class SQLiteStore:
                 raise self._error(exc) from None
 
     def _error(self, exc: sqlite3.Error) -> StorageError:
+        code = getattr(exc, "sqlite_errorcode", None)  # extended: BUSY_RECOVERY is BUSY too
+        if isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY:
+            from zhenshen_core.storage.sqlite_locks import describe_lock_holders
+
+            holder = (
+                describe_lock_holders(self.path)
+                if self.path != MEMORY
+                else "another connection holds the write lock"
+            )
+            return StoreUnavailableError(
+                f"SQLite database {self.path!r} is locked: {holder}; waited {self._timeout:g} s "
+                "(timeout= in the store URL); nothing was written, try again"
+            )
         return StorageError(f"SQLite database {self.path!r}: {exc}")
 
     # --- writes ----------------------------------------------------------------------------
