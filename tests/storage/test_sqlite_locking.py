@@ -125,9 +125,7 @@ def _fake_proc(tmp_path: Path, db: Path, lines: list[str]) -> Path:
     def ident(st: os.stat_result) -> str:
         return f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
 
-    text = "\n".join(
-        line.replace("SHM", ident(shm)).replace("DB", ident(main)) for line in lines
-    )
+    text = "\n".join(line.replace("SHM", ident(shm)).replace("DB", ident(main)) for line in lines)
     (proc / "locks").write_text(text + "\n")
     return proc
 

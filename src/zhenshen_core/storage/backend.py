@@ -4,9 +4,9 @@ The public module a storage plugin imports (the built-in memory and SQLite store
 PostgreSQL plugin do): ``check_new`` / ``check_update`` refuse an inconsistent history,
 ``external_keys`` gives the (channel, external id) keys intake is idempotent on, ``matches`` and
 ``sort_key`` are the reference semantics of ``query``, ``query_enterprise`` normalises its
-enterprise filter, ``alerting_clocks`` says which clocks a sweep can find, and ``to_micros`` /
-``from_micros`` store instants as exact integers. These names are stable; see
-docs/howto/write-a-storage-plugin.md.
+enterprise filter, ``alerting_clocks`` says which clocks a sweep can find, ``to_micros`` /
+``from_micros`` store instants as exact integers, and ``backoff_delays`` spaces the retries of a
+transient failure. These names are stable; see docs/howto/write-a-storage-plugin.md.
 
 The checks run before anything is written: a batch with one inconsistent item must fail as a
 whole, and a backend that only discovered the problem half-way through would have to undo work.
@@ -14,6 +14,7 @@ whole, and a backend that only discovered the problem half-way through would hav
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,7 @@ from zhenshen_core.storage.protocol import CaseQuery
 
 __all__ = [
     "alerting_clocks",
+    "backoff_delays",
     "check_new",
     "check_update",
     "external_keys",
@@ -50,6 +52,26 @@ def to_micros(value: datetime) -> int:
 
 def from_micros(value: int) -> datetime:
     return (_EPOCH + value * _MICRO).astimezone(SHANGHAI)
+
+
+def backoff_delays(
+    retries: int,
+    *,
+    base: float = 0.1,
+    cap: float = 5.0,
+    rng: random.Random | None = None,
+) -> list[float]:
+    """How long to sleep before each of ``retries`` retries: exponential with full jitter.
+
+    Retry ``n`` (from 0) sleeps a uniform random time in ``[0, min(cap, base * 2**n)]``: the
+    bound grows so that a server that is restarting gets time to come back, and the jitter keeps
+    nodes that failed together from retrying together (a thundering herd). With the defaults
+    five retries sleep at most 3.1 s in all, 1.55 s on average.
+    """
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
+    draw = (rng or random.Random()).uniform
+    return [draw(0.0, min(cap, base * 2**n)) for n in range(retries)]
 
 
 def check_new(case: Case, events: Sequence[CaseEvent]) -> None:

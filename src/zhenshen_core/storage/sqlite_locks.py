@@ -92,9 +92,8 @@ def describe_lock_holders(database: str | Path) -> str:
         return f"{', '.join(h.describe() for h in holders)} {verb} the write lock"
     openers = processes_with_open(database)
     if openers:
-        return (
-            "another process holds the write lock; open in "
-            + ", ".join(h.describe() for h in openers)
+        return "another process holds the write lock; open in " + ", ".join(
+            h.describe() for h in openers
         )
     return "another process holds the write lock"
 

@@ -23,7 +23,16 @@ Design, in the order the issue asks for it:
 * **Connections.** ``psycopg_pool`` is not a dependency: each store object owns one connection in
   autocommit mode and a lock around it, so one object is safe to share between threads (they take
   turns) and a process that wants parallel database work opens several stores. A broken
-  connection is replaced on the next call.
+  connection is replaced on the next call. Timeouts come from the URL (``connection.py``).
+* **Retries.** Every operation runs through :meth:`PostgresStore._attempts`: a transaction the
+  server rolled back for another one (deadlock, serialization failure, the intake race) and a
+  lost connection or a server going away are tried again, up to ``retries`` times with
+  exponential backoff and jitter; a stall or a refusal is reported at once. A write transaction
+  first asks for its transaction id (in the round trip of its ``BEGIN``), so when the connection
+  is lost while ``COMMIT`` is on its way the store can ask the server, on a new connection,
+  whether it committed (``txid_status``) instead of guessing: committed is success, aborted is
+  retried, and only an answer that cannot be had leaves the outcome unknown, which is retried
+  for the idempotent operations and reported for the others (storing a dead letter).
 
 Why one module of this size: like the SQLite store, the SQL and the Python that writes and
 reads its tables change together; the schema's steps are in ``migrations.py``, the checks every
@@ -33,19 +42,21 @@ backend shares in ``zhenshen_core.storage.backend``.
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from types import MappingProxyType, TracebackType
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 from pydantic import BaseModel, ValidationError
 
@@ -53,12 +64,13 @@ from zhenshen_core.errors import (
     CaseNotFoundError,
     ConcurrencyError,
     StorageError,
-    StoreURLError,
+    StoreUnavailableError,
 )
 from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.storage.backend import (
+    backoff_delays,
     check_new,
     check_update,
     external_keys,
@@ -72,64 +84,34 @@ from zhenshen_core.storage.protocol import (
     IngestResult,
     Record,
 )
+from zhenshen_postgres.connection import (
+    DEFAULT_SCHEMA,
+    SCHEMES,
+    CopyWriter,
+    Failure,
+    GuardedConnection,
+    PostgresURL,
+    Stalled,
+    classify,
+    connect,
+    first_line,
+    gone,
+    parse_url,
+)
 from zhenshen_postgres.migrations import migrate as run_migrations
 from zhenshen_postgres.migrations import schema_version
 
-SCHEMES = ("postgresql", "postgres")
-DEFAULT_SCHEMA = "public"
+__all__ = ["DEFAULT_SCHEMA", "SCHEMES", "PostgresStore", "PostgresURL", "parse_url"]
+
 DEFAULT_LEASE = timedelta(minutes=5)
-_SCHEMA_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _PAGE = 500
 # A JSON \u0000 escape: an odd number of backslashes before "u0000" (an even number is a
 # literal backslash followed by the text "u0000", which jsonb stores fine).
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-_INGEST_ATTEMPTS = 5
 _Conn = psycopg.Connection[tuple[Any, ...]]
+_Cursor = psycopg.Cursor[tuple[Any, ...]]
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class PostgresURL:
-    """A store URL split into what libpq understands and what the store itself reads."""
-
-    conninfo: str
-    schema: str
-    display: str
-
-
-def parse_url(url: str) -> PostgresURL:
-    """Read ``postgresql://user@host:port/db?schema=NAME``; other query parameters go to libpq.
-
-    ``postgres://`` and ``postgresql+psycopg://`` are accepted too. The password, if any, never
-    appears in :attr:`PostgresURL.display`, which is what error messages and ``store.url`` show.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise StoreURLError(f"not a PostgreSQL URL: {url!r}: {exc}") from None
-    scheme = parts.scheme.lower().split("+", 1)[0]
-    if scheme not in SCHEMES:
-        raise StoreURLError(
-            f"not a PostgreSQL URL: {_mask(url)!r}; expected postgresql://user@host:port/database"
-        )
-    params = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [v for k, v in params if k == "schema"]
-    if len(schemas) > 1:
-        raise StoreURLError(f"{_mask(url)}: the schema parameter is given {len(schemas)} times")
-    schema = schemas[0] if schemas else DEFAULT_SCHEMA
-    if not _SCHEMA_RE.fullmatch(schema):
-        raise StoreURLError(
-            f"{_mask(url)}: schema {schema!r} is not a plain identifier "
-            "(letters, digits and _, not starting with a digit, at most 63 characters)"
-        )
-    rest = urlencode([(k, v) for k, v in params if k != "schema"])
-    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, rest, parts.fragment))
-    return PostgresURL(conninfo=conninfo, schema=schema, display=_mask(url))
-
-
-def _mask(url: str) -> str:
-    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 class PostgresStore:
@@ -137,21 +119,27 @@ class PostgresStore:
 
     Opening one connects and migrates the schema (unless ``migrate=False``). Use it as a context
     manager or call :meth:`close`. ``url`` is for display: a password in the URL is masked there.
+    ``connect_timeout`` (seconds), when given, wins over the URL's.
     """
 
-    def __init__(self, url: str, *, migrate: bool = True, connect_timeout: int = 10) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, connect_timeout: int | None = None
+    ) -> None:
         parsed = parse_url(url)
+        if connect_timeout is not None:
+            parsed = replace(parsed, connect_timeout=connect_timeout)
         self.url = parsed.display
         self.schema = parsed.schema
-        self._conninfo = parsed.conninfo
-        self._connect_timeout = connect_timeout
+        self.settings = parsed
         self._lock = threading.RLock()
-        self._conn: _Conn | None = None
+        self._conn: GuardedConnection | None = None
+        self._connected_once = False
+        self._rng = random.Random()
         try:
-            with self._lock, self._errors("open the store"):
-                conn = self._connection()
-                if migrate:
-                    run_migrations(conn, self.schema)
+            self._read(
+                lambda conn: run_migrations(conn, self.schema) if migrate else None,
+                "open the store",
+            )
         except BaseException:
             self.close()
             raise
@@ -173,38 +161,167 @@ class PostgresStore:
 
     # --- connection ------------------------------------------------------------------------
 
-    def _connection(self) -> _Conn:
+    def _connection(self) -> GuardedConnection:
         conn = self._conn
-        if conn is not None and not conn.closed and not conn.broken:
+        if not gone(conn):
+            assert conn is not None
             return conn
         if conn is not None:
             conn.close()  # broken: release the socket before opening a new one
             self._conn = None
-        conn = psycopg.connect(
-            self._conninfo,
-            autocommit=True,
-            connect_timeout=self._connect_timeout,
-            application_name="zhenshen",
-        )
-        # Documents are parsed by pydantic straight from JSON text: faster than json.loads, and
-        # the same path every backend takes.
-        conn.adapters.register_loader("jsonb", TextLoader)
-        conn.adapters.register_loader("json", TextLoader)
-        conn.execute(
-            psycopg.sql.SQL("SET search_path TO {}").format(psycopg.sql.Identifier(self.schema))
-        )
-        conn.execute("SET TIME ZONE 'Asia/Shanghai'")
+        conn = connect(self.settings)
+        try:
+            # Documents are parsed by pydantic straight from JSON text: faster than json.loads,
+            # and the same path every backend takes.
+            conn.adapters.register_loader("jsonb", TextLoader)
+            conn.adapters.register_loader("json", TextLoader)
+            conn.execute(
+                psycopg.sql.SQL("SET search_path TO {}").format(psycopg.sql.Identifier(self.schema))
+            )
+            conn.execute("SET TIME ZONE 'Asia/Shanghai'")
+        except BaseException:
+            conn.close()
+            raise
         self._conn = conn
+        self._connected_once = True
         return conn
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
-        """Driver errors become :class:`StorageError` naming the store and what failed."""
+        """Driver errors become :class:`StorageError` naming the store and what failed (and
+        :class:`StoreUnavailableError` when the server stalled or the connection was lost).
+        Nothing is retried here: :meth:`_attempts` is the way that retries."""
         try:
             yield
         except psycopg.Error as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageError(f"{self.url}: could not {doing}: {detail}") from exc
+            raise self._failure(exc, doing, classify(exc)) from exc
+
+    def _failure(self, exc: psycopg.Error, doing: str, failure: Failure) -> StorageError:
+        detail = first_line(exc)
+        if failure is Failure.STALLED:
+            return StoreUnavailableError(f"{self.url}: could not {doing}: {detail}")
+        if failure is Failure.REFUSED:
+            return StorageError(f"{self.url}: could not {doing}: {detail}")
+        return StoreUnavailableError(f"{self.url}: could not {doing}: {detail}")
+
+    def _attempts(
+        self,
+        doing: str,
+        attempt: Callable[[_Transaction], T],
+        *,
+        idempotent: bool,
+        conflicts: tuple[type[psycopg.Error], ...] = (),
+    ) -> T:
+        """Run ``attempt`` until it succeeds, a failure is not worth another try, or the
+        ``retries`` of the URL are spent (with :func:`backoff_delays` between tries).
+
+        ``conflicts`` are more errors that mean "rolled back because of another transaction"
+        for this operation (the intake race's unique violation). ``idempotent`` says whether a
+        write whose commit outcome stayed unknown may be run again.
+        """
+        with self._lock:
+            delays = iter(backoff_delays(self.settings.retries, rng=self._rng))
+            tries = 1
+            while True:
+                tx = _Transaction()
+                first_connection = not self._connected_once
+                try:
+                    return attempt(tx)
+                except psycopg.Error as exc:
+                    if first_connection and not self._connected_once:
+                        raise self._open_error(exc, doing) from exc
+                    failure = Failure.CONFLICT if isinstance(exc, conflicts) else classify(exc)
+                    if failure in (Failure.LOST, Failure.STALLED) and tx.committing:
+                        outcome = self._outcome(tx) if failure is Failure.LOST else None
+                        if outcome == "committed":
+                            return tx.result  # type: ignore[no-any-return]
+                        if outcome != "aborted" and (failure is Failure.STALLED or not idempotent):
+                            raise StoreUnavailableError(
+                                f"{self.url}: could not {doing}: {first_line(exc)}; the "
+                                "connection was lost while committing and whether it was "
+                                "committed is unknown"
+                            ) from exc
+                    if failure in (Failure.REFUSED, Failure.STALLED):
+                        raise self._failure(exc, doing, failure) from exc
+                    delay = next(delays, None)
+                    if delay is None:
+                        raise StoreUnavailableError(
+                            f"{self.url}: could not {doing} ({tries} attempts): {first_line(exc)}"
+                        ) from exc
+                    tries += 1
+                    time.sleep(delay)
+
+    def _open_error(self, exc: psycopg.Error, doing: str) -> StorageError:
+        """The first connection failed: a store that never answered is reported at once (a
+        wrong host, port, database or role is not worth retrying); no answer in time is a
+        stall."""
+        if isinstance(exc, pg_errors.ConnectionTimeout | Stalled):
+            return StoreUnavailableError(
+                f"{self.url}: could not {doing}: no answer within connect_timeout="
+                f"{self.settings.connect_timeout} s; the server may be stalled or unreachable"
+            )
+        return StorageError(f"{self.url}: could not {doing}: {first_line(exc)}")
+
+    def _write(
+        self,
+        doing: str,
+        work: Callable[[_Cursor], T],
+        *,
+        idempotent: bool,
+        conflicts: tuple[type[psycopg.Error], ...] = (),
+    ) -> T:
+        """``work`` in one transaction, retried as a whole (see :meth:`_attempts`)."""
+
+        def attempt(tx: _Transaction) -> T:
+            conn = self._connection()
+            try:
+                with conn.cursor() as cur:
+                    # The transaction id comes back with BEGIN, in one round trip.
+                    cur.execute(b"BEGIN; SELECT txid_current()")
+                    cur.nextset()
+                    row = cur.fetchone()
+                    tx.xid, tx.pid = int(row[0]) if row else None, conn.info.backend_pid
+                    result = work(cur)
+                    tx.result = result
+                    tx.committing = True
+                    cur.execute(b"COMMIT")
+                    return result
+            except BaseException:
+                if not gone(conn) and conn.info.transaction_status != TransactionStatus.IDLE:
+                    # If the connection is going, the error to report is the first one.
+                    with suppress(psycopg.Error):
+                        conn.execute(b"ROLLBACK")
+                raise
+
+        return self._attempts(doing, attempt, idempotent=idempotent, conflicts=conflicts)
+
+    def _outcome(self, tx: _Transaction) -> str | None:
+        """Whether the transaction whose COMMIT went unanswered committed: ``committed``,
+        ``aborted``, or None when the server cannot say (or cannot be reached).
+
+        The old backend may still hold the transaction open (it has not noticed the lost
+        connection yet); it is ended first, only if it is still running that very transaction,
+        so that the answer is final.
+        """
+        if tx.xid is None:
+            return None
+        for delay in [0.0, *backoff_delays(4, base=0.05, rng=self._rng)]:
+            time.sleep(delay)
+            try:
+                conn = self._connection()
+                if tx.pid is not None:
+                    conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE pid = %s AND backend_xid::text = %s",
+                        (tx.pid, str(tx.xid % 2**32)),
+                    )
+                row = conn.execute("SELECT txid_status(%s)", (tx.xid,)).fetchone()
+            except psycopg.Error:
+                continue
+            status = row[0] if row else None
+            if status in ("committed", "aborted"):
+                return str(status)
+        return None
 
     def close(self) -> None:
         with self._lock:
@@ -214,8 +331,7 @@ class PostgresStore:
 
     def schema_version(self) -> int:
         """The newest migration applied to this store's schema."""
-        with self._lock, self._errors("read the schema version"):
-            return schema_version(self._connection(), self.schema)
+        return self._read(lambda conn: schema_version(conn, self.schema), "read the schema version")
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -229,70 +345,67 @@ class PostgresStore:
         rows = [_IngestRow.of(case, events) for case, events in items]
         if not rows:
             return []
-        with self._lock:
-            for attempt in range(1, _INGEST_ATTEMPTS + 1):
-                try:
-                    with self._errors("ingest cases"):
-                        return self._ingest_once(self._connection(), rows)
-                except StorageError as exc:
-                    if not isinstance(exc.__cause__, _RACES) or attempt == _INGEST_ATTEMPTS:
-                        raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        # Idempotent on (channel, external id): a retry after any failure finds what was stored.
+        return self._write(
+            "ingest cases",
+            lambda cur: self._ingest_once(cur, rows),
+            idempotent=True,
+            conflicts=(pg_errors.UniqueViolation,),
+        )
 
-    def _ingest_once(self, conn: _Conn, rows: list[_IngestRow]) -> list[IngestResult]:
-        with conn.transaction(), conn.cursor() as cur:
-            keys = sorted({k for r in rows for k in r.keys})
-            refs: dict[tuple[str, str], str] = {}
-            if keys:
-                cur.execute(
-                    "SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
-                    " JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
-                    " USING (channel, external_id)",
-                    ([k[0] for k in keys], [k[1] for k in keys]),
-                )
-                refs = {(c, e): i for c, e, i in cur.fetchall()}
-            cur.execute("SELECT id FROM cases WHERE id = ANY(%s)", (sorted({r.id for r in rows}),))
-            ids = {i for (i,) in cur.fetchall()}
-            results: list[IngestResult] = []
-            new: list[_IngestRow] = []
-            for row in rows:
-                known = next((refs[k] for k in row.keys if k in refs), None)
-                if known is None and row.id in ids:
-                    known = row.id
-                if known is not None:
-                    results.append(IngestResult(case_id=known, created=False))
-                    continue
-                ids.add(row.id)
-                refs.update((k, row.id) for k in row.keys)
-                new.append(row)
-                results.append(IngestResult(case_id=row.id, created=True))
-            if not new:
-                return results
-            # Each COPY streams while the cases are serialised (the server parses one chunk while
-            # Python dumps the next), instead of dumping the whole batch and then waiting.
-            # Refs go first and sorted, so that two nodes writing overlapping batches take the
-            # unique-index locks in one order and queue instead of deadlocking.
-            ref_rows = sorted((*k, r.id) for r in new for k in r.keys)
-            if ref_rows:
-                _copy(cur, "external_refs (channel, external_id, case_id)", ref_rows)
-            _copy(
-                cur,
-                "cases (id, doc, status, domain, lead_department, departments,"
-                " enterprise_uscc, channel, received_at, version)",
-                (r.case_row for r in new),
+    def _ingest_once(self, cur: _Cursor, rows: list[_IngestRow]) -> list[IngestResult]:
+        keys = sorted({k for r in rows for k in r.keys})
+        refs: dict[tuple[str, str], str] = {}
+        if keys:
+            cur.execute(
+                "SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
+                " JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
+                " USING (channel, external_id)",
+                ([k[0] for k in keys], [k[1] for k in keys]),
             )
-            _copy(
-                cur,
-                "events (case_id, seq, at, type, actor, doc)",
-                (e for r in new for e in r.event_rows),
-            )
-            if any(r.clock_rows for r in new):
-                _copy(
-                    cur,
-                    "clocks (case_id, name, next_alert_at, due_at, case_version)",
-                    (c for r in new for c in r.clock_rows),
-                )
+            refs = {(c, e): i for c, e, i in cur.fetchall()}
+        cur.execute("SELECT id FROM cases WHERE id = ANY(%s)", (sorted({r.id for r in rows}),))
+        ids = {i for (i,) in cur.fetchall()}
+        results: list[IngestResult] = []
+        new: list[_IngestRow] = []
+        for row in rows:
+            known = next((refs[k] for k in row.keys if k in refs), None)
+            if known is None and row.id in ids:
+                known = row.id
+            if known is not None:
+                results.append(IngestResult(case_id=known, created=False))
+                continue
+            ids.add(row.id)
+            refs.update((k, row.id) for k in row.keys)
+            new.append(row)
+            results.append(IngestResult(case_id=row.id, created=True))
+        if not new:
             return results
+        # Each COPY streams while the cases are serialised (the server parses one chunk while
+        # Python dumps the next), instead of dumping the whole batch and then waiting.
+        # Refs go first and sorted, so that two nodes writing overlapping batches take the
+        # unique-index locks in one order and queue instead of deadlocking.
+        ref_rows = sorted((*k, r.id) for r in new for k in r.keys)
+        if ref_rows:
+            _copy(cur, "external_refs (channel, external_id, case_id)", ref_rows)
+        _copy(
+            cur,
+            "cases (id, doc, status, domain, lead_department, departments,"
+            " enterprise_uscc, channel, received_at, version)",
+            (r.case_row for r in new),
+        )
+        _copy(
+            cur,
+            "events (case_id, seq, at, type, actor, doc)",
+            (e for r in new for e in r.event_rows),
+        )
+        if any(r.clock_rows for r in new):
+            _copy(
+                cur,
+                "clocks (case_id, name, next_alert_at, due_at, case_version)",
+                (c for r in new for c in r.clock_rows),
+            )
+        return results
 
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
         check_update(case, events, expected_version)
@@ -300,30 +413,33 @@ class PostgresStore:
         # Serialise before taking the lock: a refused document (NUL) fails here, and the
         # transaction below holds the row lock only for the statements themselves.
         _ = row.case_row, row.event_rows, row.clock_rows
-        with self._lock, self._errors(f"save case {case.id}"):
-            conn = self._connection()
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(
-                    "UPDATE cases SET doc = %s, status = %s, domain = %s, lead_department = %s,"
-                    " departments = %s, enterprise_uscc = %s, channel = %s, received_at = %s,"
-                    " version = %s, updated_at = now() WHERE id = %s AND version = %s",
-                    (*row.case_row[1:], case.id, expected_version),
+
+        def write(cur: _Cursor) -> None:
+            cur.execute(
+                "UPDATE cases SET doc = %s, status = %s, domain = %s, lead_department = %s,"
+                " departments = %s, enterprise_uscc = %s, channel = %s, received_at = %s,"
+                " version = %s, updated_at = now() WHERE id = %s AND version = %s",
+                (*row.case_row[1:], case.id, expected_version),
+            )
+            if cur.rowcount != 1:
+                cur.execute("SELECT version FROM cases WHERE id = %s", (case.id,))
+                found = cur.fetchone()
+                if found is None:
+                    raise CaseNotFoundError(case.id)
+                raise ConcurrencyError(case.id, expected_version, int(found[0]))
+            if row.keys:
+                self._claim_refs(cur, case.id, row.keys)
+            if row.event_rows:
+                cur.executemany(
+                    "INSERT INTO events (case_id, seq, at, type, actor, doc)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    row.event_rows,
                 )
-                if cur.rowcount != 1:
-                    cur.execute("SELECT version FROM cases WHERE id = %s", (case.id,))
-                    found = cur.fetchone()
-                    if found is None:
-                        raise CaseNotFoundError(case.id)
-                    raise ConcurrencyError(case.id, expected_version, int(found[0]))
-                if row.keys:
-                    self._claim_refs(cur, case.id, row.keys)
-                if row.event_rows:
-                    cur.executemany(
-                        "INSERT INTO events (case_id, seq, at, type, actor, doc)"
-                        " VALUES (%s, %s, %s, %s, %s, %s)",
-                        row.event_rows,
-                    )
-                self._write_clocks(cur, case.id, row.clock_rows)
+            self._write_clocks(cur, case.id, row.clock_rows)
+
+        # Retried only as a whole transaction, and only when it surely did not commit (the
+        # server rolled it back, or txid_status says so): the version check then decides again.
+        self._write(f"save case {case.id}", write, idempotent=False)
 
     @staticmethod
     def _claim_refs(
@@ -376,20 +492,27 @@ class PostgresStore:
             )
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
-        with self._lock, self._errors("store a dead letter"):
-            self._connection().execute(
+        # Not idempotent (each call adds a row): retried only when it surely did not commit.
+        self._write(
+            "store a dead letter",
+            lambda cur: cur.execute(
                 "INSERT INTO dead_letters (channel, at, doc) VALUES (%s, %s, %s)",
                 (letter.channel, letter.at, letter.model_dump_json()),
-            )
+            ),
+            idempotent=False,
+        )
 
     def put_record(self, record: Record) -> None:
         data = _json_for_jsonb(record.data, f"record {record.kind}/{record.id}")
-        with self._lock, self._errors(f"store record {record.kind}/{record.id}"):
-            self._connection().execute(
+        self._write(
+            f"store record {record.kind}/{record.id}",
+            lambda cur: cur.execute(
                 "INSERT INTO records (kind, id, data) VALUES (%s, %s, %s)"
                 " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, updated_at = now()",
                 (record.kind, record.id, data),
-            )
+            ),
+            idempotent=True,  # the same upsert twice leaves the same row
+        )
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -489,35 +612,43 @@ class PostgresStore:
         if lease <= timedelta(0):
             raise ValueError(f"lease must be positive, got {lease}")
         at = ensure_aware(now)
-        with self._lock, self._errors("claim due clocks"):
-            conn = self._connection()
-            with conn.transaction():
-                rows = conn.execute(
-                    # Joined back on ctid: a TID scan per picked row, where a join on the key
-                    # lets the planner hash the whole clocks table.
-                    "WITH picked AS ("
-                    " SELECT ctid FROM clocks"
-                    " WHERE next_alert_at IS NOT NULL AND next_alert_at <= %(now)s"
-                    " AND (claimed_until IS NULL OR claimed_until <= %(now)s)"
-                    " ORDER BY next_alert_at, case_id, name LIMIT %(limit)s"
-                    " FOR UPDATE SKIP LOCKED)"
-                    " UPDATE clocks k SET claimed_by = %(node)s, claimed_until = %(until)s"
-                    " FROM picked WHERE k.ctid = picked.ctid"
-                    " RETURNING k.case_id, k.name, k.next_alert_at, k.due_at, k.case_version",
-                    {"now": at, "limit": limit, "node": node, "until": at + lease},
-                ).fetchall()
+        # Retried whatever the outcome: clocks claimed by an attempt whose answer was lost are
+        # leased, not handled, and come back to a sweep when the lease runs out.
+        rows = self._write(
+            "claim due clocks",
+            lambda cur: cur.execute(
+                # Joined back on ctid: a TID scan per picked row, where a join on the key
+                # lets the planner hash the whole clocks table.
+                "WITH picked AS ("
+                " SELECT ctid FROM clocks"
+                " WHERE next_alert_at IS NOT NULL AND next_alert_at <= %(now)s"
+                " AND (claimed_until IS NULL OR claimed_until <= %(now)s)"
+                " ORDER BY next_alert_at, case_id, name LIMIT %(limit)s"
+                " FOR UPDATE SKIP LOCKED)"
+                " UPDATE clocks k SET claimed_by = %(node)s, claimed_until = %(until)s"
+                " FROM picked WHERE k.ctid = picked.ctid"
+                " RETURNING k.case_id, k.name, k.next_alert_at, k.due_at, k.case_version",
+                {"now": at, "limit": limit, "node": node, "until": at + lease},
+            ).fetchall(),
+            idempotent=True,
+        )
         due = [_due(row) for row in rows]
         due.sort(key=lambda d: (d.next_alert_at, d.case_id, d.clock))
         return due
 
     def release_claims(self, node: str) -> int:
         """Give back every clock ``node`` holds (e.g. on an orderly shutdown); returns how many."""
-        with self._lock, self._errors("release claims"):
-            cur = self._connection().execute(
-                "UPDATE clocks SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = %s",
-                (node,),
-            )
-            return cur.rowcount
+        return self._write(
+            "release claims",
+            lambda cur: (
+                cur.execute(
+                    "UPDATE clocks SET claimed_by = NULL, claimed_until = NULL"
+                    " WHERE claimed_by = %s",
+                    (node,),
+                ).rowcount
+            ),
+            idempotent=True,
+        )
 
     def case_digests(self, tag: str) -> Iterator[CaseDigest]:
         """What a report counts of every case, projected by jsonb operators in three queries
@@ -573,19 +704,22 @@ class PostgresStore:
         return self._read(lambda conn: conn.execute(text.encode(), params).fetchall(), doing)
 
     def _read(self, run: Callable[[_Conn], T], doing: str) -> T:
-        """Run a read, once more on a new connection if the old one died (server restart,
-        failover, idle timeout). Writes are not retried: whether a lost commit happened is
-        unknowable from here, and the caller's reaction (reload, retry) is the right one."""
-        with self._lock, self._errors(doing or "read"):
-            try:
-                return run(self._connection())
-            except psycopg.OperationalError:
-                if self._conn is None or not self._conn.broken:
-                    raise
-            return run(self._connection())
+        """Run a read (or anything idempotent outside a transaction of its own), again on a new
+        connection after a lost one (server restart, failover, idle timeout): see
+        :meth:`_attempts`."""
+        return self._attempts(doing or "read", lambda _tx: run(self._connection()), idempotent=True)
 
 
-_RACES = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+@dataclass
+class _Transaction:
+    """What one attempt of a write got to know: its transaction id and backend, its result,
+    and whether its COMMIT had been sent (after which a lost connection leaves the outcome to
+    be asked for)."""
+
+    xid: int | None = None
+    pid: int | None = None
+    result: Any = None
+    committing: bool = False
 
 
 @dataclass(frozen=True)
@@ -650,7 +784,7 @@ _COPY_CHUNK = 64
 def _copy(cur: psycopg.Cursor[Any], target: str, rows: Iterable[Sequence[Any]]) -> None:
     """``COPY target FROM STDIN`` in text format, written in chunks as ``rows`` are produced."""
     statement = f"COPY {target} FROM STDIN"
-    with cur.copy(statement.encode()) as cp:
+    with cur.copy(statement.encode(), writer=CopyWriter(cur)) as cp:
         lines: list[str] = []
         for row in rows:
             lines.append("\t".join(map(_copy_field, row)) + "\n")
