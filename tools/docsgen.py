@@ -66,7 +66,9 @@ def cli_reference() -> str:
         "# CLI reference\n\n",
         "Exit codes: 0 ok · 1 problems found (failures, rejected records, check errors, "
         "an event or payload the case refuses) · 2 usage error (including a case id that names "
-        "no case) · 3 load or internal error · 5 no tests collected.\n\n",
+        "no case) · 3 load or internal error · 5 no tests collected · 75 try again later "
+        "(the case was changed meanwhile, or the store was locked, stalled or unreachable; "
+        "see [reliability](../explanation/reliability.md#databases)).\n\n",
         "Tables (`cases list`, `plugins`, `diff` …): on a terminal a table fits the width — "
         "ids are never cut or wrapped, so they can be pasted into the next command; other "
         "columns wrap, and the least useful ones are left out where even that does not fit. "

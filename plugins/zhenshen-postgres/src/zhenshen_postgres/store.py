@@ -190,7 +190,7 @@ class PostgresStore:
     def _errors(self, doing: str) -> Iterator[None]:
         """Driver errors become :class:`StorageError` naming the store and what failed (and
         :class:`StoreUnavailableError` when the server stalled or the connection was lost).
-        Nothing is retried here: :meth:`_attempts` is the way that retries."""
+        Nothing is retried here: :meth:`_write` and :meth:`_read` are the ways that retry."""
         try:
             yield
         except psycopg.Error as exc:
@@ -504,14 +504,14 @@ class PostgresStore:
 
     def put_record(self, record: Record) -> None:
         data = _json_for_jsonb(record.data, f"record {record.kind}/{record.id}")
-        self._write(
-            f"store record {record.kind}/{record.id}",
-            lambda cur: cur.execute(
+        # One statement, idempotent (the same upsert twice leaves the same row): retried as is.
+        self._read(
+            lambda conn: conn.execute(
                 "INSERT INTO records (kind, id, data) VALUES (%s, %s, %s)"
                 " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, updated_at = now()",
                 (record.kind, record.id, data),
             ),
-            idempotent=True,  # the same upsert twice leaves the same row
+            f"store record {record.kind}/{record.id}",
         )
 
     # --- reads -----------------------------------------------------------------------------
@@ -638,16 +638,15 @@ class PostgresStore:
 
     def release_claims(self, node: str) -> int:
         """Give back every clock ``node`` holds (e.g. on an orderly shutdown); returns how many."""
-        return self._write(
-            "release claims",
-            lambda cur: (
-                cur.execute(
+        return self._read(  # one idempotent statement, retried as is
+            lambda conn: (
+                conn.execute(
                     "UPDATE clocks SET claimed_by = NULL, claimed_until = NULL"
                     " WHERE claimed_by = %s",
                     (node,),
                 ).rowcount
             ),
-            idempotent=True,
+            "release claims",
         )
 
     def case_digests(self, tag: str) -> Iterator[CaseDigest]:
@@ -704,9 +703,8 @@ class PostgresStore:
         return self._read(lambda conn: conn.execute(text.encode(), params).fetchall(), doing)
 
     def _read(self, run: Callable[[_Conn], T], doing: str) -> T:
-        """Run a read (or anything idempotent outside a transaction of its own), again on a new
-        connection after a lost one (server restart, failover, idle timeout): see
-        :meth:`_attempts`."""
+        """Run a read, or one idempotent statement in autocommit, again on a new connection
+        after a lost one (server restart, failover, idle timeout): see :meth:`_attempts`."""
         return self._attempts(doing or "read", lambda _tx: run(self._connection()), idempotent=True)
 
 
