@@ -46,6 +46,7 @@ from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, r
         (pg_errors.QueryCanceled("canceling statement due to statement timeout"), Failure.STALLED),
         (pg_errors.LockNotAvailable("lock timeout"), Failure.STALLED),
         (Stalled("no answer"), Failure.STALLED),
+        (pg_errors.ConnectionTimeout("connection timeout expired"), Failure.STALLED),
         (pg_errors.UniqueViolation("duplicate key"), Failure.REFUSED),
         (pg_errors.InsufficientPrivilege("permission denied"), Failure.REFUSED),
         (pg_errors.UndefinedTable("no such table"), Failure.REFUSED),
@@ -235,6 +236,31 @@ def test_a_server_gone_for_good_is_given_up_after_the_retries(
         assert time.monotonic() - started < 2.0  # at most 0.1 + 0.2 + 0.4 s of backoff
     finally:
         store.close()
+
+
+@needs_server
+def test_writes_after_the_server_ended_the_session_are_retried(pg_store: PostgresStore) -> None:
+    """An administrator or a failover ends the session between two calls: the next save finds
+    the connection gone (the server said so before any commit) and runs again on a new one."""
+    case, events = received(make_case(1))
+    pg_store.ingest(case, events)
+    pid = pg_store._read(lambda conn: conn.info.backend_pid, "pid")
+    with psycopg.connect(base_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    new, event = fire(case, "note", {"text": "重连后保存"})
+    pg_store.save(new, [event], expected_version=case.version)  # today: StorageError
+    assert pg_store.get(case.id) == new
+
+
+@needs_server
+def test_retries_zero_reports_a_lost_connection_at_once(schema_url: str) -> None:
+    with PostgresStore(schema_url + "&retries=0") as store:
+        pid = store._read(lambda conn: conn.info.backend_pid, "pid")
+        with psycopg.connect(base_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreUnavailableError, match=r"could not count cases \(1 attempt\)"):
+            store.count()
+        assert store.count() == 0, "the next call connects again"
 
 
 @needs_server

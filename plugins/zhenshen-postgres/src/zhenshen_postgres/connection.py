@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg.abc import PQGen
 from psycopg.copy import LibpqWriter
 from psycopg.pq import ConnStatus
@@ -268,7 +269,7 @@ _TIMEOUT_STATES = frozenset({"57014", "55P03"})
 
 def classify(exc: psycopg.Error) -> Failure:
     """What a psycopg error means for whoever wants to run the operation again."""
-    if isinstance(exc, Stalled):
+    if isinstance(exc, Stalled | pg_errors.ConnectionTimeout):
         return Failure.STALLED
     state = getattr(exc, "sqlstate", None)
     if state in _CONFLICT_STATES:

@@ -91,7 +91,6 @@ from zhenshen_postgres.connection import (
     Failure,
     GuardedConnection,
     PostgresURL,
-    Stalled,
     classify,
     connect,
     first_line,
@@ -198,8 +197,11 @@ class PostgresStore:
 
     def _failure(self, exc: psycopg.Error, doing: str, failure: Failure) -> StorageError:
         detail = first_line(exc)
-        if failure is Failure.STALLED:
-            return StoreUnavailableError(f"{self.url}: could not {doing}: {detail}")
+        if isinstance(exc, pg_errors.ConnectionTimeout):
+            detail = (
+                f"no answer within connect_timeout={self.settings.connect_timeout} s; "
+                "the server may be stalled or unreachable"
+            )
         if failure is Failure.REFUSED:
             return StorageError(f"{self.url}: could not {doing}: {detail}")
         return StoreUnavailableError(f"{self.url}: could not {doing}: {detail}")
@@ -220,7 +222,7 @@ class PostgresStore:
         write whose commit outcome stayed unknown may be run again.
         """
         with self._lock:
-            delays = iter(backoff_delays(self.settings.retries, rng=self._rng))
+            delays: Iterator[float] | None = None  # drawn on the first failure only
             tries = 1
             while True:
                 tx = _Transaction()
@@ -243,24 +245,23 @@ class PostgresStore:
                             ) from exc
                     if failure in (Failure.REFUSED, Failure.STALLED):
                         raise self._failure(exc, doing, failure) from exc
+                    if delays is None:
+                        delays = iter(backoff_delays(self.settings.retries, rng=self._rng))
                     delay = next(delays, None)
                     if delay is None:
                         raise StoreUnavailableError(
-                            f"{self.url}: could not {doing} ({tries} attempts): {first_line(exc)}"
+                            f"{self.url}: could not {doing} ({tries} attempt{'s' * (tries > 1)}):"
+                            f" {first_line(exc)}"
                         ) from exc
                     tries += 1
                     time.sleep(delay)
 
     def _open_error(self, exc: psycopg.Error, doing: str) -> StorageError:
         """The first connection failed: a store that never answered is reported at once (a
-        wrong host, port, database or role is not worth retrying); no answer in time is a
-        stall."""
-        if isinstance(exc, pg_errors.ConnectionTimeout | Stalled):
-            return StoreUnavailableError(
-                f"{self.url}: could not {doing}: no answer within connect_timeout="
-                f"{self.settings.connect_timeout} s; the server may be stalled or unreachable"
-            )
-        return StorageError(f"{self.url}: could not {doing}: {first_line(exc)}")
+        wrong host, port, database or role is likelier than a restart, and is not worth
+        retrying); no answer in time is a stall."""
+        stalled = classify(exc) is Failure.STALLED
+        return self._failure(exc, doing, Failure.STALLED if stalled else Failure.REFUSED)
 
     def _write(
         self,
@@ -306,7 +307,7 @@ class PostgresStore:
         if tx.xid is None:
             return None
         for delay in [0.0, *backoff_delays(4, base=0.05, rng=self._rng)]:
-            time.sleep(delay)
+            time.sleep(delay)  # "in progress": the old backend is still ending
             try:
                 conn = self._connection()
                 if tx.pid is not None:
@@ -317,7 +318,7 @@ class PostgresStore:
                     )
                 row = conn.execute("SELECT txid_status(%s)", (tx.xid,)).fetchone()
             except psycopg.Error:
-                continue
+                return None  # the server cannot be asked (down, or not answering)
             status = row[0] if row else None
             if status in ("committed", "aborted"):
                 return str(status)
