@@ -204,6 +204,26 @@ def test_a_save_whose_commit_answer_is_lost_is_found_committed(
 
 
 @needs_server
+def test_a_server_frozen_after_a_commit_says_the_outcome_is_unknown(
+    pg_store: PostgresStore, proxy: Proxy
+) -> None:
+    case, events = received(make_case(1))
+    pg_store.ingest(case, events)
+    with PostgresStore(_through(proxy, pg_store.url, statement_timeout=1)) as store:
+        new, event = fire(case, "note", {"text": "x"})
+        proxy.hold_answer_to(b"COMMIT")
+        error, took = _in_thread(
+            lambda: store.save(new, [event], expected_version=case.version), limit=15
+        )
+        proxy.resume()
+    assert isinstance(error, StoreUnavailableError), error
+    assert "stopped answering while committing, and whether it was committed is unknown" in str(
+        error
+    )
+    assert took < 6 and pg_store.get(case.id) == new  # it was, as it happens
+
+
+@needs_server
 def test_writes_whose_commit_answer_is_lost_are_stored_once(
     pg_store: PostgresStore, proxy: Proxy
 ) -> None:

@@ -5,7 +5,8 @@ client sees of a frozen server (SIGSTOP, a hung disk, a paused VM): its kernel s
 acknowledges everything, nothing ever answers. Unlike signalling the server itself, it touches
 no process other tests share. ``lose_answer_to`` forwards one client message to the server,
 lets the server answer, drops the answer and closes the client's side: the client is left not
-knowing whether, say, its ``COMMIT`` went through (it did).
+knowing whether, say, its ``COMMIT`` went through (it did). ``hold_answer_to`` instead
+pauses the relay when that answer arrives: the server froze right after committing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Proxy:
         self._closed = threading.Event()
         self._lose_after: bytes | None = None
         self._losing: set[int] = set()
+        self._hold: bool = False
         self._guard = threading.Lock()
         self._sockets: list[socket.socket] = []
         self.connections = 0
@@ -56,6 +58,12 @@ class Proxy:
         reach the client, whose connection is closed instead."""
         with self._guard:
             self._lose_after = marker
+
+    def hold_answer_to(self, marker: bytes) -> None:
+        """Like :meth:`lose_answer_to`, except that the relay pauses (every connection) when the
+        answer arrives, and delivers it only on :meth:`resume`."""
+        with self._guard:
+            self._lose_after, self._hold = marker, True
 
     def close(self) -> None:
         self._closed.set()
@@ -104,7 +112,11 @@ class Proxy:
                             self._lose_after = None
                             self._losing.add(id(client))
                 elif id(client) in self._losing:
-                    break  # the server answered; the client never hears it
+                    if not self._hold:
+                        break  # the server answered; the client never hears it
+                    self._losing.discard(id(client))
+                    self.pause()
+                    self._running.wait()
                 target.sendall(data)
         except OSError:
             pass

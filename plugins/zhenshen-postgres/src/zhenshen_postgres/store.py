@@ -238,9 +238,10 @@ class PostgresStore:
                         if outcome == "committed":
                             return tx.result  # type: ignore[no-any-return]
                         if outcome != "aborted" and (failure is Failure.STALLED or not idempotent):
+                            what = "stopped answering" if failure is Failure.STALLED else "was lost"
                             raise StoreUnavailableError(
                                 f"{self.url}: could not {doing}: {first_line(exc)}; the "
-                                "connection was lost while committing and whether it was "
+                                f"connection {what} while committing, and whether it was "
                                 "committed is unknown"
                             ) from exc
                     if failure in (Failure.REFUSED, Failure.STALLED):
