@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.deadlines._errors import CalendarDataError, DataProblem
@@ -30,6 +29,7 @@ from zhenshen_core.textio import (
     read_text,
     too_many_values,
 )
+from zhenshen_core.yamldata import DataOnlyConstructor
 
 
 class DayKind(StrEnum):
@@ -107,8 +107,14 @@ _TOP_KEYS = {
 }
 _ENTRY_KEYS = {"date", "from", "to", "name", "notice"}
 
+#: The largest calendar data file (characters): a year's notice is 2 KB.
+MAX_CALENDAR_CHARS = 2_000_000
+#: The longest ``from``/``to`` range of one entry: no holiday or closure lasts longer, and a
+#: range of ten thousand years would build millions of days.
+MAX_SPAN_DAYS = 366
 
-class _TextDateConstructor(RoundTripConstructor):
+
+class _TextDateConstructor(DataOnlyConstructor):
     """Keeps dates as text so an impossible date (2026-13-01) becomes a located problem."""
 
 
@@ -173,6 +179,10 @@ def _span(first: date, last: date) -> Iterator[date]:
 
 def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
     """Parse and validate calendar data; raise :class:`CalendarDataError` with every problem."""
+    if len(text) > MAX_CALENDAR_CHARS:
+        raise CalendarDataError(
+            [DataProblem(path, 1, 1, f"larger than {MAX_CALENDAR_CHARS:,} characters (the limit)")]
+        )
     reader = _Reader(path)
     yaml = YAML(typ="rt")
     yaml.Constructor = _TextDateConstructor
@@ -254,6 +264,13 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
                         reader.value_at(entry, "to"), f"'to' {last} is before 'from' {first}"
                     )
                     continue
+                if first and last and (last - first).days + 1 > MAX_SPAN_DAYS:
+                    reader.problem(
+                        reader.value_at(entry, "to"),
+                        f"a range of {(last - first).days + 1:,} days; one entry spans at most "
+                        f"{MAX_SPAN_DAYS} days",
+                    )
+                    continue
             else:
                 reader.problem(where, "a day entry needs 'date' or both 'from' and 'to'")
                 continue
@@ -307,6 +324,11 @@ def load_calendar_file(path: str | Path) -> CalendarLayer:
     """Load one calendar data file (a year's notice, a province's or district's overrides)."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():
+            raise CalendarDataError([DataProblem(str(p), 1, 1, "not a regular file")])
+        if p.stat().st_size > 4 * MAX_CALENDAR_CHARS:  # 4 bytes a character at most in UTF-8
+            too_large = f"larger than {MAX_CALENDAR_CHARS:,} characters (the limit)"
+            raise CalendarDataError([DataProblem(str(p), 1, 1, too_large)])
         text = read_text(p)
     except OSError as exc:
         raise CalendarDataError([DataProblem(str(p), 1, 1, f"cannot read file: {exc}")]) from None

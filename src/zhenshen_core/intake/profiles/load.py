@@ -36,8 +36,8 @@ from zhenshen_core.rules import Diagnostic, DiagnosticSink, Located, read_yaml
 #: Every code a profile check reports, and what it means (the reference page lists them).
 CODES: dict[str, str] = {
     "P200": "YAML syntax error, a file that is not UTF-8, or one that cannot be read",
-    "P201": "a file that is too large",
     "P208": "a file that cannot be read",
+    "P209": "a file that is too large",
     "M500": "invalid profile: an unknown key, a value of the wrong type, a field with neither "
     "`from` nor `default`, an unquoted code with a leading zero",
     "M501": "unknown case field (with the closest one)",

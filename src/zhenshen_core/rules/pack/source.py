@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
@@ -27,6 +26,7 @@ from zhenshen_core.rules.diagnostics import (
     DiagnosticSink,
 )
 from zhenshen_core.rules.pack import yaml_fast
+from zhenshen_core.rules.pack.limits import MAX_FILE_BYTES
 from zhenshen_core.rules.pack.located import Located, Path_
 from zhenshen_core.textio import (
     TOO_DEEP,
@@ -35,8 +35,7 @@ from zhenshen_core.textio import (
     decode,
     too_many_values,
 )
-
-MAX_FILE_BYTES = 5_000_000
+from zhenshen_core.yamldata import data_yaml
 
 
 def _plain(node: Any, path: Path_, loc: Located) -> Any:
@@ -86,12 +85,16 @@ def read_yaml(path: Path, sink: DiagnosticSink, display: str | None = None) -> L
     """Parse one YAML file, or record a located P200 and return None."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        if path.exists() and not path.is_file():  # a pipe would block, a device never end
+            sink.error(name, 1, 1, "P208", "cannot read file: not a regular file")
+            return None
+        with path.open("rb") as handle:  # never more than the limit, however large the file
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         sink.error(name, 1, 1, "P208", f"cannot read file: {exc.strerror or exc}")
         return None
     if len(raw) > MAX_FILE_BYTES:
-        sink.error(name, 1, 1, "P201", f"file is larger than {MAX_FILE_BYTES} bytes")
+        sink.error(name, 1, 1, "P209", f"file larger than {MAX_FILE_BYTES:,} bytes (the limit)")
         return None
     try:
         text = decode(raw, name)
@@ -111,7 +114,7 @@ def _parsed(text: str, name: str, sink: DiagnosticSink) -> Located | None:
     fast = yaml_fast.located(text, name)
     if fast is not None:
         return fast
-    yaml = YAML(typ="rt")
+    yaml = data_yaml()
     yaml.preserve_quotes = True
     try:
         data = yaml.load(text)

@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
@@ -53,7 +52,9 @@ from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.partial import DEFAULT_ENTERPRISE_NAME, complete_case
 from zhenshen_core.rules.diagnostics import Diagnostic
 from zhenshen_core.rules.engines.outputs import LIST_OUTPUTS
+from zhenshen_core.rules.pack.limits import MAX_FILE_BYTES
 from zhenshen_core.textio import TOO_MANY_VALUES, NotUtf8Error, read_text, too_many_values
+from zhenshen_core.yamldata import data_yaml
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
 
@@ -271,6 +272,11 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
     shown = display or str(path)
     result = TestFile(Path(shown))
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = f"file of {size:,} bytes; the most is {MAX_FILE_BYTES:,}"
+            result.problems.append(Diagnostic(shown, 1, 1, "P209", message))
+            return result
         text = read_text(path)
     except OSError as exc:
         result.problems.append(Diagnostic(shown, 1, 1, "P208", f"cannot read test file: {exc}"))
@@ -279,7 +285,7 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
         where = exc.where
         result.problems.append(Diagnostic(shown, where.line, where.column, "P200", where.problem))
         return result
-    yaml = YAML(typ="rt")
+    yaml = data_yaml()
     try:
         doc = yaml.load(text)
     except MarkedYAMLError as exc:
