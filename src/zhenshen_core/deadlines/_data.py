@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.deadlines._errors import CalendarDataError, DataProblem
+from zhenshen_core.echo import kind_of, shown, shown_key
 from zhenshen_core.textio import (
     TOO_DEEP,
     TOO_MANY_VALUES,
@@ -166,7 +167,8 @@ class _Reader:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.problem(self.value_at(node, key), f"{key!r} must be a date YYYY-MM-DD, not {value!r}")
+        what = shown(value) if isinstance(value, str | int | float) else kind_of(value)
+        self.problem(self.value_at(node, key), f"{key!r} must be a date YYYY-MM-DD, not {what}")
         return None
 
 
@@ -210,11 +212,12 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
         if key not in _TOP_KEYS:
             reader.problem(
                 reader.at(doc, key),
-                f"unknown key {key!r}; allowed: {', '.join(sorted(_TOP_KEYS))}",
+                f"unknown key {shown_key(key)}; allowed: {', '.join(sorted(_TOP_KEYS))}",
             )
     year = doc.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        reader.problem(reader.value_at(doc, "year"), f"'year' must be a number, not {year!r}")
+        what = shown(year) if isinstance(year, str | float) else kind_of(year)
+        reader.problem(reader.value_at(doc, "year"), f"'year' must be a number, not {what}")
         year = None
     name = str(doc.get("name") or (f"cn-{year}" if year else Path(path).stem))
     known_until = reader.as_date(doc, "known_until") if "known_until" in doc else None
@@ -251,7 +254,7 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
                 if key not in _ENTRY_KEYS:
                     reader.problem(
                         reader.at(entry, key),
-                        f"unknown key {key!r} in a day entry; allowed: "
+                        f"unknown key {shown_key(key)} in a day entry; allowed: "
                         f"{', '.join(sorted(_ENTRY_KEYS))}",
                     )
             if "date" in entry:
@@ -280,7 +283,7 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
             if notice is not None and notices and str(notice) not in notice_ids:
                 reader.problem(
                     reader.value_at(entry, "notice"),
-                    f"notice {notice!r} is not declared under 'notices' "
+                    f"notice {shown(notice)} is not declared under 'notices' "
                     f"(declared: {', '.join(sorted(notice_ids))})",
                 )
             if kind is DayKind.WORK and first != last:

@@ -22,6 +22,7 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
+from zhenshen_core.echo import shorten, showable, shown_input
 from zhenshen_core.rules.diagnostics import (
     DiagnosticSink,
 )
@@ -138,22 +139,25 @@ def _parsed(text: str, name: str, sink: DiagnosticSink) -> Located | None:
 def report_validation(
     exc: ValidationError, loc: Located, base: Path_, sink: DiagnosticSink, rule: str | None = None
 ) -> None:
+    """Each of pydantic's errors as a located ``P201``; what it repeats of the input follows
+    ``zhenshen_core.echo`` (an unknown key is named, its value never shown)."""
     for err in exc.errors(include_url=False):
         where = (*base, *err["loc"])
         line, col = loc.at(where)
-        dotted = ".".join(str(p) for p in where)
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; keys are listed by 'zhenshen schema pack')"
-        bad = err.get("input")
-        shown = (
-            "" if err["type"] == "missing" or isinstance(bad, dict | list) else f" (got {bad!r})"
-        )
-        sink.error(loc.file, line, col, "P201", f"{dotted}: {message}{shown}", rule=rule, input=bad)
+        text = f"{dotted(where)}: {message}{shown_input(err)}"
+        sink.error(loc.file, line, col, "P201", text, rule=rule, input=showable(err))
+
+
+def dotted(where: Path_) -> str:
+    """A location as ``rules.0.then`` (each part shortened, so a long unknown key is too)."""
+    return ".".join(str(p) if isinstance(p, int) else shorten(str(p)) for p in where)
 
 
 # ---------------------------------------------------------------------------------------------
 # Raw packs (validated files, before extends and type checks).
 
 
-__all__ = ["MAX_FILE_BYTES", "read_yaml", "report_validation"]
+__all__ = ["MAX_FILE_BYTES", "dotted", "read_yaml", "report_validation"]

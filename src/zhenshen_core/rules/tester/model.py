@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from zhenshen_core.echo import shown_input, shown_key
 from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.partial import DEFAULT_ENTERPRISE_NAME, complete_case
@@ -230,8 +231,8 @@ def _message(error: Mapping[str, Any]) -> str:
         allowed = _allowed_keys(error["loc"][:-1])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
-        return f"unknown key {key!r}{hint}"
-    return describe_validation_error(error)
+        return f"unknown key {shown_key(key)}{hint}"
+    return describe_validation_error(error) + shown_input(error)
 
 
 def _allowed_keys(loc: Sequence[Any]) -> list[str]:
@@ -358,9 +359,10 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
 def _file_message(error: Mapping[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return (
-            f"unknown key {error['loc'][-1]!r} in a test file; allowed: schema, description, tests"
+            f"unknown key {shown_key(error['loc'][-1])} in a test file; allowed: schema, "
+            "description, tests"
         )
-    return describe_validation_error(error)
+    return describe_validation_error(error) + shown_input(error)
 
 
 def _spec(
