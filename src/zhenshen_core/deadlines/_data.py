@@ -108,8 +108,9 @@ _TOP_KEYS = {
 }
 _ENTRY_KEYS = {"date", "from", "to", "name", "notice"}
 
-#: The largest calendar data file (characters): a year's notice is 2 KB.
-MAX_CALENDAR_CHARS = 2_000_000
+#: The largest calendar data file (characters): a year's notice is 2 KB, and ruamel reads
+#: this much in about a second.
+MAX_CALENDAR_CHARS = 200_000
 #: The longest ``from``/``to`` range of one entry: no holiday or closure lasts longer, and a
 #: range of ten thousand years would build millions of days.
 MAX_SPAN_DAYS = 366

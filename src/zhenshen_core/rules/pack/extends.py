@@ -115,6 +115,7 @@ class Loader:
         self.sink = DiagnosticSink()
         self._index: dict[str, Path] | None = None
         self._raw: dict[Path, RawPack | None] = {}
+        self.bytes_read = 0  # rule-file bytes of every pack this loader has read
         self._merged: dict[Path, Merged | None] = {}
 
     # -- finding packs --------------------------------------------------------------------
@@ -163,17 +164,23 @@ class Loader:
         return self._pack_from(folder, loc, lambda pack: self._read_files(folder, pack, loc))
 
     def _read_files(self, folder: Path, pack: PackFile, loc: Located) -> list[Located | None]:
-        """The pack's rule files, read only when together they hold at most
-        ``MAX_PACK_BYTES`` (each file's own limit is ``read_yaml``'s)."""
+        """The pack's rule files, read only while the rule files of this load (the pack and
+        its bases) hold at most ``MAX_PACK_BYTES`` together (each file's own limit is
+        ``read_yaml``'s)."""
         paths = self._rule_files(folder, pack, loc)
         total = 0
         for path in paths:
             with contextlib.suppress(OSError):  # read_yaml reports it, with the reason
                 total += path.stat().st_size
-        if total > MAX_PACK_BYTES:
+        self.bytes_read += total
+        if self.bytes_read > MAX_PACK_BYTES:
             line, col = loc.at(())
-            message = over(total, MAX_PACK_BYTES, f"bytes in its {len(paths)} rule files")
-            self.sink.error(loc.file, line, col, "P209", f"the pack holds {message}")
+            message = (
+                f"with its bases the pack's rule files hold {self.bytes_read:,} bytes (its own "
+                f"{len(paths)}: {total:,}); a pack with its bases may hold at most "
+                f"{MAX_PACK_BYTES:,}"
+            )
+            self.sink.error(loc.file, line, col, "P209", message)
             return []
         return [self._read(path) for path in paths]
 
