@@ -11,8 +11,14 @@ environment variables win over it::
     calendar_policy = "provisional"            # past the published notices: provisional
                                                # (default) or strict (ZHENSHEN_CALENDAR_POLICY)
     pack_paths = ["packs"]                     # extra folders searched for pack ids
-    local_plugins = "zhenshen_local.py"        # project-local plugin file
+    local_plugins = "zhenshen_local.py"        # project-local plugin file: imported only
+                                               # from a config named with --config
     disable_plugins = ["docx"]                 # like -p no:NAME
+
+A config file is data. One found in the working directory may choose the store, pack, calendar
+and search folders, but not code: the directory may be a folder another district sent, so its
+``local_plugins`` is imported only when the user names the config (``--config``), and the CLI
+says on stderr that it was left out (``cli.main.trusted_local_plugins``).
 """
 
 from __future__ import annotations

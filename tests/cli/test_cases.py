@@ -163,7 +163,7 @@ def test_plugins_lists_builtins(run: Run) -> None:
 
 def test_failing_local_plugin_exits_3_naming_it(run: Run, tmp_path: Path) -> None:
     (tmp_path / "zhenshen_local.py").write_text("raise RuntimeError('boom')\n")
-    result = run("plugins")
+    result = run("--local-plugins", "zhenshen_local.py", "plugins")
     assert result.exit_code == 3 and "zhenshen_local" in result.stderr and "boom" in result.stderr
     assert run("--no-plugins", "plugins").exit_code == 0
 

@@ -228,7 +228,11 @@ def test_the_cli_exits_1_with_the_plugin_and_line_not_an_internal_error(
     result = CliRunner().invoke(
         build_cli(),
         ["ingest", "jsonl", str(src), "--store", f"sqlite:///{tmp_path / 'desk.db'}"],
-        env={"ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1", "ZHENSHEN_STORE": None},
+        env={
+            "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "ZHENSHEN_STORE": None,
+            "ZHENSHEN_LOCAL_PLUGINS": "zhenshen_local.py",  # never imported unless named
+        },
     )
     assert result.exit_code == 1, result.output
     assert "4 read, 3 created, 0 duplicate, 1 rejected" in result.stdout

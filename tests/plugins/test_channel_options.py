@@ -145,6 +145,7 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result
     monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "zhenshen_local.py").write_text(LOCAL_PLUGIN, encoding="utf-8")
+    monkeypatch.setenv("ZHENSHEN_LOCAL_PLUGINS", "zhenshen_local.py")  # imported when named
     (tmp_path / "book.xlsx").write_bytes(b"not read by the demo channel")
     group = build_cli()
 

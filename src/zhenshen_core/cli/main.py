@@ -11,7 +11,7 @@ import click
 from zhenshen_core import __version__
 from zhenshen_core.cli.context import CliContext
 from zhenshen_core.cli.exits import LOAD_ERROR, USAGE, CliExit
-from zhenshen_core.config import ConfigError, load_config
+from zhenshen_core.config import CONFIG_FILE, Config, ConfigError, load_config
 from zhenshen_core.errors import PluginError
 from zhenshen_core.plugins import PluginConfig, PluginHost
 
@@ -43,7 +43,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "--local-plugins",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Project-local plugin file (default: ./zhenshen_local.py if present).",
+    help="Project-local plugin file to import (also ZHENSHEN_LOCAL_PLUGINS). A "
+    "zhenshen_local.py in the working directory is never imported unless named.",
 )
 @click.option(
     "--pack-path",
@@ -58,7 +59,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Config file (default: ./zhenshen.toml if present).",
+    help="Config file (default: ./zhenshen.toml if present; only a config named here may "
+    "load its local_plugins).",
 )
 @click.pass_context
 def cli(
@@ -84,9 +86,28 @@ def cli(
     config = PluginConfig.from_env(
         no_plugins=no_plugins,
         plugin_args=[*blocked, *plugin_args],
-        local_file=local_plugins or settings.local_plugins,
+        local_file=local_plugins or trusted_local_plugins(settings, config_file),
     )
+    if config.local_file is None and settings.local_plugins is not None and not no_plugins:
+        click.echo(
+            f"warning: {CONFIG_FILE} in the working directory names local_plugins "
+            f"{str(settings.local_plugins)!r}; not imported (a config found in the working "
+            f"directory cannot run code): give --config {CONFIG_FILE} or --local-plugins FILE "
+            "to import it",
+            err=True,
+        )
     ctx.obj = CliContext(plugin_config=config, pack_paths=list(pack_paths), config=settings)
+
+
+def trusted_local_plugins(settings: Config, config_file: Path | None) -> Path | None:
+    """The config's ``local_plugins``, when the config is one the user named (``--config``).
+
+    A ``zhenshen.toml`` merely found in the working directory is read as data (store, pack,
+    calendar …) but cannot name code to import: the directory may be one another district
+    sent. pytest trusts its ini files for the same option, but a pytest project is the user's
+    own; a folder of packs often is not.
+    """
+    return settings.local_plugins if config_file is not None else None
 
 
 #: Which modules define each built-in top-level command, so that running one imports only
@@ -127,6 +148,17 @@ def build_cli(modules: tuple[str, ...] = COMMAND_MODULES) -> click.Group:
 _GROUP_OPTIONS_WITH_VALUE = ("-p", "--local-plugins", "--pack-path", "--config")
 
 
+def _option_value(args: list[str], name: str) -> str | None:
+    """The value of the group option ``name`` in ``args`` (``--name VALUE`` or ``--name=VALUE``),
+    read before click parses them."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def _command_name(argv: list[str]) -> str | None:
     """The subcommand ``argv`` names (the first word after the group's own options)."""
     skip = False
@@ -144,8 +176,20 @@ def _add_plugin_commands(group: click.Group, args: list[str]) -> None:
     """Plugins may add commands; they are discovered with the same loading controls."""
     no_plugins = "--no-plugins" in args
     plugin_args = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-p"]
+    named_local = _option_value(args, "--local-plugins")
+    named_config = _option_value(args, "--config")
     try:
-        host = PluginHost(PluginConfig.from_env(no_plugins=no_plugins, plugin_args=plugin_args))
+        # a file that is not there is the group callback's usage error (exit 2)
+        local = Path(named_local) if named_local and Path(named_local).is_file() else None
+        if local is None and named_config:
+            local = trusted_local_plugins(load_config(Path(named_config)), Path(named_config))
+    except ConfigError:
+        local = None  # the group callback reports it, as a usage error
+    try:
+        config = PluginConfig.from_env(
+            no_plugins=no_plugins, plugin_args=plugin_args, local_file=local
+        )
+        host = PluginHost(config)
         for record in host.cli_commands().values():
             for command in record.commands:
                 if command.name not in group.commands:

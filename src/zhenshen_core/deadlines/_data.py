@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from zhenshen_core.deadlines._errors import CalendarDataError, DataProblem
+from zhenshen_core.echo import kind_of, shown, shown_key
 from zhenshen_core.textio import (
     TOO_DEEP,
     TOO_MANY_VALUES,
@@ -30,6 +30,7 @@ from zhenshen_core.textio import (
     read_text,
     too_many_values,
 )
+from zhenshen_core.yamldata import DataOnlyConstructor
 
 
 class DayKind(StrEnum):
@@ -107,8 +108,15 @@ _TOP_KEYS = {
 }
 _ENTRY_KEYS = {"date", "from", "to", "name", "notice"}
 
+#: The largest calendar data file (characters): a year's notice is 2 KB, and ruamel reads
+#: this much in about a second.
+MAX_CALENDAR_CHARS = 200_000
+#: The longest ``from``/``to`` range of one entry: no holiday or closure lasts longer, and a
+#: range of ten thousand years would build millions of days.
+MAX_SPAN_DAYS = 366
 
-class _TextDateConstructor(RoundTripConstructor):
+
+class _TextDateConstructor(DataOnlyConstructor):
     """Keeps dates as text so an impossible date (2026-13-01) becomes a located problem."""
 
 
@@ -160,7 +168,8 @@ class _Reader:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.problem(self.value_at(node, key), f"{key!r} must be a date YYYY-MM-DD, not {value!r}")
+        what = shown(value) if isinstance(value, str | int | float) else kind_of(value)
+        self.problem(self.value_at(node, key), f"{key!r} must be a date YYYY-MM-DD, not {what}")
         return None
 
 
@@ -173,6 +182,10 @@ def _span(first: date, last: date) -> Iterator[date]:
 
 def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
     """Parse and validate calendar data; raise :class:`CalendarDataError` with every problem."""
+    if len(text) > MAX_CALENDAR_CHARS:
+        raise CalendarDataError(
+            [DataProblem(path, 1, 1, f"larger than {MAX_CALENDAR_CHARS:,} characters (the limit)")]
+        )
     reader = _Reader(path)
     yaml = YAML(typ="rt")
     yaml.Constructor = _TextDateConstructor
@@ -200,11 +213,12 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
         if key not in _TOP_KEYS:
             reader.problem(
                 reader.at(doc, key),
-                f"unknown key {key!r}; allowed: {', '.join(sorted(_TOP_KEYS))}",
+                f"unknown key {shown_key(key)}; allowed: {', '.join(sorted(_TOP_KEYS))}",
             )
     year = doc.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        reader.problem(reader.value_at(doc, "year"), f"'year' must be a number, not {year!r}")
+        what = shown(year) if isinstance(year, str | float) else kind_of(year)
+        reader.problem(reader.value_at(doc, "year"), f"'year' must be a number, not {what}")
         year = None
     name = str(doc.get("name") or (f"cn-{year}" if year else Path(path).stem))
     known_until = reader.as_date(doc, "known_until") if "known_until" in doc else None
@@ -241,7 +255,7 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
                 if key not in _ENTRY_KEYS:
                     reader.problem(
                         reader.at(entry, key),
-                        f"unknown key {key!r} in a day entry; allowed: "
+                        f"unknown key {shown_key(key)} in a day entry; allowed: "
                         f"{', '.join(sorted(_ENTRY_KEYS))}",
                     )
             if "date" in entry:
@@ -254,6 +268,13 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
                         reader.value_at(entry, "to"), f"'to' {last} is before 'from' {first}"
                     )
                     continue
+                if first and last and (last - first).days + 1 > MAX_SPAN_DAYS:
+                    reader.problem(
+                        reader.value_at(entry, "to"),
+                        f"a range of {(last - first).days + 1:,} days; one entry spans at most "
+                        f"{MAX_SPAN_DAYS} days",
+                    )
+                    continue
             else:
                 reader.problem(where, "a day entry needs 'date' or both 'from' and 'to'")
                 continue
@@ -263,7 +284,7 @@ def parse_calendar_text(text: str, path: str = "<string>") -> CalendarLayer:
             if notice is not None and notices and str(notice) not in notice_ids:
                 reader.problem(
                     reader.value_at(entry, "notice"),
-                    f"notice {notice!r} is not declared under 'notices' "
+                    f"notice {shown(notice)} is not declared under 'notices' "
                     f"(declared: {', '.join(sorted(notice_ids))})",
                 )
             if kind is DayKind.WORK and first != last:
@@ -307,6 +328,11 @@ def load_calendar_file(path: str | Path) -> CalendarLayer:
     """Load one calendar data file (a year's notice, a province's or district's overrides)."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():
+            raise CalendarDataError([DataProblem(str(p), 1, 1, "not a regular file")])
+        if p.stat().st_size > 4 * MAX_CALENDAR_CHARS:  # 4 bytes a character at most in UTF-8
+            too_large = f"larger than {MAX_CALENDAR_CHARS:,} characters (the limit)"
+            raise CalendarDataError([DataProblem(str(p), 1, 1, too_large)])
         text = read_text(p)
     except OSError as exc:
         raise CalendarDataError([DataProblem(str(p), 1, 1, f"cannot read file: {exc}")]) from None

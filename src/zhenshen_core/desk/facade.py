@@ -341,12 +341,22 @@ class Desk(ArticleSteps):
         """A letter template the pack ships: ``templates/opinion_letter.<ext>.j2`` in its folder.
 
         Templates are pack data, rendered in Jinja2's sandbox; a pack without one uses the
-        built-in template of the renderer.
+        built-in template of the renderer. A template whose real path is outside the pack
+        folder (a symbolic link to ``/etc/passwd``, a linked ``templates`` folder) is refused
+        with a :class:`~zhenshen_core.desk.letters.LetterError`, never read.
         """
+        from zhenshen_core.desk.letters import LetterError
+        from zhenshen_core.rules.pack.confine import PackRoots
+
         folder = self.pack.path if self.pack is not None else ""
         ext = {"markdown": "md"}.get(renderer, renderer)
         candidate = Path(folder) / "templates" / f"opinion_letter.{ext}.j2"
-        return str(candidate) if folder and candidate.is_file() else None
+        if not folder or not candidate.is_file():
+            return None
+        roots = PackRoots(Path(folder))
+        if not roots.admits(candidate):
+            raise LetterError(f"letter template {roots.refusal(candidate, str(candidate))}")
+        return str(candidate)
 
     def render_letter(self, case_id: str, renderer: str = "markdown") -> bytes:
         """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …).

@@ -8,9 +8,11 @@ Every hook has the ``zhenshen_`` prefix. Three families:
 * **notification** hooks fan out to every implementation; each call is isolated, so a failing
   plugin is reported with its name and never loses or rolls back the case.
 
-Plugins are found through the ``zhenshen`` entry-point group, a project-local
-``zhenshen_local.py`` and explicit ``-p NAME``; built-ins are internal plugins registered first
-and marked ``trylast`` where a plugin may override them.
+Plugins are found through the ``zhenshen`` entry-point group, a project-local plugin file the
+user names (``--local-plugins zhenshen_local.py``, ``ZHENSHEN_LOCAL_PLUGINS``, or
+``local_plugins`` in a config given with ``--config``; a file merely present in the working
+directory is never imported) and explicit ``-p NAME``; built-ins are internal plugins
+registered first and marked ``trylast`` where a plugin may override them.
 """
 
 from __future__ import annotations

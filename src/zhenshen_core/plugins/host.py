@@ -1,8 +1,14 @@
 """The plugin host: one pluggy manager per application object, never a global one.
 
 It loads the built-in internal plugins, then (unless autoload is off) every distribution in the
-``zhenshen`` entry-point group, then a project-local ``zhenshen_local.py`` and any plugins named
-with ``-p``. Loading is strict: a plugin that fails to import stops the run with its name.
+``zhenshen`` entry-point group, then a project-local plugin file and any plugins named with
+``-p``. Loading is strict: a plugin that fails to import stops the run with its name.
+
+A project-local plugin file is Python, so it is imported only when the user names it
+(``--local-plugins FILE``, ``ZHENSHEN_LOCAL_PLUGINS``, or ``local_plugins`` in a config file
+given with ``--config``); a ``zhenshen_local.py`` that merely lies in the working directory is
+never imported, because that directory may be a folder another district sent (see
+``docs/explanation/reliability.md``).
 """
 
 from __future__ import annotations
@@ -42,7 +48,10 @@ from zhenshen_core.plugins.records import (
 
 ENTRY_POINT_GROUP = "zhenshen"
 DISABLE_AUTOLOAD_ENV = "ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD"
+#: The conventional name of a project-local plugin file (loaded only when named).
 LOCAL_PLUGIN_FILE = "zhenshen_local.py"
+#: A project-local plugin file named by the environment, like ``--local-plugins``.
+LOCAL_PLUGINS_ENV = "ZHENSHEN_LOCAL_PLUGINS"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "zhenshen_core.builtin.stores",
@@ -99,13 +108,15 @@ class PluginConfig:
         local_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> PluginConfig:
+        """Loading controls from the flags given and the environment. ``local_file`` is the
+        project-local plugin file the user named; else ``ZHENSHEN_LOCAL_PLUGINS``; never a file
+        found in the working directory."""
         env = os.environ if environ is None else environ
         disabled = env.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() in {"1", "true", "yes"}
         blocked = {a[3:] for a in plugin_args if a.startswith("no:")}
         explicit = tuple(a for a in plugin_args if not a.startswith("no:"))
-        if local_file is None:
-            candidate = Path.cwd() / LOCAL_PLUGIN_FILE
-            local_file = candidate if candidate.is_file() else None
+        if local_file is None and env.get(LOCAL_PLUGINS_ENV, "").strip():
+            local_file = Path(env[LOCAL_PLUGINS_ENV].strip())
         return cls(
             autoload=not (no_plugins or disabled),
             blocked=frozenset(blocked),

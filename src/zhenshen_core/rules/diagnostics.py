@@ -32,6 +32,8 @@ CODES: dict[str, str] = {
     "P206": "disable names a rule no base pack defines",
     "P207": "bad deadline period (unreadable, or of length 0)",
     "P208": "include pattern matches nothing / file unreadable",
+    "P209": "beyond a pack limit (file size, rule files, rules, table rows, extends depth)",
+    "P210": "a path that leads outside the pack (a symbolic link, a golden file, a template)",
     "T300": "decision table error (a cell that is not a unary test for its input …)",
     "T301": "hit: priority on outputs with no order of values (it would act as first)",
     "T302": "output_order that would be ignored (not an output, a list output, not priority)",

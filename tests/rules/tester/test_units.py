@@ -109,7 +109,7 @@ def test_reading_keeps_lines_and_collects_every_problem(tmp_path: Path) -> None:
         "2026-03-02T09:00"
     )
     assert [str(p) for p in loaded.problems] == [
-        "t.yaml:5:12: P201 expect.severity: Input should be a valid string",
+        "t.yaml:5:12: P201 expect.severity: Input should be a valid string (got a number)",
         "t.yaml:5:25: P201 unknown key 'tierr'; did you mean 'tier'?",
         "t.yaml:6:3: P201 a test is a mapping with name, case, expect …",
     ]

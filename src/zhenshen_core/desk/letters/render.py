@@ -1,32 +1,30 @@
 """Render opinion letters from Jinja2 templates in a sandbox.
 
-Templates are data: a rule pack may ship its own letter template, so it is rendered with
-:class:`jinja2.sandbox.SandboxedEnvironment` (no attribute tricks reach Python internals) and
-HTML output is autoescaped, because titles and contents come straight from the public.
-
-The sandbox keeps a template away from Python, not from the machine's time and memory: a
-template could still loop ``range(100000)`` inside ``range(100000)`` or print
-``"x" * 10**10``. So a rendering is also bounded: every ``range`` of one letter draws on a
-shared budget of items, ``*`` and ``**`` may not build huge strings, lists or numbers, and the
-letter itself has a maximum length. A template that goes past a bound is a ``LetterError``
-naming it, at once.
+Templates are data: a rule pack may ship its own letter template, so it is rendered in a
+sandbox (``sandbox``: Jinja2's, with a budget of steps, time and sizes, so no template reaches
+Python internals, runs on or fills the memory) and HTML output is autoescaped, because titles
+and contents come straight from the public. Every template file is read through
+``confined.ConfinedLoader``: only files whose real path lies in the template's own folder (or
+among the built-in templates) are read, on every load. A template that goes past a bound is a
+``LetterError`` naming it and its line, at once.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from zhenshen_core.desk.fonts import LETTER as LETTER_FONTS
+from zhenshen_core.desk.letters.confined import ConfinedLoader, TemplateRefused
 from zhenshen_core.desk.letters.errors import LetterError
+from zhenshen_core.desk.letters.sandbox import MAX_LETTER_CHARS, BoundedSandbox
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 Format = Literal["markdown", "html"]
@@ -34,53 +32,6 @@ DEFAULT_TEMPLATES: Mapping[str, str] = {
     "markdown": "opinion_letter.md.j2",
     "html": "opinion_letter.html.j2",
 }
-
-
-#: The longest letter a template may produce (characters); real letters are a few thousand.
-MAX_LETTER_CHARS = 200_000
-#: Items that every ``range(...)`` of one rendering may produce together.
-MAX_RANGE_ITEMS = 100_000
-#: The largest string, list or number ``*`` and ``**`` may build in a template.
-MAX_PRODUCT = 100_000
-
-
-class _BoundedSandbox(SandboxedEnvironment):
-    """The sandbox, with ``*`` and ``**`` checked before they run."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and _huge_power(left, right):
-            raise SecurityError(f"{left!r} ** {right!r} is too large")
-        if operator == "*":
-            count, sequence = (right, left) if isinstance(right, int) else (left, right)
-            sized = isinstance(sequence, str | list | tuple) and isinstance(count, int)
-            if sized and len(sequence) * count > MAX_PRODUCT:
-                raise SecurityError(f"a sequence repeated {count} times is too long")
-        return super().call_binop(context, operator, left, right)
-
-
-def _huge_power(base: Any, exponent: Any) -> bool:
-    """More than 12 digits: no letter needs it, and ``10 ** 10 ** 10`` would not finish."""
-    numbers = isinstance(base, int | float) and isinstance(exponent, int | float)
-    return numbers and abs(base) > 1 and exponent > 0 and exponent * math.log10(abs(base)) > 12
-
-
-def _budgeted_range(budget: int) -> Callable[..., range]:
-    """``range`` for one rendering: nested loops share ``budget`` items."""
-    left = budget
-
-    def bounded_range(*args: int) -> range:
-        nonlocal left
-        items = range(*args)
-        left -= len(items)
-        if left < 0:
-            raise SecurityError(
-                f"the template's loops over range() go past {budget:,} items in all"
-            )
-        return items
-
-    return bounded_range
 
 
 _MD_SPECIAL = set("\\`*_[]<>|#~")
@@ -103,9 +54,9 @@ def md_cell(value: Any) -> str:
     return " ".join(md_escape(value).split("\n"))
 
 
-def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
-    env = _BoundedSandbox(
-        loader=jinja2.FileSystemLoader([str(p) for p in search]),
+def _environment(search: list[Path], *, html: bool) -> BoundedSandbox:
+    env = BoundedSandbox(
+        loader=ConfinedLoader(search),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -114,7 +65,6 @@ def _environment(search: list[Path], *, html: bool) -> SandboxedEnvironment:
     )
     env.filters["md"] = md_escape
     env.filters["md_cell"] = md_cell
-    env.globals["range"] = _budgeted_range(MAX_RANGE_ITEMS)  # one environment per rendering
     # CSS font stacks (zhenshen_core.desk.fonts) for HTML templates; trusted text, not escaped.
     env.globals["fonts"] = {name: Markup(stack) for name, stack in LETTER_FONTS.items()}
     return env
@@ -140,7 +90,7 @@ def render_text(
     context: Mapping[str, Any], *, fmt: Format = "markdown", template: str | Path | None = None
 ) -> str:
     """Render the letter; every template failure becomes a :class:`LetterError` with its
-    location, so a broken pack template never surfaces as a traceback."""
+    location, so a broken or hostile pack template never surfaces as a traceback."""
     search, name = resolve_template(template, fmt)
     env = _environment(search, html=fmt == "html")
     try:
@@ -155,16 +105,44 @@ def render_text(
                 )
             parts.append(part)
         return "".join(parts)
+    except LetterError:
+        raise
     except jinja2.TemplateSyntaxError as exc:
         raise LetterError(
             f"letter template {exc.filename or name}:{exc.lineno}: syntax error: {exc.message}"
         ) from exc
+    except TemplateRefused as exc:
+        where = _where(env, exc.__traceback__, "")
+        raise LetterError(f"letter template {where + ': ' if where else ''}{exc}") from exc
     except jinja2.TemplateNotFound as exc:
         raise LetterError(f"letter template {exc.name!r} not found") from exc
-    except jinja2.exceptions.SecurityError as exc:
-        raise LetterError(f"letter template {name!r} tried an unsafe operation: {exc}") from exc
+    except SecurityError as exc:
+        where = _where(env, exc.__traceback__, name)
+        raise LetterError(f"letter template {where} tried an unsafe operation: {exc}") from exc
     except jinja2.UndefinedError as exc:
         raise LetterError(f"letter template {name!r}: {exc.message}") from exc
+    except RecursionError as exc:
+        where = _where(env, exc.__traceback__, name)
+        raise LetterError(
+            f"letter template {where}: macros, loops or includes nest too deeply"
+        ) from None
+    except Exception as exc:  # a filter's ValueError, 1/0 …: the template's mistake, located
+        where = _where(env, exc.__traceback__, name)
+        raise LetterError(f"letter template {where}: {type(exc).__name__}: {exc}") from exc
+
+
+def _where(env: BoundedSandbox, trace: TracebackType | None, name: str) -> str:
+    """``file:line`` of the innermost template line in ``trace`` (Jinja rewrites tracebacks so
+    that a template's frames carry its file name and line), else the template's name."""
+    loader = env.loader
+    served = loader.served if isinstance(loader, ConfinedLoader) else set()
+    found = repr(name) if name else ""
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if filename in served:
+            found = f"{filename}:{trace.tb_lineno}"
+        trace = trace.tb_next
+    return found
 
 
 def render_letter(

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from zhenshen_core.echo import shown_input, shown_key
 from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.intake.profiles.converters import (
     ConversionError,
@@ -32,12 +33,13 @@ from zhenshen_core.intake.profiles.model import (
 )
 from zhenshen_core.intake.profiles.targets import CO, KIND_WORDS, LEAD, Target, target_for, targets
 from zhenshen_core.rules import Diagnostic, DiagnosticSink, Located, read_yaml
+from zhenshen_core.rules.pack.source import dotted
 
 #: Every code a profile check reports, and what it means (the reference page lists them).
 CODES: dict[str, str] = {
     "P200": "YAML syntax error, a file that is not UTF-8, or one that cannot be read",
-    "P201": "a file that is too large",
     "P208": "a file that cannot be read",
+    "P209": "a file that is too large",
     "M500": "invalid profile: an unknown key, a value of the wrong type, a field with neither "
     "`from` nor `default`, an unquoted code with a leading zero",
     "M501": "unknown case field (with the closest one)",
@@ -152,18 +154,12 @@ class _Checker:
             kind = err["type"]
             message = str(err["msg"]).removeprefix("Value error, ")
             code = "M504" if kind == "converter" else "M500"
-            if kind == "extra_forbidden":
-                message = f"unknown key {where[-1]!r} (the profile reference lists the keys)"
+            if kind == "extra_forbidden":  # named, its value never shown (zhenshen_core.echo)
+                message = f"unknown key {shown_key(where[-1])} (the profile reference lists keys)"
                 self.error(where, code, message, key=True)
                 continue
-            dotted = ".".join(str(p) for p in where)
-            bad = err.get("input")
-            shown = (
-                ""
-                if kind in ("missing", "converter", "field_empty") or isinstance(bad, dict | list)
-                else f" (got {bad!r})"
-            )
-            self.error(where, code, f"{dotted}: {message}{shown}")
+            shown = "" if kind in ("converter", "field_empty") else shown_input(err)
+            self.error(where, code, f"{dotted(where)}: {message}{shown}")
 
     # --- fields -------------------------------------------------------------------------------
 

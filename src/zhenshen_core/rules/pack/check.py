@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from zhenshen_core.echo import shown
 from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.enums import Chair, Tier
 from zhenshen_core.rules.diagnostics import (
@@ -144,7 +145,7 @@ class PackChecker:
             line,
             col,
             "R104",
-            f"unknown {kind} {value!r}{hint} (known: {choices})",
+            f"unknown {kind} {shown(value)}{hint} (known: {choices})",
             rule=item.id,
         )
         return False
@@ -304,7 +305,7 @@ class PackChecker:
                 line,
                 col,
                 "R106",
-                f'window {model.window!r} must be calendar days, e.g. "30 days"',
+                f'window {shown(model.window)} must be calendar days, e.g. "30 days"',
                 rule=item.id,
             )
             return

@@ -5,6 +5,7 @@ its line. What comes out (``Merged``) is still unchecked: ``check`` parses and t
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,16 @@ from ruamel.yaml.error import YAMLError
 
 from zhenshen_core.rules.diagnostics import (
     DiagnosticSink,
+)
+from zhenshen_core.rules.pack.confine import PackRoots, link_display
+from zhenshen_core.rules.pack.limits import (
+    MAX_EXTENDS_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_PACK_BYTES,
+    MAX_PACK_FILES,
+    MAX_RULES,
+    MAX_TABLE_ROWS,
+    over,
 )
 from zhenshen_core.rules.pack.located import Located, Path_
 from zhenshen_core.rules.pack.model import (
@@ -104,6 +115,7 @@ class Loader:
         self.sink = DiagnosticSink()
         self._index: dict[str, Path] | None = None
         self._raw: dict[Path, RawPack | None] = {}
+        self.bytes_read = 0  # rule-file bytes of every pack this loader has read
         self._merged: dict[Path, Merged | None] = {}
 
     # -- finding packs --------------------------------------------------------------------
@@ -141,15 +153,43 @@ class Loader:
         if not pack_path.is_file():
             self.sink.error(str(folder), 1, 1, "P208", f"no {PACK_FILE} in this folder")
             return None
+        own = PackRoots(folder)
+        if not own.admits(pack_path):
+            shown = link_display(pack_path)
+            self.sink.error(shown, 1, 1, "P210", own.refusal(pack_path, shown))
+            return None
         loc = read_yaml(pack_path, self.sink, _display(pack_path))
         if loc is None:
             return None
-        return self._pack_from(
-            folder, loc, lambda pack: [self._read(p) for p in self._rule_files(folder, pack, loc)]
-        )
+        return self._pack_from(folder, loc, lambda pack: self._read_files(folder, pack, loc))
+
+    def _read_files(self, folder: Path, pack: PackFile, loc: Located) -> list[Located | None]:
+        """The pack's rule files, read only while the rule files of this load (the pack and
+        its bases) hold at most ``MAX_PACK_BYTES`` together (each file's own limit is
+        ``read_yaml``'s)."""
+        paths = self._rule_files(folder, pack, loc)
+        total = 0
+        for path in paths:
+            with contextlib.suppress(OSError):  # read_yaml reports it, with the reason
+                total += path.stat().st_size
+        self.bytes_read += total
+        if self.bytes_read > MAX_PACK_BYTES:
+            line, col = loc.at(())
+            message = (
+                f"with its bases the pack's rule files hold {self.bytes_read:,} bytes (its own "
+                f"{len(paths)}: {total:,}); a pack with its bases may hold at most "
+                f"{MAX_PACK_BYTES:,}"
+            )
+            self.sink.error(loc.file, line, col, "P209", message)
+            return []
+        return [self._read(path) for path in paths]
 
     def _read(self, path: Path) -> Located | None:
         return read_yaml(path, self.sink, _display(path))
+
+    def _base_folders(self, pack: PackFile) -> list[Path]:
+        """The folders of the bases ``pack`` declares (those that can be found)."""
+        return [f for f in (self.find(b) for b in pack.extends) if f is not None]
 
     def _pack_from(
         self,
@@ -189,24 +229,47 @@ class Loader:
         return RawPack(folder, pack, loc, items)
 
     def _rule_files(self, folder: Path, pack: PackFile, loc: Located) -> list[Path]:
-        if pack.include is None:
-            files = [p for p in folder.rglob("*.yaml") if p.name != PACK_FILE or p.parent != folder]
-            return sorted(
-                p
-                for p in files
-                if "tests" not in p.relative_to(folder).parts[:-1] and p != folder / PACK_FILE
-            )
+        """The rule files: every ``*.yaml`` outside ``tests/``, or what ``include`` matches;
+        each one's real path in the pack (``confine``), at most ``MAX_PACK_FILES`` of them."""
+        roots = PackRoots(folder, lambda: self._base_folders(pack))
         result: list[Path] = []
+        if pack.include is None:
+            for path in folder.rglob("*.yaml"):
+                parts = path.relative_to(folder).parts
+                if parts == (PACK_FILE,) or "tests" in parts[:-1]:
+                    continue
+                if not roots.admits(path):
+                    shown = link_display(path)
+                    self.sink.error(shown, 1, 1, "P210", roots.refusal(path, shown))
+                    continue
+                result.append(path)
+                if len(result) > MAX_PACK_FILES:
+                    line, col = loc.at(())
+                    message = over(len(result), MAX_PACK_FILES, "rule files or more")
+                    self.sink.error(loc.file, line, col, "P209", f"the folder holds {message}")
+                    return []
+            return sorted(result)
         for i, pattern in enumerate(pack.include):
+            line, col = loc.at(("include", i))
             if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-                line, col = loc.at(("include", i))
                 self.sink.error(loc.file, line, col, "P208", "include globs must stay in the pack")
                 continue
             matches = sorted(p for p in folder.glob(pattern) if p.is_file())
             if not matches:
-                line, col = loc.at(("include", i))
                 self.sink.error(loc.file, line, col, "P208", f"{pattern!r} matches no file")
-            result.extend(m for m in matches if m not in result and m.name != PACK_FILE)
+            for match in matches:
+                if match in result or match.name == PACK_FILE:
+                    continue
+                if not roots.admits(match):
+                    shown = str(match.relative_to(folder))
+                    refusal = roots.refusal(match, shown)
+                    self.sink.error(loc.file, line, col, "P210", f"{pattern!r}: {refusal}")
+                    continue
+                result.append(match)
+            if len(result) > MAX_PACK_FILES:
+                message = over(len(result), MAX_PACK_FILES, "rule files")
+                self.sink.error(loc.file, line, col, "P209", f"include matches {message}")
+                return []
         return result
 
     def _items_from(self, loc: Located, pack_id: str) -> list[Item]:
@@ -239,8 +302,19 @@ class Loader:
                 line, col = loc.at((key,))
                 self.sink.error(loc.file, line, col, "P201", f"{key} must be a list")
                 continue
+            if len(entries) > MAX_RULES:
+                line, col = loc.at((key,))
+                message = over(len(entries), MAX_RULES, f"entries under {key}")
+                self.sink.error(loc.file, line, col, "P209", message)
+                continue
             for i, entry in enumerate(entries):
                 rule_id = entry.get("id") if isinstance(entry, dict) else None
+                rows = entry.get("rows") if key == "tables" and isinstance(entry, dict) else None
+                if isinstance(rows, list) and len(rows) > MAX_TABLE_ROWS:
+                    line, col = loc.at((key, i, "rows"))
+                    message = f"table {rule_id!r} has " + over(len(rows), MAX_TABLE_ROWS, "rows")
+                    self.sink.error(loc.file, line, col, "P209", message, rule=rule_id)
+                    continue
                 try:
                     parsed = model.model_validate(entry)
                 except ValidationError as exc:
@@ -264,6 +338,18 @@ class Loader:
             if base_id in stack or base_id == raw.pack.id:
                 chain = " → ".join((*stack, raw.pack.id, base_id))
                 self.sink.error(raw.loc.file, line, col, "P204", f"extends cycle: {chain}")
+                ok = False
+                continue
+            if len(stack) + 1 >= MAX_EXTENDS_DEPTH:
+                chain = " → ".join((*stack[:2], "…", raw.pack.id, base_id))
+                self.sink.error(
+                    raw.loc.file,
+                    line,
+                    col,
+                    "P209",
+                    f"extends nests deeper than {MAX_EXTENDS_DEPTH} packs ({chain}); "
+                    f"a pack's bases may nest at most {MAX_EXTENDS_DEPTH} levels",
+                )
                 ok = False
                 continue
             base_folder = self.find(base_id)
@@ -317,6 +403,13 @@ class Loader:
             if getattr(pack, name) is not None:
                 setattr(result, name, getattr(pack, name))
         result.lineage.append(pack.id)
+        if len(result.items) > MAX_RULES:
+            line, col = raw.loc.at(("id",))
+            message = over(len(result.items), MAX_RULES, "rules, tables and cross-case rules")
+            message = f"with its bases the pack has {message}"
+            self.sink.error(raw.loc.file, line, col, "P209", message)
+            self._merged[folder] = None
+            return None
         self._merged[folder] = result
         return result
 
@@ -368,8 +461,10 @@ def _display(path: Path) -> str:
 
 def _peek_id(pack_yaml: Path) -> str | None:
     try:
+        if pack_yaml.stat().st_size > MAX_FILE_BYTES:
+            return None
         data = YAML(typ="safe").load(read_text(pack_yaml))
-    except (OSError, NotUtf8Error, YAMLError):
+    except (OSError, NotUtf8Error, YAMLError, RecursionError):
         return None
     value = data.get("id") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None

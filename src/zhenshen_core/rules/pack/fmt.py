@@ -55,6 +55,7 @@ from ruamel.yaml.tokens import ScalarToken
 from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.rules.diagnostics import Diagnostic
 from zhenshen_core.textio import read_text
+from zhenshen_core.yamldata import data_yaml
 
 WIDTH = 100
 INDENT = 2
@@ -611,7 +612,7 @@ def format_yaml(text: str, path: str | None = None, kind: FileKind | None = None
     Raises :class:`FormatError` with ``file:line:col`` for YAML it cannot format.
     """
     source = path or "<string>"
-    yaml = YAML()
+    yaml = data_yaml()
     try:
         docs = list(yaml.load_all(text))
     except MarkedYAMLError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from zhenshen_core.echo import shown
 from zhenshen_core.model.enums import Chair, Tier
 from zhenshen_core.rules.diagnostics import (
     Diagnostic,
@@ -111,7 +112,7 @@ def _finish(loader: Loader, folder: Path | None, source: str | Path, analyse: bo
                 line,
                 col,
                 "R104",
-                f"{name} {value!r} is not one of: {', '.join(m.value for m in enum)}",
+                f"{name} {shown(value)} is not one of: {', '.join(m.value for m in enum)}",
             )
     from zhenshen_core.rules.pack.analysis import analyse_pack
 

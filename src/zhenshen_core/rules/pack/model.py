@@ -28,6 +28,7 @@ from zhenshen_core.rules.engines.facts import STAGES
 from zhenshen_core.rules.engines.outputs import LIST_OUTPUTS, TABLE_OUTPUT_ALIASES, TABLE_OUTPUTS
 from zhenshen_core.rules.lang.ast import Expr, Operand
 from zhenshen_core.rules.lang.cells import Cell
+from zhenshen_core.rules.pack.limits import MAX_BASES
 
 Stage = Literal["classify", "route", "review", "deadline"]
 HitPolicy = Literal["first", "unique", "priority", "collect"]
@@ -75,7 +76,7 @@ class PackFile(_Strict):
     version: str = Field(min_length=1)
     name: str = ""
     description: str = ""
-    extends: list[Id] = Field(default_factory=list)
+    extends: list[Id] = Field(default_factory=list, max_length=MAX_BASES)
     calendar: str | None = None
     severity_levels: list[Id] | None = Field(
         default=None, description="ordered low → high; the first is the default"

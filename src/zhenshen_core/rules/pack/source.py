@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
@@ -23,10 +22,12 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
+from zhenshen_core.echo import shorten, showable, shown_input
 from zhenshen_core.rules.diagnostics import (
     DiagnosticSink,
 )
 from zhenshen_core.rules.pack import yaml_fast
+from zhenshen_core.rules.pack.limits import MAX_FILE_BYTES
 from zhenshen_core.rules.pack.located import Located, Path_
 from zhenshen_core.textio import (
     TOO_DEEP,
@@ -35,8 +36,7 @@ from zhenshen_core.textio import (
     decode,
     too_many_values,
 )
-
-MAX_FILE_BYTES = 5_000_000
+from zhenshen_core.yamldata import data_yaml
 
 
 def _plain(node: Any, path: Path_, loc: Located) -> Any:
@@ -86,12 +86,16 @@ def read_yaml(path: Path, sink: DiagnosticSink, display: str | None = None) -> L
     """Parse one YAML file, or record a located P200 and return None."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        if path.exists() and not path.is_file():  # a pipe would block, a device never end
+            sink.error(name, 1, 1, "P208", "cannot read file: not a regular file")
+            return None
+        with path.open("rb") as handle:  # never more than the limit, however large the file
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         sink.error(name, 1, 1, "P208", f"cannot read file: {exc.strerror or exc}")
         return None
     if len(raw) > MAX_FILE_BYTES:
-        sink.error(name, 1, 1, "P201", f"file is larger than {MAX_FILE_BYTES} bytes")
+        sink.error(name, 1, 1, "P209", f"file larger than {MAX_FILE_BYTES:,} bytes (the limit)")
         return None
     try:
         text = decode(raw, name)
@@ -111,7 +115,7 @@ def _parsed(text: str, name: str, sink: DiagnosticSink) -> Located | None:
     fast = yaml_fast.located(text, name)
     if fast is not None:
         return fast
-    yaml = YAML(typ="rt")
+    yaml = data_yaml()
     yaml.preserve_quotes = True
     try:
         data = yaml.load(text)
@@ -135,22 +139,25 @@ def _parsed(text: str, name: str, sink: DiagnosticSink) -> Located | None:
 def report_validation(
     exc: ValidationError, loc: Located, base: Path_, sink: DiagnosticSink, rule: str | None = None
 ) -> None:
+    """Each of pydantic's errors as a located ``P201``; what it repeats of the input follows
+    ``zhenshen_core.echo`` (an unknown key is named, its value never shown)."""
     for err in exc.errors(include_url=False):
         where = (*base, *err["loc"])
         line, col = loc.at(where)
-        dotted = ".".join(str(p) for p in where)
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; keys are listed by 'zhenshen schema pack')"
-        bad = err.get("input")
-        shown = (
-            "" if err["type"] == "missing" or isinstance(bad, dict | list) else f" (got {bad!r})"
-        )
-        sink.error(loc.file, line, col, "P201", f"{dotted}: {message}{shown}", rule=rule, input=bad)
+        text = f"{dotted(where)}: {message}{shown_input(err)}"
+        sink.error(loc.file, line, col, "P201", text, rule=rule, input=showable(err))
+
+
+def dotted(where: Path_) -> str:
+    """A location as ``rules.0.then`` (each part shortened, so a long unknown key is too)."""
+    return ".".join(str(p) if isinstance(p, int) else shorten(str(p)) for p in where)
 
 
 # ---------------------------------------------------------------------------------------------
 # Raw packs (validated files, before extends and type checks).
 
 
-__all__ = ["MAX_FILE_BYTES", "read_yaml", "report_validation"]
+__all__ = ["MAX_FILE_BYTES", "dotted", "read_yaml", "report_validation"]

@@ -44,16 +44,18 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from zhenshen_core.echo import shown_input, shown_key
 from zhenshen_core.errors import describe_validation_error
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.partial import DEFAULT_ENTERPRISE_NAME, complete_case
 from zhenshen_core.rules.diagnostics import Diagnostic
 from zhenshen_core.rules.engines.outputs import LIST_OUTPUTS
+from zhenshen_core.rules.pack.limits import MAX_FILE_BYTES
 from zhenshen_core.textio import TOO_MANY_VALUES, NotUtf8Error, read_text, too_many_values
+from zhenshen_core.yamldata import data_yaml
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
 
@@ -229,8 +231,8 @@ def _message(error: Mapping[str, Any]) -> str:
         allowed = _allowed_keys(error["loc"][:-1])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
-        return f"unknown key {key!r}{hint}"
-    return describe_validation_error(error)
+        return f"unknown key {shown_key(key)}{hint}"
+    return describe_validation_error(error) + shown_input(error)
 
 
 def _allowed_keys(loc: Sequence[Any]) -> list[str]:
@@ -271,6 +273,11 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
     shown = display or str(path)
     result = TestFile(Path(shown))
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = f"file of {size:,} bytes; the most is {MAX_FILE_BYTES:,}"
+            result.problems.append(Diagnostic(shown, 1, 1, "P209", message))
+            return result
         text = read_text(path)
     except OSError as exc:
         result.problems.append(Diagnostic(shown, 1, 1, "P208", f"cannot read test file: {exc}"))
@@ -279,7 +286,7 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
         where = exc.where
         result.problems.append(Diagnostic(shown, where.line, where.column, "P200", where.problem))
         return result
-    yaml = YAML(typ="rt")
+    yaml = data_yaml()
     try:
         doc = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -352,9 +359,10 @@ def read_test_file(path: Path, display: str | None = None) -> TestFile:
 def _file_message(error: Mapping[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return (
-            f"unknown key {error['loc'][-1]!r} in a test file; allowed: schema, description, tests"
+            f"unknown key {shown_key(error['loc'][-1])} in a test file; allowed: schema, "
+            "description, tests"
         )
-    return describe_validation_error(error)
+    return describe_validation_error(error) + shown_input(error)
 
 
 def _spec(

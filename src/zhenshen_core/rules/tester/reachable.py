@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from zhenshen_core.echo import shown
 from zhenshen_core.rules.engines.outputs import OUTPUTS, OutputKind
 from zhenshen_core.rules.pack.model import ResolvedPack
 
@@ -83,10 +84,10 @@ def impossible_expectations(expect: Mapping[str, Any], pack: ResolvedPack) -> li
                 continue
             if path in ("severity", "tier", "chair"):
                 known = ", ".join(sorted(choices) if path != "severity" else pack.severity_levels)
-                problems.append(f"{path}: {value!r} is not a {path} here ({known})")
+                problems.append(f"{path}: {shown(value)} is not a {path} here ({known})")
             else:
                 problems.append(
-                    f"{path}: no rule or table row of pack {pack.id} sets {value!r}"
+                    f"{path}: no rule or table row of pack {pack.id} sets {shown(value)}"
                     + _hint(value, choices)
                 )
     return problems
@@ -104,7 +105,7 @@ def _deadline_problems(want: Any, pack_id: str, periods: Mapping[str, set[str]])
                 )
         elif period is not None and period not in periods[clock]:
             known = ", ".join(repr(p) for p in sorted(periods[clock]))
-            yield f"deadlines.{clock}: no rule sets the period {period!r} (only {known})"
+            yield f"deadlines.{clock}: no rule sets the period {shown(period)} (only {known})"
 
 
 def _expected(expect: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:

@@ -19,7 +19,9 @@ from zhenshen_core.model.lifecycle import load_case
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
 from zhenshen_core.rules.engines.base import Engine
 from zhenshen_core.rules.engines.registry import make_engine
+from zhenshen_core.rules.pack.limits import MAX_FILE_BYTES
 from zhenshen_core.rules.pack.model import ResolvedPack
+from zhenshen_core.rules.tester.files import pack_test_files
 from zhenshen_core.rules.tester.matching import (
     Mismatch,
     golden_view,
@@ -187,8 +189,11 @@ def load_packs(
             put.folder = resolve_source(put.source, list(search_paths), dict(plugin_packs or {}))
         if put.folder is None:
             continue
-        paths = put.only_files if put.only_files is not None else test_files_of(put.folder)
-        put.files = [read_test_file(p, display(p)) for p in paths]
+        if put.only_files is not None:  # files named on the command line: the user's choice
+            put.files = [read_test_file(p, display(p)) for p in put.only_files]
+        else:
+            put.files = pack_test_files(put.folder, test_files_of(put.folder), display)
+
 
 
 def default_search_paths() -> list[Path]:
@@ -292,6 +297,8 @@ def _check_golden(
     expected: Any = None
     if path.is_file():
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ValueError(f"larger than {MAX_FILE_BYTES:,} bytes")
             expected = json_loads(read_text(path))
         except (OSError, ValueError) as exc:
             if not update:
