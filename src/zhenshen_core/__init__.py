@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.intake.profiles import Profile as Profile
     from zhenshen_core.intake.profiles import ProfileError as ProfileError
     from zhenshen_core.intake.profiles import load_profile as load_profile
+    from zhenshen_core.intake.window import ReceivedWindow as ReceivedWindow
     from zhenshen_core.model import AppealType as AppealType
     from zhenshen_core.model import Case as Case
     from zhenshen_core.model import CaseEvent as CaseEvent
@@ -164,6 +165,7 @@ _API = public_names(
             "ProfileError",
             "load_profile",
         ),
+        "zhenshen_core.intake.window": ("ReceivedWindow",),
         "zhenshen_core.progress": (
             "ProgressReporter",
         ),

@@ -14,6 +14,9 @@ environment variables win over it::
     local_plugins = "zhenshen_local.py"        # project-local plugin file: imported only
                                                # from a config named with --config
     disable_plugins = ["docx"]                 # like -p no:NAME
+    received_window = "2000-01-01.."           # the received_at instants intake accepts:
+                                               # FROM..TO, an empty side is the default
+                                               # (2000-01-01 up to a day after now)
 
 A config file is data. One found in the working directory may choose the store, pack, calendar
 and search folders, but not code: the directory may be a folder another district sent, so its
@@ -27,7 +30,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from zhenshen_core.errors import ZhenshenError, describe_validation_error
 from zhenshen_core.textio import TOO_DEEP, NotUtf8Error, read_text
@@ -51,6 +54,16 @@ class Config(BaseModel):
     pack_paths: tuple[Path, ...] = ()
     local_plugins: Path | None = None
     disable_plugins: tuple[str, ...] = ()
+    received_window: str | None = None
+
+    @field_validator("received_window")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zhenshen_core.intake.window import ReceivedWindow
+
+            ReceivedWindow.parse(value)  # a WindowError is a ValueError: reported located
+        return value
 
 
 def load_config(path: Path | None = None) -> Config:

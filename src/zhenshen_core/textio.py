@@ -114,12 +114,39 @@ def bad_byte(text: str) -> BadByte | None:
 
 
 def json_loads(text: str) -> Any:
-    """``json.loads``, where nesting too deep for the parser is a ``JSONDecodeError`` (at the
-    deepest point) like any other syntax error, not a ``RecursionError``."""
+    """``json.loads``, where nesting too deep for the parser and an integer too long to
+    convert are a ``JSONDecodeError`` (at the place) like any other syntax error, not a
+    ``RecursionError`` or the ``ValueError`` of Python's integer-conversion limit."""
     try:
         return json.loads(text)
     except RecursionError:
         raise too_deep(text) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # int() refused a literal longer than sys.get_int_max_str_digits()
+        raise too_long(text) from None
+
+
+class NumberTooLong(json.JSONDecodeError):
+    """An integer literal longer than Python converts (``sys.get_int_max_str_digits()``,
+    4,300 digits by default): no case field or fact needs one, and reading it as text would
+    change its type behind the sender's back."""
+
+
+def too_long(text: str, start: int = 0) -> NumberTooLong:
+    """The error for the first integer in ``text`` (from ``start``, outside strings) longer
+    than Python converts; at ``start`` when none is found (a caller's own limit)."""
+    limit = sys.get_int_max_str_digits() or 4300
+    pattern = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d{' + str(limit + 1) + r",}(?![.\deE])")
+    for found in pattern.finditer(text, start):
+        if not found.group().startswith('"'):
+            digits = len(found.group().lstrip("-"))
+            message = (
+                f"integer with {digits:,} digits, more than the {limit:,} a number may have; "
+                "quote it if it is an identifier"
+            )
+            return NumberTooLong(message, text, found.start())
+    return NumberTooLong(f"integer with more than {limit:,} digits", text, start)
 
 
 def too_deep(text: str, start: int = 0) -> json.JSONDecodeError:
@@ -192,6 +219,7 @@ __all__ = [
     "TOO_MANY_VALUES",
     "BadByte",
     "NotUtf8Error",
+    "NumberTooLong",
     "bad_byte",
     "decode",
     "escaped",
@@ -199,5 +227,6 @@ __all__ = [
     "open_stream",
     "read_text",
     "too_deep",
+    "too_long",
     "too_many_values",
 ]

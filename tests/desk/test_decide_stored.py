@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
 from zhenshen_core.deadlines import CalendarPolicy, national_calendar
-from zhenshen_core.desk import Desk, same_outcome
-from zhenshen_core.intake import ingest_source
+from zhenshen_core.desk import Desk, DeskSettings, same_outcome
+from zhenshen_core.intake import ReceivedWindow, ingest_source
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.plugins import PluginConfig, PluginHost
 from zhenshen_core.rules import ResolvedPack
@@ -69,7 +69,11 @@ def test_bulk_intake_dead_letters_what_it_cannot_decide(
     december = dict(work_order, external_id="GX-DEC", received_at="2026-12-10T09:00:00+08:00")
     march = dict(work_order, external_id="GX-MAR", received_at="2026-03-02T09:00:00+08:00")
     store = SQLiteStore(str(tmp_path / "desk.db"))
-    strict = desk_on(store, reference_pack, calendar=national_calendar(CalendarPolicy.STRICT))
+    # The December case may lie ahead of the day the test runs: the window must not refuse it.
+    wide = DeskSettings(received_window=ReceivedWindow.parse("2000-01-01..2030-12-31"))
+    strict = desk_on(
+        store, reference_pack, calendar=national_calendar(CalendarPolicy.STRICT), settings=wide
+    )
     summary = strict.ingest("jsonl", jsonl(tmp_path / "o.jsonl", [december, march]))
     assert summary.created == 1 and [r.line for r in summary.rejected] == [1]
     assert "cannot decide" in summary.rejected[0].reason

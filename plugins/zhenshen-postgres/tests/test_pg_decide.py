@@ -36,6 +36,8 @@ if not os.environ.get(ENV):
 ROOT = Path(__file__).resolve().parents[3]
 PACK = ROOT / "plugins/zhenshen-chengdu-gaoxin/src/zhenshen_chengdu_gaoxin/pack"
 NOTICE_2027 = ROOT / "tests/desk/data/cn-2027-fixture.yaml"
+#: The orders are dated January 2027, which may lie ahead of the day the tests run.
+AHEAD = ("--received-window", "2000-01-01..2030-12-31")
 ORDER: dict[str, Any] = {
     "channel": "hotline_12345",
     "appeal_type": "complaint",
@@ -82,14 +84,14 @@ def store(schema_url: str) -> Iterator[PostgresStore]:
 def test_ingest_with_a_pack_then_decide_is_idempotent(
     schema_url: str, orders: Path, store: PostgresStore
 ) -> None:
-    result = run("ingest", "jsonl", str(orders), "--store", schema_url, "--pack", str(PACK))
+    result = run("ingest", "jsonl", str(orders), *AHEAD, "--store", schema_url, "--pack", str(PACK))
     assert result.exit_code == 0, result.output
     cases = list(store.query())
     assert len(cases) == 4 and all(c.tier is not None and c.clocks for c in cases)
     assert all(c.clocks["resolve"].provisional for c in cases if c.external_id != "PG-3")
     versions = {c.id: c.version for c in cases}
 
-    again = run("ingest", "jsonl", str(orders), "--store", schema_url, "--pack", str(PACK))
+    again = run("ingest", "jsonl", str(orders), *AHEAD, "--store", schema_url, "--pack", str(PACK))
     assert again.exit_code == 0 and "0 created, 4 duplicate" in again.stdout
     decided = run("decide", "--store", schema_url, "--all", "--pack", str(PACK))
     assert decided.exit_code == 0 and "0 changed, 4 unchanged" in decided.stdout
@@ -99,7 +101,7 @@ def test_ingest_with_a_pack_then_decide_is_idempotent(
 def test_decide_pending_then_after_a_pack_change(
     schema_url: str, orders: Path, store: PostgresStore, tmp_path: Path
 ) -> None:
-    assert run("ingest", "jsonl", str(orders), "--store", schema_url).exit_code == 0
+    assert run("ingest", "jsonl", str(orders), *AHEAD, "--store", schema_url).exit_code == 0
     assert all(c.decision is None for c in store.query())
     first = run("decide", "--store", schema_url, "--pending", "--pack", str(PACK))
     assert first.exit_code == 0 and first.stdout.startswith("4 decided, 0 changed"), first.output
@@ -149,7 +151,7 @@ def test_receive_is_one_write_and_recompute_follows_the_notice(store: PostgresSt
 
 
 def test_clocks_recompute_command(schema_url: str, orders: Path, store: PostgresStore) -> None:
-    assert run("ingest", "jsonl", str(orders), "--store", schema_url, "--pack", str(PACK))
+    assert run("ingest", "jsonl", str(orders), *AHEAD, "--store", schema_url, "--pack", str(PACK))
     result = run("clocks", "recompute", "--store", schema_url, "--calendar", str(NOTICE_2027))
     assert result.exit_code == 0, result.output
     assert result.stdout.count(" -> ") == 3

@@ -21,6 +21,7 @@ from zhenshen_core.cli.options import (
 from zhenshen_core.cli.output import FORMAT_OPTION, Column, console, echo_json, print_table
 from zhenshen_core.cli.progress import LiveProgress
 from zhenshen_core.intake import count_source, ingest_source
+from zhenshen_core.intake.window import ReceivedWindow, WindowError
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import Lifecycle
@@ -117,6 +118,15 @@ def channel_options(ctx: click.Context, channel: Any) -> dict[str, str]:
     default=None,
     help="With --dry-run: how many records to show (default 5).",
 )
+@click.option(
+    "--received-window",
+    "received_window",
+    default=None,
+    metavar="FROM..TO",
+    help="The received_at instants accepted, as ISO dates or date-times, an empty side "
+    "for the default (default: 'received_window' in zhenshen.toml, else 2000-01-01 up to a "
+    "day after now); a record received outside it is a dead letter.",
+)
 @pass_cli
 @error_boundary
 def ingest(
@@ -129,6 +139,7 @@ def ingest(
     actor: str,
     dry_run: bool,
     limit: int | None,
+    received_window: str | None,
 ) -> None:
     """Read SOURCE (a file or '-') with intake CHANNEL and store the cases.
 
@@ -144,9 +155,13 @@ def ingest(
     undecided (said once on stderr); 'zhenshen decide --pending' decides them later.
 
     Records that fail validation, or that cannot be decided, go to the store's dead letters
-    with their line (or cell) and reason; the batch goes on. Exit 1 when any record was
-    rejected. A source the channel cannot read at all (an encrypted workbook, a file whose
-    header lacks the profile's required columns) is refused before anything is stored: exit 3.
+    with their line (or cell) and reason; the batch goes on. So does a record received
+    outside --received-window (a phone number read as a time is the year 2410), and a CSV
+    row whose quoted field runs on over what looks like the next record (a quote left open).
+    A dead letter is kept once per source, line and text: ingesting the same file again
+    counts it again instead of adding it twice. Exit 1 when any record was rejected. A
+    source the channel cannot read at all (an encrypted workbook, a file whose header lacks
+    the profile's required columns) is refused before anything is stored: exit 3.
 
     Prints one summary line (read, created, duplicate, rejected, seconds). On a terminal, a
     progress line on stderr shows the records done, the file's total, the rate and the ETA
@@ -169,10 +184,11 @@ def ingest(
     reader = adapter.reader(options)
     if limit is not None and not dry_run:
         raise click.BadParameter("goes with --dry-run", param_hint="--limit")
+    window = _received_window(received_window or cli_ctx.config.received_window)
     if dry_run:
         from zhenshen_core.cli.dryrun import show_dry_run
 
-        raise SystemExit(show_dry_run(host, channel, source, reader, limit or 5, fmt))
+        raise SystemExit(show_dry_run(host, channel, source, reader, limit or 5, fmt, window))
     pack_id = cli_ctx.pack_source(pack_source)
     pack = None
     if pack_id is not None:
@@ -195,11 +211,13 @@ def ingest(
                     actor=actor,
                     progress=advance,
                     reader=reader,
+                    window=window,
                 )
             else:
-                from zhenshen_core.desk import Desk
+                from zhenshen_core.desk import Desk, DeskSettings
 
-                desk = Desk(store, pack=pack, host=host, calendar=calendar)
+                settings = DeskSettings(received_window=window)
+                desk = Desk(store, pack=pack, host=host, calendar=calendar, settings=settings)
                 summary = desk.ingest(
                     channel, source, actor=actor, progress=progress, options=options
                 )
@@ -233,6 +251,16 @@ def ingest(
             err=True,
         )
     raise SystemExit(OK if summary.ok else PROBLEMS)
+
+
+def _received_window(text: str | None) -> ReceivedWindow:
+    """The window of ``--received-window`` (or the config's), checked before a store opens."""
+    if text is None:
+        return ReceivedWindow()
+    try:
+        return ReceivedWindow.parse(text)
+    except WindowError as exc:
+        raise click.BadParameter(str(exc), param_hint="--received-window") from None
 
 
 @click.group()
@@ -477,6 +505,11 @@ def transition(
             ) from None
         if not isinstance(payload, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--data")
+        from zhenshen_core.intake.deadletters import unstorable_at
+
+        unstorable = unstorable_at(payload)
+        if unstorable is not None:  # no store could write it (a lone surrogate, NaN …)
+            raise click.BadParameter(unstorable, param_hint="--data")
     when = parse_instant(at, "--at") or datetime.now(SHANGHAI)
     store, case = _get(cli_ctx, store_url, case_id)
     try:

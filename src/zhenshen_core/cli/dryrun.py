@@ -19,6 +19,7 @@ import click
 from zhenshen_core.cli.exits import OK, PROBLEMS
 from zhenshen_core.cli.output import Column, echo_json, print_table
 from zhenshen_core.errors import CaseValidationError
+from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.model.identity import mask_phone
 from zhenshen_core.plugins.host import PluginHost
 from zhenshen_core.plugins.records import FieldTrace, IntakeReader, IntakeRecord
@@ -63,9 +64,15 @@ def _where(record: IntakeRecord, source: str) -> str:
 
 
 def _one(
-    host: PluginHost, channel: str, reader: IntakeReader, record: IntakeRecord
+    host: PluginHost,
+    channel: str,
+    reader: IntakeReader,
+    record: IntakeRecord,
+    window: ReceivedWindow,
 ) -> tuple[str | None, str | None, list[FieldTrace]]:
-    """(case id, reason it is rejected, the field traces) of one record."""
+    """(case id, reason it is rejected, the field traces) of one record: rejected for what
+    ``ingest`` rejects it for (invalid, unstorable, received outside ``window``)."""
+    from zhenshen_core.intake.deadletters import storable, unstorable_at
     from zhenshen_core.model.lifecycle import load_case
 
     traces: list[FieldTrace] = []
@@ -75,22 +82,35 @@ def _one(
         return None, record.error or "empty record", traces
     try:
         data = dict(host.normalise_intake(channel, record.data))
+        unstorable = unstorable_at(data)
+        if unstorable is not None:
+            return None, storable(f"invalid case: {unstorable}"), []
         case = load_case(data)
     except CaseValidationError as exc:
-        return None, str(exc), traces or _flat(record.data)
+        return None, storable(str(exc)), traces or _flat(record.data)
     except ValueError as exc:
         return None, f"rejected by normaliser: {exc}", traces or _flat(record.data)
+    outside = window.problem(case.received_at)
+    if outside is not None:
+        return None, f"invalid case: received_at: {outside}", traces or _flat(data)
     return case.id, None, traces or _flat(data)
 
 
 def show_dry_run(
-    host: PluginHost, channel: str, source: str, reader: IntakeReader, limit: int, fmt: str
+    host: PluginHost,
+    channel: str,
+    source: str,
+    reader: IntakeReader,
+    limit: int,
+    fmt: str,
+    window: ReceivedWindow | None = None,
 ) -> int:
     """Show the first ``limit`` records; the exit code: 1 when any of them is rejected."""
+    window = window or ReceivedWindow()
     shown: list[dict[str, Any]] = []
     rejected = 0
     for number, record in enumerate(islice(reader.read(source), limit), start=1):
-        case_id, reason, traces = _one(host, channel, reader, record)
+        case_id, reason, traces = _one(host, channel, reader, record, window)
         rejected += reason is not None
         where = _where(record, source)
         if fmt == "json":

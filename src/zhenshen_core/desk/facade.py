@@ -35,8 +35,9 @@ from zhenshen_core.desk.decisions import (
 from zhenshen_core.desk.results import RecomputeResult, Redecision, SweepResult
 from zhenshen_core.desk.settings import GENERIC
 from zhenshen_core.desk.steps import ArticleSteps
-from zhenshen_core.errors import CaseNotFoundError, GuardError
+from zhenshen_core.errors import CaseNotFoundError, CaseValidationError, GuardError
 from zhenshen_core.intake import IntakeSummary, count_source, ingest_source
+from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
@@ -66,13 +67,17 @@ class Desk(ArticleSteps):
         ``ingest``: a failure to decide (a strict calendar that does not reach a deadline, a
         failing enricher) raises and leaves the store as it was, so delivering the same work
         order again tries again. A case that an earlier version stored undecided is decided
-        when it is delivered again.
+        when it is delivered again. A ``received_at`` outside ``settings.received_window``
+        raises :class:`~zhenshen_core.errors.CaseValidationError`.
         """
         draft = (
             data
             if isinstance(data, Case)
             else load_case(self.host.normalise_intake(str(data.get("channel", "api")), data))
         )
+        outside = self._received_window().problem(draft.received_at)
+        if outside is not None:
+            raise CaseValidationError(f"invalid case: received_at: {outside}")
         case, event = self.lifecycle.receive(draft, actor=actor)
         stored = self._stored(case)
         if stored is not None:
@@ -186,7 +191,8 @@ class Desk(ArticleSteps):
         of it is stored), and a repeat delivery of a case stored undecided decides it.
         ``progress`` hears one phase, "ingest" (records, decided as they are read).
         ``options`` go to the channel (e.g. ``{"profile": "p.yaml"}``; see
-        ``IntakeChannel.options``).
+        ``IntakeChannel.options``). A ``received_at`` outside ``settings.received_window``
+        is a dead letter.
         """
         reader = self.host.intake_channel(channel).reader(options)
         return ingest_source(
@@ -203,7 +209,14 @@ class Desk(ArticleSteps):
             ),
             pipeline=DeskIntake(self, actor) if self.engine is not None else None,
             reader=reader,
+            window=self._received_window(),
         )
+
+    def _received_window(self) -> ReceivedWindow:
+        """The settings' window, "now" being the later of the desk's clock and the wall
+        clock: a desk replaying a past year still receives today's work orders, and one
+        simulating a later year receives that year's."""
+        return self.settings.received_window.at(max(self.now(), datetime.now(SHANGHAI)))
 
     def decide(self, case_id: str, *, actor: str = "rules") -> Case:
         """Run the pack on the case, record the decision and start the clocks it names.

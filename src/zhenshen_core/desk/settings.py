@@ -13,6 +13,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.plugins.records import DeskDefaults
 
 DEFAULT_OPINION_PERIOD = "2 working days"
@@ -51,6 +52,9 @@ class DeskSettings:
     """This process's name when a store lets sweeping nodes claim clocks (PostgreSQL)."""
     joint_review_tag: str = "联合甄审"
     """A decision carrying this tag goes to joint review; others go to ordinary handling."""
+    received_window: ReceivedWindow = field(default_factory=ReceivedWindow)
+    """The ``received_at`` instants the desk accepts (by default 2000-01-01 up to a day
+    after now): a case received outside it is refused (a dead letter in bulk intake)."""
 
     def completed(self, defaults: DeskDefaults | None) -> DeskSettings:
         """These settings with ``org`` and ``letter_prefix`` filled in where they are left

@@ -2,8 +2,9 @@
 
 ``pipeline`` validates and stores records in batches (``ingest_source``, ``ingest_records``);
 ``readers`` holds the built-in ``json``, ``jsonl`` and ``csv`` channel readers (registered by
-the internal plugin ``zhenshen_core.builtin.intake``); ``deadletters`` says what becomes a
-dead letter and how. Names are imported on first use: every plugin host registers the
+the internal plugin ``zhenshen_core.builtin.intake``; ``jsonstream`` streams JSON arrays);
+``deadletters`` says what becomes a dead letter and how; ``window`` when a work order can
+have been received. Names are imported on first use: every plugin host registers the
 built-in readers, and most commands never run the pipeline.
 """
 
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from zhenshen_core.intake.readers import read_csv as read_csv
     from zhenshen_core.intake.readers import read_json as read_json
     from zhenshen_core.intake.readers import read_jsonl as read_jsonl
+    from zhenshen_core.intake.readers import swallowed_record as swallowed_record
+    from zhenshen_core.intake.window import ReceivedWindow as ReceivedWindow
+    from zhenshen_core.intake.window import WindowError as WindowError
 
 _API = public_names(
     {
@@ -49,7 +53,9 @@ _API = public_names(
             "read_csv",
             "read_json",
             "read_jsonl",
+            "swallowed_record",
         ),
+        "zhenshen_core.intake.window": ("ReceivedWindow", "WindowError"),
     }
 )
 """Every public name and the module that defines it (the one list; see ``zhenshen_core._lazy``)."""

@@ -2,12 +2,15 @@
 
 A record that cannot become a case is kept in the store's dead letters with its raw text, its
 line and the reason (:func:`reject`); an adapter that fails part-way through a source becomes
-one rejected record after the last line it read (:func:`guarded_read`); a record holding a NUL
-character is refused the same way on every backend (:func:`nul_at`).
+one rejected record after the last line it read (:func:`guarded_read`); a record holding what
+no store can keep (a NUL, a lone surrogate, a number that is not finite) is refused the same
+way on every backend (:func:`unstorable_at`).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,13 +39,14 @@ def reject(
 ) -> None:
     """Keep ``record`` in the store's dead letters and list it in ``rejected`` (the summary's
     list): the batch goes on, and the raw text is there to fix and send again."""
+    reason = storable(reason)  # a validation error may quote the text it refused
     rejected.append(Rejected(record.line, reason, record.location))
     store.add_dead_letter(
         DeadLetter(
             channel=channel,
-            source=record.location or record.source,
+            source=storable(record.location or record.source),
             line=record.line,
-            raw=record.raw,
+            raw=storable(record.raw),
             reason=reason,
             at=clock(),
         )
@@ -86,25 +90,83 @@ def guarded_read(
         yield record
 
 
-def nul_at(value: object, path: str = "") -> str | None:
-    """Where ``value`` holds a NUL character (U+0000), as a dotted path, or None.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_INT_DIGITS = 4300
+"""An integer longer than this has no text form Python writes by default (``ValueError``),
+so no store could keep it; JSON input never holds one (``textio.json_loads``), a plugin's
+data might."""
+_INT_BITS = 14_000  # below this many bits an integer has fewer than 4,300 digits
 
-    A NUL carries nothing in a work order (it is what C-string exports leave behind) and some
-    stores cannot keep it (PostgreSQL's text and jsonb), so every backend refuses the record the
-    same way, as a dead letter, rather than one of them failing the whole batch."""
-    if isinstance(value, str):
-        return (path or "(case)") if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return inner
-            found = nul_at(item, inner)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = nul_at(item, f"{path}.{index}" if path else str(index))
-            if found is not None:
-                return found
+
+def unstorable_at(value: object) -> str | None:
+    """Where ``value`` holds what no store can keep, as ``path: problem``, or None.
+
+    A NUL character (U+0000) carries nothing in a work order (it is what C-string exports
+    leave behind) and PostgreSQL's text and jsonb refuse it; a lone surrogate (a JSON
+    ``"\\ud800"`` escape without its pair) is not a character and cannot be written as UTF-8
+    by any store; a number that is not finite (``1e999`` reads as infinity) would be written
+    as ``null``; an integer of thousands of digits cannot be written at all. Each is refused
+    the same way on every backend, as the record's dead letter, rather than failing the batch
+    in the store. The walk is iterative, so no nesting depth ends it with a
+    ``RecursionError``."""
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            problem = _text_problem(item)
+            if problem is not None:
+                return f"{path or '(case)'}: text {problem}"
+        elif isinstance(item, dict):
+            entries = list(item.items())
+            for key, inner in reversed(entries):
+                where = f"{path}.{key}" if path else str(key)
+                problem = _text_problem(key) if isinstance(key, str) else None
+                if problem is not None:
+                    return f"{where}: the name {problem}"
+                stack.append((where, inner))
+        elif isinstance(item, list | tuple):
+            for index in range(len(item) - 1, -1, -1):
+                stack.append((f"{path}.{index}" if path else str(index), item[index]))
+        elif isinstance(item, float) and not math.isfinite(item):
+            return f"{path or '(case)'}: not a finite number ({item}); write a number JSON can hold"
+        elif isinstance(item, int) and item.bit_length() > _INT_BITS and _too_long(item):
+            return (
+                f"{path or '(case)'}: an integer of more than {_INT_DIGITS:,} digits; "
+                "write it as text"
+            )
     return None
+
+
+def _too_long(number: int) -> bool:
+    try:
+        return len(str(number)) > _INT_DIGITS
+    except ValueError:  # longer than Python's own conversion limit
+        return True
+
+
+def _text_problem(text: str) -> str | None:
+    """What makes ``text`` unstorable, worded to follow "text " or "the name "."""
+    if text.isascii() and "\x00" not in text:
+        return None
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character (U+0000); remove it from the source"
+    return (
+        f"contains a lone surrogate (U+{ord(found.group()):04X}), which is not a "
+        "character (half of a \\uD83D\\uDE00-style escape pair?); fix the source"
+    )
+
+
+def storable(text: str) -> str:
+    """``text`` as a dead letter can keep it on every store: lone surrogates written as
+    escapes (``\\xNN`` for the undecodable bytes of a stream, ``\\udNNN`` for the rest)."""
+    if text.isascii() or _UNSTORABLE.search(text) is None:
+        return text
+    return "".join(
+        (f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}")
+        if "\ud800" <= c <= "\udfff"
+        else c
+        for c in text
+    )

@@ -14,7 +14,8 @@ from itertools import islice
 from typing import Protocol
 
 from zhenshen_core.errors import CaseValidationError, NormaliseError
-from zhenshen_core.intake.deadletters import Rejected, guarded_read, nul_at, reject
+from zhenshen_core.intake.deadletters import Rejected, guarded_read, reject, unstorable_at
+from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
@@ -23,6 +24,7 @@ from zhenshen_core.plugins.records import IntakeReader, IntakeRecord, Notificati
 from zhenshen_core.storage.protocol import CaseStore
 
 BATCH_SIZE = 500
+_DEFAULT_WINDOW = ReceivedWindow()
 
 
 @dataclass
@@ -93,11 +95,14 @@ def ingest_records(
     now: Callable[[], datetime] | None = None,
     progress: Callable[[int], None] | None = None,
     pipeline: IntakePipeline | None = None,
+    window: ReceivedWindow = _DEFAULT_WINDOW,
 ) -> IntakeSummary:
     """Validate and store records in batches; reject bad ones to dead letters.
 
     With a ``pipeline`` each case is prepared (decided) before its batch is written; a record
-    whose case cannot be prepared is a dead letter like an invalid one.
+    whose case cannot be prepared is a dead letter like an invalid one. A ``received_at``
+    outside ``window`` (by default 2000-01-01 up to a day after the wall clock's now) is
+    refused.
     """
     lifecycle = lifecycle or Lifecycle()
     clock = now or (lambda: datetime.now(SHANGHAI))
@@ -108,7 +113,7 @@ def ingest_records(
         seen: set[str] = set()
         for record in chunk:
             summary.read += 1
-            case = draft_case(record, host, channel, summary, store, clock)
+            case = draft_case(record, host, channel, summary, store, clock, window)
             if case is None:
                 continue
             received, event = lifecycle.receive(case, actor=actor)
@@ -172,26 +177,28 @@ def draft_case(
     summary: IntakeSummary,
     store: CaseStore,
     clock: Callable[[], datetime],
+    window: ReceivedWindow = _DEFAULT_WINDOW,
 ) -> Case | None:
     """The validated case draft of one record, or None once it is a dead letter (listed in
-    ``summary.rejected``): the one place a record becomes a case or a rejection."""
+    ``summary.rejected``): the one place a record becomes a case or a rejection. A case
+    received outside ``window`` (read against the wall clock) is a dead letter too."""
     reason = record.error
     case: Case | None = None
     if reason is None and record.data is not None:
         try:
             data = dict(host.normalise_intake(channel, record.data))
-            nul = nul_at(data)
-            if nul is None:
+            unstorable = unstorable_at(data)
+            if unstorable is None:
                 case = load_case(data)
             else:
-                reason = (
-                    f"invalid case: {nul}: text contains a NUL character (U+0000); "
-                    "remove it from the source"
-                )
+                reason = f"invalid case: {unstorable}"
         except (CaseValidationError, NormaliseError) as exc:
             reason = str(exc)
     if case is not None:
-        return case
+        outside = window.problem(case.received_at)
+        if outside is None:
+            return case
+        reason = f"invalid case: received_at: {outside}"
     reject(record, reason or "empty record", channel, summary.rejected, store, clock)
     return None
 
@@ -223,9 +230,11 @@ def ingest_source(
     progress: Callable[[int], None] | None = None,
     pipeline: IntakePipeline | None = None,
     reader: IntakeReader | None = None,
+    window: ReceivedWindow = _DEFAULT_WINDOW,
 ) -> IntakeSummary:
     """Read ``source`` with the named channel adapter and ingest it; ``reader`` is the channel
-    as set up with its options (``IntakeChannel.reader``), when it takes some."""
+    as set up with its options (``IntakeChannel.reader``), when it takes some. ``window`` as
+    for :func:`ingest_records`."""
     adapter = reader or host.intake_channel(channel).reader()
     return ingest_records(
         guarded_read(adapter.read(source), source, channel, host.intake_channel_plugin(channel)),
@@ -237,4 +246,5 @@ def ingest_source(
         actor=actor,
         progress=progress,
         pipeline=pipeline,
+        window=window,
     )

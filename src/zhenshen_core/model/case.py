@@ -9,13 +9,16 @@ the lifecycle states are enums because their meaning is fixed by the library.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializationInfo,
@@ -48,7 +51,26 @@ def ensure_aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(ensure_aware)]
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def not_a_number(value: Any) -> Any:
+    """Refuse a number, or text that is only a number, where an instant belongs.
+
+    pydantic would read ``13912345678`` (a phone number in the wrong column) as seconds since
+    1970, the year 2410, and store it without a word; no channel writes instants that way,
+    and one that means to must convert them itself (a mapping profile's converters do)."""
+    if isinstance(value, bool | int | float | Decimal) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
+        raise ValueError(
+            f"{value!r} is a number, not a date-time; numbers are not read as Unix times, "
+            "write an ISO 8601 date-time (2026-03-02T09:30:00+08:00)"
+        )
+    return value
+
+
+AwareDatetime = Annotated[datetime, BeforeValidator(not_a_number), AfterValidator(ensure_aware)]
 USCC = Annotated[str, AfterValidator(validate_uscc)]
 
 

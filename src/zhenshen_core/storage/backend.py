@@ -5,8 +5,10 @@ PostgreSQL plugin do): ``check_new`` / ``check_update`` refuse an inconsistent h
 ``external_keys`` gives the (channel, external id) keys intake is idempotent on, ``matches`` and
 ``sort_key`` are the reference semantics of ``query``, ``query_enterprise`` normalises its
 enterprise filter, ``alerting_clocks`` says which clocks a sweep can find, ``to_micros`` /
-``from_micros`` store instants as exact integers, and ``backoff_delays`` spaces the retries of a
-transient failure. These names are stable; see docs/howto/write-a-storage-plugin.md.
+``from_micros`` store instants as exact integers, ``backoff_delays`` spaces the retries of a
+transient failure, and ``dead_letter_key`` and ``seen_again`` are the identity of a dead letter
+and what meeting it again changes. These names are stable; see
+docs/howto/write-a-storage-plugin.md.
 
 The checks run before anything is written: a batch with one inconsistent item must fail as a
 whole, and a backend that only discovered the problem half-way through would have to undo work.
@@ -14,6 +16,8 @@ whole, and a backend that only discovered the problem half-way through would hav
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,17 +27,19 @@ from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.identity import normalise_uscc
-from zhenshen_core.storage.protocol import CaseQuery
+from zhenshen_core.storage.protocol import CaseQuery, DeadLetter
 
 __all__ = [
     "alerting_clocks",
     "backoff_delays",
     "check_new",
     "check_update",
+    "dead_letter_key",
     "external_keys",
     "from_micros",
     "matches",
     "query_enterprise",
+    "seen_again",
     "sort_key",
     "to_micros",
 ]
@@ -156,3 +162,23 @@ def matches(case: Case, query: CaseQuery) -> bool:
 
 def sort_key(case: Case) -> tuple[int, str]:
     return to_micros(case.received_at), case.id
+
+
+def dead_letter_key(channel: str, source: str, line: int | None, raw: str) -> str:
+    """A dead letter's identity: the same record at the same place of the same source.
+
+    Source and line say where the record is (a file ingested again has the same ones), the
+    text says it is the same record (a file edited in between gives a new letter for what
+    changed). ``DL`` and 16 hex digits of a SHA-256, so a person can type it; text that is not
+    valid Unicode (a lone surrogate) is hashed in its escaped form rather than refused.
+    """
+    identity = json.dumps([channel, source, line, raw], ensure_ascii=True)
+    return "DL" + hashlib.sha256(identity.encode("ascii")).hexdigest()[:16].upper()
+
+
+def seen_again(kept: DeadLetter, again: DeadLetter) -> DeadLetter:
+    """``kept`` after intake met the same record again as ``again`` (same key): counted once
+    more, the time and the newest reason (the pack or the data may have changed it)."""
+    return kept.model_copy(
+        update={"seen": kept.seen + again.seen, "last_seen": again.at, "reason": again.reason}
+    )

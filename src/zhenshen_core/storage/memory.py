@@ -24,6 +24,7 @@ from zhenshen_core.storage.backend import (
     check_update,
     external_keys,
     matches,
+    seen_again,
     sort_key,
     to_micros,
 )
@@ -41,7 +42,7 @@ class _State:
     cases: dict[str, str] = field(default_factory=dict)  # id -> case JSON
     events: dict[str, list[str]] = field(default_factory=dict)  # id -> event JSON in order
     refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ext id) -> id
-    dead: list[str] = field(default_factory=list)
+    dead: dict[str, str] = field(default_factory=dict)  # key -> letter JSON, first kept first
     records: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
@@ -114,8 +115,12 @@ class MemoryStore:
                 self._state.refs[key] = case.id
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
+        key = letter.key
         with self._lock:
-            self._state.dead.append(letter.model_dump_json())
+            kept = self._state.dead.get(key)
+            if kept is not None:
+                letter = seen_again(DeadLetter.model_validate_json(kept), letter)
+            self._state.dead[key] = letter.model_dump_json()
 
     def put_record(self, record: Record) -> None:
         with self._lock:
@@ -179,8 +184,13 @@ class MemoryStore:
 
     def dead_letters(self) -> list[DeadLetter]:
         with self._lock:
-            docs = list(self._state.dead)
+            docs = list(self._state.dead.values())
         return [DeadLetter.model_validate_json(d) for d in docs]
+
+    def dead_letter(self, key: str) -> DeadLetter | None:
+        with self._lock:
+            doc = self._state.dead.get(key)
+        return None if doc is None else DeadLetter.model_validate_json(doc)
 
     def records(self, kind: str) -> list[Record]:
         with self._lock:

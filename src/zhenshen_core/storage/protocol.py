@@ -65,7 +65,13 @@ class DueClock(BaseModel):
 
 
 class DeadLetter(BaseModel):
-    """A record an intake could not turn into a case: kept whole, with why."""
+    """A record an intake could not turn into a case: kept whole, with why.
+
+    A dead letter is the record at one place of one source: its identity (:attr:`key`) is
+    the channel, the source, the line and the record's text. Ingesting the same file again
+    meets the same letter again: the store counts it (``seen``, ``last_seen``, the newest
+    ``reason``) instead of keeping it twice, and the key names it for a later retry.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -74,7 +80,18 @@ class DeadLetter(BaseModel):
     line: int | None = None
     raw: str
     reason: str
-    at: AwareDatetime
+    at: AwareDatetime = Field(description="when intake first met the record")
+    seen: int = Field(default=1, ge=1, description="how many times intake met it")
+    last_seen: AwareDatetime | None = Field(
+        default=None, description="when intake last met it again; None while seen once"
+    )
+
+    @property
+    def key(self) -> str:
+        """``DL`` and 16 hex digits from (channel, source, line, raw): stable across runs."""
+        from zhenshen_core.storage.backend import dead_letter_key
+
+        return dead_letter_key(self.channel, self.source, self.line, self.raw)
 
 
 class Record(BaseModel):
@@ -116,9 +133,16 @@ class CaseStore(Protocol):
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
         """Running clocks with ``next_alert_at <= now``, earliest first."""
 
-    def add_dead_letter(self, letter: DeadLetter) -> None: ...
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        """Keep ``letter``; one with the same :attr:`DeadLetter.key` already kept is counted
+        again instead (``seen`` + 1, ``last_seen`` = ``letter.at``, ``reason`` = the new
+        one), in one atomic step (``backend.seen_again`` says how)."""
 
-    def dead_letters(self) -> list[DeadLetter]: ...
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every dead letter once, in the order each was first kept."""
+
+    def dead_letter(self, key: str) -> DeadLetter | None:
+        """The dead letter whose :attr:`DeadLetter.key` is ``key``, or None."""
 
     def put_record(self, record: Record) -> None:
         """Insert or replace a side record by (kind, id)."""

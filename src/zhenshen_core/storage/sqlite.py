@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +60,7 @@ from zhenshen_core.model.lifecycle import dump_case, load_case
 from zhenshen_core.storage.backend import (
     check_new,
     check_update,
+    dead_letter_key,
     external_keys,
     from_micros,
     query_enterprise,
@@ -79,11 +80,36 @@ MEMORY = ":memory:"
 
 @dataclass(frozen=True)
 class Migration:
-    """One numbered schema step; steps never change once released, new ones are appended."""
+    """One numbered schema step; steps never change once released, new ones are appended.
+    A step is SQL, or a function of the cursor for data SQLite cannot compute (a hash)."""
 
     version: int
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[str | Callable[[sqlite3.Cursor], None], ...]
+
+
+def _key_dead_letters(cur: sqlite3.Cursor) -> None:
+    """Migration 3's data step: give every dead letter its key, and fold the copies earlier
+    versions kept of one record (one per re-run) into the first, counted."""
+    rows = cur.execute(
+        "SELECT id, channel, source, line, raw, reason, at FROM dead_letters ORDER BY id"
+    ).fetchall()
+    first: dict[str, list[Any]] = {}  # key -> [id, seen, last_seen, reason]
+    copies: list[int] = []
+    for row_id, channel, source, line, raw, reason, at in rows:
+        key = dead_letter_key(channel, source, line, raw)
+        kept = first.get(key)
+        if kept is None:
+            first[key] = [row_id, 1, None, reason]
+            continue
+        kept[1] += 1
+        kept[2], kept[3] = at, reason
+        copies.append(row_id)
+    cur.executemany(
+        "UPDATE dead_letters SET key = ?, seen = ?, last_seen = ?, reason = ? WHERE id = ?",
+        [(key, seen, last, reason, row_id) for key, (row_id, seen, last, reason) in first.items()],
+    )
+    cur.executemany("DELETE FROM dead_letters WHERE id = ?", [(i,) for i in copies])
 
 
 def digest_sql(table: str) -> str:
@@ -190,6 +216,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             # many cases never parses documents (storage/digest.py).
             "ALTER TABLE cases ADD COLUMN digest TEXT",
             f"UPDATE cases SET digest = {digest_sql('cases')}",
+        ),
+    ),
+    Migration(
+        3,
+        "dead letters kept once, counted",
+        (
+            # A dead letter's identity (storage.backend.dead_letter_key); a re-run of the same
+            # file counts it again instead of adding it again.
+            "ALTER TABLE dead_letters ADD COLUMN key TEXT",
+            "ALTER TABLE dead_letters ADD COLUMN seen INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE dead_letters ADD COLUMN last_seen TEXT",
+            _key_dead_letters,
+            "CREATE UNIQUE INDEX dead_letters_key ON dead_letters (key)",
         ),
     ),
 )
@@ -401,7 +440,10 @@ class SQLiteStore:
                 if migration.version in applied:
                     continue
                 for statement in migration.statements:
-                    cur.execute(statement)
+                    if callable(statement):
+                        statement(cur)
+                    else:
+                        cur.execute(statement)
                 cur.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, datetime.now(UTC).isoformat()),
@@ -518,15 +560,19 @@ class SQLiteStore:
     def add_dead_letter(self, letter: DeadLetter) -> None:
         with self._tx() as cur:
             cur.execute(
-                """INSERT INTO dead_letters (channel, source, line, raw, reason, at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO dead_letters (key, channel, source, line, raw, reason, at, seen)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET seen = seen + excluded.seen,
+                       last_seen = excluded.at, reason = excluded.reason""",
                 (
+                    letter.key,
                     letter.channel,
                     letter.source,
                     letter.line,
                     letter.raw,
                     letter.reason,
                     letter.at.isoformat(),
+                    letter.seen,
                 ),
             )
 
@@ -636,20 +682,15 @@ class SQLiteStore:
 
     def dead_letters(self) -> list[DeadLetter]:
         with self._read() as cur:
-            rows = cur.execute(
-                "SELECT channel, source, line, raw, reason, at FROM dead_letters ORDER BY id"
-            ).fetchall()
-        return [
-            DeadLetter(
-                channel=channel,
-                source=source,
-                line=line,
-                raw=raw,
-                reason=reason,
-                at=datetime.fromisoformat(at),
-            )
-            for channel, source, line, raw, reason, at in rows
-        ]
+            rows = cur.execute(f"SELECT {_LETTER_COLUMNS} FROM dead_letters ORDER BY id").fetchall()
+        return [_dead_letter(row) for row in rows]
+
+    def dead_letter(self, key: str) -> DeadLetter | None:
+        with self._read() as cur:
+            row = cur.execute(
+                f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE key = ?", (key,)
+            ).fetchone()
+        return None if row is None else _dead_letter(row)
 
     def records(self, kind: str) -> list[Record]:
         with self._read() as cur:
@@ -676,6 +717,23 @@ DUE_CLOCKS_SQL = """
     ORDER BY k.next_alert_at, k.case_id, k.name
     LIMIT ?
 """
+
+
+_LETTER_COLUMNS = "channel, source, line, raw, reason, at, seen, last_seen"
+
+
+def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
+    channel, source, line, raw, reason, at, seen, last_seen = row
+    return DeadLetter(
+        channel=channel,
+        source=source,
+        line=line,
+        raw=raw,
+        reason=reason,
+        at=datetime.fromisoformat(at),
+        seen=seen,
+        last_seen=None if last_seen is None else datetime.fromisoformat(last_seen),
+    )
 
 
 def _case_columns(case: Case) -> tuple[Any, ...]:

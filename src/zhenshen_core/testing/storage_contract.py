@@ -486,6 +486,45 @@ class StoreContract:
         assert store.dead_letters() == letters
         assert store.count() == 0
 
+    # dead-letter identity (issue 15): one record at one place, counted, never kept twice ---
+
+    def test_a_dead_letter_met_again_is_counted_not_added(self, store: CaseStore) -> None:
+        first = DeadLetter(
+            channel="jsonl", source="in.jsonl", line=2, raw="{bad", reason="old", at=BASE_TIME
+        )
+        other = first.model_copy(update={"line": 3})
+        store.add_dead_letter(first)
+        store.add_dead_letter(other)
+        later = BASE_TIME + timedelta(hours=1)
+        for n in range(2):
+            again = first.model_copy(update={"reason": f"new {n}", "at": later + timedelta(n)})
+            store.add_dead_letter(again)
+        kept = first.model_copy(
+            update={"seen": 3, "last_seen": later + timedelta(1), "reason": "new 1"}
+        )
+        assert store.dead_letters() == [kept, other]
+        assert store.dead_letter(first.key) == kept
+        assert store.dead_letter(other.key) == other
+        assert store.dead_letter("DL0000000000000000") is None
+
+    def test_a_dead_letters_identity_is_channel_source_line_and_text(
+        self, store: CaseStore
+    ) -> None:
+        base = DeadLetter(
+            channel="csv", source="a.csv", line=5, raw="x,y", reason="r", at=BASE_TIME
+        )
+        variants = [
+            base,
+            base.model_copy(update={"channel": "jsonl"}),
+            base.model_copy(update={"source": "b.csv"}),
+            base.model_copy(update={"line": None}),
+            base.model_copy(update={"raw": "x,z"}),
+        ]
+        for letter in variants:
+            store.add_dead_letter(letter)
+        assert store.dead_letters() == variants
+        assert len({letter.key for letter in variants}) == len(variants)
+
     def test_records_insert_replace_and_filter_by_kind(self, store: CaseStore) -> None:
         store.put_record(Record(kind="generalisation", id="G2", data={"title": "二"}))
         store.put_record(Record(kind="generalisation", id="G1", data={"title": "一"}))

@@ -256,6 +256,8 @@ def test_sqlite_digest_column_is_backfilled_by_the_migration_and_kept_by_writes(
     the store writes itself."""
     import sqlite3
 
+    from zhenshen_core.storage.sqlite import SCHEMA_VERSION
+
     written = list(store.case_digests(TAG))
     store.close()
     raw = sqlite3.connect(tmp_path / "r.db")
@@ -268,5 +270,5 @@ def test_sqlite_digest_column_is_backfilled_by_the_migration_and_kept_by_writes(
     raw.commit()
     raw.close()
     migrated = SQLiteStore(str(tmp_path / "r.db"))
-    assert migrated.schema_version() == 2
+    assert migrated.schema_version() == SCHEMA_VERSION
     assert list(migrated.case_digests(TAG)) == written

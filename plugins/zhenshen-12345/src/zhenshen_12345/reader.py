@@ -23,6 +23,7 @@ from zhenshen_xlsx.workbook import MAX_ROWS
 
 from zhenshen_core.builtin.intake import count_jsonl, count_records, read_json, read_jsonl
 from zhenshen_core.errors import IntakeError
+from zhenshen_core.intake import swallowed_record
 from zhenshen_core.intake.profiles import MappingError, Profile
 from zhenshen_core.plugins import ChannelOption, FieldTrace, IntakeReader, IntakeRecord
 from zhenshen_core.textio import bad_byte, escaped, open_stream
@@ -133,12 +134,16 @@ def read_csv(source: str, profile: Profile) -> Iterator[IntakeRecord]:
     if twice:
         raise IntakeError(f"{source}:{header_line}: column(s) {', '.join(twice)} appear twice")
     pending = [(line, cells) for line, cells in seen if line > header_line]
+    received = profile.spec.fields.get("received_at")
+    dates = [i for i, name in enumerate(names) if received and name in received.source]
+    end = header_line  # where the previous row ended
 
     def remaining() -> Iterator[tuple[int, list[str] | csv.Error]]:
         yield from pending
         yield from rows
 
     for line, cells in remaining():
+        first, end = end + 1, line
         if isinstance(cells, csv.Error):
             yield IntakeRecord(source, line, "", None, f"unreadable CSV row: {cells}")
             continue
@@ -148,6 +153,11 @@ def read_csv(source: str, profile: Profile) -> Iterator[IntakeRecord]:
         bad = bad_byte(joined)
         if bad is not None:
             yield IntakeRecord(source, line, escaped(joined), None, bad.problem)
+            continue
+        swallowed = swallowed_record(cells, names, dates)
+        if swallowed is not None:
+            problem = f"lines {first}-{line}: {swallowed}"
+            yield IntakeRecord(source, first, joined, None, problem)
             continue
         if len(cells) > len(names):
             yield IntakeRecord(

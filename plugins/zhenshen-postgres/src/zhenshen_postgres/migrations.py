@@ -10,22 +10,29 @@ version.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from zhenshen_core.errors import StorageError
+from zhenshen_core.storage.backend import dead_letter_key
 
 LOCK_NAMESPACE = "zhenshen-postgres:migrate:"
 
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered step: SQL statements, or a function of the connection for data SQL cannot
+    compute (a hash of a document's fields)."""
+
     version: int
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[str | Callable[[psycopg.Connection[tuple[Any, ...]]], None], ...]
 
 
 # Text keys use COLLATE "C": Python orders strings by code point, and the contract orders results
@@ -133,7 +140,51 @@ _V1 = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "cases, events, refs, clocks, side tables", _V1),)
+
+
+def _key_dead_letters(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+    """Migration 2's data step: give every dead letter its key (``dead_letter_key``), and fold
+    the copies earlier versions kept of one record (one per re-run) into the first row: its
+    ``at`` stays the first time, ``doc`` becomes the newest copy's, counted in ``seen``."""
+    rows = conn.execute("SELECT id, doc::text FROM dead_letters ORDER BY id").fetchall()
+    first: dict[str, list[Any]] = {}  # key -> [id, seen, newest id, newest at]
+    copies: list[int] = []
+    for row_id, doc in rows:
+        letter = json.loads(doc)
+        channel, source, raw = letter["channel"], letter["source"], letter["raw"]
+        key = dead_letter_key(channel, source, letter.get("line"), raw)
+        kept = first.get(key)
+        if kept is None:
+            first[key] = [row_id, 1, None, None]
+            continue
+        kept[1] += 1
+        kept[2], kept[3] = row_id, datetime.fromisoformat(letter["at"])
+        copies.append(row_id)
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE dead_letters SET key = %s, seen = %s, last_seen = %s,"
+            " doc = coalesce((SELECT n.doc FROM dead_letters n WHERE n.id = %s), doc)"
+            " WHERE id = %s",
+            [(key, seen, last, newest, i) for key, (i, seen, newest, last) in first.items()],
+        )
+    conn.execute("DELETE FROM dead_letters WHERE id = ANY(%s)", (copies,))
+
+
+# A dead letter's identity (zhenshen_core.storage.backend.dead_letter_key): a re-run of the same
+# file counts a record again (seen, last_seen, the newest doc) instead of adding it again; `at`
+# stays when it was first met.
+_V2 = (
+    "ALTER TABLE dead_letters ADD COLUMN key text COLLATE \"C\","
+    " ADD COLUMN seen integer NOT NULL DEFAULT 1, ADD COLUMN last_seen timestamptz",
+    _key_dead_letters,
+    "ALTER TABLE dead_letters ALTER COLUMN key SET NOT NULL",
+    "CREATE UNIQUE INDEX dead_letters_key_idx ON dead_letters (key)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "cases, events, refs, clocks, side tables", _V1),
+    Migration(2, "dead letters kept once, counted", _V2),
+)
 
 _BOOKKEEPING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -174,7 +225,10 @@ def migrate(
             if migration.version in done:
                 continue
             for statement in migration.statements:
-                conn.execute(statement.encode())
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement.encode())
             conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                 (migration.version, migration.name),

@@ -494,12 +494,16 @@ class PostgresStore:
             )
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
-        # Not idempotent (each call adds a row): retried only when it surely did not commit.
+        # Met again (the same key): counted, the newest document kept, `at` the first time.
+        # Not idempotent (a second commit would count it twice): retried only when it surely
+        # did not commit.
         self._write(
             "store a dead letter",
             lambda cur: cur.execute(
-                "INSERT INTO dead_letters (channel, at, doc) VALUES (%s, %s, %s)",
-                (letter.channel, letter.at, letter.model_dump_json()),
+                "INSERT INTO dead_letters AS d (key, channel, at, doc, seen)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET"
+                " seen = d.seen + excluded.seen, last_seen = excluded.at, doc = excluded.doc",
+                (letter.key, letter.channel, letter.at, letter.model_dump_json(), letter.seen),
             ),
             idempotent=False,
         )
@@ -687,8 +691,15 @@ class PostgresStore:
         return None if row is None or row[0] is None else row[0].astimezone(SHANGHAI)
 
     def dead_letters(self) -> list[DeadLetter]:
-        rows = self._all("SELECT doc FROM dead_letters ORDER BY id", (), "read dead letters")
-        return [_parse(DeadLetter, doc, "a dead letter") for (doc,) in rows]
+        rows = self._all(
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters ORDER BY id", (), "read dead letters"
+        )
+        return [_dead_letter(row) for row in rows]
+
+    def dead_letter(self, key: str) -> DeadLetter | None:
+        query = f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE key = %s"
+        row = self._one(query, (key,), "read a dead letter")
+        return None if row is None else _dead_letter(row)
 
     def records(self, kind: str) -> list[Record]:
         rows = self._all(
@@ -708,6 +719,23 @@ class PostgresStore:
         """Run a read, or one idempotent statement in autocommit, again on a new connection
         after a lost one (server restart, failover, idle timeout): see :meth:`_attempts`."""
         return self._attempts(doing or "read", lambda _tx: run(self._connection()), idempotent=True)
+
+
+_LETTER_COLUMNS = "doc, at, seen, last_seen"
+
+
+def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
+    """The newest document of a dead letter, with when it was first and last met and how often."""
+    doc, first, seen, last = row
+    return _parse(DeadLetter, doc, "a dead letter").model_copy(
+        update={
+            "at": first.astimezone(SHANGHAI),
+            "seen": seen,
+            "last_seen": None if last is None else last.astimezone(SHANGHAI),
+        }
+    )
+
+
 
 
 @dataclass
