@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from zhenshen_core.privacy._detect import detect_personal_data
 from zhenshen_core.privacy._kinds import PersonalDataKind
@@ -37,7 +37,7 @@ from zhenshen_core.privacy._mask import (
 from zhenshen_core.privacy._names import usable_names
 from zhenshen_core.privacy._policy import MaskPolicy
 
-__all__ = ["mask_document"]
+__all__ = ["AUDIENCES", "Audience", "mask_document"]
 
 
 def _field_kinds() -> dict[str, PersonalDataKind]:
@@ -63,40 +63,57 @@ UNMASKED_KEYS = frozenset(("id", "case_id", "external_id", "merged_into", "uscc"
 _REQUESTER_FLAGS = ("confidential", "anonymous")
 
 
+#: Who reads: ``desk`` — the desk itself, which sees a confidential requester masked like
+#: anyone else; ``department`` — everyone else (departments, the enterprise, other systems),
+#: from whom a confidential or anonymous requester's identity is withheld (保密).
+Audience = Literal["desk", "department"]
+AUDIENCES: tuple[str, ...] = ("desk", "department")
+
+
 class _Scope:
     """Whose names are looked for, and whose identity is withheld, below one mapping."""
 
-    __slots__ = ("hidden", "names", "withheld")
+    __slots__ = ("desk", "hidden", "names", "withheld")
 
-    def __init__(self, names: tuple[str, ...], withheld: tuple[str, ...]) -> None:
+    def __init__(self, names: tuple[str, ...], withheld: tuple[str, ...], desk: bool) -> None:
         self.names = names
         self.withheld = withheld
+        self.desk = desk
         self.hidden = withheld_keys(withheld) if withheld else frozenset()
 
     def entering(self, mapping: Mapping[str, Any]) -> _Scope:
         requester = mapping.get("requester")
         if not isinstance(requester, Mapping):
             return self
-        if _is_withheld(requester):
+        if _is_withheld(requester) and not self.desk:
             identity = tuple(
                 str(value)
                 for key, value in requester.items()
                 if (key == "name" or key in FIELD_KINDS) and _is_field_value(value)
             )
-            return _Scope(self.names, self.withheld + identity)
+            return _Scope(self.names, self.withheld + identity, self.desk)
         name = requester.get("name")
         if isinstance(name, str) and name:
-            return _Scope((*self.names, name), self.withheld)
+            return _Scope((*self.names, name), self.withheld, self.desk)
         return self
 
 
 def mask_document(
-    document: Any, policy: MaskPolicy = DEFAULT_MASK_POLICY, names: Iterable[str] = ()
+    document: Any,
+    policy: MaskPolicy = DEFAULT_MASK_POLICY,
+    names: Iterable[str] = (),
+    *,
+    audience: Audience = "department",
 ) -> Any:
     """A copy of ``document`` (mappings, lists, tuples, strings and scalars, as JSON holds
     them) with personal fields and detected personal data masked; ``names``: people whose
-    names are looked for everywhere in it."""
-    return _walk(document, policy, _Scope(tuple(usable_names(names)), ()))
+    names are looked for everywhere in it. ``audience``: ``department`` (the default:
+    everyone but the desk) sees a confidential requester as 保密, ``desk`` masked like any
+    other."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}; choose one of: desk, department")
+    scope = _Scope(tuple(usable_names(names)), (), audience == "desk")
+    return _walk(document, policy, scope)
 
 
 def _walk(node: Any, policy: MaskPolicy, scope: _Scope) -> Any:
@@ -122,7 +139,7 @@ def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
 
 
 def _requester(requester: Mapping[str, Any], policy: MaskPolicy, scope: _Scope) -> Any:
-    withheld = _is_withheld(requester)
+    withheld = _is_withheld(requester) and not scope.desk
     masked: dict[Any, Any] = {}
     for key, value in requester.items():
         kind = PersonalDataKind.NAME if key == "name" else FIELD_KINDS.get(key)

@@ -171,6 +171,21 @@ def _bits_from_indices(
     return match_bits
 
 
+#: Facts that are personal data by themselves, and how they are masked in a trace.
+_PRIVATE_FACTS = {"requester.name": "name", "requester.phone": "mobile"}
+
+
+def _private(name: str, value: str, requester: Any) -> str:
+    """A string fact as a decision records it: the rules read the real value, the trace (what
+    ``--explain``, the stored decision and every output show) never holds personal data."""
+    from zhenshen_core.privacy import mask_text, mask_value
+
+    kind = _PRIVATE_FACTS.get(name)
+    if kind is not None:
+        return mask_value(kind, value)
+    return mask_text(value, names=(requester,) if type(requester) is str else ())
+
+
 def _shown(value: Any) -> Any:
     kind = type(value)
     if kind is str:
@@ -599,6 +614,7 @@ class DecisionCombiner:
         fired: list[_T] = []
         append = fired.append
         get = facts.get
+        private = _private
         known, plan = self._plan
         if known is not matcher:
             plan = self._plan_for(matcher)
@@ -619,6 +635,8 @@ class DecisionCombiner:
                 for name in spec.reads:
                     value = get(name)
                     if type(value) is str:
+                        # Masked before it is cut: a number cut in half is no longer found.
+                        value = private(name, value, get("requester.name"))
                         if len(value) > MAX_VALUE_CHARS:
                             value = value[:MAX_VALUE_CHARS] + "…"
                     elif type(value) is tuple:
