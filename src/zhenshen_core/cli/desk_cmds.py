@@ -104,10 +104,11 @@ def report(
             found, source = datetime.now(SHANGHAI), "now"
         as_of = found
         built = build_report(store, as_of, labels=labels, as_of_source=source)
+        shown.report(built, store)
     finally:
         store.close()
-    # Titles and proposals are free text: masked by what the detector finds (a report has no
-    # requester to look for by name), the JSON form value by value.
+    # Titles were masked with their requesters' names; the whole output once more by what the
+    # detector finds, the JSON form value by value.
     text = {
         "text": lambda: shown.text(render_text(built)),
         "json": lambda: (

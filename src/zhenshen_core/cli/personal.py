@@ -104,6 +104,45 @@ class Disclosure:
 
         return text if self.reveal else mask_text(text, self.policy, names)
 
+    def report(self, built: Any, store: CaseStore) -> None:
+        """Mask the titles a report lists (overdue cases, the cases of a proposal) with each
+        case's requester looked for by name — a digest has no requester, so the cases listed
+        (and only those) are read. The rendered text is then masked again as a whole."""
+        if self.reveal:
+            return
+        import dataclasses
+
+        from zhenshen_core.errors import CaseNotFoundError
+        from zhenshen_core.privacy import mask_text
+
+        listed = {o.case_id for o in built.overdue}
+        listed |= {c["id"] for p in built.generalisations for c in p.cases}
+        people: dict[str, tuple[list[str], list[str]]] = {}
+        for case_id in listed:
+            try:
+                requester = store.get(case_id).requester
+            except CaseNotFoundError:
+                continue
+            if requester is None:
+                continue
+            identity = [v for v in (requester.name, requester.phone) if v]
+            withheld = requester.confidential or requester.anonymous
+            people[case_id] = ([], identity) if withheld else (identity[:1], [])
+
+        def title(case_id: str, text: str | None) -> str | None:
+            if not text:
+                return text
+            names, withheld = people.get(case_id, ([], []))
+            return mask_text(text, self.policy, names, withheld=withheld)
+
+        built.overdue = [
+            dataclasses.replace(o, title=title(o.case_id, o.title) or "") for o in built.overdue
+        ]
+        for proposal in built.generalisations:
+            proposal.cases = [
+                {**c, "title": title(c["id"], c.get("title"))} for c in proposal.cases
+            ]
+
     # --- the access log --------------------------------------------------------------------
 
     def record(self, store: CaseStore, case_ids: Sequence[str] | None, **detail: Any) -> None:
