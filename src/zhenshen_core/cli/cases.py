@@ -227,6 +227,8 @@ def ingest(
         store.close()
     if fmt == "json":
         data = {**summary.as_dict(), "seconds": round(progress.seconds, 3)}
+        shown = Disclosure.of(cli_ctx, False, "ingest")
+        data["rejections"] = shown.document(data["rejections"])
         if pack is not None:
             data["pack"] = {"id": pack.id, "version": pack.version, "sha256": pack.sha256}
         echo_json(data)

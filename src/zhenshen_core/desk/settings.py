@@ -58,7 +58,7 @@ class DeskSettings:
     """The ``received_at`` instants the desk accepts (by default 2000-01-01 up to a day
     after now): a case received outside it is refused (a dead letter in bulk intake)."""
 
-    mask_policy: MaskPolicy = DEFAULT_MASK_POLICY
+    mask_policy: MaskPolicy = field(default_factory=lambda: DEFAULT_MASK_POLICY)
     """How personal data is masked in what the desk writes for others to read (letters,
     notifications); the CLI takes it from ``[privacy]`` in zhenshen.toml."""
 

@@ -324,14 +324,21 @@ class PluginHost:
         if caller is not None:
             for impl in reversed(caller.get_hookimpls()):
                 failures.extend(_isolated(impl.plugin_name, hook_name, impl.function, hook_kwargs))
+        masked: list[Notification] = []  # built once, for the first notifier that needs it
         for notifier_name, (plugin, notifier) in self._collect(
             "zhenshen_notifiers", "notifier"
         ).items():
-            failures.extend(
-                _isolated(
-                    f"{plugin}:{notifier_name}", "notifier", notifier.send, {"n": notification}
-                )
-            )
+            name = f"{plugin}:{notifier_name}"
+            sent = notification
+            if not notifier.personal_data:
+                if not masked:
+                    try:
+                        masked.append(_masked(notification))
+                    except Exception as exc:  # never send it unmasked instead
+                        failures.append(HookFailure(name, "notifier", f"masking: {exc}"))
+                        continue
+                sent = masked[0]
+            failures.extend(_isolated(name, "notifier", notifier.send, {"n": sent}))
         return failures
 
     # --- introspection ---------------------------------------------------------------------
@@ -375,8 +382,19 @@ def _isolated(
         else:
             fn(**kwargs)
     except Exception as exc:  # isolation is the point: report and carry on
-        return [HookFailure(plugin, hook, f"{type(exc).__name__}: {exc}")]
+        from zhenshen_core.privacy import mask_text  # a gateway's error may repeat a number
+
+        return [HookFailure(plugin, hook, mask_text(f"{type(exc).__name__}: {exc}"))]
     return []
+
+
+def _masked(notification: Notification) -> Notification:
+    """The notification as a notifier without ``personal_data`` receives it."""
+    from zhenshen_core.privacy import mask_document, masked_case
+
+    case = masked_case(notification.case)
+    detail = mask_document(dict(notification.detail))
+    return Notification(notification.kind, case, notification.event_type, detail)
 
 
 def _import(spec: str, name: str) -> ModuleType:
