@@ -175,15 +175,42 @@ def _bits_from_indices(
 _PRIVATE_FACTS = {"requester.name": "name", "requester.phone": "mobile"}
 
 
-def _private(name: str, value: str, requester: Any) -> str:
-    """A string fact as a decision records it: the rules read the real value, the trace (what
-    ``--explain``, the stored decision and every output show) never holds personal data."""
+def private_masker() -> Callable[[str, str, Any], str]:
+    """``private(fact, value, requester)``: a string fact as a decision records it. The rules
+    read the real value; the trace (what ``--explain``, the stored decision and every output
+    show) never holds personal data. ``requester`` is the case's requester name as
+    :func:`name_needle` prepared it. Most values are codes and short texts with no seven
+    digits, no at sign and not the requester's name: one C search says so and they are
+    returned as they are (the decision's hot path)."""
     from zhenshen_core.privacy import mask_text, mask_value
+    from zhenshen_core.privacy._patterns import PREFILTER
 
-    kind = _PRIVATE_FACTS.get(name)
-    if kind is not None:
-        return mask_value(kind, value)
-    return mask_text(value, names=(requester,) if type(requester) is str else ())
+    search = PREFILTER.search
+    kinds = _PRIVATE_FACTS
+
+    def private(name: str, value: str, requester: Any) -> str:
+        kind = kinds.get(name)
+        if kind is not None:
+            return mask_value(kind, value)
+        if requester is None or (type(requester) is str and requester not in value):
+            if search(value) is None:
+                return value
+            return mask_text(value)
+        return mask_text(value, names=(requester,) if type(requester) is str else requester)
+
+    return private
+
+
+def name_needle(requester: Any) -> Any:
+    """What ``private`` looks for of the requester's name: None (no name), the name (a plain
+    substring test decides whether a text holds it), or a one-name tuple when the name has a
+    middle dot, which may be written with another dot (the detector then decides)."""
+    if type(requester) is not str or not requester.strip():
+        return None
+    from zhenshen_core.privacy._names import NAME_DOTS
+
+    name = requester.strip()
+    return (name,) if any(dot in name for dot in NAME_DOTS) else name
 
 
 def _shown(value: Any) -> Any:
@@ -512,6 +539,7 @@ class DecisionCombiner:
         # The last matcher and the per-group plan made for it (engines pass the same matcher
         # every time): one tuple, read and replaced atomically.
         self._plan: tuple[object, _Plan] = (None, ())
+        self._private = private_masker()
         wanted = pack.decision_reads
         table_stages = pack.table_stages
         # Stages form groups: a stage whose rules read ``decision.*`` starts a new group (it
@@ -614,7 +642,8 @@ class DecisionCombiner:
         fired: list[_T] = []
         append = fired.append
         get = facts.get
-        private = _private
+        private = self._private
+        requester = name_needle(get("requester.name"))
         known, plan = self._plan
         if known is not matcher:
             plan = self._plan_for(matcher)
@@ -636,7 +665,7 @@ class DecisionCombiner:
                     value = get(name)
                     if type(value) is str:
                         # Masked before it is cut: a number cut in half is no longer found.
-                        value = private(name, value, get("requester.name"))
+                        value = private(name, value, requester)
                         if len(value) > MAX_VALUE_CHARS:
                             value = value[:MAX_VALUE_CHARS] + "…"
                     elif type(value) is tuple:
