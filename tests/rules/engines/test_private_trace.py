@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-
 from tests.privacy.strategies import id_numbers, mobiles
+
 from zhenshen_core.model import Case
 from zhenshen_core.rules import CompiledEngine, InterpretedEngine
 from zhenshen_core.rules.pack.loader import load_documents
