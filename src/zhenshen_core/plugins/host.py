@@ -18,7 +18,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -333,7 +333,7 @@ class PluginHost:
             if not notifier.personal_data:
                 if not masked:
                     try:
-                        masked.append(_masked(notification))
+                        masked.append(for_notifier(notifier, notification))
                     except Exception as exc:  # never send it unmasked instead
                         failures.append(HookFailure(name, "notifier", f"masking: {exc}"))
                         continue
@@ -388,13 +388,19 @@ def _isolated(
     return []
 
 
-def _masked(notification: Notification) -> Notification:
-    """The notification as a notifier without ``personal_data`` receives it."""
+def for_notifier(notifier: Notifier, notification: Notification) -> Notification:
+    """The notification as ``notifier`` may receive it: as it is for a notifier that declares
+    ``personal_data``, else with the case's personal data masked (a confidential requester
+    保密) and its detail masked — whoever delivers it (``notify``, an outbox)."""
+    if notifier.personal_data:
+        return notification
     from zhenshen_core.privacy import mask_document, masked_case
 
-    case = masked_case(notification.case)
-    detail = mask_document(dict(notification.detail))
-    return Notification(notification.kind, case, notification.event_type, detail)
+    return replace(
+        notification,
+        case=masked_case(notification.case),
+        detail=mask_document(dict(notification.detail)),
+    )
 
 
 def _import(spec: str, name: str) -> ModuleType:
