@@ -34,7 +34,8 @@ from zhenshen_core.privacy._mask import (
     mask_value,
     withheld_keys,
 )
-from zhenshen_core.privacy._names import usable_names
+from zhenshen_core.privacy._names import NAME_DOTS, usable_names
+from zhenshen_core.privacy._patterns import PREFILTER
 from zhenshen_core.privacy._policy import MaskPolicy
 
 __all__ = ["AUDIENCES", "Audience", "mask_document"]
@@ -73,13 +74,19 @@ AUDIENCES: tuple[str, ...] = ("desk", "department")
 class _Scope:
     """Whose names are looked for, and whose identity is withheld, below one mapping."""
 
-    __slots__ = ("desk", "hidden", "names", "withheld")
+    __slots__ = ("desk", "hidden", "names", "quick", "usable", "withheld")
 
     def __init__(self, names: tuple[str, ...], withheld: tuple[str, ...], desk: bool) -> None:
         self.names = names
         self.withheld = withheld
         self.desk = desk
         self.hidden = withheld_keys(withheld) if withheld else frozenset()
+        # The names looked for in every string below, checked once here rather than per
+        # string; ``quick``: the same names when a plain substring test finds each (no
+        # middle dot, which may be written with another dot), for the fast path of ``_text``.
+        self.usable = tuple(usable_names(names + withheld))
+        dotted = any(dot in name for name in self.usable for dot in NAME_DOTS)
+        self.quick = None if dotted else self.usable
 
     def entering(self, mapping: Mapping[str, Any]) -> _Scope:
         requester = mapping.get("requester")
@@ -117,24 +124,32 @@ def mask_document(
 
 
 def _walk(node: Any, policy: MaskPolicy, scope: _Scope) -> Any:
-    if isinstance(node, str):
+    kind = type(node)  # exact types first: documents are JSON, and ABC checks are slow
+    if kind is str:
         return _text(node, policy, scope)
-    if isinstance(node, Mapping):
+    if node is None or kind is int or kind is bool or kind is float:
+        return node
+    if kind is dict or (kind is not list and isinstance(node, Mapping)):
         scope = scope.entering(node)
         return {key: _member(key, value, policy, scope) for key, value in node.items()}
-    if isinstance(node, list | tuple):
+    if kind is list or kind is tuple:
         return [_walk(item, policy, scope) for item in node]
+    if isinstance(node, str):
+        return _text(node, policy, scope)
     return node
 
 
 def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
     if key == "requester" and isinstance(value, Mapping):
         return _requester(value, policy, scope)
+    kind = type(value)
+    if kind is dict or kind is list:
+        return _walk(value, policy, scope)
     if key in UNMASKED_KEYS and not isinstance(value, Mapping | list | tuple):
         return value
-    kind = FIELD_KINDS.get(key) if isinstance(key, str) else None
-    if kind is not None and _is_field_value(value):
-        return _field(kind, str(value), policy, scope)
+    field = FIELD_KINDS.get(key) if type(key) is str else None
+    if field is not None and _is_field_value(value):
+        return _field(field, str(value), policy, scope)
     return _walk(value, policy, scope)
 
 
@@ -177,5 +192,12 @@ def _holds_hidden(value: str, scope: _Scope) -> bool:
 
 
 def _text(text: str, policy: MaskPolicy, scope: _Scope) -> str:
-    names = scope.names + scope.withheld if scope.withheld else scope.names
-    return mask_spans(text, detect_personal_data(text, names), policy, scope.hidden)
+    quick = scope.quick
+    if PREFILTER.search(text) is None and quick is not None:
+        # No seven digits and no at sign: only a name can be in it (most strings of a case).
+        for name in quick:
+            if name in text:
+                break
+        else:
+            return text
+    return mask_spans(text, detect_personal_data(text, scope.usable), policy, scope.hidden)
