@@ -70,7 +70,7 @@ ORDER: dict[str, Any] = {
     "enterprise": {"name": "成都示例智造科技有限公司", "uscc": "91510100MA68NDJH6X"},
     "requester": {"name": NAME, "phone": MOBILE},
     "location": {"district": "成都高新区", "address": f"成都市高新区{ADDRESS_TAIL}"},
-    "facts": {"prior_contacts": 1},
+    "facts": {"prior_contacts": 1, "callback": f"请回电{MOBILE}或{LANDLINE}", "id_card": ID_NUMBER},
 }
 CONFIDENTIAL: dict[str, Any] = {
     **ORDER,
@@ -281,8 +281,14 @@ def sweep(w: World) -> str:
 @command
 def dead_letters_at_intake(w: World) -> str:
     r = w.run("ingest", "jsonl", str(w.corpus), "--store", w.url, "--pack", w.pack)
-    assert "rejected" in r.stderr
-    return r.stdout + r.stderr
+    j = w.run(
+        "ingest", "jsonl", str(w.corpus), "--store", w.url, "--pack", w.pack, "--format", "json"
+    )
+    assert "rejected" in r.stderr and json.loads(j.stdout)["rejected"] == 1
+    with SQLiteStore.from_url(w.url) as store:  # what every display of a dead letter shows
+        reasons = [letter.reason for letter in store.dead_letters()]
+    assert reasons and "received_at" in reasons[0]
+    return r.stdout + r.stderr + j.stdout + j.stderr + "\n".join(reasons)
 
 
 @pytest.mark.parametrize("run", COMMANDS, ids=[c.__name__ for c in COMMANDS])
