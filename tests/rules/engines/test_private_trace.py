@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -10,7 +11,9 @@ from hypothesis import given
 from tests.privacy.strategies import id_numbers, mobiles
 
 from zhenshen_core.model import Case
+from zhenshen_core.privacy._names import NAME_DOTS
 from zhenshen_core.rules import CompiledEngine, InterpretedEngine
+from zhenshen_core.rules.engines.decision import MAX_VALUE_CHARS, name_needle
 from zhenshen_core.rules.pack.loader import load_documents
 
 PACK: dict[str, Any] = {
@@ -62,3 +65,17 @@ def test_no_decision_holds_a_number_of_its_case(
     for raw in (mobile[0], mobile[1], id_number[0], id_number[1], "王芳"):
         assert raw not in shown
     assert json.loads(shown)["case_id"] == case.id
+
+
+def test_a_long_text_is_masked_before_it_is_cut() -> None:
+    """A number running over the 200th character is masked, not cut in half and left."""
+    pack = load_documents(PACKS, "private", analyse=False)
+    content = "已停产" + "甲" * 194 + "电话13912345678" + "乙" * 19_000
+    decision = CompiledEngine(pack).evaluate(_case(content))
+    shown = {f.rule: f.values for f in decision.fired}["text"]["content"]
+    assert shown.endswith("…") and len(shown) == MAX_VALUE_CHARS + 1
+    assert "1391" not in shown and shown[197:200] == "电话1"
+
+
+def test_the_trace_knows_the_middle_dots_of_names() -> None:
+    assert inspect.signature(name_needle).parameters["dots"].default == NAME_DOTS

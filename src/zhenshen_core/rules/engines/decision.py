@@ -43,6 +43,9 @@ _T = TypeVar("_T")
 
 #: Strings longer than this are shortened in ``fired[].values`` (content can be 20,000 chars).
 MAX_VALUE_CHARS = 200
+#: How much of a long string is masked before it is shortened: what is shown and enough after
+#: it that a number or an e-mail address running over the cut is still found whole.
+_MASKED_CHARS = MAX_VALUE_CHARS + 120
 
 
 class _Out(BaseModel):
@@ -201,16 +204,20 @@ def private_masker() -> Callable[[str, str, Any], str]:
     return private
 
 
-def name_needle(requester: Any) -> Any:
+def name_needle(requester: Any, dots: str = "·•‧・･") -> Any:
     """What ``private`` looks for of the requester's name: None (no name), the name (a plain
     substring test decides whether a text holds it), or a one-name tuple when the name has a
-    middle dot, which may be written with another dot (the detector then decides)."""
-    if type(requester) is not str or not requester.strip():
+    middle dot (``privacy._names.NAME_DOTS``), which may be written with another dot (the
+    detector then decides)."""
+    if type(requester) is not str:
         return None
-    from zhenshen_core.privacy._names import NAME_DOTS
-
     name = requester.strip()
-    return (name,) if any(dot in name for dot in NAME_DOTS) else name
+    if not name:
+        return None
+    for dot in dots:
+        if dot in name:
+            return (name,)
+    return name
 
 
 def _shown(value: Any) -> Any:
@@ -644,6 +651,7 @@ class DecisionCombiner:
         get = facts.get
         private = self._private
         requester = name_needle(get("requester.name"))
+        masked: dict[str, str] = {}
         known, plan = self._plan
         if known is not matcher:
             plan = self._plan_for(matcher)
@@ -665,11 +673,21 @@ class DecisionCombiner:
                     value = get(name)
                     if type(value) is str:
                         # Masked before it is cut: a number cut in half is no longer found.
-                        value = private(name, value, requester)
-                        if len(value) > MAX_VALUE_CHARS:
-                            value = value[:MAX_VALUE_CHARS] + "…"
+                        # Several rules read the same text: masked once per case.
+                        shown = masked.get(value)
+                        if shown is None:
+                            if len(value) > MAX_VALUE_CHARS:  # mask what is shown, and more
+                                shown = private(name, value[:_MASKED_CHARS], requester)
+                                shown = shown[:MAX_VALUE_CHARS] + "…"
+                            else:
+                                shown = private(name, value, requester)
+                            masked[value] = shown
+                        value = shown
                     elif type(value) is tuple:
-                        value = [*value]
+                        value = [
+                            private(name, item, requester) if type(item) is str else item
+                            for item in value
+                        ]
                         for item in value:  # a list field: every element short text?
                             if type(item) is not str or len(item) > MAX_VALUE_CHARS:
                                 value = _shown(value)
