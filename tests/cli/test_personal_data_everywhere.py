@@ -291,6 +291,14 @@ def dead_letters_at_intake(w: World) -> str:
     return r.stdout + r.stderr + j.stdout + j.stderr + "\n".join(reasons)
 
 
+@command
+def ingest_dry_run(w: World) -> str:
+    a = w.run("ingest", "jsonl", str(w.corpus), "--dry-run")
+    b = w.run("ingest", "jsonl", str(w.corpus), "--dry-run", "--format", "json")
+    assert a.exit_code == b.exit_code == 1 and len(json.loads(b.stdout)) == 3
+    return a.stdout + a.stderr + b.stdout + b.stderr
+
+
 @pytest.mark.parametrize("run", COMMANDS, ids=[c.__name__ for c in COMMANDS])
 def test_no_command_shows_personal_data(world: World, run: Callable[[World], str]) -> None:
     _assert_masked(run.__name__, run(world))

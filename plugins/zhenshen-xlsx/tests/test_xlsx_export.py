@@ -88,8 +88,8 @@ def test_the_workbook_is_filterable_and_masked(desk_db: str, run: Callable[..., 
     assert (first["诉求类型"], first["诉求类型代码"]) == ("投诉", "complaint")
     assert (first["领域"], first["领域代码"]) == ("准入不准营", "market_entry_operation")
     assert first["严重程度"] and first["甄审层级"] and first["最近到期"]
-    assert first["联系电话"] == "138****1234" and first["来电人"] == "王先生"
-    assert second["联系电话"] == "139****5678" and second["来电人"] is None  # confidential
+    assert first["联系电话"] == "138****1234" and first["来电人"] == "王**"  # names masked too
+    assert second["联系电话"] is None and second["来电人"] is None  # confidential: withheld
     assert (second["牵头部门代码"], second["牵头部门"]) == ("gxq.jfj", "经济运行局（发展改革局）")
     # a citizen's text is never a formula, and characters XML cannot hold are dropped
     assert sheet["J2"].data_type == "s" and str(first["标题"]).startswith("=HYPERLINK")

@@ -41,8 +41,27 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _masked(field: str, value: Any) -> Any:
-    return mask_phone(_shown(value)) if field == PHONE and value not in (None, "") else value
+def _masked(field: str, value: Any, names: Sequence[str] = ()) -> Any:
+    """A value as the dry run shows it: personal fields masked by their kind, any other text
+    by what the detector finds in it (with the record's requester looked for by name)."""
+    from zhenshen_core.privacy import FIELD_KINDS, mask_document, mask_text, mask_value
+
+    if value in (None, ""):
+        return value
+    if field == PHONE:
+        return mask_phone(_shown(value))
+    if field == "requester.name":
+        return mask_value("name", _shown(value))
+    kind = FIELD_KINDS.get(field.rsplit(".", 1)[-1])
+    if kind is not None:
+        return mask_value(kind, _shown(value))
+    if isinstance(value, str):
+        return mask_text(value, names=names)
+    return mask_document(value, names=names)
+
+
+def _names(traces: Sequence[FieldTrace]) -> list[str]:
+    return [t.value for t in traces if t.field == "requester.name" and isinstance(t.value, str)]
 
 
 def _flat(data: Any, prefix: str = "") -> list[FieldTrace]:
@@ -112,6 +131,11 @@ def show_dry_run(
     for number, record in enumerate(islice(reader.read(source), limit), start=1):
         case_id, reason, traces = _one(host, channel, reader, record, window)
         rejected += reason is not None
+        names = _names(traces)
+        if reason is not None:
+            from zhenshen_core.privacy import mask_text
+
+            reason = mask_text(reason, names=names)
         where = _where(record, source)
         if fmt == "json":
             shown.append(
@@ -123,9 +147,9 @@ def show_dry_run(
                     "fields": [
                         {
                             "field": t.field,
-                            "value": _masked(t.field, t.value),
+                            "value": _masked(t.field, t.value, names),
                             "source": t.source,
-                            "source_value": _masked(t.field, t.source_value),
+                            "source_value": _masked(t.field, t.source_value, names),
                             "problem": t.problem,
                         }
                         for t in traces
@@ -157,12 +181,13 @@ def _print_record(
     if not traces:
         return
     rows = []
+    names = _names(traces)
     for t in traces:
-        value = f"✗ {t.problem}" if t.problem else _shown(_masked(t.field, t.value))
+        value = f"✗ {t.problem}" if t.problem else _shown(_masked(t.field, t.value, names))
         rows.append(
             (
                 t.source or "(profile)",
-                _shown(_masked(t.field, t.source_value)) if t.source else "",
+                _shown(_masked(t.field, t.source_value, names)) if t.source else "",
                 t.field,
                 value,
             )

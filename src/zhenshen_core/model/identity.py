@@ -45,7 +45,12 @@ def validate_uscc(raw: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """Keep the first 3 and last 4 digits of a phone number, as 12345 platforms display them."""
+    """Keep the first 3 and last 4 digits of a phone number, as 12345 platforms display them.
+
+    A value masked already (``139****5678``, a confidential requester's 保密) is returned as it
+    is: masking it again must not join its visible digits into a shorter number."""
+    if "*" in phone or "＊" in phone or not any(c.isdigit() for c in phone):
+        return phone
     digits = [c for c in phone if c.isdigit()]
     if len(digits) < 7:
         return "*" * len(phone)

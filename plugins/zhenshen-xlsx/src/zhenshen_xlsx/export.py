@@ -32,6 +32,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import AppealType, CaseStatus, Chair, Channel, Tier
 from zhenshen_core.model.identity import mask_phone
+from zhenshen_core.privacy import masked_case
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 SHEET = "案件"
@@ -88,8 +89,12 @@ def _requester_name(case: Case) -> str:
 
 
 def _phone(case: Case) -> str:
-    phone = case.requester.phone if case.requester else None
-    return mask_phone(phone) if phone else ""
+    """The (masked) phone; none for a requester whose identity is withheld (保密 is no number
+    a workbook imported again could read)."""
+    who = case.requester
+    if who is None or not who.phone or who.confidential or who.anonymous:
+        return ""
+    return mask_phone(who.phone)
 
 
 def _co(case: Case) -> list[str]:
@@ -204,7 +209,8 @@ def write_workbook(cases: Iterable[Case], stream: IO[bytes], *, names: Names | N
     count = 0
     failure: Exception | None = None
     try:
-        for case in cases:
+        for stored in cases:
+            case = masked_case(stored)  # personal data masked as in every output
             sheet.append([_cell(sheet, column.value(case, names), column) for column in COLUMNS])
             count += 1
     except Exception as exc:  # finish the file's structure, then fail: the caller discards it
