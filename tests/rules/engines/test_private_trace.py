@@ -28,6 +28,7 @@ PACK: dict[str, Any] = {
             },
             {"id": "named", "when": 'requester.name == "王芳"', "then": {"tags": ["实名"]}},
             {"id": "text", "when": 'content contains "停产"', "then": {"tags": ["停产"]}},
+            {"id": "fact", "when": "exists(facts.callback)", "then": {"tags": ["回电"]}},
         ],
     },
 }
@@ -79,3 +80,11 @@ def test_a_long_text_is_masked_before_it_is_cut() -> None:
 
 def test_the_trace_knows_the_middle_dots_of_names() -> None:
     assert inspect.signature(name_needle).parameters["dots"].default == NAME_DOTS
+
+
+def test_an_enrichers_facts_are_masked_and_codes_are_not() -> None:
+    pack = load_documents(PACKS, "private", analyse=False)
+    case = _case("已停产").model_copy(update={"facts": {"callback": ["请回电13912345678", 3]}})
+    decision = CompiledEngine(pack).evaluate(case)
+    values = {f.rule: f.values for f in decision.fired}
+    assert values["fact"] == {"facts.callback": ["请回电139****5678", 3]}

@@ -176,6 +176,20 @@ def _bits_from_indices(
 
 #: Facts that are personal data by themselves, and how they are masked in a trace.
 _PRIVATE_FACTS = {"requester.name": "name", "requester.phone": "mobile"}
+#: String facts that may hold personal data (free text, names, places), and every
+#: ``facts.*``: the trace masks these. The others are codes and identifiers (a domain, a
+#: status, a department, a case id, a 12345 order number, a USCC, ``decision.*``), shown as
+#: they are — the cost of masking is paid only where something can be found.
+_FREE_TEXT = frozenset(
+    (
+        *_PRIVATE_FACTS,
+        "title",
+        "content",
+        "enterprise.name",
+        "location.district",
+        "location.street",
+    )
+)
 
 
 def private_masker() -> Callable[[str, str, Any], str]:
@@ -652,6 +666,7 @@ class DecisionCombiner:
         private = self._private
         requester = name_needle(get("requester.name"))
         masked: dict[str, str] = {}
+        free = _FREE_TEXT
         known, plan = self._plan
         if known is not matcher:
             plan = self._plan_for(matcher)
@@ -672,6 +687,11 @@ class DecisionCombiner:
                 for name in spec.reads:
                     value = get(name)
                     if type(value) is str:
+                        if name not in free and name[:6] != "facts.":  # a code, an id
+                            if len(value) > MAX_VALUE_CHARS:
+                                value = value[:MAX_VALUE_CHARS] + "…"
+                            values[name] = value
+                            continue
                         # Masked before it is cut: a number cut in half is no longer found.
                         # Several rules read the same text: masked once per case.
                         shown = masked.get(value)
@@ -684,10 +704,13 @@ class DecisionCombiner:
                             masked[value] = shown
                         value = shown
                     elif type(value) is tuple:
-                        value = [
-                            private(name, item, requester) if type(item) is str else item
-                            for item in value
-                        ]
+                        if name[:6] == "facts.":  # an enricher's list may hold anything
+                            value = [
+                                private(name, item, requester) if type(item) is str else item
+                                for item in value
+                            ]
+                        else:
+                            value = [*value]
                         for item in value:  # a list field: every element short text?
                             if type(item) is not str or len(item) > MAX_VALUE_CHARS:
                                 value = _shown(value)
