@@ -321,6 +321,21 @@ def test_masked_output_keeps_the_shape_people_know(world: World) -> None:
     assert case["location"]["address"] == "成都市高新区" + "*" * len(ADDRESS_TAIL)
 
 
+def test_history_json_masks_the_case_in_the_receive_payload(world: World) -> None:
+    for case_id in world.ids:
+        result = world.run("cases", "history", case_id, "--store", world.url, "--format", "json")
+        received = json.loads(result.stdout)[0]
+        assert received["type"] == "receive"
+        assert received["payload"]["case"]["requester"]["phone"] in ("139****5678", "保密")
+
+
+def test_an_error_does_not_repeat_a_number_typed_in_the_wrong_place(world: World) -> None:
+    result = world.run("cases", "list", "--store", world.url, "--received-from", MOBILE)
+    assert result.exit_code == 2 and "139****5678" in result.stderr
+    result = world.run("cases", "show", MOBILE, "--store", world.url)
+    assert result.exit_code == 2 and MOBILE not in result.stderr
+
+
 def test_a_confidential_requester_is_withheld(world: World) -> None:
     shown = [
         json.loads(world.run("cases", "show", i, "--store", world.url, "--format", "json").stdout)

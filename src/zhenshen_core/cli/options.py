@@ -62,8 +62,10 @@ def parse_instant(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
+        from zhenshen_core.privacy import mask_text  # a phone number typed in the wrong place
+
         raise click.BadParameter(
-            f"not an ISO date or date-time: {value!r}", param_hint=name
+            f"not an ISO date or date-time: {mask_text(value)!r}", param_hint=name
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
