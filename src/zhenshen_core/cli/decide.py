@@ -13,7 +13,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
-from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
+from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary, shown_message
 from zhenshen_core.cli.options import STORE_OPTION, load_cli_pack, open_cli_store, pack_label
 from zhenshen_core.cli.output import FORMAT_OPTION, console, echo_json
 from zhenshen_core.errors import ZhenshenError
@@ -117,7 +117,7 @@ def decide_cmd(
                 try:
                     outcome = desk.redecide(case_id, actor=actor).outcome
                 except ZhenshenError as exc:
-                    failed.append((case_id, str(exc)))
+                    failed.append((case_id, shown_message(str(exc))))
                 else:
                     counts[outcome] += 1
                     if outcome in touched:
@@ -255,7 +255,7 @@ def recompute_cmd(
                 f"{c.due:%Y-%m-%d %H:%M}{still}"
             )
         for case_id, error in problems:
-            click.echo(f"{case_id}: {error}", err=True)
+            click.echo(f"{case_id}: {shown_message(error)}", err=True)
         for failure in desk.failures:
             click.echo(
                 f"warning: plugin {failure.plugin} failed in {failure.hook}: {failure.error}",
