@@ -244,7 +244,7 @@ def recompute_cmd(
                     for c in result.changed
                 ],
                 "settled": result.settled,
-                "problems": [{"case_id": c, "error": e} for c, e in problems],
+                "problems": [{"case_id": c, "error": shown_message(e)} for c, e in problems],
             }
         )
     else:
