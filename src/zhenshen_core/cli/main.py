@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.impact",
     "zhenshen_core.cli.tester",
     "zhenshen_core.cli.privacy_cmds",
+    "zhenshen_core.cli.audit",
 )
 
 
@@ -134,6 +135,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "new": ("zhenshen_core.cli.tester",),
     "diff": ("zhenshen_core.cli.impact",),
     "privacy": ("zhenshen_core.cli.privacy_cmds",),
+    "audit": ("zhenshen_core.cli.audit",),
 }
 
 

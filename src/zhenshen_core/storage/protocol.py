@@ -25,6 +25,7 @@ from zhenshen_core.model.case import AwareDatetime, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.privacy.keys import MasterKey
+from zhenshen_core.storage.audit import AuditRecord
 
 
 class CaseQuery(BaseModel):
@@ -149,6 +150,23 @@ class CaseStore(Protocol):
         """Insert or replace a side record by (kind, id)."""
 
     def records(self, kind: str) -> list[Record]: ...
+
+    # --- the access log (storage/audit.py) ---------------------------------------------------
+
+    def record_audit(self, record: AuditRecord) -> None:
+        """Append ``record`` to the access log; one with the same id already kept is left
+        as it is (a retried write logs once). Nothing changes or removes a record."""
+
+    def audit(
+        self,
+        *,
+        desk: str | None = None,
+        case_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
+        """The access log in the order it was recorded, filtered (AND; ``since``: ``at >=
+        since``); ``limit`` keeps the newest ``limit`` matches (``audit.select_audit``)."""
 
     def close(self) -> None: ...
 
