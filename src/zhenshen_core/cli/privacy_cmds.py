@@ -167,10 +167,16 @@ def retention(
     show_default=True,
     help="json (the only format: the answer is a document).",
 )
+@ACTOR_OPTION
 @pass_cli
 @error_boundary
 def export(
-    cli_ctx: CliContext, store_url: str | None, phone: str | None, id_number: str | None, fmt: str
+    cli_ctx: CliContext,
+    store_url: str | None,
+    phone: str | None,
+    id_number: str | None,
+    fmt: str,
+    actor: str | None,
 ) -> None:
     """Everything stored about one person, unmasked (a PIPL art. 45 access request).
 
@@ -186,7 +192,7 @@ def export(
         raise CliExit("name the person: --phone N or --id-number N", USAGE)
     store = open_cli_store(cli_ctx, store_url)
     try:
-        echo_json(export_person(store, numbers))
+        echo_json(export_person(store, numbers, actor=_actor(actor)))
     finally:
         store.close()
 
@@ -200,9 +206,12 @@ def export(
     help="File holding the key being replaced (else ZHENSHEN_PII_OLD_KEY or "
     "ZHENSHEN_PII_OLD_KEY_FILE).",
 )
+@ACTOR_OPTION
 @pass_cli
 @error_boundary
-def rotate_key(cli_ctx: CliContext, store_url: str | None, old_key_file: Path | None) -> None:
+def rotate_key(
+    cli_ctx: CliContext, store_url: str | None, old_key_file: Path | None, actor: str | None
+) -> None:
     """Rewrap every data key under the new master key (ZHENSHEN_PII_KEY, or the store URL's
     pii_key_file), reading it with the old one. No document is rewritten. Example:
 
@@ -218,9 +227,18 @@ def rotate_key(cli_ctx: CliContext, store_url: str | None, old_key_file: Path | 
             "ZHENSHEN_PII_OLD_KEY_FILE",
             USAGE,
         )
+    from zhenshen_core.storage.audit import AuditRecord
+
     store = open_cli_store(cli_ctx, store_url)
     try:
         count = store.rewrap_keys(old)
+        store.record_audit(
+            AuditRecord(
+                actor=_actor(actor),
+                action="rotate_key",
+                detail={"old_key": old.key_id, "rewrapped": count},
+            )
+        )
     finally:
         store.close()
     click.echo(f"rewrapped {count} data key{'s' * (count != 1)} (old key {old.key_id})")

@@ -9,6 +9,10 @@ and destroys the case's data key in one transaction: the copies of the personal 
 append-only history are sealed with that key, so they are unreadable from then on, and the
 history still replays (they read as ``[已删除]``). The case stays, with its status, clocks,
 departments and dates, so reports and statistics still count it.
+
+Each of these is recorded in the store's access log (``store.record_audit``) with its actor:
+``erase_personal_data`` per case or dead letter erased, ``export_personal_data`` before an
+export is read (an export that cannot be logged is not made). No record holds the numbers.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from zhenshen_core.privacy._checks import is_id_number
 from zhenshen_core.privacy._detect import detect_personal_data
 from zhenshen_core.privacy._fields import redact_document
 from zhenshen_core.privacy._kinds import PersonalDataKind
+from zhenshen_core.storage.audit import AuditRecord
 from zhenshen_core.storage.crypto import normalise_number
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore
 
@@ -102,6 +107,14 @@ def erase_cases(
             case, PERSONAL_DATA_ERASED, actor=actor, at=at, payload={"reason": reason}
         )
         store.erase_personal_data(new, [event], expected_version=case.version)
+        store.record_audit(
+            AuditRecord(
+                actor=actor,
+                action="erase_personal_data",
+                case_id=case.id,
+                detail={"event_seq": event.seq},
+            )
+        )
         done.append(case.id)
     return done
 
@@ -119,7 +132,12 @@ def erase_person(
     report = ErasureReport()
     cases, letters = _split(store, store.personal_data_owners(numbers))
     report.cases = erase_cases(store, cases, actor=actor, at=at, reason=reason, lifecycle=lifecycle)
-    report.dead_letters = [key for key in letters if store.erase_dead_letter(key)]
+    for key in letters:
+        if store.erase_dead_letter(key):
+            store.record_audit(
+                AuditRecord(actor=actor, action="erase_personal_data", detail={"dead_letter": key})
+            )
+            report.dead_letters.append(key)
     return report
 
 
@@ -162,10 +180,18 @@ def parse_age(text: str) -> timedelta:
     return timedelta(days=int(match.group(1)) * _DAYS[match.group(2).lower()])
 
 
-def export_person(store: CaseStore, numbers: Sequence[str]) -> dict[str, Any]:
+def export_person(store: CaseStore, numbers: Sequence[str], *, actor: str) -> dict[str, Any]:
     """Everything the store holds about the person with ``numbers`` (PIPL art. 45): each case
-    with its history, and each dead letter, unmasked — this is the person's own data."""
+    with its history, and each dead letter, unmasked — this is the person's own data. The
+    read is logged (``export_personal_data``, with what it covers) before anything is read."""
     cases, letters = _split(store, store.personal_data_owners(numbers))
+    store.record_audit(
+        AuditRecord(
+            actor=actor,
+            action="export_personal_data",
+            detail={"cases": cases, "dead_letters": letters},
+        )
+    )
     out: dict[str, Any] = {"cases": [], "dead_letters": []}
     for case_id in cases:
         case = store.get(case_id)

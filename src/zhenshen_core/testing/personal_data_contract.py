@@ -76,9 +76,7 @@ class PersonalDataContract:
             store.close()
 
     def _person(self, store: CaseStore, n: int = 1) -> tuple[str, list[str]]:
-        draft = make_case(
-            n, content=CONTENT, requester=Requester(name="王小明", phone=OWN_PHONE)
-        )
+        draft = make_case(n, content=CONTENT, requester=Requester(name="王小明", phone=OWN_PHONE))
         case, events = received(draft)
         store.ingest(case, events)
         case = _advance(store, case, "accept")
@@ -175,6 +173,11 @@ class PersonalDataContract:
             store, person_numbers(phone=PHONE), actor=ACTOR, at=BASE_TIME + timedelta(days=1)
         )
         assert report.cases == [case_id] and report.dead_letters == [letter.key]
+        logged = [(r.action, r.case_id, r.detail) for r in store.audit()]
+        assert logged == [
+            ("erase_personal_data", case_id, {"event_seq": 4}),
+            ("erase_personal_data", None, {"dead_letter": letter.key}),
+        ]
         kept = store.dead_letter(letter.key)
         assert kept is not None and kept.raw == ERASED
         assert store.get(others[0]).content == "无个人信息"
@@ -190,12 +193,16 @@ class PersonalDataContract:
             channel="csv", source="a.csv", line=4, raw=f"x,{PHONE}", reason="r", at=BASE_TIME
         )
         store.add_dead_letter(letter)
-        found = export_person(store, person_numbers(phone=PHONE))
+        found = export_person(store, person_numbers(phone=PHONE), actor=ACTOR)
         assert [c["case"]["id"] for c in found["cases"]] == [case_id]
         assert found["cases"][0]["case"]["requester"]["phone"] == OWN_PHONE  # unmasked
         assert [e["type"] for e in found["cases"][0]["events"]] == ["receive", "accept", "note"]
         assert [d["key"] for d in found["dead_letters"]] == [letter.key]
         assert found["dead_letters"][0]["raw"] == letter.raw
+        logged = store.audit()
+        assert [(r.action, r.actor) for r in logged] == [("export_personal_data", ACTOR)]
+        assert logged[0].detail == {"cases": [case_id], "dead_letters": [letter.key]}
+        assert self._found(logged[0].model_dump_json()) == []
 
     # key rotation ----------------------------------------------------------------------------
 
