@@ -75,3 +75,32 @@ def test_without_a_key_the_store_warns_that_data_is_not_encrypted(
     monkeypatch.delenv("ZHENSHEN_PII_KEY")
     with pytest.warns(PersonalDataWarning, match="UNENCRYPTED"):
         PostgresStore(schema_url).close()
+
+
+def test_migration_5_seals_what_older_versions_stored_in_plain_text(schema_url: str) -> None:
+    from zhenshen_core.model.case import Requester
+    from zhenshen_core.storage.crypto import Vault
+    from zhenshen_core.testing.storage_contract import make_case, received
+
+    phone = "13912345678"
+    store = PostgresStore(schema_url)
+    store._vault = Vault(None)  # writes as a version before migration 5 did: plain text
+    case, events = received(
+        make_case(3, content=f"电话{phone}", requester=Requester(name="王小明", phone=phone))
+    )
+    store.ingest(case, events)
+    schema = store.schema
+    store.close()
+    with psycopg.connect(base_url(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "DROP TABLE {s}.pii_keys; DROP TABLE {s}.pii_index;"
+                " DELETE FROM {s}.schema_migrations WHERE version = 5"
+            ).format(s=sql.Identifier(schema))
+        )
+    assert phone in dump_schema(schema)
+    with PostgresStore(schema_url) as migrated:
+        assert migrated.get(case.id) == case
+        assert migrated.events(case.id) == events
+        assert migrated.personal_data_owners([phone]) == [case.id]
+    assert phone not in dump_schema(schema)

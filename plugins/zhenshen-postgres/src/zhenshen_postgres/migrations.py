@@ -21,7 +21,7 @@ from psycopg import sql
 
 from zhenshen_core.errors import StorageError
 from zhenshen_core.storage.backend import dead_letter_key
-from zhenshen_postgres.personal import MIGRATION_5
+from zhenshen_postgres.personal import MIGRATION_5, SEAL_EXISTING, Sealer
 
 LOCK_NAMESPACE = "zhenshen-postgres:migrate:"
 
@@ -224,9 +224,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dead letters kept once, counted", _V2),
     Migration(4, "access log", _V4),
     # 3: outbox and sweep incidents (its own branch)
-    # Wrapped data keys and the blind index of personal data (personal.py). Rows stored before
-    # it stay as they were (plain) and are read as before; the next save of a case seals it.
-    Migration(5, "personal data encrypted at rest", MIGRATION_5),
+    # Wrapped data keys and the blind index of personal data (personal.py); then what was
+    # stored in plain text before is sealed (by the node that migrates, with its master key).
+    Migration(5, "personal data encrypted at rest", (*MIGRATION_5, SEAL_EXISTING)),
 )
 
 _BOOKKEEPING = """
@@ -242,6 +242,8 @@ def migrate(
     conn: psycopg.Connection[tuple[Any, ...]],
     schema: str,
     migrations: tuple[Migration, ...] = MIGRATIONS,
+    *,
+    seal: Sealer | None = None,
 ) -> list[int]:
     """Bring ``schema`` up to the newest migration; returns the versions this call applied.
 
@@ -268,7 +270,10 @@ def migrate(
             if migration.version in done:
                 continue
             for statement in migration.statements:
-                if callable(statement):
+                if statement is SEAL_EXISTING:
+                    if seal is not None:
+                        seal(conn)
+                elif callable(statement):
                     statement(conn)
                 else:
                     conn.execute(statement.encode())

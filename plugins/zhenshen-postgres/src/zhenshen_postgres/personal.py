@@ -8,7 +8,8 @@ its own transactions. A node never holds a key in the database in the clear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -34,6 +35,65 @@ MIGRATION_5: tuple[str, ...] = (
     """,
     "CREATE INDEX pii_index_owner_idx ON pii_index (owner)",
 )
+
+Sealer = Callable[[psycopg.Connection[tuple[Any, ...]]], None]
+
+
+def SEAL_EXISTING(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+    """Migration 5's data step; it needs the migrating node's master key, so ``migrate`` runs
+    the store's :func:`seal_existing` in its place (nothing, for a node without a key)."""
+    raise AssertionError("run by migrate(seal=...)")
+
+
+def seal_existing(conn: psycopg.Connection[tuple[Any, ...]], vault: Vault) -> None:
+    """Seal the personal data of cases, events and dead letters stored before migration 5,
+    and index them. The history's append-only trigger is disabled for this one rewrite, inside
+    the migration's transaction (so no other session ever sees it off)."""
+    from zhenshen_core.model.case import Case
+    from zhenshen_core.model.events import CaseEvent
+    from zhenshen_core.storage.crypto import SEALED
+    from zhenshen_core.storage.protocol import DeadLetter
+
+    ikey = index_key(conn, vault)
+    conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+    with conn.cursor() as cur:
+        for case_id, doc in conn.execute("SELECT id, doc::text FROM cases").fetchall():
+            if SEALED in doc:
+                continue
+            case = Case.model_validate_json(doc)
+            rows = conn.execute(
+                "SELECT doc::text FROM events WHERE case_id = %s ORDER BY seq", (case_id,)
+            ).fetchall()
+            events = [CaseEvent.model_validate_json(r[0]) for r in rows]
+            sealing = vault.sealing(case_id, None)
+            sealed, texts = vault.seal_case(sealing, case, events)
+            cur.execute(
+                "UPDATE cases SET doc = %s WHERE id = %s",
+                (json.dumps(sealed, ensure_ascii=False), case_id),
+            )
+            cur.executemany(
+                "UPDATE events SET doc = %s WHERE case_id = %s AND seq = %s",
+                [(t, e.case_id, e.seq) for t, e in zip(texts, events, strict=True)],
+            )
+            if sealing.new and sealing.key is not None:
+                store_keys(cur, [(case_id, vault.wrap(sealing.key, case_id))])
+            write_index(cur, case_id, vault.tokens(ikey, sealing.numbers), fresh=True)
+        letters = conn.execute("SELECT key, doc::text FROM dead_letters").fetchall()
+        for key, doc in letters:
+            letter = DeadLetter.model_validate_json(doc)
+            if letter.raw.startswith(SEALED):
+                continue
+            sealing = vault.sealing(key, None)
+            sealed_letter = vault.seal_letter(sealing, letter)
+            cur.execute(
+                "UPDATE dead_letters SET doc = %s WHERE key = %s",
+                (sealed_letter.model_dump_json(), key),
+            )
+            if sealing.new and sealing.key is not None:
+                store_keys(cur, [(key, vault.wrap(sealing.key, key))])
+            write_index(cur, key, vault.tokens(ikey, sealing.numbers), fresh=True)
+    conn.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
+
 
 #: The wrapped key of the row's case, as a column of a query on ``cases``.
 WRAPPED = "(SELECT k.wrapped FROM pii_keys k WHERE k.owner = cases.id)"

@@ -163,7 +163,9 @@ class PostgresStore:
         self._rng = random.Random()
         try:
             self._read(
-                lambda conn: run_migrations(conn, self.schema) if migrate else None,
+                lambda conn: run_migrations(conn, self.schema, seal=self._seal_existing)
+                if migrate
+                else None,
                 "open the store",
             )
         except BaseException:
@@ -779,6 +781,10 @@ class PostgresStore:
         return [Record(kind=kind, id=i, data=json.loads(data)) for i, data in rows]
 
     # --- personal data (zhenshen_core.storage.crypto, personal.py) -------------------------
+
+    def _seal_existing(self, conn: _Conn) -> None:
+        if self._vault.encrypted:
+            pii.seal_existing(conn, self._vault)
 
     def _wrapped(self, owner: str) -> str | None:
         row = self._one("SELECT wrapped FROM pii_keys WHERE owner = %s", (owner,), "read a key")
