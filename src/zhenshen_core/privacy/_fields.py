@@ -37,7 +37,7 @@ REQUESTER_FIELDS = frozenset(("name", *FIELD_KINDS))
 #: a store keeps (case, event, dead letter): never walked.
 NEVER_PERSONAL = frozenset(
     (
-        "appeal_type", "at", "chair", "channel", "clocks", "departments", "domain",
+        "appeal_type", "at", "chair", "channel", "clock", "clocks", "departments", "domain",
         "external_refs", "from_status", "pack", "received_at", "role", "rule_ids", "severity",
         "status", "tier", "to_status", "version",
     )
@@ -58,75 +58,107 @@ def walk_personal(
     names: Iterable[str] = (),
     *,
     skip: Callable[[Any], bool] | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> Any:
     """A copy of ``document`` with every personal value replaced by what the callbacks return.
 
     ``names`` are people whose names are looked for everywhere; a mapping with a ``requester``
     adds that requester's name below it. ``skip`` says a value is already handled (a sealed
-    envelope, an erasure marker) and is kept as it is.
+    envelope, an erasure marker) and is kept as it is. ``cache``, shared by walks of one
+    owner's documents (a case and its events repeat each other), keeps each value's outcome.
     """
-    return _Walk(on_field, on_text, skip).node(document, tuple(usable_names(names)))
+    seen = {} if cache is None else cache
+    given = tuple(names)
+    usable = seen.get(("usable", given))
+    if usable is None:
+        usable = seen[("usable", given)] = tuple(usable_names(given)) if given else ()
+    return _Walk(on_field, on_text, skip, seen).node(document, usable)
 
 
 class _Walk:
     """The walk itself. Stored documents are JSON (dict, list, str, int, float, bool, None),
-    so exact type tests are enough; a string met twice (the receive event repeats the case)
-    is decided once."""
+    so exact type tests are enough (this runs for every value of every document a store
+    writes); a value met twice (the receive event repeats the case) is decided once."""
 
     __slots__ = ("on_field", "on_text", "seen", "skip")
 
-    def __init__(self, on_field: OnField, on_text: OnText, skip: Callable[[Any], bool] | None):
+    def __init__(
+        self,
+        on_field: OnField,
+        on_text: OnText,
+        skip: Callable[[Any], bool] | None,
+        seen: dict[Any, Any],
+    ) -> None:
         self.on_field, self.on_text, self.skip = on_field, on_text, skip
-        self.seen: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self.seen = seen
 
     def node(self, node: Any, names: tuple[str, ...]) -> Any:
         kind = type(node)
         if kind is str:
             return self.text(node, names)
-        if kind is dict or (kind is not list and isinstance(node, Mapping)):
+        if kind is dict or (kind is not list and kind is not tuple and isinstance(node, Mapping)):
             requester = node.get("requester")
-            if type(requester) is dict or isinstance(requester, Mapping):
-                name = requester.get("name")
-                if isinstance(name, str) and name and not (self.skip and self.skip(name)):
-                    names = (*names, *usable_names([name]))
-            return {key: self.member(key, value, names) for key, value in node.items()}
+            if requester is not None and (
+                type(requester) is dict or isinstance(requester, Mapping)
+            ):
+                names = self.requester_names(requester, names)
+            member = self.member
+            # An empty value (None, "", [], {}, 0, False) holds nothing: most of a document.
+            return {
+                key: value if not value or key in NEVER_PERSONAL else member(key, value, names)
+                for key, value in node.items()
+            }
         if kind is list or kind is tuple:
             return [self.node(item, names) for item in node]
         return node
 
+    def requester_names(self, requester: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+        name = requester.get("name")
+        if not isinstance(name, str) or not name or (self.skip and self.skip(name)):
+            return names
+        key = ("names", name, names)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = (*names, *usable_names([name]))
+        return found
+
     def member(self, key: Any, value: Any, names: tuple[str, ...]) -> Any:
-        if key in NEVER_PERSONAL:
-            return value
         kind = type(value)
-        if kind is not str and kind is not dict and kind is not list:
-            if kind is int or key in FIELD_KINDS:
-                return self.field(value) if key in FIELD_KINDS else value
-            if value is None or kind is bool or kind is float:
+        if kind is str:
+            if key in UNMASKED_KEYS:
                 return value
-        if key == "requester" and isinstance(value, Mapping):
-            return {
-                k: self.field(v) if k in REQUESTER_FIELDS else self.node(v, names)
-                for k, v in value.items()
-            }
-        if key in UNMASKED_KEYS and kind is str:
-            return value
-        if key in FIELD_KINDS:
+            return self.field(value) if key in FIELD_KINDS else self.text(value, names)
+        if kind is dict or kind is list:
+            if key == "requester" and kind is dict:
+                return {
+                    k: self.field(v) if k in REQUESTER_FIELDS else self.node(v, names)
+                    for k, v in value.items()
+                }
+            return self.field(value) if key in FIELD_KINDS else self.node(value, names)
+        if key in FIELD_KINDS and kind is not bool:
             return self.field(value)
-        return self.node(value, names)
+        if kind is tuple or (kind not in _SCALARS and isinstance(value, Mapping)):
+            return self.node(value, names)
+        return value
 
     def field(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool) or value == "":
+        kind = type(value)
+        if value is None or kind is bool or value == "":
             return value
-        if isinstance(value, Mapping | list | tuple):
+        if kind is dict or kind is list or kind is tuple or isinstance(value, Mapping):
             return self.node(value, ())  # a structure under a personal key: walk it
-        if self.skip is not None and self.skip(value):
-            return value
-        return self.on_field(value)
+        key = (None, value)
+        found = self.seen.get(key, _MISSING)
+        if found is _MISSING:
+            skip = self.skip is not None and self.skip(value)
+            found = self.seen[key] = value if skip else self.on_field(value)
+        return found
 
     def text(self, text: str, names: tuple[str, ...]) -> Any:
         key = (text, names)
-        if key in self.seen:
-            return self.seen[key]
+        found = self.seen.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
         if (self.skip is not None and self.skip(text)) or _INSTANT.fullmatch(text):
             result: Any = text
         else:
@@ -135,6 +167,10 @@ class _Walk:
             result = self.on_text(text, spans) if spans else text
         self.seen[key] = result
         return result
+
+
+_MISSING = object()
+_SCALARS = frozenset((int, float, bool, type(None)))
 
 
 def redact_document(document: Any, names: Iterable[str] = ()) -> Any:

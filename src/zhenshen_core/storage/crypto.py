@@ -105,13 +105,14 @@ class Sealed:
 class _Sealing:
     """Sealing one owner's documents: the data key is made on first need."""
 
-    __slots__ = ("aead", "key", "new", "numbers", "owner", "vault")
+    __slots__ = ("aead", "cache", "key", "new", "numbers", "owner", "vault")
 
     def __init__(self, vault: Vault, owner: str, key: bytes | None) -> None:
         self.vault, self.owner, self.key = vault, owner, key
         self.aead = AESGCM(key) if key is not None else None
         self.new = False
         self.numbers: set[str] = set()
+        self.cache: dict[Any, Any] = {}  # value -> what it is written as, for this owner
 
     def seal(self, value: Any) -> str:
         if self.aead is None:
@@ -205,15 +206,44 @@ class Vault:
     ) -> tuple[dict[str, Any], list[str]]:
         """The case document and event texts as written, personal values sealed."""
         names = [case.requester.name] if case.requester and case.requester.name else []
-        doc = walk_personal(dump_case(case), sealing.on_field, sealing.on_text, skip=_is_sealed)
+        plain = dump_case(case)
+        doc = walk_personal(
+            plain, sealing.on_field, sealing.on_text, skip=_is_sealed, cache=sealing.cache
+        )
         texts = []
         for event in events:
-            data = event.model_dump(mode="json")
-            data["payload"] = walk_personal(
-                data["payload"], sealing.on_field, sealing.on_text, names, skip=_is_sealed
-            )
-            texts.append(_dumps(data))
+            # A payload is JSON already (the lifecycle dumps it so); one with nothing personal
+            # is written as pydantic writes it, the fastest way there is.
+            payload = event.payload
+            draft = payload.get("case")
+            if type(draft) is dict and draft.get("requester") == plain.get("requester"):
+                walked = {**payload, "case": self._seal_draft(sealing, draft, plain, doc)}
+            else:
+                walked = walk_personal(
+                    payload,
+                    sealing.on_field,
+                    sealing.on_text,
+                    names,
+                    skip=_is_sealed,
+                    cache=sealing.cache,
+                )
+            if walked != payload:
+                event = event.model_copy(update={"payload": walked})
+            texts.append(event.model_dump_json())
         return doc, texts
+
+    @staticmethod
+    def _seal_draft(
+        sealing: _Sealing, draft: dict[str, Any], plain: dict[str, Any], sealed: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A receive event's copy of the case, sealed: what it shares with the case document
+        (most of it; the same requester) is taken from the sealed document, the rest walked."""
+        changed = {k: v for k, v in draft.items() if k not in plain or plain[k] != v}
+        changed["requester"] = draft.get("requester")
+        walked = walk_personal(
+            changed, sealing.on_field, sealing.on_text, skip=_is_sealed, cache=sealing.cache
+        )
+        return {k: walked[k] if k in changed else sealed[k] for k in draft}
 
     def seal_letter(self, sealing: _Sealing, letter: DeadLetter) -> DeadLetter:
         """A dead letter with its record sealed whole (it is whatever arrived, names and all)

@@ -589,7 +589,7 @@ class SQLiteStore:
                 if known is not None:
                     results.append(IngestResult(case_id=known, created=False))
                     continue
-                doc, texts, shown = self._seal(cur, case, events, None)
+                doc, texts, shown = self._seal(cur, case, events, None, fresh=True)
                 cur.execute(
                     """INSERT INTO cases (id, doc, version, status, domain, lead_department,
                                           enterprise_uscc, channel, received_at, digest)
@@ -860,6 +860,8 @@ class SQLiteStore:
         case: Case,
         events: Sequence[CaseEvent],
         wrapped: str | None,
+        *,
+        fresh: bool = False,
     ) -> tuple[str, list[str], Case]:
         """The case document and event texts to write, sealed, with the case's key and index
         rows written; and the case as the report digest may show it (sealed title)."""
@@ -868,7 +870,7 @@ class SQLiteStore:
         if sealing.new and sealing.key is not None:
             pii.store_key(cur, case.id, self._vault.wrap(sealing.key, case.id))
         if sealing.numbers or wrapped is not None:
-            pii.write_index(cur, case.id, self._tokens(cur, sealing.numbers))
+            pii.write_index(cur, case.id, self._tokens(cur, sealing.numbers), fresh=fresh)
         title = doc["title"]
         shown = case if title == case.title else case.model_copy(update={"title": title})
         return _dumps(doc), texts, shown

@@ -62,9 +62,12 @@ def index_key(cur: sqlite3.Cursor, vault: Vault) -> bytes:
     return key
 
 
-def write_index(cur: sqlite3.Cursor, owner: str, tokens: Iterable[str]) -> None:
-    """Replace ``owner``'s index rows by ``tokens``."""
-    cur.execute("DELETE FROM pii_index WHERE owner = ?", (owner,))
+def write_index(
+    cur: sqlite3.Cursor, owner: str, tokens: Iterable[str], *, fresh: bool = False
+) -> None:
+    """Replace ``owner``'s index rows by ``tokens`` (``fresh``: a new owner, none to replace)."""
+    if not fresh:
+        cur.execute("DELETE FROM pii_index WHERE owner = ?", (owner,))
     cur.executemany(
         "INSERT OR IGNORE INTO pii_index (token, owner) VALUES (?, ?)",
         [(token, owner) for token in tokens],
