@@ -176,10 +176,10 @@ def resolve_master_key(
     key = generate_key_file(path)
     warnings.warn(
         PersonalDataWarning(
-            f"no master key configured ({ENV_KEY}); generated {str(path)!r} (mode 0600) to "
-            "encrypt personal data. Anyone who can read that file and the database can read "
-            f"the data: keep it elsewhere and set {ENV_KEY} or {ENV_KEY_FILE} "
-            "(docs/howto/protect-personal-information.md)"
+            f"no master key configured: generated {str(path)!r} (mode 0600) to encrypt "
+            "personal data; whoever copies it with the database can read the data, so keep "
+            f"the key elsewhere ({ENV_KEY} or {ENV_KEY_FILE}; "
+            "docs/howto/protect-personal-information.md)"
         ),
         stacklevel=2,
     )
