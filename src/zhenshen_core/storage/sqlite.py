@@ -68,7 +68,7 @@ from zhenshen_core.storage.backend import (
     query_enterprise,
     to_micros,
 )
-from zhenshen_core.storage.crypto import SEALED, Vault
+from zhenshen_core.storage.crypto import INDEX_OWNER, SEALED, Vault
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
 from zhenshen_core.storage.protocol import (
     CaseQuery,
@@ -901,7 +901,12 @@ class SQLiteStore:
     def personal_data_owners(self, numbers: Sequence[str]) -> list[str]:
         """Case ids and dead-letter keys whose personal data holds one of ``numbers`` (in
         :func:`~zhenshen_core.storage.crypto.normalise_number` form), by the blind index."""
-        with self._tx() as cur:  # the index key may be made on first use
+        with self._read() as cur:  # a read: it works on a read-only store too
+            if self._index_key is None and self._vault.encrypted:
+                wrapped = pii.wrapped_key(cur, INDEX_OWNER)
+                if wrapped is None:
+                    return []  # nothing was ever indexed
+                self._index_key = self._vault.index_key(wrapped)[0]
             return pii.owners_of(cur, self._tokens(cur, numbers))
 
     def erase_personal_data(
