@@ -37,7 +37,6 @@ import json
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -57,7 +56,6 @@ __all__ = [
     "ERASED",
     "INDEX_OWNER",
     "SEALED",
-    "Sealed",
     "Vault",
     "normalise_number",
 ]
@@ -92,14 +90,6 @@ _FULL_WIDTH = {0xFF10 + i: 0x30 + i for i in range(10)}
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-@dataclass
-class Sealed:
-    """A document as it is written, and what the store keeps beside it."""
-
-    document: Any
-    numbers: set[str] = field(default_factory=set)
 
 
 class _Sealing:

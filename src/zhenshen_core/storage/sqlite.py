@@ -40,7 +40,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -584,12 +584,13 @@ class SQLiteStore:
             check_new(case, events)
         results = []
         with self._tx() as cur:
+            batch = _NewRows()
             for case, events in items:
                 known = _known_id(cur, case)
                 if known is not None:
                     results.append(IngestResult(case_id=known, created=False))
                     continue
-                doc, texts, shown = self._seal(cur, case, events, None, fresh=True)
+                doc, texts, shown = self._seal(cur, case, events, None, batch=batch)
                 cur.execute(
                     """INSERT INTO cases (id, doc, version, status, domain, lead_department,
                                           enterprise_uscc, channel, received_at, digest)
@@ -604,6 +605,7 @@ class SQLiteStore:
                 )
                 _write_index_rows(cur, case)
                 results.append(IngestResult(case_id=case.id, created=True))
+            pii.write_new(cur, batch.keys, batch.index)
         return results
 
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
@@ -861,16 +863,23 @@ class SQLiteStore:
         events: Sequence[CaseEvent],
         wrapped: str | None,
         *,
-        fresh: bool = False,
+        batch: _NewRows | None = None,
     ) -> tuple[str, list[str], Case]:
         """The case document and event texts to write, sealed, with the case's key and index
-        rows written; and the case as the report digest may show it (sealed title)."""
+        rows written (or, for a new case of a batch, added to ``batch`` to be written in one
+        statement each); and the case as the report digest may show it (sealed title)."""
         sealing = self._vault.sealing(case.id, self._vault.key_of(wrapped, case.id))
         doc, texts = self._vault.seal_case(sealing, case, events)
-        if sealing.new and sealing.key is not None:
-            pii.store_key(cur, case.id, self._vault.wrap(sealing.key, case.id))
-        if sealing.numbers or wrapped is not None:
-            pii.write_index(cur, case.id, self._tokens(cur, sealing.numbers), fresh=fresh)
+        made = sealing.new and sealing.key is not None
+        if batch is not None:
+            if made and sealing.key is not None:
+                batch.keys.append((case.id, self._vault.wrap(sealing.key, case.id)))
+            batch.index += [(t, case.id) for t in self._tokens(cur, sealing.numbers)]
+        else:
+            if made and sealing.key is not None:
+                pii.store_key(cur, case.id, self._vault.wrap(sealing.key, case.id))
+            if sealing.numbers or wrapped is not None:
+                pii.write_index(cur, case.id, self._tokens(cur, sealing.numbers))
         title = doc["title"]
         shown = case if title == case.title else case.model_copy(update={"title": title})
         return _dumps(doc), texts, shown
@@ -957,6 +966,14 @@ DUE_CLOCKS_SQL = """
     ORDER BY k.next_alert_at, k.case_id, k.name
     LIMIT ?
 """
+
+
+@dataclass
+class _NewRows:
+    """The personal-data rows of the new cases of one batch (written once, at its end)."""
+
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    index: list[tuple[str, str]] = field(default_factory=list)
 
 
 _LETTER_COLUMNS = "channel, source, line, raw, reason, at, seen, last_seen"

@@ -74,6 +74,16 @@ def write_index(
     )
 
 
+def write_new(
+    cur: sqlite3.Cursor, keys: Sequence[tuple[str, str]], index: Sequence[tuple[str, str]]
+) -> None:
+    """The keys ((owner, wrapped)) and index rows ((token, owner)) of owners new to the store."""
+    if keys:
+        cur.executemany("INSERT INTO pii_keys (owner, wrapped) VALUES (?, ?)", keys)
+    if index:
+        cur.executemany("INSERT OR IGNORE INTO pii_index (token, owner) VALUES (?, ?)", index)
+
+
 def owners_of(cur: sqlite3.Cursor, tokens: Sequence[str]) -> list[str]:
     if not tokens:
         return []
