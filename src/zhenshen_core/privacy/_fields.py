@@ -38,8 +38,9 @@ REQUESTER_FIELDS = frozenset(("name", *FIELD_KINDS))
 NEVER_PERSONAL = frozenset(
     (
         "appeal_type", "at", "chair", "channel", "clock", "clocks", "departments", "domain",
-        "external_refs", "from_status", "pack", "received_at", "role", "rule_ids", "severity",
-        "status", "tier", "to_status", "version",
+        "external_refs", "from_status", "generalisation_id", "into", "meeting_id", "pack",
+        "received_at", "role", "rule_ids", "severity", "status", "task_id", "tier", "to_status",
+        "version",
     )
 )  # fmt: skip
 

@@ -163,9 +163,9 @@ class PostgresStore:
         self._rng = random.Random()
         try:
             self._read(
-                lambda conn: run_migrations(conn, self.schema, seal=self._seal_existing)
-                if migrate
-                else None,
+                lambda conn: (
+                    run_migrations(conn, self.schema, seal=self._seal_existing) if migrate else None
+                ),
                 "open the store",
             )
         except BaseException:
