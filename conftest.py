@@ -26,3 +26,8 @@ settings.register_profile(
 )
 settings.register_profile("soak", max_examples=2_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# One master key for personal data for the whole run (and the processes tests start): without
+# it every throwaway SQLite file would generate a key file beside it and warn. The tests of that
+# default remove the variable themselves (tests/privacy/test_keys.py).
+os.environ.setdefault("ZHENSHEN_PII_KEY", "dGVzdCBrZXkgb25seSwgbmV2ZXIgdXNlIGluIHByb2Q=")

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.errors import IntakeError as IntakeError
     from zhenshen_core.errors import LifecycleError as LifecycleError
     from zhenshen_core.errors import NormaliseError as NormaliseError
+    from zhenshen_core.errors import PersonalDataKeyError as PersonalDataKeyError
     from zhenshen_core.errors import PluginError as PluginError
     from zhenshen_core.errors import PluginLoadError as PluginLoadError
     from zhenshen_core.errors import StorageError as StorageError
@@ -121,6 +122,7 @@ _API = public_names(
             "IntakeError",
             "LifecycleError",
             "NormaliseError",
+            "PersonalDataKeyError",
             "PluginError",
             "PluginLoadError",
             "StorageError",

@@ -10,6 +10,11 @@ import atexit
 import gc
 import os
 import sys
+import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 #: Commands that only read their inputs and write to stdout and stderr: they end without the
 #: interpreter's teardown (see ``_exit_now``).
@@ -34,12 +39,27 @@ def run() -> None:
         gc.freeze()
         if enabled:
             gc.enable()
+    warnings.showwarning = _show_warning
     try:
         group.main(args=argv, prog_name="zhenshen")
     except SystemExit as done:
         if _command_name(argv) in QUICK_EXIT_COMMANDS:
             _exit_now(done.code)
         raise
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A library warning (a generated key file, a store without a key) as one line for the
+    person at the terminal: ``warning: …`` on stderr, without the source file and line that
+    Python's default format shows a developer."""
+    print(f"warning: {message}", file=file or sys.stderr)
 
 
 def _exit_now(code: object) -> None:

@@ -13,7 +13,9 @@ one type at its boundary. The tree::
     │   ├── StoreUnavailableError  the store is locked by another process, stalled past its
     │   │                          timeouts, or kept failing after its retries; exit 75
     │   ├── CaseNotFoundError
-    │   └── StoreURLError          unknown scheme / bad URL
+    │   ├── StoreURLError          unknown scheme / bad URL
+    │   └── PersonalDataKeyError   a master key missing, malformed or not the one that wrapped
+    │                              the stored data keys (``zhenshen_core.privacy.keys``)
     ├── PluginError
     │   ├── PluginLoadError        a plugin failed to import or register
     │   ├── DuplicateNameError     two plugins registered the same name
@@ -113,6 +115,12 @@ class CaseNotFoundError(StorageError, KeyError):
 
 class StoreURLError(StorageError, ValueError):
     """A store URL that names no backend or cannot be opened (bad path, bad scheme)."""
+
+
+class PersonalDataKeyError(StorageError):
+    """The master key that protects personal data at rest cannot be used: not configured where
+    one is needed, malformed, or not the key the stored data keys were wrapped with. The message
+    names where the key came from, never the key."""
 
 
 class PluginError(ZhenshenError):

@@ -88,11 +88,13 @@ def test_illegal_transition_names_state_event_and_allowed_events() -> None:
 
 
 def test_terminal_states_accept_nothing_but_generalise_on_closed() -> None:
+    # and erasure of personal data, which a finished case is the usual subject of (issue 16)
     lc = Lifecycle()
-    assert lc.allowed_events(CaseStatus.WITHDRAWN) == []
-    assert lc.allowed_events(CaseStatus.NOT_ACCEPTED) == []
-    assert lc.allowed_events(CaseStatus.MERGED) == []
-    assert lc.allowed_events(CaseStatus.CLOSED) == ["generalise"]
+    erase = "personal_data_erased"
+    assert lc.allowed_events(CaseStatus.WITHDRAWN) == [erase]
+    assert lc.allowed_events(CaseStatus.NOT_ACCEPTED) == [erase]
+    assert lc.allowed_events(CaseStatus.MERGED) == [erase]
+    assert lc.allowed_events(CaseStatus.CLOSED) == ["generalise", erase]
 
 
 TO_MEETING_HELD: list[tuple[str, dict[str, Any]]] = [

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.rules",
     "zhenshen_core.cli.impact",
     "zhenshen_core.cli.tester",
+    "zhenshen_core.cli.privacy_cmds",
     "zhenshen_core.cli.audit",
 )
 
@@ -133,6 +134,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "fmt": ("zhenshen_core.cli.tester",),
     "new": ("zhenshen_core.cli.tester",),
     "diff": ("zhenshen_core.cli.impact",),
+    "privacy": ("zhenshen_core.cli.privacy_cmds",),
     "audit": ("zhenshen_core.cli.audit",),
 }
 

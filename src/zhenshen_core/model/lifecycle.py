@@ -425,11 +425,26 @@ def _departments(case: Case, p: BaseModel, _: datetime) -> None:
     case.departments = list(p.departments)
 
 
+def _erase_personal(case: Case, p: BaseModel, _: datetime) -> None:
+    """Personal fields become ``[已删除]`` and personal data is cut out of the text; replayed
+    from a history whose sealed values were shredded, it gives the same case again."""
+    from zhenshen_core.privacy._fields import redact_document
+
+    names = [case.requester.name] if case.requester and case.requester.name else []
+    redacted = Case.model_validate(redact_document(dump_case(case), names))
+    for name in Case.model_fields:
+        if name not in ("status", "version"):
+            setattr(case, name, getattr(redacted, name))
+
+
 def _union(old: Sequence[str], new: Iterable[str]) -> list[str]:
     out = list(old)
     out.extend(t for t in new if t not in out)
     return out
 
+
+#: The event erasure appends; it redacts the case and leaves its status alone.
+PERSONAL_DATA_ERASED = "personal_data_erased"
 
 TERMINAL: frozenset[S] = frozenset({S.NOT_ACCEPTED, S.WITHDRAWN, S.MERGED, S.CLOSED})
 ACTIVE: frozenset[S] = frozenset(S) - TERMINAL
@@ -639,6 +654,15 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
         "set lead and co departments",
         payload=DepartmentsPayload,
         effect=_departments,
+    ),
+    # The desk's own act, in any state (a closed case is the usual one): PIPL art. 47.
+    _t(
+        PERSONAL_DATA_ERASED,
+        frozenset(S),
+        None,
+        "个人信息删除: the requester's personal data destroyed (zhenshen privacy erase)",
+        payload=OptionalReasonPayload,
+        effect=_erase_personal,
     ),
 )
 

@@ -20,11 +20,56 @@ from collections.abc import Iterable
 #: with one of them keeps both characters when masked (欧阳**).
 COMPOUND_SURNAMES = frozenset(
     (
-        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
-        "宇文", "司徒", "司空", "夏侯", "轩辕", "令狐", "钟离", "端木", "独孤", "南宫",
-        "西门", "呼延", "澹台", "公冶", "太史", "申屠", "万俟", "闻人", "东郭", "濮阳",
-        "赫连", "羊舌", "第五", "百里", "拓跋", "完颜", "单于", "范姜", "张简", "左丘",
-        "谷梁", "宰父", "梁丘", "仲孙", "叔孙", "乐正", "漆雕", "巫马", "公西", "公良",
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "司空",
+        "夏侯",
+        "轩辕",
+        "令狐",
+        "钟离",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+        "呼延",
+        "澹台",
+        "公冶",
+        "太史",
+        "申屠",
+        "万俟",
+        "闻人",
+        "东郭",
+        "濮阳",
+        "赫连",
+        "羊舌",
+        "第五",
+        "百里",
+        "拓跋",
+        "完颜",
+        "单于",
+        "范姜",
+        "张简",
+        "左丘",
+        "谷梁",
+        "宰父",
+        "梁丘",
+        "仲孙",
+        "叔孙",
+        "乐正",
+        "漆雕",
+        "巫马",
+        "公西",
+        "公良",
     )
 )
 #: Middle dots written between the parts of a transliterated name (买买提·艾力).
@@ -44,8 +89,10 @@ def usable_names(names: Iterable[str]) -> list[str]:
     found: list[str] = []
     for raw in names:
         name = raw.strip() if raw else ""
-        if name and name not in found and (
-            _CHINESE_NAME.fullmatch(name) or _DOTTED_NAME.fullmatch(name)
+        if (
+            name
+            and name not in found
+            and (_CHINESE_NAME.fullmatch(name) or _DOTTED_NAME.fullmatch(name))
         ):
             found.append(name)
     if len(found) > 1:

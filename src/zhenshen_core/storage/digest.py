@@ -72,8 +72,7 @@ def digest_of(case: Case, *, tag: str, closed_at: datetime | None) -> CaseDigest
         rated_at=latest.at if latest else None,
         returns=tuple((r.from_department, r.at) for r in case.returns),
         clocks=tuple(
-            ClockDigest(name, clock.due_at, clock.stopped_at)
-            for name, clock in case.clocks.items()
+            ClockDigest(name, clock.due_at, clock.stopped_at) for name, clock in case.clocks.items()
         ),
         closed_at=closed_at if case.status is CaseStatus.CLOSED else None,
     )

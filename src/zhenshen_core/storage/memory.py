@@ -17,7 +17,7 @@ from typing import Any
 from zhenshen_core.errors import CaseNotFoundError, ConcurrencyError, StorageError
 from zhenshen_core.model.case import Case, ensure_aware
 from zhenshen_core.model.events import CaseEvent
-from zhenshen_core.model.lifecycle import dump_case, load_case
+from zhenshen_core.privacy.keys import MasterKey, resolve_master_key
 from zhenshen_core.storage.audit import AuditRecord, select_audit
 from zhenshen_core.storage.backend import (
     alerting_clocks,
@@ -29,6 +29,7 @@ from zhenshen_core.storage.backend import (
     sort_key,
     to_micros,
 )
+from zhenshen_core.storage.crypto import ERASED, Vault
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     DeadLetter,
@@ -45,6 +46,8 @@ class _State:
     refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ext id) -> id
     dead: dict[str, str] = field(default_factory=dict)  # key -> letter JSON, first kept first
     records: dict[tuple[str, str], str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # owner -> wrapped data key
+    index: dict[str, set[str]] = field(default_factory=dict)  # owner -> blind-index tokens
     audit: dict[str, str] = field(default_factory=dict)  # id -> record JSON, in order
 
 
@@ -55,10 +58,15 @@ def _dumps(data: Any) -> str:
 class MemoryStore:
     """A thread-safe in-process :class:`~zhenshen_core.storage.CaseStore`; nothing persists."""
 
-    def __init__(self, url: str = "memory://") -> None:
+    def __init__(self, url: str = "memory://", *, pii_key: MasterKey | None = None) -> None:
         self.url = url
         self._lock = threading.RLock()
         self._state = _State()
+        # Sealed like the persistent stores, so it behaves like them; with no key configured,
+        # one that lives as long as the store (nothing outlives it anyway).
+        master = pii_key or resolve_master_key() or MasterKey.generate("a key for this store")
+        self._vault = Vault(master)
+        self._index_key, _ = self._vault.index_key(None)
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -83,8 +91,7 @@ class MemoryStore:
                 if known is not None:
                     results.append(IngestResult(case_id=known, created=False))
                     continue
-                cases[case.id] = _dumps(dump_case(case))
-                evs[case.id] = [e.model_dump_json() for e in events]
+                cases[case.id], evs[case.id] = self._seal(case, events)
                 for key in external_keys(case):
                     refs[key] = case.id
                 results.append(IngestResult(case_id=case.id, created=True))
@@ -109,10 +116,8 @@ class MemoryStore:
                         f"case {owner}"
                     )
                 new_keys.append(key)
-            self._state.cases[case.id] = _dumps(dump_case(case))
-            self._state.events[case.id] = self._state.events[case.id] + [
-                e.model_dump_json() for e in events
-            ]
+            self._state.cases[case.id], texts = self._seal(case, events)
+            self._state.events[case.id] = self._state.events[case.id] + texts
             for key in new_keys:
                 self._state.refs[key] = case.id
 
@@ -121,8 +126,11 @@ class MemoryStore:
         with self._lock:
             kept = self._state.dead.get(key)
             if kept is not None:
-                letter = seen_again(DeadLetter.model_validate_json(kept), letter)
-            self._state.dead[key] = letter.model_dump_json()
+                letter = seen_again(self._letter(key, kept), letter)
+            sealing = self._vault.sealing(key, self._vault.key_of(self._state.keys.get(key), key))
+            sealed = self._vault.seal_letter(sealing, letter)
+            self._keep(sealing)
+            self._state.dead[key] = sealed.model_dump_json()
 
     def put_record(self, record: Record) -> None:
         with self._lock:
@@ -135,7 +143,7 @@ class MemoryStore:
             doc = self._state.cases.get(case_id)
         if doc is None:
             raise CaseNotFoundError(case_id)
-        return load_case(json.loads(doc))
+        return self._load(case_id, doc)
 
     def find_external(self, channel: str, external_id: str) -> Case | None:
         with self._lock:
@@ -151,24 +159,28 @@ class MemoryStore:
 
     def _select(self, query: CaseQuery) -> list[Case]:
         with self._lock:
-            docs = list(self._state.cases.values())
-        found = sorted((c for c in map(_load, docs) if matches(c, query)), key=sort_key)
+            docs = list(self._state.cases.items())
+        found = sorted(
+            (c for c in (self._load(i, d) for i, d in docs) if matches(c, query)), key=sort_key
+        )
         end = None if query.limit is None else query.offset + query.limit
         return found[query.offset : end]
 
     def events(self, case_id: str) -> list[CaseEvent]:
         with self._lock:
             docs = self._state.events.get(case_id)
+            wrapped = self._state.keys.get(case_id)
         if docs is None:
             raise CaseNotFoundError(case_id)
-        return [CaseEvent.model_validate_json(d) for d in docs]
+        key = self._vault.key_of(wrapped, case_id)
+        return [self._vault.open_event(d, key, case_id) for d in docs]
 
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
         cutoff = to_micros(now)
         with self._lock:
-            docs = list(self._state.cases.values())
+            docs = list(self._state.cases.items())
         due = []
-        for case in map(_load, docs):
+        for case in (self._load(i, d) for i, d in docs):
             for name, clock in alerting_clocks(case):
                 assert clock.next_alert_at is not None
                 if to_micros(clock.next_alert_at) <= cutoff:
@@ -186,13 +198,13 @@ class MemoryStore:
 
     def dead_letters(self) -> list[DeadLetter]:
         with self._lock:
-            docs = list(self._state.dead.values())
-        return [DeadLetter.model_validate_json(d) for d in docs]
+            docs = list(self._state.dead.items())
+        return [self._letter(k, d) for k, d in docs]
 
     def dead_letter(self, key: str) -> DeadLetter | None:
         with self._lock:
             doc = self._state.dead.get(key)
-        return None if doc is None else DeadLetter.model_validate_json(doc)
+        return None if doc is None else self._letter(key, doc)
 
     def records(self, kind: str) -> list[Record]:
         with self._lock:
@@ -222,9 +234,62 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release; the data goes when the object does."""
 
+    # --- personal data (storage/crypto.py) -------------------------------------------------
 
-def _load(doc: str) -> Case:
-    return load_case(json.loads(doc))
+    def _seal(self, case: Case, events: Sequence[CaseEvent]) -> tuple[str, list[str]]:
+        wrapped = self._state.keys.get(case.id)
+        sealing = self._vault.sealing(case.id, self._vault.key_of(wrapped, case.id))
+        doc, texts = self._vault.seal_case(sealing, case, events)
+        self._keep(sealing)
+        return _dumps(doc), texts
+
+    def _keep(self, sealing: Any) -> None:
+        owner = sealing.owner
+        if sealing.new and sealing.key is not None:
+            self._state.keys[owner] = self._vault.wrap(sealing.key, owner)
+        self._state.index[owner] = set(self._vault.tokens(self._index_key, sealing.numbers))
+
+    def _load(self, case_id: str, doc: str) -> Case:
+        return self._vault.open_case(doc, self._state.keys.get(case_id), case_id)
+
+    def _letter(self, key: str, doc: str) -> DeadLetter:
+        letter = DeadLetter.model_validate_json(doc)
+        return self._vault.open_letter(letter, self._state.keys.get(key), key)
+
+    def personal_data_owners(self, numbers: Sequence[str]) -> list[str]:
+        tokens = set(self._vault.tokens(self._index_key, numbers))
+        with self._lock:
+            return sorted(o for o, held in self._state.index.items() if held & tokens)
+
+    def erase_personal_data(
+        self, case: Case, events: Sequence[CaseEvent], *, expected_version: int
+    ) -> None:
+        with self._lock:
+            self.save(case, events, expected_version=expected_version)
+            self._state.keys.pop(case.id, None)
+            self._state.index.pop(case.id, None)
+
+    def erase_dead_letter(self, key: str) -> bool:
+        with self._lock:
+            doc = self._state.dead.get(key)
+            self._state.keys.pop(key, None)
+            self._state.index.pop(key, None)
+            if doc is None:
+                return False
+            letter = DeadLetter.model_validate_json(doc)
+            erased = letter.model_copy(update={"raw": ERASED, "reason": ERASED})
+            self._state.dead[key] = erased.model_dump_json()
+            return True
+
+    def rewrap_keys(self, old: MasterKey) -> int:
+        with self._lock:
+            changed = {
+                owner: new
+                for owner, wrapped in self._state.keys.items()
+                if (new := self._vault.rewrap(wrapped, owner, old)) is not None
+            }
+            self._state.keys.update(changed)
+            return len(changed)
 
 
 def _known_id(case: Case, cases: dict[str, str], refs: dict[tuple[str, str], str]) -> str | None:

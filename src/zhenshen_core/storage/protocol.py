@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zhenshen_core.model.case import AwareDatetime, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.privacy.keys import MasterKey
 from zhenshen_core.storage.audit import AuditRecord
 
 
@@ -168,3 +169,25 @@ class CaseStore(Protocol):
         since``); ``limit`` keeps the newest ``limit`` matches (``audit.select_audit``)."""
 
     def close(self) -> None: ...
+
+    # --- personal data (encrypted at rest: zhenshen_core.storage.crypto) -------------------
+
+    def personal_data_owners(self, numbers: Sequence[str]) -> list[str]:
+        """Case ids and dead-letter keys whose personal data holds one of ``numbers`` (phone,
+        ID, card numbers, e-mail addresses in ``crypto.normalise_number`` form), found by the
+        keyed blind index, never by plain text; sorted."""
+
+    def erase_personal_data(
+        self, case: Case, events: Sequence[CaseEvent], *, expected_version: int
+    ) -> None:
+        """``save`` the redacted ``case`` with its ``personal_data_erased`` event and, in the
+        same transaction, destroy the case's data key and blind-index rows (crypto-shredding:
+        the sealed values in its history read as ``[已删除]`` from then on)."""
+
+    def erase_dead_letter(self, key: str) -> bool:
+        """Destroy a dead letter's record and data key (it reads ``[已删除]``); False when no
+        letter has that key."""
+
+    def rewrap_keys(self, old: MasterKey) -> int:
+        """Rewrap every data key wrapped by ``old`` under the store's own master key; returns
+        how many were rewrapped (keys already under the new key are left alone)."""

@@ -38,9 +38,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,8 @@ from zhenshen_core.errors import (
 from zhenshen_core.model.case import Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
-from zhenshen_core.model.lifecycle import dump_case, load_case
+from zhenshen_core.privacy.keys import MasterKey, resolve_master_key
+from zhenshen_core.storage import sqlite_pii as pii
 from zhenshen_core.storage.audit import AuditRecord, check_audit_limit
 from zhenshen_core.storage.backend import (
     check_new,
@@ -67,6 +68,7 @@ from zhenshen_core.storage.backend import (
     query_enterprise,
     to_micros,
 )
+from zhenshen_core.storage.crypto import INDEX_OWNER, SEALED, Vault
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
 from zhenshen_core.storage.protocol import (
     CaseQuery,
@@ -131,6 +133,12 @@ def digest_sql(table: str) -> str:
         CASE WHEN {table}.status = 'closed' THEN
           (SELECT max(e.at) FROM events e WHERE e.case_id = {table}.id AND e.type = 'close')
         END)"""
+
+
+def _seal_existing(cur: sqlite3.Cursor) -> None:
+    """Migration 6's data step; it needs the store's master key, so the store runs
+    :func:`sqlite_pii.seal_existing` in its place (see ``SQLiteStore._migrate``)."""
+    raise AssertionError("run by SQLiteStore._migrate with the store's vault")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -259,6 +267,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             """CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
                BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END""",
         ),
+    ),  # 4: outbox and sweep incidents (its own branch)
+    Migration(
+        6,
+        "personal data encrypted at rest",
+        # Wrapped data keys and the blind index (storage/sqlite_pii.py); then what was stored in
+        # plain text before is sealed.
+        (*pii.MIGRATION_6, _seal_existing),
     ),
 )
 
@@ -275,6 +290,7 @@ class SQLiteURL:
     path: str
     read_only: bool = False
     timeout: float = DEFAULT_TIMEOUT
+    pii_key_file: str | None = None
 
 
 def parse_sqlite_url(url: str) -> str:
@@ -289,7 +305,8 @@ def parse_sqlite_url(url: str) -> str:
 
 def read_sqlite_url(url: str) -> SQLiteURL:
     """The path and parameters of a ``sqlite:`` URL: ``?mode=ro`` opens the file read-only,
-    ``?timeout=SECONDS`` is how long a writer waits for another process's write lock."""
+    ``?timeout=SECONDS`` is how long a writer waits for another process's write lock,
+    ``?pii_key_file=PATH`` names the master key that protects personal data."""
     prefix = "sqlite://"
     if not url.lower().startswith(prefix):
         raise StoreURLError(
@@ -306,11 +323,11 @@ def read_sqlite_url(url: str) -> SQLiteURL:
     else:
         path = rest[1:]
     options = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
-    unknown = sorted(set(options) - {"mode", "timeout"})
+    unknown = sorted(set(options) - {"mode", "timeout", "pii_key_file"})
     if unknown:
         raise StoreURLError(
             f"SQLite URL {url!r}: unknown parameter {unknown[0]!r}; "
-            "the parameters are mode=ro and timeout=SECONDS"
+            "the parameters are mode=ro, timeout=SECONDS and pii_key_file=PATH"
         )
     mode = options.get("mode")
     if mode not in (None, "ro"):
@@ -328,7 +345,9 @@ def read_sqlite_url(url: str) -> SQLiteURL:
                 f"SQLite URL {url!r}: timeout must be a number of seconds from 0 to 86400, "
                 f"got {options['timeout']!r}"
             )
-    return SQLiteURL(path, read_only=mode == "ro", timeout=timeout)
+    return SQLiteURL(
+        path, read_only=mode == "ro", timeout=timeout, pii_key_file=options.get("pii_key_file")
+    )
 
 
 def _dumps(data: Any) -> str:
@@ -343,6 +362,11 @@ class SQLiteStore:
     version check turns a lost race into :class:`ConcurrencyError`. ``timeout`` is how long a
     write waits for another process's write lock (seconds); ``read_only`` opens the file
     read-only: nothing is migrated and every write is refused.
+
+    Personal data is sealed with ``pii_key`` (a :class:`MasterKey`); without one, the key of
+    ``pii_key_file``, ``ZHENSHEN_PII_KEY`` / ``ZHENSHEN_PII_KEY_FILE``, or else the key file
+    beside the database (generated on first use); an in-memory database without any uses a
+    key that lives as long as it does.
     """
 
     def __init__(
@@ -352,13 +376,21 @@ class SQLiteStore:
         url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         read_only: bool = False,
+        pii_key: MasterKey | None = None,
+        pii_key_file: str | None = None,
     ) -> None:
         self.path = str(path)
         self.url = url or ("sqlite://:memory:" if self.path == MEMORY else f"sqlite:///{self.path}")
         self.read_only = read_only
         self._timeout = timeout
         self._lock = threading.RLock()
+        self._index_key: bytes | None = None
         self._conn = self._connect(timeout)
+        try:
+            self._vault = Vault(pii_key or self._master_key(pii_key_file))
+        except BaseException:
+            self._conn.close()
+            raise
         try:
             self._migrate()
         except BaseException:
@@ -368,7 +400,13 @@ class SQLiteStore:
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
         parsed = read_sqlite_url(url)
-        return cls(parsed.path, url=url, timeout=parsed.timeout, read_only=parsed.read_only)
+        return cls(
+            parsed.path,
+            url=url,
+            timeout=parsed.timeout,
+            read_only=parsed.read_only,
+            pii_key_file=parsed.pii_key_file,
+        )
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -415,6 +453,9 @@ class SQLiteStore:
                     f"(got {mode!r}); is the file on a network or read-only file system?"
                 )
             conn.execute("PRAGMA synchronous = NORMAL")
+            # Deleted and overwritten content is zeroed, not left in free pages: a destroyed
+            # data key, or plain text sealed by migration 6, must not be found in the file.
+            conn.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
@@ -469,7 +510,9 @@ class SQLiteStore:
                 if migration.version in applied:
                     continue
                 for statement in migration.statements:
-                    if callable(statement):
+                    if statement is _seal_existing:
+                        pii.seal_existing(cur, self._vault)
+                    elif callable(statement):
                         statement(cur)
                     else:
                         cur.execute(statement)
@@ -477,6 +520,8 @@ class SQLiteStore:
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, datetime.now(UTC).isoformat()),
                 )
+        if 6 in missing:
+            self._scrub()
 
     def schema_version(self) -> int:
         with self._read() as cur:
@@ -539,18 +584,20 @@ class SQLiteStore:
             check_new(case, events)
         results = []
         with self._tx() as cur:
+            batch = _NewRows()
             for case, events in items:
                 known = _known_id(cur, case)
                 if known is not None:
                     results.append(IngestResult(case_id=known, created=False))
                     continue
+                doc, texts, shown = self._seal(cur, case, events, None, batch=batch)
                 cur.execute(
                     """INSERT INTO cases (id, doc, version, status, domain, lead_department,
                                           enterprise_uscc, channel, received_at, digest)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (case.id, *_case_columns(case), report_digest(case, _closed_at(events))),
+                    (case.id, doc, *_case_columns(case), report_digest(shown, _closed_at(events))),
                 )
-                _insert_events(cur, events)
+                _insert_events(cur, events, texts)
                 # _known_id just found none of these refs, so plain inserts cannot conflict
                 cur.executemany(
                     "INSERT INTO external_refs (channel, external_id, case_id) VALUES (?, ?, ?)",
@@ -558,9 +605,15 @@ class SQLiteStore:
                 )
                 _write_index_rows(cur, case)
                 results.append(IngestResult(case_id=case.id, created=True))
+            pii.write_new(cur, batch.keys, batch.index)
         return results
 
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+        self._save(case, events, expected_version, erase=False)
+
+    def _save(
+        self, case: Case, events: Sequence[CaseEvent], expected_version: int, *, erase: bool
+    ) -> None:
         check_update(case, events, expected_version)
         with self._tx() as cur:
             row = cur.execute(
@@ -572,29 +625,34 @@ class SQLiteStore:
             if row[0] != expected_version:
                 raise ConcurrencyError(case.id, expected_version, row[0])
             closed_at = _closed_at(events)
-            digest = report_digest(case, closed_at if closed_at is not None else row[1])
+            doc, texts, shown = self._seal(cur, case, events, pii.wrapped_key(cur, case.id))
+            digest = report_digest(shown, closed_at if closed_at is not None else row[1])
             cur.execute(
                 """UPDATE cases SET doc = ?, version = ?, status = ?, domain = ?,
                                     lead_department = ?, enterprise_uscc = ?, channel = ?,
                                     received_at = ?, digest = ?
                    WHERE id = ? AND version = ?""",
-                (*_case_columns(case), digest, case.id, expected_version),
+                (doc, *_case_columns(case), digest, case.id, expected_version),
             )
-            _insert_events(cur, events)
+            _insert_events(cur, events, texts)
             _write_refs(cur, case)
             cur.execute("DELETE FROM case_departments WHERE case_id = ?", (case.id,))
             cur.execute("DELETE FROM clocks WHERE case_id = ?", (case.id,))
             _write_index_rows(cur, case)
+            if erase:
+                pii.drop_owner(cur, case.id)
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
+        key = letter.key
         with self._tx() as cur:
+            letter = self._seal_letter(cur, letter, key)
             cur.execute(
                 """INSERT INTO dead_letters (key, channel, source, line, raw, reason, at, seen)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET seen = seen + excluded.seen,
                        last_seen = excluded.at, reason = excluded.reason""",
                 (
-                    letter.key,
+                    key,
                     letter.channel,
                     letter.source,
                     letter.line,
@@ -616,28 +674,34 @@ class SQLiteStore:
 
     def get(self, case_id: str) -> Case:
         with self._read() as cur:
-            row = cur.execute("SELECT doc FROM cases WHERE id = ?", (case_id,)).fetchone()
+            row = cur.execute(
+                f"SELECT c.id, c.doc, {_WRAPPED} FROM cases c WHERE c.id = ?", (case_id,)
+            ).fetchone()
         if row is None:
             raise CaseNotFoundError(case_id)
-        return load_case(json.loads(row[0]))
+        return self._vault.open_case(row[1], row[2], row[0])
 
     def find_external(self, channel: str, external_id: str) -> Case | None:
         with self._read() as cur:
             row = cur.execute(
-                """SELECT c.doc FROM external_refs r JOIN cases c ON c.id = r.case_id
-                   WHERE r.channel = ? AND r.external_id = ?""",
+                f"""SELECT c.id, c.doc, {_WRAPPED} FROM external_refs r
+                    JOIN cases c ON c.id = r.case_id
+                    WHERE r.channel = ? AND r.external_id = ?""",
                 (str(channel), external_id),
             ).fetchone()
-        return None if row is None else load_case(json.loads(row[0]))
+        return None if row is None else self._vault.open_case(row[1], row[2], row[0])
 
     def query(self, query: CaseQuery | None = None) -> Iterator[Case]:
         q = query or CaseQuery()
         where, params = _where(q)
-        sql = f"SELECT doc FROM cases c {where} ORDER BY c.received_at, c.id LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT c.id, c.doc, {_WRAPPED} FROM cases c {where}"
+            " ORDER BY c.received_at, c.id LIMIT ? OFFSET ?"
+        )
         params += [q.limit if q.limit is not None else -1, q.offset]
         with self._read() as cur:
-            docs = [row[0] for row in cur.execute(sql, params)]
-        return (load_case(json.loads(doc)) for doc in docs)
+            rows = cur.execute(sql, params).fetchall()
+        return (self._vault.open_case(doc, wrapped, cid) for cid, doc, wrapped in rows)
 
     def count(self, query: CaseQuery | None = None) -> int:
         where, params = _where(query or CaseQuery())
@@ -658,7 +722,9 @@ class SQLiteStore:
                 and cur.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is None
             ):
                 raise CaseNotFoundError(case_id)
-        return [CaseEvent.model_validate_json(doc) for doc in docs]
+            wrapped = pii.wrapped_key(cur, case_id) if any(SEALED in d for d in docs) else None
+        key = self._vault.key_of(wrapped, case_id)
+        return [self._vault.open_event(doc, key, case_id) for doc in docs]
 
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
         with self._read() as cur:
@@ -684,6 +750,8 @@ class SQLiteStore:
             external_id, title, tier, tags, satisfaction, rated_at, returns, clocks, closed_at = (
                 json.loads(digest)
             )
+            if title and title.startswith(SEALED):
+                title = self._open_text(case_id, title)
             yield CaseDigest(
                 id=case_id,
                 external_id=external_id,
@@ -711,15 +779,18 @@ class SQLiteStore:
 
     def dead_letters(self) -> list[DeadLetter]:
         with self._read() as cur:
-            rows = cur.execute(f"SELECT {_LETTER_COLUMNS} FROM dead_letters ORDER BY id").fetchall()
-        return [_dead_letter(row) for row in rows]
+            rows = cur.execute(
+                f"SELECT {_LETTER_COLUMNS}, {_LETTER_WRAPPED} FROM dead_letters d ORDER BY id"
+            ).fetchall()
+        return [self._open_letter(row) for row in rows]
 
     def dead_letter(self, key: str) -> DeadLetter | None:
         with self._read() as cur:
             row = cur.execute(
-                f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE key = ?", (key,)
+                f"SELECT {_LETTER_COLUMNS}, {_LETTER_WRAPPED} FROM dead_letters d WHERE key = ?",
+                (key,),
             ).fetchone()
-        return None if row is None else _dead_letter(row)
+        return None if row is None else self._open_letter(row)
 
     def records(self, kind: str) -> list[Record]:
         with self._read() as cur:
@@ -777,6 +848,110 @@ class SQLiteStore:
         with self._lock:
             self._conn.close()
 
+    # --- personal data (storage/crypto.py, storage/sqlite_pii.py) ---------------------------
+
+    def _master_key(self, key_file: str | None) -> MasterKey | None:
+        if self.path == MEMORY:
+            found = resolve_master_key(key_file=key_file)
+            return found or MasterKey.generate("a key for this in-memory database")
+        return resolve_master_key(key_file=key_file, beside=self.path, create=not self.read_only)
+
+    def _seal(
+        self,
+        cur: sqlite3.Cursor,
+        case: Case,
+        events: Sequence[CaseEvent],
+        wrapped: str | None,
+        *,
+        batch: _NewRows | None = None,
+    ) -> tuple[str, list[str], Case]:
+        """The case document and event texts to write, sealed, with the case's key and index
+        rows written (or, for a new case of a batch, added to ``batch`` to be written in one
+        statement each); and the case as the report digest may show it (sealed title)."""
+        sealing = self._vault.sealing(case.id, self._vault.key_of(wrapped, case.id))
+        doc, texts = self._vault.seal_case(sealing, case, events)
+        made = sealing.new and sealing.key is not None
+        if batch is not None:
+            if made and sealing.key is not None:
+                batch.keys.append((case.id, self._vault.wrap(sealing.key, case.id)))
+            batch.index += [(t, case.id) for t in self._tokens(cur, sealing.numbers)]
+        else:
+            if made and sealing.key is not None:
+                pii.store_key(cur, case.id, self._vault.wrap(sealing.key, case.id))
+            if sealing.numbers or wrapped is not None:
+                pii.write_index(cur, case.id, self._tokens(cur, sealing.numbers))
+        title = doc["title"]
+        shown = case if title == case.title else case.model_copy(update={"title": title})
+        return _dumps(doc), texts, shown
+
+    def _seal_letter(self, cur: sqlite3.Cursor, letter: DeadLetter, key: str) -> DeadLetter:
+        sealing = self._vault.sealing(key, self._vault.key_of(pii.wrapped_key(cur, key), key))
+        sealed = self._vault.seal_letter(sealing, letter)
+        if sealing.new and sealing.key is not None:
+            pii.store_key(cur, key, self._vault.wrap(sealing.key, key))
+        if sealing.numbers:
+            pii.write_index(cur, key, self._tokens(cur, sealing.numbers))
+        return sealed
+
+    def _tokens(self, cur: sqlite3.Cursor, numbers: Iterable[str]) -> list[str]:
+        if self._index_key is None:
+            self._index_key = pii.index_key(cur, self._vault)
+        return self._vault.tokens(self._index_key, numbers)
+
+    def _open_text(self, owner: str, text: str) -> str:
+        with self._read() as cur:
+            wrapped = pii.wrapped_key(cur, owner)
+        return self._vault.open_text(text, wrapped, owner) or ""
+
+    def _open_letter(self, row: tuple[Any, ...]) -> DeadLetter:
+        *columns, key, wrapped = row
+        return self._vault.open_letter(_dead_letter(tuple(columns)), wrapped, key)
+
+    def personal_data_owners(self, numbers: Sequence[str]) -> list[str]:
+        """Case ids and dead-letter keys whose personal data holds one of ``numbers`` (in
+        :func:`~zhenshen_core.storage.crypto.normalise_number` form), by the blind index."""
+        with self._read() as cur:  # a read: it works on a read-only store too
+            if self._index_key is None and self._vault.encrypted:
+                wrapped = pii.wrapped_key(cur, INDEX_OWNER)
+                if wrapped is None:
+                    return []  # nothing was ever indexed
+                self._index_key = self._vault.index_key(wrapped)[0]
+            return pii.owners_of(cur, self._tokens(cur, numbers))
+
+    def erase_personal_data(
+        self, case: Case, events: Sequence[CaseEvent], *, expected_version: int
+    ) -> None:
+        """``save`` the redacted case and its erasure event, and destroy the case's data key
+        and index rows in the same transaction; then make sure no freed page keeps them."""
+        self._save(case, events, expected_version, erase=True)
+        self._scrub()
+
+    def erase_dead_letter(self, key: str) -> bool:
+        with self._tx() as cur:
+            found = pii.erase_letter(cur, key)
+        self._scrub()
+        return found
+
+    def rewrap_keys(self, old: MasterKey) -> int:
+        """Rewrap every data key made under ``old`` with this store's master key."""
+        if not self._vault.encrypted:
+            raise StorageError(f"{self.url}: no master key to rewrap the data keys with")
+        with self._tx() as cur:
+            count = pii.rewrap_all(cur, self._vault, old)
+        self._scrub()
+        return count
+
+    def _scrub(self) -> None:
+        """The WAL folded into the database and emptied: the frames written before a key was
+        destroyed (or plain text sealed) go, and ``secure_delete`` zeroed what was freed."""
+        if self.path == MEMORY:
+            return
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+
 
 DIGEST_SQL = f"""
     SELECT c.id, c.status, c.domain, c.lead_department, c.received_at,
@@ -793,7 +968,17 @@ DUE_CLOCKS_SQL = """
 """
 
 
+@dataclass
+class _NewRows:
+    """The personal-data rows of the new cases of one batch (written once, at its end)."""
+
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    index: list[tuple[str, str]] = field(default_factory=list)
+
+
 _LETTER_COLUMNS = "channel, source, line, raw, reason, at, seen, last_seen"
+_LETTER_WRAPPED = "d.key, (SELECT k.wrapped FROM pii_keys k WHERE k.owner = d.key)"
+_WRAPPED = "(SELECT k.wrapped FROM pii_keys k WHERE k.owner = c.id)"
 _AUDIT_COLUMNS = "id, at, actor, role, action, desk, case_id, outcome, remote, detail"
 
 
@@ -828,8 +1013,8 @@ def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
 
 
 def _case_columns(case: Case) -> tuple[Any, ...]:
+    """The columns after ``doc`` (which the vault seals)."""
     return (
-        _dumps(dump_case(case)),
         case.version,
         case.status.value,
         case.domain,
@@ -866,10 +1051,13 @@ def _closed_at(events: Sequence[CaseEvent]) -> int | None:
     return max(closes) if closes else None
 
 
-def _insert_events(cur: sqlite3.Cursor, events: Sequence[CaseEvent]) -> None:
+def _insert_events(cur: sqlite3.Cursor, events: Sequence[CaseEvent], texts: Sequence[str]) -> None:
     cur.executemany(
         "INSERT INTO events (case_id, seq, at, type, doc) VALUES (?, ?, ?, ?, ?)",
-        [(e.case_id, e.seq, to_micros(e.at), e.type, e.model_dump_json()) for e in events],
+        [
+            (e.case_id, e.seq, to_micros(e.at), e.type, text)
+            for e, text in zip(events, texts, strict=True)
+        ],
     )
 
 

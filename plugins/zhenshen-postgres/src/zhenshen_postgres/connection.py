@@ -60,7 +60,13 @@ KEEPALIVES = {
     "tcp_user_timeout": "60000",
 }
 _SCHEMA_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_STORE_PARAMETERS = ("schema", "statement_timeout", "idle_in_transaction_timeout", "retries")
+_STORE_PARAMETERS = (
+    "schema",
+    "statement_timeout",
+    "idle_in_transaction_timeout",
+    "retries",
+    "pii_key_file",
+)
 _WAIT_INTERVAL = 0.1  # psycopg's own: how often a wait checks for Ctrl-C
 RV = TypeVar("RV")
 
@@ -81,6 +87,7 @@ class PostgresURL:
     idle_in_transaction_timeout: float = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT
     retries: int = DEFAULT_RETRIES
     options: str = ""  # the URL's own libpq ``options``, kept after the store's
+    pii_key_file: str | None = None  # the master key of personal data (privacy.keys)
 
     @property
     def stall_after(self) -> float | None:
@@ -145,6 +152,7 @@ def parse_url(url: str) -> PostgresURL:
         idle_in_transaction_timeout=idle,
         retries=int(retries),
         options=given.get("options", ""),
+        pii_key_file=given.get("pii_key_file"),
     )
 
 

@@ -21,6 +21,7 @@ from psycopg import sql
 
 from zhenshen_core.errors import StorageError
 from zhenshen_core.storage.backend import dead_letter_key
+from zhenshen_postgres.personal import MIGRATION_5, SEAL_EXISTING, Sealer
 
 LOCK_NAMESPACE = "zhenshen-postgres:migrate:"
 
@@ -141,7 +142,6 @@ _V1 = (
 )
 
 
-
 def _key_dead_letters(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
     """Migration 2's data step: give every dead letter its key (``dead_letter_key``), and fold
     the copies earlier versions kept of one record (one per re-run) into the first row: its
@@ -174,7 +174,7 @@ def _key_dead_letters(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
 # file counts a record again (seen, last_seen, the newest doc) instead of adding it again; `at`
 # stays when it was first met.
 _V2 = (
-    "ALTER TABLE dead_letters ADD COLUMN key text COLLATE \"C\","
+    'ALTER TABLE dead_letters ADD COLUMN key text COLLATE "C",'
     " ADD COLUMN seen integer NOT NULL DEFAULT 1, ADD COLUMN last_seen timestamptz",
     _key_dead_letters,
     "ALTER TABLE dead_letters ALTER COLUMN key SET NOT NULL",
@@ -223,6 +223,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "cases, events, refs, clocks, side tables", _V1),
     Migration(2, "dead letters kept once, counted", _V2),
     Migration(4, "access log", _V4),
+    # 3: outbox and sweep incidents (its own branch)
+    # Wrapped data keys and the blind index of personal data (personal.py); then what was
+    # stored in plain text before is sealed (by the node that migrates, with its master key).
+    Migration(5, "personal data encrypted at rest", (*MIGRATION_5, SEAL_EXISTING)),
 )
 
 _BOOKKEEPING = """
@@ -238,6 +242,8 @@ def migrate(
     conn: psycopg.Connection[tuple[Any, ...]],
     schema: str,
     migrations: tuple[Migration, ...] = MIGRATIONS,
+    *,
+    seal: Sealer | None = None,
 ) -> list[int]:
     """Bring ``schema`` up to the newest migration; returns the versions this call applied.
 
@@ -264,7 +270,10 @@ def migrate(
             if migration.version in done:
                 continue
             for statement in migration.statements:
-                if callable(statement):
+                if statement is SEAL_EXISTING:
+                    if seal is not None:
+                        seal(conn)
+                elif callable(statement):
                     statement(conn)
                 else:
                     conn.execute(statement.encode())

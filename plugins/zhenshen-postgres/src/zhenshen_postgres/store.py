@@ -46,6 +46,7 @@ import random
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -69,6 +70,7 @@ from zhenshen_core.errors import (
 from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.privacy.keys import MasterKey, PersonalDataWarning, resolve_master_key
 from zhenshen_core.storage.audit import AuditRecord, check_audit_limit
 from zhenshen_core.storage.backend import (
     backoff_delays,
@@ -77,6 +79,7 @@ from zhenshen_core.storage.backend import (
     external_keys,
     query_enterprise,
 )
+from zhenshen_core.storage.crypto import SEALED, Vault
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
 from zhenshen_core.storage.protocol import (
     CaseQuery,
@@ -85,6 +88,7 @@ from zhenshen_core.storage.protocol import (
     IngestResult,
     Record,
 )
+from zhenshen_postgres import personal as pii
 from zhenshen_postgres.connection import (
     DEFAULT_SCHEMA,
     SCHEMES,
@@ -120,12 +124,34 @@ class PostgresStore:
     Opening one connects and migrates the schema (unless ``migrate=False``). Use it as a context
     manager or call :meth:`close`. ``url`` is for display: a password in the URL is masked there.
     ``connect_timeout`` (seconds), when given, wins over the URL's.
+
+    Personal data is sealed with ``pii_key``, else the key of the URL's ``pii_key_file``,
+    ``ZHENSHEN_PII_KEY`` or ``ZHENSHEN_PII_KEY_FILE``. With none, it is stored in plain text
+    (every node must share one key, so none can be generated here) and a
+    :class:`PersonalDataWarning` says so.
     """
 
     def __init__(
-        self, url: str, *, migrate: bool = True, connect_timeout: int | None = None
+        self,
+        url: str,
+        *,
+        migrate: bool = True,
+        connect_timeout: int | None = None,
+        pii_key: MasterKey | None = None,
     ) -> None:
         parsed = parse_url(url)
+        master = pii_key or resolve_master_key(key_file=parsed.pii_key_file)
+        if master is None:
+            warnings.warn(
+                PersonalDataWarning(
+                    f"{parsed.display}: no master key configured (ZHENSHEN_PII_KEY, "
+                    "ZHENSHEN_PII_KEY_FILE or pii_key_file=PATH in the URL); personal data is "
+                    "stored UNENCRYPTED and cannot be crypto-shredded"
+                ),
+                stacklevel=2,
+            )
+        self._vault = Vault(master)
+        self._index_key: bytes | None = None
         if connect_timeout is not None:
             parsed = replace(parsed, connect_timeout=connect_timeout)
         self.url = parsed.display
@@ -137,7 +163,9 @@ class PostgresStore:
         self._rng = random.Random()
         try:
             self._read(
-                lambda conn: run_migrations(conn, self.schema) if migrate else None,
+                lambda conn: (
+                    run_migrations(conn, self.schema, seal=self._seal_existing) if migrate else None
+                ),
                 "open the store",
             )
         except BaseException:
@@ -345,18 +373,21 @@ class PostgresStore:
         """Store a batch in one transaction with ``COPY``; retried when another node races it."""
         for case, events in items:
             check_new(case, events)
-        rows = [_IngestRow.of(case, events) for case, events in items]
+        rows = [_IngestRow.of(case, events, self._vault) for case, events in items]
         if not rows:
             return []
+        tokens = {r.id: self._tokens(r.numbers) for r in rows}
         # Idempotent on (channel, external id): a retry after any failure finds what was stored.
         return self._write(
             "ingest cases",
-            lambda cur: self._ingest_once(cur, rows),
+            lambda cur: self._ingest_once(cur, rows, tokens),
             idempotent=True,
             conflicts=(pg_errors.UniqueViolation,),
         )
 
-    def _ingest_once(self, cur: _Cursor, rows: list[_IngestRow]) -> list[IngestResult]:
+    def _ingest_once(
+        self, cur: _Cursor, rows: list[_IngestRow], tokens: dict[str, list[str]]
+    ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
         refs: dict[tuple[str, str], str] = {}
         if keys:
@@ -408,11 +439,22 @@ class PostgresStore:
                 "clocks (case_id, name, next_alert_at, due_at, case_version)",
                 (c for r in new for c in r.clock_rows),
             )
+        if any(r.wrapped for r in new):
+            _copy(cur, "pii_keys (owner, wrapped)", ((r.id, r.wrapped) for r in new if r.wrapped))
+        if any(tokens[r.id] for r in new):
+            _copy(cur, "pii_index (token, owner)", ((t, r.id) for r in new for t in tokens[r.id]))
         return results
 
     def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+        self._save(case, events, expected_version, erase=False)
+
+    def _save(
+        self, case: Case, events: Sequence[CaseEvent], expected_version: int, *, erase: bool
+    ) -> None:
         check_update(case, events, expected_version)
-        row = _IngestRow.of(case, events)
+        wrapped = self._wrapped(case.id)
+        row = _IngestRow.of(case, events, self._vault, self._vault.key_of(wrapped, case.id))
+        tokens = self._tokens(row.numbers)
         # Serialise before taking the lock: a refused document (NUL) fails here, and the
         # transaction below holds the row lock only for the statements themselves.
         _ = row.case_row, row.event_rows, row.clock_rows
@@ -439,6 +481,13 @@ class PostgresStore:
                     row.event_rows,
                 )
             self._write_clocks(cur, case.id, row.clock_rows)
+            if erase:
+                pii.drop_owner(cur, case.id)
+                return
+            if row.wrapped:
+                pii.store_keys(cur, [(case.id, row.wrapped)])
+            if tokens or wrapped is not None:
+                pii.write_index(cur, case.id, tokens)
 
         # Retried only as a whole transaction, and only when it surely did not commit (the
         # server rolled it back, or txid_status says so): the version check then decides again.
@@ -498,16 +547,26 @@ class PostgresStore:
         # Met again (the same key): counted, the newest document kept, `at` the first time.
         # Not idempotent (a second commit would count it twice): retried only when it surely
         # did not commit.
-        self._write(
-            "store a dead letter",
-            lambda cur: cur.execute(
+        key = letter.key
+        wrapped = self._wrapped(key)
+        sealing = self._vault.sealing(key, self._vault.key_of(wrapped, key))
+        sealed = self._vault.seal_letter(sealing, letter)
+        new_key = self._vault.wrap(sealing.key, key) if sealing.new and sealing.key else None
+        tokens = self._tokens(sealing.numbers)
+
+        def write(cur: _Cursor) -> None:
+            cur.execute(
                 "INSERT INTO dead_letters AS d (key, channel, at, doc, seen)"
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET"
                 " seen = d.seen + excluded.seen, last_seen = excluded.at, doc = excluded.doc",
-                (letter.key, letter.channel, letter.at, letter.model_dump_json(), letter.seen),
-            ),
-            idempotent=False,
-        )
+                (key, sealed.channel, sealed.at, sealed.model_dump_json(), sealed.seen),
+            )
+            if new_key is not None:
+                pii.store_keys(cur, [(key, new_key)])
+            if tokens:
+                pii.write_index(cur, key, tokens)
+
+        self._write("store a dead letter", write, idempotent=False)
 
     def put_record(self, record: Record) -> None:
         data = _json_for_jsonb(record.data, f"record {record.kind}/{record.id}")
@@ -524,19 +583,24 @@ class PostgresStore:
     # --- reads -----------------------------------------------------------------------------
 
     def get(self, case_id: str) -> Case:
-        row = self._one("SELECT doc FROM cases WHERE id = %s", (case_id,), f"read case {case_id}")
+        row = self._one(
+            f"SELECT doc, {pii.WRAPPED} FROM cases WHERE id = %s",
+            (case_id,),
+            f"read case {case_id}",
+        )
         if row is None:
             raise CaseNotFoundError(case_id)
-        return _parse(Case, row[0], f"case {case_id}")
+        return self._case(case_id, row[0], row[1])
 
     def find_external(self, channel: str, external_id: str) -> Case | None:
         row = self._one(
-            "SELECT c.id, c.doc FROM external_refs r JOIN cases c ON c.id = r.case_id"
+            f"SELECT cases.id, cases.doc, {pii.WRAPPED} FROM external_refs r"
+            " JOIN cases ON cases.id = r.case_id"
             " WHERE r.channel = %s AND r.external_id = %s",
             (str(channel), external_id),
             f"look up {channel}:{external_id}",
         )
-        return None if row is None else _parse(Case, row[1], f"case {row[0]}")
+        return None if row is None else self._case(row[0], row[1], row[2])
 
     def query(self, query: CaseQuery | None = None) -> Iterator[Case]:
         """Cases page by page (keyset on (received_at, id)); no lock is held between pages."""
@@ -552,14 +616,14 @@ class PostgresStore:
             if after is not None:
                 clauses.append("(received_at, id) > (%s, %s)")
                 page_params.extend(after)
-            text = "SELECT received_at, id, doc FROM cases"
+            text = f"SELECT received_at, id, doc, {pii.WRAPPED} FROM cases"
             if clauses:
                 text += " WHERE " + " AND ".join(clauses)
             text += " ORDER BY received_at, id LIMIT %s OFFSET %s"
             page_params.extend([size, offset])
             rows = self._all(text, page_params, "query cases")
-            for received_at, case_id, doc in rows:
-                yield _parse(Case, doc, f"case {case_id}")
+            for received_at, case_id, doc, wrapped in rows:
+                yield self._case(case_id, doc, wrapped)
                 after = (received_at, case_id)
             if len(rows) < size:
                 return
@@ -583,7 +647,11 @@ class PostgresStore:
         )
         if not rows and self._one("SELECT 1 FROM cases WHERE id = %s", (case_id,), "") is None:
             raise CaseNotFoundError(case_id)
-        return [_parse(CaseEvent, doc, f"an event of case {case_id}") for (doc,) in rows]
+        sealed = any(SEALED in doc for (doc,) in rows)
+        key = self._vault.key_of(self._wrapped(case_id), case_id) if sealed else None
+        if not sealed:
+            return [_parse(CaseEvent, doc, f"an event of case {case_id}") for (doc,) in rows]
+        return [self._vault.open_event(doc, key, case_id) for (doc,) in rows]
 
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
         """One range scan of the partial index on ``next_alert_at``; the clock rows carry the case
@@ -670,6 +738,8 @@ class PostgresStore:
         for row in rows:
             (case_id, external_id, title, status, domain, tier, lead, received, tagged,
              satisfaction, rated_at, closed_at) = row  # fmt: skip
+            if title and title.startswith(SEALED):
+                title = self._vault.open_text(title, self._wrapped(case_id), case_id)
             yield CaseDigest(
                 id=case_id,
                 external_id=external_id,
@@ -693,20 +763,81 @@ class PostgresStore:
 
     def dead_letters(self) -> list[DeadLetter]:
         rows = self._all(
-            f"SELECT {_LETTER_COLUMNS} FROM dead_letters ORDER BY id", (), "read dead letters"
+            f"SELECT {_LETTER_COLUMNS}, {_LETTER_WRAPPED} FROM dead_letters d ORDER BY id",
+            (),
+            "read dead letters",
         )
-        return [_dead_letter(row) for row in rows]
+        return [self._letter(row) for row in rows]
 
     def dead_letter(self, key: str) -> DeadLetter | None:
-        query = f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE key = %s"
+        query = f"SELECT {_LETTER_COLUMNS}, {_LETTER_WRAPPED} FROM dead_letters d WHERE key = %s"
         row = self._one(query, (key,), "read a dead letter")
-        return None if row is None else _dead_letter(row)
+        return None if row is None else self._letter(row)
 
     def records(self, kind: str) -> list[Record]:
         rows = self._all(
             "SELECT id, data FROM records WHERE kind = %s ORDER BY id", (kind,), "read records"
         )
         return [Record(kind=kind, id=i, data=json.loads(data)) for i, data in rows]
+
+    # --- personal data (zhenshen_core.storage.crypto, personal.py) -------------------------
+
+    def _seal_existing(self, conn: _Conn) -> None:
+        if self._vault.encrypted:
+            pii.seal_existing(conn, self._vault)
+
+    def _wrapped(self, owner: str) -> str | None:
+        row = self._one("SELECT wrapped FROM pii_keys WHERE owner = %s", (owner,), "read a key")
+        return None if row is None else str(row[0])
+
+    def _tokens(self, numbers: Iterable[str]) -> list[str]:
+        if self._index_key is None:
+            self._index_key = self._read(
+                lambda conn: pii.index_key(conn, self._vault), "read the index key"
+            )
+        return self._vault.tokens(self._index_key, numbers)
+
+    def _case(self, case_id: str, doc: str, wrapped: str | None) -> Case:
+        if SEALED not in doc:
+            return _parse(Case, doc, f"case {case_id}")
+        return self._vault.open_case(doc, wrapped, case_id)
+
+    def _letter(self, row: tuple[Any, ...]) -> DeadLetter:
+        *columns, key, wrapped = row
+        return self._vault.open_letter(_dead_letter(tuple(columns)), wrapped, key)
+
+    def personal_data_owners(self, numbers: Sequence[str]) -> list[str]:
+        tokens = self._tokens(numbers)
+        return self._read(lambda conn: pii.owners_of(conn, tokens), "search the personal index")
+
+    def erase_personal_data(
+        self, case: Case, events: Sequence[CaseEvent], *, expected_version: int
+    ) -> None:
+        self._save(case, events, expected_version, erase=True)
+
+    def erase_dead_letter(self, key: str) -> bool:
+        from zhenshen_core.storage.crypto import ERASED
+
+        letter = self.dead_letter(key)
+        if letter is None:
+            return False
+        erased = letter.model_copy(update={"raw": ERASED, "reason": ERASED}).model_dump_json()
+
+        def write(cur: _Cursor) -> None:
+            cur.execute("UPDATE dead_letters SET doc = %s WHERE key = %s", (erased, key))
+            pii.drop_owner(cur, key)
+
+        self._write(f"erase dead letter {key}", write, idempotent=True)
+        return True
+
+    def rewrap_keys(self, old: MasterKey) -> int:
+        if not self._vault.encrypted:
+            raise StorageError(f"{self.url}: no master key to rewrap the data keys with")
+        return self._write(
+            "rewrap the data keys",
+            lambda cur: pii.rewrap_all(cur, self._vault, old),
+            idempotent=True,
+        )
 
     # --- the access log (zhenshen_core.storage.audit) ----------------------------------------
 
@@ -773,6 +904,7 @@ class PostgresStore:
 
 
 _LETTER_COLUMNS = "doc, at, seen, last_seen"
+_LETTER_WRAPPED = "d.key, (SELECT k.wrapped FROM pii_keys k WHERE k.owner = d.key)"
 _AUDIT_COLUMNS = "id, at, actor, role, action, desk, case_id, outcome, remote, detail"
 
 
@@ -804,8 +936,6 @@ def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
     )
 
 
-
-
 @dataclass
 class _Transaction:
     """What one attempt of a write got to know: its transaction id and backend, its result,
@@ -826,15 +956,33 @@ class _IngestRow:
     events: tuple[CaseEvent, ...]
     id: str
     keys: tuple[tuple[str, str], ...]
+    doc: str  # the case document as written: personal values sealed
+    event_texts: tuple[str, ...]
+    wrapped: str | None  # a data key made for this write, wrapped; None: none made
+    numbers: frozenset[str]  # what the blind index finds the case by
 
     @classmethod
-    def of(cls, case: Case, events: Sequence[CaseEvent]) -> _IngestRow:
-        return cls(case, tuple(events), case.id, tuple(external_keys(case)))
+    def of(
+        cls, case: Case, events: Sequence[CaseEvent], vault: Vault, key: bytes | None = None
+    ) -> _IngestRow:
+        sealing = vault.sealing(case.id, key)
+        doc, texts = vault.seal_case(sealing, case, events)
+        made = sealing.new and sealing.key is not None
+        return cls(
+            case,
+            tuple(events),
+            case.id,
+            tuple(external_keys(case)),
+            json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+            tuple(texts),
+            vault.wrap(sealing.key, case.id) if made and sealing.key else None,
+            frozenset(sealing.numbers),
+        )
 
     @cached_property
     def case_row(self) -> tuple[Any, ...]:
         case = self.case
-        doc = case.model_dump_json(context={"unmasked": True})
+        doc = self.doc
         if "\\u0000" in doc and _NUL_ESCAPE.search(doc):
             raise StorageError(
                 f"case {case.id}: text contains a NUL character (U+0000), which PostgreSQL's "
@@ -857,7 +1005,8 @@ class _IngestRow:
     @cached_property
     def event_rows(self) -> tuple[tuple[Any, ...], ...]:
         return tuple(
-            (e.case_id, e.seq, e.at, e.type, e.actor, e.model_dump_json()) for e in self.events
+            (e.case_id, e.seq, e.at, e.type, e.actor, text)
+            for e, text in zip(self.events, self.event_texts, strict=True)
         )
 
     @cached_property

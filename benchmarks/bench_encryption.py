@@ -1,0 +1,163 @@
+"""Ingest throughput with personal data encrypted at rest, against the same store without.
+
+    .venv/bin/python benchmarks/bench_encryption.py                   # --n 5000 --rounds 3
+    export ZHENSHEN_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test   # adds PostgreSQL
+
+The same prepared work orders (typical 12345 content of about 200 characters, a requester with
+a name and a mobile number; every other order carries a phone or an ID number in its text; 3
+events each: receive, accept, clock_update; building them is outside the timed part) are stored
+with ``ingest_many`` in batches of 500:
+
+* **encrypted**: the store as shipped, a master key configured: every personal value sealed with
+  the case's data key (AES-256-GCM), the data key wrapped, the blind index written;
+* **plain**: the same store with a vault that writes documents as they are, without looking at
+  them (what the stores did before issue 16).
+
+Each round ingests into a fresh SQLite file (WAL) or a fresh PostgreSQL schema, the two variants
+alternating; the best round of each is reported. Goal: encrypted within 1.5x the plain time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from zhenshen_core.model import Case, CaseEvent, dump_case
+from zhenshen_core.model.case import Requester
+from zhenshen_core.privacy.keys import MasterKey
+from zhenshen_core.storage import SQLiteStore
+from zhenshen_core.storage.crypto import Vault
+from zhenshen_core.storage.protocol import CaseStore
+from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, make_clock, received
+
+Item = tuple[Case, list[CaseEvent]]
+KEY = MasterKey.generate("the benchmark's key")
+BATCH = 500
+SURNAMES = "王李张刘陈杨黄赵吴周"
+TEXT = (
+    "我公司位于高新区天府大道，营业执照已于上月办理完毕，但因消防验收意见迟迟未出，厂房无法投入"
+    "生产，多次到窗口咨询均被告知等待，已影响订单交付。请求有关部门协调消防、住建等单位尽快明确"
+    "验收标准和办理时限，帮助企业早日开工。"
+)
+
+
+def prepare(n: int) -> list[Item]:
+    items = []
+    for i in range(n):
+        phone = f"139{i:08d}"
+        extra = ""
+        if i % 4 == 1:
+            extra = f"联系电话{phone[:3]}-{phone[3:7]}-{phone[7:]}。"
+        elif i % 4 == 3:
+            extra = "身份证号码11010519491231002X。"
+        name = SURNAMES[i % 10] + "先生"
+        draft = make_case(i, content=TEXT + extra, requester=Requester(name=name, phone=phone))
+        case, events = received(draft)
+        case, accept = fire(case, "accept")
+        clock = make_clock(
+            "resolve", due_at=BASE_TIME + timedelta(days=15), next_alert_at=BASE_TIME + timedelta(1)
+        )
+        case, tick = fire(case, "clock_update", {"clock": clock.model_dump(mode="json")})
+        items.append((case, [*events, accept, tick]))
+    return items
+
+
+class PlainVault(Vault):
+    """What the stores did before issue 16: documents written as they are, nothing looked at,
+    sealed or indexed."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def seal_case(self, sealing: Any, case: Case, events: Sequence[CaseEvent]) -> Any:
+        return dump_case(case), [e.model_dump_json() for e in events]
+
+
+def timed(store: CaseStore, items: list[Item]) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(items), BATCH):
+        store.ingest_many(items[i : i + BATCH])
+    elapsed = time.perf_counter() - start
+    store.close()
+    return elapsed
+
+
+def sqlite_store(folder: Path, encrypted: bool) -> CaseStore:
+    store = SQLiteStore(folder / f"{secrets.token_hex(4)}.db", pii_key=KEY)
+    if not encrypted:
+        store._vault = PlainVault()  # the store as it was before: nothing sealed
+    return store
+
+
+def pg_store(url: str, encrypted: bool) -> tuple[CaseStore, str]:
+    from zhenshen_postgres import PostgresStore
+
+    schema = "bench_" + secrets.token_hex(6)
+    store = PostgresStore(f"{url}{'&' if '?' in url else '?'}schema={schema}", pii_key=KEY)
+    if not encrypted:
+        store._vault = PlainVault()
+    return store, schema
+
+
+def drop(url: str, schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def compare(name: str, items: list[Item], rounds: int, run: Callable[[bool], float]) -> None:
+    best = {True: float("inf"), False: float("inf")}
+    for _ in range(rounds):
+        for encrypted in (False, True):
+            best[encrypted] = min(best[encrypted], run(encrypted))
+    n = len(items)
+    plain, sealed = best[False], best[True]
+    print(f"{name}: ingest_many of {n:,} cases (4 events each), batches of {BATCH}")
+    print(f"  plain       {plain:7.2f} s  {n / plain:8,.0f} cases/s")
+    print(
+        f"  encrypted   {sealed:7.2f} s  {n / sealed:8,.0f} cases/s  {sealed / plain:.2f}x the time"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    items = prepare(args.n)
+    with tempfile.TemporaryDirectory() as folder:
+        compare(
+            "SQLite",
+            items,
+            args.rounds,
+            lambda encrypted: timed(sqlite_store(Path(folder), encrypted), items),
+        )
+    url = os.environ.get("ZHENSHEN_TEST_PG_URL")
+    if not url:
+        print("PostgreSQL: skipped (set ZHENSHEN_TEST_PG_URL)")
+        return
+
+    def pg_run(encrypted: bool) -> float:
+        store, schema = pg_store(url, encrypted)
+        try:
+            return timed(store, items)
+        finally:
+            drop(url, schema)
+
+    compare("PostgreSQL", items, args.rounds, pg_run)
+
+
+if __name__ == "__main__":
+    main()

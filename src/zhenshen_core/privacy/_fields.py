@@ -1,0 +1,194 @@
+"""Which values of a stored document hold personal data: one walk, two uses.
+
+Encryption at rest seals these values and erasure redacts them, so both must agree on what they
+are; this walk is that one definition. A value is personal when it is
+
+* a field of a ``requester`` mapping that names the person (``name``, ``phone`` and every key
+  ``FIELD_KINDS`` knows) — whatever it holds;
+* a field ``FIELD_KINDS`` knows anywhere else (``phone``, ``id_number``, ``contact_name`` …);
+* any other string in which the detector finds personal data (a phone number in the content,
+  the requester's name in a note).
+
+Left alone, like the masker leaves them: keys, booleans, identifiers (``UNMASKED_KEYS``) and
+strings that are instants (ISO dates, never personal, and their type must survive erasure).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from zhenshen_core.privacy._detect import detect_personal_data
+from zhenshen_core.privacy._document import FIELD_KINDS, UNMASKED_KEYS
+from zhenshen_core.privacy._kinds import PersonalDataSpan
+from zhenshen_core.privacy._names import usable_names
+
+__all__ = ["ERASED", "REQUESTER_FIELDS", "redact_document", "walk_personal"]
+
+#: What erasure leaves where personal data was (and what a sealed value whose data key was
+#: destroyed reads as).
+ERASED = "[已删除]"
+
+#: The fields of a requester that identify the person.
+REQUESTER_FIELDS = frozenset(("name", *FIELD_KINDS))
+
+#: Keys whose values are codes, identifiers, instants or structures of them, in every document
+#: a store keeps (case, event, dead letter): never walked.
+NEVER_PERSONAL = frozenset(
+    (
+        "appeal_type", "at", "chair", "channel", "clock", "clocks", "departments", "domain",
+        "external_refs", "from_status", "generalisation_id", "into", "meeting_id", "pack",
+        "received_at", "role", "rule_ids", "severity", "status", "task_id", "tier", "to_status",
+        "version",
+    )
+)  # fmt: skip
+
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+#: Called for a whole personal field: (value) -> replacement.
+OnField = Callable[[Any], Any]
+#: Called for a string holding detected personal data: (text, spans) -> replacement.
+OnText = Callable[[str, list[PersonalDataSpan]], Any]
+
+
+def walk_personal(
+    document: Any,
+    on_field: OnField,
+    on_text: OnText,
+    names: Iterable[str] = (),
+    *,
+    skip: Callable[[Any], bool] | None = None,
+    cache: dict[Any, Any] | None = None,
+) -> Any:
+    """A copy of ``document`` with every personal value replaced by what the callbacks return.
+
+    ``names`` are people whose names are looked for everywhere; a mapping with a ``requester``
+    adds that requester's name below it. ``skip`` says a value is already handled (a sealed
+    envelope, an erasure marker) and is kept as it is. ``cache``, shared by walks of one
+    owner's documents (a case and its events repeat each other), keeps each value's outcome.
+    """
+    seen = {} if cache is None else cache
+    given = tuple(names)
+    usable = seen.get(("usable", given))
+    if usable is None:
+        usable = seen[("usable", given)] = tuple(usable_names(given)) if given else ()
+    return _Walk(on_field, on_text, skip, seen).node(document, usable)
+
+
+class _Walk:
+    """The walk itself. Stored documents are JSON (dict, list, str, int, float, bool, None),
+    so exact type tests are enough (this runs for every value of every document a store
+    writes); a value met twice (the receive event repeats the case) is decided once."""
+
+    __slots__ = ("on_field", "on_text", "seen", "skip")
+
+    def __init__(
+        self,
+        on_field: OnField,
+        on_text: OnText,
+        skip: Callable[[Any], bool] | None,
+        seen: dict[Any, Any],
+    ) -> None:
+        self.on_field, self.on_text, self.skip = on_field, on_text, skip
+        self.seen = seen
+
+    def node(self, node: Any, names: tuple[str, ...]) -> Any:
+        kind = type(node)
+        if kind is str:
+            return self.text(node, names)
+        if kind is dict or (kind is not list and kind is not tuple and isinstance(node, Mapping)):
+            requester = node.get("requester")
+            if requester is not None and (
+                type(requester) is dict or isinstance(requester, Mapping)
+            ):
+                names = self.requester_names(requester, names)
+            member = self.member
+            # An empty value (None, "", [], {}, 0, False) holds nothing: most of a document.
+            return {
+                key: value if not value or key in NEVER_PERSONAL else member(key, value, names)
+                for key, value in node.items()
+            }
+        if kind is list or kind is tuple:
+            return [self.node(item, names) for item in node]
+        return node
+
+    def requester_names(self, requester: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+        name = requester.get("name")
+        if not isinstance(name, str) or not name or (self.skip and self.skip(name)):
+            return names
+        key = ("names", name, names)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = (*names, *usable_names([name]))
+        return found
+
+    def member(self, key: Any, value: Any, names: tuple[str, ...]) -> Any:
+        kind = type(value)
+        if kind is str:
+            if key in UNMASKED_KEYS:
+                return value
+            return self.field(value) if key in FIELD_KINDS else self.text(value, names)
+        if kind is dict or kind is list:
+            if key == "requester" and kind is dict:
+                return {
+                    k: self.field(v) if k in REQUESTER_FIELDS else self.node(v, names)
+                    for k, v in value.items()
+                }
+            return self.field(value) if key in FIELD_KINDS else self.node(value, names)
+        if key in FIELD_KINDS and kind is not bool:
+            return self.field(value)
+        if kind is tuple or (kind not in _SCALARS and isinstance(value, Mapping)):
+            return self.node(value, names)
+        return value
+
+    def field(self, value: Any) -> Any:
+        kind = type(value)
+        if value is None or kind is bool or value == "":
+            return value
+        if kind is dict or kind is list or kind is tuple or isinstance(value, Mapping):
+            return self.node(value, ())  # a structure under a personal key: walk it
+        key = (None, value)
+        found = self.seen.get(key, _MISSING)
+        if found is _MISSING:
+            skip = self.skip is not None and self.skip(value)
+            found = self.seen[key] = value if skip else self.on_field(value)
+        return found
+
+    def text(self, text: str, names: tuple[str, ...]) -> Any:
+        key = (text, names)
+        found = self.seen.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        if (self.skip is not None and self.skip(text)) or _INSTANT.fullmatch(text):
+            result: Any = text
+        else:
+            wanted = [n for n in names if n in text] if names else names
+            spans = detect_personal_data(text, wanted) if wanted else detect_personal_data(text)
+            result = self.on_text(text, spans) if spans else text
+        self.seen[key] = result
+        return result
+
+
+_MISSING = object()
+_SCALARS = frozenset((int, float, bool, type(None)))
+
+
+def redact_document(document: Any, names: Iterable[str] = ()) -> Any:
+    """A copy of ``document`` with its personal fields replaced by ``[已删除]`` and every
+    piece of personal data found in its text cut out the same way (the rest of the text
+    stays: what a request was about is not personal)."""
+
+    def cut(text: str, spans: list[PersonalDataSpan]) -> str:
+        parts, last = [], 0
+        for span in spans:
+            parts += [text[last : span.start], ERASED]
+            last = span.end
+        parts.append(text[last:])
+        return "".join(parts)
+
+    return walk_personal(document, lambda _: ERASED, cut, names, skip=_is_erased)
+
+
+def _is_erased(value: Any) -> bool:
+    return isinstance(value, str) and value == ERASED
