@@ -81,6 +81,7 @@ class DeskCore:
         self.failures: list[HookFailure] = []
         self.deliveries = Deliveries()
         """Notices this desk delivered from the outbox, and those that failed."""
+        self._deferred: list[tuple[Case, list[OutboxNotice]]] | None = None
         self.crosscase: CrossCaseMonitor | None = None
         if pack is not None and pack.crosscase:
             from zhenshen_core.desk.monitor import CrossCaseMonitor
@@ -200,8 +201,10 @@ class DeskCore:
         of the notices written with it (what fails stays pending in the outbox)."""
         for a in announce:
             self.failures.extend(self.host.notify_hooks(a.kind, **a.hook_kwargs))
-        if notices:
-            deliver(self, notices, at or self.now(), case=case)
+        if notices and self._deferred is not None:  # a sweep delivers them in batches
+            self._deferred.append((case, list(notices)))
+        elif notices:
+            deliver(self, notices, at or self.now(), cases={case.id: case})
 
     def _notify(self, kind: str, subject: Case, event_type: str | None, **kwargs: Any) -> None:
         """Hooks and notifiers at once, with no outbox: for what no case write carries (a

@@ -12,7 +12,7 @@ the receiver. A failed delivery stays pending with its attempts, last error and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 MAX_ERROR = 500
 """Characters of a delivery's error kept on the notice."""
+DELIVERY_BATCH = 100
+"""Notices a sweep delivers before it records their outcomes in one write."""
 
 
 @dataclass
@@ -75,19 +77,26 @@ def notices_for(
 
 
 def deliver(
-    desk: DeskCore, notices: Sequence[OutboxNotice], now: datetime, *, case: Case | None = None
+    desk: DeskCore,
+    notices: Sequence[OutboxNotice],
+    now: datetime,
+    *,
+    cases: Mapping[str, Case] | None = None,
 ) -> Deliveries:
-    """Give each notice to its notifier and record the outcome on the notice.
+    """Give each notice to its notifier and record the outcomes, in one write at the end.
 
-    ``case`` is the case the notices are about when the caller holds it (just saved); a
-    notice of another case is told the case as stored now. A failure to record an outcome is
-    reported, not raised: the change is saved and a notice left pending is delivered again.
+    ``cases`` are the cases the notices are about when the caller holds them (just saved);
+    a notice of another case is told the case as stored now. A failure to record the
+    outcomes is reported, not raised: the change is saved, and a notice left pending is
+    delivered again (so a crash between a notifier's call and that write delivers the notices
+    of the batch again, under the same keys).
     """
     done = Deliveries()
-    cases: dict[str, Case] = {case.id: case} if case is not None else {}
+    known: dict[str, Case] = dict(cases or {})
+    outcomes: list[OutboxNotice] = []
     for notice in notices:
         attempt = notice.attempts + 1
-        failure = _send(desk, notice, attempt, cases)
+        failure = _send(desk, notice, attempt, known)
         if failure is None:
             outcome = notice.model_copy(
                 update={
@@ -110,10 +119,11 @@ def deliver(
             )
             done.failed.append((notice.key, error))
             desk.failures.append(failure)
-        try:
-            desk.store.outbox_put(outcome)
-        except StorageError as exc:
-            desk.failures.append(HookFailure("-", "outbox", f"{notice.key}: {exc}"))
+        outcomes.append(outcome)
+    try:
+        desk.store.outbox_put_many(outcomes)
+    except StorageError as exc:
+        desk.failures.append(HookFailure("-", "outbox", f"{len(outcomes)} outcome(s): {exc}"))
     desk.deliveries.add(done)
     return done
 

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from zhenshen_core.deadlines.clocks import BREACH, acknowledge_alerts
 from zhenshen_core.desk.core import Announcement, DeskCore
-from zhenshen_core.desk.outbox import deliver_due
+from zhenshen_core.desk.outbox import DELIVERY_BATCH, deliver, deliver_due
 from zhenshen_core.desk.recompute import recompute_if_calendar_changed
 from zhenshen_core.desk.results import ClockAlert, SweepResult
 from zhenshen_core.errors import ConcurrencyError, StoreUnavailableError
@@ -47,6 +47,33 @@ def sweep(desk: DeskCore, when: datetime, *, limit: int, actor: str) -> SweepRes
     else:
         due_list = desk.store.due_clocks(when, limit=limit)
     result.clocks, result.limit_reached = len(due_list), len(due_list) >= limit
+    desk._deferred = []  # the alerts' notices are delivered in batches (DELIVERY_BATCH)
+    try:
+        _sweep_clocks(desk, due_list, open_incidents, when, actor, result)
+        _deliver_deferred(desk, when)
+    finally:
+        desk._deferred = None  # what was not delivered stays pending for the next sweep
+    result.held = sum(1 for i in open_incidents.values() if i.holds(when))
+    result.notices_delivered = desk.deliveries.delivered - before[0]
+    result.notices_failed = len(desk.deliveries.failed) - before[1]
+    return result
+
+
+def _deliver_deferred(desk: DeskCore, when: datetime) -> None:
+    batch, desk._deferred = desk._deferred or [], []
+    if batch:
+        cases = {case.id: case for case, _ in batch}
+        deliver(desk, [n for _, notices in batch for n in notices], when, cases=cases)
+
+
+def _sweep_clocks(
+    desk: DeskCore,
+    due_list: list[DueClock],
+    open_incidents: dict[tuple[str, str], SweepIncident],
+    when: datetime,
+    actor: str,
+    result: SweepResult,
+) -> None:
     for due in due_list:
         prior = open_incidents.get((due.case_id, due.clock))
         try:
@@ -62,10 +89,8 @@ def sweep(desk: DeskCore, when: datetime, *, limit: int, actor: str) -> SweepRes
             resolved = prior.model_copy(update={"resolved_at": when})
             desk.store.put_incident(resolved)
             result.resolved.append(resolved)
-    result.held = sum(1 for i in open_incidents.values() if i.holds(when))
-    result.notices_delivered = desk.deliveries.delivered - before[0]
-    result.notices_failed = len(desk.deliveries.failed) - before[1]
-    return result
+        if sum(len(n) for _, n in desk._deferred or []) >= DELIVERY_BATCH:
+            _deliver_deferred(desk, when)
 
 
 def _one_clock(

@@ -244,6 +244,11 @@ class MemoryStore:
         with self._lock:
             self._state.outbox[notice.key] = notice.model_dump_json()
 
+    def outbox_put_many(self, notices: Sequence[OutboxNotice]) -> None:
+        with self._lock:
+            for notice in notices:
+                self._state.outbox[notice.key] = notice.model_dump_json()
+
     def outbox_purge(self, delivered_before: datetime) -> int:
         cutoff = to_micros(delivered_before)
         with self._lock:

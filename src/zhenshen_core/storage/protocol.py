@@ -185,6 +185,9 @@ class CaseStore(Protocol):
     def outbox_put(self, notice: OutboxNotice) -> None:
         """Insert or replace a notice by key (a delivery's outcome, a retry)."""
 
+    def outbox_put_many(self, notices: Sequence[OutboxNotice]) -> None:
+        """``outbox_put`` for several notices in one transaction (a sweep's deliveries)."""
+
     def outbox_purge(self, delivered_before: datetime) -> int:
         """Delete notices delivered before ``delivered_before``; returns how many."""
 

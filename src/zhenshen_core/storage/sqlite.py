@@ -770,11 +770,16 @@ class SQLiteStore:
         return [OutboxNotice.model_validate_json(doc) for (doc,) in rows]
 
     def outbox_put(self, notice: OutboxNotice) -> None:
+        self.outbox_put_many([notice])
+
+    def outbox_put_many(self, notices: Sequence[OutboxNotice]) -> None:
+        if not notices:
+            return
         with self._tx() as cur:
-            cur.execute(
+            cur.executemany(
                 "INSERT OR REPLACE INTO outbox (key, case_id, status, created_at,"
                 " next_attempt_at, delivered_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                _notice_row(notice),
+                [_notice_row(n) for n in notices],
             )
 
     def outbox_purge(self, delivered_before: datetime) -> int:

@@ -160,6 +160,19 @@ class ReliabilityContract:
         assert store.outbox_due(later + timedelta(days=1)) == [notices[2], notices[0]]
         assert len(store.outbox_notices(limit=2)) == 2
 
+    def test_put_many_writes_every_outcome_at_once(self, store: CaseStore) -> None:
+        case, events = received(make_case(9))
+        notices = [make_notice(case.id, 1, target=t) for t in ("a", "b", "c")]
+        store.ingest(case, events, outbox=notices)
+        done = [
+            n.model_copy(update={"status": "delivered", "attempts": 1, "delivered_at": BASE_TIME})
+            for n in notices[:2]
+        ]
+        store.outbox_put_many(done)
+        store.outbox_put_many([])
+        assert [n.target for n in store.outbox_notices("delivered")] == ["a", "b"]
+        assert [n.target for n in store.outbox_due(BASE_TIME)] == ["c"]
+
     def test_purge_removes_only_notices_delivered_before_the_instant(
         self, store: CaseStore
     ) -> None:

@@ -706,6 +706,17 @@ class PostgresStore:
             f"store outbox notice {notice.key}",
         )
 
+    def outbox_put_many(self, notices: Sequence[OutboxNotice]) -> None:
+        if not notices:
+            return
+        rows = [_notice_row(n) for n in notices]
+        # Upserts of whole rows: the same transaction twice leaves the same rows (idempotent).
+        self._write(
+            f"store {len(rows)} outbox notices",
+            lambda cur: cur.executemany(_UPSERT_NOTICE.encode(), rows),
+            idempotent=True,
+        )
+
     def outbox_purge(self, delivered_before: datetime) -> int:
         return self._read(
             lambda conn: (
