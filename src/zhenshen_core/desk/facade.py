@@ -392,6 +392,14 @@ class Desk(ArticleSteps):
         First, when the desk's calendar is not the one the provisional clocks were last
         recomputed on (newer notice data was installed), it recomputes them
         (:meth:`recompute_provisional_clocks`); otherwise that check is one record read.
+        Then it delivers the outbox notices left pending (a crash, a failing notifier).
+
+        Each due clock is handled on its own: an error on one (other than the store being
+        unreachable) is recorded as a sweep incident (``result.incidents``), the clock is
+        held back until its retry time (1 minute, doubling up to 6 hours) and the other
+        clocks are swept; a clock that later sweeps without error resolves its incident
+        (``result.resolved``). Each alert's notices are written with it to the outbox and
+        delivered in batches (``result.notices_delivered``, ``notices_failed``).
         """
         return _sweep.sweep(self, now or self.now(), limit=limit, actor=actor)
 

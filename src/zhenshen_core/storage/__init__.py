@@ -1,6 +1,7 @@
 """Storage backends: the protocol and the built-in memory and SQLite stores."""
 
 from zhenshen_core.storage.memory import MemoryStore
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     CaseStore,
@@ -19,7 +20,9 @@ __all__ = [
     "DueClock",
     "IngestResult",
     "MemoryStore",
+    "OutboxNotice",
     "Record",
     "SQLiteStore",
+    "SweepIncident",
     "open_store",
 ]
