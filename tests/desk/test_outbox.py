@@ -172,3 +172,17 @@ def test_retry_delivers_with_the_file_notifier_and_purge_drops_delivered(
         build_cli(), ["outbox", "purge", "--delivered", "--older-than", "0h", "--store", url]
     )
     assert purged.stdout.startswith("6 delivered notice(s) purged"), purged.output
+
+
+def test_a_transition_notice_carries_the_event_time_and_payload() -> None:
+    """Asked by the 12345 back-sync: the reason of a reject and the event's time, which the
+    case may no longer show when a retry delivers the notice."""
+    store = MemoryStore()
+    (case_id,) = fill(store, 1)
+    gateway = Gateway()
+    desk = _desk(store, gateway, now=lambda: NOW)
+    desk.transition(case_id, "reject", {"reason": "属于诉讼事项"}, actor="office:wang")
+    (notice,) = [n for n in gateway.received if n.kind == "case_transitioned"]
+    assert notice.event_type == "reject"
+    assert notice.detail == {"seq": 8, "at": NOW.isoformat(), "payload": {"reason": "属于诉讼事项"}}
+    assert notice.key == f"{case_id}:8:case_transitioned:sms"

@@ -47,9 +47,15 @@ class Announcement:
 
 
 def transitioned(case: Case, record: CaseEvent) -> Announcement:
-    """``case_transitioned`` for a stored event (the case after it)."""
+    """``case_transitioned`` for a stored event (the case after it). A notifier gets the
+    event's number, time and payload in ``detail`` (``seq``, ``at``, ``payload``: e.g. the
+    reason of a ``reject``), which a later state of the case may no longer show."""
     return Announcement(
-        "case_transitioned", record.seq, record.type, {"case": case, "event": record}
+        "case_transitioned",
+        record.seq,
+        record.type,
+        {"case": case, "event": record},
+        {"seq": record.seq, "at": record.at.isoformat(), "payload": dict(record.payload)},
     )
 
 
