@@ -163,6 +163,12 @@ def test_retry_delivers_with_the_file_notifier_and_purge_drops_delivered(
     swept = runner.invoke(build_cli(), [*local, "sweep", "--store", url, "--now", NOW.isoformat()])
     assert swept.exit_code == 0, swept.output
     assert "notices: 0 delivered, 6 failed" in swept.stdout
+    report = runner.invoke(
+        build_cli(), ["report", "--store", url, "--as-of", NOW.isoformat(), "--format", "json"]
+    )
+    assert json.loads(report.stdout)["outbox"] == {"pending": 6, "delivered": 0, "failed": 0}
+    html = runner.invoke(build_cli(), ["report", "--store", url, "--format", "html"])
+    assert "notices pending 6, failed 0" in html.stdout
     down.unlink()
     retried = runner.invoke(build_cli(), [*local, "outbox", "retry", "--store", url])
     assert retried.exit_code == 0 and retried.stdout.startswith("6 delivered, 0 failed")

@@ -149,3 +149,32 @@ def test_killed_sweepers_on_postgres_leave_every_alert_with_its_notice(
     delivered = _delivered(notices)
     assert set(delivered) == alerts
     assert len(delivered) - len(set(delivered)) <= kills * DELIVERY_BATCH
+
+
+class Contended:
+    """The real store, except that every save of one case loses a race (someone else wrote)."""
+
+    def __init__(self, store: PostgresStore, busy: str) -> None:
+        self._store, self.busy = store, busy
+
+    def save(self, case: Any, events: Any, **kw: Any) -> None:
+        if case.id == self.busy:
+            from zhenshen_core.errors import ConcurrencyError
+
+            raise ConcurrencyError(case.id, kw["expected_version"], kw["expected_version"] + 1)
+        self._store.save(case, events, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_sweep_gives_back_the_claims_of_a_case_that_kept_changing(schema_url: str) -> None:
+    with PostgresStore(schema_url) as store:
+        ids = _fill(store, 3)
+        desk = Desk(Contended(store, ids[0]), settings=DeskSettings(node="n1"))  # type: ignore[arg-type]
+        result = desk.sweep(NOW)
+        assert result.conflicts == [ids[0], ids[0]] and len(result.alerts) == 4
+        assert not result.incidents, "a conflict is not an incident: the next sweep retries"
+        claimed = store._all("SELECT claimed_by FROM clocks WHERE case_id = %s", (ids[0],), "")
+        assert claimed == [(None,), (None,)], "another node may take them at once"
+        assert len(store.claim_due_clocks(NOW, node="n2")) == 2

@@ -53,6 +53,10 @@ def sweep(desk: DeskCore, when: datetime, *, limit: int, actor: str) -> SweepRes
         _deliver_deferred(desk, when)
     finally:
         desk._deferred = None  # what was not delivered stays pending for the next sweep
+    release = getattr(desk.store, "release_claims", None)
+    if callable(claim) and callable(release) and result.conflicts:
+        # Clocks whose case kept changing: another node may take them now, not after the lease.
+        release(desk.settings.node)
     result.held = sum(1 for i in open_incidents.values() if i.holds(when))
     result.notices_delivered = desk.deliveries.delivered - before[0]
     result.notices_failed = len(desk.deliveries.failed) - before[1]
