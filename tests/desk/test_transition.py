@@ -183,3 +183,21 @@ def test_the_cli_refuses_an_actor_option_and_records_who_runs_it(
     (tmp_path / "zhenshen.toml").write_text('actor = "领导小组组长"\n', encoding="utf-8")
     found = _cli(monkeypatch, *base, "--data", payload)
     assert json.loads(found.stdout)["actor"] == getpass.getuser()
+
+
+def test_a_return_through_the_cli_re_runs_the_configured_pack(
+    monkeypatch: pytest.MonkeyPatch, stored: tuple[str, str]
+) -> None:
+    from .conftest import REFERENCE_PACK
+
+    url, case_id = stored
+    record = {"at": NOW.isoformat(), "from_department": "gxq.jsj", "reason": "非本部门职责"}
+    result = _cli(
+        monkeypatch, "cases", "transition", case_id, "return_case", "--data",
+        json.dumps({"record": record}), "--store", url, "--at", NOW.isoformat(),
+        env={"ZHENSHEN_PACK": str(REFERENCE_PACK)},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with SQLiteStore(url.removeprefix("sqlite:///")) as store:
+        kinds = [e.type for e in store.events(case_id)[4:]]
+    assert kinds[0] == "return_case" and "decide" in kinds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -543,9 +544,13 @@ def transition(
     when = parse_instant(at, "--at") or datetime.now(SHANGHAI)
     from zhenshen_core.desk import Desk
 
+    # A 退单 re-runs the rules when a pack is configured ($ZHENSHEN_PACK, 'pack' in the config).
+    source = cli_ctx.pack_source(os.environ.get(PACK_ENV)) if event == "return_case" else None
+    pack = load_cli_pack(cli_ctx, source) if source else None
     store = open_cli_store(cli_ctx, store_url)
     try:
-        desk = Desk(store, host=cli_ctx.host, calendar=cli_ctx.calendar(), now=lambda: when)
+        calendar = cli_ctx.calendar()
+        desk = Desk(store, pack=pack, host=cli_ctx.host, calendar=calendar, now=lambda: when)
         before = store.get(case_id).version
         new = desk.transition(
             case_id, event, payload, actor=actor, expected_version=expected_version, at=when
