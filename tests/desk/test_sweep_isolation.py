@@ -120,29 +120,55 @@ def test_a_failing_case_is_an_incident_retried_with_backoff_and_resolved(
     assert desk.get(ids[1]).status is CaseStatus.RECEIVED
 
 
+def _legacy_reject(store: CaseStore, case_id: str) -> None:
+    """What the old ``cases transition ID reject`` stored: the reject event, clocks running."""
+    case = store.get(case_id)
+    after, record = Lifecycle().fire(
+        case, "reject", actor="cli", at=NOW - timedelta(days=5), payload={"reason": "x"}
+    )
+    legacy = after.model_copy(update={"clocks": case.clocks})
+    store.save(legacy, [record], expected_version=case.version)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_case_finished_by_an_older_version_is_folded_again_not_alerted(
+    tmp_path: Path, kind: str
+) -> None:
+    store: CaseStore = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "d.db")
+    ids = fill(store, 2)
+    _legacy_reject(store, ids[0])
+    assert any(c.running for c in store.get(ids[0]).clocks.values())
+    result = Desk(store).sweep(NOW)
+    assert len(result.alerts) == 3 and not result.incidents
+    repaired = store.get(ids[0])
+    assert repaired.status is CaseStatus.NOT_ACCEPTED and repaired.version == 5
+    assert all(c.stopped_at == NOW - timedelta(days=5) for c in repaired.clocks.values())
+    assert Lifecycle().replay(store.events(ids[0])) == repaired, "history and document agree"
+    assert store.due_clocks(NOW + timedelta(days=60)) == [] or all(
+        d.case_id != ids[0] for d in store.due_clocks(NOW + timedelta(days=60))
+    )
+
+
 def test_the_cli_reports_incidents_in_text_and_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "desk.db"
     store = SQLiteStore(path)
     ids = fill(store, 2)
-    # A case finished by an older version, its clocks left running: the sweep cannot alert
-    # on it (no event fits a finished case), so it is an incident, not a stopped sweep.
-    case = store.get(ids[0])
-    data = json.loads(case.model_dump_json(context={"unmasked": True}))
-    store._conn.execute(  # what the old `cases transition ... reject` left behind
-        "UPDATE cases SET status = 'not_accepted', doc = json_set(doc, '$.status', "
-        "'not_accepted') WHERE id = ?",
-        (ids[0],),
+    # A document no longer valid (written by hand, or by a bug): the sweep cannot read the
+    # case, so each of its due clocks is an incident, not a stopped sweep.
+    store._conn.execute(
+        "UPDATE cases SET doc = json_set(doc, '$.tier', 'S9') WHERE id = ?", (ids[0],)
     )
-    assert data["status"] == "received"
     store.close()
     url = f"sqlite:///{path}"
     code, out, err = _cli(monkeypatch, "sweep", "--store", url, "--now", NOW.isoformat())
     assert code == 0, out + err
     assert "3 alert(s)" in out and "3 incident(s)" in out
     assert f"incident {ids[0]} contact (attempt 1" in out
-    assert "IllegalTransitionError: event 'clock_update' is not allowed in state" in out
+    assert "CaseValidationError: invalid case: tier" in out
+    # the recomputation of provisional clocks reads every active case: it fails, and is said
+    assert "recomputing the provisional clocks failed" in out
     code, out, _ = _cli(
         monkeypatch, "sweep", "--store", url, "--now", NOW.isoformat(), "--format", "json"
     )

@@ -165,6 +165,11 @@ def _sweep_summary(result: SweepResult, now: datetime) -> list[str]:
             "conflicts (changed meanwhile; the next sweep takes them): "
             + " ".join(result.conflicts)
         )
+    if result.recompute_error:
+        lines.append(
+            "recomputing the provisional clocks failed (the next sweep tries again): "
+            + result.recompute_error
+        )
     for incident in result.incidents:
         lines.append(
             f"incident {incident.case_id} {incident.clock} (attempt {incident.attempts}, "
@@ -240,6 +245,7 @@ def sweep(
                 "incidents": [i.model_dump(mode="json") for i in result.incidents],
                 "resolved": [i.model_dump(mode="json") for i in result.resolved],
                 "held": result.held,
+                "recompute_error": result.recompute_error,
                 "notices": {
                     "delivered": result.notices_delivered,
                     "failed": result.notices_failed,

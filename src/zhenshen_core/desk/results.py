@@ -66,6 +66,8 @@ class SweepResult:
     """Outbox notices delivered during the sweep (pending ones first, then the new alerts')."""
     notices_failed: int = 0
     """Deliveries that failed (the notices stay in the outbox, retried with backoff)."""
+    recompute_error: str | None = None
+    """Why recomputing the provisional clocks failed (the sweep went on; the next one retries)."""
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Alerts per clock and kind, for a summary; task clocks (``task:T1``) count as

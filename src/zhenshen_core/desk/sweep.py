@@ -24,6 +24,8 @@ from zhenshen_core.desk.outbox import DELIVERY_BATCH, deliver, deliver_due
 from zhenshen_core.desk.recompute import recompute_if_calendar_changed
 from zhenshen_core.desk.results import ClockAlert, SweepResult
 from zhenshen_core.errors import ConcurrencyError, StoreUnavailableError
+from zhenshen_core.model.case import Case
+from zhenshen_core.model.lifecycle import TERMINAL
 from zhenshen_core.storage.outbox import INCIDENT_BACKOFF, SweepIncident, retry_after
 from zhenshen_core.storage.protocol import DueClock
 
@@ -37,7 +39,13 @@ def sweep(desk: DeskCore, when: datetime, *, limit: int, actor: str) -> SweepRes
     """One sweep at ``when`` (see :meth:`Desk.sweep <zhenshen_core.desk.Desk.sweep>`): at most
     ``limit`` due clocks, each tried ``SWEEP_ATTEMPTS`` times while its case keeps changing,
     each isolated from the others."""
-    result = SweepResult(recomputed=recompute_if_calendar_changed(desk))
+    result = SweepResult()
+    try:
+        result.recomputed = recompute_if_calendar_changed(desk)
+    except StoreUnavailableError:
+        raise
+    except Exception as exc:  # a case the recomputation cannot read never stops the sweep
+        result.recompute_error = f"{type(exc).__name__}: {exc}"[:MAX_REASON]
     before = desk.deliveries.delivered, len(desk.deliveries.failed)
     deliver_due(desk, when, limit=limit)
     open_incidents = {(i.case_id, i.clock): i for i in desk.store.incidents()}
@@ -109,6 +117,22 @@ def _one_clock(
     result.conflicts.append(due.case_id)
 
 
+def _refold(desk: DeskCore, case: Case) -> None:
+    """A finished case whose clocks still run (stored by a version before a terminal state
+    stopped them): its document is made again from its own history, where the terminal event
+    now stops them, and saved without a new event. The history is the record; the document
+    is its fold, and the two agree again."""
+    folded = desk.lifecycle.replay(desk.store.events(case.id))
+    if folded.version != case.version:
+        raise ConcurrencyError(case.id, case.version, folded.version)
+    if any(c.running for c in folded.clocks.values()):
+        running = sorted(n for n, c in folded.clocks.items() if c.running)
+        raise ValueError(
+            f"case {case.id} is {case.status.value} but its history leaves {running} running"
+        )
+    desk.store.save(folded, [], expected_version=case.version)
+
+
 def _incident(
     prior: SweepIncident | None, due: DueClock, exc: Exception, when: datetime
 ) -> SweepIncident:
@@ -126,6 +150,9 @@ def _incident(
 
 def _alert(desk: DeskCore, case_id: str, name: str, when: datetime, actor: str) -> list[ClockAlert]:
     case = desk.store.get(case_id)
+    if case.status in TERMINAL:
+        _refold(desk, case)
+        return []
     clock = case.clocks.get(name)
     if clock is None:
         return []
