@@ -178,3 +178,23 @@ def test_a_sweep_gives_back_the_claims_of_a_case_that_kept_changing(schema_url: 
         claimed = store._all("SELECT claimed_by FROM clocks WHERE case_id = %s", (ids[0],), "")
         assert claimed == [(None,), (None,)], "another node may take them at once"
         assert len(store.claim_due_clocks(NOW, node="n2")) == 2
+
+
+def test_a_case_finished_by_an_older_version_is_folded_again(schema_url: str) -> None:
+    from zhenshen_core.model import CaseStatus, Lifecycle
+
+    with PostgresStore(schema_url) as store:
+        ids = _fill(store, 2)
+        case = store.get(ids[0])
+        after, record = Lifecycle().fire(
+            case, "reject", actor="cli", at=NOW - timedelta(days=5), payload={"reason": "x"}
+        )
+        # what the old `cases transition ID reject` stored: the clocks left running
+        store.save(after.model_copy(update={"clocks": case.clocks}), [record], expected_version=3)
+        result = Desk(store).sweep(NOW)
+        assert len(result.alerts) == 2 and not result.incidents
+        repaired = store.get(ids[0])
+        assert repaired.status is CaseStatus.NOT_ACCEPTED and repaired.version == 4
+        assert not any(c.running for c in repaired.clocks.values())
+        assert Lifecycle().replay(store.events(ids[0])) == repaired
+        assert all(d.case_id != ids[0] for d in store.due_clocks(NOW + timedelta(days=90)))
