@@ -192,3 +192,38 @@ def test_a_transition_notice_carries_the_event_time_and_payload() -> None:
     assert notice.event_type == "reject"
     assert notice.detail == {"seq": 8, "at": NOW.isoformat(), "payload": {"reason": "属于诉讼事项"}}
     assert notice.key == f"{case_id}:8:case_transitioned:sms"
+
+
+def test_plain_intake_writes_its_receipts_to_the_outbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``zhenshen ingest`` without a pack runs no desk; its receipts still go through the
+    outbox, and a sweep delivers what the notifier could not take."""
+    source = tmp_path / "orders.jsonl"
+    orders = [
+        {"external_id": f"GX-{i}", "channel": "hotline_12345", "title": "施工许可",
+         "received_at": "2026-03-02T09:00:00+08:00"}
+        for i in range(3)
+    ]  # fmt: skip
+    source.write_text("".join(json.dumps(o) + "\n" for o in orders), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    notices, down = tmp_path / "notices.jsonl", tmp_path / "down"
+    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("ZHENSHEN_TEST_NOTICES", str(notices))
+    monkeypatch.setenv("ZHENSHEN_TEST_NOTICES_DOWN", str(down))
+    local = ["--local-plugins", str(NOTIFIER)]
+    down.write_text("")
+    ingested = CliRunner().invoke(
+        build_cli(), [*local, "ingest", "jsonl", str(source), "--store", url]
+    )
+    assert ingested.exit_code == 0, ingested.output
+    assert "gateway unreachable" in ingested.stderr
+    with SQLiteStore(tmp_path / "desk.db") as store:
+        pending = store.outbox_notices("pending")
+    assert len(pending) == 3 and {n.kind for n in pending} == {"case_received"}
+    down.unlink()
+    later = (pending[0].next_attempt_at + timedelta(seconds=1)).isoformat()
+    swept = CliRunner().invoke(build_cli(), [*local, "sweep", "--store", url, "--now", later])
+    assert "notices: 3 delivered, 0 failed" in swept.stdout, swept.output
+    keys = [json.loads(line)["key"] for line in notices.read_text().splitlines()]
+    assert sorted(keys) == sorted(n.key for n in pending)

@@ -19,8 +19,9 @@ from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
+from zhenshen_core.plugins.delivery import deliver_notices, notices_for
 from zhenshen_core.plugins.host import HookFailure, PluginHost
-from zhenshen_core.plugins.records import IntakeReader, IntakeRecord, Notification
+from zhenshen_core.plugins.records import IntakeReader, IntakeRecord
 from zhenshen_core.storage.outbox import OutboxNotice
 from zhenshen_core.storage.protocol import CaseStore
 
@@ -142,9 +143,10 @@ def ingest_records(
                     continue
             batch.append(item)
             lines.append((record.line, record.location))
-        outbox = (
-            [n for case, _ in batch for n in pipeline.outbox(case)] if pipeline is not None else []
-        )
+        if pipeline is not None:
+            outbox = [n for case, _ in batch for n in pipeline.outbox(case)]
+        else:  # no desk: each new case's receipt, one notice per notifier
+            outbox = _received_notices(host, batch, clock())
         # outbox= only when there are notices: a store written before the outbox still works
         # for a desk without notifiers.
         results = (
@@ -152,6 +154,7 @@ def ingest_records(
             if batch
             else []
         )
+        created: dict[str, Case] = {}
         for (case, events), result, (line, location) in zip(batch, results, lines, strict=True):
             summary.case_ids.append(result.case_id)
             if result.created:
@@ -159,12 +162,9 @@ def ingest_records(
                 if pipeline is not None:  # the desk announces the receipt, from its outbox
                     pipeline.stored(case)
                     continue
+                created[case.id] = case
                 summary.notification_failures.extend(
-                    host.notify(
-                        Notification("case_received", case, events[0].type),
-                        case=case,
-                        event=events[0],
-                    )
+                    host.notify_hooks("case_received", case=case, event=events[0])
                 )
                 continue
             summary.duplicates += 1
@@ -174,9 +174,27 @@ def ingest_records(
                 except Exception as exc:  # stored already: reported, not dead-lettered
                     reason = f"stored earlier but undecided; cannot decide: {_describe(exc)}"
                     summary.rejected.append(Rejected(line, reason, location))
+        if created and outbox:
+            kept = [n for n in outbox if n.case_id in created]
+            _, failures = deliver_notices(store, host, kept, clock(), cases=created)
+            summary.notification_failures.extend(failures)
         if progress is not None:
             progress(len(chunk))
     return summary
+
+
+def _received_notices(
+    host: PluginHost, batch: Sequence[tuple[Case, Sequence[CaseEvent]]], at: datetime
+) -> list[OutboxNotice]:
+    """The outbox notices of a batch's receipts (kept only for the cases it creates)."""
+    targets = host.notifier_names() if batch else []
+    return [
+        notice
+        for case, events in batch
+        for notice in notices_for(
+            targets, case.id, events[0].seq, "case_received", events[0].type, {}, at
+        )
+    ]
 
 
 def _describe(exc: Exception) -> str:
