@@ -18,8 +18,10 @@ environment variables win over it::
                                                # FROM..TO, an empty side is the default
                                                # (2000-01-01 up to a day after now)
     desk = "gxq"                               # this desk's name in the access log
-    actor = "wang.li"                          # who the access log names (default: the
-                                               # OS user; ZHENSHEN_ACTOR wins)
+    actor = "wang.li"                          # who acts ('cases transition') and reads
+                                               # (the access log); only from a config given
+                                               # with --config (ZHENSHEN_ACTOR wins;
+                                               # default: the OS user)
 
     [privacy]                                  # how personal data is masked in every
     kinds = ["mobile", "id_number", "name"]    # output (a MaskPolicy; default: all kinds,
@@ -28,7 +30,8 @@ environment variables win over it::
 A config file is data. One found in the working directory may choose the store, pack, calendar
 and search folders, but not code: the directory may be a folder another district sent, so its
 ``local_plugins`` is imported only when the user names the config (``--config``), and the CLI
-says on stderr that it was left out (``cli.main.trusted_local_plugins``).
+says on stderr that it was left out (``cli.main.trusted_local_plugins``). For the same reason
+its ``actor`` (who events record as acting) counts only from a config named with ``--config``.
 """
 
 from __future__ import annotations

@@ -41,13 +41,16 @@ def file_text(tmp_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in tmp_path.glob("desk.db*"))
 
 
-def test_export_then_erase_by_phone(run: Callable[..., Result], desk: str, tmp_path: Path) -> None:
+def test_export_then_erase_by_phone(
+    run: Callable[..., Result], desk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     exported = run("privacy", "export", "--store", desk, "--phone", "139 1234 5678")
     assert exported.exit_code == 0, exported.output
     answer = json.loads(exported.stdout)
     assert [c["case"]["external_id"] for c in answer["cases"]] == ["GD-1"]
     assert answer["cases"][0]["case"]["requester"]["phone"] == PHONE
-    erased = run("privacy", "erase", "--store", desk, "--phone", PHONE, "--actor", "张科长")
+    monkeypatch.setenv("ZHENSHEN_ACTOR", "张科长")  # who is authenticated, never an option
+    erased = run("privacy", "erase", "--store", desk, "--phone", PHONE)
     assert erased.exit_code == 0, erased.output
     assert "erased the personal data of 1 case" in erased.stdout
     assert PHONE.encode() not in file_text(tmp_path)
@@ -62,6 +65,8 @@ def test_export_then_erase_by_phone(run: Callable[..., Result], desk: str, tmp_p
         "export_personal_data",
     ]
     assert logged[1]["actor"] == "张科长"
+    refused = run("privacy", "erase", "--store", desk, "--phone", PHONE, "--actor", "x")
+    assert refused.exit_code == 2  # no option names the actor
 
 
 def test_retention_dry_run_lists_and_a_real_run_erases_once(

@@ -5,15 +5,14 @@ Every command that prints a case, its history, a letter, a report or a diff goes
 ``department`` audience — what a terminal shows is routinely pasted into mail and reports, so
 a confidential requester is 保密 there too — and with ``--show-personal-data`` it shows the
 stored values, after writing an access-log record (``read_personal_data``) naming the actor
-(``ZHENSHEN_ACTOR``, then ``actor`` in zhenshen.toml, then the OS user). The record is
+(``CliContext.actor``: ``ZHENSHEN_ACTOR``, then ``actor`` of a config given with --config,
+then the OS user). The record is
 written *before* anything is printed: a store that cannot record the read (opened read-only)
 refuses it, and nothing unmasked is shown.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
     from zhenshen_core.privacy import MaskPolicy
     from zhenshen_core.storage.protocol import CaseStore
 
-ACTOR_ENV = "ZHENSHEN_ACTOR"
-
 SHOW_PERSONAL_DATA_OPTION = click.option(
     "--show-personal-data",
     "show_personal_data",
@@ -39,15 +36,8 @@ SHOW_PERSONAL_DATA_OPTION = click.option(
 )
 
 
-def cli_actor(cli_ctx: CliContext) -> str:
-    """Who the access log names: ``ZHENSHEN_ACTOR``, the config's ``actor``, the OS user."""
-    given = os.environ.get(ACTOR_ENV) or cli_ctx.config.actor
-    if given:
-        return given
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
-        return f"uid:{os.getuid()}"
+UNREADABLE_TITLE = "（案件无法读取，标题不显示）"
+"""The title a report shows for a case whose stored document cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,7 @@ class Disclosure:
         return cls(
             policy=cli_ctx.config.privacy,
             reveal=show_personal_data,
-            actor=cli_actor(cli_ctx) if show_personal_data else "",
+            actor=cli_ctx.actor() if show_personal_data else "",
             desk=cli_ctx.config.desk,
             command=command,
         )
@@ -112,16 +102,20 @@ class Disclosure:
             return
         import dataclasses
 
-        from zhenshen_core.errors import CaseNotFoundError
+        from zhenshen_core.errors import CaseNotFoundError, CaseValidationError
         from zhenshen_core.privacy import mask_text
 
         listed = {o.case_id for o in built.overdue}
         listed |= {c["id"] for p in built.generalisations for c in p.cases}
         people: dict[str, tuple[list[str], list[str]]] = {}
+        unreadable: set[str] = set()
         for case_id in listed:
             try:
                 requester = store.get(case_id).requester
             except CaseNotFoundError:
+                continue
+            except CaseValidationError:  # a broken document: its requester is unknown, so
+                unreadable.add(case_id)  # its title is withheld, and the report goes on
                 continue
             if requester is None:
                 continue
@@ -132,6 +126,8 @@ class Disclosure:
         def title(case_id: str, text: str | None) -> str | None:
             if not text:
                 return text
+            if case_id in unreadable:
+                return UNREADABLE_TITLE
             names, withheld = people.get(case_id, ([], []))
             return mask_text(text, self.policy, names, withheld=withheld)
 

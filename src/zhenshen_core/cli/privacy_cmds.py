@@ -3,7 +3,6 @@ request, rotate the master key (docs/howto/protect-personal-information.md)."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,18 +19,6 @@ from zhenshen_core.model.enums import CaseStatus
 T = TypeVar("T")
 
 
-def _actor(given: str | None) -> str:
-    if given:
-        return given
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-ACTOR_OPTION = click.option(
-    "--actor", default=None, help="Who asks, recorded on the event (default: cli:$USER)."
-)
 REASON_OPTION = click.option(
     "--reason", default="", help="Why, recorded on the personal_data_erased event."
 )
@@ -53,7 +40,6 @@ def privacy() -> None:
 @click.option("--case", "case_ids", multiple=True, metavar="ID", help="A case id. Repeatable.")
 @click.option("--phone", default=None, help="Every case and dead letter holding this phone.")
 @click.option("--id-number", default=None, help="Every case and dead letter holding this ID.")
-@ACTOR_OPTION
 @REASON_OPTION
 @NOW_OPTION
 @FORMAT_OPTION
@@ -65,7 +51,6 @@ def erase(
     case_ids: tuple[str, ...],
     phone: str | None,
     id_number: str | None,
-    actor: str | None,
     reason: str,
     now_text: str | None,
     fmt: str,
@@ -89,10 +74,10 @@ def erase(
         report = ErasureReport()
         if case_ids:
             report.cases = erase_cases(
-                store, dict.fromkeys(case_ids), actor=_actor(actor), at=at, reason=reason
+                store, dict.fromkeys(case_ids), actor=cli_ctx.actor(), at=at, reason=reason
             )
         if numbers:
-            found = erase_person(store, numbers, actor=_actor(actor), at=at, reason=reason)
+            found = erase_person(store, numbers, actor=cli_ctx.actor(), at=at, reason=reason)
             report.cases += [c for c in found.cases if c not in report.cases]
             report.dead_letters = found.dead_letters
     finally:
@@ -113,7 +98,6 @@ def erase(
     help="Only cases in this status (e.g. closed). Repeatable.",
 )
 @click.option("--dry-run", is_flag=True, help="List the cases; erase nothing.")
-@ACTOR_OPTION
 @REASON_OPTION
 @NOW_OPTION
 @FORMAT_OPTION
@@ -125,7 +109,6 @@ def retention(
     older_than: str,
     statuses: tuple[str, ...],
     dry_run: bool,
-    actor: str | None,
     reason: str,
     now_text: str | None,
     fmt: str,
@@ -149,7 +132,7 @@ def retention(
         ids = [c.id for c in found]
         if not dry_run:
             why = reason or f"retention: older than {older_than}"
-            ids = erase_cases(store, ids, actor=_actor(actor), at=now, reason=why)
+            ids = erase_cases(store, ids, actor=cli_ctx.actor(), at=now, reason=why)
     finally:
         store.close()
     _report(ids, [], fmt, "would erase" if dry_run else "erased")
@@ -167,7 +150,6 @@ def retention(
     show_default=True,
     help="json (the only format: the answer is a document).",
 )
-@ACTOR_OPTION
 @pass_cli
 @error_boundary
 def export(
@@ -176,7 +158,6 @@ def export(
     phone: str | None,
     id_number: str | None,
     fmt: str,
-    actor: str | None,
 ) -> None:
     """Everything stored about one person, unmasked (a PIPL art. 45 access request).
 
@@ -192,7 +173,7 @@ def export(
         raise CliExit("name the person: --phone N or --id-number N", USAGE)
     store = open_cli_store(cli_ctx, store_url)
     try:
-        echo_json(export_person(store, numbers, actor=_actor(actor)))
+        echo_json(export_person(store, numbers, actor=cli_ctx.actor()))
     finally:
         store.close()
 
@@ -206,11 +187,10 @@ def export(
     help="File holding the key being replaced (else ZHENSHEN_PII_OLD_KEY or "
     "ZHENSHEN_PII_OLD_KEY_FILE).",
 )
-@ACTOR_OPTION
 @pass_cli
 @error_boundary
 def rotate_key(
-    cli_ctx: CliContext, store_url: str | None, old_key_file: Path | None, actor: str | None
+    cli_ctx: CliContext, store_url: str | None, old_key_file: Path | None
 ) -> None:
     """Rewrap every data key under the new master key (ZHENSHEN_PII_KEY, or the store URL's
     pii_key_file), reading it with the old one. No document is rewritten. Example:
@@ -234,7 +214,7 @@ def rotate_key(
         count = store.rewrap_keys(old)
         store.record_audit(
             AuditRecord(
-                actor=_actor(actor),
+                actor=cli_ctx.actor(),
                 action="rotate_key",
                 detail={"old_key": old.key_id, "rewrapped": count},
             )

@@ -19,8 +19,10 @@ from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
+from zhenshen_core.plugins.delivery import deliver_notices, notices_for
 from zhenshen_core.plugins.host import HookFailure, PluginHost
-from zhenshen_core.plugins.records import IntakeReader, IntakeRecord, Notification
+from zhenshen_core.plugins.records import IntakeReader, IntakeRecord
+from zhenshen_core.storage.outbox import OutboxNotice
 from zhenshen_core.storage.protocol import CaseStore
 
 BATCH_SIZE = 500
@@ -64,13 +66,17 @@ class IntakePipeline(Protocol):
 
     ``prepare`` turns a received case into the case and events to store (enriched, decided,
     clocks started) — it runs before the batch is written, so a case that cannot be decided
-    is never stored; ``stored`` runs after the write for each new case (notifications,
-    actions); ``known`` for a work order the store already had (``stored_id``).
+    is never stored; ``outbox`` gives the notices to write with a prepared case, in the
+    batch's transaction (kept only if the case is created); ``stored`` runs after the write
+    for each new case (notifications, actions); ``known`` for a work order the store already
+    had (``stored_id``).
     """
 
     def prepare(
         self, case: Case, events: Sequence[CaseEvent]
     ) -> tuple[Case, Sequence[CaseEvent]]: ...
+
+    def outbox(self, case: Case) -> Sequence[OutboxNotice]: ...
 
     def stored(self, case: Case) -> None: ...
 
@@ -137,20 +143,29 @@ def ingest_records(
                     continue
             batch.append(item)
             lines.append((record.line, record.location))
-        results = store.ingest_many(batch) if batch else []
+        if pipeline is not None:
+            outbox = [n for case, _ in batch for n in pipeline.outbox(case)]
+        else:  # no desk: each new case's receipt, one notice per notifier
+            outbox = _received_notices(host, batch, clock())
+        # outbox= only when there are notices: a store written before the outbox still works
+        # for a desk without notifiers.
+        results = (
+            (store.ingest_many(batch, outbox=outbox) if outbox else store.ingest_many(batch))
+            if batch
+            else []
+        )
+        created: dict[str, Case] = {}
         for (case, events), result, (line, location) in zip(batch, results, lines, strict=True):
             summary.case_ids.append(result.case_id)
             if result.created:
                 summary.created += 1
-                summary.notification_failures.extend(
-                    host.notify(
-                        Notification("case_received", case, events[0].type),
-                        case=case,
-                        event=events[0],
-                    )
-                )
-                if pipeline is not None:
+                if pipeline is not None:  # the desk announces the receipt, from its outbox
                     pipeline.stored(case)
+                    continue
+                created[case.id] = case
+                summary.notification_failures.extend(
+                    host.notify_hooks("case_received", case=case, event=events[0])
+                )
                 continue
             summary.duplicates += 1
             if pipeline is not None:
@@ -159,9 +174,27 @@ def ingest_records(
                 except Exception as exc:  # stored already: reported, not dead-lettered
                     reason = f"stored earlier but undecided; cannot decide: {_describe(exc)}"
                     summary.rejected.append(Rejected(line, reason, location))
+        if created and outbox:
+            kept = [n for n in outbox if n.case_id in created]
+            _, failures = deliver_notices(store, host, kept, clock(), cases=created)
+            summary.notification_failures.extend(failures)
         if progress is not None:
             progress(len(chunk))
     return summary
+
+
+def _received_notices(
+    host: PluginHost, batch: Sequence[tuple[Case, Sequence[CaseEvent]]], at: datetime
+) -> list[OutboxNotice]:
+    """The outbox notices of a batch's receipts (kept only for the cases it creates)."""
+    targets = host.notifier_names() if batch else []
+    return [
+        notice
+        for case, events in batch
+        for notice in notices_for(
+            targets, case.id, events[0].seq, "case_received", events[0].type, {}, at
+        )
+    ]
 
 
 def _describe(exc: Exception) -> str:

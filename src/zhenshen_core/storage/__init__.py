@@ -2,6 +2,7 @@
 
 from zhenshen_core.storage.audit import AuditRecord
 from zhenshen_core.storage.memory import MemoryStore
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     CaseStore,
@@ -21,7 +22,9 @@ __all__ = [
     "DueClock",
     "IngestResult",
     "MemoryStore",
+    "OutboxNotice",
     "Record",
     "SQLiteStore",
+    "SweepIncident",
     "open_store",
 ]

@@ -70,6 +70,7 @@ from zhenshen_core.storage.backend import (
 )
 from zhenshen_core.storage.crypto import INDEX_OWNER, SEALED, Vault
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     DeadLetter,
@@ -241,6 +242,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        4,
+        "notification outbox, sweep incidents",
+        (
+            # The outbox (storage.outbox): notices written with the change they are about,
+            # delivered from here at least once. The document is the whole notice; the
+            # columns are what delivery and listing select on.
+            """CREATE TABLE outbox (
+                key TEXT PRIMARY KEY,
+                case_id TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                created_at INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                delivered_at INTEGER,
+                doc TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            """CREATE INDEX outbox_pending ON outbox (next_attempt_at, created_at, key)
+               WHERE status = 'pending'""",
+            "CREATE INDEX outbox_created ON outbox (status, created_at, key)",
+            # A due clock the sweep failed on, held back until next_retry_at while open.
+            """CREATE TABLE sweep_incidents (
+                case_id TEXT NOT NULL,
+                clock TEXT NOT NULL,
+                next_retry_at INTEGER NOT NULL,
+                resolved INTEGER NOT NULL CHECK (resolved IN (0, 1)),
+                doc TEXT NOT NULL,
+                PRIMARY KEY (case_id, clock)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    Migration(
         5,
         "access log",
         (
@@ -267,7 +298,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
                BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END""",
         ),
-    ),  # 4: outbox and sweep incidents (its own branch)
+    ),
     Migration(
         6,
         "personal data encrypted at rest",
@@ -576,13 +607,20 @@ class SQLiteStore:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
-        return self.ingest_many([(case, events)])[0]
+    def ingest(
+        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+    ) -> IngestResult:
+        return self.ingest_many([(case, events)], outbox=outbox)[0]
 
-    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+    def ingest_many(
+        self,
+        items: Sequence[tuple[Case, Sequence[CaseEvent]]],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> list[IngestResult]:
         for case, events in items:
             check_new(case, events)
-        results = []
+        results: list[IngestResult] = []
         with self._tx() as cur:
             batch = _NewRows()
             for case, events in items:
@@ -605,14 +643,29 @@ class SQLiteStore:
                 )
                 _write_index_rows(cur, case)
                 results.append(IngestResult(case_id=case.id, created=True))
+            created = {r.case_id for r in results if r.created}
+            _insert_notices(cur, [n for n in outbox if n.case_id in created])
             pii.write_new(cur, batch.keys, batch.index)
         return results
 
-    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
-        self._save(case, events, expected_version, erase=False)
+    def save(
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        expected_version: int,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> None:
+        self._save(case, events, expected_version, erase=False, outbox=outbox)
 
     def _save(
-        self, case: Case, events: Sequence[CaseEvent], expected_version: int, *, erase: bool
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        expected_version: int,
+        *,
+        erase: bool,
+        outbox: Sequence[OutboxNotice] = (),
     ) -> None:
         check_update(case, events, expected_version)
         with self._tx() as cur:
@@ -641,6 +694,7 @@ class SQLiteStore:
             _write_index_rows(cur, case)
             if erase:
                 pii.drop_owner(cur, case.id)
+            _insert_notices(cur, outbox)
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
         key = letter.key
@@ -728,7 +782,7 @@ class SQLiteStore:
 
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
         with self._read() as cur:
-            rows = cur.execute(DUE_CLOCKS_SQL, (to_micros(now), limit)).fetchall()
+            rows = cur.execute(DUE_CLOCKS_SQL, (to_micros(now), to_micros(now), limit)).fetchall()
         return [
             DueClock(
                 case_id=case_id,
@@ -843,6 +897,71 @@ class SQLiteStore:
         with self._read() as cur:
             rows = cur.execute(sql, [*params, -1 if limit is None else limit]).fetchall()
         return [_audit_record(row[1:]) for row in reversed(rows)]
+
+    # --- outbox and sweep incidents (migration 4) ----------------------------------------
+
+    def outbox_due(self, now: datetime, *, limit: int = 100) -> list[OutboxNotice]:
+        with self._read() as cur:
+            rows = cur.execute(
+                "SELECT doc FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+                " ORDER BY created_at, key LIMIT ?",
+                (to_micros(now), limit),
+            ).fetchall()
+        return [OutboxNotice.model_validate_json(doc) for (doc,) in rows]
+
+    def outbox_notices(
+        self, status: str | None = None, *, limit: int | None = None
+    ) -> list[OutboxNotice]:
+        where, params = ("WHERE status = ?", [status]) if status is not None else ("", [])
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT doc FROM outbox {where} ORDER BY created_at, key LIMIT ?",
+                [*params, -1 if limit is None else limit],
+            ).fetchall()
+        return [OutboxNotice.model_validate_json(doc) for (doc,) in rows]
+
+    def outbox_put(self, notice: OutboxNotice) -> None:
+        self.outbox_put_many([notice])
+
+    def outbox_put_many(self, notices: Sequence[OutboxNotice]) -> None:
+        if not notices:
+            return
+        with self._tx() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO outbox (key, case_id, status, created_at,"
+                " next_attempt_at, delivered_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_notice_row(n) for n in notices],
+            )
+
+    def outbox_purge(self, delivered_before: datetime) -> int:
+        with self._tx() as cur:
+            cur.execute(
+                "DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?",
+                (to_micros(delivered_before),),
+            )
+            return int(cur.rowcount)
+
+    def put_incident(self, incident: SweepIncident) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO sweep_incidents (case_id, clock, next_retry_at, resolved,"
+                " doc) VALUES (?, ?, ?, ?, ?)",
+                (
+                    incident.case_id,
+                    incident.clock,
+                    to_micros(incident.next_retry_at),
+                    0 if incident.open else 1,
+                    incident.model_dump_json(),
+                ),
+            )
+
+    def incidents(self, *, open_only: bool = True) -> list[SweepIncident]:
+        where = "WHERE resolved = 0" if open_only else ""
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT doc FROM sweep_incidents {where} ORDER BY case_id, clock"
+            ).fetchall()
+        return [SweepIncident.model_validate_json(doc) for (doc,) in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -963,6 +1082,8 @@ DUE_CLOCKS_SQL = """
     SELECT k.case_id, k.name, k.next_alert_at, k.due_at, c.version
     FROM clocks k JOIN cases c ON c.id = k.case_id
     WHERE k.stopped = 0 AND k.next_alert_at IS NOT NULL AND k.next_alert_at <= ?
+      AND NOT EXISTS (SELECT 1 FROM sweep_incidents i WHERE i.case_id = k.case_id
+                      AND i.clock = k.name AND i.resolved = 0 AND i.next_retry_at > ?)
     ORDER BY k.next_alert_at, k.case_id, k.name
     LIMIT ?
 """
@@ -1058,6 +1179,27 @@ def _insert_events(cur: sqlite3.Cursor, events: Sequence[CaseEvent], texts: Sequ
             (e.case_id, e.seq, to_micros(e.at), e.type, text)
             for e, text in zip(events, texts, strict=True)
         ],
+    )
+
+
+def _notice_row(notice: OutboxNotice) -> tuple[Any, ...]:
+    return (
+        notice.key,
+        notice.case_id,
+        notice.status,
+        to_micros(notice.created_at),
+        to_micros(notice.next_attempt_at),
+        None if notice.delivered_at is None else to_micros(notice.delivered_at),
+        notice.model_dump_json(),
+    )
+
+
+def _insert_notices(cur: sqlite3.Cursor, notices: Sequence[OutboxNotice]) -> None:
+    """Notices written with their change; a key already kept stays as it is (written before)."""
+    cur.executemany(
+        "INSERT INTO outbox (key, case_id, status, created_at, next_attempt_at, delivered_at,"
+        " doc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [_notice_row(n) for n in notices],
     )
 
 

@@ -181,6 +181,39 @@ _V2 = (
     "CREATE UNIQUE INDEX dead_letters_key_idx ON dead_letters (key)",
 )
 
+# The notification outbox and sweep incidents (zhenshen_core.storage.outbox). A notice is
+# written in the transaction of the change it is about and delivered from here at least once;
+# `doc` is the whole notice, the columns what delivery and listing select on. An open incident
+# holds its clock back from every node's sweep until next_retry_at.
+_V3 = (
+    """
+    CREATE TABLE outbox (
+        key             text COLLATE "C" PRIMARY KEY,
+        case_id         text COLLATE "C" NOT NULL,
+        status          text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        created_at      timestamptz NOT NULL,
+        next_attempt_at timestamptz NOT NULL,
+        delivered_at    timestamptz,
+        doc             jsonb NOT NULL
+    )
+    """,
+    """
+    CREATE INDEX outbox_pending_idx ON outbox (next_attempt_at, created_at, key)
+        WHERE status = 'pending'
+    """,
+    "CREATE INDEX outbox_created_idx ON outbox (status, created_at, key)",
+    """
+    CREATE TABLE sweep_incidents (
+        case_id       text COLLATE "C" NOT NULL,
+        clock         text COLLATE "C" NOT NULL,
+        next_retry_at timestamptz NOT NULL,
+        resolved      boolean NOT NULL,
+        doc           jsonb NOT NULL,
+        PRIMARY KEY (case_id, clock)
+    )
+    """,
+)
+
 # The access log (zhenshen_core.storage.audit): append-only, whoever connects — row triggers
 # refuse UPDATE and DELETE, a statement trigger TRUNCATE. `seq` is the order of writing.
 _V4 = (
@@ -222,8 +255,8 @@ _V4 = (
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "cases, events, refs, clocks, side tables", _V1),
     Migration(2, "dead letters kept once, counted", _V2),
+    Migration(3, "notification outbox, sweep incidents", _V3),
     Migration(4, "access log", _V4),
-    # 3: outbox and sweep incidents (its own branch)
     # Wrapped data keys and the blind index of personal data (personal.py); then what was
     # stored in plain text before is sealed (by the node that migrates, with its master key).
     Migration(5, "personal data encrypted at rest", (*MIGRATION_5, SEAL_EXISTING)),
