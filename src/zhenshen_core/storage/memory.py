@@ -142,6 +142,12 @@ class MemoryStore:
                 letter = seen_again(DeadLetter.model_validate_json(kept), letter)
             self._state.dead[key] = letter.model_dump_json()
 
+    # --- dead letters re-driven (issue 18) --------------------------------------------------
+
+    def remove_dead_letter(self, key: str) -> bool:
+        with self._lock:
+            return self._state.dead.pop(key, None) is not None
+
     def put_record(self, record: Record) -> None:
         with self._lock:
             self._state.records[(record.kind, record.id)] = record.model_dump_json()

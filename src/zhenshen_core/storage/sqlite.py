@@ -624,6 +624,12 @@ class SQLiteStore:
                 ),
             )
 
+    # --- dead letters re-driven (issue 18) --------------------------------------------------
+
+    def remove_dead_letter(self, key: str) -> bool:
+        with self._tx() as cur:
+            return cur.execute("DELETE FROM dead_letters WHERE key = ?", (key,)).rowcount > 0
+
     def put_record(self, record: Record) -> None:
         with self._tx() as cur:
             cur.execute(

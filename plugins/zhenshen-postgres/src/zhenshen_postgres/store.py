@@ -528,6 +528,18 @@ class PostgresStore:
             idempotent=False,
         )
 
+    # --- dead letters re-driven (issue 18) --------------------------------------------------
+
+    def remove_dead_letter(self, key: str) -> bool:
+        # One statement, idempotent (deleting twice leaves the same table): retried as is; a
+        # retry after a lost answer may say False for a letter the first attempt removed.
+        return self._write(
+            "remove a dead letter",
+            lambda cur: cur.execute("DELETE FROM dead_letters WHERE key = %s", (key,)).rowcount
+            > 0,
+            idempotent=True,
+        )
+
     def put_record(self, record: Record) -> None:
         data = _json_for_jsonb(record.data, f"record {record.kind}/{record.id}")
         # One statement, idempotent (the same upsert twice leaves the same row): retried as is.
