@@ -245,9 +245,7 @@ def retry(
         if profile is not None:
             takes = [x.channel for x in letters if _takes_profile(cli_ctx, x.channel)]
             if letters and not takes:
-                raise CliExit(
-                    "--profile: none of these letters' channels takes a profile", USAGE
-                )
+                raise CliExit("--profile: none of these letters' channels takes a profile", USAGE)
         settings = DeskSettings(received_window=window)
         desk = Desk(store, pack=pack, host=cli_ctx.host, calendar=calendar, settings=settings)
         for letter in letters:
