@@ -152,7 +152,7 @@ class Consumer:
                 channel.cancel()  # prefetched, not begun: back to the queue
         finally:
             if connection.is_open:
-                with contextlib.suppress(RECONNECT_ERRORS):
+                with contextlib.suppress(*RECONNECT_ERRORS):
                     connection.close()
 
     def _consume(self, channel: Any) -> None:
