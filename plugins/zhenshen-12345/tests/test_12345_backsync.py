@@ -198,6 +198,13 @@ def test_the_document_is_a_pure_function_of_the_notice(
         json.dumps(first)  # JSON as it is
         name = file_name(first)
         assert "/" not in name and name.endswith(".json") and not name.startswith(".")
+        assert len(name.encode()) < 255
+
+
+@given(st.lists(st.text(min_size=1, max_size=200), min_size=2, max_size=2, unique=True))
+def test_two_keys_never_share_a_file(keys: list[str]) -> None:
+    first, second = ({"key": key} for key in keys)
+    assert file_name(first) != file_name(second)
 
 
 def test_the_folder_holds_each_notice_once_however_often_it_is_delivered(
@@ -222,7 +229,7 @@ def test_the_folder_holds_each_notice_once_however_often_it_is_delivered(
     assert errors == []
     folder.send(notice)  # a later redelivery from the outbox
     files = sorted(p.name for p in (tmp_path / "outbox").iterdir())
-    assert files == ["ZS1_1_case_received_12345.json"]  # no temporary file left behind
+    assert len(files) == 1 and files[0].startswith("ZS1_1_case_received_12345-")  # no temp file
     written = json.loads((tmp_path / "outbox" / files[0]).read_text())
     assert written["action"] == "sign" and written["key"] == "ZS1:1:case_received:12345"
     # A notice the platform does not track writes nothing.

@@ -25,13 +25,19 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def file_name(document: dict[str, object]) -> str:
-    """``<key>.json`` with what a file name cannot hold replaced; a document without a key (a
-    notification built by hand) is named by its content's digest."""
+    """``<key>.json``, one file name per key: a key that is not already a plain name (letters,
+    digits, ``.``, ``_``, ``-``; not hidden; not too long) is written plain as far as it can
+    be, with a digest of the whole key after it, so two keys never share a file. A document
+    without a key (a notification built by hand) is named by its content's digest."""
     key = str(document.get("key") or "")
     if not key:
         text = json.dumps(document, ensure_ascii=False, sort_keys=True)
-        key = "sha256-" + hashlib.sha256(text.encode()).hexdigest()[:32]
-    return _UNSAFE.sub("_", key) + ".json"
+        return "sha256-" + hashlib.sha256(text.encode()).hexdigest()[:32] + ".json"
+    plain = _UNSAFE.sub("_", key)
+    if plain == key and not key.startswith(".") and len(key) <= 150:
+        return key + ".json"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{plain.lstrip('.')[:120]}-{digest}.json"
 
 
 @dataclass(frozen=True)
