@@ -114,6 +114,28 @@ def test_12345_work_orders_mapped_by_the_profile(
         store.close()
 
 
+def test_with_a_pack_every_case_is_decided_before_it_is_stored(
+    run: Callable[..., Result], broker: Broker, tmp_path: Path
+) -> None:
+    broker.publish(
+        [order(1, domain="market_entry_operation", content="已取得执照但无法经营，停产")]
+    )
+    store_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    result = run(
+        "-p", "zhenshen_chengdu_gaoxin.plugin", "consume", "--broker", broker.url,
+        "--queue", broker.queue, "--stop-when-idle", "0.5", "--store", store_url,
+        "--pack", "cn.chengdu.gaoxin",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    store = open_store(store_url)
+    try:
+        (case,) = store.query()
+        assert case.decision is not None and case.decision["pack"]["id"] == "cn.chengdu.gaoxin"
+        assert case.lead_department == "gxq.scjgj" and case.clocks
+    finally:
+        store.close()
+
+
 def test_a_queue_declared_without_dead_letter_exchange_is_a_clear_error(
     run: Callable[..., Result], broker: Broker, tmp_path: Path
 ) -> None:

@@ -56,6 +56,20 @@ def _external_ids(store_url: str) -> list[str]:
         store.close()
 
 
+def _consumers_on(broker: Broker) -> int:
+    conn = broker.connection()
+    try:
+        ch = conn.channel()
+        try:
+            method = ch.queue_declare(broker.queue, passive=True).method
+        except Exception:  # not declared yet: no consumer
+            return 0
+        return int(method.consumer_count)
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
 def _args(broker: Broker, store_url: str, *more: str) -> list[str]:
     return ["--broker", broker.url, "--queue", broker.queue, "--store", store_url, *more]
 
@@ -97,6 +111,22 @@ def test_sigterm_finishes_the_batch_in_hand_and_leaves_the_rest_queued(
     assert out.startswith(f"{received} received, {stored} stored, 0 duplicate, 0 dead letters")
     # Nothing half-stored, nothing lost: what it did not store is still on the queue.
     assert stored + broker.count() == N
+
+
+def test_a_broker_that_is_not_there_yet_is_waited_for_and_sigterm_still_stops(
+    spawn: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    url = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens there
+    consumer = spawn("--broker", url, "--queue", "zs.none", "--store", store_url)
+    time.sleep(2.5)
+    assert consumer.poll() is None  # still trying, with backoff
+    consumer.send_signal(signal.SIGTERM)
+    out, err = consumer.communicate(timeout=15)
+    assert consumer.returncode == 0, err
+    assert err.count("reconnecting in") >= 2
+    assert "guest:guest" not in err and "amqp://guest:***@127.0.0.1:1/" in err
+    assert out.startswith("0 received, 0 stored")
 
 
 @pytest.fixture
@@ -167,11 +197,13 @@ def pg_url() -> Iterator[str]:
 def test_two_consumers_compete_for_one_queue_on_one_postgres_store(
     broker: Broker, spawn: Callable[..., subprocess.Popen[str]], pg_url: str
 ) -> None:
+    argv = _args(broker, pg_url, "--prefetch", "20", "--stop-when-idle", "3")
+    consumers = [spawn(*argv) for _ in range(2)]
+    # Both connected before the first message, so that both get a share.
+    _wait_for(lambda: _consumers_on(broker) == 2)
     # Every work order twice (a platform that retries), interleaved: the two consumers race
     # to store the same external id.
     broker.publish(order(n % 300) for n in range(N))
-    argv = _args(broker, pg_url, "--prefetch", "20", "--stop-when-idle", "1.5")
-    consumers = [spawn(*argv) for _ in range(2)]
     totals = []
     for consumer in consumers:
         out, err = consumer.communicate(timeout=90)
