@@ -8,6 +8,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,3 +137,50 @@ def test_an_unconfirmed_notice_raises_so_the_outbox_keeps_it_pending(
         publisher.close()
     assert [p.message_id for _, p, _ in _take(broker, queue)] == ["ZS1:1:case_received:x"]
     assert routing_key("gao.xin", notice) == "desk.gao_xin.case_received"
+
+
+def test_through_the_outbox_an_unconfirmed_event_is_sent_after_a_restart_and_only_once(
+    broker: Broker, events: tuple[str, str], tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from zhenshen_core.storage import SQLiteStore
+
+    exchange, queue = events
+    now = datetime(2026, 3, 2, 10, tzinfo=SHANGHAI)
+
+    def desk_on(url: str, when: datetime) -> tuple[Desk, EventPublisher]:
+        publisher = EventPublisher(url, desk="gaoxin", exchange=exchange)
+        host = PluginHost(PluginConfig(autoload=False))
+        host.register(EventsPlugin(publisher), name="events")
+        store = SQLiteStore(str(tmp_path / "desk.db"))
+        return Desk(store, host=host, now=lambda: when), publisher
+
+    # The broker cannot be reached when the case arrives: the change is saved, its notice
+    # stays in the outbox, pending.
+    desk, publisher = desk_on("amqp://guest:guest@127.0.0.1:1/", now)
+    case = desk.receive(ORDER)
+    (pending,) = desk.store.outbox_notices(status="pending")
+    assert pending.target == "amqp-events" and pending.attempts == 1
+    assert "no confirm" in (pending.last_error or "")
+    assert "guest:guest" not in (pending.last_error or "")
+    desk.store.close()
+    assert _take(broker, queue) == []
+    # Another process, later, with the broker back: the sweep delivers what is pending.
+    later = now + timedelta(hours=1)
+    for _ in range(2):  # and a second sweep publishes nothing again
+        desk, publisher = desk_on(broker.url, later)
+        try:
+            desk.sweep(later)
+        finally:
+            publisher.close()
+            desk.store.close()
+    got = _take(broker, queue)
+    assert [p.message_id for _, p, _ in got] == [pending.key]
+    assert got[0][2]["case_id"] == case.id and got[0][2]["platform"]["action"] == "sign"
+    store = SQLiteStore(str(tmp_path / "desk.db"))
+    try:
+        (delivered,) = store.outbox_notices(status="delivered")
+        assert delivered.key == pending.key and delivered.attempts == 2
+    finally:
+        store.close()
