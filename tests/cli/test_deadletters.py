@@ -45,6 +45,14 @@ def test_list_and_show_with_the_record_masked(
     assert shown.exit_code == 0, shown.output
     assert "where:   in.jsonl:3" in shown.stdout and "received_at" in shown.stdout
     assert "13800001234" not in shown.stdout and "138****1234" in shown.stdout
+    # A reason quoting the value it refused is masked too.
+    (tmp_path / "phone.jsonl").write_text(
+        json.dumps({**GOOD, "external_id": "A3", "received_at": "13800001234"}) + "\n",
+        encoding="utf-8",
+    )
+    run("ingest", "jsonl", "phone.jsonl", "--store", store_url)
+    listed = run("deadletters", "list", "--store", store_url)
+    assert "phone.jsonl:1" in listed.stdout and "13800001234" not in listed.stdout
     missing = run("deadletters", "show", "DL0000000000000000", "--store", store_url)
     assert missing.exit_code == 2 and "no dead letter" in missing.stderr
 

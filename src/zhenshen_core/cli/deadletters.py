@@ -5,7 +5,8 @@ A retried letter goes through its own channel's ``from_raw`` (the channel as set
 options given, e.g. ``--profile`` for 12345) and the same pipeline as ``zhenshen ingest``: a
 record that now becomes a case (or finds its case stored already) leaves the list; one that
 still fails stays, counted once more with the newest reason. Raw records are shown masked
-(:func:`shown_raw`, the one place that decides what a dead letter's text looks like on screen).
+(:func:`shown_raw` and :func:`shown_reason`, the one place that decides what a dead letter
+looks like on screen).
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ def shown_raw(raw: str) -> str:
     return mask_text(raw)
 
 
+def shown_reason(reason: str) -> str:
+    """A rejection's reason as shown: it may quote the value it refused (a phone number read
+    as a date), so it is masked like free text."""
+    from zhenshen_core.privacy import mask_text
+
+    return mask_text(reason)
+
+
 def _where(letter: DeadLetter) -> str:
     return letter.source if letter.line is None else f"{letter.source}:{letter.line}"
 
@@ -48,7 +57,7 @@ def _summary(letter: DeadLetter) -> dict[str, Any]:
         "channel": letter.channel,
         "source": letter.source,
         "line": letter.line,
-        "reason": letter.reason,
+        "reason": shown_reason(letter.reason),
         "at": letter.at.isoformat(),
         "seen": letter.seen,
         "last_seen": letter.last_seen.isoformat() if letter.last_seen else None,
@@ -86,7 +95,7 @@ def list_letters(cli_ctx: CliContext, store_url: str | None, fmt: str, channel: 
         Column("seen", justify="right", whole=True, drop=3),
         Column("reason", min_width=20),
     )
-    rows = [(x.key, x.channel, _where(x), str(x.seen), x.reason) for x in letters]
+    rows = [(x.key, x.channel, _where(x), str(x.seen), shown_reason(x.reason)) for x in letters]
     if rows:
         print_table(columns, rows)
     click.echo(f"{len(letters)} dead letter(s)", err=True)
@@ -118,7 +127,7 @@ def show_letter(cli_ctx: CliContext, key: str, store_url: str | None, fmt: str) 
     click.echo(f"where:   {_where(letter)}")
     click.echo(f"first:   {letter.at.isoformat()}")
     click.echo(f"seen:    {seen}")
-    click.echo(f"reason:  {letter.reason}")
+    click.echo(f"reason:  {shown_reason(letter.reason)}")
     click.echo("record:")
     click.echo(shown_raw(letter.raw))
 
@@ -153,7 +162,7 @@ def retry_letter(
     record = replace(record, source=letter.source, line=letter.line, raw=letter.raw, location=None)
     summary = desk.ingest_records(letter.channel, [record], source=letter.source, actor=actor)
     if summary.rejected:
-        return RetryOutcome(letter.key, "rejected", summary.rejected[0].reason)
+        return RetryOutcome(letter.key, "rejected", shown_reason(summary.rejected[0].reason))
     store.remove_dead_letter(letter.key)
     outcome = "stored" if summary.created else "duplicate"
     return RetryOutcome(letter.key, outcome, case_id=summary.case_ids[0])
