@@ -177,3 +177,25 @@ def test_a_channel_that_cannot_read_one_message_is_a_usage_error(
     result = _consume(run, broker, "--channel", "csv", "--store", f"sqlite:///{tmp_path / 'd.db'}")
     assert result.exit_code == 2
     assert "cannot read one message as one record" in result.output
+
+
+def test_a_store_that_cannot_be_written_stops_it_with_75_and_nothing_acknowledged(
+    run: Callable[..., Result], broker: Broker, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "desk.db"
+    open_store(f"sqlite:///{path}").close()  # the schema, before another process locks it
+    broker.publish([order(n) for n in range(5)])
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, and writing, and writing
+    try:
+        locked = _consume(run, broker, "--store", f"sqlite:///{path}?timeout=0.2")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert locked.exit_code == 75, locked.output
+    assert "Traceback" not in locked.output and "locked" in locked.stderr, locked.stderr
+    assert broker.count() == 5  # none acknowledged: all back on the queue
+    again = _consume(run, broker, "--store", f"sqlite:///{path}")
+    assert again.stdout.startswith("5 received, 5 stored, 0 duplicate, 0 dead letters")
