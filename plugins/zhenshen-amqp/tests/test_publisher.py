@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from amqp_broker import Broker
+from amqp_broker import Broker, order
+from click.testing import Result
 from zhenshen_amqp import EventPublisher, EventsPlugin, PublishError, routing_key
 
 from zhenshen_core.desk import Desk
@@ -184,3 +185,43 @@ def test_through_the_outbox_an_unconfirmed_event_is_sent_after_a_restart_and_onl
         assert delivered.key == pending.key and delivered.attempts == 2
     finally:
         store.close()
+
+
+def test_consume_publishes_each_stored_case_s_event_on_one_connection(
+    run: Callable[..., Result],
+    broker: Broker,
+    events: tuple[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exchange, queue = events
+    monkeypatch.setenv("ZHENSHEN_EVENTS_BROKER", broker.url)
+    monkeypatch.setenv("ZHENSHEN_EVENTS_EXCHANGE", exchange)
+    monkeypatch.setenv("ZHENSHEN_DESK", "gaoxin")
+    broker.publish([order(n) for n in range(40)])
+    result = run(
+        "-p", "zhenshen_amqp.events", "consume", "--broker", broker.url, "--queue",
+        broker.queue, "--store", f"sqlite:///{tmp_path / 'd.db'}", "--stop-when-idle", "0.5",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = _take(broker, queue)
+    assert [m.routing_key for m, _, _ in got] == ["desk.gaoxin.case_received"] * 40
+    assert sorted(d["work_order"] for _, _, d in got) == [f"E{n:05d}" for n in range(40)]
+
+
+def test_one_connection_swaps_the_per_notice_notifier_for_one_publisher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zhenshen_amqp import events as events_module
+
+    host = PluginHost(PluginConfig(autoload=False))
+    host.register(events_module, name="amqp-events")
+    assert events_module.one_connection(host) is None  # no broker named: nothing to swap
+    assert host.notifier_names() == []
+    monkeypatch.setenv("ZHENSHEN_EVENTS_BROKER", "amqp://guest:guest@127.0.0.1:1/")
+    assert host.notifier_names() == ["amqp-events"]
+    publisher = events_module.one_connection(host)
+    assert isinstance(publisher, EventPublisher) and publisher.exchange == "zhenshen.events"
+    assert host.notifier_names() == ["amqp-events"]  # the same name, now over one publisher
+    assert not host.pm.is_registered(events_module)
+    assert events_module.one_connection(host) is None  # swapped once

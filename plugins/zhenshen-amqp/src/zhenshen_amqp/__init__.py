@@ -4,7 +4,7 @@ lifecycle events into the platform's status documents."""
 
 from zhenshen_amqp.broker import BrokerError, dead_letter_name, declare_intake, shown_url
 from zhenshen_amqp.consumer import Consumer, ConsumeStats
-from zhenshen_amqp.plugin import EventsPlugin
+from zhenshen_amqp.events import EventsPlugin
 from zhenshen_amqp.publisher import (
     EXCHANGE,
     EventPublisher,

@@ -156,6 +156,9 @@ def consume(
     def log(line: str) -> None:
         click.echo(f"{shown_url(broker)}: {line}", err=True)
 
+    from zhenshen_amqp.events import one_connection
+
+    events = one_connection(host)  # many cases, many events: one connection for them all
     try:
         desk = Desk(store, pack=pack, host=host, calendar=calendar)
         with LiveProgress() as progress:
@@ -179,6 +182,8 @@ def consume(
                     raise CliExit(str(exc), USAGE) from None
     finally:
         store.close()
+        if events is not None:
+            events.close()
     if fmt == "json":
         echo_json({**stats.as_dict(), "seconds": round(progress.seconds, 3)})
     else:
