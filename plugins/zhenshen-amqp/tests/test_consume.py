@@ -199,3 +199,31 @@ def test_a_store_that_cannot_be_written_stops_it_with_75_and_nothing_acknowledge
     assert broker.count() == 5  # none acknowledged: all back on the queue
     again = _consume(run, broker, "--store", f"sqlite:///{path}")
     assert again.stdout.startswith("5 received, 5 stored, 0 duplicate, 0 dead letters")
+
+
+def test_a_channel_failing_on_one_message_dead_letters_that_message_only(
+    broker: Broker,
+) -> None:
+    from zhenshen_amqp import Consumer
+
+    from zhenshen_core.desk import Desk
+    from zhenshen_core.intake import json_record
+    from zhenshen_core.plugins import IntakeRecord
+    from zhenshen_core.storage import MemoryStore
+
+    def fragile(raw: str, source: str, line: int | None) -> IntakeRecord:
+        if "boom" in raw:
+            raise KeyError("工单编号")  # a plugin's bug, met by one message
+        return json_record(raw, source, line)
+
+    broker.publish([order(1), order(2, title="boom"), order(3)])
+    desk = Desk(MemoryStore())
+    consumer = Consumer(
+        url=broker.url, queue=broker.queue, channel="json", from_raw=fragile, desk=desk,
+        stop_when_idle=0.5, log=lambda line: None,
+    )  # fmt: skip
+    stats = consumer.run()
+    assert (stats.received, stats.stored, stats.dead_letters) == (3, 2, 1)
+    (letter,) = desk.store.dead_letters()
+    assert "channel 'json' failed reading it: KeyError" in letter.reason
+    assert broker.count() == 0 and len(broker.dead()) == 1

@@ -94,6 +94,7 @@ class Consumer:
     log: Callable[[str], None] = print
     stats: ConsumeStats = field(default_factory=ConsumeStats)
     _stopping: bool = False
+    _connected: bool = False
     _pending: list[_Message] = field(default_factory=list)
 
     @property
@@ -114,6 +115,7 @@ class Consumer:
         waits = backoff()
         params = parameters(self.url, f"zhenshen consume {self.queue}")
         while not self._stopping:
+            self._connected = False
             try:
                 self._session(params)
                 return self.stats
@@ -122,6 +124,8 @@ class Consumer:
                 if refused is not None:
                     raise refused from None
                 self._pending.clear()  # not committed: the broker delivers them again
+                if self._connected:  # it was working: start the waits again from the first
+                    waits = backoff()
                 wait = next(waits)
                 self.log(
                     f"broker connection lost ({type(exc).__name__}: {exc or 'closed'}); "
@@ -129,8 +133,6 @@ class Consumer:
                 )
                 self.stats.reconnects += 1
                 self._sleep(wait)
-            else:
-                waits = backoff()
         return self.stats
 
     def _sleep(self, seconds: float) -> None:
@@ -147,6 +149,7 @@ class Consumer:
             else:
                 channel.queue_declare(self.queue, passive=True)
             channel.basic_qos(prefetch_count=self.prefetch)
+            self._connected = True
             self._consume(channel)
             if channel.is_open:
                 channel.cancel()  # prefetched, not begun: back to the queue
@@ -177,7 +180,11 @@ class Consumer:
 
     def _record(self, message: _Message) -> IntakeRecord:
         text = message.body.decode("utf-8", "surrogateescape")
-        record = self.from_raw(text, self.source, None)
+        try:
+            record = self.from_raw(text, self.source, None)
+        except Exception as exc:  # a channel's bug on one message costs that message only
+            problem = f"channel {self.channel!r} failed reading it: {type(exc).__name__}: {exc}"
+            record = IntakeRecord(self.source, None, text[:2000], None, problem)
         tag = message.message_id or "sha256:" + hashlib.sha256(message.body).hexdigest()[:16]
         # The dead letter is kept under this location: the same message delivered again meets
         # the same letter (counted, not kept twice).
