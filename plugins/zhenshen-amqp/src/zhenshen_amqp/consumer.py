@@ -127,10 +127,9 @@ class Consumer:
                 if self._connected:  # it was working: start the waits again from the first
                     waits = backoff()
                 wait = next(waits)
-                self.log(
-                    f"broker connection lost ({type(exc).__name__}: {exc or 'closed'}); "
-                    f"reconnecting in {wait:.1f} s"
-                )
+                said = str(exc).strip()
+                why = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+                self.log(f"broker connection lost or refused ({why}); reconnecting in {wait:.1f} s")
                 self.stats.reconnects += 1
                 self._sleep(wait)
         return self.stats
