@@ -84,10 +84,14 @@ def test_accept_and_reject_and_the_reason_from_the_notice() -> None:
     desk.screen(case.id)
     other = desk.receive({**ORDER, "external_id": "GD2"})
     desk.reject(other.id, "已进入诉讼程序")
-    actions = [d["action"] for d in documents(collect)]
-    assert actions == ["sign", "accept", "sign", "return"]
+    docs = documents(collect)
+    assert [d["action"] for d in docs] == ["sign", "accept", "sign", "return"]
+    # The desk's notice carries the event's payload and time (a reject's reason is on no
+    # field of the case).
+    assert docs[-1]["reason"] == "已进入诉讼程序"
+    assert docs[-1]["at"] == "2026-03-02T10:00:00+08:00"
     rejected = next(n for n in collect.seen if n.event_type == "reject")
-    # The event's payload and time travel in the notice's detail (the outbox keeps them).
+    # The same from a notice built by hand, as a later delivery from the outbox gives it.
     notice = Notification(
         rejected.kind,
         rejected.case,
