@@ -10,6 +10,8 @@ from pathlib import Path
 
 from amqp_broker import Broker, order
 from click.testing import Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from zhenshen_core.storage import open_store
 
@@ -227,3 +229,54 @@ def test_a_channel_failing_on_one_message_dead_letters_that_message_only(
     (letter,) = desk.store.dead_letters()
     assert "channel 'json' failed reading it: KeyError" in letter.reason
     assert broker.count() == 0 and len(broker.dead()) == 1
+
+
+# One message of a stream: a valid work order (its number), the same work order again, or a
+# body that can never be a case.
+_MESSAGES = st.lists(
+    st.one_of(
+        st.integers(min_value=0, max_value=15).map(lambda n: ("order", n)),
+        st.sampled_from(["{bad", "[]", '"text"', "\udcff", '{"title": 1}']).map(
+            lambda body: ("poison", body)
+        ),
+    ),
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(messages=_MESSAGES, prefetch=st.integers(min_value=1, max_value=12))
+def test_any_stream_is_each_work_order_once_and_each_poison_dead_lettered(
+    broker: Broker, messages: list[tuple[str, object]], prefetch: int
+) -> None:
+    from zhenshen_amqp import Consumer
+
+    from zhenshen_core.desk import Desk
+    from zhenshen_core.intake import json_record
+    from zhenshen_core.storage import MemoryStore
+
+    bodies: list[bytes | str | dict[str, object]] = []
+    for kind, value in messages:
+        if kind == "order":
+            bodies.append(order(int(str(value))))
+        else:
+            bodies.append(str(value).encode("utf-8", "surrogateescape"))
+    broker.publish(bodies)
+    desk = Desk(MemoryStore())
+    stats = Consumer(
+        url=broker.url, queue=broker.queue, channel="json", from_raw=json_record, desk=desk,
+        prefetch=prefetch, stop_when_idle=0.3, log=lambda line: None,
+    ).run()  # fmt: skip
+    orders = {int(str(v)) for k, v in messages if k == "order"}
+    poison = [v for k, v in messages if k == "poison"]
+    assert sorted(c.external_id or "" for c in desk.store.query()) == [
+        f"E{n:05d}" for n in sorted(orders)
+    ]
+    assert stats.received == len(messages)
+    assert (stats.stored, stats.dead_letters) == (len(orders), len(poison))
+    assert stats.duplicates == len(messages) - len(orders) - len(poison)
+    assert sum(x.seen for x in desk.store.dead_letters()) == len(poison)
+    assert broker.count() == 0
+    assert len(broker.dead()) == len(poison)  # drained, so the next example starts empty
