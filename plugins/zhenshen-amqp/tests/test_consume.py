@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from amqp_broker import Broker, order
 from click.testing import Result
 from hypothesis import HealthCheck, given, settings
@@ -280,3 +281,24 @@ def test_any_stream_is_each_work_order_once_and_each_poison_dead_lettered(
     assert sum(x.seen for x in desk.store.dead_letters()) == len(poison)
     assert broker.count() == 0
     assert len(broker.dead()) == len(poison)  # drained, so the next example starts empty
+
+
+def test_a_terminal_shows_the_rate_and_a_pipe_only_the_summary(
+    run: Callable[..., Result],
+    broker: Broker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    store_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    broker.publish([order(n) for n in range(300)])
+    piped = _consume(run, broker, "--store", store_url)
+    assert piped.exit_code == 0 and "\x1b" not in piped.output
+    assert piped.stderr.startswith("note: no rule pack") and piped.stderr.count("\n") == 1
+    broker.publish([order(n) for n in range(300, 600)])
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")  # what rich is told when a terminal is forced
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    shown = _consume(run, broker, "--store", store_url)
+    assert shown.exit_code == 0, shown.output
+    assert "consume" in shown.stderr and "messages/s" in shown.stderr
+    assert shown.stdout.startswith("300 received, 300 stored, 0 duplicate, 0 dead letters")

@@ -194,4 +194,10 @@ def consume(
         if stats.reconnects:
             line += f" ({stats.reconnects} reconnection(s))"
         click.echo(line)
+    if pack is None:
+        click.echo(
+            "note: no rule pack (--pack, $ZHENSHEN_PACK or 'pack' in zhenshen.toml): the cases "
+            "are stored undecided; 'zhenshen decide --pending' decides them later",
+            err=True,
+        )
     raise SystemExit(PROBLEMS if stats.dead_letters else OK)
