@@ -90,3 +90,25 @@ def test_retry_with_the_fixed_profile_stores_what_it_now_maps(
         assert json.loads(left.raw)["工单编号"] == "GD3"
     finally:
         store.close()
+
+
+def test_retry_with_a_pack_decides_what_it_stores(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    source = _export(tmp_path, "csv")
+    assert run("ingest", "12345", source, "--store", url).exit_code == 1
+    profile = _fixed_profile(tmp_path)
+    result = run(
+        "-p", "zhenshen_chengdu_gaoxin.plugin", "deadletters", "retry", "--all",
+        "--profile", str(profile), "--pack", "cn.chengdu.gaoxin", "--store", url,
+    )  # fmt: skip
+    assert "2 retried, 1 stored, 1 still dead letters" in result.stdout, result.output
+    store = open_store(url)
+    try:
+        cases = {c.external_id: c for c in store.query()}
+        assert cases["GD1"].decision is None  # ingested without a pack
+        decided = cases["GD2"].decision
+        assert decided is not None and decided["pack"]["id"] == "cn.chengdu.gaoxin"
+    finally:
+        store.close()
