@@ -22,6 +22,7 @@ from zhenshen_core.storage import CaseStore
 from zhenshen_core.storage import open_store as open_builtin
 
 N = 600
+KILL_N = 2000  # enough that the kill lands mid-stream on a fast machine too
 
 
 def open_store(url: str) -> CaseStore:
@@ -78,20 +79,20 @@ def test_kill_9_mid_stream_then_restart_stores_every_message_once(
     broker: Broker, spawn: Callable[..., subprocess.Popen[str]], tmp_path: Path
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'desk.db'}"
-    broker.publish(order(n) for n in range(N))
+    broker.publish(order(n) for n in range(KILL_N))
     first = spawn(*_args(broker, store_url, "--prefetch", "25"))
     _wait_for(lambda: (tmp_path / "desk.db").exists() and _count(store_url) >= 100)
     first.send_signal(signal.SIGKILL)  # wherever it is: mid-batch, mid-commit, mid-ack
     first.wait(timeout=10)
     stored_before = _count(store_url)
-    assert stored_before < N, "the consumer finished before it was killed; nothing tested"
+    assert stored_before < KILL_N, "the consumer finished before it was killed; nothing tested"
     second = spawn(*_args(broker, store_url, "--prefetch", "25", "--stop-when-idle", "1"))
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
-    assert _external_ids(store_url) == [f"E{n:05d}" for n in range(N)]
+    assert _external_ids(store_url) == [f"E{n:05d}" for n in range(KILL_N)]
     assert broker.count() == 0
     received, stored, duplicates = map(int, re.findall(r"\d+", out)[:3])
-    assert stored == N - stored_before  # the rest, once; redelivered ones are duplicates
+    assert stored == KILL_N - stored_before  # the rest, once; redelivered ones are duplicates
     assert received == stored + duplicates
 
 
