@@ -36,7 +36,7 @@ def _walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], 
 
 
 #: First-party plugins whose commands the CLI reference documents beside the built-in ones.
-COMMAND_PLUGINS = ("zhenshen_chengdu_gaoxin.plugin",)
+COMMAND_PLUGINS = ("zhenshen_chengdu_gaoxin.plugin", "zhenshen_amqp.plugin")
 
 
 def _plugin_commands() -> dict[str, tuple[str, click.Command]]:

@@ -12,6 +12,7 @@ from typing import Any
 from zhenshen_core.intake.readers import (
     count_jsonl,
     count_records,
+    json_record,
     read_csv,
     read_json,
     read_jsonl,
@@ -26,9 +27,15 @@ __all__ = ["zhenshen_intake_channels", "zhenshen_normalise_intake"]
 def zhenshen_intake_channels() -> list[IntakeChannel]:
     return [
         IntakeChannel(
-            "json", "a JSON case object or an array of them", read_json, count_records(read_json)
+            "json",
+            "a JSON case object or an array of them",
+            read_json,
+            count_records(read_json),
+            from_raw=json_record,
         ),
-        IntakeChannel("jsonl", "one JSON case object per line", read_jsonl, count_jsonl),
+        IntakeChannel(
+            "jsonl", "one JSON case object per line", read_jsonl, count_jsonl, from_raw=json_record
+        ),
         IntakeChannel(
             "csv",
             "CSV with a header of case field names (dotted for nested)",

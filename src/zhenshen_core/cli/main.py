@@ -18,6 +18,7 @@ from zhenshen_core.plugins import PluginConfig, PluginHost
 # Each module exposes ``register(group)``. Order is the order of ``zhenshen --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.cases",
+    "zhenshen_core.cli.deadletters",
     "zhenshen_core.cli.deadline",
     "zhenshen_core.cli.decide",
     "zhenshen_core.cli.desk_cmds",
@@ -125,6 +126,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "ingest": ("zhenshen_core.cli.cases",),
     "cases": ("zhenshen_core.cli.cases",),
     "schema": ("zhenshen_core.cli.cases", "zhenshen_core.cli.rules"),
+    "deadletters": ("zhenshen_core.cli.deadletters",),
     "deadline": ("zhenshen_core.cli.deadline",),
     "calendar": ("zhenshen_core.cli.deadline",),
     "decide": ("zhenshen_core.cli.decide",),

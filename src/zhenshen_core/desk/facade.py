@@ -17,7 +17,7 @@ and the decision events to their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,12 +43,13 @@ from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import TERMINAL, dump_case, load_case
-from zhenshen_core.progress import SILENT, ProgressReporter
+from zhenshen_core.progress import SILENT, Advance, ProgressReporter
 from zhenshen_core.storage.outbox import OutboxNotice
 from zhenshen_core.storage.protocol import Record
 
 if TYPE_CHECKING:
     from zhenshen_core.desk.monitor import CrossCaseHit, Trigger
+    from zhenshen_core.plugins.records import IntakeRecord
 
 
 class Desk(ArticleSteps):
@@ -242,6 +243,33 @@ class Desk(ArticleSteps):
             ),
             pipeline=DeskIntake(self, actor) if self.engine is not None else None,
             reader=reader,
+            window=self._received_window(),
+        )
+
+    def ingest_records(
+        self,
+        channel: str,
+        records: Iterable[IntakeRecord],
+        *,
+        source: str,
+        actor: str = "intake",
+        progress: Advance | None = None,
+    ) -> IntakeSummary:
+        """:meth:`ingest` for records already read (a queue's messages, dead letters sent
+        again): the same pipeline, dead letters and received window; ``source`` names where
+        they came from in the summary. ``progress`` is advanced per batch written."""
+        from zhenshen_core.intake import ingest_records
+
+        return ingest_records(
+            records,
+            store=self.store,
+            host=self.host,
+            channel=channel,
+            source=source,
+            lifecycle=self.lifecycle,
+            actor=actor,
+            progress=progress,
+            pipeline=DeskIntake(self, actor) if self.engine is not None else None,
             window=self._received_window(),
         )
 

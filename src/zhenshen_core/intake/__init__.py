@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from zhenshen_core.intake.readers import count_jsonl as count_jsonl
     from zhenshen_core.intake.readers import count_records as count_records
     from zhenshen_core.intake.readers import csv_row_to_mapping as csv_row_to_mapping
+    from zhenshen_core.intake.readers import json_record as json_record
     from zhenshen_core.intake.readers import read_csv as read_csv
     from zhenshen_core.intake.readers import read_json as read_json
     from zhenshen_core.intake.readers import read_jsonl as read_jsonl
@@ -50,6 +51,7 @@ _API = public_names(
             "count_jsonl",
             "count_records",
             "csv_row_to_mapping",
+            "json_record",
             "read_csv",
             "read_json",
             "read_jsonl",

@@ -48,33 +48,29 @@ def read_jsonl(source: str) -> Iterator[IntakeRecord]:
     with open_stream(source) as stream:
         for number, line in enumerate(stream, start=1):
             stripped = line.strip()
-            if not stripped:
-                continue
-            bad = bad_byte(stripped)
-            if bad is not None:
-                yield IntakeRecord(source, number, escaped(stripped), None, bad.in_record)
-                continue
-            if len(stripped) > MAX_RECORD_CHARS:
-                yield IntakeRecord(
-                    source,
-                    number,
-                    stripped[:2000],
-                    None,
-                    f"record longer than {MAX_RECORD_CHARS} characters",
-                )
-                continue
-            try:
-                value = json_loads(stripped)
-            except json.JSONDecodeError as exc:
-                yield IntakeRecord(
-                    source,
-                    number,
-                    stripped,
-                    None,
-                    f"malformed JSON at column {exc.colno}: {exc.msg}",
-                )
-                continue
-            yield _object_record(source, number, stripped, value)
+            if stripped:
+                yield json_record(stripped, source, number)
+
+
+def json_record(raw: str, source: str, line: int | None) -> IntakeRecord:
+    """One JSON case object from its own text: a line of JSON Lines, a queue message's body,
+    a dead letter's ``raw`` sent again (the ``from_raw`` of the ``json`` and ``jsonl``
+    channels). A text that is not one JSON object is that record's rejection."""
+    stripped = raw.strip()
+    bad = bad_byte(stripped)
+    if bad is not None:
+        return IntakeRecord(source, line, escaped(stripped), None, bad.in_record)
+    if len(stripped) > MAX_RECORD_CHARS:
+        return IntakeRecord(
+            source, line, stripped[:2000], None, f"record longer than {MAX_RECORD_CHARS} characters"
+        )
+    try:
+        value = json_loads(stripped)
+    except json.JSONDecodeError as exc:
+        return IntakeRecord(
+            source, line, stripped, None, f"malformed JSON at column {exc.colno}: {exc.msg}"
+        )
+    return _object_record(source, line, stripped, value)
 
 
 def count_jsonl(source: str) -> int:

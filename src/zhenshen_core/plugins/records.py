@@ -86,12 +86,14 @@ class IntakeReader:
     """A channel set up with its options for one ingest: what ``IntakeChannel.reader`` gives.
 
     ``read`` and ``count`` are as on :class:`IntakeChannel`; ``explain`` (optional) traces a
-    record back to its source fields, side by side with the case fields they fill.
+    record back to its source fields, side by side with the case fields they fill;
+    ``from_raw`` (optional) as on :class:`IntakeChannel`.
     """
 
     read: Callable[[str], Iterator[IntakeRecord]]
     count: Callable[[str], int] | None = None
     explain: Callable[[IntakeRecord], Sequence[FieldTrace]] | None = None
+    from_raw: Callable[[str, str, int | None], IntakeRecord] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,12 @@ class IntakeChannel:
     ``options`` and gives ``configure(options) -> IntakeReader``, called once per ingest with
     the options given (a subset of those declared); ``read``/``count`` stay what it does with
     none. Use :meth:`reader` rather than ``read`` to honour options.
+
+    ``from_raw(raw, source, line)`` (optional) turns one record's own text back into a record:
+    a queue message's body (``zhenshen consume``) or a dead letter's ``raw`` once the profile
+    or the data is fixed (``zhenshen deadletters retry``). A channel whose ``raw`` cannot
+    stand alone (a CSV row without its header) leaves it None; the reader ``configure``
+    returns carries its own, with the options applied.
     """
 
     name: str
@@ -115,6 +123,7 @@ class IntakeChannel:
     count: Callable[[str], int] | None = None
     options: tuple[ChannelOption, ...] = ()
     configure: Callable[[Mapping[str, str]], IntakeReader] | None = None
+    from_raw: Callable[[str, str, int | None], IntakeRecord] | None = None
 
     def reader(self, options: Mapping[str, str] | None = None) -> IntakeReader:
         """The channel set up with ``options``; an option it does not declare is
@@ -127,7 +136,7 @@ class IntakeChannel:
 
             raise ChannelOptionError(self.name, unknown, declared)
         if self.configure is None:
-            return IntakeReader(self.read, self.count)
+            return IntakeReader(self.read, self.count, from_raw=self.from_raw)
         return self.configure(given)
 
 

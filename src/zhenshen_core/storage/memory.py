@@ -152,6 +152,14 @@ class MemoryStore:
             self._keep(sealing)
             self._state.dead[key] = sealed.model_dump_json()
 
+    # --- dead letters re-driven (issue 18) --------------------------------------------------
+
+    def remove_dead_letter(self, key: str) -> bool:
+        with self._lock:
+            self._state.keys.pop(key, None)  # its data key and index rows go with it
+            self._state.index.pop(key, None)
+            return self._state.dead.pop(key, None) is not None
+
     def put_record(self, record: Record) -> None:
         with self._lock:
             self._state.records[(record.kind, record.id)] = record.model_dump_json()

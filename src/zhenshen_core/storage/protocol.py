@@ -169,6 +169,13 @@ class CaseStore(Protocol):
     def dead_letter(self, key: str) -> DeadLetter | None:
         """The dead letter whose :attr:`DeadLetter.key` is ``key``, or None."""
 
+    # --- dead letters re-driven (issue 18) --------------------------------------------------
+
+    def remove_dead_letter(self, key: str) -> bool:
+        """Forget the dead letter whose :attr:`DeadLetter.key` is ``key`` (its record is now a
+        case: ``zhenshen deadletters retry``); True when one was kept, False when none was
+        (removed already, by another retry that won the race)."""
+
     def put_record(self, record: Record) -> None:
         """Insert or replace a side record by (kind, id)."""
 

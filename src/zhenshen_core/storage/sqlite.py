@@ -717,6 +717,14 @@ class SQLiteStore:
                 ),
             )
 
+    # --- dead letters re-driven (issue 18) --------------------------------------------------
+
+    def remove_dead_letter(self, key: str) -> bool:
+        with self._tx() as cur:
+            found = cur.execute("DELETE FROM dead_letters WHERE key = ?", (key,)).rowcount > 0
+            pii.drop_owner(cur, key)  # its data key and index rows go with it
+            return found
+
     def put_record(self, record: Record) -> None:
         with self._tx() as cur:
             cur.execute(

@@ -133,6 +133,15 @@ class PersonalDataContract:
         assert store.personal_data_owners(person_numbers(id_number=ID_NUMBER)) == [case_id]
         assert store.personal_data_owners(person_numbers(phone="13900000000")) == []
 
+    def test_a_removed_dead_letter_leaves_no_key_and_no_index_row(self, store: CaseStore) -> None:
+        letter = DeadLetter(
+            channel="csv", source="a.csv", line=4, raw=f"x,{PHONE}", reason="r", at=BASE_TIME
+        )
+        store.add_dead_letter(letter)
+        assert store.remove_dead_letter(letter.key)  # retried into a case, say
+        assert letter.key not in store.personal_data_owners(person_numbers(phone=PHONE))
+        assert self._found(self.stored_text(store)) == []
+
     # erasure ---------------------------------------------------------------------------------
 
     def test_erase_destroys_the_data_keeps_the_case_and_its_history_replays(

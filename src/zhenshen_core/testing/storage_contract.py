@@ -525,6 +525,23 @@ class StoreContract:
         assert store.dead_letters() == variants
         assert len({letter.key for letter in variants}) == len(variants)
 
+    # dead letters re-driven (issue 18): a retried record that became a case leaves the list --
+
+    def test_remove_dead_letter_forgets_only_that_letter(self, store: CaseStore) -> None:
+        first = DeadLetter(
+            channel="jsonl", source="in.jsonl", line=2, raw="{bad", reason="r", at=BASE_TIME
+        )
+        other = first.model_copy(update={"line": 3})
+        store.add_dead_letter(first)
+        store.add_dead_letter(other)
+        assert store.remove_dead_letter(first.key) is True
+        assert store.dead_letters() == [other]
+        assert store.dead_letter(first.key) is None
+        assert store.remove_dead_letter(first.key) is False
+        assert store.remove_dead_letter("DL0000000000000000") is False
+        store.add_dead_letter(first)  # met again after its removal: a new letter, seen once
+        assert store.dead_letters() == [other, first]
+
     def test_records_insert_replace_and_filter_by_kind(self, store: CaseStore) -> None:
         store.put_record(Record(kind="generalisation", id="G2", data={"title": "二"}))
         store.put_record(Record(kind="generalisation", id="G1", data={"title": "一"}))

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from zhenshen_xlsx.reader import BadOption, XlsxReader, profile_option
+from zhenshen_xlsx.reader import BadOption, XlsxReader, profile_option, row_record
 from zhenshen_xlsx.workbook import MAX_ROWS
 
 from zhenshen_core.builtin.intake import count_jsonl, count_records, read_json, read_jsonl
@@ -209,8 +209,13 @@ class WorkOrderReader:
             return []
         return self.profile.trace({str(k): v for k, v in row.items()})
 
+    def from_raw(self, raw: str, source: str, line: int | None) -> IntakeRecord:
+        """One work order from its own text: a JSON object of the platform's fields (a queue
+        message's body, or a dead letter's ``raw`` sent again)."""
+        return row_record(raw, source, line, self.profile)
+
     def intake_reader(self) -> IntakeReader:
-        return IntakeReader(self.read, self.count, self.explain)
+        return IntakeReader(self.read, self.count, self.explain, self.from_raw)
 
 
 def configure(options: Mapping[str, str]) -> IntakeReader:
@@ -229,6 +234,12 @@ def _default_count(source: str) -> int:
     return count(source)
 
 
+def _default_from_raw(raw: str, source: str, line: int | None) -> IntakeRecord:
+    from_raw = configure({}).from_raw
+    assert from_raw is not None
+    return from_raw(raw, source, line)
+
+
 def channel_parts() -> dict[str, Any]:
     """The pieces of the ``12345`` IntakeChannel record."""
     return {
@@ -236,6 +247,7 @@ def channel_parts() -> dict[str, Any]:
         "count": _default_count,
         "options": OPTIONS,
         "configure": configure,
+        "from_raw": _default_from_raw,
     }
 
 

@@ -596,6 +596,18 @@ class PostgresStore:
 
         self._write("store a dead letter", write, idempotent=False)
 
+    # --- dead letters re-driven (issue 18) --------------------------------------------------
+
+    def remove_dead_letter(self, key: str) -> bool:
+        # One statement, idempotent (deleting twice leaves the same table): retried as is; a
+        # retry after a lost answer may say False for a letter the first attempt removed.
+        def write(cur: _Cursor) -> bool:
+            found = cur.execute("DELETE FROM dead_letters WHERE key = %s", (key,)).rowcount > 0
+            pii.drop_owner(cur, key)  # its data key and index rows go with it
+            return found
+
+        return self._write("remove a dead letter", write, idempotent=True)
+
     def put_record(self, record: Record) -> None:
         data = _json_for_jsonb(record.data, f"record {record.kind}/{record.id}")
         # One statement, idempotent (the same upsert twice leaves the same row): retried as is.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zhenshen_core.errors import IntakeError
+from zhenshen_core.intake import json_record
 from zhenshen_core.intake.profiles import MappingError, Profile, load_profile
 from zhenshen_core.plugins import ChannelOption, FieldTrace, IntakeReader, IntakeRecord
 from zhenshen_xlsx.workbook import (
@@ -126,8 +127,25 @@ class XlsxReader:
     def explain(self, record: IntakeRecord) -> list[FieldTrace]:
         return self.profile.trace(json.loads(record.raw))
 
+    def from_raw(self, raw: str, source: str, line: int | None) -> IntakeRecord:
+        return row_record(raw, source, line, self.profile)
+
     def intake_reader(self) -> IntakeReader:
-        return IntakeReader(self.read, self.count, self.explain)
+        return IntakeReader(self.read, self.count, self.explain, self.from_raw)
+
+
+def row_record(raw: str, source: str, line: int | None, profile: Profile) -> IntakeRecord:
+    """One row from its own text (the JSON object of its columns that every row record keeps
+    as ``raw``), mapped by ``profile``: how a dead letter is sent again once the profile or the
+    data is fixed, and how a queue message holding one row is read."""
+    record = json_record(raw, source, line)
+    if record.data is None:
+        return record
+    try:
+        data = profile.map(record.data)
+    except MappingError as exc:
+        return IntakeRecord(source, line, record.raw, None, str(exc))
+    return IntakeRecord(source, line, record.raw, data)
 
 
 def records(source: str, table: Table, profile: Profile) -> Iterator[IntakeRecord]:
@@ -193,6 +211,14 @@ def _count(source: str) -> int:
     return count(source)
 
 
+def _from_raw(raw: str, source: str, line: int | None) -> IntakeRecord:
+    return XlsxReader(_default_profile()).from_raw(raw, source, line)
+
+
+def _default_profile() -> Profile:
+    return profile_option({}, default_profile_path(), CASE_CHANNEL)
+
+
 def channel_parts() -> dict[str, Any]:
     """The pieces of the ``xlsx`` IntakeChannel record."""
     return {
@@ -200,6 +226,7 @@ def channel_parts() -> dict[str, Any]:
         "count": _count,
         "options": OPTIONS,
         "configure": configure,
+        "from_raw": _from_raw,
     }
 
 
@@ -213,4 +240,5 @@ __all__ = [
     "default_profile_path",
     "profile_option",
     "records",
+    "row_record",
 ]
