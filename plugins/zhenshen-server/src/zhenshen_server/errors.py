@@ -1,0 +1,140 @@
+"""The one error shape of the service, ``{"error": {"type", "message", "details"}}``.
+
+Every failure a route raises becomes an :class:`ApiError` or is mapped to one here; anything
+else is a 500 with a fixed message (the exception is logged, never sent: no stack trace in any
+response).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from zhenshen_core.errors import (
+    CaseNotFoundError,
+    CaseValidationError,
+    ConcurrencyError,
+    GuardError,
+    IllegalTransitionError,
+    StoreUnavailableError,
+)
+
+LOG = logging.getLogger("zhenshen_server")
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        details: Sequence[Any] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.type, self.message = status, type_, message
+        self.details, self.headers = list(details), headers
+
+
+def body(type_: str, message: str, details: Sequence[Any] = ()) -> dict[str, Any]:
+    return {"error": {"type": type_, "message": message, "details": list(details)}}
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    return JSONResponse(
+        body(exc.type, exc.message, exc.details), status_code=exc.status, headers=exc.headers
+    )
+
+
+def not_found(what: str = "no such case") -> ApiError:
+    return ApiError(404, "not_found", what)
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(
+        401,
+        "unauthorized",
+        message,
+        headers={"WWW-Authenticate": 'Bearer realm="zhenshen", error="invalid_token"'},
+    )
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def _located(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        if isinstance(err, dict):
+            loc = err.get("loc") or ()
+            out.append(
+                {
+                    "loc": [str(p) for p in loc],
+                    "field": ".".join(str(p) for p in loc if p != "body"),
+                    "message": str(err.get("msg", "")),
+                    "type": str(err.get("type", "")),
+                }
+            )
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Map library errors and framework errors to the one shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        kind = kinds.get(exc.status_code, "http")
+        return JSONResponse(
+            body(kind, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _located(exc.errors())
+        return JSONResponse(body("invalid", "invalid request", details), status_code=400)
+
+    @app.exception_handler(CaseValidationError)
+    async def _case(request: Request, exc: CaseValidationError) -> JSONResponse:
+        details = _located(exc.errors) or [{"loc": [], "field": "", "message": str(exc)}]
+        return JSONResponse(body("invalid", str(exc), details), status_code=400)
+
+    @app.exception_handler(CaseNotFoundError)
+    async def _missing(request: Request, exc: CaseNotFoundError) -> JSONResponse:
+        return JSONResponse(body("not_found", "no such case"), status_code=404)
+
+    @app.exception_handler(ConcurrencyError)
+    async def _conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:
+        return JSONResponse(body("conflict", str(exc)), status_code=409)
+
+    @app.exception_handler(IllegalTransitionError)
+    async def _illegal(request: Request, exc: IllegalTransitionError) -> JSONResponse:
+        return JSONResponse(body("event_not_allowed", str(exc), exc.allowed), status_code=422)
+
+    @app.exception_handler(GuardError)
+    async def _guard(request: Request, exc: GuardError) -> JSONResponse:
+        return JSONResponse(body("event_not_allowed", str(exc)), status_code=422)
+
+    @app.exception_handler(StoreUnavailableError)
+    async def _unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
+        return JSONResponse(
+            body("unavailable", "the store is unavailable; try again"),
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        LOG.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse(body("internal", "internal error"), status_code=500)
