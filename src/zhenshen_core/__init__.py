@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.rules import load_pack as load_pack
     from zhenshen_core.rules.engines.durable import DurableEngine as DurableEngine
     from zhenshen_core.rules.engines.durable import EngineError as EngineError
+    from zhenshen_core.storage import AuditRecord as AuditRecord
     from zhenshen_core.storage import CaseQuery as CaseQuery
     from zhenshen_core.storage import CaseStore as CaseStore
     from zhenshen_core.storage import MemoryStore as MemoryStore
@@ -182,6 +183,7 @@ _API = public_names(
             "EngineError",
         ),
         "zhenshen_core.storage": (
+            "AuditRecord",
             "CaseQuery",
             "CaseStore",
             "MemoryStore",

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.rules",
     "zhenshen_core.cli.impact",
     "zhenshen_core.cli.tester",
+    "zhenshen_core.cli.audit",
 )
 
 
@@ -132,6 +133,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "fmt": ("zhenshen_core.cli.tester",),
     "new": ("zhenshen_core.cli.tester",),
     "diff": ("zhenshen_core.cli.impact",),
+    "audit": ("zhenshen_core.cli.audit",),
 }
 
 

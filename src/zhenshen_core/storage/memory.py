@@ -18,6 +18,7 @@ from zhenshen_core.errors import CaseNotFoundError, ConcurrencyError, StorageErr
 from zhenshen_core.model.case import Case, ensure_aware
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import dump_case, load_case
+from zhenshen_core.storage.audit import AuditRecord, select_audit
 from zhenshen_core.storage.backend import (
     alerting_clocks,
     check_new,
@@ -44,6 +45,7 @@ class _State:
     refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ext id) -> id
     dead: dict[str, str] = field(default_factory=dict)  # key -> letter JSON, first kept first
     records: dict[tuple[str, str], str] = field(default_factory=dict)
+    audit: dict[str, str] = field(default_factory=dict)  # id -> record JSON, in order
 
 
 def _dumps(data: Any) -> str:
@@ -196,6 +198,26 @@ class MemoryStore:
         with self._lock:
             docs = sorted((k[1], v) for k, v in self._state.records.items() if k[0] == kind)
         return [Record.model_validate_json(v) for _, v in docs]
+
+    # --- the access log (storage/audit.py) ---------------------------------------------------
+
+    def record_audit(self, record: AuditRecord) -> None:
+        doc = record.model_dump_json()
+        with self._lock:
+            self._state.audit.setdefault(record.id, doc)
+
+    def audit(
+        self,
+        *,
+        desk: str | None = None,
+        case_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
+        with self._lock:
+            docs = list(self._state.audit.values())
+        records = (AuditRecord.model_validate_json(doc) for doc in docs)
+        return select_audit(records, desk=desk, case_id=case_id, since=since, limit=limit)
 
     def close(self) -> None:
         """Nothing to release; the data goes when the object does."""

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zhenshen_core.model.case import AwareDatetime, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.storage.audit import AuditRecord
 
 
 class CaseQuery(BaseModel):
@@ -148,5 +149,22 @@ class CaseStore(Protocol):
         """Insert or replace a side record by (kind, id)."""
 
     def records(self, kind: str) -> list[Record]: ...
+
+    # --- the access log (storage/audit.py) ---------------------------------------------------
+
+    def record_audit(self, record: AuditRecord) -> None:
+        """Append ``record`` to the access log; one with the same id already kept is left
+        as it is (a retried write logs once). Nothing changes or removes a record."""
+
+    def audit(
+        self,
+        *,
+        desk: str | None = None,
+        case_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
+        """The access log in the order it was recorded, filtered (AND; ``since``: ``at >=
+        since``); ``limit`` keeps the newest ``limit`` matches (``audit.select_audit``)."""
 
     def close(self) -> None: ...

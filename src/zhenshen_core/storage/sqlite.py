@@ -57,6 +57,7 @@ from zhenshen_core.model.case import Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import dump_case, load_case
+from zhenshen_core.storage.audit import AuditRecord, check_audit_limit
 from zhenshen_core.storage.backend import (
     check_new,
     check_update,
@@ -229,6 +230,34 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE dead_letters ADD COLUMN last_seen TEXT",
             _key_dead_letters,
             "CREATE UNIQUE INDEX dead_letters_key ON dead_letters (key)",
+        ),
+    ),
+    Migration(
+        5,
+        "access log",
+        (
+            # storage/audit.py: append-only, enforced here as the events table is; `seq` is the
+            # order records were written in, `at` integer microseconds like every instant.
+            """CREATE TABLE audit_log (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                role TEXT,
+                action TEXT NOT NULL,
+                desk TEXT,
+                case_id TEXT,
+                outcome TEXT NOT NULL,
+                remote TEXT,
+                detail TEXT NOT NULL
+            )""",
+            "CREATE INDEX audit_log_case ON audit_log (case_id, seq)",
+            "CREATE INDEX audit_log_desk ON audit_log (desk, seq)",
+            "CREATE INDEX audit_log_at ON audit_log (at)",
+            """CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+               BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END""",
+            """CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+               BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END""",
         ),
     ),
 )
@@ -699,6 +728,51 @@ class SQLiteStore:
             ).fetchall()
         return [Record(kind=kind, id=rid, data=json.loads(data)) for rid, data in rows]
 
+    # --- the access log (storage/audit.py) ---------------------------------------------------
+
+    def record_audit(self, record: AuditRecord) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                (
+                    record.id,
+                    to_micros(record.at),
+                    record.actor,
+                    record.role,
+                    record.action,
+                    record.desk,
+                    record.case_id,
+                    record.outcome,
+                    record.remote,
+                    _dumps(record.detail),
+                ),
+            )
+
+    def audit(
+        self,
+        *,
+        desk: str | None = None,
+        case_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
+        check_audit_limit(limit)
+        terms: list[str] = []
+        params: list[Any] = []
+        for column, value in (("desk", desk), ("case_id", case_id)):
+            if value is not None:
+                terms.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            terms.append("at >= ?")
+            params.append(to_micros(since))
+        where = f"WHERE {' AND '.join(terms)}" if terms else ""
+        sql = f"SELECT seq, {_AUDIT_COLUMNS} FROM audit_log {where} ORDER BY seq DESC LIMIT ?"
+        with self._read() as cur:
+            rows = cur.execute(sql, [*params, -1 if limit is None else limit]).fetchall()
+        return [_audit_record(row[1:]) for row in reversed(rows)]
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -720,6 +794,23 @@ DUE_CLOCKS_SQL = """
 
 
 _LETTER_COLUMNS = "channel, source, line, raw, reason, at, seen, last_seen"
+_AUDIT_COLUMNS = "id, at, actor, role, action, desk, case_id, outcome, remote, detail"
+
+
+def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
+    record_id, at, actor, role, action, desk, case_id, outcome, remote, detail = row
+    return AuditRecord(
+        id=record_id,
+        at=from_micros(at),
+        actor=actor,
+        role=role,
+        action=action,
+        desk=desk,
+        case_id=case_id,
+        outcome=outcome,
+        remote=remote,
+        detail=json.loads(detail),
+    )
 
 
 def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:

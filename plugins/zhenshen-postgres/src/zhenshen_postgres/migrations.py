@@ -181,9 +181,48 @@ _V2 = (
     "CREATE UNIQUE INDEX dead_letters_key_idx ON dead_letters (key)",
 )
 
+# The access log (zhenshen_core.storage.audit): append-only, whoever connects — row triggers
+# refuse UPDATE and DELETE, a statement trigger TRUNCATE. `seq` is the order of writing.
+_V4 = (
+    """
+    CREATE TABLE audit_log (
+        seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id      text COLLATE "C" NOT NULL UNIQUE,
+        at      timestamptz NOT NULL,
+        actor   text NOT NULL,
+        role    text,
+        action  text NOT NULL,
+        desk    text COLLATE "C",
+        case_id text COLLATE "C",
+        outcome text NOT NULL,
+        remote  text,
+        detail  jsonb NOT NULL
+    )
+    """,
+    "CREATE INDEX audit_log_case_idx ON audit_log (case_id, seq)",
+    "CREATE INDEX audit_log_desk_idx ON audit_log (desk, seq)",
+    "CREATE INDEX audit_log_at_idx ON audit_log (at)",
+    """
+    CREATE FUNCTION zhenshen_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'the zhenshen access log is append-only: % refused', TG_OP;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION zhenshen_audit_append_only()
+    """,
+    """
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION zhenshen_audit_append_only()
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "cases, events, refs, clocks, side tables", _V1),
     Migration(2, "dead letters kept once, counted", _V2),
+    Migration(4, "access log", _V4),
 )
 
 _BOOKKEEPING = """

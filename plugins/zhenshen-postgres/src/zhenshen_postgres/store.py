@@ -69,6 +69,7 @@ from zhenshen_core.errors import (
 from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.storage.audit import AuditRecord, check_audit_limit
 from zhenshen_core.storage.backend import (
     backoff_delays,
     check_new,
@@ -707,6 +708,56 @@ class PostgresStore:
         )
         return [Record(kind=kind, id=i, data=json.loads(data)) for i, data in rows]
 
+    # --- the access log (zhenshen_core.storage.audit) ----------------------------------------
+
+    def record_audit(self, record: AuditRecord) -> None:
+        detail = _json_for_jsonb(record.detail, f"access-log record {record.id}")
+        # One statement, idempotent on the record's id: retried as is.
+        self._read(
+            lambda conn: conn.execute(
+                f"INSERT INTO audit_log ({_AUDIT_COLUMNS})"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                (
+                    record.id,
+                    record.at,
+                    record.actor,
+                    record.role,
+                    record.action,
+                    record.desk,
+                    record.case_id,
+                    record.outcome,
+                    record.remote,
+                    detail,
+                ),
+            ),
+            "record an access",
+        )
+
+    def audit(
+        self,
+        *,
+        desk: str | None = None,
+        case_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
+        check_audit_limit(limit)
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("desk", desk), ("case_id", case_id)):
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        if since is not None:
+            clauses.append("at >= %s")
+            params.append(ensure_aware(since))
+        text = f"SELECT {_AUDIT_COLUMNS} FROM audit_log"
+        if clauses:
+            text += " WHERE " + " AND ".join(clauses)
+        text += " ORDER BY seq DESC LIMIT %s"
+        rows = self._all(text, [*params, limit], "read the access log")
+        return [_audit_record(row) for row in reversed(rows)]
+
     # --- helpers ---------------------------------------------------------------------------
 
     def _one(self, text: str, params: Sequence[Any], doing: str) -> tuple[Any, ...] | None:
@@ -722,6 +773,23 @@ class PostgresStore:
 
 
 _LETTER_COLUMNS = "doc, at, seen, last_seen"
+_AUDIT_COLUMNS = "id, at, actor, role, action, desk, case_id, outcome, remote, detail"
+
+
+def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
+    record_id, at, actor, role, action, desk, case_id, outcome, remote, detail = row
+    return AuditRecord(
+        id=record_id,
+        at=at.astimezone(SHANGHAI),
+        actor=actor,
+        role=role,
+        action=action,
+        desk=desk,
+        case_id=case_id,
+        outcome=outcome,
+        remote=remote,
+        detail=json.loads(detail),
+    )
 
 
 def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
