@@ -83,10 +83,10 @@ def receive_case(
     draft = {**draft, "tags": [*tags, f"{DESK_TAG}{call.desk_id}"]}
     try:
         case, created = _created_case(call, draft)
-    except Exception:
-        call.audit("case.create", None, "refused")
+    except Exception as exc:
+        call.audit("receive_case", None, "failed", {"error": type(exc).__name__})
         raise
-    call.audit("case.create", case["id"], "created" if created else "existing")
+    call.audit("receive_case", case["id"], "ok", {"created": created})
     return JSONResponse(call.show(case, case["id"]), status_code=201 if created else 200)
 
 
@@ -148,7 +148,8 @@ def list_cases(
             position += 1
         if more or len(chunk) < batch:
             break
-    return {"items": call.show(items), "next_cursor": _next(position) if more else None}
+    shown = call.show(items, None, "case list")
+    return {"items": shown, "next_cursor": _next(position) if more else None}
 
 
 @router.get("/cases/{case_id}")
@@ -168,7 +169,7 @@ def case_events(
     """The case's append-only history, oldest first."""
     case = call.case(case_id)
     events = [e.model_dump(mode="json") for e in call.state.store.events(case.id)]
-    shown: list[dict[str, Any]] = call.show(events, case.id)
+    shown: list[dict[str, Any]] = call.show(events, case.id, "events")
     return shown
 
 
@@ -190,10 +191,11 @@ def post_case_event(
             request.expected_version,
         )
     except Exception as exc:
-        call.audit(f"event.{request.event}", case.id, f"refused: {type(exc).__name__}")
+        call.audit("post_event", case.id, "failed",
+                   {"event": request.event, "error": type(exc).__name__})
         raise
-    call.audit(f"event.{request.event}", case.id, "ok")
-    shown: dict[str, Any] = call.show(dump_case(moved), case.id)
+    call.audit("post_event", case.id, "ok", {"event": request.event, "version": moved.version})
+    shown: dict[str, Any] = call.show(dump_case(moved), case.id, "moved case")
     return shown
 
 
@@ -224,8 +226,8 @@ def case_letter(
     except GuardError:
         raise ApiError(409, "no_opinion", "no opinion has been issued for this case") from None
     if format != "docx":
-        text = call.show(data.decode("utf-8"), case.id, "letter")
+        text = call.show(data.decode("utf-8"), case.id, f"letter.{format}")
         data = text.encode("utf-8")
     elif call.principal.pii:
-        call.audit("letter.unmasked", case.id, "ok")
+        call.audit("read_personal_data", case.id, "ok", {"what": "letter.docx"})
     return Response(data, media_type=media)

@@ -47,7 +47,7 @@ def decide(
         raise ApiError(400, "no_pack", "this desk has no rule pack to decide with")
     case = load_case(complete_case(draft))
     decision = call.desk.engine.evaluate(case)
-    return call.show(json.loads(decision.to_json()))
+    return call.show(json.loads(decision.to_json()), None, "decision")
 
 
 def _start(text: str) -> date | datetime:
@@ -111,7 +111,7 @@ def report(
     )
     if format == "html":
         return HTMLResponse(render_html(built))
-    return JSONResponse(call.show(built.as_dict()))
+    return JSONResponse(call.show(built.as_dict(), None, "report"))
 
 
 @router.get("/v1/audit")
@@ -143,11 +143,11 @@ def reload(
         desks = state.reload()
     except PackLoadFailed as exc:
         audit_log.record(state.store, who=principal.subject, role=principal.role.value,
-                         action="admin.reload", desk=None, case=None, outcome="refused",
+                         action="reload_packs", desk=None, case=None, outcome="failed",
                          remote=request.client.host if request.client else None)
         raise ApiError(422, "pack_errors", str(exc), exc.problems) from None
     audit_log.record(state.store, who=principal.subject, role=principal.role.value,
-                     action="admin.reload", desk=None, case=None, outcome="ok",
+                     action="reload_packs", desk=None, case=None, outcome="ok",
                      remote=request.client.host if request.client else None)
     return {"desks": {d.id: _pack_info(d.desk.pack) for d in desks.values()}}
 
