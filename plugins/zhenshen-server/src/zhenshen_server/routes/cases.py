@@ -16,11 +16,11 @@ from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import dump_case
 from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_server.deps import DESK_TAG, DeskCall, desk_call, desk_of
-from zhenshen_server.errors import ApiError, forbidden
+from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody, forbidden
 from zhenshen_server.roles import Role
 from zhenshen_server.transitions import post_event
 
-router = APIRouter(prefix="/v1/desks/{desk}", tags=["cases"])
+router = APIRouter(prefix="/v1/desks/{desk}", tags=["cases"], responses=AUTH_RESPONSES)
 
 CASE_DRAFT = {
     "description": "A work order: the case draft of `zhenshen schema case` (at least "
@@ -71,8 +71,7 @@ def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any]
     "/cases",
     status_code=201,
     responses={200: {"description": "the same work order again: the stored case"},
-               400: {"description": "invalid; details name each field"},
-               413: {"description": "body over the limit"}},
+               201: {"description": "a new case, decided, its clocks started"}},
 )
 def receive_case(
     call: Annotated[DeskCall, Depends(desk_call("case.create"))],
@@ -175,8 +174,9 @@ def case_events(
 
 @router.post(
     "/cases/{case_id}/events",
-    responses={409: {"description": "version conflict"},
-               422: {"description": "event not allowed now (details: the allowed events)"}},
+    responses={409: {"model": ErrorBody, "description": "version conflict"},
+               422: {"model": ErrorBody,
+                     "description": "event not allowed now (details: the allowed events)"}},
 )
 def post_case_event(
     case_id: str,
@@ -209,7 +209,7 @@ RENDERERS = {"md": ("markdown", "text/markdown; charset=utf-8"),
     "/cases/{case_id}/letter",
     response_class=Response,
     responses={200: {"content": {v[1]: {} for v in RENDERERS.values()}},
-               409: {"description": "no opinion has been issued yet"}},
+               409: {"model": ErrorBody, "description": "no opinion has been issued yet"}},
 )
 def case_letter(
     case_id: str,

@@ -24,12 +24,12 @@ from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_server import audit as audit_log
 from zhenshen_server.auth import Principal
 from zhenshen_server.deps import DeskCall, desk_call, desk_of, role_call, service
-from zhenshen_server.errors import ApiError
+from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody
 from zhenshen_server.roles import Role
 from zhenshen_server.routes.cases import CASE_DRAFT
 from zhenshen_server.state import PackLoadFailed
 
-router = APIRouter(tags=["desk"])
+router = APIRouter(tags=["desk"], responses=AUTH_RESPONSES)
 
 
 def _bad(field: str, message: str) -> ApiError:
@@ -133,7 +133,11 @@ def audit(
     return {"items": items}
 
 
-@router.post("/v1/admin/reload")
+@router.post(
+    "/v1/admin/reload",
+    responses={422: {"model": ErrorBody, "description": "a pack has errors (details: each "
+                     "located problem); the old packs stay in service"}},
+)
 def reload(
     request: Request, principal: Annotated[Principal, Depends(role_call("admin"))]
 ) -> Any:
