@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from zhenshen_core.deadlines import CalendarRangeError
 from zhenshen_core.errors import (
     CaseNotFoundError,
     CaseValidationError,
@@ -25,6 +26,7 @@ from zhenshen_core.errors import (
     IllegalTransitionError,
     StoreUnavailableError,
 )
+from zhenshen_core.privacy import mask_document
 
 LOG = logging.getLogger("zhenshen_server")
 
@@ -109,7 +111,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CaseValidationError)
     async def _case(request: Request, exc: CaseValidationError) -> JSONResponse:
         details = _located(exc.errors) or [{"loc": [], "field": "", "message": str(exc)}]
-        return JSONResponse(body("invalid", str(exc), details), status_code=400)
+        # An error never needs personal data: masked for every caller.
+        return JSONResponse(mask_document(body("invalid", str(exc), details)), status_code=400)
 
     @app.exception_handler(CaseNotFoundError)
     async def _missing(request: Request, exc: CaseNotFoundError) -> JSONResponse:
@@ -134,6 +137,12 @@ def install(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "1"},
         )
+
+    @app.exception_handler(CalendarRangeError)
+    async def _calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:
+        # A strict desk past the published holiday notices: nothing was stored; send the
+        # same request again once the notice is installed.
+        return JSONResponse(body("calendar", str(exc)), status_code=503)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
