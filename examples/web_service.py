@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 from fastapi import FastAPI
-
 from zhenshen_server import Settings, create_app
 
 

@@ -17,8 +17,8 @@ pytest.importorskip("zhenshen_chengdu_gaoxin", reason="needs the reference pack 
 pytest.importorskip("zhenshen_server", reason="needs the zhenshen-server plugin "
                     "(installed by make test)")
 
-import httpx  # noqa: E402
-from zhenshen_server_testkit import free_port, make_key  # noqa: E402
+import httpx
+from zhenshen_server_testkit import free_port, make_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
