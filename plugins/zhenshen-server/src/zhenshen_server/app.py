@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, handle_signals: bool = False) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.openapi = lambda: errors.openapi_without_422(app)  # type: ignore[method-assign]
     app.state.service = ServiceState(settings)
     app.state.metrics = metrics
     errors.install(app)

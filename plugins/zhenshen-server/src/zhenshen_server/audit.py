@@ -1,36 +1,20 @@
-"""The audit log: one record per write and per unmasked read.
+"""The service's side of the store's access log: one record per write and per unmasked read.
 
-Records are side records of the store (kind :data:`KIND`, a random id each), so every worker
-and node writes to the same log and nothing in the API can change or remove one.
+Records go to the store's append-only log (``store.record_audit``), so every worker and node
+writes to one log, and nothing in the API changes or removes a record. Actions are snake_case
+(``receive_case``, ``post_event``, ``read_personal_data``, ``reload_packs``); ``detail`` holds
+identifiers only (the event name, whether a case was new), never personal data.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from zhenshen_core.model.case import SHANGHAI
-from zhenshen_core.storage.protocol import CaseStore, Record
-
-KIND = "zhenshen_server.audit"
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    who: str
-    role: str
-    action: str
-    desk: str | None
-    case: str | None
-    outcome: str
-    at: str
-    remote: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from zhenshen_core import AuditRecord
+from zhenshen_core.storage.audit import AuditOutcome
+from zhenshen_core.storage.protocol import CaseStore
 
 
 def record(
@@ -41,15 +25,22 @@ def record(
     action: str,
     desk: str | None,
     case: str | None,
-    outcome: str,
+    outcome: AuditOutcome,
     remote: str | None,
-) -> AuditEntry:
-    at = datetime.now(SHANGHAI)
-    entry = AuditEntry(who, role, action, desk, case, outcome, at.isoformat(), remote)
-    # A sortable id: the instant, then randomness (two records in one microsecond differ).
-    rid = f"{at.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}"
-    store.put_record(Record(kind=KIND, id=rid, data=entry.as_dict()))
-    return entry
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    store.record_audit(
+        AuditRecord(
+            actor=who,
+            role=role,
+            action=action,
+            desk=desk,
+            case_id=case,
+            outcome=outcome,
+            remote=remote,
+            detail=dict(detail or {}),
+        )
+    )
 
 
 def entries(
@@ -61,18 +52,14 @@ def entries(
     since: datetime | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """The newest ``limit`` records matching, oldest first; ``desks`` bounds what is seen."""
-    allowed = set(desks) if desks is not None else None
-    found = []
-    for rec in sorted(store.records(KIND), key=lambda r: r.id):
-        data = rec.data
-        if allowed is not None and data.get("desk") not in allowed:
-            continue
-        if desk is not None and data.get("desk") != desk:
-            continue
-        if case is not None and data.get("case") != case:
-            continue
-        if since is not None and datetime.fromisoformat(str(data.get("at"))) < since:
-            continue
-        found.append({"id": rec.id, **data})
-    return found[-limit:]
+    """The newest ``limit`` records matching, oldest first; ``desks`` bounds what is seen
+    (None: every desk)."""
+    if desks is None:
+        found = store.audit(desk=desk, case_id=case, since=since, limit=limit)
+    else:
+        reach = [d for d in desks if desk is None or d == desk]
+        found = [r for d in reach for r in store.audit(desk=d, case_id=case, since=since,
+                                                        limit=limit)]
+        found.sort(key=lambda r: r.at)
+        found = found[-limit:]
+    return [r.model_dump(mode="json") for r in found]

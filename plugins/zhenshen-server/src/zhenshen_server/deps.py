@@ -9,7 +9,7 @@ offers :meth:`DeskCall.case` (404 for a case outside the caller's scope) and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from zhenshen_core import Case, Desk
 from zhenshen_core.errors import CaseNotFoundError
+from zhenshen_core.storage.audit import AuditOutcome
 from zhenshen_server import audit as audit_log
 from zhenshen_server.auth import Principal, principal_for_token
 from zhenshen_server.errors import ApiError, forbidden, not_found, unauthorized
@@ -93,13 +94,19 @@ class DeskCall:
             raise not_found()
         return case
 
-    def show(self, document: Any, case: str | None = None, action: str = "read") -> Any:
+    def show(self, document: Any, case: str | None = None, what: str = "case") -> Any:
         """The document masked, or whole for a ``pii`` caller (and that read audited)."""
         if self.principal.pii:
-            self.audit(f"{action}.unmasked", case, "ok")
+            self.audit("read_personal_data", case, "ok", {"what": what})
         return shown(document, self.principal)
 
-    def audit(self, action: str, case: str | None, outcome: str) -> None:
+    def audit(
+        self,
+        action: str,
+        case: str | None,
+        outcome: AuditOutcome,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
         audit_log.record(
             self.state.store,
             who=self.principal.subject,
@@ -109,6 +116,7 @@ class DeskCall:
             case=case,
             outcome=outcome,
             remote=self.remote,
+            detail=detail,
         )
 
 

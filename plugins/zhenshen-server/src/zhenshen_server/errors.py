@@ -14,8 +14,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from zhenshen_core.deadlines import CalendarRangeError
 from zhenshen_core.errors import (
     CaseNotFoundError,
     CaseValidationError,
@@ -24,6 +26,7 @@ from zhenshen_core.errors import (
     IllegalTransitionError,
     StoreUnavailableError,
 )
+from zhenshen_core.privacy import mask_document
 
 LOG = logging.getLogger("zhenshen_server")
 
@@ -108,7 +111,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CaseValidationError)
     async def _case(request: Request, exc: CaseValidationError) -> JSONResponse:
         details = _located(exc.errors) or [{"loc": [], "field": "", "message": str(exc)}]
-        return JSONResponse(body("invalid", str(exc), details), status_code=400)
+        # An error never needs personal data: masked for every caller.
+        return JSONResponse(mask_document(body("invalid", str(exc), details)), status_code=400)
 
     @app.exception_handler(CaseNotFoundError)
     async def _missing(request: Request, exc: CaseNotFoundError) -> JSONResponse:
@@ -134,7 +138,60 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "1"},
         )
 
+    @app.exception_handler(CalendarRangeError)
+    async def _calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:
+        # A strict desk past the published holiday notices: nothing was stored; send the
+        # same request again once the notice is installed.
+        return JSONResponse(body("calendar", str(exc)), status_code=503)
+
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         LOG.exception("internal error on %s %s", request.method, request.url.path)
         return JSONResponse(body("internal", "internal error"), status_code=500)
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="a stable code: invalid, unauthorized, forbidden, not_found, "
+                      "conflict, event_not_allowed, too_large, …")
+    message: str
+    details: list[Any] = Field(description="located problems (loc, field, message) or the "
+                               "events allowed now")
+
+
+class ErrorBody(BaseModel):
+    """Every error response of the service."""
+
+    error: ErrorDetail
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: The answers every authenticated route can give, for the OpenAPI document.
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _err("invalid request; details name each field"),
+    401: _err("no or bad credentials (WWW-Authenticate: Bearer)"),
+    403: _err("the caller's role may not call this"),
+    404: _err("no such desk or case in the caller's scope"),
+    413: _err("body over the limit"),
+}
+
+
+def openapi_without_422(app: FastAPI) -> dict[str, Any]:
+    """FastAPI documents its 422 for invalid requests; this service answers those 400."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    for methods in schema.get("paths", {}).values():
+        for op in methods.values():
+            responses = op.get("responses", {})
+            if responses.get("422", {}).get("description") == "Validation Error":
+                del responses["422"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    app.openapi_schema = schema
+    return schema

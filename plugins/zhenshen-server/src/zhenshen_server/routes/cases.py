@@ -16,11 +16,11 @@ from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import dump_case
 from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_server.deps import DESK_TAG, DeskCall, desk_call, desk_of
-from zhenshen_server.errors import ApiError, forbidden
+from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody, forbidden
 from zhenshen_server.roles import Role
 from zhenshen_server.transitions import post_event
 
-router = APIRouter(prefix="/v1/desks/{desk}", tags=["cases"])
+router = APIRouter(prefix="/v1/desks/{desk}", tags=["cases"], responses=AUTH_RESPONSES)
 
 CASE_DRAFT = {
     "description": "A work order: the case draft of `zhenshen schema case` (at least "
@@ -71,8 +71,7 @@ def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any]
     "/cases",
     status_code=201,
     responses={200: {"description": "the same work order again: the stored case"},
-               400: {"description": "invalid; details name each field"},
-               413: {"description": "body over the limit"}},
+               201: {"description": "a new case, decided, its clocks started"}},
 )
 def receive_case(
     call: Annotated[DeskCall, Depends(desk_call("case.create"))],
@@ -83,10 +82,10 @@ def receive_case(
     draft = {**draft, "tags": [*tags, f"{DESK_TAG}{call.desk_id}"]}
     try:
         case, created = _created_case(call, draft)
-    except Exception:
-        call.audit("case.create", None, "refused")
+    except Exception as exc:
+        call.audit("receive_case", None, "failed", {"error": type(exc).__name__})
         raise
-    call.audit("case.create", case["id"], "created" if created else "existing")
+    call.audit("receive_case", case["id"], "ok", {"created": created})
     return JSONResponse(call.show(case, case["id"]), status_code=201 if created else 200)
 
 
@@ -148,7 +147,8 @@ def list_cases(
             position += 1
         if more or len(chunk) < batch:
             break
-    return {"items": call.show(items), "next_cursor": _next(position) if more else None}
+    shown = call.show(items, None, "case list")
+    return {"items": shown, "next_cursor": _next(position) if more else None}
 
 
 @router.get("/cases/{case_id}")
@@ -168,14 +168,15 @@ def case_events(
     """The case's append-only history, oldest first."""
     case = call.case(case_id)
     events = [e.model_dump(mode="json") for e in call.state.store.events(case.id)]
-    shown: list[dict[str, Any]] = call.show(events, case.id)
+    shown: list[dict[str, Any]] = call.show(events, case.id, "events")
     return shown
 
 
 @router.post(
     "/cases/{case_id}/events",
-    responses={409: {"description": "version conflict"},
-               422: {"description": "event not allowed now (details: the allowed events)"}},
+    responses={409: {"model": ErrorBody, "description": "version conflict"},
+               422: {"model": ErrorBody,
+                     "description": "event not allowed now (details: the allowed events)"}},
 )
 def post_case_event(
     case_id: str,
@@ -190,10 +191,11 @@ def post_case_event(
             request.expected_version,
         )
     except Exception as exc:
-        call.audit(f"event.{request.event}", case.id, f"refused: {type(exc).__name__}")
+        call.audit("post_event", case.id, "failed",
+                   {"event": request.event, "error": type(exc).__name__})
         raise
-    call.audit(f"event.{request.event}", case.id, "ok")
-    shown: dict[str, Any] = call.show(dump_case(moved), case.id)
+    call.audit("post_event", case.id, "ok", {"event": request.event, "version": moved.version})
+    shown: dict[str, Any] = call.show(dump_case(moved), case.id, "moved case")
     return shown
 
 
@@ -207,7 +209,7 @@ RENDERERS = {"md": ("markdown", "text/markdown; charset=utf-8"),
     "/cases/{case_id}/letter",
     response_class=Response,
     responses={200: {"content": {v[1]: {} for v in RENDERERS.values()}},
-               409: {"description": "no opinion has been issued yet"}},
+               409: {"model": ErrorBody, "description": "no opinion has been issued yet"}},
 )
 def case_letter(
     case_id: str,
@@ -224,8 +226,8 @@ def case_letter(
     except GuardError:
         raise ApiError(409, "no_opinion", "no opinion has been issued for this case") from None
     if format != "docx":
-        text = call.show(data.decode("utf-8"), case.id, "letter")
+        text = call.show(data.decode("utf-8"), case.id, f"letter.{format}")
         data = text.encode("utf-8")
     elif call.principal.pii:
-        call.audit("letter.unmasked", case.id, "ok")
+        call.audit("read_personal_data", case.id, "ok", {"what": "letter.docx"})
     return Response(data, media_type=media)

@@ -24,12 +24,12 @@ from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_server import audit as audit_log
 from zhenshen_server.auth import Principal
 from zhenshen_server.deps import DeskCall, desk_call, desk_of, role_call, service
-from zhenshen_server.errors import ApiError
+from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody
 from zhenshen_server.roles import Role
 from zhenshen_server.routes.cases import CASE_DRAFT
 from zhenshen_server.state import PackLoadFailed
 
-router = APIRouter(tags=["desk"])
+router = APIRouter(tags=["desk"], responses=AUTH_RESPONSES)
 
 
 def _bad(field: str, message: str) -> ApiError:
@@ -47,7 +47,7 @@ def decide(
         raise ApiError(400, "no_pack", "this desk has no rule pack to decide with")
     case = load_case(complete_case(draft))
     decision = call.desk.engine.evaluate(case)
-    return call.show(json.loads(decision.to_json()))
+    return call.show(json.loads(decision.to_json()), None, "decision")
 
 
 def _start(text: str) -> date | datetime:
@@ -111,7 +111,7 @@ def report(
     )
     if format == "html":
         return HTMLResponse(render_html(built))
-    return JSONResponse(call.show(built.as_dict()))
+    return JSONResponse(call.show(built.as_dict(), None, "report"))
 
 
 @router.get("/v1/audit")
@@ -133,7 +133,11 @@ def audit(
     return {"items": items}
 
 
-@router.post("/v1/admin/reload")
+@router.post(
+    "/v1/admin/reload",
+    responses={422: {"model": ErrorBody, "description": "a pack has errors (details: each "
+                     "located problem); the old packs stay in service"}},
+)
 def reload(
     request: Request, principal: Annotated[Principal, Depends(role_call("admin"))]
 ) -> Any:
@@ -143,11 +147,11 @@ def reload(
         desks = state.reload()
     except PackLoadFailed as exc:
         audit_log.record(state.store, who=principal.subject, role=principal.role.value,
-                         action="admin.reload", desk=None, case=None, outcome="refused",
+                         action="reload_packs", desk=None, case=None, outcome="failed",
                          remote=request.client.host if request.client else None)
         raise ApiError(422, "pack_errors", str(exc), exc.problems) from None
     audit_log.record(state.store, who=principal.subject, role=principal.role.value,
-                     action="admin.reload", desk=None, case=None, outcome="ok",
+                     action="reload_packs", desk=None, case=None, outcome="ok",
                      remote=request.client.host if request.client else None)
     return {"desks": {d.id: _pack_info(d.desk.pack) for d in desks.values()}}
 
