@@ -17,6 +17,7 @@ never the ``/v1`` error shape.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import TypeAdapter, ValidationError
+from starlette.routing import Match
 
 from zhenshen_core import Case
 from zhenshen_core.errors import CaseNotFoundError, CaseValidationError
@@ -47,6 +50,9 @@ MAX_RESULTS = 1000
 #: The default window of ``GET requests`` without dates, as the standard says.
 DEFAULT_WINDOW = timedelta(days=90)
 _BATCH = 500
+#: W3C / RFC 3339 date-times with their offset (``Z`` or ``±hh:mm``), as the schema says.
+_W3C = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
 #: The longest description taken (a case's content holds at most 20,000 characters).
 MAX_DESCRIPTION = 20000
 
@@ -240,8 +246,10 @@ def _visible(desk: LoadedDesk, case: Case) -> bool:
 
 def _instant(text: str, name: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
+        if not _W3C.fullmatch(text):
+            raise ValueError(text)
+        value = _INSTANT.validate_python(text)
+    except (ValueError, ValidationError):
         raise Open311Failure(
             400, f"{name} is not a W3C date-time like 2026-03-02T09:00:00+08:00"
         ) from None
@@ -300,8 +308,12 @@ def list_requests(
         str | None, Query(description="ids, comma separated; overrides the other filters")
     ] = None,
     service_code: Annotated[str | None, Query(description="codes, comma separated")] = None,
-    start_date: Annotated[str | None, Query(description="earliest requested_datetime")] = None,
-    end_date: Annotated[str | None, Query(description="latest requested_datetime")] = None,
+    start_date: Annotated[str | None, Query(
+        description="earliest requested_datetime", json_schema_extra={"format": "date-time"})
+    ] = None,
+    end_date: Annotated[str | None, Query(
+        description="latest requested_datetime", json_schema_extra={"format": "date-time"})
+    ] = None,
     status: Annotated[str | None, Query(description="open, closed (comma separated)")] = None,
     api_key: Annotated[str | None, _API_KEY] = None,
 ) -> Response:
@@ -477,16 +489,45 @@ def create_request(
         token = f"o311-{secrets.token_hex(10)}"
         try:
             case, _created = _created_case(call, _draft(desk, token, fields, desk.desk.now()))
-        except CaseValidationError as exc:
-            call.audit("case.create", None, "refused")
+        except (CaseValidationError, ApiError) as exc:
+            call.audit("receive_case", None, "failed",
+                       {"error": type(exc).__name__, "via": "open311"})
+            if isinstance(exc, ApiError):
+                raise _from_api_error(exc) from None
             raise Open311Failure(400, str(exc)) from None
-        except ApiError as exc:
-            call.audit("case.create", None, "refused")
-            raise _from_api_error(exc) from None
-        call.audit("case.create", case["id"], "created")
+        call.audit("receive_case", case["id"], "ok", {"created": True, "via": "open311"})
         row = view.CreatedRequest(
             service_request_id=case["id"], token=token, service_notice=None, account_id=None
         ).model_dump()
         return _answer(fmt, [row], "service_requests", "request", 201)
     except Open311Failure as failure:
         return _failure(fmt, failure)
+
+
+# --- anything else under /open311/v2 ----------------------------------------------------------
+
+
+@router.api_route(
+    "/{anything:path}",
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    include_in_schema=False,
+)
+def unmatched(request: Request, anything: str) -> Response:
+    """A path no resource has (404) or a method the resource does not take (405, with every
+    method it does take in ``Allow``), in the standard's error shape rather than /v1's.
+    Registered last, so it answers only what no other Open311 route matched."""
+    fmt = "xml" if anything.endswith(".xml") else "json"
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "endpoint", None) is unmatched:
+            continue
+        match, _ = route.matches(request.scope)
+        if match is Match.PARTIAL:
+            allowed |= set(getattr(route, "methods", None) or ())
+    if allowed:
+        headers = {"Allow": ", ".join(sorted(allowed))}
+        failure = Open311Failure(405, f"method not allowed here: use {headers['Allow']}",
+                                 headers)
+    else:
+        failure = Open311Failure(404, "no such resource")
+    return _failure(fmt, failure)
