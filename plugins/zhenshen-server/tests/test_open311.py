@@ -8,7 +8,6 @@ has no POST, so requests are created as the standard describes: a form-encoded P
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -17,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from zhenshen_server.open311_view import public_text
 from zhenshen_server.roles import Role
 
 from zhenshen_core import Case, PluginConfig, PluginHost
+from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.privacy import detect_personal_data
 from zhenshen_core.storage import open_store
 
@@ -211,7 +212,7 @@ def test_confidential_case_is_neither_listed_nor_found(one_desk: Served) -> None
         f"{one_desk.url}/v1/desks/gx/cases",
         headers={"Authorization": f"Bearer {desk_key}"},
         json={"external_id": "CONF-1", "channel": "hotline_12345",
-              "received_at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+              "received_at": datetime.now(SHANGHAI).isoformat(),
               "content": "保密举报", "domain": "financing",
               "requester": {"name": NAME, "phone": PHONE, "confidential": True}},
         timeout=30,

@@ -51,7 +51,9 @@ MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 _BATCH = 500
 #: W3C / RFC 3339 date-times with their offset (``Z`` or ``±hh:mm``), as the schema says.
-_W3C = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
+_W3C = re.compile(
+    r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII
+)
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
 #: The longest description taken (a case's content holds at most 20,000 characters).
 MAX_DESCRIPTION = 20000
@@ -74,7 +76,7 @@ _JURISDICTION = Query(description="the desk id; optional when the service has on
 _API_KEY = Query(description="an API key (only when the service runs --open311-private)")
 
 
-def _doc(model: Any, many: bool = True) -> dict[int | str, dict[str, Any]]:
+def _doc(model: Any, many: bool = True, status: int = 200) -> dict[int | str, dict[str, Any]]:
     item = model.model_json_schema()
     body = {"type": "array", "items": item} if many else item
     errors = {"type": "array", "items": view.Open311Error.model_json_schema()}
@@ -83,7 +85,7 @@ def _doc(model: Any, many: bool = True) -> dict[int | str, dict[str, Any]]:
         "content": {"application/json": {"schema": errors}, "text/xml": {"schema": {}}},
     }
     return {
-        200: {"content": {"application/json": {"schema": body}, "text/xml": {"schema": {}}}},
+        status: {"content": {"application/json": {"schema": body}, "text/xml": {"schema": {}}}},
         400: error, 401: error, 403: error, 404: error,
     }
 
@@ -327,8 +329,8 @@ def list_requests(
         if ids:
             cases = _by_ids(state, desk, ids)
         else:
-            end = _instant(end_date, "end_date") if end_date else None
-            start = _instant(start_date, "start_date") if start_date else None
+            end = _instant(end_date, "end_date") if end_date is not None else None
+            start = _instant(start_date, "start_date") if start_date is not None else None
             if start is None and end is None:
                 start = desk.desk.now() - DEFAULT_WINDOW
             if start is not None and end is not None and end < start:
@@ -437,7 +439,7 @@ def _check_post(desk: LoadedDesk, fields: dict[str, str | None]) -> None:
                              "address_id")
     for name in ("lat", "long"):
         value = fields[name]
-        if value and view._number(value) is None:
+        if value and view.number(value) is None:
             raise Open311Failure(400, f"{name} is not a number")
     if not (fields["description"] or "").strip() and not fields["media_url"]:
         raise Open311Failure(400, "description is required")
@@ -451,7 +453,39 @@ _FORM_FIELDS = (
 )
 
 
-@router.post("/requests.{format}", status_code=201, responses=_doc(view.CreatedRequest))
+#: The form as the standard describes it: service_code, a location (lat and long, an
+#: address_string or an address_id) and a description (or a photo) are required.
+_POST_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "api_key": {"type": "string", "minLength": 1},
+        "jurisdiction_id": {"type": "string"},
+        "service_code": {"type": "string", "minLength": 1},
+        "lat": {"type": "string", "pattern": view.NUMBER},
+        "long": {"type": "string", "pattern": view.NUMBER},
+        "address_string": {"type": "string", "pattern": r"\S"},
+        "address_id": {"type": "string", "pattern": r"\S"},
+        **{name: {"type": "string"} for name in (
+            "email", "device_id", "account_id", "first_name", "last_name", "phone")},
+        "description": {"type": "string", "pattern": r"\S", "maxLength": 20000},
+        "media_url": {"type": "string", "pattern": r"\S"},
+    },
+    "required": ["api_key", "service_code"],
+    "allOf": [
+        {"anyOf": [{"required": ["lat", "long"]}, {"required": ["address_string"]},
+                   {"required": ["address_id"]}]},
+        {"anyOf": [{"required": ["description"]}, {"required": ["media_url"]}]},
+    ],
+}
+
+
+@router.post(
+    "/requests.{format}",
+    status_code=201,
+    responses=_doc(view.CreatedRequest, status=201),
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": _POST_FORM}}}},
+)
 def create_request(
     request: Request,
     fmt: Annotated[str, _FORMAT],

@@ -17,6 +17,8 @@ XML) are rendered from the same dictionaries.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -121,13 +123,20 @@ def _public_note(case: Case) -> str | None:
     return None
 
 
-def _number(value: Any) -> float | None:
+#: A coordinate as a form field carries it: decimal degrees, nothing around them (the same
+#: pattern in the OpenAPI document, so a client's validator and the service agree).
+NUMBER = r"^[+-]?[0-9]{1,3}(?:\.[0-9]{1,15})?$"
+_NUMBER = re.compile(NUMBER, re.ASCII)
+
+
+def number(value: Any) -> float | None:
+    """A finite decimal number, or None (never NaN, infinity or ``1_000``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    try:
-        return float(value)
-    except ValueError:
+    if isinstance(value, str) and not _NUMBER.match(value):
         return None
+    result = float(value)
+    return result if math.isfinite(result) else None
 
 
 def _text(value: Any) -> str | None:
@@ -174,8 +183,8 @@ def request_view(
         address=_address(case),
         address_id=_text(facts.get("address_id")),
         zipcode=_text(facts.get("zipcode")),
-        lat=_number(facts.get("lat")),
-        long=_number(facts.get("long")),
+        lat=number(facts.get("lat")),
+        long=number(facts.get("long")),
         media_url=_text(facts.get("media_url")),
     )
     return view.model_dump()
