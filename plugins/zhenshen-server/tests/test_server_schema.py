@@ -27,18 +27,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    tmp = tmp_path_factory.mktemp("schema")
-    store = f"sqlite:///{tmp / 'desk.db'}"
-    key = make_key(store, "admin", pii=True)[1]
-    server = start_server(store, tmp, ["--desk", f"default={PACK}", "--sweep-every", "0"])
-    try:
-        yield server, key
-    finally:
-        assert server.stop() == 0
-
-
 def test_no_5xx_and_every_answer_matches_the_schema(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'desk.db'}"
     key = make_key(store, "admin", pii=True)[1]
