@@ -91,3 +91,92 @@ def test_a_strict_desk_answers_503_and_stores_nothing(tmp_path: Path, web_servic
         status, body = call(strict, "POST", "/cases", NOVEMBER)
         assert status.startswith("503") and body["type"] == "calendar", body
         assert strict.desk.store.count() == 0
+
+
+def test_only_person_events_and_the_authenticated_actor(app: Any) -> None:
+    """Issue 15 item 2: the old example fired any event (``decide`` with a made-up severity,
+    ``clock_update`` moving a deadline) under any ``actor`` the body named."""
+    _, case = call(app, "POST", "/cases", ORDER)
+    forged = {"event": "decide", "payload": {"decision": {}, "severity": "S4"},
+              "actor": "领导小组组长"}
+    status, body = call(app, "POST", f"/cases/{case['id']}/events", forged)
+    assert status.startswith("422") and "accept" in body["error"], body
+    status, events = call(app, "GET", "/events")
+    assert "decide" not in events["events"] and "accept" in events["events"]
+    status, moved = call(app, "POST", f"/cases/{case['id']}/events",
+                         {"event": "accept", "actor": "领导小组组长"})
+    assert status.startswith("200")
+    _, history = call(app, "GET", f"/cases/{case['id']}/history")
+    assert history[-1]["type"] == "accept" and history[-1]["actor"] == "api"
+    assert app.desk.get(case["id"]).severity == case["severity"]
+
+
+def _serve(app: Any) -> Any:
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _raw(port: int, head: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    import socket
+
+    import threading
+
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+
+        def send() -> None:  # the server may answer and close before the body is all sent
+            try:
+                sock.sendall(head.encode() + b"\r\n" + body)
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        data = b""
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except ConnectionResetError:
+            pass
+        sender.join(20)
+    status = int(data.split(b" ", 2)[1])
+    return status, json.loads(data.split(b"\r\n\r\n", 1)[1])
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", " 99999999999999999999"])
+def test_a_lying_length_never_bypasses_the_body_limit(app: Any, length: str) -> None:
+    """Issue 15 item 2: ``Content-Length: -1`` read the whole body and stored a 20 MB case."""
+    huge = json.dumps(dict(ORDER, external_id="GX-HUGE", content="无" * 3_000_000)).encode()
+    server = _serve(app)
+    try:
+        head = (f"POST /cases HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {length}\r\n")
+        status, body = _raw(server.server_address[1], head, huge)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status in (400, 413), body
+    assert app.desk.store.count() == 0
+
+
+def test_a_short_length_reads_only_what_it_announces(app: Any) -> None:
+    body = json.dumps(ORDER).encode()
+    server = _serve(app)
+    try:
+        head = f"POST /cases HTTP/1.0\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+        status, case = _raw(server.server_address[1], head, body + b" " * 5_000_000)
+        big = f"POST /cases HTTP/1.0\r\nHost: x\r\nContent-Length: {2_000_000}\r\n"
+        too_big, refused = _raw(server.server_address[1], big, b"{" + b" " * 1_999_999)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 201 and case["external_id"] == "GX-WEB-1"
+    assert too_big == 413 and "1 MB" in refused["error"]

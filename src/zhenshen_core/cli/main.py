@@ -96,7 +96,12 @@ def cli(
             "to import it",
             err=True,
         )
-    ctx.obj = CliContext(plugin_config=config, pack_paths=list(pack_paths), config=settings)
+    ctx.obj = CliContext(
+        plugin_config=config,
+        pack_paths=list(pack_paths),
+        config=settings,
+        config_named=config_file is not None,
+    )
 
 
 def trusted_local_plugins(settings: Config, config_file: Path | None) -> Path | None:

@@ -337,6 +337,44 @@ class Desk(ArticleSteps):
         case = self.decide(case.id) if self.engine is not None else case
         return self._cross_case(case, "return", when.astimezone(SHANGHAI).date())
 
+    # --- requests from outside ----------------------------------------------------------------
+
+    def transition(
+        self,
+        case_id: str,
+        event: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        at: datetime | None = None,
+    ) -> Case:
+        """A person's request to move a case: what the CLI and any API call, and all they call.
+
+        Only events a person may request are taken (:data:`~zhenshen_core.PERSON_EVENTS`:
+        accept, reject, return_case, record_feedback, withdraw …); an event only the desk
+        records (``decide``, ``clock_update``, ``supervise``, ``update_facts``) raises
+        :class:`~zhenshen_core.errors.DeskOnlyEventError` naming the allowed ones, before
+        anything is read. ``actor`` is who the caller authenticated; an ``actor`` in the
+        payload is ignored. ``expected_version``, when given, must be the stored version
+        (else :class:`~zhenshen_core.errors.ConcurrencyError`, nothing written). The event
+        goes through the desk's steps: clocks stop, start, pause or resume as the settings
+        say, a task's clock starts with it (``assign_task`` takes ``department``,
+        ``description`` and ``period``) and stops with ``complete_task``, notices go through
+        the outbox, and a ``return_case`` re-runs the rules.
+        """
+        from zhenshen_core.desk.transition import transition
+
+        return transition(
+            self,
+            case_id,
+            event,
+            payload,
+            actor=actor,
+            expected_version=expected_version,
+            at=at,
+        )
+
     # --- supervision ------------------------------------------------------------------------
 
     def sweep(
