@@ -18,7 +18,7 @@ from zhenshen_core import PERSON_EVENTS, DeskOnlyEventError, is_person_event
 from zhenshen_core.cli.main import build_cli
 from zhenshen_core.desk import Desk
 from zhenshen_core.errors import ConcurrencyError
-from zhenshen_core.model import DESK_EVENTS, DEFAULT_TRANSITIONS, CaseStatus
+from zhenshen_core.model import DEFAULT_TRANSITIONS, DESK_EVENTS, CaseStatus
 from zhenshen_core.storage import MemoryStore, SQLiteStore
 
 from .test_sweep import NOW, fill

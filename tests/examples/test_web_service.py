@@ -103,7 +103,7 @@ def test_only_person_events_and_the_authenticated_actor(app: Any) -> None:
     assert status.startswith("422") and "accept" in body["error"], body
     status, events = call(app, "GET", "/events")
     assert "decide" not in events["events"] and "accept" in events["events"]
-    status, moved = call(app, "POST", f"/cases/{case['id']}/events",
+    status, _ = call(app, "POST", f"/cases/{case['id']}/events",
                          {"event": "accept", "actor": "领导小组组长"})
     assert status.startswith("200")
     _, history = call(app, "GET", f"/cases/{case['id']}/history")
@@ -126,7 +126,6 @@ def _serve(app: Any) -> Any:
 
 def _raw(port: int, head: str, body: bytes) -> tuple[int, dict[str, Any]]:
     import socket
-
     import threading
 
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
