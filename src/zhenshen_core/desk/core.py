@@ -150,7 +150,7 @@ class DeskCore:
             current, starts = self.clocks.effects(current, event, actor, at, before=False)
             events += [*stops, record, *starts]
         announce = [transitioned(current, r) for r in events if r.type != "clock_update"]
-        self._save(current, events, expected_version=case.version, announce=announce)
+        self._save(current, events, expected_version=case.version, announce=announce, at=at)
         return current
 
     def _save(
@@ -160,23 +160,27 @@ class DeskCore:
         *,
         expected_version: int,
         announce: Sequence[Announcement] = (),
+        at: datetime | None = None,
     ) -> None:
         """Save the case, its events and the outbox notices of ``announce`` in one write;
-        then tell the hooks and deliver the notices (:meth:`_tell`)."""
-        notices = self._notices(case.id, announce)
+        then tell the hooks and deliver the notices (:meth:`_tell`). ``at`` is when the
+        notices are written and first delivered (the step's instant; default the desk's now)."""
+        notices = self._notices(case.id, announce, at)
         if notices:
             self.store.save(case, events, expected_version=expected_version, outbox=notices)
         else:  # a store written before the outbox still serves a desk without notifiers
             self.store.save(case, events, expected_version=expected_version)
-        self._tell(case, announce, notices)
+        self._tell(case, announce, notices, at)
 
-    def _notices(self, case_id: str, announce: Sequence[Announcement]) -> list[OutboxNotice]:
+    def _notices(
+        self, case_id: str, announce: Sequence[Announcement], at: datetime | None = None
+    ) -> list[OutboxNotice]:
         """One outbox notice per registered notifier for each announcement (none without
         notifiers: the outbox holds only what someone is to receive)."""
         targets = self.host.notifier_names() if announce else []
         if not targets:
             return []
-        at = self.now()
+        at = at or self.now()
         return [
             notice
             for a in announce
@@ -186,14 +190,18 @@ class DeskCore:
         ]
 
     def _tell(
-        self, case: Case, announce: Sequence[Announcement], notices: Sequence[OutboxNotice]
+        self,
+        case: Case,
+        announce: Sequence[Announcement],
+        notices: Sequence[OutboxNotice],
+        at: datetime | None = None,
     ) -> None:
         """After a write: the notification hooks (in-process, isolated), then a first delivery
         of the notices written with it (what fails stays pending in the outbox)."""
         for a in announce:
             self.failures.extend(self.host.notify_hooks(a.kind, **a.hook_kwargs))
         if notices:
-            deliver(self, notices, self.now(), case=case)
+            deliver(self, notices, at or self.now(), case=case)
 
     def _notify(self, kind: str, subject: Case, event_type: str | None, **kwargs: Any) -> None:
         """Hooks and notifiers at once, with no outbox: for what no case write carries (a

@@ -127,5 +127,5 @@ def _alert(desk: DeskCore, case_id: str, name: str, when: datetime, actor: str) 
                 "clock_alert", sup_event.seq, "supervise", detail={"clock": name, "kind": kind}
             )
         )
-    desk._save(current, events, expected_version=case.version, announce=announce)
+    desk._save(current, events, expected_version=case.version, announce=announce, at=when)
     return alerts
