@@ -210,6 +210,9 @@ _V3 = (
         doc           jsonb NOT NULL,
         PRIMARY KEY (case_id, clock)
     )
+    """,
+)
+
 # The access log (zhenshen_core.storage.audit): append-only, whoever connects — row triggers
 # refuse UPDATE and DELETE, a statement trigger TRUNCATE. `seq` is the order of writing.
 _V4 = (
