@@ -22,8 +22,10 @@ from zhenshen_core.errors import (
     CaseNotFoundError,
     CaseValidationError,
     ConcurrencyError,
+    DeskOnlyEventError,
     GuardError,
     IllegalTransitionError,
+    LifecycleError,
     StoreUnavailableError,
 )
 from zhenshen_core.privacy import mask_document
@@ -128,6 +130,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(GuardError)
     async def _guard(request: Request, exc: GuardError) -> JSONResponse:
+        return JSONResponse(body("event_not_allowed", str(exc)), status_code=422)
+
+    @app.exception_handler(DeskOnlyEventError)
+    async def _desk_only(request: Request, exc: DeskOnlyEventError) -> JSONResponse:
+        return JSONResponse(body("event_not_allowed", str(exc), exc.allowed), status_code=422)
+
+    @app.exception_handler(LifecycleError)
+    async def _lifecycle(request: Request, exc: LifecycleError) -> JSONResponse:
         return JSONResponse(body("event_not_allowed", str(exc)), status_code=422)
 
     @app.exception_handler(StoreUnavailableError)

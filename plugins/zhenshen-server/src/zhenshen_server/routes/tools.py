@@ -81,8 +81,9 @@ def deadline(
 
 
 class _DeskView:
-    """The store as one desk's report sees it: only that desk's cases (the report reads
-    ``query``, ``events``, ``records`` and ``dead_letters``)."""
+    """The store as one desk's report sees it: ``query`` answers that desk's cases only, and
+    the store's whole-store shortcuts (``case_digests``, ``latest_event_at``) are hidden so
+    the report reads the cases through ``query``; the rest is the store's."""
 
     def __init__(self, call: DeskCall) -> None:
         self._store, self._desk = call.state.store, call.desk_id
@@ -91,9 +92,9 @@ class _DeskView:
         return (c for c in self._store.query(query) if desk_of(c) == self._desk)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("events", "records", "dead_letters"):
-            return getattr(self._store, name)
-        raise AttributeError(name)
+        if name in ("case_digests", "latest_event_at"):
+            raise AttributeError(name)
+        return getattr(self._store, name)
 
 
 @router.get("/v1/desks/{desk}/report", response_model=None)
