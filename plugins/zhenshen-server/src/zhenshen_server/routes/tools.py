@@ -63,8 +63,10 @@ def _start(text: str) -> date | datetime:
 @router.get("/v1/deadline")
 def deadline(
     _: Annotated[Principal, Depends(role_call("deadline"))],
-    start: str,
-    period: str,
+    start: Annotated[str, Query(min_length=10, max_length=40,
+                                description="YYYY-MM-DD or YYYY-MM-DDTHH:MM")],
+    period: Annotated[str, Query(min_length=1, max_length=100,
+                                 description="e.g. '2 working days', 15d, 3个月")],
     policy: Literal["strict", "provisional", "weekdays"] = "strict",
 ) -> Any:
     """The due day and instant: the JSON of ``zhenshen deadline --format json``."""
@@ -97,7 +99,13 @@ class _DeskView:
         return getattr(self._store, name)
 
 
-@router.get("/v1/desks/{desk}/report", response_model=None)
+@router.get(
+    "/v1/desks/{desk}/report",
+    response_model=None,
+    responses={200: {"description": "the report (format=json: data; format=html: a page)",
+                     "content": {"application/json": {"schema": {"type": "object"}},
+                                 "text/html": {"schema": {"type": "string"}}}}},
+)
 def report(
     call: Annotated[DeskCall, Depends(desk_call("report"))],
     format: Literal["json", "html"] = "json",
