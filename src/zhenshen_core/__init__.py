@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.errors import CaseValidationError as CaseValidationError
     from zhenshen_core.errors import ChannelOptionError as ChannelOptionError
     from zhenshen_core.errors import ConcurrencyError as ConcurrencyError
+    from zhenshen_core.errors import DeskOnlyEventError as DeskOnlyEventError
     from zhenshen_core.errors import DuplicateNameError as DuplicateNameError
     from zhenshen_core.errors import GuardError as GuardError
     from zhenshen_core.errors import IllegalTransitionError as IllegalTransitionError
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.intake.profiles import ProfileError as ProfileError
     from zhenshen_core.intake.profiles import load_profile as load_profile
     from zhenshen_core.intake.window import ReceivedWindow as ReceivedWindow
+    from zhenshen_core.model import PERSON_EVENTS as PERSON_EVENTS
     from zhenshen_core.model import AppealType as AppealType
     from zhenshen_core.model import Case as Case
     from zhenshen_core.model import CaseEvent as CaseEvent
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.model import Tier as Tier
     from zhenshen_core.model import complete_case as complete_case
     from zhenshen_core.model import dump_case as dump_case
+    from zhenshen_core.model import is_person_event as is_person_event
     from zhenshen_core.model import load_case as load_case
     from zhenshen_core.plugins import PluginConfig as PluginConfig
     from zhenshen_core.plugins import PluginHost as PluginHost
@@ -113,6 +116,7 @@ _API = public_names(
             "CaseValidationError",
             "ChannelOptionError",
             "ConcurrencyError",
+            "DeskOnlyEventError",
             "DuplicateNameError",
             "GuardError",
             "IllegalTransitionError",
@@ -140,10 +144,12 @@ _API = public_names(
             "Enterprise",
             "Lifecycle",
             "OpinionResult",
+            "PERSON_EVENTS",
             "Satisfaction",
             "Tier",
             "complete_case",
             "dump_case",
+            "is_person_event",
             "load_case",
         ),
         "zhenshen_core.plugins": (

@@ -17,11 +17,15 @@ environment variables win over it::
     received_window = "2000-01-01.."           # the received_at instants intake accepts:
                                                # FROM..TO, an empty side is the default
                                                # (2000-01-01 up to a day after now)
+    actor = "office:wang"                      # who 'cases transition' records as acting;
+                                               # only from a config given with --config
+                                               # (ZHENSHEN_ACTOR wins; default: the OS user)
 
 A config file is data. One found in the working directory may choose the store, pack, calendar
 and search folders, but not code: the directory may be a folder another district sent, so its
 ``local_plugins`` is imported only when the user names the config (``--config``), and the CLI
-says on stderr that it was left out (``cli.main.trusted_local_plugins``).
+says on stderr that it was left out (``cli.main.trusted_local_plugins``). For the same reason
+its ``actor`` (who events record as acting) counts only from a config named with ``--config``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class Config(BaseModel):
     local_plugins: Path | None = None
     disable_plugins: tuple[str, ...] = ()
     received_window: str | None = None
+    actor: str | None = None
 
     @field_validator("received_window")
     @classmethod

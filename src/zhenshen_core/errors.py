@@ -7,7 +7,8 @@ one type at its boundary. The tree::
     ├── CaseValidationError        invalid case data (wraps pydantic's located errors)
     ├── LifecycleError
     │   ├── IllegalTransitionError event not allowed in the current state
-    │   └── GuardError             event allowed, but its precondition fails
+    │   ├── GuardError             event allowed, but its precondition fails
+    │   └── DeskOnlyEventError     an event only the desk records, requested from outside
     ├── StorageError
     │   ├── ConcurrencyError       stale version on save; nothing was written; exit 75
     │   ├── StoreUnavailableError  the store is locked by another process, stalled past its
@@ -76,6 +77,18 @@ class GuardError(LifecycleError):
     def __init__(self, status: str, event: str, reason: str) -> None:
         self.status, self.event, self.reason = status, event, reason
         super().__init__(f"cannot {event!r} in state {status!r}: {reason}")
+
+
+class DeskOnlyEventError(LifecycleError):
+    """A person asked for an event only the desk itself records (``decide``, ``clock_update``,
+    ``supervise`` …); the message names the events a person may request."""
+
+    def __init__(self, event: str, allowed: Iterable[str]) -> None:
+        self.event, self.allowed = event, sorted(allowed)
+        super().__init__(
+            f"event {event!r} is recorded by the desk itself and cannot be requested; "
+            f"the events a person may request are: {', '.join(self.allowed)}"
+        )
 
 
 class StorageError(ZhenshenError):
@@ -164,6 +177,8 @@ class NormaliseError(IntakeError, ValueError):
         else:
             message = f"plugin {plugin!r} failed in {hook}: {type(cause).__name__}: {cause}"
         super().__init__(message)
+
+
 class ChannelOptionError(IntakeError):
     """An option the intake channel does not declare (a usage error: exit 2)."""
 

@@ -48,12 +48,12 @@ def test_a_read_only_store_reads_the_log_and_refuses_to_write_it(tmp_path: Path)
 
 
 def test_a_database_from_before_the_log_is_migrated(tmp_path: Path) -> None:
-    """A file at schema 3 (before the access log) gains it on open, cases intact."""
+    """A file at schema 4 (before the access log) gains it on open, cases intact."""
     from zhenshen_core.storage import sqlite as sqlite_module
     from zhenshen_core.testing.storage_contract import make_case, received
 
     path = tmp_path / "old.db"
-    old = tuple(m for m in sqlite_module.MIGRATIONS if m.version <= 3)
+    old = tuple(m for m in sqlite_module.MIGRATIONS if m.version <= 4)
     original = sqlite_module.MIGRATIONS
     sqlite_module.MIGRATIONS = old
     try:

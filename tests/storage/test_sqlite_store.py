@@ -152,7 +152,7 @@ def test_events_are_append_only_in_the_database(tmp_path: Path) -> None:
 
 def test_due_clock_sweep_uses_the_index(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "cases.db") as store:
-        plan = store._conn.execute("EXPLAIN QUERY PLAN " + DUE_CLOCKS_SQL, (0, 10)).fetchall()
+        plan = store._conn.execute("EXPLAIN QUERY PLAN " + DUE_CLOCKS_SQL, (0, 0, 10)).fetchall()
     text = " ".join(str(row[-1]) for row in plan)
     assert "clocks_next_alert" in text, text
     assert "TEMP B-TREE" not in text, f"the sweep should not sort: {text}"

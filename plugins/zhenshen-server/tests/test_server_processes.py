@@ -196,3 +196,25 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
         store.close()
     assert alerts, "the sweep raised nothing for a case months overdue"
     assert len(alerts) == len(set(alerts)), alerts
+
+
+def test_a_request_over_the_timeout_is_503_and_the_server_goes_on(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'desk.db'}"
+    key = make_key(store, "desk")[1]
+    server = start_server(store, tmp_path, ["--desk", f"default={PACK}", "--sweep-every", "0",
+                                            "--request-timeout", "1s"])
+    data = json.dumps({**ORDER, "external_id": "SLOW-1"}).encode()
+
+    def stalling_body() -> Iterator[bytes]:
+        yield data[:10]
+        time.sleep(2.5)  # a client that stops sending holds no worker past the timeout
+        yield data[10:]
+
+    try:
+        with server.client(key) as c:
+            slow = c.post("/v1/desks/default/cases", content=stalling_body(),
+                          headers={"content-type": "application/json"})
+        assert slow.status_code == 503 and slow.json()["error"]["type"] == "timeout"
+        assert _post(server, key, {**ORDER, "external_id": "FAST-1"}).status_code == 201
+    finally:
+        assert server.stop() == 0

@@ -396,3 +396,34 @@ def test_reload_refuses_a_broken_pack_and_keeps_the_old_one(env: dict[str, Any])
     finally:
         pack_yaml.write_text(good, encoding="utf-8")
     assert call(server, admin, "POST", "/v1/admin/reload").status_code == 200
+
+
+def _raw(server: Server, head: str, body: bytes = b"") -> int:
+    """Send a hand-made request on a real socket; the status code of the answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(server.url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(head.encode() + b"\r\n" + body)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_lying_and_invalid_content_lengths_on_a_real_socket(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    auth = f"Authorization: Bearer {server.keys['desk']}\r\n"
+    path = "POST /v1/desks/a/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    assert _raw(server, f"{path}{auth}Content-Length: -1\r\n") == 400
+    # A length over the limit is refused before anything is read.
+    assert _raw(server, f"{path}{auth}Content-Length: 999999999\r\n") == 413
+    # Only the bytes a length announces are read: the rest is not taken as the work order.
+    import json
+
+    data = json.dumps(order()).encode()
+    assert _raw(server, f"{path}{auth}Content-Length: 5\r\n", data) == 400

@@ -24,7 +24,7 @@ from zhenshen_core.intake import count_source, ingest_source
 from zhenshen_core.intake.window import ReceivedWindow, WindowError
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.enums import CaseStatus
-from zhenshen_core.model.lifecycle import Lifecycle
+from zhenshen_core.model.lifecycle import PERSON_EVENTS
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore
 from zhenshen_core.textio import json_loads
 
@@ -469,12 +469,34 @@ def history(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) 
     )
 
 
+def _refuse_actor(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise click.BadParameter(
+            "is not taken: events record who runs the command ($ZHENSHEN_ACTOR, else 'actor' "
+            "of a config given with --config, else your operating-system user)",
+            param_hint="--actor",
+        )
+
+
 @cases.command("transition")
 @click.argument("case_id")
-@click.argument("event")
+@click.argument("event", type=click.Choice(sorted(PERSON_EVENTS)), metavar="EVENT")
 @click.option("--data", "data", default=None, metavar="JSON", help="Event payload as JSON.")
-@click.option("--actor", default="cli", show_default=True)
+@click.option(
+    "--actor",
+    default=None,
+    hidden=True,
+    expose_value=False,
+    callback=_refuse_actor,
+    help="Refused: the actor is who runs the command.",
+)
 @click.option("--at", "at", default=None, help="ISO date-time of the event (default: now).")
+@click.option(
+    "--expected-version",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Refuse (exit 75, nothing written) unless the case is at this version.",
+)
 @STORE_OPTION
 @FORMAT_OPTION
 @pass_cli
@@ -484,17 +506,25 @@ def transition(
     case_id: str,
     event: str,
     data: str | None,
-    actor: str,
     at: str | None,
+    expected_version: int | None,
     store_url: str | None,
     fmt: str,
 ) -> None:
-    """Fire lifecycle EVENT on CASE_ID (e.g. accept, start_screening, withdraw).
+    """Request lifecycle EVENT on CASE_ID (e.g. accept, start_screening, withdraw).
+
+    EVENT is one a person may request (accept, reject, return_case, record_feedback,
+    withdraw …); what only the desk records (decide, clock_update, supervise, update_facts)
+    is refused. The event goes through the desk's steps: the clocks it stops or starts, a
+    task's clock, the outbox notices. The actor recorded is who runs the command:
+    $ZHENSHEN_ACTOR, else 'actor' of a config given with --config, else the operating-system
+    user; there is no --actor, and an 'actor' in the payload is ignored.
 
     An event not allowed in the case's state, or whose payload or precondition fails, is
     refused with the reason (and the events allowed in that state): exit 1, nothing written.
     An unknown CASE_ID is exit 2.
     """
+    actor = cli_ctx.actor()
     payload: dict[str, Any] = {}
     if data is not None:
         try:
@@ -511,16 +541,27 @@ def transition(
         if unstorable is not None:  # no store could write it (a lone surrogate, NaN …)
             raise click.BadParameter(unstorable, param_hint="--data")
     when = parse_instant(at, "--at") or datetime.now(SHANGHAI)
-    store, case = _get(cli_ctx, store_url, case_id)
+    from zhenshen_core.desk import Desk
+
+    store = open_cli_store(cli_ctx, store_url)
     try:
-        new, record = Lifecycle().fire(case, event, actor=actor, at=when, payload=payload)
-        store.save(new, [record], expected_version=case.version)
+        desk = Desk(store, host=cli_ctx.host, calendar=cli_ctx.calendar(), now=lambda: when)
+        before = store.get(case_id).version
+        new = desk.transition(
+            case_id, event, payload, actor=actor, expected_version=expected_version, at=when
+        )
+        events = store.events(case_id)[before:]
     finally:
         store.close()
+    for failure in desk.failures:
+        click.echo(
+            f"warning: plugin {failure.plugin} failed in {failure.hook}: {failure.error}", err=True
+        )
+    record = next((e for e in events if e.type == event), events[-1])
     if fmt == "json":
         echo_json(json.loads(record.model_dump_json()))
     else:
-        click.echo(f"{case.id}: {record.from_status} -> {record.to_status} (v{new.version})")
+        click.echo(f"{new.id}: {record.from_status} -> {record.to_status} (v{new.version})")
 
 
 @click.group()

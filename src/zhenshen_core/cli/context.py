@@ -18,6 +18,7 @@ PACK_ENV = "ZHENSHEN_PACK"
 CALENDAR_ENV = "ZHENSHEN_CALENDAR"
 CALENDAR_POLICY_ENV = "ZHENSHEN_CALENDAR_POLICY"
 PACK_PATH_ENV = "ZHENSHEN_PACK_PATH"
+ACTOR_ENV = "ZHENSHEN_ACTOR"
 DEFAULT_STORE = "sqlite:///zhenshen.db"
 
 
@@ -26,7 +27,32 @@ class CliContext:
     plugin_config: PluginConfig
     pack_paths: list[Path] = field(default_factory=list)
     config: Config = field(default_factory=Config)
+    config_named: bool = False
+    """The config was named with ``--config`` (trusted), not merely found in the directory."""
     _host: PluginHost | None = None
+
+    def actor(self) -> str:
+        """Who runs the command, as events record it: ``ZHENSHEN_ACTOR``, else ``actor`` of a
+        config named with ``--config``, else the operating-system user. Never an option or a
+        payload: a config found in the working directory (perhaps a folder another district
+        sent) cannot choose who acts, like it cannot choose code to import."""
+        import getpass
+
+        named = os.environ.get(ACTOR_ENV, "").strip()
+        if named:
+            return named
+        if self.config.actor and self.config_named:
+            return self.config.actor
+        try:
+            user = getpass.getuser().strip()
+        except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+            user = ""
+        if not user:
+            raise click.UsageError(
+                f"cannot tell who you are: set {ACTOR_ENV} or 'actor' in a config given "
+                "with --config"
+            )
+        return user
 
     def store_url(self, given: str | None) -> str:
         """``--store`` / ``ZHENSHEN_STORE``, else the config file's ``store``, else the default."""

@@ -147,7 +147,7 @@ def _sweep_summary(result: SweepResult, now: datetime) -> list[str]:
     lines = [
         f"swept {result.clocks} due clock(s) at {now:%Y-%m-%d %H:%M}: "
         f"{len(result.alerts)} alert(s) ({reminders} 催办 reminder(s), {notices} 督办 notice(s)), "
-        f"{len(result.conflicts)} conflict(s)"
+        f"{len(result.conflicts)} conflict(s), {len(result.incidents)} incident(s)"
     ]
     if counts:
         width = max(len("clock"), len("total"), *(len(c) for c in counts))
@@ -164,6 +164,20 @@ def _sweep_summary(result: SweepResult, now: datetime) -> list[str]:
         lines.append(
             "conflicts (changed meanwhile; the next sweep takes them): "
             + " ".join(result.conflicts)
+        )
+    for incident in result.incidents:
+        lines.append(
+            f"incident {incident.case_id} {incident.clock} (attempt {incident.attempts}, "
+            f"next try {incident.next_retry_at:%Y-%m-%d %H:%M}): {incident.reason}"
+        )
+    if result.resolved:
+        lines.append(f"{len(result.resolved)} earlier incident(s) resolved")
+    if result.held:
+        lines.append(f"{result.held} clock(s) held back by open incidents until their retry time")
+    if result.notices_delivered or result.notices_failed:
+        lines.append(
+            f"notices: {result.notices_delivered} delivered, {result.notices_failed} failed "
+            "(kept in the outbox: zhenshen outbox list)"
         )
     if result.limit_reached:
         lines.append(f"the limit of {result.clocks} clock(s) was reached: sweep again for the rest")
@@ -194,6 +208,12 @@ def sweep(
     overdue gets one 督办 notice, and the 50 % and 75 % reminders it skipped are marked done.
     Prints a summary (alerts per clock and kind); -v lists every alert, --format json gives
     the list and the counts.
+
+    One case never stops the sweep: a clock whose case cannot be handled is an incident
+    (printed with its reason, kept in the store, counted by the report) and is tried again
+    after a backoff (1 minute, doubling up to 6 hours); the others are swept. Outbox notices
+    left pending (a crash, a failing notifier) are delivered first. Exit 0 unless the store
+    cannot be reached (75).
     """
     now = parse_instant(now_text, "--now") or datetime.now(SHANGHAI)
     desk = desk_for(cli_ctx, store_url, None, lambda: now)
@@ -217,6 +237,13 @@ def sweep(
                 "clocks": result.clocks,
                 "limit_reached": result.limit_reached,
                 "counts": result.counts(),
+                "incidents": [i.model_dump(mode="json") for i in result.incidents],
+                "resolved": [i.model_dump(mode="json") for i in result.resolved],
+                "held": result.held,
+                "notices": {
+                    "delivered": result.notices_delivered,
+                    "failed": result.notices_failed,
+                },
             }
         )
         return

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zhenshen_core.cli.deadline",
     "zhenshen_core.cli.decide",
     "zhenshen_core.cli.desk_cmds",
+    "zhenshen_core.cli.outbox",
     "zhenshen_core.cli.plugins_cmd",
     "zhenshen_core.cli.profiles",
     "zhenshen_core.cli.rules",
@@ -97,7 +98,12 @@ def cli(
             "to import it",
             err=True,
         )
-    ctx.obj = CliContext(plugin_config=config, pack_paths=list(pack_paths), config=settings)
+    ctx.obj = CliContext(
+        plugin_config=config,
+        pack_paths=list(pack_paths),
+        config=settings,
+        config_named=config_file is not None,
+    )
 
 
 def trusted_local_plugins(settings: Config, config_file: Path | None) -> Path | None:
@@ -125,6 +131,7 @@ BUILTIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("zhenshen_core.cli.desk_cmds",),
     "sweep": ("zhenshen_core.cli.desk_cmds",),
     "letter": ("zhenshen_core.cli.desk_cmds",),
+    "outbox": ("zhenshen_core.cli.outbox",),
     "plugins": ("zhenshen_core.cli.plugins_cmd",),
     "profile": ("zhenshen_core.cli.profiles",),
     "check": ("zhenshen_core.cli.rules",),

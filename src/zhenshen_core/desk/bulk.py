@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from zhenshen_core.desk.core import Announcement
 from zhenshen_core.desk.decisions import Prepared
 from zhenshen_core.model.case import Case
 from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.storage.outbox import OutboxNotice
 from zhenshen_core.storage.protocol import CaseStore
 
 
@@ -26,7 +28,16 @@ class Receiver(Protocol):
 
     def _prepare(self, case: Case, received: CaseEvent, *, actor: str) -> Prepared: ...
 
-    def _announce(self, prepared: Prepared) -> Case: ...
+    def _received(self, prepared: Prepared, received: CaseEvent) -> list[Announcement]: ...
+
+    def _notices(self, case_id: str, announce: Sequence[Announcement]) -> list[OutboxNotice]: ...
+
+    def _announce(
+        self,
+        prepared: Prepared,
+        announce: Sequence[Announcement] | None = None,
+        notices: Sequence[OutboxNotice] = (),
+    ) -> Case: ...
 
     def _decide_if_undecided(self, case: Case) -> Case: ...
 
@@ -34,8 +45,9 @@ class Receiver(Protocol):
 class DeskIntake:
     """An :class:`~zhenshen_core.intake.IntakePipeline` over a desk.
 
-    ``prepare`` decides a case before its batch is written; ``stored`` sends what ``receive``
-    sends after its write; ``known`` handles a work order the store already had.
+    ``prepare`` decides a case before its batch is written; ``outbox`` gives the notices
+    written with it (in the batch's transaction); ``stored`` sends what ``receive`` sends
+    after its write; ``known`` handles a work order the store already had.
     """
 
     def __init__(self, desk: Receiver, actor: str) -> None:
@@ -43,6 +55,7 @@ class DeskIntake:
         self.actor = actor
         self._pending: dict[str, Prepared] = {}
         self._stored: dict[str, Case] = {}
+        self._told: dict[str, tuple[list[Announcement], list[OutboxNotice]]] = {}
 
     def prepare(self, case: Case, events: Sequence[CaseEvent]) -> tuple[Case, list[CaseEvent]]:
         stored = self.desk._stored(case)
@@ -53,12 +66,23 @@ class DeskIntake:
         self._pending[case.id] = prepared
         return prepared.case, prepared.events
 
+    def outbox(self, case: Case) -> list[OutboxNotice]:
+        prepared = self._pending.get(case.id)
+        if prepared is None:
+            return []
+        announce = self.desk._received(prepared, prepared.events[0])
+        notices = self.desk._notices(case.id, announce)
+        self._told[case.id] = (announce, notices)
+        return notices
+
     def stored(self, case: Case) -> None:
         prepared = self._pending.pop(case.id, None)
+        announce, notices = self._told.pop(case.id, (None, []))
         if prepared is not None:
-            self.desk._announce(prepared)
+            self.desk._announce(prepared, announce, notices)
 
     def known(self, case: Case, stored_id: str) -> None:
         self._pending.pop(case.id, None)
+        self._told.pop(case.id, None)
         stored = self._stored.pop(stored_id, None) or self.desk.store.get(stored_id)
         self.desk._decide_if_undecided(stored)

@@ -15,6 +15,7 @@ from zhenshen_core.deadlines.clocks import pause_clock, resume_clock, start_cloc
 from zhenshen_core.desk.settings import DEFAULT_OPINION_PERIOD, DeskSettings
 from zhenshen_core.model.case import Case
 from zhenshen_core.model.clock import Clock
+from zhenshen_core.model.enums import TaskStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle
 
@@ -87,6 +88,13 @@ class DeskClocks:
             elif event == "provide_info":
                 changes += [
                     resume_clock(self.calendar, c, at) for c in case.clocks.values() if c.paused
+                ]
+            elif event == "complete_task":  # a finished measure's clock stops with it
+                done = {t.id for t in case.tasks if t.status is not TaskStatus.OPEN}
+                changes += [
+                    stop_clock(self.calendar, c, at)
+                    for name, c in case.clocks.items()
+                    if c.running and name.startswith("task:") and name[5:] in done
                 ]
         for clock in changes:
             case, record = self.update(case, clock, actor, at)

@@ -17,7 +17,7 @@ and the decision events to their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zhenshen_core.desk import recompute as _recompute
 from zhenshen_core.desk import sweep as _sweep
 from zhenshen_core.desk.bulk import DeskIntake
+from zhenshen_core.desk.core import Announcement, transitioned
 from zhenshen_core.desk.decisions import (
     NOT_INPUTS,
     Prepared,
@@ -43,6 +44,7 @@ from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import TERMINAL, dump_case, load_case
 from zhenshen_core.progress import SILENT, ProgressReporter
+from zhenshen_core.storage.outbox import OutboxNotice
 from zhenshen_core.storage.protocol import Record
 
 if TYPE_CHECKING:
@@ -83,11 +85,16 @@ class Desk(ArticleSteps):
         if stored is not None:
             return self._decide_if_undecided(stored)
         prepared = self._prepare(case, event, actor=actor)
-        result = self.store.ingest(prepared.case, prepared.events)
+        announce = self._received(prepared, event)
+        notices = self._notices(case.id, announce)
+        result = (
+            self.store.ingest(prepared.case, prepared.events, outbox=notices)
+            if notices
+            else self.store.ingest(prepared.case, prepared.events)
+        )
         if not result.created:  # a concurrent delivery stored it between the look-up and now
             return self._decide_if_undecided(self.store.get(result.case_id))
-        self._notify("case_received", case, event.type, case=case, event=event)
-        return self._announce(prepared)
+        return self._announce(prepared, announce, notices)
 
     def _stored(self, case: Case) -> Case | None:
         """The stored case for the same work order (any of its external refs, or its id)."""
@@ -124,14 +131,40 @@ class Desk(ArticleSteps):
         )
         return Prepared(case, [*events, *decided], decision)
 
-    def _announce(self, prepared: Prepared) -> Case:
-        """After a new case's write: its notifications and rule actions, then cross-case rules."""
+    def _received(self, prepared: Prepared, received: CaseEvent) -> list[Announcement]:
+        """What a new case's write announces: its receipt (the case as received), the facts
+        an enricher added, its decision."""
         case = prepared.case
-        for record in prepared.events:
-            if record.type == "update_facts":
-                self._notify("case_transitioned", case, record.type, case=case, event=record)
+        first = prepared.events[0] if prepared.events else received
+        announce = [
+            Announcement("case_received", first.seq, first.type, {"case": case, "event": first})
+        ]
+        announce += [transitioned(case, r) for r in prepared.events if r.type == "update_facts"]
         if prepared.decision is not None:
-            self._notify("decision_made", case, "decide", case=case, decision=prepared.decision)
+            decided = next((e.seq for e in prepared.events if e.type == "decide"), case.version)
+            announce.append(
+                Announcement(
+                    "decision_made",
+                    decided,
+                    "decide",
+                    {"case": case, "decision": prepared.decision},
+                )
+            )
+        return announce
+
+    def _announce(
+        self,
+        prepared: Prepared,
+        announce: Sequence[Announcement] | None = None,
+        notices: Sequence[OutboxNotice] = (),
+    ) -> Case:
+        """After a new case's write: its notifications and rule actions, then cross-case rules.
+        (Bulk intake passes no notices: the batch was written without an outbox.)"""
+        case = prepared.case
+        if announce is None:
+            announce = self._received(prepared, prepared.events[0])
+        self._tell(case, announce, notices)
+        if prepared.decision is not None:
             self._run_actions(case, prepared.decision)
         return self._cross_case(case, "receive")
 
@@ -270,9 +303,14 @@ class Desk(ArticleSteps):
     def _record_decision(self, case: Case, decision: dict[str, Any], actor: str) -> Case:
         at = self.now()
         current, events, moved = decision_events(self.clocks, case, decision, actor=actor, at=at)
-        self.store.save(current, events, expected_version=case.version)
-        self._notify_moved(current, moved, "decision")
-        self._notify("decision_made", current, "decide", case=current, decision=decision)
+        decided = next(e.seq for e in events if e.type == "decide")
+        announce = [
+            *self._moved(current, moved, "decision"),
+            Announcement(
+                "decision_made", decided, "decide", {"case": current, "decision": decision}
+            ),
+        ]
+        self._save(current, events, expected_version=case.version, announce=announce)
         self._run_actions(current, decision)
         return current
 
@@ -298,6 +336,44 @@ class Desk(ArticleSteps):
         case = self._commit(case, [("return_case", {"record": record})], actor=actor, at=when)
         case = self.decide(case.id) if self.engine is not None else case
         return self._cross_case(case, "return", when.astimezone(SHANGHAI).date())
+
+    # --- requests from outside ----------------------------------------------------------------
+
+    def transition(
+        self,
+        case_id: str,
+        event: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        at: datetime | None = None,
+    ) -> Case:
+        """A person's request to move a case: what the CLI and any API call, and all they call.
+
+        Only events a person may request are taken (:data:`~zhenshen_core.PERSON_EVENTS`:
+        accept, reject, return_case, record_feedback, withdraw …); an event only the desk
+        records (``decide``, ``clock_update``, ``supervise``, ``update_facts``) raises
+        :class:`~zhenshen_core.errors.DeskOnlyEventError` naming the allowed ones, before
+        anything is read. ``actor`` is who the caller authenticated; an ``actor`` in the
+        payload is ignored. ``expected_version``, when given, must be the stored version
+        (else :class:`~zhenshen_core.errors.ConcurrencyError`, nothing written). The event
+        goes through the desk's steps: clocks stop, start, pause or resume as the settings
+        say, a task's clock starts with it (``assign_task`` takes ``department``,
+        ``description`` and ``period``) and stops with ``complete_task``, notices go through
+        the outbox, and a ``return_case`` re-runs the rules.
+        """
+        from zhenshen_core.desk.transition import transition
+
+        return transition(
+            self,
+            case_id,
+            event,
+            payload,
+            actor=actor,
+            expected_version=expected_version,
+            at=at,
+        )
 
     # --- supervision ------------------------------------------------------------------------
 

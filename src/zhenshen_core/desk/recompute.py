@@ -37,9 +37,7 @@ def recompute_provisional_clocks(desk: DeskCore, *, actor: str = "calendar") -> 
     active = [s for s in CaseStatus if s not in TERMINAL]
     for case in desk.store.query(CaseQuery(status=active)):
         stale = [
-            c
-            for c in case.clocks.values()
-            if c.provisional and c.calendar_version != cal.version
+            c for c in case.clocks.values() if c.provisional and c.calendar_version != cal.version
         ]
         if not stale:
             continue
@@ -61,6 +59,7 @@ def recompute_provisional_clocks(desk: DeskCore, *, actor: str = "calendar") -> 
         desk.store.put_record(Record(kind=kind, id=record_id, data=data))
     return result
 
+
 def _recompute_case(
     desk: DeskCore, case: Case, stale: Sequence[Clock], actor: str, result: RecomputeResult
 ) -> None:
@@ -81,8 +80,13 @@ def _recompute_case(
         if not new.provisional:
             result.settled += 1
     if events:
-        desk.store.save(current, events, expected_version=case.version)
-        desk._notify_moved(current, moved, "calendar")
+        desk._save(
+            current,
+            events,
+            expected_version=case.version,
+            announce=desk._moved(current, moved, "calendar"),
+        )
+
 
 def recompute_if_calendar_changed(desk: DeskCore) -> RecomputeResult | None:
     """The sweep's cheap check: recompute only when the calendar changed since last time.

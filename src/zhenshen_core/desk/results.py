@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from zhenshen_core.model.case import Case
+from zhenshen_core.storage.outbox import SweepIncident
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,16 @@ class SweepResult:
     """Due clocks handled (with or without an alert)."""
     limit_reached: bool = False
     """The sweep took as many clocks as its limit allowed: more may be due; sweep again."""
+    incidents: list[SweepIncident] = field(default_factory=list)
+    """Due clocks this sweep failed on (recorded, held back until their retry time)."""
+    resolved: list[SweepIncident] = field(default_factory=list)
+    """Clocks of earlier incidents that swept without error this time."""
+    held: int = 0
+    """Clocks of open incidents still waiting for their retry time (not swept)."""
+    notices_delivered: int = 0
+    """Outbox notices delivered during the sweep (pending ones first, then the new alerts')."""
+    notices_failed: int = 0
+    """Deliveries that failed (the notices stay in the outbox, retried with backoff)."""
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Alerts per clock and kind, for a summary; task clocks (``task:T1``) count as

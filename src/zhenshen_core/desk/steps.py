@@ -16,7 +16,7 @@ from typing import Any
 from zhenshen_core.deadlines import compute_due, parse_period
 from zhenshen_core.deadlines.clocks import extend_clock, stop_clock
 from zhenshen_core.desk.clocks import MovedClock
-from zhenshen_core.desk.core import DeskCore
+from zhenshen_core.desk.core import DeskCore, transitioned
 from zhenshen_core.desk.settings import GENERIC
 from zhenshen_core.errors import GuardError
 from zhenshen_core.model.case import Case
@@ -256,8 +256,12 @@ class ArticleSteps(DeskCore):
         current, clock_event = self.clocks.update(
             current, self.clocks.start(f"task:{task_id}", period, when), actor, when
         )
-        self.store.save(current, [record, clock_event], expected_version=case.version)
-        self._notify("case_transitioned", current, "assign_task", case=current, event=record)
+        self._save(
+            current,
+            [record, clock_event],
+            expected_version=case.version,
+            announce=[transitioned(current, record)],
+        )
         return current
 
     def extend_clock(
@@ -286,8 +290,13 @@ class ArticleSteps(DeskCore):
             self.calendar, current, period, approver=approver, reason=reason, at=when, cap=cap
         )
         updated, record = self.clocks.update(case, extended, actor, when)
-        self.store.save(updated, [record], expected_version=case.version)
-        self._notify_moved(updated, [MovedClock(extended, current.due_at, record)], "extension")
+        moved = [MovedClock(extended, current.due_at, record)]
+        self._save(
+            updated,
+            [record],
+            expected_version=case.version,
+            announce=self._moved(updated, moved, "extension"),
+        )
         return updated
 
     def start_execution(
@@ -323,8 +332,12 @@ class ArticleSteps(DeskCore):
                 current, stop_clock(self.calendar, clock, when), actor, when
             )
             events.append(clock_event)
-        self.store.save(current, events, expected_version=case.version)
-        self._notify("case_transitioned", current, "complete_task", case=current, event=record)
+        self._save(
+            current,
+            events,
+            expected_version=case.version,
+            announce=[transitioned(current, record)],
+        )
         return current
 
     def finish_execution(

@@ -21,6 +21,7 @@ from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import Lifecycle, load_case
 from zhenshen_core.plugins.host import HookFailure, PluginHost
 from zhenshen_core.plugins.records import IntakeReader, IntakeRecord, Notification
+from zhenshen_core.storage.outbox import OutboxNotice
 from zhenshen_core.storage.protocol import CaseStore
 
 BATCH_SIZE = 500
@@ -64,13 +65,17 @@ class IntakePipeline(Protocol):
 
     ``prepare`` turns a received case into the case and events to store (enriched, decided,
     clocks started) — it runs before the batch is written, so a case that cannot be decided
-    is never stored; ``stored`` runs after the write for each new case (notifications,
-    actions); ``known`` for a work order the store already had (``stored_id``).
+    is never stored; ``outbox`` gives the notices to write with a prepared case, in the
+    batch's transaction (kept only if the case is created); ``stored`` runs after the write
+    for each new case (notifications, actions); ``known`` for a work order the store already
+    had (``stored_id``).
     """
 
     def prepare(
         self, case: Case, events: Sequence[CaseEvent]
     ) -> tuple[Case, Sequence[CaseEvent]]: ...
+
+    def outbox(self, case: Case) -> Sequence[OutboxNotice]: ...
 
     def stored(self, case: Case) -> None: ...
 
@@ -137,11 +142,23 @@ def ingest_records(
                     continue
             batch.append(item)
             lines.append((record.line, record.location))
-        results = store.ingest_many(batch) if batch else []
+        outbox = (
+            [n for case, _ in batch for n in pipeline.outbox(case)] if pipeline is not None else []
+        )
+        # outbox= only when there are notices: a store written before the outbox still works
+        # for a desk without notifiers.
+        results = (
+            (store.ingest_many(batch, outbox=outbox) if outbox else store.ingest_many(batch))
+            if batch
+            else []
+        )
         for (case, events), result, (line, location) in zip(batch, results, lines, strict=True):
             summary.case_ids.append(result.case_id)
             if result.created:
                 summary.created += 1
+                if pipeline is not None:  # the desk announces the receipt, from its outbox
+                    pipeline.stored(case)
+                    continue
                 summary.notification_failures.extend(
                     host.notify(
                         Notification("case_received", case, events[0].type),
@@ -149,8 +166,6 @@ def ingest_records(
                         event=events[0],
                     )
                 )
-                if pipeline is not None:
-                    pipeline.stored(case)
                 continue
             summary.duplicates += 1
             if pipeline is not None:

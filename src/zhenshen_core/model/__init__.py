@@ -46,15 +46,21 @@ if TYPE_CHECKING:  # imported on first use (see ``__getattr__``): most readers o
     from zhenshen_core.model.events import CaseEvent
     from zhenshen_core.model.lifecycle import (
         DEFAULT_TRANSITIONS,
+        DESK_EVENTS,
+        PERSON_EVENTS,
         Lifecycle,
         Transition,
         dump_case,
+        is_person_event,
         load_case,
     )
 
 _LAZY = {
     "CaseEvent": "zhenshen_core.model.events",
     "DEFAULT_TRANSITIONS": "zhenshen_core.model.lifecycle",
+    "DESK_EVENTS": "zhenshen_core.model.lifecycle",
+    "PERSON_EVENTS": "zhenshen_core.model.lifecycle",
+    "is_person_event": "zhenshen_core.model.lifecycle",
     "Lifecycle": "zhenshen_core.model.lifecycle",
     "Transition": "zhenshen_core.model.lifecycle",
     "dump_case": "zhenshen_core.model.lifecycle",
@@ -67,6 +73,8 @@ __getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "DEFAULT_TRANSITIONS",
+    "DESK_EVENTS",
+    "PERSON_EVENTS",
     "SHANGHAI",
     "AppealType",
     "Case",
@@ -105,6 +113,7 @@ __all__ = [
     "case_id_for",
     "complete_case",
     "dump_case",
+    "is_person_event",
     "load_case",
     "mask_phone",
     "normalise_uscc",

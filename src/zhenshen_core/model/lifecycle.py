@@ -8,6 +8,16 @@ with :meth:`Lifecycle.extend` instead of editing a chain of ``if``s.
 Every change to a case, including recording a rule decision or a clock, is an event; so replaying
 the events from the first ``receive`` rebuilds the case exactly (``Lifecycle.replay``).
 
+Two rules hold whatever fires an event:
+
+* **A terminal state stops every clock.** An event that leads into a terminal state (not
+  accepted, withdrawn, merged, closed) stops the case's running clocks in the same event, so no
+  path (a desk step, ``Desk.transition``, a direct ``fire``) leaves a finished case with a clock
+  that a sweep would later try to alert on.
+* **Some events are the desk's own.** ``decide``, ``clock_update``, ``supervise`` and
+  ``update_facts`` record what the rules, the clocks and the sweep did (``Transition.desk_only``);
+  a person may request every other event (:data:`PERSON_EVENTS`, :func:`is_person_event`).
+
 Why one module of this size: it is the table itself — each event's payload model, guard and
 effect sit next to the row that uses them, so the whole lifecycle reads top to bottom in one
 place (the generated case-model reference lists it); split by event, the table would be
@@ -30,6 +40,7 @@ from zhenshen_core.errors import (
     describe_validation_error,
 )
 from zhenshen_core.model.case import (
+    SHANGHAI,
     AwareDatetime,
     Case,
     Confirmation,
@@ -183,6 +194,8 @@ class Transition:
     guard: Guard | None = None
     effect: Effect | None = None
     description: str = ""
+    desk_only: bool = False
+    """Recorded only by the desk itself (rules, clocks, sweeps), never requested by a person."""
 
 
 # --- guards: return a reason when the event must not fire -------------------------------------
@@ -597,6 +610,7 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
         "record the rules engine's decision",
         payload=DecidePayload,
         effect=_decide,
+        desk_only=True,
     ),
     _t(
         "clock_update",
@@ -605,6 +619,7 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
         "start, pause, resume, extend or stop a deadline clock",
         payload=ClockPayload,
         effect=_clock,
+        desk_only=True,
     ),
     _t(
         "supervise",
@@ -613,6 +628,7 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
         "a reminder or supervision notice",
         payload=SupervisePayload,
         effect=_supervise,
+        desk_only=True,
     ),
     _t(
         "record_expert_advice",
@@ -631,7 +647,15 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
         payload=ReturnPayload,
         effect=_return,
     ),
-    _t("update_facts", ACTIVE, None, "an enricher adds facts", payload=FactsPayload, effect=_facts),
+    _t(
+        "update_facts",
+        ACTIVE,
+        None,
+        "an enricher or a cross-case rule adds facts",
+        payload=FactsPayload,
+        effect=_facts,
+        desk_only=True,
+    ),
     _t(
         "assign_departments",
         ACTIVE,
@@ -643,6 +667,36 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
 )
 
 RECEIVE = "receive"
+
+PERSON_EVENTS: frozenset[str] = frozenset(t.event for t in DEFAULT_TRANSITIONS if not t.desk_only)
+"""Events of the default lifecycle a person may request (``Desk.transition``, ``zhenshen cases
+transition``, an HTTP API): every event of the table but the desk's own."""
+DESK_EVENTS: frozenset[str] = frozenset(
+    [RECEIVE, *(t.event for t in DEFAULT_TRANSITIONS if t.desk_only)]
+)
+"""Events only the desk itself records: the rules' decisions, clock changes, sweeps, intake."""
+
+
+def is_person_event(event: str, lifecycle: Lifecycle | None = None) -> bool:
+    """Whether a person may request ``event`` (of ``lifecycle``, default the standard one)."""
+    if lifecycle is None:
+        return event in PERSON_EVENTS
+    return event in lifecycle.person_events()
+
+
+def stop_running_clocks(case: Case, at: datetime) -> None:
+    """Stop every running clock of ``case`` (changed in place) at ``at``: an open pause ends
+    then too (what ``deadlines.stop_clock`` does, without a calendar, which stopping needs not)."""
+    when = ensure_aware(at).astimezone(SHANGHAI)
+    for name, clock in list(case.clocks.items()):
+        if not clock.running:
+            continue
+        pauses = list(clock.pauses)
+        if clock.paused:
+            pauses[-1] = pauses[-1].model_copy(update={"end": when})
+        case.clocks[name] = clock.model_copy(
+            update={"stopped_at": when, "pauses": pauses, "next_alert_at": None}
+        )
 
 
 @dataclass(frozen=True)
@@ -661,6 +715,10 @@ class Lifecycle:
 
     def allowed_events(self, status: S) -> list[str]:
         return sorted(e for e, t in self.transitions.items() if status in t.sources)
+
+    def person_events(self) -> list[str]:
+        """The events of this table a person may request (not ``desk_only``), sorted."""
+        return sorted(e for e, t in self.transitions.items() if not t.desk_only)
 
     def receive(
         self, draft: Case, *, actor: str, at: datetime | None = None
@@ -779,6 +837,8 @@ class Lifecycle:
         if transition.effect is not None:
             parsed = transition.payload.model_validate(event.payload)
             transition.effect(case, parsed, event.at)
+        if event.to_status in TERMINAL and case.status not in TERMINAL:
+            stop_running_clocks(case, event.at)  # whatever path led here (module docstring)
         case.status = event.to_status
         case.version = event.seq
 

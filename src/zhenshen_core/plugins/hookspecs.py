@@ -174,7 +174,12 @@ def zhenshen_calendars() -> list[CalendarSource]:
 def zhenshen_notifiers() -> list[Notifier]:
     """Register notifiers that receive every :class:`Notification` of the desk.
 
-    Each ``send`` call is isolated: an exception is reported with the plugin's name.
+    A desk writes one notice per notifier to the store's outbox in the same transaction as the
+    change, and delivers it at least once: after a crash or a failed ``send`` it is sent again
+    (with backoff; ``zhenshen outbox list|retry``). ``notification.key`` is the notice's
+    idempotency key, the same on every delivery: keep the keys handled and drop a repeat.
+    Each ``send`` call is isolated: an exception is reported with the plugin's name and leaves
+    the notice pending.
 
     Example:
 

@@ -334,6 +334,34 @@ class PluginHost:
             )
         return failures
 
+    def notify_hooks(self, kind: str, **hook_kwargs: Any) -> list[HookFailure]:
+        """Call the notification hook ``zhenshen_<kind>`` of every plugin, isolating each
+        (in-process observers; notifiers are reached through :meth:`send_notice`)."""
+        failures: list[HookFailure] = []
+        caller = getattr(self.pm.hook, f"zhenshen_{kind}", None)
+        if caller is not None:
+            for impl in reversed(caller.get_hookimpls()):
+                failures.extend(
+                    _isolated(impl.plugin_name, f"zhenshen_{kind}", impl.function, hook_kwargs)
+                )
+        return failures
+
+    def notifier_names(self) -> list[str]:
+        """The registered notifiers' names, sorted: the targets of a desk's outbox notices."""
+        return sorted(self._collect("zhenshen_notifiers", "notifier"))
+
+    def send_notice(self, target: str, notification: Notification) -> HookFailure | None:
+        """Give ``notification`` to the notifier named ``target``; its failure, if any (an
+        unknown name is one: the plugin that registered it is not loaded)."""
+        found = self._collect("zhenshen_notifiers", "notifier").get(target)
+        if found is None:
+            return HookFailure("-", "notifier", f"no notifier named {target!r} is loaded")
+        plugin, notifier = found
+        failures = list(
+            _isolated(f"{plugin}:{target}", "notifier", notifier.send, {"n": notification})
+        )
+        return failures[0] if failures else None
+
     # --- introspection ---------------------------------------------------------------------
 
     def plugins(self) -> list[PluginInfo]:

@@ -178,13 +178,22 @@ class CalendarSource:
 
 @dataclass(frozen=True)
 class Notification:
-    """What a notifier receives: the case after the change, the event and extra context."""
+    """What a notifier receives: the case, the event and extra context.
+
+    A desk delivers notices to notifiers from its outbox, at least once: ``key`` is the
+    notice's idempotency key (the same change told to the same notifier always has the same
+    key; keep the keys you have handled and drop a repeat), ``attempt`` counts deliveries of
+    it from 1. ``case`` is the case after the change, or as stored when a later delivery
+    retries it. Notifications built by hand have an empty key.
+    """
 
     # case_received | case_transitioned | decision_made | deadline_changed | clock_alert
     kind: str
     case: Case
     event_type: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    key: str = ""
+    attempt: int = 1
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from zhenshen_core.storage.backend import (
     sort_key,
     to_micros,
 )
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     DeadLetter,
@@ -45,6 +46,8 @@ class _State:
     refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ext id) -> id
     dead: dict[str, str] = field(default_factory=dict)  # key -> letter JSON, first kept first
     records: dict[tuple[str, str], str] = field(default_factory=dict)
+    outbox: dict[str, str] = field(default_factory=dict)  # key -> notice JSON
+    incidents: dict[tuple[str, str], str] = field(default_factory=dict)  # (case, clock) -> JSON
     audit: dict[str, str] = field(default_factory=dict)  # id -> record JSON, in order
 
 
@@ -66,10 +69,17 @@ class MemoryStore:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
-        return self.ingest_many([(case, events)])[0]
+    def ingest(
+        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+    ) -> IngestResult:
+        return self.ingest_many([(case, events)], outbox=outbox)[0]
 
-    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+    def ingest_many(
+        self,
+        items: Sequence[tuple[Case, Sequence[CaseEvent]]],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> list[IngestResult]:
         for case, events in items:
             check_new(case, events)
         with self._lock:
@@ -89,9 +99,18 @@ class MemoryStore:
                     refs[key] = case.id
                 results.append(IngestResult(case_id=case.id, created=True))
             self._state.cases, self._state.events, self._state.refs = cases, evs, refs
+            created = {r.case_id for r in results if r.created}
+            self._add_notices(n for n in outbox if n.case_id in created)
             return results
 
-    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+    def save(
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        expected_version: int,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> None:
         check_update(case, events, expected_version)
         with self._lock:
             stored = self._state.cases.get(case.id)
@@ -115,6 +134,7 @@ class MemoryStore:
             ]
             for key in new_keys:
                 self._state.refs[key] = case.id
+            self._add_notices(outbox)
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
         key = letter.key
@@ -167,11 +187,12 @@ class MemoryStore:
         cutoff = to_micros(now)
         with self._lock:
             docs = list(self._state.cases.values())
+        held = {(i.case_id, i.clock) for i in self.incidents() if i.holds(ensure_aware(now))}
         due = []
         for case in map(_load, docs):
             for name, clock in alerting_clocks(case):
                 assert clock.next_alert_at is not None
-                if to_micros(clock.next_alert_at) <= cutoff:
+                if to_micros(clock.next_alert_at) <= cutoff and (case.id, name) not in held:
                     due.append(
                         DueClock(
                             case_id=case.id,
@@ -199,6 +220,55 @@ class MemoryStore:
             docs = sorted((k[1], v) for k, v in self._state.records.items() if k[0] == kind)
         return [Record.model_validate_json(v) for _, v in docs]
 
+    # --- outbox and sweep incidents ---------------------------------------------------------
+
+    def _add_notices(self, notices: Iterable[OutboxNotice]) -> None:
+        with self._lock:
+            for notice in notices:
+                self._state.outbox.setdefault(notice.key, notice.model_dump_json())
+
+    def outbox_due(self, now: datetime, *, limit: int = 100) -> list[OutboxNotice]:
+        cutoff = to_micros(now)
+        due = [n for n in self.outbox_notices("pending") if to_micros(n.next_attempt_at) <= cutoff]
+        return due[:limit]
+
+    def outbox_notices(
+        self, status: str | None = None, *, limit: int | None = None
+    ) -> list[OutboxNotice]:
+        with self._lock:
+            docs = list(self._state.outbox.values())
+        found = [OutboxNotice.model_validate_json(d) for d in docs]
+        found = [n for n in found if status is None or n.status == status]
+        found.sort(key=lambda n: (to_micros(n.created_at), n.key))
+        return found if limit is None else found[:limit]
+
+    def outbox_put(self, notice: OutboxNotice) -> None:
+        with self._lock:
+            self._state.outbox[notice.key] = notice.model_dump_json()
+
+    def outbox_purge(self, delivered_before: datetime) -> int:
+        cutoff = to_micros(delivered_before)
+        with self._lock:
+            gone = [
+                key
+                for key, doc in self._state.outbox.items()
+                if (n := OutboxNotice.model_validate_json(doc)).delivered_at is not None
+                and n.status == "delivered"
+                and to_micros(n.delivered_at) < cutoff
+            ]
+            for key in gone:
+                del self._state.outbox[key]
+        return len(gone)
+
+    def put_incident(self, incident: SweepIncident) -> None:
+        with self._lock:
+            self._state.incidents[(incident.case_id, incident.clock)] = incident.model_dump_json()
+
+    def incidents(self, *, open_only: bool = True) -> list[SweepIncident]:
+        with self._lock:
+            docs = sorted(self._state.incidents.items())
+        found = [SweepIncident.model_validate_json(d) for _, d in docs]
+        return [i for i in found if i.open or not open_only]
     # --- the access log (storage/audit.py) ---------------------------------------------------
 
     def record_audit(self, record: AuditRecord) -> None:

@@ -10,7 +10,10 @@ matter to callers:
 * ``ingest`` is idempotent on (channel, external id): the same work order delivered twice is one
   case; the second call returns the stored case and ``created=False``.
 * events are append-only; ``case.version`` equals the number of stored events.
-* ``due_clocks`` answers the sweep with an indexed query on each clock's ``next_alert_at``.
+* ``due_clocks`` answers the sweep with an indexed query on each clock's ``next_alert_at``,
+  leaving out a clock held back by an open sweep incident until its retry time.
+* notices in ``outbox`` are written in the same transaction as the case (``save``, ``ingest``),
+  so a stored change and the notices about it are kept together or not at all.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zhenshen_core.model.case import AwareDatetime, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.audit import AuditRecord
 
 
@@ -109,14 +113,32 @@ class Record(BaseModel):
 class CaseStore(Protocol):
     url: str
 
-    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
-        """Store a new case with its first events, unless its external ref is already known."""
+    def ingest(
+        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+    ) -> IngestResult:
+        """Store a new case with its first events, unless its external ref is already known;
+        ``outbox`` is kept with it, in the same transaction, only when it is created."""
 
-    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
-        """``ingest`` for a batch in one transaction: all stored or none."""
+    def ingest_many(
+        self,
+        items: Sequence[tuple[Case, Sequence[CaseEvent]]],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> list[IngestResult]:
+        """``ingest`` for a batch in one transaction: all stored or none; a notice of
+        ``outbox`` is kept when its case is created by this call."""
 
-    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
-        """Replace the case and append ``events`` if the stored version is ``expected_version``."""
+    def save(
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        expected_version: int,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> None:
+        """Replace the case and append ``events`` if the stored version is ``expected_version``;
+        ``outbox`` notices are added in the same transaction (a key already kept is left as
+        it is: the notice was written before)."""
 
     def get(self, case_id: str) -> Case:
         """The case, or :class:`CaseNotFoundError`."""
@@ -132,7 +154,8 @@ class CaseStore(Protocol):
         """The case's history in order; :class:`CaseNotFoundError` for an unknown case."""
 
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
-        """Running clocks with ``next_alert_at <= now``, earliest first."""
+        """Running clocks with ``next_alert_at <= now``, earliest first, except those an open
+        :class:`SweepIncident` holds back (``next_retry_at > now``)."""
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
         """Keep ``letter``; one with the same :attr:`DeadLetter.key` already kept is counted
@@ -150,6 +173,29 @@ class CaseStore(Protocol):
 
     def records(self, kind: str) -> list[Record]: ...
 
+    # --- outbox and sweep incidents (zhenshen_core.storage.outbox) ----------------------------
+
+    def outbox_due(self, now: datetime, *, limit: int = 100) -> list[OutboxNotice]:
+        """Pending notices whose ``next_attempt_at <= now``, oldest first (created_at, key)."""
+
+    def outbox_notices(
+        self, status: str | None = None, *, limit: int | None = None
+    ) -> list[OutboxNotice]:
+        """Kept notices (of one status, or all), oldest first (created_at, key)."""
+
+    def outbox_put(self, notice: OutboxNotice) -> None:
+        """Insert or replace a notice by key (a delivery's outcome, a retry)."""
+
+    def outbox_purge(self, delivered_before: datetime) -> int:
+        """Delete notices delivered before ``delivered_before``; returns how many."""
+
+    def put_incident(self, incident: SweepIncident) -> None:
+        """Insert or replace the incident of (case, clock); a store whose nodes claim clocks
+        releases the claim on that clock in the same step (it is held back by the incident
+        until ``next_retry_at``, not by the lease)."""
+
+    def incidents(self, *, open_only: bool = True) -> list[SweepIncident]:
+        """Sweep incidents (the open ones, or all), ordered by (case id, clock)."""
     # --- the access log (storage/audit.py) ---------------------------------------------------
 
     def record_audit(self, record: AuditRecord) -> None:

@@ -68,6 +68,7 @@ from zhenshen_core.storage.backend import (
     to_micros,
 )
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     DeadLetter,
@@ -230,6 +231,36 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE dead_letters ADD COLUMN last_seen TEXT",
             _key_dead_letters,
             "CREATE UNIQUE INDEX dead_letters_key ON dead_letters (key)",
+        ),
+    ),
+    Migration(
+        4,
+        "notification outbox, sweep incidents",
+        (
+            # The outbox (storage.outbox): notices written with the change they are about,
+            # delivered from here at least once. The document is the whole notice; the
+            # columns are what delivery and listing select on.
+            """CREATE TABLE outbox (
+                key TEXT PRIMARY KEY,
+                case_id TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                created_at INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                delivered_at INTEGER,
+                doc TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            """CREATE INDEX outbox_pending ON outbox (next_attempt_at, created_at, key)
+               WHERE status = 'pending'""",
+            "CREATE INDEX outbox_created ON outbox (status, created_at, key)",
+            # A due clock the sweep failed on, held back until next_retry_at while open.
+            """CREATE TABLE sweep_incidents (
+                case_id TEXT NOT NULL,
+                clock TEXT NOT NULL,
+                next_retry_at INTEGER NOT NULL,
+                resolved INTEGER NOT NULL CHECK (resolved IN (0, 1)),
+                doc TEXT NOT NULL,
+                PRIMARY KEY (case_id, clock)
+            ) WITHOUT ROWID""",
         ),
     ),
     Migration(
@@ -531,13 +562,20 @@ class SQLiteStore:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
-        return self.ingest_many([(case, events)])[0]
+    def ingest(
+        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+    ) -> IngestResult:
+        return self.ingest_many([(case, events)], outbox=outbox)[0]
 
-    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+    def ingest_many(
+        self,
+        items: Sequence[tuple[Case, Sequence[CaseEvent]]],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> list[IngestResult]:
         for case, events in items:
             check_new(case, events)
-        results = []
+        results: list[IngestResult] = []
         with self._tx() as cur:
             for case, events in items:
                 known = _known_id(cur, case)
@@ -558,9 +596,18 @@ class SQLiteStore:
                 )
                 _write_index_rows(cur, case)
                 results.append(IngestResult(case_id=case.id, created=True))
+            created = {r.case_id for r in results if r.created}
+            _insert_notices(cur, [n for n in outbox if n.case_id in created])
         return results
 
-    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+    def save(
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        expected_version: int,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> None:
         check_update(case, events, expected_version)
         with self._tx() as cur:
             row = cur.execute(
@@ -585,6 +632,7 @@ class SQLiteStore:
             cur.execute("DELETE FROM case_departments WHERE case_id = ?", (case.id,))
             cur.execute("DELETE FROM clocks WHERE case_id = ?", (case.id,))
             _write_index_rows(cur, case)
+            _insert_notices(cur, outbox)
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
         with self._tx() as cur:
@@ -662,7 +710,7 @@ class SQLiteStore:
 
     def due_clocks(self, now: datetime, *, limit: int = 1000) -> list[DueClock]:
         with self._read() as cur:
-            rows = cur.execute(DUE_CLOCKS_SQL, (to_micros(now), limit)).fetchall()
+            rows = cur.execute(DUE_CLOCKS_SQL, (to_micros(now), to_micros(now), limit)).fetchall()
         return [
             DueClock(
                 case_id=case_id,
@@ -728,6 +776,65 @@ class SQLiteStore:
             ).fetchall()
         return [Record(kind=kind, id=rid, data=json.loads(data)) for rid, data in rows]
 
+    # --- outbox and sweep incidents (migration 4) ----------------------------------------
+
+    def outbox_due(self, now: datetime, *, limit: int = 100) -> list[OutboxNotice]:
+        with self._read() as cur:
+            rows = cur.execute(
+                "SELECT doc FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+                " ORDER BY created_at, key LIMIT ?",
+                (to_micros(now), limit),
+            ).fetchall()
+        return [OutboxNotice.model_validate_json(doc) for (doc,) in rows]
+
+    def outbox_notices(
+        self, status: str | None = None, *, limit: int | None = None
+    ) -> list[OutboxNotice]:
+        where, params = ("WHERE status = ?", [status]) if status is not None else ("", [])
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT doc FROM outbox {where} ORDER BY created_at, key LIMIT ?",
+                [*params, -1 if limit is None else limit],
+            ).fetchall()
+        return [OutboxNotice.model_validate_json(doc) for (doc,) in rows]
+
+    def outbox_put(self, notice: OutboxNotice) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO outbox (key, case_id, status, created_at,"
+                " next_attempt_at, delivered_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _notice_row(notice),
+            )
+
+    def outbox_purge(self, delivered_before: datetime) -> int:
+        with self._tx() as cur:
+            cur.execute(
+                "DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?",
+                (to_micros(delivered_before),),
+            )
+            return int(cur.rowcount)
+
+    def put_incident(self, incident: SweepIncident) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO sweep_incidents (case_id, clock, next_retry_at, resolved,"
+                " doc) VALUES (?, ?, ?, ?, ?)",
+                (
+                    incident.case_id,
+                    incident.clock,
+                    to_micros(incident.next_retry_at),
+                    0 if incident.open else 1,
+                    incident.model_dump_json(),
+                ),
+            )
+
+    def incidents(self, *, open_only: bool = True) -> list[SweepIncident]:
+        where = "WHERE resolved = 0" if open_only else ""
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT doc FROM sweep_incidents {where} ORDER BY case_id, clock"
+            ).fetchall()
+        return [SweepIncident.model_validate_json(doc) for (doc,) in rows]
     # --- the access log (storage/audit.py) ---------------------------------------------------
 
     def record_audit(self, record: AuditRecord) -> None:
@@ -788,6 +895,8 @@ DUE_CLOCKS_SQL = """
     SELECT k.case_id, k.name, k.next_alert_at, k.due_at, c.version
     FROM clocks k JOIN cases c ON c.id = k.case_id
     WHERE k.stopped = 0 AND k.next_alert_at IS NOT NULL AND k.next_alert_at <= ?
+      AND NOT EXISTS (SELECT 1 FROM sweep_incidents i WHERE i.case_id = k.case_id
+                      AND i.clock = k.name AND i.resolved = 0 AND i.next_retry_at > ?)
     ORDER BY k.next_alert_at, k.case_id, k.name
     LIMIT ?
 """
@@ -870,6 +979,27 @@ def _insert_events(cur: sqlite3.Cursor, events: Sequence[CaseEvent]) -> None:
     cur.executemany(
         "INSERT INTO events (case_id, seq, at, type, doc) VALUES (?, ?, ?, ?, ?)",
         [(e.case_id, e.seq, to_micros(e.at), e.type, e.model_dump_json()) for e in events],
+    )
+
+
+def _notice_row(notice: OutboxNotice) -> tuple[Any, ...]:
+    return (
+        notice.key,
+        notice.case_id,
+        notice.status,
+        to_micros(notice.created_at),
+        to_micros(notice.next_attempt_at),
+        None if notice.delivered_at is None else to_micros(notice.delivered_at),
+        notice.model_dump_json(),
+    )
+
+
+def _insert_notices(cur: sqlite3.Cursor, notices: Sequence[OutboxNotice]) -> None:
+    """Notices written with their change; a key already kept stays as it is (written before)."""
+    cur.executemany(
+        "INSERT INTO outbox (key, case_id, status, created_at, next_attempt_at, delivered_at,"
+        " doc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [_notice_row(n) for n in notices],
     )
 
 

@@ -141,7 +141,6 @@ _V1 = (
 )
 
 
-
 def _key_dead_letters(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
     """Migration 2's data step: give every dead letter its key (``dead_letter_key``), and fold
     the copies earlier versions kept of one record (one per re-run) into the first row: its
@@ -174,11 +173,44 @@ def _key_dead_letters(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
 # file counts a record again (seen, last_seen, the newest doc) instead of adding it again; `at`
 # stays when it was first met.
 _V2 = (
-    "ALTER TABLE dead_letters ADD COLUMN key text COLLATE \"C\","
+    'ALTER TABLE dead_letters ADD COLUMN key text COLLATE "C",'
     " ADD COLUMN seen integer NOT NULL DEFAULT 1, ADD COLUMN last_seen timestamptz",
     _key_dead_letters,
     "ALTER TABLE dead_letters ALTER COLUMN key SET NOT NULL",
     "CREATE UNIQUE INDEX dead_letters_key_idx ON dead_letters (key)",
+)
+
+# The notification outbox and sweep incidents (zhenshen_core.storage.outbox). A notice is
+# written in the transaction of the change it is about and delivered from here at least once;
+# `doc` is the whole notice, the columns what delivery and listing select on. An open incident
+# holds its clock back from every node's sweep until next_retry_at.
+_V3 = (
+    """
+    CREATE TABLE outbox (
+        key             text COLLATE "C" PRIMARY KEY,
+        case_id         text COLLATE "C" NOT NULL,
+        status          text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        created_at      timestamptz NOT NULL,
+        next_attempt_at timestamptz NOT NULL,
+        delivered_at    timestamptz,
+        doc             jsonb NOT NULL
+    )
+    """,
+    """
+    CREATE INDEX outbox_pending_idx ON outbox (next_attempt_at, created_at, key)
+        WHERE status = 'pending'
+    """,
+    "CREATE INDEX outbox_created_idx ON outbox (status, created_at, key)",
+    """
+    CREATE TABLE sweep_incidents (
+        case_id       text COLLATE "C" NOT NULL,
+        clock         text COLLATE "C" NOT NULL,
+        next_retry_at timestamptz NOT NULL,
+        resolved      boolean NOT NULL,
+        doc           jsonb NOT NULL,
+        PRIMARY KEY (case_id, clock)
+    )
+    """,
 )
 
 # The access log (zhenshen_core.storage.audit): append-only, whoever connects — row triggers
@@ -222,6 +254,7 @@ _V4 = (
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "cases, events, refs, clocks, side tables", _V1),
     Migration(2, "dead letters kept once, counted", _V2),
+    Migration(3, "notification outbox, sweep incidents", _V3),
     Migration(4, "access log", _V4),
 )
 

@@ -78,6 +78,7 @@ from zhenshen_core.storage.backend import (
     query_enterprise,
 )
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.protocol import (
     CaseQuery,
     DeadLetter,
@@ -338,10 +339,17 @@ class PostgresStore:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def ingest(self, case: Case, events: Sequence[CaseEvent]) -> IngestResult:
-        return self.ingest_many([(case, events)])[0]
+    def ingest(
+        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+    ) -> IngestResult:
+        return self.ingest_many([(case, events)], outbox=outbox)[0]
 
-    def ingest_many(self, items: Sequence[tuple[Case, Sequence[CaseEvent]]]) -> list[IngestResult]:
+    def ingest_many(
+        self,
+        items: Sequence[tuple[Case, Sequence[CaseEvent]]],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> list[IngestResult]:
         """Store a batch in one transaction with ``COPY``; retried when another node races it."""
         for case, events in items:
             check_new(case, events)
@@ -351,12 +359,14 @@ class PostgresStore:
         # Idempotent on (channel, external id): a retry after any failure finds what was stored.
         return self._write(
             "ingest cases",
-            lambda cur: self._ingest_once(cur, rows),
+            lambda cur: self._ingest_once(cur, rows, outbox),
             idempotent=True,
             conflicts=(pg_errors.UniqueViolation,),
         )
 
-    def _ingest_once(self, cur: _Cursor, rows: list[_IngestRow]) -> list[IngestResult]:
+    def _ingest_once(
+        self, cur: _Cursor, rows: list[_IngestRow], outbox: Sequence[OutboxNotice] = ()
+    ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
         refs: dict[tuple[str, str], str] = {}
         if keys:
@@ -408,9 +418,18 @@ class PostgresStore:
                 "clocks (case_id, name, next_alert_at, due_at, case_version)",
                 (c for r in new for c in r.clock_rows),
             )
+        created = {r.id for r in new}
+        _insert_notices(cur, [n for n in outbox if n.case_id in created])
         return results
 
-    def save(self, case: Case, events: Sequence[CaseEvent], *, expected_version: int) -> None:
+    def save(
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        expected_version: int,
+        outbox: Sequence[OutboxNotice] = (),
+    ) -> None:
         check_update(case, events, expected_version)
         row = _IngestRow.of(case, events)
         # Serialise before taking the lock: a refused document (NUL) fails here, and the
@@ -439,6 +458,7 @@ class PostgresStore:
                     row.event_rows,
                 )
             self._write_clocks(cur, case.id, row.clock_rows)
+            _insert_notices(cur, outbox)
 
         # Retried only as a whole transaction, and only when it surely did not commit (the
         # server rolled it back, or txid_status says so): the version check then decides again.
@@ -589,10 +609,10 @@ class PostgresStore:
         """One range scan of the partial index on ``next_alert_at``; the clock rows carry the case
         version, so the sweep never touches the (large) cases table."""
         rows = self._all(
-            "SELECT case_id, name, next_alert_at, due_at, case_version FROM clocks"
+            "SELECT case_id, name, next_alert_at, due_at, case_version FROM clocks k"
             " WHERE next_alert_at IS NOT NULL AND next_alert_at <= %s"
-            " ORDER BY next_alert_at, case_id, name LIMIT %s",
-            (ensure_aware(now), limit),
+            f" AND {_NOT_HELD} ORDER BY next_alert_at, case_id, name LIMIT %s",
+            (ensure_aware(now), ensure_aware(now), limit),
             "find due clocks",
         )
         return [_due(row) for row in rows]
@@ -627,9 +647,10 @@ class PostgresStore:
                 # Joined back on ctid: a TID scan per picked row, where a join on the key
                 # lets the planner hash the whole clocks table.
                 "WITH picked AS ("
-                " SELECT ctid FROM clocks"
+                " SELECT ctid FROM clocks k"
                 " WHERE next_alert_at IS NOT NULL AND next_alert_at <= %(now)s"
                 " AND (claimed_until IS NULL OR claimed_until <= %(now)s)"
+                f" AND {_NOT_HELD.replace('%s', '%(now)s')}"
                 " ORDER BY next_alert_at, case_id, name LIMIT %(limit)s"
                 " FOR UPDATE SKIP LOCKED)"
                 " UPDATE clocks k SET claimed_by = %(node)s, claimed_until = %(until)s"
@@ -655,6 +676,82 @@ class PostgresStore:
             ),
             "release claims",
         )
+
+    # --- outbox and sweep incidents (migration 3) ----------------------------------------
+
+    def outbox_due(self, now: datetime, *, limit: int = 100) -> list[OutboxNotice]:
+        rows = self._all(
+            "SELECT doc::text FROM outbox WHERE status = 'pending' AND next_attempt_at <= %s"
+            " ORDER BY created_at, key LIMIT %s",
+            (ensure_aware(now), limit),
+            "read the outbox",
+        )
+        return [_parse(OutboxNotice, doc, "an outbox notice") for (doc,) in rows]
+
+    def outbox_notices(
+        self, status: str | None = None, *, limit: int | None = None
+    ) -> list[OutboxNotice]:
+        where = "WHERE status = %s" if status is not None else ""
+        params: list[Any] = [status] if status is not None else []
+        rows = self._all(
+            f"SELECT doc::text FROM outbox {where} ORDER BY created_at, key LIMIT %s",
+            [*params, limit],
+            "read the outbox",
+        )
+        return [_parse(OutboxNotice, doc, "an outbox notice") for (doc,) in rows]
+
+    def outbox_put(self, notice: OutboxNotice) -> None:
+        # One idempotent upsert: retried as is.
+        self._read(
+            lambda conn: conn.execute(_UPSERT_NOTICE.encode(), _notice_row(notice)),
+            f"store outbox notice {notice.key}",
+        )
+
+    def outbox_purge(self, delivered_before: datetime) -> int:
+        return self._read(
+            lambda conn: (
+                conn.execute(
+                    "DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < %s",
+                    (ensure_aware(delivered_before),),
+                ).rowcount
+            ),
+            "purge the outbox",
+        )
+
+    def put_incident(self, incident: SweepIncident) -> None:
+        """The incident, and the clock's claim released in the same transaction: the incident
+        holds it back until its retry time, and a lease left behind would block it longer."""
+
+        def write(cur: _Cursor) -> None:
+            cur.execute(
+                "INSERT INTO sweep_incidents (case_id, clock, next_retry_at, resolved, doc)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id, clock) DO UPDATE SET"
+                " next_retry_at = excluded.next_retry_at, resolved = excluded.resolved,"
+                " doc = excluded.doc",
+                (
+                    incident.case_id,
+                    incident.clock,
+                    incident.next_retry_at,
+                    not incident.open,
+                    incident.model_dump_json(),
+                ),
+            )
+            cur.execute(
+                "UPDATE clocks SET claimed_by = NULL, claimed_until = NULL"
+                " WHERE case_id = %s AND name = %s AND claimed_by IS NOT NULL",
+                (incident.case_id, incident.clock),
+            )
+
+        self._write(f"record a sweep incident of case {incident.case_id}", write, idempotent=True)
+
+    def incidents(self, *, open_only: bool = True) -> list[SweepIncident]:
+        where = "WHERE NOT resolved" if open_only else ""
+        rows = self._all(
+            f"SELECT doc::text FROM sweep_incidents {where} ORDER BY case_id, clock",
+            (),
+            "read sweep incidents",
+        )
+        return [_parse(SweepIncident, doc, "a sweep incident") for (doc,) in rows]
 
     def case_digests(self, tag: str) -> Iterator[CaseDigest]:
         """What a report counts of every case, projected by jsonb operators in three queries
@@ -791,6 +888,42 @@ def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
         detail=json.loads(detail),
     )
 
+# A clock (aliased k) not held back by an open sweep incident at the instant given.
+_NOT_HELD = (
+    "NOT EXISTS (SELECT 1 FROM sweep_incidents i WHERE i.case_id = k.case_id"
+    " AND i.clock = k.name AND NOT i.resolved AND i.next_retry_at > %s)"
+)
+
+_NOTICE_COLUMNS = "(key, case_id, status, created_at, next_attempt_at, delivered_at, doc)"
+_UPSERT_NOTICE = (
+    f"INSERT INTO outbox {_NOTICE_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (key) DO UPDATE SET status = excluded.status,"
+    " next_attempt_at = excluded.next_attempt_at, delivered_at = excluded.delivered_at,"
+    " doc = excluded.doc"
+)
+
+
+def _notice_row(notice: OutboxNotice) -> tuple[Any, ...]:
+    return (
+        notice.key,
+        notice.case_id,
+        notice.status,
+        notice.created_at,
+        notice.next_attempt_at,
+        notice.delivered_at,
+        _json_for_jsonb(notice.model_dump(mode="json"), f"outbox notice {notice.key}"),
+    )
+
+
+def _insert_notices(cur: psycopg.Cursor[Any], notices: Sequence[OutboxNotice]) -> None:
+    """Notices written with their change; a key already kept stays as it is."""
+    if notices:
+        cur.executemany(
+            f"INSERT INTO outbox {_NOTICE_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (key) DO NOTHING",
+            [_notice_row(n) for n in notices],
+        )
+
 
 def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
     """The newest document of a dead letter, with when it was first and last met and how often."""
@@ -802,8 +935,6 @@ def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
             "last_seen": None if last is None else last.astimezone(SHANGHAI),
         }
     )
-
-
 
 
 @dataclass

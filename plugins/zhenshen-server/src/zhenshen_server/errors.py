@@ -22,8 +22,10 @@ from zhenshen_core.errors import (
     CaseNotFoundError,
     CaseValidationError,
     ConcurrencyError,
+    DeskOnlyEventError,
     GuardError,
     IllegalTransitionError,
+    LifecycleError,
     StoreUnavailableError,
 )
 from zhenshen_core.privacy import mask_document
@@ -72,6 +74,15 @@ def forbidden(message: str) -> ApiError:
     return ApiError(403, "forbidden", message)
 
 
+def _field(loc: Sequence[Any]) -> str:
+    """``received_at`` for a body's field, ``start`` for a query parameter: the name a client
+    sent, without FastAPI's ``body.`` / ``query.`` prefix."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 def _located(errors: Sequence[Any]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
@@ -80,7 +91,7 @@ def _located(errors: Sequence[Any]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "loc": [str(p) for p in loc],
-                    "field": ".".join(str(p) for p in loc if p != "body"),
+                    "field": _field(loc),
                     "message": str(err.get("msg", "")),
                     "type": str(err.get("type", "")),
                 }
@@ -128,6 +139,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(GuardError)
     async def _guard(request: Request, exc: GuardError) -> JSONResponse:
+        return JSONResponse(body("event_not_allowed", str(exc)), status_code=422)
+
+    @app.exception_handler(DeskOnlyEventError)
+    async def _desk_only(request: Request, exc: DeskOnlyEventError) -> JSONResponse:
+        return JSONResponse(body("event_not_allowed", str(exc), exc.allowed), status_code=422)
+
+    @app.exception_handler(LifecycleError)
+    async def _lifecycle(request: Request, exc: LifecycleError) -> JSONResponse:
         return JSONResponse(body("event_not_allowed", str(exc)), status_code=422)
 
     @app.exception_handler(StoreUnavailableError)
@@ -191,7 +210,30 @@ def openapi_without_422(app: FastAPI) -> dict[str, Any]:
             responses = op.get("responses", {})
             if responses.get("422", {}).get("description") == "Validation Error":
                 del responses["422"]
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
-        schema.get("components", {}).get("schemas", {}).pop(name, None)
+        components.pop(name, None)
+    _case_draft_schema(schema, components)
     app.openapi_schema = schema
     return schema
+
+
+#: The routes whose body is a work order, documented as the library's case model.
+CASE_BODY_PATHS = ("/v1/desks/{desk}/cases", "/v1/desks/{desk}/decisions")
+
+
+def _case_draft_schema(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    """Bodies that are work orders point at ``Case`` (what ``zhenshen schema case`` prints)."""
+    from zhenshen_core import Case
+
+    case = Case.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(case.pop("$defs", {}))
+    components["Case"] = case
+    for path in CASE_BODY_PATHS:
+        op = schema.get("paths", {}).get(path, {}).get("post")
+        if op is None:
+            continue
+        media = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if media is not None:
+            description = media.get("schema", {}).get("description", "")
+            media["schema"] = {"$ref": "#/components/schemas/Case", "description": description}

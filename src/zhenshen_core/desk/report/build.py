@@ -74,6 +74,9 @@ def build_report(
         for r in store.records("generalisation")
     ]
     report.dead_letters = len(store.dead_letters())
+    report.sweep_incidents = len(store.incidents())
+    for notice in store.outbox_notices():
+        report.outbox[notice.status] = report.outbox.get(notice.status, 0) + 1
     return report
 
 

@@ -162,6 +162,7 @@ def render_html(report: DeskReport) -> str:
     as_of = f"{report.as_of:%Y-%m-%d %H:%M}"
     source = AS_OF_LABELS.get(report.as_of_source, report.as_of_source)
     english = AS_OF_SOURCES.get(report.as_of_source, report.as_of_source)
+    pending, failed = report.outbox.get("pending", 0), report.outbox.get("failed", 0)
     charts = "".join(
         [
             _bar_chart(
@@ -198,7 +199,9 @@ th{{background:#f6f0f0;font-weight:normal}}td.n{{text-align:right}}tr.total td{{
 <p class="as-of">截至 {as_of}（{_e(source)}；as of {as_of}, {_e(english)}）</p>
 <p>案件 {report.total} · 联合甄审 {report.joint_review} · 满意率 {_pct(report.satisfied_rate)}
  · 按时办结率 {_pct(report.overall.totals.on_time_rate)} · 退单 {report.overall.totals.returned}
- · 死信 dead letters {report.dead_letters}</p>
+ · 死信 dead letters {report.dead_letters}
+ · 督办巡检异常 sweep incidents {report.sweep_incidents}
+ · 待发通知 notices pending {pending}, failed {failed}</p>
 {charts}
 {_departments(report)}
 {_monthly(report)}

@@ -26,6 +26,7 @@ from typing import Any
 
 from zhenshen_core.desk.report.labels import ReportLabels
 from zhenshen_core.model.enums import Satisfaction
+from zhenshen_core.storage.outbox import OUTBOX_STATUSES
 
 AS_OF_SOURCES = {
     "data": "the newest event in the store",
@@ -151,6 +152,10 @@ class DeskReport:
     satisfaction: Counter[str] = field(default_factory=Counter)
     generalisations: list[Proposal] = field(default_factory=list)
     dead_letters: int = 0
+    sweep_incidents: int = 0
+    """Open sweep incidents: due clocks the sweep failed on, retried with backoff."""
+    outbox: dict[str, int] = field(default_factory=dict)
+    """Notices in the outbox by status (pending, delivered, failed)."""
     departments: dict[str, DepartmentView] = field(default_factory=dict)
     overall: DepartmentView = field(default_factory=lambda: DepartmentView("(all)"))
 
@@ -228,6 +233,8 @@ class DeskReport:
                 {**g.data, "id": g.id, "cases": g.cases} for g in self.generalisations
             ],
             "dead_letters": self.dead_letters,
+            "sweep_incidents": self.sweep_incidents,
+            "outbox": {status: self.outbox.get(status, 0) for status in OUTBOX_STATUSES},
             "labels": labels.as_dict(
                 domains=set(self.by_domain),
                 departments={d.id for d in departments}

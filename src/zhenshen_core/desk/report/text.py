@@ -80,6 +80,8 @@ def render_text(report: DeskReport, *, overdue_limit: int = 10) -> str:
         f"联合甄审工作报告 desk report — as of {report.as_of:%Y-%m-%d %H:%M} ({source})",
         f"cases: {report.total}   joint review (联合甄审): {report.joint_review}   "
         f"dead letters: {report.dead_letters}",
+        f"sweep incidents: {report.sweep_incidents}   notices pending: "
+        f"{report.outbox.get('pending', 0)}, failed: {report.outbox.get('failed', 0)}",
         "",
     ]
     if not report.total:
@@ -88,7 +90,8 @@ def render_text(report: DeskReport, *, overdue_limit: int = 10) -> str:
         lines.append("by domain and tier:")
         for domain, n in report.by_domain.most_common():
             tiers = ", ".join(
-                f"{names.tier(t)} {c}" for (d, t), c in sorted(report.by_domain_tier.items())
+                f"{names.tier(t)} {c}"
+                for (d, t), c in sorted(report.by_domain_tier.items())
                 if d == domain
             )
             lines.append(f"  {pad(names.domain(domain), 24)} {n:>6}   ({tiers})")

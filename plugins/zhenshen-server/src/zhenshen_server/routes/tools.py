@@ -63,8 +63,10 @@ def _start(text: str) -> date | datetime:
 @router.get("/v1/deadline")
 def deadline(
     _: Annotated[Principal, Depends(role_call("deadline"))],
-    start: str,
-    period: str,
+    start: Annotated[str, Query(min_length=10, max_length=40,
+                                description="YYYY-MM-DD or YYYY-MM-DDTHH:MM")],
+    period: Annotated[str, Query(min_length=1, max_length=100,
+                                 description="e.g. '2 working days', 15d, 3个月")],
     policy: Literal["strict", "provisional", "weekdays"] = "strict",
 ) -> Any:
     """The due day and instant: the JSON of ``zhenshen deadline --format json``."""
@@ -81,8 +83,9 @@ def deadline(
 
 
 class _DeskView:
-    """The store as one desk's report sees it: only that desk's cases (the report reads
-    ``query``, ``events``, ``records`` and ``dead_letters``)."""
+    """The store as one desk's report sees it: ``query`` answers that desk's cases only, and
+    the store's whole-store shortcuts (``case_digests``, ``latest_event_at``) are hidden so
+    the report reads the cases through ``query``; the rest is the store's."""
 
     def __init__(self, call: DeskCall) -> None:
         self._store, self._desk = call.state.store, call.desk_id
@@ -91,12 +94,18 @@ class _DeskView:
         return (c for c in self._store.query(query) if desk_of(c) == self._desk)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("events", "records", "dead_letters"):
-            return getattr(self._store, name)
-        raise AttributeError(name)
+        if name in ("case_digests", "latest_event_at"):
+            raise AttributeError(name)
+        return getattr(self._store, name)
 
 
-@router.get("/v1/desks/{desk}/report", response_model=None)
+@router.get(
+    "/v1/desks/{desk}/report",
+    response_model=None,
+    responses={200: {"description": "the report (format=json: data; format=html: a page)",
+                     "content": {"application/json": {"schema": {"type": "object"}},
+                                 "text/html": {"schema": {"type": "string"}}}}},
+)
 def report(
     call: Annotated[DeskCall, Depends(desk_call("report"))],
     format: Literal["json", "html"] = "json",

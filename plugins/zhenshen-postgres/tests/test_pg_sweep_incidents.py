@@ -1,0 +1,150 @@
+"""Issue 15 items 1 and 3 on PostgreSQL: a failing case is an incident whose claim is released,
+and a sweeper killed with SIGKILL loses no notice.
+
+On the old code, with 4 sweepers, a case whose clock could not be alerted made every sweep fail
+and its claimed clocks (602 in the report) stayed blocked until their leases expired.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from zhenshen_pg_testkit import ENV, SKIP_REASON
+from zhenshen_postgres import PostgresStore
+
+from zhenshen_core.deadlines import national_calendar
+from zhenshen_core.deadlines.clocks import start_clock
+from zhenshen_core.desk import Desk, DeskSettings
+from zhenshen_core.storage.outbox import INCIDENT_BACKOFF
+from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, received
+
+if not os.environ.get(ENV):
+    pytest.skip(SKIP_REASON, allow_module_level=True)
+
+CAL = national_calendar()
+NOW = BASE_TIME + timedelta(days=19, hours=3)  # every clock below is past its 50 % or breached
+PERIODS = {"contact": "2 working days", "opinion": "24 working days"}
+ROOT = Path(__file__).resolve().parents[3]
+NOTIFIER = ROOT / "tests" / "desk" / "data" / "file_notifier.py"
+
+
+def _fill(store: PostgresStore, n: int) -> list[str]:
+    items = []
+    for i in range(n):
+        case, events = received(make_case(i))
+        for name, period in PERIODS.items():
+            clock = start_clock(CAL, name, period, BASE_TIME)
+            case, event = fire(case, "clock_update", {"clock": clock.model_dump(mode="json")})
+            events.append(event)
+        items.append((case, events))
+    return [r.case_id for r in store.ingest_many(items)]
+
+
+class Failing:
+    """The real store, except that reading one case fails (a case no alert fits)."""
+
+    def __init__(self, store: PostgresStore, bad: str) -> None:
+        self._store, self.bad = store, bad
+
+    def get(self, case_id: str) -> Any:
+        if case_id == self.bad:
+            raise ValueError("stored case no longer validates")
+        return self._store.get(case_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_an_incident_releases_its_claim_and_the_other_cases_are_swept(schema_url: str) -> None:
+    with PostgresStore(schema_url) as store:
+        ids = _fill(store, 6)
+        desk = Desk(Failing(store, ids[2]), settings=DeskSettings(node="n1"))  # type: ignore[arg-type]
+        result = desk.sweep(NOW)
+        assert len(result.alerts) == 10 and len(result.incidents) == 2
+        assert {i.case_id for i in store.incidents()} == {ids[2]}
+        rows = store._all(
+            "SELECT name, claimed_by FROM clocks WHERE case_id = %s ORDER BY name", (ids[2],), ""
+        )
+        assert rows == [("contact", None), ("opinion", None)], "the claims were released"
+        # another node, at the retry time, claims the clocks at once (no 5-minute lease left)
+        retry = NOW + INCIDENT_BACKOFF[0]
+        assert store.claim_due_clocks(NOW + timedelta(seconds=1), node="n2") == []
+        again = store.claim_due_clocks(retry, node="n2")
+        claimed = sorted((d.case_id, d.clock) for d in again)
+        assert claimed == [(ids[2], "contact"), (ids[2], "opinion")]
+
+
+def _sweep(url: str, notices: Path, now: Any = NOW) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, ZHENSHEN_TEST_NOTICES=str(notices))
+    env.pop("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", None)  # the postgresql:// scheme is a plugin
+    return subprocess.Popen(
+        [sys.executable, "-m", "zhenshen_core", "--local-plugins", str(NOTIFIER), "sweep",
+         "--store", url, "--now", now.isoformat()],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _delivered(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    keys = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            keys.append(str(json.loads(line)["key"]))
+        except (json.JSONDecodeError, KeyError):
+            continue
+    return keys
+
+
+@pytest.mark.slow
+def test_killed_sweepers_on_postgres_leave_every_alert_with_its_notice(
+    schema_url: str, tmp_path: Path
+) -> None:
+    with PostgresStore(schema_url) as store:
+        _fill(store, 250)
+    notices = tmp_path / "notices.jsonl"
+    kills = 0
+    for target in (40, 200):
+        child = _sweep(schema_url, notices)
+        deadline = time.monotonic() + 90
+        while len(_delivered(notices)) < target and child.poll() is None:
+            assert time.monotonic() < deadline, "the sweep made no progress"
+            time.sleep(0.005)
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        child.wait(timeout=30)
+    assert kills >= 1
+    with PostgresStore(schema_url) as store:
+        alerts = {
+            f"{e.case_id}:{e.seq}:clock_alert:file"
+            for case in store.query()
+            for e in store.events(case.id)
+            if e.type == "supervise"
+        }
+        assert alerts <= {n.key for n in store.outbox_notices()}, "an alert lost its notice"
+    # after the killed nodes' leases (5 minutes) have run out
+    final = _sweep(schema_url, notices, NOW + timedelta(minutes=6))
+    out, err = final.communicate(timeout=180)
+    assert final.returncode == 0, (out + err).decode()
+    with PostgresStore(schema_url) as store:
+        alerts = {
+            f"{e.case_id}:{e.seq}:clock_alert:file"
+            for case in store.query()
+            for e in store.events(case.id)
+            if e.type == "supervise"
+        }
+        assert {n.status for n in store.outbox_notices()} == {"delivered"}
+    assert len(alerts) == 500
+    delivered = _delivered(notices)
+    assert set(delivered) == alerts
+    assert len(delivered) - len(set(delivered)) <= kills
