@@ -112,7 +112,7 @@ def _schemathesis(config: Path, url: str, *args: str) -> subprocess.CompletedPro
         [str(BIN / "schemathesis"), "--config-file", str(config), "run", f"{url}/openapi.json",
          "--workers", "1", "--phases", "examples,coverage,fuzzing",
          "--no-color", *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, cwd=config.parent,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
 

@@ -80,13 +80,23 @@ def _doc(model: Any, many: bool = True, status: int = 200) -> dict[int | str, di
     item = model.model_json_schema()
     body = {"type": "array", "items": item} if many else item
     errors = {"type": "array", "items": view.Open311Error.model_json_schema()}
-    error = {
-        "description": "an Open311 error list",
-        "content": {"application/json": {"schema": errors}, "text/xml": {"schema": {}}},
-    }
+
+    def error(description: str) -> dict[str, Any]:
+        return {
+            "description": f"{description} (an Open311 error list)",
+            "content": {"application/json": {"schema": errors}, "text/xml": {"schema": {}}},
+        }
+
     return {
-        status: {"content": {"application/json": {"schema": body}, "text/xml": {"schema": {}}}},
-        400: error, 401: error, 403: error, 404: error,
+        status: {
+            "description": "the resource in the format asked for (.json or .xml)",
+            "content": {"application/json": {"schema": body}, "text/xml": {"schema": {}}},
+        },
+        400: error("invalid: a filter, a form field, or no jurisdiction_id with several desks"),
+        401: error("an api_key is needed (POST; reads with --open311-private) or is unknown"),
+        403: error("the key's role may not do this"),
+        404: error("no such format, jurisdiction, service, request or token"),
+        405: error("a method this resource does not take (Allow lists those it does)"),
     }
 
 
@@ -456,6 +466,9 @@ _FORM_FIELDS = (
 #: The form as the standard describes it: service_code, a location (lat and long, an
 #: address_string or an address_id) and a description (or a photo) are required.
 _POST_FORM: dict[str, Any] = {
+    "title": "Open311ServiceRequestForm",
+    "description": "the GeoReport v2 form: api_key, service_code, a location (lat and long, "
+    "address_string or address_id), a description or media_url; requester fields optional",
     "type": "object",
     "properties": {
         "api_key": {"type": "string", "minLength": 1},
