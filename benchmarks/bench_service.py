@@ -18,9 +18,10 @@ Intake: every client POSTs new work orders (unique ``external_id``, a domain the
 routes, so each one is validated, decided, stored with its clocks started and audited) for
 ``--duration`` seconds; GET: every client reads random cases stored by the intake phase. With
 1, 16 and 64 concurrent clients (one ``httpx.AsyncClient``, keep-alive connections), requests/s,
-p50 and p99 latency, the share of non-2xx answers, and the CPU the client itself used (it shares
-the machine's two cores with the server). Goals (issue 17): on PostgreSQL with 2 workers, intake
-≥ 500/s and GET ≥ 2,000/s; p99 < 100 ms at 16 clients.
+p50 and p99 latency, the share of non-2xx answers, the CPU the client itself used (it shares
+the machine's two cores with the server) and the CPU the server's processes spent per request
+(from /proc: where the time goes, whatever else runs on the machine). Goals (issue 17): on
+PostgreSQL with 2 workers, intake ≥ 500/s and GET ≥ 2,000/s; p99 < 100 ms at 16 clients.
 """
 
 from __future__ import annotations
@@ -176,6 +177,32 @@ def start_hello(tmp: Path) -> Target:
 # --- load -------------------------------------------------------------------------------------
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's supervisor and its workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found += _tree(int(child))
+    return found
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server's processes (Linux /proc; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @dataclass
 class Result:
     done: int
@@ -183,6 +210,7 @@ class Result:
     seconds: float
     latencies: list[float]
     client_cpu: float
+    server_cpu: float = 0.0  # seconds of CPU the server's processes used in the measurement
 
     @property
     def rate(self) -> float:
@@ -230,10 +258,12 @@ async def _load(
                     failed += 1
 
         cpu, begin = time.process_time(), time.perf_counter()
+        served = server_cpu(target.process.pid)
         await asyncio.gather(*(one() for _ in range(clients)))
         elapsed = time.perf_counter() - begin
+        served = server_cpu(target.process.pid) - served
         cpu = (time.process_time() - cpu) / elapsed
-    return Result(len(latencies), failed, elapsed, latencies, cpu)
+    return Result(len(latencies), failed, elapsed, latencies, cpu, served)
 
 
 def intake(target: Target, clients: int, seconds: float) -> Result:
@@ -263,7 +293,8 @@ def line(target: str, op: str, clients: int, result: Result) -> str:
     failed = result.failed / max(1, result.failed + result.done)
     return (f"  {target:<34} {op:<6} {clients:>3}  {result.rate:>8,.0f}/s  "
             f"p50 {result.quantile(50):>7.1f} ms  p99 {result.quantile(99):>7.1f} ms  "
-            f"non-2xx {failed:>5.1%}  client cpu {result.client_cpu:>4.0%}")
+            f"non-2xx {failed:>5.1%}  client cpu {result.client_cpu:>4.0%}  "
+            f"server cpu {result.server_cpu / max(1, result.done) * 1000:5.2f} ms/req")
 
 
 def measure(target: Target, clients: list[int], seconds: float) -> dict[tuple[str, int], Result]:
