@@ -70,9 +70,9 @@ class Served:
         return secret
 
 
-def _serve(tmp: Path, args: Sequence[str]) -> Iterator[Served]:
+def _serve(tmp: Path, args: Sequence[str], store_url: str | None = None) -> Iterator[Served]:
     port = _free_port()
-    store_url = f"sqlite:///{tmp / 'desk.db'}"
+    store_url = store_url or f"sqlite:///{tmp / 'desk.db'}"
     log = tmp / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -103,9 +103,27 @@ def _serve(tmp: Path, args: Sequence[str]) -> Iterator[Served]:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def one_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from _serve(tmp_path_factory.mktemp("open311-one"), ["--desk", f"gx={PACK}"])
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def one_desk(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """One desk on the reference pack, on a SQLite file and on a fresh PostgreSQL schema."""
+    tmp = tmp_path_factory.mktemp("open311-one")
+    if request.param == "sqlite":
+        yield from _serve(tmp, ["--desk", f"gx={PACK}"])
+        return
+    if not os.environ.get("ZHENSHEN_TEST_PG_URL"):
+        pytest.skip("ZHENSHEN_TEST_PG_URL is not set; the PostgreSQL Open311 tests need it")
+    from zhenshen_pg_testkit import drop_schema, new_schema_url
+
+    url, schema = new_schema_url()
+    try:
+        yield from _serve(tmp, ["--desk", f"gx={PACK}"], url)
+    finally:
+        drop_schema(schema)
 
 
 @pytest.fixture(scope="module")
