@@ -427,3 +427,38 @@ def test_lying_and_invalid_content_lengths_on_a_real_socket(env: dict[str, Any])
 
     data = json.dumps(order()).encode()
     assert _raw(server, f"{path}{auth}Content-Length: 5\r\n", data) == 400
+
+
+def test_the_opinion_letter_as_md_html_and_docx(env: dict[str, Any]) -> None:
+    from datetime import datetime, timedelta
+
+    from zhenshen_core import Desk, PluginConfig, PluginHost, load_pack
+    from zhenshen_core.storage import open_store
+
+    server: Server = env["server"]
+    token = server.keys["desk"]
+    case = call(server, token, "POST", "/v1/desks/a/cases", json=order()).json()
+    host = PluginHost(PluginConfig.from_env())
+    desk = Desk(open_store(server.store_url, host), pack=load_pack(str(PACK)), host=host)
+    try:  # the joint review happens at the desk; the letter is fetched over HTTP
+        start = datetime.fromisoformat("2026-03-02T10:00:00+08:00")
+        desk.screen(case["id"], at=start)
+        desk.schedule_meeting(case["id"], start + timedelta(days=1), at=start)
+        desk.hold_meeting(case["id"], start + timedelta(days=1))
+        for expert in desk.get(case["id"]).experts:
+            if expert.required:
+                desk.record_expert_advice(case["id"], expert.kind, "意见",
+                                          at=start + timedelta(days=1, hours=1))
+        desk.issue_opinion(case["id"], result="supported", reasons="理由",
+                           at=start + timedelta(days=2))
+    finally:
+        desk.store.close()
+    path = f"/v1/desks/a/cases/{case['id']}/letter"
+    md = call(server, token, "GET", path, params={"format": "md"})
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "理由" in md.text and "13800002222" not in md.text
+    html = call(server, token, "GET", path, params={"format": "html"})
+    assert html.status_code == 200 and "<" in html.text
+    assert call(server, token, "GET", path, params={"format": "docx"}).status_code == 403
+    docx = call(server, server.keys["pii"], "GET", path, params={"format": "docx"})
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
