@@ -46,12 +46,11 @@ def order(**over: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("server")
+def serve_two_desks(store_url: str, tmp: Path) -> Iterator[dict[str, Any]]:
+    """A server with desks ``a`` and ``b`` (b on a copy of the pack), JWTs, a key per role,
+    and one case on each desk."""
     pack_b = tmp / "pack-b"
     shutil.copytree(PACK, pack_b)
-    store_url = f"sqlite:///{tmp / 'desk.db'}"
     issuer = Issuer.create(tmp)
     keys = {
         "intake": make_key(store_url, "intake", desks=["a"])[1],
@@ -77,6 +76,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                "pack_b": pack_b, "tmp": tmp}
     finally:
         assert server.stop() == 0, server.output()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("server")
+    yield from serve_two_desks(f"sqlite:///{tmp / 'desk.db'}", tmp)
 
 
 def call(server: Server, token: str | None, method: str, path: str, **kw: Any) -> httpx.Response:
