@@ -467,3 +467,18 @@ def test_the_opinion_letter_as_md_html_and_docx(env: dict[str, Any]) -> None:
     assert call(server, token, "GET", path, params={"format": "docx"}).status_code == 403
     docx = call(server, server.keys["pii"], "GET", path, params={"format": "docx"})
     assert docx.status_code == 200 and docx.content[:2] == b"PK"
+
+
+def test_refused_writes_are_audited_as_denied(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    auditor = server.keys["auditor"]
+    assert call(server, auditor, "POST", "/v1/desks/a/cases", json=order()).status_code == 403
+    outsider = call(server, server.keys["desk_b"], "POST",
+                    f"/v1/desks/b/cases/{env['a']}/events",
+                    json={"event": "accept", "expected_version": 1})
+    assert outsider.status_code == 404
+    log = call(server, server.keys["admin"], "GET", "/v1/audit", params={"limit": 1000})
+    denied = [(r["action"], r["desk"], r["case_id"]) for r in log.json()["items"]
+              if r["outcome"] == "denied"]
+    assert ("receive_case", "a", None) in denied
+    assert ("post_event", "b", env["a"]) in denied

@@ -120,9 +120,29 @@ class DeskCall:
         )
 
 
+#: Actions that write, with their audit-log names: a refused attempt is audited too (outcome
+#: ``denied``) under the name its success would have.
+WRITES = {"case.create": "receive_case", "case.event": "post_event", "admin": "admin"}
+
+
 def require(principal: Principal, action: str) -> None:
     if not allows(principal.role, action):
         raise forbidden(f"the role {principal.role.value!r} may not {action.replace('.', ' ')}")
+
+
+def _denied(request: Request, principal: Principal, action: str, desk: str | None) -> None:
+    """A write the caller may not make is logged: who tried what, where, from where."""
+    if action in WRITES:
+        audit_log.record(
+            service(request).store,
+            who=principal.subject,
+            role=principal.role.value,
+            action=WRITES[action],
+            desk=desk,
+            case=request.path_params.get("case_id"),
+            outcome="denied",
+            remote=_remote(request),
+        )
 
 
 def desk_call(action: str) -> Callable[..., DeskCall]:
@@ -133,11 +153,15 @@ def desk_call(action: str) -> Callable[..., DeskCall]:
         request: Request,
         principal: Annotated[Principal, Depends(caller)],
     ) -> DeskCall:
-        require(principal, action)
         state = service(request)
         loaded = state.desk(desk)
-        if loaded is None or not principal.reaches(desk):
-            raise ApiError(404, "not_found", "no such desk")
+        try:
+            require(principal, action)
+            if loaded is None or not principal.reaches(desk):
+                raise ApiError(404, "not_found", "no such desk")
+        except ApiError:
+            _denied(request, principal, action, desk)
+            raise
         return DeskCall(state, principal, desk, loaded.desk, _remote(request))
 
     return dependency
@@ -146,8 +170,14 @@ def desk_call(action: str) -> Callable[..., DeskCall]:
 def role_call(action: str) -> Callable[..., Principal]:
     """The dependency of a route outside any desk: the caller, when its role may ``action``."""
 
-    def dependency(principal: Annotated[Principal, Depends(caller)]) -> Principal:
-        require(principal, action)
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(caller)]
+    ) -> Principal:
+        try:
+            require(principal, action)
+        except ApiError:
+            _denied(request, principal, action, None)
+            raise
         return principal
 
     return dependency

@@ -184,7 +184,11 @@ def post_case_event(
     call: Annotated[DeskCall, Depends(desk_call("case.event"))],
 ) -> dict[str, Any]:
     """Move the case with one event a person may request (the desk records the others)."""
-    case = call.case(case_id)
+    try:
+        case = call.case(case_id)
+    except ApiError:
+        call.audit("post_event", case_id, "denied", {"event": request.event})
+        raise
     try:
         moved = post_event(
             call.desk, case, call.principal, request.event, request.payload,
