@@ -403,6 +403,22 @@ def test_reload_refuses_a_broken_pack_and_keeps_the_old_one(env: dict[str, Any])
     assert call(server, admin, "POST", "/v1/admin/reload").status_code == 200
 
 
+def test_reload_reads_a_rotated_jwks_file(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    issuer: Issuer = env["issuer"]
+    jwks = issuer.jwks_path.read_text(encoding="utf-8")
+    rotated = Issuer.create(env["tmp"] / "rotated")
+    token = rotated.token()
+    assert call(server, token, "GET", "/v1/desks/a/cases").status_code == 401
+    issuer.jwks_path.write_text(rotated.jwks_path.read_text(encoding="utf-8"), encoding="utf-8")
+    try:
+        assert call(server, server.keys["admin"], "POST", "/v1/admin/reload").status_code == 200
+        assert call(server, token, "GET", "/v1/desks/a/cases").status_code == 200
+    finally:
+        issuer.jwks_path.write_text(jwks, encoding="utf-8")
+        assert call(server, server.keys["admin"], "POST", "/v1/admin/reload").status_code == 200
+
+
 def _raw(server: Server, head: str, body: bytes = b"") -> int:
     """Send a hand-made request on a real socket; the status code of the answer."""
     import socket
