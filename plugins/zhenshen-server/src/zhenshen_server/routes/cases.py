@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from zhenshen_core import Case, CaseEvent
 from zhenshen_core.errors import GuardError
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import dump_case
@@ -39,8 +40,15 @@ CASE_DRAFT = {
 
 
 class CasePage(BaseModel):
-    items: list[dict[str, Any]]
+    """A page of cases (documented as the library's ``Case``; sent as the stored JSON,
+    masked for callers without ``pii``)."""
+
+    items: list[Case]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: done")
+
+
+def _case(description: str) -> dict[str, Any]:
+    return {"model": Case, "description": description}
 
 
 class EventRequest(BaseModel):
@@ -70,8 +78,9 @@ def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any]
 @router.post(
     "/cases",
     status_code=201,
-    responses={200: {"description": "the same work order again: the stored case"},
-               201: {"description": "a new case, decided, its clocks started"}},
+    response_model=None,
+    responses={200: _case("the same work order again: the stored case"),
+               201: _case("a new case, decided, its clocks started")},
 )
 def receive_case(
     call: Annotated[DeskCall, Depends(desk_call("case.create"))],
@@ -108,7 +117,8 @@ def _next(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
 
 
-@router.get("/cases", response_model=CasePage)
+@router.get("/cases", response_model=None,
+            responses={200: {"model": CasePage, "description": "a page of cases"}})
 def list_cases(
     call: Annotated[DeskCall, Depends(desk_call("case.read"))],
     status: Annotated[list[CaseStatus] | None, Query()] = None,
@@ -151,7 +161,7 @@ def list_cases(
     return {"items": shown, "next_cursor": _next(position) if more else None}
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response_model=None, responses={200: _case("the case")})
 def get_case(
     case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
 ) -> dict[str, Any]:
@@ -161,7 +171,8 @@ def get_case(
     return shown
 
 
-@router.get("/cases/{case_id}/events")
+@router.get("/cases/{case_id}/events", response_model=None,
+            responses={200: {"model": list[CaseEvent], "description": "the history"}})
 def case_events(
     case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
 ) -> list[dict[str, Any]]:
@@ -174,7 +185,9 @@ def case_events(
 
 @router.post(
     "/cases/{case_id}/events",
-    responses={409: {"model": ErrorBody, "description": "version conflict"},
+    response_model=None,
+    responses={200: _case("the moved case"),
+               409: {"model": ErrorBody, "description": "version conflict"},
                422: {"model": ErrorBody,
                      "description": "event not allowed now (details: the allowed events)"}},
 )
