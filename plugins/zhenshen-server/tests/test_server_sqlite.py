@@ -486,9 +486,18 @@ def test_the_opinion_letter_as_md_html_and_docx(env: dict[str, Any]) -> None:
     assert "理由" in md.text and "13800002222" not in md.text
     html = call(server, token, "GET", path, params={"format": "html"})
     assert html.status_code == 200 and "<" in html.text
-    assert call(server, token, "GET", path, params={"format": "docx"}).status_code == 403
-    docx = call(server, server.keys["pii"], "GET", path, params={"format": "docx"})
-    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    import io
+    import zipfile
+
+    def docx_text(response: httpx.Response) -> str:
+        assert response.status_code == 200 and response.content[:2] == b"PK"
+        with zipfile.ZipFile(io.BytesIO(response.content)) as docx:
+            return docx.read("word/document.xml").decode("utf-8")
+
+    masked = docx_text(call(server, token, "GET", path, params={"format": "docx"}))
+    whole = docx_text(call(server, server.keys["pii"], "GET", path, params={"format": "docx"}))
+    assert "理由" in masked and "13800002222" not in masked
+    assert "13800002222" in whole or "张三" in whole, "the pii letter shows the requester"
 
 
 def test_refused_writes_are_audited_as_denied(env: dict[str, Any]) -> None:
@@ -504,3 +513,16 @@ def test_refused_writes_are_audited_as_denied(env: dict[str, Any]) -> None:
               if r["outcome"] == "denied"]
     assert ("receive_case", "a", None) in denied
     assert ("post_event", "b", env["a"]) in denied
+
+
+def test_a_confidential_requester_is_withheld_from_all_but_the_desk(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    secret = order(requester={"name": "李四", "phone": "13900003333", "confidential": True})
+    case = call(server, server.keys["desk"], "POST", "/v1/desks/a/cases", json=secret).json()
+    path = f"/v1/desks/a/cases/{case['id']}"
+    desk_view = call(server, server.keys["desk"], "GET", path).json()["requester"]
+    dept_view = call(server, server.keys["department"], "GET", path).json()["requester"]
+    assert desk_view["name"] == "李*" and desk_view["phone"] == "139****3333"
+    assert dept_view["name"] == "保密" and "3333" not in dept_view["phone"]
+    history = call(server, server.keys["department"], "GET", path + "/events").text
+    assert "李四" not in history and "13900003333" not in history

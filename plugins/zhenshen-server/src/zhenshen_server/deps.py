@@ -16,13 +16,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from zhenshen_core import Case, Desk
+from zhenshen_core import Case, CaseEvent, Desk
 from zhenshen_core.errors import CaseNotFoundError
 from zhenshen_core.storage.audit import AuditOutcome
 from zhenshen_server import audit as audit_log
 from zhenshen_server.auth import Principal, principal_for_token
 from zhenshen_server.errors import ApiError, forbidden, not_found, unauthorized
-from zhenshen_server.masking import shown
+from zhenshen_server.masking import shown, shown_events
 from zhenshen_server.roles import Role, allows
 from zhenshen_server.settings import DEFAULT_DESK
 from zhenshen_server.state import ServiceState
@@ -98,7 +98,13 @@ class DeskCall:
         """The document masked, or whole for a ``pii`` caller (and that read audited)."""
         if self.principal.pii:
             self.audit("read_personal_data", case, "ok", {"what": what})
-        return shown(document, self.principal)
+        return shown(document, self.principal, self.desk.settings.mask_policy)
+
+    def show_events(self, events: list[CaseEvent], case: Case) -> list[dict[str, Any]]:
+        """A case's history masked in the case's scope, or whole for a ``pii`` caller."""
+        if self.principal.pii:
+            self.audit("read_personal_data", case.id, "ok", {"what": "events"})
+        return shown_events(events, case, self.principal, self.desk.settings.mask_policy)
 
     def audit(
         self,
