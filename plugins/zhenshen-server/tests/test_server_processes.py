@@ -163,6 +163,19 @@ def test_keys_cli_shows_the_key_once_and_stores_a_hash(tmp_path: Path) -> None:
     assert no_dept.exit_code == 2
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 # --- PostgreSQL, 2 workers ----------------------------------------------------------------------
 
 
@@ -185,22 +198,31 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
     from zhenshen_core import PluginConfig, PluginHost
     from zhenshen_core.storage import open_store
 
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
     key = make_key(pg_url, "desk")[1]
-    server = start_server(pg_url, tmp_path, ["--desk", f"default={PACK}", "--workers", "2",
+    server = start_server(pg_url, tmp_path, ["--desk", f"default={pack}", "--workers", "2",
                                              "--sweep-every", "1s"])
     try:
+        assert len(_children(server.process.pid)) >= 2
         with ThreadPoolExecutor(16) as pool:
             responses = list(pool.map(lambda _: _post(server, key, ORDER), range(32)))
         codes = Counter(r.status_code for r in responses)
         assert set(codes) <= {200, 201} and codes[201] >= 1, codes
         assert len({r.json()["id"] for r in responses}) == 1
-        # Both workers served (the pids differ), and the overdue clocks are swept by both.
-        time.sleep(2.5)
+        # SIGHUP to the supervisor reloads the packs in every worker.
+        _bump_version(pack, "7.7.7")
+        server.process.send_signal(signal.SIGHUP)
+        time.sleep(2.5)  # meanwhile every process sweeps the overdue clocks, twice or more
+        with ThreadPoolExecutor(8) as pool:
+            fresh = list(pool.map(
+                lambda i: _post(server, key, {**ORDER, "external_id": f"HUP-{i}"}), range(16)))
+        assert {r.json()["pack"]["version"] for r in fresh} == {"7.7.7"}
     finally:
         assert server.stop() == 0, server.output()
     store = open_store(pg_url, PluginHost(PluginConfig.from_env()))
     try:
-        assert store.count() == 1
+        assert store.count() == 17
         case_id = responses[0].json()["id"]
         alerts = [(e.payload["record"]["clock"], e.payload["record"]["kind"])
                   for e in store.events(case_id) if e.type == "supervise"]
