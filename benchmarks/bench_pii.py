@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from stdnum import luhn
 from stdnum.cn import ric
-from zhenshen_core.corpus import generate_cases
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
 from zhenshen_core.privacy import PersonalDataKind, PersonalDataSpan, detect_personal_data
 from zhenshen_core.privacy._checks import PROVINCES, is_bank_card, is_id_number, is_uscc
@@ -243,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("... and no lookahead", no_lookahead_detect),
         ("one pattern per kind (naive)", naive_detect),
     ]
+
     def run_all(detect: Detector) -> list[list[PersonalDataSpan]]:
         return [detect(text, name) for text, name in zip(texts, names, strict=True)]
 

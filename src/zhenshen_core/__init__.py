@@ -77,7 +77,9 @@ if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr_
     from zhenshen_core.privacy import PersonalDataKind as PersonalDataKind
     from zhenshen_core.privacy import PersonalDataSpan as PersonalDataSpan
     from zhenshen_core.privacy import detect_personal_data as detect_personal_data
+    from zhenshen_core.privacy import mask_case as mask_case
     from zhenshen_core.privacy import mask_document as mask_document
+    from zhenshen_core.privacy import mask_events as mask_events
     from zhenshen_core.privacy import mask_text as mask_text
     from zhenshen_core.privacy import mask_value as mask_value
     from zhenshen_core.progress import ProgressReporter as ProgressReporter
@@ -162,7 +164,9 @@ _API = public_names(
             "PersonalDataKind",
             "PersonalDataSpan",
             "detect_personal_data",
+            "mask_case",
             "mask_document",
+            "mask_events",
             "mask_text",
             "mask_value",
         ),

@@ -17,9 +17,15 @@ environment variables win over it::
     received_window = "2000-01-01.."           # the received_at instants intake accepts:
                                                # FROM..TO, an empty side is the default
                                                # (2000-01-01 up to a day after now)
-    actor = "office:wang"                      # who 'cases transition' records as acting;
-                                               # only from a config given with --config
+    desk = "gxq"                               # this desk's name in the access log
+    actor = "office:wang"                      # who 'cases transition' records as acting
+                                               # and the access log names; only from a
+                                               # config given with --config for the former
                                                # (ZHENSHEN_ACTOR wins; default: the OS user)
+
+    [privacy]                                  # how personal data is masked in every
+    kinds = ["mobile", "id_number", "name"]    # output (a MaskPolicy; default: all kinds,
+    mobile = {start = 3, end = 4}              # 138****5678, 510***********1234, 张*)
 
 A config file is data. One found in the working directory may choose the store, pack, calendar
 and search folders, but not code: the directory may be a folder another district sent, so its
@@ -34,9 +40,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from zhenshen_core.errors import ZhenshenError, describe_validation_error
+from zhenshen_core.privacy._policy import MaskPolicy
 from zhenshen_core.textio import TOO_DEEP, NotUtf8Error, read_text
 
 CONFIG_FILE = "zhenshen.toml"
@@ -59,7 +66,9 @@ class Config(BaseModel):
     local_plugins: Path | None = None
     disable_plugins: tuple[str, ...] = ()
     received_window: str | None = None
-    actor: str | None = None
+    desk: str | None = Field(default=None, min_length=1, max_length=200)
+    actor: str | None = Field(default=None, min_length=1, max_length=200)
+    privacy: MaskPolicy = Field(default_factory=MaskPolicy)
 
     @field_validator("received_window")
     @classmethod

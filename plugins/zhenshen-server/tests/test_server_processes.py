@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from zhenshen_server_testkit import ZHENSHEN, Server, make_key, start_server
+from zhenshen_server_testkit import Server, make_key, start_server
 
 pytest.importorskip("zhenshen_chengdu_gaoxin", reason="needs the reference pack plugin")
 
@@ -51,26 +50,38 @@ def _wait_for(predicate: Any, timeout: float = 20) -> bool:
     return False
 
 
-def test_sigterm_finishes_the_request_in_flight_and_exits_0(tmp_path: Path) -> None:
+def _stalling(data: bytes, pause: float, started: threading.Event | None = None
+              ) -> Iterator[bytes]:
+    """A body sent in two parts with a pause between them."""
+    yield data[:10]
+    if started is not None:
+        started.set()
+    time.sleep(pause)
+    yield data[10:]
+
+
+def test_timeout_then_sigterm_finishes_the_request_in_flight_and_exits_0(
+    tmp_path: Path,
+) -> None:
     store = f"sqlite:///{tmp_path / 'desk.db'}"
     key = make_key(store, "desk")[1]
-    server = start_server(store, tmp_path, ["--desk", f"default={PACK}", "--sweep-every", "0"])
-    data = json.dumps(ORDER).encode()
-    half = len(data) // 2
+    server = start_server(store, tmp_path, ["--desk", f"default={PACK}", "--sweep-every", "0",
+                                            "--request-timeout", "2s"])
+    headers = {"content-type": "application/json"}
+    # A client that stops sending holds no worker past the timeout: 503, and the server goes on.
+    slow = json.dumps({**ORDER, "external_id": "SLOW-1"}).encode()
+    with server.client(key) as c:
+        late = c.post("/v1/desks/default/cases", content=_stalling(slow, 3.0), headers=headers)
+    assert late.status_code == 503 and late.json()["error"]["type"] == "timeout"
+    # SIGTERM while a request is being read: it is finished, then the process exits 0.
     started = threading.Event()
-
-    def slow_body() -> Iterator[bytes]:
-        yield data[:half]
-        started.set()
-        time.sleep(1.5)  # SIGTERM arrives while the server is still reading this request
-        yield data[half:]
-
     result: dict[str, Any] = {}
+    data = json.dumps(ORDER).encode()
 
     def send() -> None:
         with server.client(key) as c:
-            result["response"] = c.post("/v1/desks/default/cases", content=slow_body(),
-                                        headers={"content-type": "application/json"})
+            result["response"] = c.post("/v1/desks/default/cases",
+                                        content=_stalling(data, 1.0, started), headers=headers)
 
     sender = threading.Thread(target=send)
     sender.start()
@@ -113,40 +124,56 @@ def test_serve_refuses_a_broken_pack_before_listening(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     shutil.copytree(PACK, pack)
     (pack / "pack.yaml").write_text("id: [broken\n", encoding="utf-8")
-    done = subprocess.run(
-        [ZHENSHEN, "serve", "--store", f"sqlite:///{tmp_path / 'x.db'}", "--desk",
-         f"default={pack}"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 3
-    assert "pack.yaml:2:1: P200" in done.stderr and "Traceback" not in done.stderr
-    usage = subprocess.run([ZHENSHEN, "serve", "--store", f"sqlite:///{tmp_path / 'x.db'}",
-                            "--workers", "2"], capture_output=True, text=True, timeout=60)
-    assert usage.returncode == 2 and "PostgreSQL" in usage.stderr
+    done = _zhenshen("serve", "--store", f"sqlite:///{tmp_path / 'x.db'}", "--desk",
+                     f"default={pack}")
+    assert done.exit_code == 3
+    assert "pack.yaml:2:1: P200" in done.stderr and "Traceback" not in done.output
+    usage = _zhenshen("serve", "--store", f"sqlite:///{tmp_path / 'x.db'}", "--workers", "2")
+    assert usage.exit_code == 2 and "PostgreSQL" in usage.stderr
+
+
+def _zhenshen(*args: str) -> Any:
+    """The ``zhenshen`` CLI in-process, as the console script builds it for these args."""
+    from click.testing import CliRunner
+
+    from zhenshen_core.cli.main import prepare
+
+    group, argv = prepare(list(args))
+    return CliRunner().invoke(group, argv)
 
 
 def test_keys_cli_shows_the_key_once_and_stores_a_hash(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'k.db'}"
-    made = subprocess.run([ZHENSHEN, "keys", "create", "--store", store, "--name", "hotline",
-                           "--role", "intake", "--desk", "a", "--format", "json"],
-                          capture_output=True, text=True, check=True)
+    made = _zhenshen("keys", "create", "--store", store, "--name", "hotline", "--role",
+                     "intake", "--desk", "a", "--format", "json")
+    assert made.exit_code == 0, made.output
     key = json.loads(made.stdout)
     assert set(key) == {"id", "key", "name", "role", "desks", "department", "pii"}
     assert key["desks"] == ["a"] and key["pii"] is False
-    listed = subprocess.run([ZHENSHEN, "keys", "list", "--store", store, "--format", "json"],
-                            capture_output=True, text=True, check=True)
+    listed = _zhenshen("keys", "list", "--store", store, "--format", "json")
     assert key["key"] not in listed.stdout and key["key"].split("_")[-1] not in listed.stdout
-    assert (tmp_path / "k.db").read_bytes().find(key["key"].encode()) == -1
-    revoked = subprocess.run([ZHENSHEN, "keys", "revoke", "--store", store, key["id"]],
-                             capture_output=True, text=True)
-    assert revoked.returncode == 0
-    assert json.loads(subprocess.run(
-        [ZHENSHEN, "keys", "list", "--store", store, "--format", "json"],
-        capture_output=True, text=True, check=True).stdout)[0]["revoked_at"]
-    unknown = subprocess.run([ZHENSHEN, "keys", "revoke", "--store", store, "nope"],
-                             capture_output=True, text=True)
-    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
-    no_dept = subprocess.run([ZHENSHEN, "keys", "create", "--store", store, "--name", "x",
-                              "--role", "department"], capture_output=True, text=True)
-    assert no_dept.returncode == 2
+    assert (tmp_path / "k.db").read_bytes().find(key["key"].split("_")[-1].encode()) == -1
+    assert _zhenshen("keys", "revoke", "--store", store, key["id"]).exit_code == 0
+    again = _zhenshen("keys", "list", "--store", store, "--format", "json")
+    assert json.loads(again.stdout)[0]["revoked_at"]
+    unknown = _zhenshen("keys", "revoke", "--store", store, "nope")
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+    no_dept = _zhenshen("keys", "create", "--store", store, "--name", "x", "--role",
+                        "department")
+    assert no_dept.exit_code == 2
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 # --- PostgreSQL, 2 workers ----------------------------------------------------------------------
@@ -171,24 +198,31 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
     from zhenshen_core import PluginConfig, PluginHost
     from zhenshen_core.storage import open_store
 
-    subprocess.run([ZHENSHEN, "keys", "list", "--store", pg_url], check=True,
-                   capture_output=True)  # migrations before the key
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
     key = make_key(pg_url, "desk")[1]
-    server = start_server(pg_url, tmp_path, ["--desk", f"default={PACK}", "--workers", "2",
+    server = start_server(pg_url, tmp_path, ["--desk", f"default={pack}", "--workers", "2",
                                              "--sweep-every", "1s"])
     try:
+        assert len(_children(server.process.pid)) >= 2
         with ThreadPoolExecutor(16) as pool:
             responses = list(pool.map(lambda _: _post(server, key, ORDER), range(32)))
         codes = Counter(r.status_code for r in responses)
         assert set(codes) <= {200, 201} and codes[201] >= 1, codes
         assert len({r.json()["id"] for r in responses}) == 1
-        # Both workers served (the pids differ), and the overdue clocks are swept by both.
-        time.sleep(3.5)
+        # SIGHUP to the supervisor reloads the packs in every worker.
+        _bump_version(pack, "7.7.7")
+        server.process.send_signal(signal.SIGHUP)
+        time.sleep(2.5)  # meanwhile every process sweeps the overdue clocks, twice or more
+        with ThreadPoolExecutor(8) as pool:
+            fresh = list(pool.map(
+                lambda i: _post(server, key, {**ORDER, "external_id": f"HUP-{i}"}), range(16)))
+        assert {r.json()["pack"]["version"] for r in fresh} == {"7.7.7"}
     finally:
         assert server.stop() == 0, server.output()
     store = open_store(pg_url, PluginHost(PluginConfig.from_env()))
     try:
-        assert store.count() == 1
+        assert store.count() == 17
         case_id = responses[0].json()["id"]
         alerts = [(e.payload["record"]["clock"], e.payload["record"]["kind"])
                   for e in store.events(case_id) if e.type == "supervise"]
@@ -197,24 +231,3 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
     assert alerts, "the sweep raised nothing for a case months overdue"
     assert len(alerts) == len(set(alerts)), alerts
 
-
-def test_a_request_over_the_timeout_is_503_and_the_server_goes_on(tmp_path: Path) -> None:
-    store = f"sqlite:///{tmp_path / 'desk.db'}"
-    key = make_key(store, "desk")[1]
-    server = start_server(store, tmp_path, ["--desk", f"default={PACK}", "--sweep-every", "0",
-                                            "--request-timeout", "1s"])
-    data = json.dumps({**ORDER, "external_id": "SLOW-1"}).encode()
-
-    def stalling_body() -> Iterator[bytes]:
-        yield data[:10]
-        time.sleep(2.5)  # a client that stops sending holds no worker past the timeout
-        yield data[10:]
-
-    try:
-        with server.client(key) as c:
-            slow = c.post("/v1/desks/default/cases", content=stalling_body(),
-                          headers={"content-type": "application/json"})
-        assert slow.status_code == 503 and slow.json()["error"]["type"] == "timeout"
-        assert _post(server, key, {**ORDER, "external_id": "FAST-1"}).status_code == 201
-    finally:
-        assert server.stop() == 0

@@ -46,12 +46,11 @@ def order(**over: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("server")
+def serve_two_desks(store_url: str, tmp: Path) -> Iterator[dict[str, Any]]:
+    """A server with desks ``a`` and ``b`` (b on a copy of the pack), JWTs, a key per role,
+    and one case on each desk."""
     pack_b = tmp / "pack-b"
     shutil.copytree(PACK, pack_b)
-    store_url = f"sqlite:///{tmp / 'desk.db'}"
     issuer = Issuer.create(tmp)
     keys = {
         "intake": make_key(store_url, "intake", desks=["a"])[1],
@@ -77,6 +76,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                "pack_b": pack_b, "tmp": tmp}
     finally:
         assert server.stop() == 0, server.output()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("server")
+    yield from serve_two_desks(f"sqlite:///{tmp / 'desk.db'}", tmp)
 
 
 def call(server: Server, token: str | None, method: str, path: str, **kw: Any) -> httpx.Response:
@@ -297,6 +302,12 @@ def test_personal_data_masked_unless_pii_and_each_unmasked_read_audited(
     masked = call(server, server.keys["desk"], "GET", path).json()
     assert masked["requester"] == {**masked["requester"], "name": "张*", "phone": "138****2222"}
     assert "13800002222" not in call(server, server.keys["desk"], "GET", path + "/events").text
+    # A masked case is still a valid case, as the OpenAPI document says (a Case).
+    from zhenshen_core import Case, CaseEvent
+
+    Case.model_validate(masked)
+    for event in call(server, server.keys["desk"], "GET", path + "/events").json():
+        CaseEvent.model_validate(event)
     whole = call(server, server.keys["pii"], "GET", path).json()
     assert whole["requester"]["phone"] == "13800002222"
     log = call(server, server.keys["auditor"], "GET", "/v1/audit",
@@ -398,6 +409,22 @@ def test_reload_refuses_a_broken_pack_and_keeps_the_old_one(env: dict[str, Any])
     assert call(server, admin, "POST", "/v1/admin/reload").status_code == 200
 
 
+def test_reload_reads_a_rotated_jwks_file(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    issuer: Issuer = env["issuer"]
+    jwks = issuer.jwks_path.read_text(encoding="utf-8")
+    rotated = Issuer.create(env["tmp"] / "rotated")
+    token = rotated.token()
+    assert call(server, token, "GET", "/v1/desks/a/cases").status_code == 401
+    issuer.jwks_path.write_text(rotated.jwks_path.read_text(encoding="utf-8"), encoding="utf-8")
+    try:
+        assert call(server, server.keys["admin"], "POST", "/v1/admin/reload").status_code == 200
+        assert call(server, token, "GET", "/v1/desks/a/cases").status_code == 200
+    finally:
+        issuer.jwks_path.write_text(jwks, encoding="utf-8")
+        assert call(server, server.keys["admin"], "POST", "/v1/admin/reload").status_code == 200
+
+
 def _raw(server: Server, head: str, body: bytes = b"") -> int:
     """Send a hand-made request on a real socket; the status code of the answer."""
     import socket
@@ -427,3 +454,75 @@ def test_lying_and_invalid_content_lengths_on_a_real_socket(env: dict[str, Any])
 
     data = json.dumps(order()).encode()
     assert _raw(server, f"{path}{auth}Content-Length: 5\r\n", data) == 400
+
+
+def test_the_opinion_letter_as_md_html_and_docx(env: dict[str, Any]) -> None:
+    from datetime import datetime, timedelta
+
+    from zhenshen_core import Desk, PluginConfig, PluginHost, load_pack
+    from zhenshen_core.storage import open_store
+
+    server: Server = env["server"]
+    token = server.keys["desk"]
+    case = call(server, token, "POST", "/v1/desks/a/cases", json=order()).json()
+    host = PluginHost(PluginConfig.from_env())
+    desk = Desk(open_store(server.store_url, host), pack=load_pack(str(PACK)), host=host)
+    try:  # the joint review happens at the desk; the letter is fetched over HTTP
+        start = datetime.fromisoformat("2026-03-02T10:00:00+08:00")
+        desk.screen(case["id"], at=start)
+        desk.schedule_meeting(case["id"], start + timedelta(days=1), at=start)
+        desk.hold_meeting(case["id"], start + timedelta(days=1))
+        for expert in desk.get(case["id"]).experts:
+            if expert.required:
+                desk.record_expert_advice(case["id"], expert.kind, "意见",
+                                          at=start + timedelta(days=1, hours=1))
+        desk.issue_opinion(case["id"], result="supported", reasons="理由",
+                           at=start + timedelta(days=2))
+    finally:
+        desk.store.close()
+    path = f"/v1/desks/a/cases/{case['id']}/letter"
+    md = call(server, token, "GET", path, params={"format": "md"})
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "理由" in md.text and "13800002222" not in md.text
+    html = call(server, token, "GET", path, params={"format": "html"})
+    assert html.status_code == 200 and "<" in html.text
+    import io
+    import zipfile
+
+    def docx_text(response: httpx.Response) -> str:
+        assert response.status_code == 200 and response.content[:2] == b"PK"
+        with zipfile.ZipFile(io.BytesIO(response.content)) as docx:
+            return docx.read("word/document.xml").decode("utf-8")
+
+    masked = docx_text(call(server, token, "GET", path, params={"format": "docx"}))
+    whole = docx_text(call(server, server.keys["pii"], "GET", path, params={"format": "docx"}))
+    assert "理由" in masked and "13800002222" not in masked
+    assert "13800002222" in whole or "张三" in whole, "the pii letter shows the requester"
+
+
+def test_refused_writes_are_audited_as_denied(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    auditor = server.keys["auditor"]
+    assert call(server, auditor, "POST", "/v1/desks/a/cases", json=order()).status_code == 403
+    outsider = call(server, server.keys["desk_b"], "POST",
+                    f"/v1/desks/b/cases/{env['a']}/events",
+                    json={"event": "accept", "expected_version": 1})
+    assert outsider.status_code == 404
+    log = call(server, server.keys["admin"], "GET", "/v1/audit", params={"limit": 1000})
+    denied = [(r["action"], r["desk"], r["case_id"]) for r in log.json()["items"]
+              if r["outcome"] == "denied"]
+    assert ("receive_case", "a", None) in denied
+    assert ("post_event", "b", env["a"]) in denied
+
+
+def test_a_confidential_requester_is_withheld_from_all_but_the_desk(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    secret = order(requester={"name": "李四", "phone": "13900003333", "confidential": True})
+    case = call(server, server.keys["desk"], "POST", "/v1/desks/a/cases", json=secret).json()
+    path = f"/v1/desks/a/cases/{case['id']}"
+    desk_view = call(server, server.keys["desk"], "GET", path).json()["requester"]
+    dept_view = call(server, server.keys["department"], "GET", path).json()["requester"]
+    assert desk_view["name"] == "李*" and desk_view["phone"] == "139****3333"
+    assert dept_view["name"] == "保密" and "3333" not in dept_view["phone"]
+    history = call(server, server.keys["department"], "GET", path + "/events").text
+    assert "李四" not in history and "13900003333" not in history

@@ -115,6 +115,7 @@ class Issuer:
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
         jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
+        folder.mkdir(parents=True, exist_ok=True)
         path = folder / "jwks.json"
         path.write_text(json.dumps({"keys": [jwk]}), encoding="utf-8")
         return cls(private, path)

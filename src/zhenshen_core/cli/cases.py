@@ -19,6 +19,7 @@ from zhenshen_core.cli.options import (
     parse_instant,
 )
 from zhenshen_core.cli.output import FORMAT_OPTION, Column, console, echo_json, print_table
+from zhenshen_core.cli.personal import SHOW_PERSONAL_DATA_OPTION, Disclosure
 from zhenshen_core.cli.progress import LiveProgress
 from zhenshen_core.intake import count_source, ingest_source
 from zhenshen_core.intake.window import ReceivedWindow, WindowError
@@ -226,6 +227,8 @@ def ingest(
         store.close()
     if fmt == "json":
         data = {**summary.as_dict(), "seconds": round(progress.seconds, 3)}
+        shown = Disclosure.of(cli_ctx, False, "ingest")
+        data["rejections"] = shown.document(data["rejections"])
         if pack is not None:
             data["pack"] = {"id": pack.id, "version": pack.version, "sha256": pack.sha256}
         echo_json(data)
@@ -236,9 +239,10 @@ def ingest(
         )
         if pack is not None:
             click.echo(f"decided with pack {pack_label(pack)}, calendar {calendar_label(calendar)}")
+        shown = Disclosure.of(cli_ctx, False, "ingest")
         for rejected in summary.rejected:
             where = rejected.location or (f"{source}:{rejected.line}" if rejected.line else source)
-            click.echo(f"{where}: rejected: {rejected.reason}", err=True)
+            click.echo(f"{where}: rejected: {shown.text(rejected.reason)}", err=True)
         for failure in summary.notification_failures:
             click.echo(
                 f"warning: plugin {failure.plugin} failed in {failure.hook}: {failure.error}",
@@ -318,6 +322,7 @@ def page_note(offset: int, shown: int, total: int) -> str:
     show_default=True,
     help="Skip this many matching cases first (the next page: --offset 50).",
 )
+@SHOW_PERSONAL_DATA_OPTION
 @pass_cli
 @error_boundary
 def list_cases(
@@ -333,14 +338,17 @@ def list_cases(
     due_before: str | None,
     limit: int,
     offset: int,
+    show_personal_data: bool,
 ) -> None:
     """List cases matching the filters (all filters combine with AND), oldest first.
 
     One page of --limit cases at a time; when more match, stderr says how many and how to see
     them (--offset for the next page, --limit 0 for all). On a terminal the table fits the
     width: ids are never cut, titles wrap, and the lead department, domain and received time
-    are left out, in that order, where they do not fit. Piped, nothing is cut.
+    are left out, in that order, where they do not fit. Piped, nothing is cut. Personal data
+    is masked (--show-personal-data shows it, and the read is logged).
     """
+    shown = Disclosure.of(cli_ctx, show_personal_data, "cases list")
     query = CaseQuery(
         status=[CaseStatus(s) for s in status] or None,
         domain=domain,
@@ -358,10 +366,12 @@ def list_cases(
         # Counting costs a query: only when there may be more, or some were skipped.
         full = bool(limit) and len(found) == limit
         total = store.count(query) if full or offset else len(found)
+        shown.record(store, [c.id for c in found])
     finally:
         store.close()
+    documents = [shown.case(c) for c in found]
     if fmt == "json":
-        click.echo(json.dumps([json.loads(c.model_dump_json()) for c in found], ensure_ascii=False))
+        click.echo(json.dumps(documents, ensure_ascii=False))
     else:
         print_table(
             CASE_COLUMNS,
@@ -372,9 +382,9 @@ def list_cases(
                     f"{case.status.value} {case.status.label}",
                     case.domain or "-",
                     case.lead_department or "-",
-                    case.title,
+                    document["title"],
                 )
-                for case in found
+                for case, document in zip(found, documents, strict=True)
             ),
         )
     click.echo(page_note(offset, len(found), total), err=True)
@@ -393,19 +403,27 @@ def _get(cli_ctx: CliContext, store_url: str | None, case_id: str) -> tuple[Case
 @click.argument("case_id")
 @STORE_OPTION
 @FORMAT_OPTION
+@SHOW_PERSONAL_DATA_OPTION
 @pass_cli
 @error_boundary
-def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) -> None:
-    """Show one case (phone numbers are masked)."""
+def show_case(
+    cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str, show_personal_data: bool
+) -> None:
+    """Show one case. Personal data is masked (138****5678, 张*; a confidential requester is
+    保密); --show-personal-data shows it as stored, and the read is logged."""
+    shown = Disclosure.of(cli_ctx, show_personal_data, "cases show")
     store, case = _get(cli_ctx, store_url, case_id)
-    store.close()
-    data = json.loads(case.model_dump_json())
+    try:
+        shown.record(store, [case.id])
+    finally:
+        store.close()
+    data = shown.case(case)
     if fmt == "json":
         echo_json(data)
         return
     out = console()
     out.print(f"[bold]{case.id}[/bold]  {case.status.value} ({case.status.label})  v{case.version}")
-    out.print(case.title, markup=False)
+    out.print(data["title"], markup=False)
     rows: list[tuple[str, str]] = []
     for key in (
         "channel",
@@ -419,32 +437,45 @@ def show_case(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str
     ):
         rows.append((key, str(data.get(key))))
     if case.enterprise:
-        rows.append(("enterprise", f"{case.enterprise.name} {case.enterprise.uscc or ''}"))
-    if case.requester and case.requester.phone:
-        rows.append(("requester", data["requester"]["phone"]))
+        rows.append(("enterprise", f"{data['enterprise']['name']} {case.enterprise.uscc or ''}"))
+    requester = data.get("requester") or {}
+    who = " ".join(str(requester[k]) for k in ("name", "phone") if requester.get(k))
+    if who:
+        rows.append(("requester", who))
+    address = (data.get("location") or {}).get("address")
+    if address:
+        rows.append(("address", str(address)))
     rows.append(("departments", ", ".join(f"{d.id}({d.role.label})" for d in case.departments)))
     for name, clock in case.clocks.items():
         rows.append((f"clock {name}", f"{clock.period} due {clock.due_at.isoformat()}"))
     print_table((Column("field", whole=True), Column("value")), rows, show_header=False)
-    if case.content:
-        out.print(case.content, markup=False)
+    if data.get("content"):
+        out.print(data["content"], markup=False)
 
 
 @cases.command("history")
 @click.argument("case_id")
 @STORE_OPTION
 @FORMAT_OPTION
+@SHOW_PERSONAL_DATA_OPTION
 @pass_cli
 @error_boundary
-def history(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) -> None:
-    """Show the case's append-only event history."""
+def history(
+    cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str, show_personal_data: bool
+) -> None:
+    """Show the case's append-only event history (personal data in payloads masked;
+    --show-personal-data shows it, and the read is logged)."""
+    shown = Disclosure.of(cli_ctx, show_personal_data, "cases history")
     store = open_cli_store(cli_ctx, store_url)
     try:
         events = store.events(case_id)
+        case = store.get(case_id)
+        shown.record(store, [case_id])
     finally:
         store.close()
+    documents = shown.events(events, case)
     if fmt == "json":
-        echo_json([json.loads(e.model_dump_json()) for e in events])
+        echo_json(documents)
         return
     print_table(
         (
@@ -459,12 +490,12 @@ def history(cli_ctx: CliContext, case_id: str, store_url: str | None, fmt: str) 
             (
                 str(e.seq),
                 e.at.strftime("%Y-%m-%d %H:%M"),
-                e.actor,
+                doc["actor"],
                 e.type,
                 e.from_status.value if e.from_status else "-",
                 e.to_status.value,
             )
-            for e in events
+            for e, doc in zip(events, documents, strict=True)
         ),
     )
 

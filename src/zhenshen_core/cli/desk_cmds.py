@@ -21,6 +21,7 @@ from zhenshen_core.cli.options import (
     parse_instant,
 )
 from zhenshen_core.cli.output import echo_json
+from zhenshen_core.cli.personal import SHOW_PERSONAL_DATA_OPTION, Disclosure
 from zhenshen_core.errors import ZhenshenError
 from zhenshen_core.model.case import SHANGHAI
 
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     default=None,
     help="Write to a file instead of stdout.",
 )
+@SHOW_PERSONAL_DATA_OPTION
 @pass_cli
 @error_boundary
 def report(
@@ -65,6 +67,7 @@ def report(
     now_text: str | None,
     fmt: str,
     output: Path | None,
+    show_personal_data: bool,
 ) -> None:
     """The desk report: cases by domain and tier, deadlines kept, a 督办 view per department
     (cases led, on time, overdue, 退单, 按时办结率 / 满意率 / 退单率, monthly trend), the
@@ -86,8 +89,10 @@ def report(
         raise click.UsageError("give --as-of or --now (its old name), not both")
     asked = as_of_text if as_of_text is not None else now_text
     labels = ReportLabels.from_pack(_report_pack(cli_ctx, pack_source))
+    shown = Disclosure.of(cli_ctx, show_personal_data, "report")
     store = open_cli_store(cli_ctx, store_url)
     try:
+        shown.record(store, None, format=fmt)
         found: datetime | None
         if asked is not None and asked.strip().lower() == "now":
             found, source = datetime.now(SHANGHAI), "now"
@@ -99,12 +104,17 @@ def report(
             found, source = datetime.now(SHANGHAI), "now"
         as_of = found
         built = build_report(store, as_of, labels=labels, as_of_source=source)
+        shown.report(built, store)
     finally:
         store.close()
+    # Titles were masked with their requesters' names; the whole output once more by what the
+    # detector finds, the JSON form value by value.
     text = {
-        "text": lambda: render_text(built),
-        "json": lambda: json.dumps(built.as_dict(), ensure_ascii=False, indent=2) + "\n",
-        "html": lambda: render_html(built),
+        "text": lambda: shown.text(render_text(built)),
+        "json": lambda: (
+            json.dumps(shown.document(built.as_dict()), ensure_ascii=False, indent=2) + "\n"
+        ),
+        "html": lambda: shown.text(render_html(built)),
     }[fmt]()
     if output is None:
         click.echo(text, nl=False)
@@ -268,6 +278,7 @@ def sweep(
     help="Renderer plugin name (markdown, html, docx …).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@SHOW_PERSONAL_DATA_OPTION
 @pass_cli
 @error_boundary
 def letter(
@@ -277,14 +288,18 @@ def letter(
     pack_source: str | None,
     renderer: str,
     output: Path | None,
+    show_personal_data: bool,
 ) -> None:
     """Render the 甄别审查意见书 (review opinion letter) of a case.
 
     The pack supplies the Chinese names of departments, experts and domains. The letter is
     checked first: its date is not before anything it cites, every name is the pack's, every
     measure has a department and a due day, every required expert's advice is recorded; a
-    letter that fails exits 1 with every problem listed.
+    letter that fails exits 1 with every problem listed. The letter goes to the enterprise
+    and the departments: personal data in it is masked (a confidential requester is 保密);
+    --show-personal-data writes it as stored, and the read is logged.
     """
+    shown = Disclosure.of(cli_ctx, show_personal_data, "letter")
     source = pack_or_default(cli_ctx, pack_source)
     if source is None:
         raise CliExit(
@@ -294,9 +309,12 @@ def letter(
         )
     desk = desk_for(cli_ctx, store_url, source)
     try:
-        data = desk.render_letter(case_id, renderer)
+        shown.record(desk.store, [desk.store.get(case_id).id], renderer=renderer)
+        data = desk.render_letter(case_id, renderer, show_personal_data=show_personal_data)
     finally:
         desk.store.close()
+    if renderer in ("markdown", "html"):
+        data = shown.text(data.decode("utf-8")).encode("utf-8")
     if output is None:
         click.echo(data.decode("utf-8") if renderer in ("markdown", "html") else data, nl=False)
     else:

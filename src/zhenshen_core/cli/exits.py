@@ -75,7 +75,15 @@ class CliExit(click.ClickException):
         self.exit_code = code  # type: ignore[misc]  # click declares a class-wide default
 
     def show(self, file: object = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(f"error: {shown_message(self.format_message())}", err=True)
+
+
+def shown_message(message: str) -> str:
+    """An error message as printed: personal data it repeats from the input (a phone number
+    in a refused value, an ID number in a reason) masked, as in every other output."""
+    from zhenshen_core.privacy import mask_text
+
+    return mask_text(message)
 
 
 def error_boundary(fn: Callable[P, T]) -> Callable[P, T]:
@@ -106,7 +114,9 @@ def error_boundary(fn: Callable[P, T]) -> Callable[P, T]:
 
             if os.environ.get("ZHENSHEN_DEBUG"):
                 raise
-            print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(
+                f"internal error: {type(exc).__name__}: {shown_message(str(exc))}", file=sys.stderr
+            )
             sys.exit(LOAD_ERROR)
 
     return wrapper

@@ -108,9 +108,10 @@ def desk_for(
     now: Callable[[], datetime] | None = None,
 ) -> Desk:
     """A desk on the command's store, calendar and plugins, deciding with ``pack_source``."""
-    from zhenshen_core.desk import Desk
+    from zhenshen_core.desk import Desk, DeskSettings
 
     pack = cli_ctx.load_pack(pack_source) if pack_source else None
     calendar = cli_ctx.calendar()
     store = open_cli_store(cli_ctx, store_url)
-    return Desk(store, pack=pack, host=cli_ctx.host, calendar=calendar, now=now)
+    settings = DeskSettings(mask_policy=cli_ctx.config.privacy)
+    return Desk(store, pack=pack, host=cli_ctx.host, calendar=calendar, now=now, settings=settings)

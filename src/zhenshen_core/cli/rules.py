@@ -20,7 +20,14 @@ import click
 from pydantic import ValidationError
 
 from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
-from zhenshen_core.cli.exits import LOAD_ERROR, OK, PROBLEMS, CliExit, error_boundary
+from zhenshen_core.cli.exits import (
+    LOAD_ERROR,
+    OK,
+    PROBLEMS,
+    CliExit,
+    error_boundary,
+    shown_message,
+)
 from zhenshen_core.errors import CaseValidationError
 from zhenshen_core.model import Case
 from zhenshen_core.rules.diagnostics import Diagnostic, EvaluationError, PackError
@@ -325,7 +332,7 @@ def _write(results: Iterator[tuple[bytes, list[str]]], binary: IO[bytes] | None)
     bad = 0
     for output, errors in results:
         for error in errors:
-            click.echo(error, err=True)
+            click.echo(shown_message(error), err=True)
         bad += len(errors)
         if binary is not None:  # decisions are UTF-8 already
             binary.write(output)

@@ -447,15 +447,24 @@ class Desk(ArticleSteps):
             raise LetterError(f"letter template {roots.refusal(candidate, str(candidate))}")
         return str(candidate)
 
-    def render_letter(self, case_id: str, renderer: str = "markdown") -> bytes:
+    def render_letter(
+        self, case_id: str, renderer: str = "markdown", *, show_personal_data: bool = False
+    ) -> bytes:
         """The 甄别审查意见书 of a case, through a renderer plugin (markdown, html, docx …).
 
         The letter is checked first (its date, display names, measures, expert advice); a
-        :class:`~zhenshen_core.desk.letters.LetterCheckError` lists every problem.
+        :class:`~zhenshen_core.desk.letters.LetterCheckError` lists every problem. A letter
+        goes to the enterprise and the departments, so it is written from the case with its
+        personal data masked under ``settings.mask_policy`` (a confidential requester is
+        保密) unless ``show_personal_data`` — which the caller records in the access log.
         """
         case = self.store.get(case_id)
         if case.opinion is None:
             raise GuardError(case.status.value, "render_letter", "no opinion has been issued")
+        if not show_personal_data:
+            from zhenshen_core.privacy import masked_case
+
+            case = masked_case(case, self.settings.mask_policy)
         return self.host.renderer(renderer).render(self.letter_context(case, renderer))
 
     def history(self, case_id: str) -> list[CaseEvent]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 
 from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.plugins.records import DeskDefaults
+from zhenshen_core.privacy._mask import DEFAULT_MASK_POLICY
+from zhenshen_core.privacy._policy import MaskPolicy
 
 DEFAULT_OPINION_PERIOD = "2 working days"
 """The article: the review opinion letter is issued within 2 working days after the meeting."""
@@ -55,6 +57,10 @@ class DeskSettings:
     received_window: ReceivedWindow = field(default_factory=ReceivedWindow)
     """The ``received_at`` instants the desk accepts (by default 2000-01-01 up to a day
     after now): a case received outside it is refused (a dead letter in bulk intake)."""
+
+    mask_policy: MaskPolicy = field(default_factory=lambda: DEFAULT_MASK_POLICY)
+    """How personal data is masked in what the desk writes for others to read (letters,
+    notifications); the CLI takes it from ``[privacy]`` in zhenshen.toml."""
 
     def completed(self, defaults: DeskDefaults | None) -> DeskSettings:
         """These settings with ``org`` and ``letter_prefix`` filled in where they are left

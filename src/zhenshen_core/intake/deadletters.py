@@ -39,7 +39,12 @@ def reject(
 ) -> None:
     """Keep ``record`` in the store's dead letters and list it in ``rejected`` (the summary's
     list): the batch goes on, and the raw text is there to fix and send again."""
-    reason = storable(reason)  # a validation error may quote the text it refused
+    from zhenshen_core.privacy import mask_text
+
+    # A validation error may quote the text it refused: storable, and its personal data
+    # masked, since every display of a dead letter shows the reason (the raw record is kept
+    # whole for a retry, and masked where it is shown).
+    reason = mask_text(storable(reason))
     rejected.append(Rejected(record.line, reason, record.location))
     store.add_dead_letter(
         DeadLetter(

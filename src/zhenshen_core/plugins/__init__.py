@@ -10,6 +10,7 @@ from zhenshen_core.plugins.host import (
     PluginConfig,
     PluginHost,
     PluginInfo,
+    for_notifier,
 )
 from zhenshen_core.plugins.records import (
     CalendarSource,
@@ -53,6 +54,7 @@ __all__ = [
     "RuleEngine",
     "RulePackSource",
     "StorageBackend",
+    "for_notifier",
     "hookimpl",
     "hookspec",
 ]

@@ -18,7 +18,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -324,14 +324,21 @@ class PluginHost:
         if caller is not None:
             for impl in reversed(caller.get_hookimpls()):
                 failures.extend(_isolated(impl.plugin_name, hook_name, impl.function, hook_kwargs))
+        masked: list[Notification] = []  # built once, for the first notifier that needs it
         for notifier_name, (plugin, notifier) in self._collect(
             "zhenshen_notifiers", "notifier"
         ).items():
-            failures.extend(
-                _isolated(
-                    f"{plugin}:{notifier_name}", "notifier", notifier.send, {"n": notification}
-                )
-            )
+            name = f"{plugin}:{notifier_name}"
+            sent = notification
+            if not notifier.personal_data:
+                if not masked:
+                    try:
+                        masked.append(for_notifier(notifier, notification))
+                    except Exception as exc:  # never send it unmasked instead
+                        failures.append(HookFailure(name, "notifier", f"masking: {exc}"))
+                        continue
+                sent = masked[0]
+            failures.extend(_isolated(name, "notifier", notifier.send, {"n": sent}))
         return failures
 
     def notify_hooks(self, kind: str, **hook_kwargs: Any) -> list[HookFailure]:
@@ -403,8 +410,25 @@ def _isolated(
         else:
             fn(**kwargs)
     except Exception as exc:  # isolation is the point: report and carry on
-        return [HookFailure(plugin, hook, f"{type(exc).__name__}: {exc}")]
+        from zhenshen_core.privacy import mask_text  # a gateway's error may repeat a number
+
+        return [HookFailure(plugin, hook, mask_text(f"{type(exc).__name__}: {exc}"))]
     return []
+
+
+def for_notifier(notifier: Notifier, notification: Notification) -> Notification:
+    """The notification as ``notifier`` may receive it: as it is for a notifier that declares
+    ``personal_data``, else with the case's personal data masked (a confidential requester
+    保密) and its detail masked — whoever delivers it (``notify``, an outbox)."""
+    if notifier.personal_data:
+        return notification
+    from zhenshen_core.privacy import mask_document, masked_case
+
+    return replace(
+        notification,
+        case=masked_case(notification.case),
+        detail=mask_document(dict(notification.detail)),
+    )
 
 
 def _import(spec: str, name: str) -> ModuleType:

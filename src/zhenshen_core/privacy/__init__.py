@@ -9,22 +9,34 @@ The rules, their reasons and their limits: docs/explanation/personal-information
 
 from __future__ import annotations
 
+from zhenshen_core.privacy._case import mask_case, mask_events, masked_case
 from zhenshen_core.privacy._detect import detect_personal_data
-from zhenshen_core.privacy._document import FIELD_KINDS, UNMASKED_KEYS, mask_document
+from zhenshen_core.privacy._document import (
+    AUDIENCES,
+    FIELD_KINDS,
+    UNMASKED_KEYS,
+    Audience,
+    mask_document,
+)
 from zhenshen_core.privacy._kinds import PersonalDataKind, PersonalDataSpan
 from zhenshen_core.privacy._mask import DEFAULT_MASK_POLICY, mask_text, mask_value
 from zhenshen_core.privacy._policy import MaskPolicy, Reveal
 
 __all__ = [
+    "AUDIENCES",
     "DEFAULT_MASK_POLICY",
     "FIELD_KINDS",
     "UNMASKED_KEYS",
+    "Audience",
     "MaskPolicy",
     "PersonalDataKind",
     "PersonalDataSpan",
     "Reveal",
     "detect_personal_data",
+    "mask_case",
     "mask_document",
+    "mask_events",
     "mask_text",
     "mask_value",
+    "masked_case",
 ]

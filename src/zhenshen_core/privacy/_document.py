@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from zhenshen_core.privacy._detect import detect_personal_data
 from zhenshen_core.privacy._kinds import PersonalDataKind
@@ -34,10 +34,11 @@ from zhenshen_core.privacy._mask import (
     mask_value,
     withheld_keys,
 )
-from zhenshen_core.privacy._names import usable_names
+from zhenshen_core.privacy._names import NAME_DOTS, usable_names
+from zhenshen_core.privacy._patterns import PREFILTER
 from zhenshen_core.privacy._policy import MaskPolicy
 
-__all__ = ["mask_document"]
+__all__ = ["AUDIENCES", "Audience", "mask_document"]
 
 
 def _field_kinds() -> dict[str, PersonalDataKind]:
@@ -63,66 +64,97 @@ UNMASKED_KEYS = frozenset(("id", "case_id", "external_id", "merged_into", "uscc"
 _REQUESTER_FLAGS = ("confidential", "anonymous")
 
 
+#: Who reads: ``desk`` — the desk itself, which sees a confidential requester masked like
+#: anyone else; ``department`` — everyone else (departments, the enterprise, other systems),
+#: from whom a confidential or anonymous requester's identity is withheld (保密).
+Audience = Literal["desk", "department"]
+AUDIENCES: tuple[str, ...] = ("desk", "department")
+
+
 class _Scope:
     """Whose names are looked for, and whose identity is withheld, below one mapping."""
 
-    __slots__ = ("hidden", "names", "withheld")
+    __slots__ = ("desk", "hidden", "names", "quick", "usable", "withheld")
 
-    def __init__(self, names: tuple[str, ...], withheld: tuple[str, ...]) -> None:
+    def __init__(self, names: tuple[str, ...], withheld: tuple[str, ...], desk: bool) -> None:
         self.names = names
         self.withheld = withheld
+        self.desk = desk
         self.hidden = withheld_keys(withheld) if withheld else frozenset()
+        # The names looked for in every string below, checked once here rather than per
+        # string; ``quick``: the same names when a plain substring test finds each (no
+        # middle dot, which may be written with another dot), for the fast path of ``_text``.
+        self.usable = tuple(usable_names(names + withheld))
+        dotted = any(dot in name for name in self.usable for dot in NAME_DOTS)
+        self.quick = None if dotted else self.usable
 
     def entering(self, mapping: Mapping[str, Any]) -> _Scope:
         requester = mapping.get("requester")
         if not isinstance(requester, Mapping):
             return self
-        if _is_withheld(requester):
+        if _is_withheld(requester) and not self.desk:
             identity = tuple(
                 str(value)
                 for key, value in requester.items()
                 if (key == "name" or key in FIELD_KINDS) and _is_field_value(value)
             )
-            return _Scope(self.names, self.withheld + identity)
+            return _Scope(self.names, self.withheld + identity, self.desk)
         name = requester.get("name")
         if isinstance(name, str) and name:
-            return _Scope((*self.names, name), self.withheld)
+            return _Scope((*self.names, name), self.withheld, self.desk)
         return self
 
 
 def mask_document(
-    document: Any, policy: MaskPolicy = DEFAULT_MASK_POLICY, names: Iterable[str] = ()
+    document: Any,
+    policy: MaskPolicy = DEFAULT_MASK_POLICY,
+    names: Iterable[str] = (),
+    *,
+    audience: Audience = "department",
 ) -> Any:
     """A copy of ``document`` (mappings, lists, tuples, strings and scalars, as JSON holds
     them) with personal fields and detected personal data masked; ``names``: people whose
-    names are looked for everywhere in it."""
-    return _walk(document, policy, _Scope(tuple(usable_names(names)), ()))
+    names are looked for everywhere in it. ``audience``: ``department`` (the default:
+    everyone but the desk) sees a confidential requester as 保密, ``desk`` masked like any
+    other."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}; choose one of: desk, department")
+    scope = _Scope(tuple(usable_names(names)), (), audience == "desk")
+    return _walk(document, policy, scope)
 
 
 def _walk(node: Any, policy: MaskPolicy, scope: _Scope) -> Any:
-    if isinstance(node, str):
+    kind = type(node)  # exact types first: documents are JSON, and ABC checks are slow
+    if kind is str:
         return _text(node, policy, scope)
-    if isinstance(node, Mapping):
+    if node is None or kind is int or kind is bool or kind is float:
+        return node
+    if kind is dict or (kind is not list and isinstance(node, Mapping)):
         scope = scope.entering(node)
         return {key: _member(key, value, policy, scope) for key, value in node.items()}
-    if isinstance(node, list | tuple):
+    if kind is list or kind is tuple:
         return [_walk(item, policy, scope) for item in node]
+    if isinstance(node, str):
+        return _text(node, policy, scope)
     return node
 
 
 def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
     if key == "requester" and isinstance(value, Mapping):
         return _requester(value, policy, scope)
+    kind = type(value)
+    if kind is dict or kind is list:
+        return _walk(value, policy, scope)
     if key in UNMASKED_KEYS and not isinstance(value, Mapping | list | tuple):
         return value
-    kind = FIELD_KINDS.get(key) if isinstance(key, str) else None
-    if kind is not None and _is_field_value(value):
-        return _field(kind, str(value), policy, scope)
+    field = FIELD_KINDS.get(key) if type(key) is str else None
+    if field is not None and _is_field_value(value):
+        return _field(field, str(value), policy, scope)
     return _walk(value, policy, scope)
 
 
 def _requester(requester: Mapping[str, Any], policy: MaskPolicy, scope: _Scope) -> Any:
-    withheld = _is_withheld(requester)
+    withheld = _is_withheld(requester) and not scope.desk
     masked: dict[Any, Any] = {}
     for key, value in requester.items():
         kind = PersonalDataKind.NAME if key == "name" else FIELD_KINDS.get(key)
@@ -160,5 +192,12 @@ def _holds_hidden(value: str, scope: _Scope) -> bool:
 
 
 def _text(text: str, policy: MaskPolicy, scope: _Scope) -> str:
-    names = scope.names + scope.withheld if scope.withheld else scope.names
-    return mask_spans(text, detect_personal_data(text, names), policy, scope.hidden)
+    quick = scope.quick
+    if PREFILTER.search(text) is None and quick is not None:
+        # No seven digits and no at sign: only a name can be in it (most strings of a case).
+        for name in quick:
+            if name in text:
+                break
+        else:
+            return text
+    return mask_spans(text, detect_personal_data(text, scope.usable), policy, scope.hidden)

@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from zhenshen_core.model.case import AwareDatetime, Case
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
-from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 from zhenshen_core.storage.audit import AuditRecord
+from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident
 
 
 class CaseQuery(BaseModel):

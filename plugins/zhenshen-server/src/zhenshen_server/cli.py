@@ -8,13 +8,14 @@ import re
 import click
 
 from zhenshen_core.cli.context import PACK_PATH_OPTION, CliContext, pass_cli
-from zhenshen_core.cli.exits import USAGE, CliExit, error_boundary
+from zhenshen_core.cli.exits import LOAD_ERROR, USAGE, CliExit, error_boundary
 from zhenshen_core.cli.options import (
     STORE_OPTION,
     load_cli_pack,
     open_cli_store,
     pack_or_default,
 )
+from zhenshen_server.auth import JwtSettings
 from zhenshen_server.roles import ROLES, Role
 from zhenshen_server.settings import DEFAULT_DESK, MIB, Settings
 
@@ -118,6 +119,8 @@ def serve(
     for source in desks.values():
         if source:
             load_cli_pack(cli_ctx, source)  # every problem located on stderr, exit 3
+    if jwks and jwt_issuer and jwt_audience:
+        _check_jwks(JwtSettings(jwt_issuer, jwt_audience, jwks))
     open_cli_store(cli_ctx, url).close()  # migrations once, before the workers race
     settings = Settings(
         store_url=url,
@@ -135,6 +138,17 @@ def serve(
     click.echo(f"serving desks {', '.join(desks)} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", err=True)
     run(settings, host=host, port=port, workers=workers, log_level=log_level)
+
+
+def _check_jwks(settings: JwtSettings) -> None:
+    """A JWKS file that cannot be read stops the start (exit 3), before any worker runs."""
+    from jwt import PyJWTError
+
+    try:
+        settings.verifier()
+    except (OSError, ValueError, PyJWTError) as exc:
+        raise CliExit(f"--jwks {settings.jwks}: cannot be read ({type(exc).__name__})",
+                      LOAD_ERROR) from None
 
 
 def _policy(cli_ctx: CliContext) -> str:

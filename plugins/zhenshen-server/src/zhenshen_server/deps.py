@@ -16,13 +16,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from zhenshen_core import Case, Desk
+from zhenshen_core import Case, CaseEvent, Desk
 from zhenshen_core.errors import CaseNotFoundError
 from zhenshen_core.storage.audit import AuditOutcome
 from zhenshen_server import audit as audit_log
 from zhenshen_server.auth import Principal, principal_for_token
 from zhenshen_server.errors import ApiError, forbidden, not_found, unauthorized
-from zhenshen_server.masking import shown
+from zhenshen_server.masking import shown, shown_events
 from zhenshen_server.roles import Role, allows
 from zhenshen_server.settings import DEFAULT_DESK
 from zhenshen_server.state import ServiceState
@@ -98,7 +98,13 @@ class DeskCall:
         """The document masked, or whole for a ``pii`` caller (and that read audited)."""
         if self.principal.pii:
             self.audit("read_personal_data", case, "ok", {"what": what})
-        return shown(document, self.principal)
+        return shown(document, self.principal, self.desk.settings.mask_policy)
+
+    def show_events(self, events: list[CaseEvent], case: Case) -> list[dict[str, Any]]:
+        """A case's history masked in the case's scope, or whole for a ``pii`` caller."""
+        if self.principal.pii:
+            self.audit("read_personal_data", case.id, "ok", {"what": "events"})
+        return shown_events(events, case, self.principal, self.desk.settings.mask_policy)
 
     def audit(
         self,
@@ -120,9 +126,29 @@ class DeskCall:
         )
 
 
+#: Actions that write, with their audit-log names: a refused attempt is audited too (outcome
+#: ``denied``) under the name its success would have.
+WRITES = {"case.create": "receive_case", "case.event": "post_event", "admin": "admin"}
+
+
 def require(principal: Principal, action: str) -> None:
     if not allows(principal.role, action):
         raise forbidden(f"the role {principal.role.value!r} may not {action.replace('.', ' ')}")
+
+
+def _denied(request: Request, principal: Principal, action: str, desk: str | None) -> None:
+    """A write the caller may not make is logged: who tried what, where, from where."""
+    if action in WRITES:
+        audit_log.record(
+            service(request).store,
+            who=principal.subject,
+            role=principal.role.value,
+            action=WRITES[action],
+            desk=desk,
+            case=request.path_params.get("case_id"),
+            outcome="denied",
+            remote=_remote(request),
+        )
 
 
 def desk_call(action: str) -> Callable[..., DeskCall]:
@@ -133,11 +159,15 @@ def desk_call(action: str) -> Callable[..., DeskCall]:
         request: Request,
         principal: Annotated[Principal, Depends(caller)],
     ) -> DeskCall:
-        require(principal, action)
         state = service(request)
         loaded = state.desk(desk)
-        if loaded is None or not principal.reaches(desk):
-            raise ApiError(404, "not_found", "no such desk")
+        try:
+            require(principal, action)
+            if loaded is None or not principal.reaches(desk):
+                raise ApiError(404, "not_found", "no such desk")
+        except ApiError:
+            _denied(request, principal, action, desk)
+            raise
         return DeskCall(state, principal, desk, loaded.desk, _remote(request))
 
     return dependency
@@ -146,8 +176,14 @@ def desk_call(action: str) -> Callable[..., DeskCall]:
 def role_call(action: str) -> Callable[..., Principal]:
     """The dependency of a route outside any desk: the caller, when its role may ``action``."""
 
-    def dependency(principal: Annotated[Principal, Depends(caller)]) -> Principal:
-        require(principal, action)
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(caller)]
+    ) -> Principal:
+        try:
+            require(principal, action)
+        except ApiError:
+            _denied(request, principal, action, None)
+            raise
         return principal
 
     return dependency

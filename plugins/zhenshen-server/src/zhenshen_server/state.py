@@ -15,12 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
+from jwt import PyJWTError
+
 from zhenshen_core import Desk, PluginConfig, PluginHost
 from zhenshen_core.deadlines import CalendarPolicy, national_calendar
 from zhenshen_core.storage import open_store
 from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_server.auth import JwtVerifier
 from zhenshen_server.settings import Settings
+
+#: A side-record kind nothing writes: reading it asks the store for an answer, cheaply.
+PROBE_KIND = "zhenshen_server.readiness_probe"
 
 
 class PackLoadFailed(Exception):
@@ -57,11 +62,25 @@ class ServiceState:
         return self._desks.get(desk_id)
 
     def reload(self) -> Mapping[str, LoadedDesk]:
-        """Load every pack again; raises :class:`PackLoadFailed` and keeps the old desks."""
+        """Load every pack (and a JWKS file) again; raises :class:`PackLoadFailed` and keeps
+        the old desks. A JWKS file that cannot be read raises too, and nothing changes."""
         with self._lock:
             loaded = self._load()
+            verifier = self._verifier()  # a rotated JWKS file
             self._desks = MappingProxyType(loaded)
+            self.verifier = verifier
             return self._desks
+
+    def _verifier(self) -> JwtVerifier | None:
+        jwt = self.settings.jwt()
+        if jwt is None:
+            return None
+        try:
+            return jwt.verifier()
+        except (OSError, ValueError, PyJWTError) as exc:  # a missing file, bad JSON, no key
+            raise PackLoadFailed([{"desk": "-", "pack": jwt.jwks,
+                                   "problem": f"the JWKS cannot be read ({type(exc).__name__})"}]
+                                 ) from None
 
     def _load(self) -> dict[str, LoadedDesk]:
         from zhenshen_core.rules import PackError, load_pack
@@ -98,7 +117,7 @@ class ServiceState:
         """What keeps the service from being ready; empty when it is."""
         problems = []
         try:
-            self.store.count()
+            self.store.records(PROBE_KIND)  # one indexed read, however many cases
         except Exception as exc:  # any failure of the store means not ready
             problems.append(f"store unreachable ({type(exc).__name__})")
         if not self._desks:

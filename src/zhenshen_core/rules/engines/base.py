@@ -62,8 +62,11 @@ class MatcherEngine:
         self.pack = pack
         self.matcher = matcher
         self.combiner = DecisionCombiner(pack, cache_size=cache_size)
+        # The requester's name is read whatever the rules read: a decision's trace masks it
+        # wherever a text value repeats it (``decision._private``).
         self._view: Callable[[Case], dict[str, Any]] = view or FactProjection(
-            (name for spec in pack.rules for name in spec.reads), pack.date_facts
+            (*(name for spec in pack.rules for name in spec.reads), "requester.name"),
+            pack.date_facts,
         )
 
     def evaluate(self, case: Case | Mapping[str, Any]) -> Decision:

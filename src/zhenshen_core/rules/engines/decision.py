@@ -43,6 +43,9 @@ _T = TypeVar("_T")
 
 #: Strings longer than this are shortened in ``fired[].values`` (content can be 20,000 chars).
 MAX_VALUE_CHARS = 200
+#: How much of a long string is masked before it is shortened: what is shown and enough after
+#: it that a number or an e-mail address running over the cut is still found whole.
+_MASKED_CHARS = MAX_VALUE_CHARS + 120
 
 
 class _Out(BaseModel):
@@ -169,6 +172,52 @@ def _bits_from_indices(
         return bits
 
     return match_bits
+
+
+#: Facts that are personal data by themselves, and how they are masked in a trace.
+_PRIVATE_FACTS = {"requester.name": "name", "requester.phone": "mobile"}
+
+
+def private_masker() -> Callable[[str, str, Any], str]:
+    """``private(fact, value, requester)``: a string fact as a decision records it. The rules
+    read the real value; the trace (what ``--explain``, the stored decision and every output
+    show) never holds personal data. ``requester`` is the case's requester name as
+    :func:`name_needle` prepared it. Most values are codes and short texts with no seven
+    digits, no at sign and not the requester's name: one C search says so and they are
+    returned as they are (the decision's hot path)."""
+    from zhenshen_core.privacy import mask_text, mask_value
+    from zhenshen_core.privacy._patterns import PREFILTER
+
+    search = PREFILTER.search
+    kinds = _PRIVATE_FACTS
+
+    def private(name: str, value: str, requester: Any) -> str:
+        kind = kinds.get(name)
+        if kind is not None:
+            return mask_value(kind, value)
+        if requester is None or (type(requester) is str and requester not in value):
+            if search(value) is None:
+                return value
+            return mask_text(value)
+        return mask_text(value, names=(requester,) if type(requester) is str else requester)
+
+    return private
+
+
+def name_needle(requester: Any, dots: str = "·•‧・･") -> Any:
+    """What ``private`` looks for of the requester's name: None (no name), the name (a plain
+    substring test decides whether a text holds it), or a one-name tuple when the name has a
+    middle dot (``privacy._names.NAME_DOTS``), which may be written with another dot (the
+    detector then decides)."""
+    if type(requester) is not str:
+        return None
+    name = requester.strip()
+    if not name:
+        return None
+    for dot in dots:
+        if dot in name:
+            return (name,)
+    return name
 
 
 def _shown(value: Any) -> Any:
@@ -497,6 +546,7 @@ class DecisionCombiner:
         # The last matcher and the per-group plan made for it (engines pass the same matcher
         # every time): one tuple, read and replaced atomically.
         self._plan: tuple[object, _Plan] = (None, ())
+        self._private = private_masker()
         wanted = pack.decision_reads
         table_stages = pack.table_stages
         # Stages form groups: a stage whose rules read ``decision.*`` starts a new group (it
@@ -599,6 +649,9 @@ class DecisionCombiner:
         fired: list[_T] = []
         append = fired.append
         get = facts.get
+        private = self._private
+        requester = name_needle(get("requester.name"))
+        masked: dict[str, str] = {}
         known, plan = self._plan
         if known is not matcher:
             plan = self._plan_for(matcher)
@@ -619,10 +672,22 @@ class DecisionCombiner:
                 for name in spec.reads:
                     value = get(name)
                     if type(value) is str:
-                        if len(value) > MAX_VALUE_CHARS:
-                            value = value[:MAX_VALUE_CHARS] + "…"
+                        # Masked before it is cut: a number cut in half is no longer found.
+                        # Several rules read the same text: masked once per case.
+                        shown = masked.get(value)
+                        if shown is None:
+                            if len(value) > MAX_VALUE_CHARS:  # mask what is shown, and more
+                                shown = private(name, value[:_MASKED_CHARS], requester)
+                                shown = shown[:MAX_VALUE_CHARS] + "…"
+                            else:
+                                shown = private(name, value, requester)
+                            masked[value] = shown
+                        value = shown
                     elif type(value) is tuple:
-                        value = [*value]
+                        value = [
+                            private(name, item, requester) if type(item) is str else item
+                            for item in value
+                        ]
                         for item in value:  # a list field: every element short text?
                             if type(item) is not str or len(item) > MAX_VALUE_CHARS:
                                 value = _shown(value)

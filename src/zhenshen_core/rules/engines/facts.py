@@ -138,6 +138,9 @@ FACT_FIELDS: tuple[FieldSpec, ...] = (
     ),
     F("enterprise.industry_code", T.STRING, "行业代码", path=("enterprise", "industry_code")),
     F("enterprise.tags", T.LIST, "企业标签", path=("enterprise", "tags"), read="strings"),
+    # Personal data: rules read the real values; a decision's trace shows them masked.
+    F("requester.name", T.STRING, "诉求人姓名", path=("requester", "name")),
+    F("requester.phone", T.STRING, "联系电话", path=("requester", "phone")),
     F("requester.anonymous", T.BOOL, "匿名", path=("requester", "anonymous")),
     F("requester.confidential", T.BOOL, "要求保密", path=("requester", "confidential")),
     F("location.district", T.STRING, "区县", path=("location", "district")),

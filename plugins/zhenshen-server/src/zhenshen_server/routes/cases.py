@@ -11,12 +11,13 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from zhenshen_core import Case, CaseEvent
 from zhenshen_core.errors import GuardError
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import dump_case
 from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_server.deps import DESK_TAG, DeskCall, desk_call, desk_of
-from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody, forbidden
+from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody
 from zhenshen_server.roles import Role
 from zhenshen_server.transitions import post_event
 
@@ -39,8 +40,15 @@ CASE_DRAFT = {
 
 
 class CasePage(BaseModel):
-    items: list[dict[str, Any]]
+    """A page of cases (documented as the library's ``Case``; sent as the stored JSON,
+    masked for callers without ``pii``)."""
+
+    items: list[Case]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: done")
+
+
+def _case(description: str) -> dict[str, Any]:
+    return {"model": Case, "description": description}
 
 
 class EventRequest(BaseModel):
@@ -70,8 +78,9 @@ def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any]
 @router.post(
     "/cases",
     status_code=201,
-    responses={200: {"description": "the same work order again: the stored case"},
-               201: {"description": "a new case, decided, its clocks started"}},
+    response_model=None,
+    responses={200: _case("the same work order again: the stored case"),
+               201: _case("a new case, decided, its clocks started")},
 )
 def receive_case(
     call: Annotated[DeskCall, Depends(desk_call("case.create"))],
@@ -108,7 +117,8 @@ def _next(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
 
 
-@router.get("/cases", response_model=CasePage)
+@router.get("/cases", response_model=None,
+            responses={200: {"model": CasePage, "description": "a page of cases"}})
 def list_cases(
     call: Annotated[DeskCall, Depends(desk_call("case.read"))],
     status: Annotated[list[CaseStatus] | None, Query()] = None,
@@ -151,7 +161,7 @@ def list_cases(
     return {"items": shown, "next_cursor": _next(position) if more else None}
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response_model=None, responses={200: _case("the case")})
 def get_case(
     case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
 ) -> dict[str, Any]:
@@ -161,20 +171,21 @@ def get_case(
     return shown
 
 
-@router.get("/cases/{case_id}/events")
+@router.get("/cases/{case_id}/events", response_model=None,
+            responses={200: {"model": list[CaseEvent], "description": "the history"}})
 def case_events(
     case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
 ) -> list[dict[str, Any]]:
     """The case's append-only history, oldest first."""
     case = call.case(case_id)
-    events = [e.model_dump(mode="json") for e in call.state.store.events(case.id)]
-    shown: list[dict[str, Any]] = call.show(events, case.id, "events")
-    return shown
+    return call.show_events(call.state.store.events(case.id), case)
 
 
 @router.post(
     "/cases/{case_id}/events",
-    responses={409: {"model": ErrorBody, "description": "version conflict"},
+    response_model=None,
+    responses={200: _case("the moved case"),
+               409: {"model": ErrorBody, "description": "version conflict"},
                422: {"model": ErrorBody,
                      "description": "event not allowed now (details: the allowed events)"}},
 )
@@ -184,7 +195,11 @@ def post_case_event(
     call: Annotated[DeskCall, Depends(desk_call("case.event"))],
 ) -> dict[str, Any]:
     """Move the case with one event a person may request (the desk records the others)."""
-    case = call.case(case_id)
+    try:
+        case = call.case(case_id)
+    except ApiError:
+        call.audit("post_event", case_id, "denied", {"event": request.event})
+        raise
     try:
         moved = post_event(
             call.desk, case, call.principal, request.event, request.payload,
@@ -216,18 +231,14 @@ def case_letter(
     call: Annotated[DeskCall, Depends(desk_call("case.read"))],
     format: Literal["md", "html", "docx"] = "md",
 ) -> Response:
-    """The 甄别审查意见书. A DOCX letter cannot be masked, so it needs a ``pii`` caller."""
+    """The 甄别审查意见书, written from the case with its personal data masked unless the
+    caller carries ``pii`` (that read audited)."""
     case = call.case(case_id)
-    if format == "docx" and not call.principal.pii:
-        raise forbidden("a DOCX letter holds unmasked personal data: ask for md or html")
     renderer, media = RENDERERS[format]
     try:
-        data = call.desk.render_letter(case.id, renderer)
+        data = call.desk.render_letter(case.id, renderer, show_personal_data=call.principal.pii)
     except GuardError:
         raise ApiError(409, "no_opinion", "no opinion has been issued for this case") from None
-    if format != "docx":
-        text = call.show(data.decode("utf-8"), case.id, f"letter.{format}")
-        data = text.encode("utf-8")
-    elif call.principal.pii:
-        call.audit("read_personal_data", case.id, "ok", {"what": "letter.docx"})
+    if call.principal.pii:
+        call.audit("read_personal_data", case.id, "ok", {"what": f"letter.{format}"})
     return Response(data, media_type=media)
