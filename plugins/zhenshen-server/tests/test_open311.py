@@ -374,6 +374,14 @@ def test_every_create_is_audited(one_desk: Served) -> None:
     (entry,) = [e for e in log.json()["items"] if e["action"] == "receive_case"]
     assert entry["outcome"] == "ok" and entry["detail"] == {"created": True, "via": "open311"}
     assert entry["case_id"] == created["service_request_id"] and entry["desk"] == "gx"
+    # A refused attempt is in the log too, as /v1 logs one.
+    refused = _post(one_desk, api_key=one_desk.key("auditor"), service_code="financing",
+                    description="x", lat="1", long="2")
+    assert refused.status_code == 403
+    log = httpx.get(f"{one_desk.url}/v1/audit", headers={"Authorization": f"Bearer {auditor}"},
+                    params={"desk": "gx"}, timeout=30).json()["items"]
+    assert any(e["action"] == "receive_case" and e["outcome"] == "denied"
+               and e["role"] == "auditor" for e in log)
 
 
 # --- the public text, as a property -----------------------------------------------------------

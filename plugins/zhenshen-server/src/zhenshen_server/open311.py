@@ -35,7 +35,7 @@ from zhenshen_core.model.lifecycle import ACTIVE, TERMINAL
 from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_server import open311_view as view
 from zhenshen_server.auth import Principal, principal_for_token
-from zhenshen_server.deps import DESK_TAG, DeskCall, desk_of, service
+from zhenshen_server.deps import DESK_TAG, DeskCall, _denied, desk_of, service
 from zhenshen_server.errors import ApiError
 from zhenshen_server.roles import allows
 from zhenshen_server.routes.cases import _created_case
@@ -526,9 +526,10 @@ def create_request(
         state = service(request)
         desk = _jurisdiction(state, jurisdiction_id)
         principal = _key_principal(state, api_key)
-        if not allows(principal.role, "case.create"):
-            raise Open311Failure(403, "this api_key may not create requests")
-        if not principal.reaches(desk.id):
+        if not allows(principal.role, "case.create") or not principal.reaches(desk.id):
+            _denied(request, principal, "case.create", desk.id)  # audited, as in /v1
+            if not allows(principal.role, "case.create"):
+                raise Open311Failure(403, "this api_key may not create requests")
             raise Open311Failure(404, "jurisdiction_id not found")
         _check_post(desk, fields)
         remote = request.client.host if request.client else None
