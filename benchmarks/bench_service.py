@@ -8,9 +8,10 @@ Each target is a real server process on a free loopback port:
 
 * ``zhenshen serve`` (``--workers 1`` on SQLite; ``--workers 1`` and ``2`` on PostgreSQL, each on
   a fresh schema dropped at the end), an intake key for the POSTs and a desk key for the GETs;
-* the stdlib WSGI example this service replaces (``examples/web_service.py`` as it is on
-  ``main``, read with ``git show``; skipped with a message where that history is missing) on the
-  same stores: no authentication, no masking of free text, no audit, one thread;
+* the stdlib WSGI example this service replaces (the last version of
+  ``examples/web_service.py`` that was one, read from the git history; skipped with a message
+  where that history is missing) on the same stores: no authentication, no masking of free
+  text, no audit, one thread;
 * a plain uvicorn "hello" ASGI endpoint (GET only): the ceiling of this client and uvicorn's
   HTTP layer on this machine, whatever the application does.
 
@@ -142,13 +143,22 @@ def start_service(name: str, store_url: str, workers: int, tmp: Path) -> Target:
 
 
 def wsgi_source() -> str | None:
-    """The stdlib WSGI example as it is on main (None where that history is missing)."""
+    """The stdlib WSGI example, the newest version of ``examples/web_service.py`` in the
+    history that still is one (None where that history is missing)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout
+
     try:
-        text = subprocess.run(["git", "show", "main:examples/web_service.py"], cwd=ROOT,
-                              capture_output=True, text=True, check=True).stdout
+        commits = git("log", "--format=%H", "HEAD", "--", "examples/web_service.py").split()
+        for commit in commits:
+            text = git("show", f"{commit}:examples/web_service.py")
+            if "wsgiref" in text:
+                return text
     except (OSError, subprocess.CalledProcessError):
         return None
-    return text if "wsgiref" in text else None
+    return None
 
 
 def start_wsgi(name: str, store_url: str, source: str, tmp: Path) -> Target:
