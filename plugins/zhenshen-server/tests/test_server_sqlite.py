@@ -526,3 +526,13 @@ def test_a_confidential_requester_is_withheld_from_all_but_the_desk(env: dict[st
     assert dept_view["name"] == "保密" and "3333" not in dept_view["phone"]
     history = call(server, server.keys["department"], "GET", path + "/events").text
     assert "李四" not in history and "13900003333" not in history
+
+
+def test_405_names_every_method_and_bad_query_values_are_400(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    admin = server.keys["admin"]
+    refused = call(server, admin, "DELETE", "/v1/desks/a/cases")
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, POST"
+    assert refused.json()["error"]["type"] == "method_not_allowed"
+    since = call(server, admin, "GET", "/v1/audit", params={"since": "0"})
+    assert since.status_code == 400 and since.json()["error"]["details"][0]["field"] == "since"
