@@ -260,6 +260,10 @@ def test_intake_is_idempotent_and_reads_only_what_it_submitted(env: dict[str, An
 def test_invalid_work_orders_are_400_naming_each_field(env: dict[str, Any]) -> None:
     server: Server = env["server"]
     token = server.keys["desk"]
+    smuggled = call(server, token, "POST", "/v1/desks/a/cases", json=order(tags=["desk:b"]))
+    assert smuggled.status_code == 201 and "desk:b" not in smuggled.json()["tags"]
+    assert call(server, token, "POST", "/v1/desks/a/cases",
+                json=order(tags="desk:b")).status_code == 400
     bad = order(received_at="yesterday", appeal_type="shouting")
     response = call(server, token, "POST", "/v1/desks/a/cases", json=bad)
     assert response.status_code == 400
