@@ -260,6 +260,10 @@ def test_intake_is_idempotent_and_reads_only_what_it_submitted(env: dict[str, An
 def test_invalid_work_orders_are_400_naming_each_field(env: dict[str, Any]) -> None:
     server: Server = env["server"]
     token = server.keys["desk"]
+    smuggled = call(server, token, "POST", "/v1/desks/a/cases", json=order(tags=["desk:b"]))
+    assert smuggled.status_code == 201 and "desk:b" not in smuggled.json()["tags"]
+    assert call(server, token, "POST", "/v1/desks/a/cases",
+                json=order(tags="desk:b")).status_code == 400
     bad = order(received_at="yesterday", appeal_type="shouting")
     response = call(server, token, "POST", "/v1/desks/a/cases", json=bad)
     assert response.status_code == 400
@@ -526,3 +530,13 @@ def test_a_confidential_requester_is_withheld_from_all_but_the_desk(env: dict[st
     assert dept_view["name"] == "保密" and "3333" not in dept_view["phone"]
     history = call(server, server.keys["department"], "GET", path + "/events").text
     assert "李四" not in history and "13900003333" not in history
+
+
+def test_405_names_every_method_and_bad_query_values_are_400(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    admin = server.keys["admin"]
+    refused = call(server, admin, "DELETE", "/v1/desks/a/cases")
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, POST"
+    assert refused.json()["error"]["type"] == "method_not_allowed"
+    since = call(server, admin, "GET", "/v1/audit", params={"since": "0"})
+    assert since.status_code == 400 and since.json()["error"]["details"][0]["field"] == "since"

@@ -87,8 +87,11 @@ def receive_case(
     draft: Annotated[dict[str, Any], Body(**CASE_DRAFT)],
 ) -> JSONResponse:
     """Validate, store idempotently on (channel, external_id), decide and start the clocks."""
-    tags = [t for t in draft.get("tags") or [] if not str(t).startswith(DESK_TAG)]
-    draft = {**draft, "tags": [*tags, f"{DESK_TAG}{call.desk_id}"]}
+    given = draft.get("tags")
+    if given is None or isinstance(given, list):  # else validation names the field
+        # The desk a case belongs to is the one it was posted to, never what the body says.
+        tags = [t for t in given or [] if not str(t).startswith(DESK_TAG)]
+        draft = {**draft, "tags": [*tags, f"{DESK_TAG}{call.desk_id}"]}
     try:
         case, created = _created_case(call, draft)
     except Exception as exc:

@@ -50,6 +50,14 @@ def decide(
     return call.show(json.loads(decision.to_json()), None, "decision")
 
 
+def _instant(text: str, field: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise _bad(field, "not an ISO date or date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+
+
 def _start(text: str) -> date | datetime:
     try:
         if "T" in text or " " in text:
@@ -129,15 +137,15 @@ def audit(
     principal: Annotated[Principal, Depends(role_call("audit.read"))],
     desk: str | None = None,
     case: str | None = None,
-    since: datetime | None = None,
+    since: Annotated[str | None, Query(description="ISO date or date-time (Asia/Shanghai "
+                                        "when it names no zone)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """The audit log (oldest first, the newest ``limit``) on the caller's desks."""
     state = service(request)
     reach = None if principal.role is Role.ADMIN or not principal.desks else principal.desks
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=SHANGHAI)
-    items = audit_log.entries(state.store, desks=reach, desk=desk, case=case, since=since,
+    after = _instant(since, "since") if since is not None else None
+    items = audit_log.entries(state.store, desks=reach, desk=desk, case=case, since=after,
                               limit=limit)
     return {"items": items}
 
