@@ -244,12 +244,16 @@ def service_definition(
 # --- requests: read ---------------------------------------------------------------------------
 
 
-def _public_view(state: ServiceState, desk: LoadedDesk, case: Case) -> dict[str, Any]:
-    events = state.store.events(case.id)
-    updated = events[-1].at if events else None
-    return view.request_view(
-        case, domains=_domains(desk), departments=_departments(desk), updated=updated
-    )
+def _public_views(state: ServiceState, desk: LoadedDesk, cases: list[Case]) -> list[dict[str, Any]]:
+    """The public view of each case (names looked up once; the latest event of each)."""
+    domains, departments = _domains(desk), _departments(desk)
+    rows = []
+    for case in cases:
+        events = state.store.events(case.id)
+        updated = events[-1].at if events else None
+        rows.append(view.request_view(
+            case, domains=domains, departments=departments, updated=updated))
+    return rows
 
 
 def _visible(desk: LoadedDesk, case: Case) -> bool:
@@ -356,7 +360,7 @@ def list_requests(
                 if len(cases) >= MAX_RESULTS:
                     break
             cases.sort(key=lambda c: c.received_at)
-        rows = [_public_view(state, desk, case) for case in cases]
+        rows = _public_views(state, desk, cases)
         return _answer(fmt, rows, "service_requests", "request")
     except Open311Failure as failure:
         return _failure(fmt, failure)
@@ -379,7 +383,7 @@ def get_request(
         cases = _by_ids(state, desk, [service_request_id])
         if not cases:
             raise Open311Failure(404, "service_request_id not found")
-        return _answer(fmt, [_public_view(state, desk, cases[0])], "service_requests", "request")
+        return _answer(fmt, _public_views(state, desk, cases[:1]), "service_requests", "request")
     except Open311Failure as failure:
         return _failure(fmt, failure)
 
