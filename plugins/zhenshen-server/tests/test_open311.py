@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ from georeport import GeoReport
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from zhenshen_server.keys import create_key
-from zhenshen_server.open311_view import public_text
+from zhenshen_server.open311_view import public_text, to_xml
 from zhenshen_server.roles import Role
 
 from zhenshen_core import Case, PluginConfig, PluginHost
@@ -401,3 +402,20 @@ def test_public_text_leaves_no_personal_number(before: str, phone: str, after: s
     assert detect_personal_data(shown, [NAME]) == []
     assert phone[-4:] not in shown[len(before):len(before) + 11]
     assert NAME not in shown and ID_NUMBER[-4:] not in shown
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.text() | st.lists(st.sampled_from("a\r\n\x00\x1f\ud800\ufffe")).map("".join))
+def test_xml_answers_stay_readable_whatever_the_text(text: str) -> None:
+    """Any free text (control characters, surrogates included) gives a document an XML parser
+    reads back, with the text intact but for the characters XML cannot carry."""
+    document = to_xml("service_requests", "request", [{"description": text, "lat": None}])
+    parsed = ElementTree.fromstring(document)
+    shown = parsed.find("request/description")
+    assert shown is not None
+    expected = "".join(
+        c if c in "\t\n\r" or "\x20" <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd"
+        or c >= "\U00010000" else "\ufffd" for c in text
+    )
+    # An XML parser reads every line break as \n (XML 1.0, 2.11).
+    assert (shown.text or "") == expected.replace("\r\n", "\n").replace("\r", "\n")

@@ -193,12 +193,17 @@ def request_view(
 # --- XML --------------------------------------------------------------------------------------
 
 
+#: Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/FFFF);
+#: a work order's free text may hold them, and one would make the whole document unreadable.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _append(parent: ElementTree.Element, tag: str, value: Any) -> None:
