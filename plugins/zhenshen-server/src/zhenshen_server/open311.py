@@ -103,12 +103,17 @@ def _doc(model: Any, many: bool = True, status: int = 200) -> dict[int | str, di
 # --- answers ----------------------------------------------------------------------------------
 
 
+def _json(document: Any) -> bytes:
+    # "replace": a lone surrogate in stored text must not turn an answer into a 500.
+    return json.dumps(document, ensure_ascii=False).encode("utf-8", "replace")
+
+
 def _answer(
     fmt: str, rows: list[dict[str, Any]], root: str, item: str, status: int = 200
 ) -> Response:
     if fmt == "xml":
         return Response(view.to_xml(root, item, rows), status, media_type=MEDIA["xml"])
-    data = json.dumps(rows, ensure_ascii=False).encode("utf-8")
+    data = _json(rows)
     return Response(data, status, media_type=MEDIA["json"])
 
 
@@ -236,7 +241,7 @@ def service_definition(
         if fmt == "xml":
             body = view.object_xml("service_definition", row)
             return Response(body, media_type=MEDIA["xml"])
-        return Response(json.dumps(row, ensure_ascii=False), media_type=MEDIA["json"])
+        return Response(_json(row), media_type=MEDIA["json"])
     except Open311Failure as failure:
         return _failure(fmt, failure)
 
