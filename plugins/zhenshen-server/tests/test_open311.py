@@ -327,6 +327,12 @@ def test_unknown_format_and_service(one_desk: Served) -> None:
     missing = requests.get(f"{one_desk.root}/services/nope.json", timeout=30)
     assert missing.status_code == 404
     assert missing.json() == [{"code": 404, "description": "service_code not found"}]
+    # Whatever no route takes is answered in the standard's shape, 405 with every method.
+    nowhere = requests.get(f"{one_desk.root}/requests/.xml", timeout=30)
+    assert nowhere.status_code == 404 and "<errors><error><code>404</code>" in nowhere.text
+    wrong = requests.delete(f"{one_desk.root}/requests.json", timeout=30)
+    assert wrong.status_code == 405 and wrong.json()[0]["code"] == 405
+    assert wrong.headers["allow"] == "GET, POST"
 
 
 def test_jurisdictions_and_private_reads(two_private: Served) -> None:

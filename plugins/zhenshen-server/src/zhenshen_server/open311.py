@@ -575,7 +575,7 @@ def unmatched(request: Request, anything: str) -> Response:
     Registered last, so it answers only what no other Open311 route matched."""
     fmt = "xml" if anything.endswith(".xml") else "json"
     allowed: set[str] = set()
-    for route in request.app.router.routes:
+    for route in router.routes:
         if getattr(route, "endpoint", None) is unmatched:
             continue
         match, _ = route.matches(request.scope)
