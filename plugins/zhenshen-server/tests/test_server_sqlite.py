@@ -46,9 +46,11 @@ def order(**over: Any) -> dict[str, Any]:
     }
 
 
-def serve_two_desks(store_url: str, tmp: Path) -> Iterator[dict[str, Any]]:
-    """A server with desks ``a`` and ``b`` (b on a copy of the pack), JWTs, a key per role,
-    and one case on each desk."""
+def serve_two_desks(
+    store_url: str, tmp: Path, jwks_url: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """A server with desks ``a`` and ``b`` (b on a copy of the pack), JWTs (the JWKS a file,
+    or at ``jwks_url``), a key per role, and one case on each desk."""
     pack_b = tmp / "pack-b"
     shutil.copytree(PACK, pack_b)
     issuer = Issuer.create(tmp)
@@ -64,7 +66,7 @@ def serve_two_desks(store_url: str, tmp: Path) -> Iterator[dict[str, Any]]:
     server = start_server(
         store_url, tmp,
         ["--desk", f"a={PACK}", "--desk", f"b={pack_b}", "--body-limit", "20000",
-         "--sweep-every", "0", *issuer.args()],
+         "--sweep-every", "0", *issuer.args(jwks_url)],
     )
     server.keys = keys
     with server.client(keys["desk"]) as c:
