@@ -266,6 +266,9 @@ def test_invalid_work_orders_are_400_naming_each_field(env: dict[str, Any]) -> N
     assert smuggled.status_code == 201 and "desk:b" not in smuggled.json()["tags"]
     assert call(server, token, "POST", "/v1/desks/a/cases",
                 json=order(tags="desk:b")).status_code == 400
+    ancient = call(server, token, "POST", "/v1/desks/a/cases",
+                   json=order(received_at="2000-01-01T00:00:00Z"))
+    assert ancient.status_code == 400  # before the calendar's data: the request, not the desk
     bad = order(received_at="yesterday", appeal_type="shouting")
     response = call(server, token, "POST", "/v1/desks/a/cases", json=bad)
     assert response.status_code == 400
