@@ -18,6 +18,7 @@ if not os.environ.get("ZHENSHEN_TEST_PG_URL"):
 from test_server_sqlite import (  # noqa: E402
     serve_two_desks,
     test_a_revoked_key_is_refused_at_once,
+    test_a_valid_jwt_plays_the_part_of_a_key,
     test_cursor_pagination_visits_every_case_once,
     test_events_conflicts_and_allowed_events,
     test_intake_is_idempotent_and_reads_only_what_it_submitted,
@@ -26,9 +27,11 @@ from test_server_sqlite import (  # noqa: E402
     test_role_endpoint_matrix_on_own_and_foreign_desk,
 )
 from zhenshen_pg_testkit import drop_schema, new_schema_url  # noqa: E402
+from zhenshen_server_testkit import serve_folder  # noqa: E402
 
 __all__ = [
     "test_a_revoked_key_is_refused_at_once",
+    "test_a_valid_jwt_plays_the_part_of_a_key",
     "test_cursor_pagination_visits_every_case_once",
     "test_events_conflicts_and_allowed_events",
     "test_intake_is_idempotent_and_reads_only_what_it_submitted",
@@ -40,8 +43,11 @@ __all__ = [
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Here the JWKS comes from a URL, as from an identity provider (PyJWT's client)."""
     url, schema = new_schema_url()
+    tmp = tmp_path_factory.mktemp("pg-server")
     try:
-        yield from serve_two_desks(url, tmp_path_factory.mktemp("pg-server"))
+        with serve_folder(tmp) as idp:  # the issuer writes tmp/jwks.json
+            yield from serve_two_desks(url, tmp, f"{idp}/jwks.json")
     finally:
         drop_schema(schema)

@@ -10,7 +10,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,9 @@ class Issuer:
         path.write_text(json.dumps({"keys": [jwk]}), encoding="utf-8")
         return cls(private, path)
 
-    def args(self) -> list[str]:
-        return ["--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE, "--jwks", str(self.jwks_path)]
+    def args(self, jwks_url: str | None = None) -> list[str]:
+        return ["--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE,
+                "--jwks", jwks_url or str(self.jwks_path)]
 
     def claims(self, **over: Any) -> dict[str, Any]:
         now = int(time.time())
@@ -140,3 +142,25 @@ def b64(data: bytes) -> str:
 def unsigned_token(claims: dict[str, Any], alg: str = "none") -> str:
     header = b64(json.dumps({"alg": alg, "typ": "JWT", "kid": "k1"}).encode())
     return f"{header}.{b64(json.dumps(claims).encode())}."
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """A plain HTTP server on a loopback port serving ``folder`` (an identity provider's
+    JWKS endpoint, for the tests); its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -364,9 +364,12 @@ class PluginHost:
         if found is None:
             return HookFailure("-", "notifier", f"no notifier named {target!r} is loaded")
         plugin, notifier = found
-        failures = list(
-            _isolated(f"{plugin}:{target}", "notifier", notifier.send, {"n": notification})
-        )
+        name = f"{plugin}:{target}"
+        try:  # what the notifier may receive, as notify gives it (never unmasked instead)
+            sent = for_notifier(notifier, notification)
+        except Exception as exc:
+            return HookFailure(name, "notifier", f"masking: {exc}")
+        failures = list(_isolated(name, "notifier", notifier.send, {"n": sent}))
         return failures[0] if failures else None
 
     # --- introspection ---------------------------------------------------------------------

@@ -139,6 +139,9 @@ def principal_for_token(token: str, store: CaseStore, verifier: JwtVerifier | No
         raise unauthorized("the token's audience is not this service") from None
     except jwt.InvalidAlgorithmError:
         raise unauthorized("the token's algorithm is not accepted") from None
+    except jwt.PyJWKClientConnectionError:
+        raise ApiError(503, "unavailable", "the identity provider's JWKS cannot be fetched; "
+                       "try again", headers={"Retry-After": "5"}) from None
     except jwt.PyJWKClientError:
         raise unauthorized("no key of the JWKS verifies the token") from None
     except jwt.InvalidTokenError as exc:

@@ -177,6 +177,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CalendarRangeError)
     async def _calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:
+        if exc.day < exc.first_known:  # before any calendar data: the request is wrong
+            return JSONResponse(body("invalid", str(exc), [{"loc": [], "field": "",
+                                                            "message": str(exc)}]),
+                                status_code=400)
         # A strict desk past the published holiday notices: nothing was stored; send the
         # same request again once the notice is installed.
         return JSONResponse(body("calendar", str(exc)), status_code=503)

@@ -24,14 +24,16 @@ ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 _ALL = frozenset(Role)
 _R = Role
 
-#: action → roles that may call it. Reading a case includes its events and its letter.
+#: action → roles that may call it. Reading a case includes its events and its letter (which
+#: cases: :meth:`zhenshen_server.deps.DeskCall.sees`). An intake system receives and reads back
+#: what it sent, nothing else; a department reads and moves its cases, nothing else.
 MATRIX: Mapping[str, frozenset[Role]] = MappingProxyType(
     {
         "case.create": frozenset({_R.INTAKE, _R.DESK, _R.ADMIN}),
         "case.read": _ALL,
         "case.event": frozenset({_R.DESK, _R.DEPARTMENT, _R.ADMIN}),
-        "decision": frozenset({_R.INTAKE, _R.DESK, _R.AUDITOR, _R.ADMIN}),
-        "deadline": frozenset({_R.INTAKE, _R.DESK, _R.AUDITOR, _R.ADMIN}),
+        "decision": frozenset({_R.DESK, _R.AUDITOR, _R.ADMIN}),
+        "deadline": frozenset({_R.DESK, _R.AUDITOR, _R.ADMIN}),
         "report": frozenset({_R.DESK, _R.AUDITOR, _R.ADMIN}),
         "audit.read": frozenset({_R.AUDITOR, _R.ADMIN}),
         "admin": frozenset({_R.ADMIN}),

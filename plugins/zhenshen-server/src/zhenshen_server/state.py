@@ -22,6 +22,7 @@ from zhenshen_core.deadlines import CalendarPolicy, national_calendar
 from zhenshen_core.storage import open_store
 from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_server.auth import JwtVerifier
+from zhenshen_server.created import IngestWatch
 from zhenshen_server.settings import Settings
 
 #: A side-record kind nothing writes: reading it asks the store for an answer, cheaply.
@@ -107,7 +108,8 @@ class ServiceState:
                         for d in exc.diagnostics
                     )
                     continue
-            desk = Desk(self.store, pack=pack, host=self.host, calendar=calendar)
+            desk = Desk(IngestWatch(self.store), pack=pack, host=self.host,
+                        calendar=calendar)
             desks[desk_id] = LoadedDesk(desk_id, source, desk, desk.now())
         if problems:
             raise PackLoadFailed(problems)

@@ -16,6 +16,7 @@ from zhenshen_core.errors import GuardError
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import dump_case
 from zhenshen_core.storage.protocol import CaseQuery
+from zhenshen_server.created import watching
 from zhenshen_server.deps import DESK_TAG, DeskCall, desk_call, desk_of
 from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody
 from zhenshen_server.roles import Role
@@ -69,10 +70,11 @@ def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any]
     )
     if before is not None and desk_of(before) != call.desk_id:
         raise ApiError(409, "conflict", "this work order was received by another desk")
-    case = call.desk.receive(draft, actor=call.principal.subject)
+    with watching() as created:
+        case = call.desk.receive(draft, actor=call.principal.subject)
     if desk_of(case) != call.desk_id:  # a concurrent delivery to another desk stored it
         raise ApiError(409, "conflict", "this work order was received by another desk")
-    return dump_case(case), before is None
+    return dump_case(case), any(created)
 
 
 @router.post(
