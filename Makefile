@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
+# Each plugin editable, with its `test` extra where its pyproject declares one.
+PLUGIN_REQS := $(foreach p,$(PLUGINS),$(if $(shell grep -l '^test = ' $(p)),'$(dir $(p))[test]',$(dir $(p))))
 DEMO_DB ?= out/demo.db
 
 .PHONY: demo test setup lint typecheck bench docs grammar-tables clean browser-deps office-deps
@@ -13,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml $(PLUGINS)
-	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach r,$(PLUGIN_REQS),-e $(r))
 	@# Bytecode now, as installing a wheel does: editable sources are otherwise compiled on
 	@# every start where PYTHONDONTWRITEBYTECODE is set (about 0.1 s per command).
 	$(BIN)/python -m compileall -q src $(foreach p,$(PLUGINS),$(dir $(p))src) > /dev/null

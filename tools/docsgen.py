@@ -36,7 +36,11 @@ def _walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], 
 
 
 #: First-party plugins whose commands the CLI reference documents beside the built-in ones.
-COMMAND_PLUGINS = ("zhenshen_chengdu_gaoxin.plugin", "zhenshen_amqp.plugin")
+COMMAND_PLUGINS = (
+    "zhenshen_chengdu_gaoxin.plugin",
+    "zhenshen_amqp.plugin",
+    "zhenshen_server.plugin",
+)
 
 
 def _plugin_commands() -> dict[str, tuple[str, click.Command]]:
@@ -333,6 +337,12 @@ def profile_reference() -> str:
     return page(HEADER)
 
 
+def http_api_page() -> str:
+    from apidocs import http_api_reference
+
+    return http_api_reference()
+
+
 PAGES = {
     "cli.md": cli_reference,
     "hooks.md": hooks_reference,
@@ -340,6 +350,7 @@ PAGES = {
     "errors.md": errors_reference,
     "api.md": api_reference,
     "profile-format.md": profile_reference,
+    "http-api.md": http_api_page,
 }
 
 

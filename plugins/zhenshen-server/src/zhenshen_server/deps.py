@@ -1,0 +1,189 @@
+"""What a route is handed: the service state, the caller, and the desk it asks about.
+
+Every route that works on a desk takes one :class:`DeskCall` (``Depends(desk_call(action))``):
+it has authenticated the caller (401), checked the role may call ``action`` at all (403) and
+that the desk is within the caller's reach (404, so a desk's existence does not leak), and it
+offers :meth:`DeskCall.case` (404 for a case outside the caller's scope) and
+:meth:`DeskCall.audit`. Routes that take no desk use :func:`caller`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from zhenshen_core import Case, CaseEvent, Desk
+from zhenshen_core.errors import CaseNotFoundError
+from zhenshen_core.storage.audit import AuditOutcome
+from zhenshen_server import audit as audit_log
+from zhenshen_server.auth import Principal, principal_for_token
+from zhenshen_server.errors import ApiError, forbidden, not_found, unauthorized
+from zhenshen_server.masking import shown, shown_events
+from zhenshen_server.roles import Role, allows
+from zhenshen_server.settings import DEFAULT_DESK
+from zhenshen_server.state import ServiceState
+
+#: The tag that says which desk received a case; a case without one belongs to ``default``.
+DESK_TAG = "desk:"
+
+_bearer = HTTPBearer(auto_error=False, description="An API key (zsk_…) or an OIDC JWT")
+
+
+def service(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+def _remote(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The authenticated caller (401 with ``WWW-Authenticate`` when there is none)."""
+    if credentials is None:
+        header = request.headers.get("authorization")
+        raise unauthorized(
+            "use Authorization: Bearer <key or token>" if header else "credentials required"
+        )
+    state = service(request)
+    principal = principal_for_token(credentials.credentials, state.store, state.verifier)
+    request.state.principal = principal
+    return principal
+
+
+def desk_of(case: Case) -> str:
+    for tag in case.tags:
+        if tag.startswith(DESK_TAG):
+            return tag[len(DESK_TAG):]
+    return DEFAULT_DESK
+
+
+@dataclass
+class DeskCall:
+    state: ServiceState
+    principal: Principal
+    desk_id: str
+    desk: Desk
+    remote: str | None
+
+    def sees(self, case: Case) -> bool:
+        """Whether the case is in the caller's scope on this desk."""
+        if desk_of(case) != self.desk_id:
+            return False
+        role = self.principal.role
+        if role is Role.DEPARTMENT:
+            return any(d.id == self.principal.department for d in case.departments)
+        if role is Role.INTAKE:
+            events = self.state.store.events(case.id)
+            return bool(events) and events[0].actor == self.principal.subject
+        return True
+
+    def case(self, case_id: str) -> Case:
+        try:
+            case = self.state.store.get(case_id)
+        except CaseNotFoundError:
+            raise not_found() from None
+        if not self.sees(case):
+            raise not_found()
+        return case
+
+    def show(self, document: Any, case: str | None = None, what: str = "case") -> Any:
+        """The document masked, or whole for a ``pii`` caller (and that read audited)."""
+        if self.principal.pii:
+            self.audit("read_personal_data", case, "ok", {"what": what})
+        return shown(document, self.principal, self.desk.settings.mask_policy)
+
+    def show_events(self, events: list[CaseEvent], case: Case) -> list[dict[str, Any]]:
+        """A case's history masked in the case's scope, or whole for a ``pii`` caller."""
+        if self.principal.pii:
+            self.audit("read_personal_data", case.id, "ok", {"what": "events"})
+        return shown_events(events, case, self.principal, self.desk.settings.mask_policy)
+
+    def audit(
+        self,
+        action: str,
+        case: str | None,
+        outcome: AuditOutcome,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        audit_log.record(
+            self.state.store,
+            who=self.principal.subject,
+            role=self.principal.role.value,
+            action=action,
+            desk=self.desk_id,
+            case=case,
+            outcome=outcome,
+            remote=self.remote,
+            detail=detail,
+        )
+
+
+#: Actions that write, with their audit-log names: a refused attempt is audited too (outcome
+#: ``denied``) under the name its success would have.
+WRITES = {"case.create": "receive_case", "case.event": "post_event", "admin": "admin"}
+
+
+def require(principal: Principal, action: str) -> None:
+    if not allows(principal.role, action):
+        raise forbidden(f"the role {principal.role.value!r} may not {action.replace('.', ' ')}")
+
+
+def _denied(request: Request, principal: Principal, action: str, desk: str | None) -> None:
+    """A write the caller may not make is logged: who tried what, where, from where."""
+    if action in WRITES:
+        audit_log.record(
+            service(request).store,
+            who=principal.subject,
+            role=principal.role.value,
+            action=WRITES[action],
+            desk=desk,
+            case=request.path_params.get("case_id"),
+            outcome="denied",
+            remote=_remote(request),
+        )
+
+
+def desk_call(action: str) -> Callable[..., DeskCall]:
+    """The dependency of a desk route for ``action``."""
+
+    def dependency(
+        desk: str,
+        request: Request,
+        principal: Annotated[Principal, Depends(caller)],
+    ) -> DeskCall:
+        state = service(request)
+        loaded = state.desk(desk)
+        try:
+            require(principal, action)
+            if loaded is None or not principal.reaches(desk):
+                raise ApiError(404, "not_found", "no such desk")
+        except ApiError:
+            _denied(request, principal, action, desk)
+            raise
+        return DeskCall(state, principal, desk, loaded.desk, _remote(request))
+
+    return dependency
+
+
+def role_call(action: str) -> Callable[..., Principal]:
+    """The dependency of a route outside any desk: the caller, when its role may ``action``."""
+
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(caller)]
+    ) -> Principal:
+        try:
+            require(principal, action)
+        except ApiError:
+            _denied(request, principal, action, None)
+            raise
+        return principal
+
+    return dependency

@@ -1,0 +1,249 @@
+"""``/v1/desks/{desk}/cases``: receive, list, read, history, events, letters."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhenshen_core import Case, CaseEvent
+from zhenshen_core.errors import GuardError
+from zhenshen_core.model.enums import CaseStatus
+from zhenshen_core.model.lifecycle import dump_case
+from zhenshen_core.storage.protocol import CaseQuery
+from zhenshen_server.created import watching
+from zhenshen_server.deps import DESK_TAG, DeskCall, desk_call, desk_of
+from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody
+from zhenshen_server.roles import Role
+from zhenshen_server.transitions import post_event
+
+router = APIRouter(prefix="/v1/desks/{desk}", tags=["cases"], responses=AUTH_RESPONSES)
+
+CASE_DRAFT = {
+    "description": "A work order: the case draft of `zhenshen schema case` (at least "
+    "received_at; channel and external_id make a repeat delivery idempotent).",
+    "examples": [
+        {
+            "external_id": "GX-1",
+            "channel": "hotline_12345",
+            "received_at": "2026-03-02T09:00:00+08:00",
+            "title": "无法经营",
+            "content": "取得执照后无法经营",
+            "domain": "market_entry_operation",
+        }
+    ],
+}
+
+
+class CasePage(BaseModel):
+    """A page of cases (documented as the library's ``Case``; sent as the stored JSON,
+    masked for callers without ``pii``)."""
+
+    items: list[Case]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: done")
+
+
+def _case(description: str) -> dict[str, Any]:
+    return {"model": Case, "description": description}
+
+
+class EventRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(min_length=1, max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    expected_version: int = Field(ge=0, description="the case version the caller last read")
+
+
+def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    channel = str(draft.get("channel") or "api")
+    external_id = draft.get("external_id")
+    before = (
+        call.state.store.find_external(channel, str(external_id))
+        if isinstance(external_id, str) and external_id
+        else None
+    )
+    if before is not None and desk_of(before) != call.desk_id:
+        raise ApiError(409, "conflict", "this work order was received by another desk")
+    with watching() as created:
+        case = call.desk.receive(draft, actor=call.principal.subject)
+    if desk_of(case) != call.desk_id:  # a concurrent delivery to another desk stored it
+        raise ApiError(409, "conflict", "this work order was received by another desk")
+    return dump_case(case), any(created)
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=None,
+    responses={200: _case("the same work order again: the stored case"),
+               201: _case("a new case, decided, its clocks started")},
+)
+def receive_case(
+    call: Annotated[DeskCall, Depends(desk_call("case.create"))],
+    draft: Annotated[dict[str, Any], Body(**CASE_DRAFT)],
+) -> JSONResponse:
+    """Validate, store idempotently on (channel, external_id), decide and start the clocks."""
+    given = draft.get("tags")
+    if given is None or isinstance(given, list):  # else validation names the field
+        # The desk a case belongs to is the one it was posted to, never what the body says.
+        tags = [t for t in given or [] if not str(t).startswith(DESK_TAG)]
+        draft = {**draft, "tags": [*tags, f"{DESK_TAG}{call.desk_id}"]}
+    try:
+        case, created = _created_case(call, draft)
+    except Exception as exc:
+        call.audit("receive_case", None, "failed", {"error": type(exc).__name__})
+        raise
+    call.audit("receive_case", case["id"], "ok", {"created": created})
+    return JSONResponse(call.show(case, case["id"]), status_code=201 if created else 200)
+
+
+def _cursor(text: str | None) -> int:
+    if not text:
+        return 0
+    try:
+        value = json.loads(base64.urlsafe_b64decode(text.encode() + b"=="))
+        offset = int(value["o"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ApiError(400, "invalid", "not a cursor this service gave", [
+            {"loc": ["query", "cursor"], "field": "cursor", "message": "unknown cursor"}
+        ]) from None
+    if offset < 0:
+        raise ApiError(400, "invalid", "not a cursor this service gave")
+    return offset
+
+
+def _next(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+@router.get("/cases", response_model=None,
+            responses={200: {"model": CasePage, "description": "a page of cases"}})
+def list_cases(
+    call: Annotated[DeskCall, Depends(desk_call("case.read"))],
+    status: Annotated[list[CaseStatus] | None, Query()] = None,
+    domain: str | None = None,
+    department: str | None = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Any:
+    """The cases of the desk the caller may see, oldest first, a page at a time."""
+    offset = _cursor(cursor)
+    principal = call.principal
+    if principal.role is Role.DEPARTMENT:
+        if department and department != principal.department:
+            return {"items": [], "next_cursor": None}
+        department = principal.department
+    query = CaseQuery(
+        status=status,
+        domain=domain,
+        department=department,
+        due_before=call.desk.now() if overdue else None,
+    )
+    items: list[dict[str, Any]] = []
+    batch = max(limit * 2, 100)
+    position = offset
+    more = False
+    while True:
+        chunk = list(call.state.store.query(query.model_copy(
+            update={"limit": batch, "offset": position})))
+        for case in chunk:
+            if call.sees(case):
+                if len(items) == limit:
+                    more = True
+                    break
+                items.append(dump_case(case))
+            position += 1
+        if more or len(chunk) < batch:
+            break
+    shown = call.show(items, None, "case list")
+    return {"items": shown, "next_cursor": _next(position) if more else None}
+
+
+@router.get("/cases/{case_id}", response_model=None, responses={200: _case("the case")})
+def get_case(
+    case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
+) -> dict[str, Any]:
+    """The case as stored now (masked unless the caller may see personal data)."""
+    case = call.case(case_id)
+    shown: dict[str, Any] = call.show(dump_case(case), case.id)
+    return shown
+
+
+@router.get("/cases/{case_id}/events", response_model=None,
+            responses={200: {"model": list[CaseEvent], "description": "the history"}})
+def case_events(
+    case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
+) -> list[dict[str, Any]]:
+    """The case's append-only history, oldest first."""
+    case = call.case(case_id)
+    return call.show_events(call.state.store.events(case.id), case)
+
+
+@router.post(
+    "/cases/{case_id}/events",
+    response_model=None,
+    responses={200: _case("the moved case"),
+               409: {"model": ErrorBody, "description": "version conflict"},
+               422: {"model": ErrorBody,
+                     "description": "event not allowed now (details: the allowed events)"}},
+)
+def post_case_event(
+    case_id: str,
+    request: EventRequest,
+    call: Annotated[DeskCall, Depends(desk_call("case.event"))],
+) -> dict[str, Any]:
+    """Move the case with one event a person may request (the desk records the others)."""
+    try:
+        case = call.case(case_id)
+    except ApiError:
+        call.audit("post_event", case_id, "denied", {"event": request.event})
+        raise
+    try:
+        moved = post_event(
+            call.desk, case, call.principal, request.event, request.payload,
+            request.expected_version,
+        )
+    except Exception as exc:
+        call.audit("post_event", case.id, "failed",
+                   {"event": request.event, "error": type(exc).__name__})
+        raise
+    call.audit("post_event", case.id, "ok", {"event": request.event, "version": moved.version})
+    shown: dict[str, Any] = call.show(dump_case(moved), case.id, "moved case")
+    return shown
+
+
+RENDERERS = {"md": ("markdown", "text/markdown; charset=utf-8"),
+             "html": ("html", "text/html; charset=utf-8"),
+             "docx": ("docx", "application/vnd.openxmlformats-officedocument."
+                      "wordprocessingml.document")}
+
+
+@router.get(
+    "/cases/{case_id}/letter",
+    response_class=Response,
+    responses={200: {"content": {v[1]: {} for v in RENDERERS.values()}},
+               409: {"model": ErrorBody, "description": "no opinion has been issued yet"}},
+)
+def case_letter(
+    case_id: str,
+    call: Annotated[DeskCall, Depends(desk_call("case.read"))],
+    format: Literal["md", "html", "docx"] = "md",
+) -> Response:
+    """The 甄别审查意见书, written from the case with its personal data masked unless the
+    caller carries ``pii`` (that read audited)."""
+    case = call.case(case_id)
+    renderer, media = RENDERERS[format]
+    try:
+        data = call.desk.render_letter(case.id, renderer, show_personal_data=call.principal.pii)
+    except GuardError:
+        raise ApiError(409, "no_opinion", "no opinion has been issued for this case") from None
+    if call.principal.pii:
+        call.audit("read_personal_data", case.id, "ok", {"what": f"letter.{format}"})
+    return Response(data, media_type=media)
