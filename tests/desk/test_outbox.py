@@ -194,6 +194,24 @@ def test_a_transition_notice_carries_the_event_time_and_payload() -> None:
     assert notice.key == f"{case_id}:8:case_transitioned:sms"
 
 
+def test_a_notice_keeps_no_personal_number_in_the_outbox(tmp_path: Path) -> None:
+    """The outbox is a table like any other: what a payload quotes (a phone number in a
+    feedback, say) is kept masked there, so the database file holds it nowhere in clear; the
+    event itself keeps it, sealed (personal data at rest)."""
+    store = SQLiteStore(tmp_path / "d.db")
+    (case_id,) = fill(store, 1)
+    gateway = Gateway()
+    gateway.down = True  # the notice stays in the outbox
+    desk = _desk(store, gateway, now=lambda: NOW)
+    desk.transition(case_id, "reject", {"reason": "来电人电话13912345678，属诉讼事项"}, actor="x")
+    (notice,) = [n for n in store.outbox_notices() if n.kind == "case_transitioned"]
+    assert notice.detail["payload"] == {"reason": "来电人电话139****5678，属诉讼事项"}
+    assert store.events(case_id)[-1].payload["reason"] == "来电人电话13912345678，属诉讼事项"
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("d.db*"))
+    assert b"13912345678" not in raw
+
+
 def test_plain_intake_writes_its_receipts_to_the_outbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

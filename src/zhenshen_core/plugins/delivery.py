@@ -52,7 +52,13 @@ def notices_for(
     detail: dict[str, Any],
     at: datetime,
 ) -> list[OutboxNotice]:
-    """One pending notice per notifier about event ``seq`` of a case."""
+    """One pending notice per notifier about event ``seq`` of a case. Its detail is kept
+    masked: the outbox is a table like any other and must hold no personal number in clear
+    (the event it is about keeps the values, sealed; a notifier that declares
+    ``personal_data`` reads them from the case)."""
+    from zhenshen_core.privacy import mask_document
+
+    detail = mask_document(detail)
     return [
         OutboxNotice(
             key=notice_key(case_id, seq, kind, target),
