@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from zhenshen_core.corpus import generate_cases
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
 from zhenshen_core.intake.profiles import DEFAULT_FORMATS, Profile, ProfileFile, load_profile
 from zhenshen_core.intake.profiles.converters import ConversionError, excel_serial, text_of

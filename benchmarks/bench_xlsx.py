@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins/zhenshen-xlsx/src"))
 
-from zhenshen_core.corpus import generate_cases
+from zhenshen_chengdu_gaoxin.corpus import generate_cases
 
 from zhenshen_core.intake import ingest_source
 from zhenshen_core.model.enums import AppealType, Channel
