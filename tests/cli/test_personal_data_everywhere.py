@@ -334,6 +334,11 @@ def test_an_error_does_not_repeat_a_number_typed_in_the_wrong_place(world: World
     assert result.exit_code == 2 and "139****5678" in result.stderr
     result = world.run("cases", "show", MOBILE, "--store", world.url)
     assert result.exit_code == 2 and MOBILE not in result.stderr
+    data = json.dumps({"reason": f"电话{MOBILE}"}, ensure_ascii=False)[:-1]  # not JSON
+    result = world.run(
+        "cases", "transition", world.ids[0], "reject", "--data", data, "--store", world.url
+    )
+    assert result.exit_code == 2 and MOBILE not in result.stderr, result.stderr
 
 
 def test_a_confidential_requester_is_withheld(world: World) -> None:
