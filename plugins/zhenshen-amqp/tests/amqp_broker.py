@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from clikit import isolate_cli
 
 from zhenshen_core.cli.main import build_cli, prepare
 
@@ -129,12 +130,8 @@ def broker() -> Iterator[Broker]:
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
     """The ``zhenshen`` CLI in-process with the amqp and 12345 plugins."""
-    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
+    isolate_cli(monkeypatch, tmp_path)
     monkeypatch.delenv("ZHENSHEN_PACK", raising=False)
-    monkeypatch.chdir(tmp_path)
 
     def invoke(*args: str) -> Result:
         argv = ["-p", "zhenshen_amqp.plugin", "-p", "zhenshen_12345.plugin", *args]
