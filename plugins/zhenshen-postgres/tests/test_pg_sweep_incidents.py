@@ -106,6 +106,16 @@ def _delivered(path: Path) -> list[str]:
     return keys
 
 
+def _alert_keys(store: PostgresStore) -> set[str]:
+    """The key of every alert saved: one per stored ``supervise`` event."""
+    return {
+        f"{e.case_id}:{e.seq}:clock_alert:file"
+        for case in store.query()
+        for e in store.events(case.id)
+        if e.type == "supervise"
+    }
+
+
 @pytest.mark.slow
 def test_killed_sweepers_on_postgres_leave_every_alert_with_its_notice(
     schema_url: str, tmp_path: Path
@@ -126,24 +136,14 @@ def test_killed_sweepers_on_postgres_leave_every_alert_with_its_notice(
         child.wait(timeout=30)
     assert kills >= 1
     with PostgresStore(schema_url) as store:
-        alerts = {
-            f"{e.case_id}:{e.seq}:clock_alert:file"
-            for case in store.query()
-            for e in store.events(case.id)
-            if e.type == "supervise"
-        }
+        alerts = _alert_keys(store)
         assert alerts <= {n.key for n in store.outbox_notices()}, "an alert lost its notice"
     # after the killed nodes' leases (5 minutes) have run out
     final = _sweep(schema_url, notices, NOW + timedelta(minutes=6))
     out, err = final.communicate(timeout=180)
     assert final.returncode == 0, (out + err).decode()
     with PostgresStore(schema_url) as store:
-        alerts = {
-            f"{e.case_id}:{e.seq}:clock_alert:file"
-            for case in store.query()
-            for e in store.events(case.id)
-            if e.type == "supervise"
-        }
+        alerts = _alert_keys(store)
         assert {n.status for n in store.outbox_notices()} == {"delivered"}
     assert len(alerts) == 500
     delivered = _delivered(notices)
