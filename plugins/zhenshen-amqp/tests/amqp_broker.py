@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from clikit import isolate_cli
-
-from zhenshen_core.cli.main import build_cli, prepare
+from click.testing import Result
+from clikit import invoke_with_plugins, isolate_cli
 
 ENV = "ZHENSHEN_TEST_AMQP_URL"
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -134,15 +132,7 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result
     monkeypatch.delenv("ZHENSHEN_PACK", raising=False)
 
     def invoke(*args: str) -> Result:
-        argv = ["-p", "zhenshen_amqp.plugin", "-p", "zhenshen_12345.plugin", *args]
-        builtin = set(build_cli().commands)
-        group, argv = prepare(argv)
-        added = set(group.commands) - builtin
-        try:
-            return CliRunner().invoke(group, argv, catch_exceptions=False)
-        finally:
-            for name in added:
-                group.commands.pop(name, None)
+        return invoke_with_plugins(("zhenshen_amqp.plugin", "zhenshen_12345.plugin"), *args)
 
     return invoke
 
