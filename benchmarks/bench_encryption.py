@@ -124,7 +124,7 @@ def compare(name: str, items: list[Item], rounds: int, run: Callable[[bool], flo
             best[encrypted] = min(best[encrypted], run(encrypted))
     n = len(items)
     plain, sealed = best[False], best[True]
-    print(f"{name}: ingest_many of {n:,} cases (4 events each), batches of {BATCH}")
+    print(f"{name}: ingest_many of {n:,} cases (3 events each), batches of {BATCH}")
     print(f"  plain       {plain:7.2f} s  {n / plain:8,.0f} cases/s")
     print(
         f"  encrypted   {sealed:7.2f} s  {n / sealed:8,.0f} cases/s  {sealed / plain:.2f}x the time"

@@ -118,7 +118,10 @@ class _Walk:
                     walked[key] = member(key, value, names)
             return walked
         if kind is list or kind is tuple:
-            return [self.node(item, names) for item in node]
+            node_, text_ = self.node, self.text
+            return [
+                text_(item, names) if type(item) is str else node_(item, names) for item in node
+            ]
         return node
 
     def requester_names(self, requester: Mapping[str, Any], names: tuple[str, ...]) -> Any:
@@ -139,8 +142,11 @@ class _Walk:
             return self.field(value) if key in FIELD_KINDS else self.text(value, names)
         if kind is dict or kind is list:
             if key == "requester" and kind is dict:
+                # Its flags (anonymous, confidential) and empty fields hold nothing.
                 return {
-                    k: self.field(v) if k in REQUESTER_FIELDS else self.node(v, names)
+                    k: v
+                    if v is None or type(v) is bool
+                    else (self.field(v) if k in REQUESTER_FIELDS else self.node(v, names))
                     for k, v in value.items()
                 }
             return self.field(value) if key in FIELD_KINDS else self.node(value, names)
