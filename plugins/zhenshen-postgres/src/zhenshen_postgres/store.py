@@ -20,10 +20,12 @@ Design, in the order the issue asks for it:
   the number of cases. :meth:`PostgresStore.claim_due_clocks` adds a lease taken with ``FOR
   UPDATE SKIP LOCKED`` so several nodes can sweep at once without handing the same alert to two
   of them.
-* **Connections.** ``psycopg_pool`` is not a dependency: each store object owns one connection in
-  autocommit mode and a lock around it, so one object is safe to share between threads (they take
-  turns) and a process that wants parallel database work opens several stores. A broken
-  connection is replaced on the next call. Timeouts come from the URL (``connection.py``).
+* **Connections.** ``psycopg_pool`` is not a dependency: each store object keeps a few
+  connections in autocommit mode (``pool_size``, 4 by default) and lends one to a thread for the
+  whole of an operation (its retries included), so one object is safe to share between threads
+  and up to ``pool_size`` of them commit at once (a web worker's requests wait for the disk's
+  flush together instead of in turn). A broken connection is replaced on the next call.
+  Timeouts come from the URL (``connection.py``).
 * **Retries.** Every operation runs through :meth:`PostgresStore._attempts`: a transaction the
   server rolled back for another one (deadlock, serialization failure, the intake race) and a
   lost connection or a server going away are tried again, up to ``retries`` times with
@@ -139,7 +141,10 @@ class PostgresStore:
         migrate: bool = True,
         connect_timeout: int | None = None,
         pii_key: MasterKey | None = None,
+        pool_size: int = 4,
     ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, not {pool_size}")
         parsed = parse_url(url)
         master = pii_key or resolve_master_key(key_file=parsed.pii_key_file)
         if master is None:
@@ -158,8 +163,11 @@ class PostgresStore:
         self.url = parsed.display
         self.schema = parsed.schema
         self.settings = parsed
-        self._lock = threading.RLock()
-        self._conn: GuardedConnection | None = None
+        self._lock = threading.Lock()  # guards the idle list only
+        self._idle: list[GuardedConnection] = []
+        self._closes = 0  # connections lent out before the last close() are not kept
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._local = threading.local()  # the connection lent to this thread, and how deep
         self._connected_once = False
         self._rng = random.Random()
         try:
@@ -190,14 +198,51 @@ class PostgresStore:
 
     # --- connection ------------------------------------------------------------------------
 
+    @contextmanager
+    def _lent(self) -> Iterator[None]:
+        """A connection slot for this thread for the whole operation; a nested operation (the
+        migrations' sealing, the commit-outcome check) uses the same connection."""
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth:
+            local.depth = depth + 1
+            try:
+                yield
+            finally:
+                local.depth -= 1
+            return
+        self._slots.acquire()
+        try:
+            with self._lock:
+                local.conn = self._idle.pop() if self._idle else None
+                closes = self._closes
+            local.depth = 1
+            try:
+                yield
+            finally:
+                local.depth = 0
+                conn, local.conn = local.conn, None
+                if conn is not None:
+                    with self._lock:
+                        keep = closes == self._closes and not gone(conn) and (
+                            conn.info.transaction_status == TransactionStatus.IDLE
+                        )
+                        if keep:
+                            self._idle.append(conn)
+                    if not keep:
+                        conn.close()
+        finally:
+            self._slots.release()
+
     def _connection(self) -> GuardedConnection:
-        conn = self._conn
+        """The connection lent to this thread (see :meth:`_lent`), opened when needed."""
+        conn: GuardedConnection | None = getattr(self._local, "conn", None)
         if not gone(conn):
             assert conn is not None
             return conn
         if conn is not None:
             conn.close()  # broken: release the socket before opening a new one
-            self._conn = None
+            self._local.conn = None
         conn = connect(self.settings)
         try:
             # Documents are parsed by pydantic straight from JSON text: faster than json.loads,
@@ -211,7 +256,7 @@ class PostgresStore:
         except BaseException:
             conn.close()
             raise
-        self._conn = conn
+        self._local.conn = conn
         self._connected_once = True
         return conn
 
@@ -251,7 +296,7 @@ class PostgresStore:
         for this operation (the intake race's unique violation). ``idempotent`` says whether a
         write whose commit outcome stayed unknown may be run again.
         """
-        with self._lock:
+        with self._lent():
             delays: Iterator[float] | None = None  # drawn on the first failure only
             tries = 1
             while True:
@@ -356,10 +401,17 @@ class PostgresStore:
         return None
 
     def close(self) -> None:
+        """Close the connections (one lent out is closed when its operation ends). The store
+        stays usable: it connects again on the next call."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._closes += 1
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+        mine: GuardedConnection | None = getattr(self._local, "conn", None)
+        if mine is not None and not getattr(self._local, "depth", 0):
+            mine.close()
+            self._local.conn = None
 
     def schema_version(self) -> int:
         """The newest migration applied to this store's schema."""
