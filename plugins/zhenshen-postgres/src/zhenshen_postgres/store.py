@@ -420,15 +420,21 @@ class PostgresStore:
     # --- writes ----------------------------------------------------------------------------
 
     def ingest(
-        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> IngestResult:
-        return self.ingest_many([(case, events)], outbox=outbox)[0]
+        return self.ingest_many([(case, events)], outbox=outbox, audit=audit)[0]
 
     def ingest_many(
         self,
         items: Sequence[tuple[Case, Sequence[CaseEvent]]],
         *,
         outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> list[IngestResult]:
         """Store a batch in one transaction with ``COPY``; retried when another node races it."""
         for case, events in items:
@@ -437,10 +443,11 @@ class PostgresStore:
         if not rows:
             return []
         tokens = {r.id: self._tokens(r.numbers) for r in rows}
+        records = [_audit_insert(r) for r in audit]  # a refused detail fails before any write
         # Idempotent on (channel, external id): a retry after any failure finds what was stored.
         return self._write(
             "ingest cases",
-            lambda cur: self._ingest_once(cur, rows, tokens, outbox),
+            lambda cur: self._ingest_once(cur, rows, tokens, outbox, records),
             idempotent=True,
             conflicts=(pg_errors.UniqueViolation,),
         )
@@ -451,6 +458,7 @@ class PostgresStore:
         rows: list[_IngestRow],
         tokens: dict[str, list[str]],
         outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[tuple[bytes, tuple[Any, ...]]] = (),
     ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
         refs: dict[tuple[str, str], str] = {}
@@ -509,6 +517,9 @@ class PostgresStore:
             _copy(cur, "pii_index (token, owner)", ((t, r.id) for r in new for t in tokens[r.id]))
         created = {r.id for r in new}
         _insert_notices(cur, [n for n in outbox if n.case_id in created])
+        for text, params in audit:
+            if params[6] in created:  # the record's case_id
+                cur.execute(text, params)
         return results
 
     def save(
@@ -1022,27 +1033,9 @@ class PostgresStore:
     # --- the access log (zhenshen_core.storage.audit) ----------------------------------------
 
     def record_audit(self, record: AuditRecord) -> None:
-        detail = _json_for_jsonb(record.detail, f"access-log record {record.id}")
+        text, params = _audit_insert(record)
         # One statement, idempotent on the record's id: retried as is.
-        self._read(
-            lambda conn: conn.execute(
-                f"INSERT INTO audit_log ({_AUDIT_COLUMNS})"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (
-                    record.id,
-                    record.at,
-                    record.actor,
-                    record.role,
-                    record.action,
-                    record.desk,
-                    record.case_id,
-                    record.outcome,
-                    record.remote,
-                    detail,
-                ),
-            ),
-            "record an access",
-        )
+        self._read(lambda conn: conn.execute(text, params), "record an access")
 
     def audit(
         self,
@@ -1086,6 +1079,27 @@ class PostgresStore:
 _LETTER_COLUMNS = "doc, at, seen, last_seen"
 _LETTER_WRAPPED = "d.key, (SELECT k.wrapped FROM pii_keys k WHERE k.owner = d.key)"
 _AUDIT_COLUMNS = "id, at, actor, role, action, desk, case_id, outcome, remote, detail"
+
+
+def _audit_insert(record: AuditRecord) -> tuple[bytes, tuple[Any, ...]]:
+    """The statement and parameters that add one access-log record (idempotent on its id)."""
+    detail = _json_for_jsonb(record.detail, f"access-log record {record.id}")
+    return (
+        f"INSERT INTO audit_log ({_AUDIT_COLUMNS})"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING".encode(),
+        (
+            record.id,
+            record.at,
+            record.actor,
+            record.role,
+            record.action,
+            record.desk,
+            record.case_id,
+            record.outcome,
+            record.remote,
+            detail,
+        ),
+    )
 
 
 def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
