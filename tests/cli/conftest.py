@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from clikit import isolate_cli
 
 from zhenshen_core.cli.main import build_cli
 
@@ -26,11 +27,7 @@ GOOD = {
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
     """Invoke the CLI in-process with autoload off, a pinned width and no colour."""
-    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
-    monkeypatch.chdir(tmp_path)
+    isolate_cli(monkeypatch, tmp_path)
     group = build_cli()
 
     def invoke(*args: str, input: str | None = None) -> Result:

@@ -12,15 +12,11 @@ write that records its batch's outcomes.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from sweepkit import delivered_keys, kill_when_delivered, sweep_process
 
 from zhenshen_core.desk.outbox import DELIVERY_BATCH
 from zhenshen_core.storage import SQLiteStore
@@ -32,30 +28,7 @@ pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL"),
 ]
 
-NOTIFIER = Path(__file__).parent / "data" / "file_notifier.py"
 CASES = 300  # three due clocks each: 900 alerts to raise
-
-
-def _sweep(url: str, notices: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD="1", ZHENSHEN_TEST_NOTICES=str(notices))
-    return subprocess.Popen(
-        [sys.executable, "-m", "zhenshen_core", "--local-plugins", str(NOTIFIER), "sweep",
-         "--store", url, "--now", NOW.isoformat()],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-
-
-def _lines(path: Path) -> list[dict[str, object]]:
-    if not path.exists():
-        return []
-    # a line the killed process was writing may be cut short: it was not delivered
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
 
 
 def _alert_keys(db: Path) -> set[str]:
@@ -76,26 +49,18 @@ def test_killed_sweepers_leave_every_saved_alert_with_its_notice(tmp_path: Path)
     url, notices = f"sqlite:///{db}", tmp_path / "notices.jsonl"
     kills = 0
     for target in (60, 300, 600):  # kill when about this many notices have been delivered
-        child = _sweep(url, notices)
-        deadline = time.monotonic() + 60
-        while len(_lines(notices)) < target and child.poll() is None:
-            assert time.monotonic() < deadline, "the sweep made no progress"
-            time.sleep(0.005)
-        if child.poll() is None:
-            child.send_signal(signal.SIGKILL)
-            kills += 1
-        child.wait(timeout=30)
+        kills += kill_when_delivered(sweep_process(url, notices, NOW), notices, target, wait=60)
         # right after the kill: every saved alert has its notice in the outbox
         with SQLiteStore(db) as store:
             kept = {n.key for n in store.outbox_notices()}
         assert _alert_keys(db) <= kept, "a saved alert lost its notice"
     assert kills >= 2, "the sweeps ended before they could be killed: raise CASES"
-    final = _sweep(url, notices)
+    final = sweep_process(url, notices, NOW)
     out, err = final.communicate(timeout=120)
     assert final.returncode == 0, (out + err).decode()
     expected = _alert_keys(db)
     assert len(expected) == CASES * 3, "each clock raised its one alert"
-    delivered = [str(line["key"]) for line in _lines(notices)]
+    delivered = delivered_keys(notices)
     assert set(delivered) == expected, "every saved alert reached the notifier"
     with SQLiteStore(db) as store:
         assert {n.status for n in store.outbox_notices()} == {"delivered"}

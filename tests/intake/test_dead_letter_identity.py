@@ -5,26 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from zhenshen_core.intake import ingest_source
 from zhenshen_core.plugins import PluginConfig, PluginHost
-from zhenshen_core.storage import MemoryStore, SQLiteStore
+from zhenshen_core.storage import SQLiteStore
 from zhenshen_core.storage.protocol import CaseStore
 
 GOOD = json.dumps({"external_id": "A", "received_at": "2026-03-02T10:00:00+08:00"})
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
-    made: CaseStore = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "d.db")
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def test_re_running_the_same_file_counts_its_dead_letters_once(

@@ -8,14 +8,13 @@ header where one column nests in another.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from zhenshen_core.intake import ingest_source
 from zhenshen_core.plugins import PluginConfig, PluginHost
-from zhenshen_core.storage import MemoryStore, SQLiteStore
+from zhenshen_core.storage import MemoryStore
 from zhenshen_core.storage.protocol import CaseStore
 
 WHEN = "2026-03-02T10:00:00+08:00"
@@ -33,15 +32,6 @@ def _bad(facts: str) -> str:
 @pytest.fixture
 def host() -> PluginHost:
     return PluginHost(PluginConfig(autoload=False))
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
-    made: CaseStore = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "d.db")
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def _ingest(path: Path, channel: str, store: CaseStore, host: PluginHost) -> tuple[int, list[int]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from clikit import isolate_cli
 
 from zhenshen_core.cli.main import build_cli
 from zhenshen_core.desk import Desk
@@ -139,11 +140,7 @@ LOCAL_PLUGIN = textwrap.dedent(
 
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
-    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
-    monkeypatch.chdir(tmp_path)
+    isolate_cli(monkeypatch, tmp_path)
     (tmp_path / "zhenshen_local.py").write_text(LOCAL_PLUGIN, encoding="utf-8")
     monkeypatch.setenv("ZHENSHEN_LOCAL_PLUGINS", "zhenshen_local.py")  # imported when named
     (tmp_path / "book.xlsx").write_bytes(b"not read by the demo channel")

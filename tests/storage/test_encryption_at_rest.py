@@ -115,3 +115,16 @@ def test_migration_6_seals_what_older_versions_stored_in_plain_text(tmp_path: Pa
         assert migrated.personal_data_owners([PHONE]) == [case.id]
     data = file_bytes(db)
     assert PHONE.encode() not in data and b"13700001234" not in data
+
+
+def test_a_dotted_name_written_with_another_dot_is_sealed_in_the_text(tmp_path: Path) -> None:
+    # The sealing walk used to look for the requester's name by plain substring, so a
+    # transliterated name typed with another middle dot (• for ·) stayed in clear in the content.
+    name, written = "买买提·艾力", "买买提•艾力"
+    content = f"{written}反映小区门口占道经营"
+    db = tmp_path / "desk.db"
+    case, events = received(make_case(1, content=content, requester=Requester(name=name)))
+    with SQLiteStore(db) as store:
+        store.ingest(case, events)
+        assert store.get(case.id).content == content
+    assert file_bytes(db).count(written.encode()) == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from clikit import isolate_cli
 from zhenshen_12345 import default_profile_path, format_of
 
 from zhenshen_core.cli.main import prepare
@@ -147,11 +148,7 @@ def write_export(folder: Path, kind: str) -> Path:
 
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
-    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("COLUMNS", "140")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
-    monkeypatch.chdir(tmp_path)
+    isolate_cli(monkeypatch, tmp_path, columns=140)
     (tmp_path / "profile.yaml").write_text(DISTRICT_PROFILE, encoding="utf-8")
 
     def invoke(*args: str, input: str | None = None) -> Result:

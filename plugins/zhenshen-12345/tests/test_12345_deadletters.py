@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from clikit import isolate_cli
 from zhenshen_12345 import default_profile_path
 
 from zhenshen_core.cli.main import prepare
@@ -26,11 +27,7 @@ ROWS = [
 
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
-    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("COLUMNS", "140")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
-    monkeypatch.chdir(tmp_path)
+    isolate_cli(monkeypatch, tmp_path, columns=140)
 
     def invoke(*args: str) -> Result:
         group, argv = prepare(["-p", "zhenshen_12345.plugin", *args])
@@ -60,8 +57,7 @@ def _fixed_profile(folder: Path) -> Path:
     old = "  appeal_type: {from: 诉求类型, default: help}"
     assert old in text
     mapping = (
-        "咨询: consult, 求助: help, 投诉: complaint, 举报: report, 建议: suggestion, "
-        "闲聊: consult"
+        "咨询: consult, 求助: help, 投诉: complaint, 举报: report, 建议: suggestion, 闲聊: consult"
     )
     fixed = text.replace(old, f"  appeal_type: {{from: 诉求类型, convert: {{map: {{{mapping}}}}}}}")
     (folder / "fixed.yaml").write_text(fixed, encoding="utf-8")

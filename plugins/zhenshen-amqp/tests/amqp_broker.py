@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-
-from zhenshen_core.cli.main import build_cli, prepare
+from click.testing import Result
+from clikit import invoke_with_plugins, isolate_cli
 
 ENV = "ZHENSHEN_TEST_AMQP_URL"
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -129,23 +128,11 @@ def broker() -> Iterator[Broker]:
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
     """The ``zhenshen`` CLI in-process with the amqp and 12345 plugins."""
-    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
+    isolate_cli(monkeypatch, tmp_path)
     monkeypatch.delenv("ZHENSHEN_PACK", raising=False)
-    monkeypatch.chdir(tmp_path)
 
     def invoke(*args: str) -> Result:
-        argv = ["-p", "zhenshen_amqp.plugin", "-p", "zhenshen_12345.plugin", *args]
-        builtin = set(build_cli().commands)
-        group, argv = prepare(argv)
-        added = set(group.commands) - builtin
-        try:
-            return CliRunner().invoke(group, argv, catch_exceptions=False)
-        finally:
-            for name in added:
-                group.commands.pop(name, None)
+        return invoke_with_plugins(("zhenshen_amqp.plugin", "zhenshen_12345.plugin"), *args)
 
     return invoke
 

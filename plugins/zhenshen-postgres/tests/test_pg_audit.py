@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
-from zhenshen_pg_testkit import ENV, SKIP_REASON
+from zhenshen_pg_testkit import ENV, SKIP_REASON, FreshSchemaSuite
 from zhenshen_postgres import PostgresStore
 
 from zhenshen_core.storage.protocol import CaseStore
@@ -18,15 +16,7 @@ if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
 
 
-class TestPostgresAudit(AuditContract):
-    @pytest.fixture(autouse=True)
-    def _fresh_schema(self, schema_url: str) -> Iterator[None]:
-        self.url = schema_url
-        yield
-
-    def make_store(self, tmp_path: Path) -> CaseStore:
-        return PostgresStore(self.url)
-
+class TestPostgresAudit(FreshSchemaSuite, AuditContract):
     def tamper(self, store: CaseStore, record_id: str) -> None:
         assert isinstance(store, PostgresStore)
         with psycopg.connect(os.environ[ENV], autocommit=True) as conn:

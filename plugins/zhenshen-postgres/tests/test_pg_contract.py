@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from zhenshen_pg_testkit import ENV, SKIP_REASON, drop_schema, new_schema_url
+from zhenshen_pg_testkit import ENV, SKIP_REASON, FreshSchemaSuite, drop_schema, new_schema_url
 from zhenshen_postgres import PostgresStore
 
 from zhenshen_core.storage.protocol import CaseStore
@@ -17,14 +15,8 @@ if not os.environ.get(ENV):
     pytest.skip(SKIP_REASON, allow_module_level=True)
 
 
-class TestPostgresContract(StoreContract):
-    @pytest.fixture(autouse=True)
-    def _fresh_schema(self, schema_url: str) -> Iterator[None]:
-        self.url = schema_url
-        yield
-
-    def make_store(self, tmp_path: Path) -> CaseStore:
-        return PostgresStore(self.url)
+class TestPostgresContract(FreshSchemaSuite, StoreContract):
+    """The storage contract, each test on a schema of its own."""
 
 
 class PostgresMachine(StoreStateMachine):

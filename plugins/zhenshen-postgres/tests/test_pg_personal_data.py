@@ -7,13 +7,12 @@ The stored text is every row of every table of the store's schema, as PostgreSQL
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
-from zhenshen_pg_testkit import ENV, SKIP_REASON, base_url
+from zhenshen_pg_testkit import ENV, SKIP_REASON, FreshSchemaSuite, base_url
 from zhenshen_postgres import PostgresStore
 
 from zhenshen_core.privacy.keys import MasterKey, PersonalDataWarning
@@ -40,15 +39,7 @@ def dump_schema(schema: str) -> str:
     return "\n".join(out)
 
 
-class TestPostgresPersonalData(PersonalDataContract):
-    @pytest.fixture(autouse=True)
-    def _fresh_schema(self, schema_url: str) -> Iterator[None]:
-        self.url = schema_url
-        yield
-
-    def make_store(self, tmp_path: Path) -> CaseStore:
-        return PostgresStore(self.url)
-
+class TestPostgresPersonalData(FreshSchemaSuite, PersonalDataContract):
     def stored_text(self, store: CaseStore) -> str:
         assert isinstance(store, PostgresStore)
         return dump_schema(store.schema)

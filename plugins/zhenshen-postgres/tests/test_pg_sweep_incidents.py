@@ -7,17 +7,13 @@ and its claimed clocks (602 in the report) stayed blocked until their leases exp
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sweepkit import delivered_keys, kill_when_delivered, sweep_process
 from zhenshen_pg_testkit import ENV, SKIP_REASON
 from zhenshen_postgres import PostgresStore
 
@@ -34,8 +30,6 @@ if not os.environ.get(ENV):
 CAL = national_calendar()
 NOW = BASE_TIME + timedelta(days=19, hours=3)  # every clock below is past its 50 % or breached
 PERIODS = {"contact": "2 working days", "opinion": "24 working days"}
-ROOT = Path(__file__).resolve().parents[3]
-NOTIFIER = ROOT / "tests" / "desk" / "data" / "file_notifier.py"
 
 
 def _fill(store: PostgresStore, n: int) -> list[str]:
@@ -84,26 +78,14 @@ def test_an_incident_releases_its_claim_and_the_other_cases_are_swept(schema_url
         assert claimed == [(ids[2], "contact"), (ids[2], "opinion")]
 
 
-def _sweep(url: str, notices: Path, now: Any = NOW) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, ZHENSHEN_TEST_NOTICES=str(notices))
-    env.pop("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", None)  # the postgresql:// scheme is a plugin
-    return subprocess.Popen(
-        [sys.executable, "-m", "zhenshen_core", "--local-plugins", str(NOTIFIER), "sweep",
-         "--store", url, "--now", now.isoformat()],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-
-
-def _delivered(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    keys = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            keys.append(str(json.loads(line)["key"]))
-        except (json.JSONDecodeError, KeyError):
-            continue
-    return keys
+def _alert_keys(store: PostgresStore) -> set[str]:
+    """The key of every alert saved: one per stored ``supervise`` event."""
+    return {
+        f"{e.case_id}:{e.seq}:clock_alert:file"
+        for case in store.query()
+        for e in store.events(case.id)
+        if e.type == "supervise"
+    }
 
 
 @pytest.mark.slow
@@ -115,38 +97,21 @@ def test_killed_sweepers_on_postgres_leave_every_alert_with_its_notice(
     notices = tmp_path / "notices.jsonl"
     kills = 0
     for target in (40, 200):
-        child = _sweep(schema_url, notices)
-        deadline = time.monotonic() + 90
-        while len(_delivered(notices)) < target and child.poll() is None:
-            assert time.monotonic() < deadline, "the sweep made no progress"
-            time.sleep(0.005)
-        if child.poll() is None:
-            child.send_signal(signal.SIGKILL)
-            kills += 1
-        child.wait(timeout=30)
+        child = sweep_process(schema_url, notices, NOW, autoload=True)
+        kills += kill_when_delivered(child, notices, target, wait=90)
     assert kills >= 1
     with PostgresStore(schema_url) as store:
-        alerts = {
-            f"{e.case_id}:{e.seq}:clock_alert:file"
-            for case in store.query()
-            for e in store.events(case.id)
-            if e.type == "supervise"
-        }
+        alerts = _alert_keys(store)
         assert alerts <= {n.key for n in store.outbox_notices()}, "an alert lost its notice"
     # after the killed nodes' leases (5 minutes) have run out
-    final = _sweep(schema_url, notices, NOW + timedelta(minutes=6))
+    final = sweep_process(schema_url, notices, NOW + timedelta(minutes=6), autoload=True)
     out, err = final.communicate(timeout=180)
     assert final.returncode == 0, (out + err).decode()
     with PostgresStore(schema_url) as store:
-        alerts = {
-            f"{e.case_id}:{e.seq}:clock_alert:file"
-            for case in store.query()
-            for e in store.events(case.id)
-            if e.type == "supervise"
-        }
+        alerts = _alert_keys(store)
         assert {n.status for n in store.outbox_notices()} == {"delivered"}
     assert len(alerts) == 500
-    delivered = _delivered(notices)
+    delivered = delivered_keys(notices)
     assert set(delivered) == alerts
     assert len(delivered) - len(set(delivered)) <= kills * DELIVERY_BATCH
 

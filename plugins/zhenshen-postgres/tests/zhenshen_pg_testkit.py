@@ -13,11 +13,13 @@ import secrets
 import signal
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from zhenshen_core.errors import ConcurrencyError
+from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, received
 
 ENV = "ZHENSHEN_TEST_PG_URL"
@@ -49,6 +51,25 @@ def drop_schema(schema: str) -> None:
 
     with psycopg.connect(base_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+class FreshSchemaSuite:
+    """Mixin for a contract suite run on PostgreSQL: every test opens its stores on a schema of
+    its own (the ``schema_url`` fixture of conftest.py), so tests never see each other's rows.
+
+    List it before the contract class so its :meth:`make_store` is the one used.
+    """
+
+    url: str
+
+    @pytest.fixture(autouse=True)
+    def _fresh_schema(self, schema_url: str) -> None:
+        self.url = schema_url
+
+    def make_store(self, tmp_path: Path) -> CaseStore:
+        from zhenshen_postgres import PostgresStore  # not at import: spawned workers skip it
+
+        return PostgresStore(self.url)
 
 
 # --- worker processes (run with the spawn start method) ------------------------------------------

@@ -9,13 +9,7 @@ has no POST, so requests are created as the standard describes: a form-encoded P
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,81 +21,38 @@ import requests
 from georeport import GeoReport
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zhenshen_server.keys import create_key
 from zhenshen_server.open311_view import public_text, to_xml
-from zhenshen_server.roles import Role
+from zhenshen_server_testkit import Server, make_key, start_server
 
-from zhenshen_core import Case, PluginConfig, PluginHost
+from zhenshen_core import Case
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.privacy import detect_personal_data
-from zhenshen_core.storage import open_store
 
-ZHENSHEN = str(Path(sys.executable).with_name("zhenshen"))
 PACK = "cn.chengdu.gaoxin"
 PHONE = "13912345678"
 ID_NUMBER = "11010519491231002X"
 NAME = "张三丰"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Served:
-    url: str
-    store_url: str
-    process: subprocess.Popen[bytes]
-    log: Path
+class Served(Server):
+    """A running ``zhenshen serve`` seen from the Open311 side: its root and its API keys."""
 
     @property
     def root(self) -> str:
         return f"{self.url}/open311/v2"
 
     def key(self, role: str, desks: Sequence[str] = (), department: str | None = None) -> str:
-        store = open_store(self.store_url, PluginHost(PluginConfig.from_env()))
-        try:
-            _, secret = create_key(store, name=role, role=Role(role), desks=tuple(desks),
-                                   department=department)
-        finally:
-            store.close()
-        return secret
+        return make_key(self.store_url, role, desks=desks, department=department)[1]
 
 
 def _serve(tmp: Path, args: Sequence[str], store_url: str | None = None) -> Iterator[Served]:
-    port = _free_port()
     store_url = store_url or f"sqlite:///{tmp / 'desk.db'}"
-    log = tmp / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [ZHENSHEN, "serve", "--store", store_url, "--port", str(port), "--sweep-every", "0",
-             "--log-level", "warning", *args],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    served = Served(f"http://127.0.0.1:{port}", store_url, process, log)
-    deadline = time.monotonic() + 60
+    server = start_server(store_url, tmp, ["--sweep-every", "0", *args])
+    served = Served(server.url, server.store_url, server.process, server.log)
     try:
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            try:
-                if httpx.get(f"{served.url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "zhenshen serve did not become ready"
-            time.sleep(0.1)
         yield served
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        served.stop()
 
 
 @pytest.fixture(

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from zhenshen_server.keys import create_key
-from zhenshen_server.roles import Role
+from zhenshen_server_testkit import make_key, start_server
 
-from zhenshen_core import PluginConfig, PluginHost
 from zhenshen_core.model.case import SHANGHAI
-from zhenshen_core.storage import open_store
 
 BIN = Path(sys.executable).parent
 CONFORMANCE = ",".join([
@@ -38,44 +32,17 @@ CONFORMANCE = ",".join([
 ])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """(base URL, schemathesis config file) of a running service with data in it."""
     tmp = tmp_path_factory.mktemp("schemathesis")
     store_url = f"sqlite:///{tmp / 'desk.db'}"
-    store = open_store(store_url, PluginHost(PluginConfig.from_env()))
+    _, key = make_key(store_url, "admin", name="schemathesis", pii=True)
+    server = start_server(
+        store_url, tmp, ["--desk", "default=cn.chengdu.gaoxin", "--sweep-every", "0"]
+    )
+    url = server.url
     try:
-        _, key = create_key(store, name="schemathesis", role=Role.ADMIN, pii=True)
-    finally:
-        store.close()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(BIN / "zhenshen"), "serve", "--store", store_url, "--port", str(port),
-             "--desk", "default=cn.chengdu.gaoxin", "--sweep-every", "0",
-             "--log-level", "warning"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "zhenshen serve did not become ready"
-            time.sleep(0.1)
         auth = {"Authorization": f"Bearer {key}"}
         case = httpx.post(f"{url}/v1/desks/default/cases", headers=auth, timeout=30, json={
             "external_id": "ST-1", "channel": "hotline_12345",
@@ -99,12 +66,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         )
         yield url, config
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 def _schemathesis(config: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:

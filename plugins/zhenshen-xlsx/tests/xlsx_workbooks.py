@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from click.testing import CliRunner, Result
-
-from zhenshen_core.cli.main import build_cli, prepare
+from click.testing import Result
+from clikit import invoke_with_plugins, isolate_cli
 
 HEADER = [
     "工单编号",
@@ -163,23 +162,10 @@ def streamed_sheet(
 
 def cli(monkeypatch: Any, tmp_path: Path) -> Callable[..., Result]:
     """The ``zhenshen`` CLI in-process, with only this repository's channel plugins."""
-    monkeypatch.setenv("ZHENSHEN_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("ZHENSHEN_STORE", raising=False)
-    monkeypatch.chdir(tmp_path)
+    isolate_cli(monkeypatch, tmp_path)
 
     def invoke(*args: str) -> Result:
-        argv = ["-p", "zhenshen_xlsx.plugin", "-p", "zhenshen_12345.plugin", *args]
-        # prepare() adds the plugins' commands (export) to the one command group: take them
-        # out again afterwards, so that a later test sees the built-in commands only.
-        builtin = set(build_cli().commands)
-        group, argv = prepare(argv)
-        added = set(group.commands) - builtin
-        try:
-            return CliRunner().invoke(group, argv, catch_exceptions=False)
-        finally:
-            for name in added:
-                group.commands.pop(name, None)
+        # the plugins' commands (export) are taken out again afterwards
+        return invoke_with_plugins(("zhenshen_xlsx.plugin", "zhenshen_12345.plugin"), *args)
 
     return invoke

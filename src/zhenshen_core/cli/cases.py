@@ -9,9 +9,11 @@ from typing import Any
 
 import click
 
-from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
+from zhenshen_core.cli.context import PACK_ENV, CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, error_boundary
 from zhenshen_core.cli.options import (
+    DECIDE_PACK_OPTION,
+    INTAKE_ACTOR_OPTION,
     STORE_OPTION,
     calendar_label,
     load_cli_pack,
@@ -96,18 +98,12 @@ def channel_options(ctx: click.Context, channel: Any) -> dict[str, str]:
 @click.argument("channel")
 @click.argument("source", type=click.Path(allow_dash=True))
 @STORE_OPTION
-@click.option(
-    "--pack",
-    "pack_source",
-    envvar=PACK_ENV,
-    default=None,
-    metavar="PACK",
-    help="Decide every case with this rule pack (folder or pack id) before it is stored "
-    "(default: $ZHENSHEN_PACK, then 'pack' in zhenshen.toml; none: stored undecided).",
+@DECIDE_PACK_OPTION(
+    "Decide every case with this rule pack (folder or pack id) before it is stored "
+    "(default: $ZHENSHEN_PACK, then 'pack' in zhenshen.toml; none: stored undecided)."
 )
-@PACK_PATH_OPTION
 @FORMAT_OPTION
-@click.option("--actor", default="intake", show_default=True, help="Recorded as the event actor.")
+@INTAKE_ACTOR_OPTION
 @click.option(
     "--dry-run",
     is_flag=True,

@@ -17,9 +17,15 @@ from typing import Any
 
 import click
 
-from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
+from zhenshen_core.cli.context import CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, CliExit, error_boundary
-from zhenshen_core.cli.options import STORE_OPTION, load_cli_pack, open_cli_store
+from zhenshen_core.cli.options import (
+    DECIDE_PACK_OPTION,
+    INTAKE_ACTOR_OPTION,
+    STORE_OPTION,
+    load_cli_pack,
+    open_cli_store,
+)
 from zhenshen_core.cli.output import FORMAT_OPTION, Column, echo_json, print_table
 from zhenshen_core.storage.protocol import CaseStore, DeadLetter
 
@@ -179,17 +185,9 @@ def retry_letter(
     help="Mapping profile for the channels that take one (12345, xlsx): the fixed profile.",
 )
 @STORE_OPTION
-@click.option(
-    "--pack",
-    "pack_source",
-    envvar=PACK_ENV,
-    default=None,
-    metavar="PACK",
-    help="Decide every case with this rule pack before it is stored, as 'ingest --pack' does.",
-)
-@PACK_PATH_OPTION
+@DECIDE_PACK_OPTION()
 @FORMAT_OPTION
-@click.option("--actor", default="intake", show_default=True, help="Recorded as the event actor.")
+@INTAKE_ACTOR_OPTION
 @click.option(
     "--received-window",
     "received_window",

@@ -97,10 +97,7 @@ def error_boundary(fn: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return fn(*args, **kwargs)
-        except click.ClickException as exc:
-            exc.message = shown_message(exc.message)  # a refused --data may quote a phone
-            raise
-        except (click.exceptions.Exit, click.exceptions.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError:
             # The reader of stdout has gone (``zhenshen eval ... | head``): click ends every

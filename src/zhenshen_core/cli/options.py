@@ -47,6 +47,26 @@ def PACK_OPTION(command: Callable[..., Any]) -> Callable[..., Any]:
     return _PACK(PACK_PATH_OPTION(command))
 
 
+def DECIDE_PACK_OPTION(
+    help: str = "Decide every case with this rule pack before it is stored, "
+    "as 'ingest --pack' does.",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--pack`` for a command that stores cases (no pack: stored undecided) and the
+    ``--pack-path`` folders that find it by id; ``help`` says what this command does with it."""
+    pack = click.option(
+        "--pack", "pack_source", envvar=PACK_ENV, default=None, metavar="PACK", help=help
+    )
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        return pack(PACK_PATH_OPTION(command))
+
+    return decorate
+
+
+INTAKE_ACTOR_OPTION = click.option(
+    "--actor", default="intake", show_default=True, help="Recorded as the event actor."
+)
+
 NOW_OPTION = click.option(
     "--now",
     "now_text",

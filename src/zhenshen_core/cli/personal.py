@@ -150,29 +150,19 @@ class Disclosure:
         from zhenshen_core.storage.audit import AuditRecord
 
         details = {"command": self.command, **detail}
-        records = (
-            [
-                AuditRecord(
-                    actor=self.actor,
-                    role="cli",
-                    action="read_personal_data",
-                    desk=self.desk,
-                    case_id=case_id,
-                    detail=details,
-                )
-                for case_id in case_ids
-            ]
-            if case_ids is not None
-            else [
-                AuditRecord(
-                    actor=self.actor,
-                    role="cli",
-                    action="read_personal_data",
-                    desk=self.desk,
-                    detail=details,
-                )
-            ]
-        )
+        # one record per case shown; one record without a case for a read over many
+        shown: Iterable[str | None] = case_ids if case_ids is not None else [None]
+        records = [
+            AuditRecord(
+                actor=self.actor,
+                role="cli",
+                action="read_personal_data",
+                desk=self.desk,
+                case_id=case_id,
+                detail=details,
+            )
+            for case_id in shown
+        ]
         try:
             for record in records:
                 store.record_audit(record)

@@ -19,14 +19,14 @@ Spans never overlap. Precedence, in this order:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from zhenshen_core.privacy._checks import is_bank_card, is_id_number, is_uscc
 from zhenshen_core.privacy._kinds import PersonalDataKind, PersonalDataSpan
 from zhenshen_core.privacy._names import name_occurrences, usable_names
 from zhenshen_core.privacy._patterns import COMBINED, COMPACT, PREFILTER
 
-__all__ = ["detect_personal_data"]
+__all__ = ["detect_among", "detect_personal_data"]
 
 
 def detect_personal_data(text: str, names: Iterable[str] = ()) -> list[PersonalDataSpan]:
@@ -36,9 +36,15 @@ def detect_personal_data(text: str, names: Iterable[str] = ()) -> list[PersonalD
     ``names`` are the people whose names are looked for (the requester's, usually); names that
     do not look like Chinese names are ignored (see ``_names``).
     """
+    return detect_among(text, usable_names(names) if names else ())
+
+
+def detect_among(text: str, usable: Sequence[str]) -> list[PersonalDataSpan]:
+    """:func:`detect_personal_data` for names that already went through ``usable_names``
+    (longest first): a caller that checks many strings for the same names (the walk that
+    seals a document) validates them once instead of once a string."""
     spans = _numbers_and_emails(text) if PREFILTER.search(text) else []
-    wanted = usable_names(names) if names else []
-    occurrences = name_occurrences(text, wanted) if wanted else []
+    occurrences = name_occurrences(text, usable) if usable else []
     return _with_names(spans, occurrences) if occurrences else spans
 
 

@@ -19,10 +19,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from zhenshen_core.privacy._detect import detect_personal_data
+from zhenshen_core.privacy._detect import detect_among
 from zhenshen_core.privacy._document import FIELD_KINDS, UNMASKED_KEYS
 from zhenshen_core.privacy._kinds import PersonalDataSpan
 from zhenshen_core.privacy._names import usable_names
+from zhenshen_core.privacy._patterns import PREFILTER
 
 __all__ = ["ERASED", "REQUESTER_FIELDS", "redact_document", "walk_personal"]
 
@@ -103,14 +104,24 @@ class _Walk:
                 type(requester) is dict or isinstance(requester, Mapping)
             ):
                 names = self.requester_names(requester, names)
-            member = self.member
-            # An empty value (None, "", [], {}, 0, False) holds nothing: most of a document.
-            return {
-                key: value if not value or key in NEVER_PERSONAL else member(key, value, names)
-                for key, value in node.items()
-            }
+            member, text = self.member, self.text
+            walked: dict[Any, Any] = {}
+            for key, value in node.items():
+                if not value or key in NEVER_PERSONAL:
+                    # An empty value (None, "", [], {}, 0, False) holds nothing: most of a
+                    # document.
+                    walked[key] = value
+                elif type(value) is str and key not in FIELD_KINDS:
+                    # Most of the rest, decided here rather than in ``member``.
+                    walked[key] = value if key in UNMASKED_KEYS else text(value, names)
+                else:
+                    walked[key] = member(key, value, names)
+            return walked
         if kind is list or kind is tuple:
-            return [self.node(item, names) for item in node]
+            node_, text_ = self.node, self.text
+            return [
+                text_(item, names) if type(item) is str else node_(item, names) for item in node
+            ]
         return node
 
     def requester_names(self, requester: Mapping[str, Any], names: tuple[str, ...]) -> Any:
@@ -131,8 +142,11 @@ class _Walk:
             return self.field(value) if key in FIELD_KINDS else self.text(value, names)
         if kind is dict or kind is list:
             if key == "requester" and kind is dict:
+                # Its flags (anonymous, confidential) and empty fields hold nothing.
                 return {
-                    k: self.field(v) if k in REQUESTER_FIELDS else self.node(v, names)
+                    k: v
+                    if v is None or type(v) is bool
+                    else (self.field(v) if k in REQUESTER_FIELDS else self.node(v, names))
                     for k, v in value.items()
                 }
             return self.field(value) if key in FIELD_KINDS else self.node(value, names)
@@ -156,6 +170,10 @@ class _Walk:
         return found
 
     def text(self, text: str, names: tuple[str, ...]) -> Any:
+        if PREFILTER.search(text) is None and not (names and _may_name(text, names)):
+            # The detector's own prefilter, in C: no seven digits, no at sign and none of the
+            # names, so nothing personal (most strings of a document). Cheaper than the cache.
+            return text
         key = (text, names)
         found = self.seen.get(key, _MISSING)
         if found is not _MISSING:
@@ -163,11 +181,16 @@ class _Walk:
         if (self.skip is not None and self.skip(text)) or _INSTANT.fullmatch(text):
             result: Any = text
         else:
-            wanted = [n for n in names if n in text] if names else names
-            spans = detect_personal_data(text, wanted) if wanted else detect_personal_data(text)
+            spans = detect_among(text, names)
             result = self.on_text(text, spans) if spans else text
         self.seen[key] = result
         return result
+
+
+def _may_name(text: str, names: tuple[str, ...]) -> bool:
+    """Whether one of ``names`` may be in ``text``: a plain substring test, except for a
+    dotted name (its middle dot may be typed as another dot; the detector knows)."""
+    return any(name in text or not name.isalpha() for name in names)
 
 
 _MISSING = object()

@@ -14,7 +14,7 @@ under-masks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 #: Two-character surnames (复姓) still in use; a name of three or more characters starting
 #: with one of them keeps both characters when masked (欧阳**).
@@ -100,7 +100,7 @@ def usable_names(names: Iterable[str]) -> list[str]:
     return found
 
 
-def name_occurrences(text: str, names: list[str]) -> list[tuple[int, int, str]]:
+def name_occurrences(text: str, names: Sequence[str]) -> list[tuple[int, int, str]]:
     """(start, end, name) of every occurrence, in text order, none overlapping: the leftmost
     occurrence wins, and of two starting at the same place the longer (names come longest
     first, and the sort is stable)."""

@@ -47,7 +47,7 @@ from zhenshen_core.model.case import Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import dump_case, load_case
 from zhenshen_core.privacy._detect import detect_personal_data
-from zhenshen_core.privacy._fields import ERASED, walk_personal
+from zhenshen_core.privacy._fields import ERASED, NEVER_PERSONAL, walk_personal
 from zhenshen_core.privacy._kinds import PersonalDataKind, PersonalDataSpan
 from zhenshen_core.privacy.keys import KEY_BYTES, MasterKey
 from zhenshen_core.storage.protocol import DeadLetter
@@ -71,6 +71,10 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Za-z@._+-]|(?<=\d)[-+]|[-+](?=\d)")
 def normalise_number(value: str) -> str:
     """The form a number is indexed by: the detector's value, upper case, no separators
     (``+86 139-1234-5678`` → ``13912345678``; ``028-8512-3456`` → ``02885123456``)."""
+    if value.isdigit() and value.isascii():
+        # Digits alone: any number the detector finds in them spans them all (a number never
+        # touches another digit), so the value is its own form. The usual phone field.
+        return value
     text = value
     if _HAS_DIGIT.search(value):
         spans = [s for s in detect_personal_data(value) if s.kind is not PersonalDataKind.NAME]
@@ -95,10 +99,11 @@ def _b64(data: bytes) -> str:
 class _Sealing:
     """Sealing one owner's documents: the data key is made on first need."""
 
-    __slots__ = ("aead", "cache", "key", "new", "numbers", "owner", "vault")
+    __slots__ = ("aad", "aead", "cache", "key", "new", "numbers", "owner", "vault")
 
     def __init__(self, vault: Vault, owner: str, key: bytes | None) -> None:
         self.vault, self.owner, self.key = vault, owner, key
+        self.aad = owner.encode()
         self.aead = AESGCM(key) if key is not None else None
         self.new = False
         self.numbers: set[str] = set()
@@ -110,8 +115,8 @@ class _Sealing:
             self.aead = AESGCM(self.key)
             self.new = True
         nonce = secrets.token_bytes(_NONCE)
-        plain = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-        return SEALED + _b64(nonce + self.aead.encrypt(nonce, plain, self.owner.encode()))
+        plain = _dumps(value).encode()
+        return SEALED + _b64(nonce + self.aead.encrypt(nonce, plain, self.aad))
 
     def on_field(self, value: Any) -> Any:
         if isinstance(value, str) and _HAS_DIGIT.search(value):
@@ -121,6 +126,15 @@ class _Sealing:
     def on_text(self, text: str, spans: list[PersonalDataSpan]) -> Any:
         self.numbers.update(_clean(s.value) for s in spans if s.kind is not PersonalDataKind.NAME)
         return self.seal(text) if self.vault.encrypted else text
+
+
+def _walked_keys(payload: dict[str, Any]) -> bool:
+    """Whether the walk would look at anything in ``payload`` (most event payloads hold
+    nothing, or only codes and clocks)."""
+    return any(value and key not in NEVER_PERSONAL for key, value in payload.items())
+
+
+_NONE = object()
 
 
 def _is_sealed(value: Any) -> bool:
@@ -207,8 +221,9 @@ class Vault:
             payload = event.payload
             draft = payload.get("case")
             if type(draft) is dict and draft.get("requester") == plain.get("requester"):
-                walked = {**payload, "case": self._seal_draft(sealing, draft, plain, doc)}
-            else:
+                sealed_draft = self._seal_draft(sealing, draft, names, plain, doc)
+                event = event.model_copy(update={"payload": {**payload, "case": sealed_draft}})
+            elif _walked_keys(payload):
                 walked = walk_personal(
                     payload,
                     sealing.on_field,
@@ -217,23 +232,44 @@ class Vault:
                     skip=_is_sealed,
                     cache=sealing.cache,
                 )
-            if walked != payload:
-                event = event.model_copy(update={"payload": walked})
+                if walked != payload:
+                    event = event.model_copy(update={"payload": walked})
             texts.append(event.model_dump_json())
         return doc, texts
 
     @staticmethod
     def _seal_draft(
-        sealing: _Sealing, draft: dict[str, Any], plain: dict[str, Any], sealed: dict[str, Any]
+        sealing: _Sealing,
+        draft: dict[str, Any],
+        names: list[str],
+        plain: dict[str, Any],
+        sealed: dict[str, Any],
     ) -> dict[str, Any]:
-        """A receive event's copy of the case, sealed: what it shares with the case document
-        (most of it; the same requester) is taken from the sealed document, the rest walked."""
-        changed = {k: v for k, v in draft.items() if k not in plain or plain[k] != v}
-        changed["requester"] = draft.get("requester")
-        walked = walk_personal(
-            changed, sealing.on_field, sealing.on_text, skip=_is_sealed, cache=sealing.cache
+        """A receive event's copy of the case (with the case's requester), sealed: what it
+        shares with the case document (most of it: a case moves on by its status, version and
+        clocks) is taken from the sealed document, the rest walked with the requester's name.
+        What the walk never looks at (empty values, codes, clocks) is kept without comparing."""
+        changed = {
+            k: v
+            for k, v in draft.items()
+            if v and k not in NEVER_PERSONAL and k != "requester" and plain.get(k, _NONE) != v
+        }
+        walked = (
+            walk_personal(
+                changed,
+                sealing.on_field,
+                sealing.on_text,
+                names,
+                skip=_is_sealed,
+                cache=sealing.cache,
+            )
+            if changed
+            else changed
         )
-        return {k: walked[k] if k in changed else sealed[k] for k in draft}
+        return {
+            k: walked[k] if k in walked else v if not v or k in NEVER_PERSONAL else sealed[k]
+            for k, v in draft.items()
+        }
 
     def seal_letter(self, sealing: _Sealing, letter: DeadLetter) -> DeadLetter:
         """A dead letter with its record sealed whole (it is whatever arrived, names and all)
@@ -289,7 +325,7 @@ class Vault:
     def tokens(index_key: bytes, numbers: Iterable[str]) -> list[str]:
         """The blind-index tokens of normalised numbers (32 hex digits each)."""
         return sorted(
-            {hmac.new(index_key, n.encode(), hashlib.sha256).hexdigest()[:32] for n in numbers if n}
+            {hmac.digest(index_key, n.encode(), "sha256").hex()[:32] for n in numbers if n}
         )
 
 
@@ -315,4 +351,9 @@ def _open(node: Any, aead: AESGCM | None, owner: bytes) -> Any:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(data)
+
+
+#: One encoder for every sealed value: ``json.dumps`` with options builds a new one a call.
+#: It holds its options only, so sharing it is safe.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

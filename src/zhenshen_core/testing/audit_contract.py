@@ -21,9 +21,7 @@ plain-list semantics of :func:`zhenshen_core.storage.audit.select_audit`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -35,6 +33,7 @@ from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.storage.audit import AuditRecord, select_audit
 from zhenshen_core.storage.protocol import CaseStore
+from zhenshen_core.testing._contract_base import ContractBase
 
 __all__ = ["AuditContract", "make_audit_record"]
 
@@ -59,24 +58,13 @@ def make_audit_record(n: int = 0, **overrides: object) -> AuditRecord:
     return AuditRecord.model_validate(data)
 
 
-class AuditContract:
+class AuditContract(ContractBase):
     """Example and property tests of the access log. Subclass and implement ``make_store``."""
-
-    def make_store(self, tmp_path: Path) -> CaseStore:
-        raise NotImplementedError("subclass AuditContract and implement make_store(tmp_path)")
 
     def tamper(self, store: CaseStore, record_id: str) -> None:
         """Try to change and to delete a record behind the API (SQL stores); must raise.
         The default does nothing: a store without a query language has no back door."""
         pytest.skip("this store has no way to write behind its API")
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[CaseStore]:
-        store = self.make_store(tmp_path)
-        try:
-            yield store
-        finally:
-            store.close()
 
     def test_empty_log(self, store: CaseStore) -> None:
         assert store.audit() == []

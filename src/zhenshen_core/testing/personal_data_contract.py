@@ -14,7 +14,6 @@ does not outlive the object).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from zhenshen_core.privacy.rights import (
 )
 from zhenshen_core.storage.crypto import ERASED
 from zhenshen_core.storage.protocol import CaseStore, DeadLetter
+from zhenshen_core.testing._contract_base import ContractBase
 from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, received
 
 __all__ = ["NUMBERS", "PersonalDataContract"]
@@ -55,25 +55,14 @@ def _advance(
     return new
 
 
-class PersonalDataContract:
+class PersonalDataContract(ContractBase):
     """Example tests every backend must pass for personal data (issue 16)."""
-
-    def make_store(self, tmp_path: Path) -> CaseStore:
-        raise NotImplementedError
 
     def stored_text(self, store: CaseStore) -> str:
         raise NotImplementedError
 
     def reopen(self, store: CaseStore, tmp_path: Path, key: MasterKey) -> CaseStore:
         pytest.skip("this store's data does not outlive the store object")
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[CaseStore]:
-        store = self.make_store(tmp_path)
-        try:
-            yield store
-        finally:
-            store.close()
 
     def _person(self, store: CaseStore, n: int = 1) -> tuple[str, list[str]]:
         draft = make_case(n, content=CONTENT, requester=Requester(name="王小明", phone=OWN_PHONE))

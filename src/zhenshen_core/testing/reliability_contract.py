@@ -17,15 +17,14 @@ incident holds its clock back from ``due_clocks`` until its retry time and no lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from zhenshen_core.errors import ConcurrencyError
 from zhenshen_core.storage.outbox import OutboxNotice, SweepIncident, notice_key
 from zhenshen_core.storage.protocol import CaseStore
+from zhenshen_core.testing._contract_base import ContractBase
 from zhenshen_core.testing.storage_contract import (
     BASE_TIME,
     fire,
@@ -62,19 +61,8 @@ def make_notice(
     return OutboxNotice.model_validate(data)
 
 
-class ReliabilityContract:
+class ReliabilityContract(ContractBase):
     """Example tests of the outbox and sweep incidents. Subclass; implement :meth:`make_store`."""
-
-    def make_store(self, tmp_path: Path) -> CaseStore:
-        raise NotImplementedError("subclass ReliabilityContract and implement make_store")
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[CaseStore]:
-        store = self.make_store(tmp_path)
-        try:
-            yield store
-        finally:
-            store.close()
 
     # --- the outbox ----------------------------------------------------------------------
 

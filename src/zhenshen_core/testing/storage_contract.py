@@ -32,7 +32,6 @@ from __future__ import annotations
 import unittest
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,6 +47,7 @@ from zhenshen_core.model.enums import CaseStatus, Channel
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import ACTIVE, Lifecycle
 from zhenshen_core.storage.protocol import CaseQuery, CaseStore, DeadLetter, Record
+from zhenshen_core.testing._contract_base import ContractBase
 
 __all__ = [
     "BASE_TIME",
@@ -167,20 +167,8 @@ def _ids(cases: Iterator[Case] | Sequence[Case]) -> list[str]:
 # --- example tests ------------------------------------------------------------------------------
 
 
-class StoreContract:
+class StoreContract(ContractBase):
     """Example tests every backend must pass. Subclass and implement :meth:`make_store`."""
-
-    def make_store(self, tmp_path: Path) -> CaseStore:
-        """Return a new, empty store; ``tmp_path`` is a fresh directory for file backends."""
-        raise NotImplementedError("subclass StoreContract and implement make_store(tmp_path)")
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[CaseStore]:
-        store = self.make_store(tmp_path)
-        try:
-            yield store
-        finally:
-            store.close()
 
     # intake ---------------------------------------------------------------------------------
 

@@ -10,9 +10,15 @@ from typing import Any
 
 import click
 
-from zhenshen_core.cli.context import PACK_ENV, PACK_PATH_OPTION, CliContext, pass_cli
+from zhenshen_core.cli.context import CliContext, pass_cli
 from zhenshen_core.cli.exits import OK, PROBLEMS, USAGE, CliExit, error_boundary
-from zhenshen_core.cli.options import STORE_OPTION, load_cli_pack, open_cli_store
+from zhenshen_core.cli.options import (
+    DECIDE_PACK_OPTION,
+    INTAKE_ACTOR_OPTION,
+    STORE_OPTION,
+    load_cli_pack,
+    open_cli_store,
+)
 from zhenshen_core.cli.output import FORMAT_OPTION, echo_json
 
 BROKER_ENV = "ZHENSHEN_BROKER"
@@ -68,15 +74,7 @@ def _stopped_by_signals(stop: Any) -> Iterator[None]:
     help="Messages the broker sends ahead unacknowledged; also the largest batch committed "
     "at once.",
 )
-@click.option(
-    "--pack",
-    "pack_source",
-    envvar=PACK_ENV,
-    default=None,
-    metavar="PACK",
-    help="Decide every case with this rule pack before it is stored, as 'ingest --pack' does.",
-)
-@PACK_PATH_OPTION
+@DECIDE_PACK_OPTION()
 @click.option(
     "--declare/--no-declare",
     default=True,
@@ -91,7 +89,7 @@ def _stopped_by_signals(stop: Any) -> Iterator[None]:
     metavar="SECONDS",
     help="Stop once no message came for this long (a batch job); default: until SIGTERM.",
 )
-@click.option("--actor", default="intake", show_default=True, help="Recorded as the event actor.")
+@INTAKE_ACTOR_OPTION
 @FORMAT_OPTION
 @pass_cli
 @error_boundary

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -115,6 +115,15 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _stated(kind: str, status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A handler answering ``status`` with the error's own message (and ``allowed``, if any)."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(body(kind, str(exc), getattr(exc, "allowed", ())), status_code=status)
+
+    return handler
+
+
 def install(app: FastAPI) -> None:
     """Map library errors and framework errors to the one shape."""
 
@@ -147,25 +156,16 @@ def install(app: FastAPI) -> None:
     async def _missing(request: Request, exc: CaseNotFoundError) -> JSONResponse:
         return JSONResponse(body("not_found", "no such case"), status_code=404)
 
-    @app.exception_handler(ConcurrencyError)
-    async def _conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:
-        return JSONResponse(body("conflict", str(exc)), status_code=409)
-
-    @app.exception_handler(IllegalTransitionError)
-    async def _illegal(request: Request, exc: IllegalTransitionError) -> JSONResponse:
-        return JSONResponse(body("event_not_allowed", str(exc), exc.allowed), status_code=422)
-
-    @app.exception_handler(GuardError)
-    async def _guard(request: Request, exc: GuardError) -> JSONResponse:
-        return JSONResponse(body("event_not_allowed", str(exc)), status_code=422)
-
-    @app.exception_handler(DeskOnlyEventError)
-    async def _desk_only(request: Request, exc: DeskOnlyEventError) -> JSONResponse:
-        return JSONResponse(body("event_not_allowed", str(exc), exc.allowed), status_code=422)
-
-    @app.exception_handler(LifecycleError)
-    async def _lifecycle(request: Request, exc: LifecycleError) -> JSONResponse:
-        return JSONResponse(body("event_not_allowed", str(exc)), status_code=422)
+    # Errors whose message is the answer: (error, type, status); ``allowed`` (the events that
+    # would be accepted) is the details where the error carries it.
+    for error, kind, status in (
+        (ConcurrencyError, "conflict", 409),
+        (IllegalTransitionError, "event_not_allowed", 422),
+        (GuardError, "event_not_allowed", 422),
+        (DeskOnlyEventError, "event_not_allowed", 422),
+        (LifecycleError, "event_not_allowed", 422),
+    ):
+        app.add_exception_handler(error, _stated(kind, status))
 
     @app.exception_handler(StoreUnavailableError)
     async def _unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:

@@ -180,6 +180,18 @@ def _reader(request: Request, api_key: str | None, desk: LoadedDesk) -> None:
         raise Open311Failure(404, "jurisdiction_id not found")
 
 
+def _read_desk(
+    request: Request, fmt: str, jurisdiction_id: str | None, api_key: str | None
+) -> tuple[ServiceState, LoadedDesk]:
+    """What every GET checks first, in this order: the format, the desk ``jurisdiction_id``
+    names, and that the caller may read it."""
+    _format(fmt)
+    state = service(request)
+    desk = _jurisdiction(state, jurisdiction_id)
+    _reader(request, api_key, desk)
+    return state, desk
+
+
 # --- services ---------------------------------------------------------------------------------
 
 
@@ -214,9 +226,7 @@ def services(
 ) -> Response:
     """The service list: one service per domain of the desk's pack."""
     try:
-        _format(fmt)
-        desk = _jurisdiction(service(request), jurisdiction_id)
-        _reader(request, api_key, desk)
+        _, desk = _read_desk(request, fmt, jurisdiction_id, api_key)
         return _answer(fmt, _services(desk), "services", "service")
     except Open311Failure as failure:
         return _failure(fmt, failure)
@@ -232,9 +242,7 @@ def service_definition(
 ) -> Response:
     """A service definition (no extra attributes: every service's ``metadata`` is false)."""
     try:
-        _format(fmt)
-        desk = _jurisdiction(service(request), jurisdiction_id)
-        _reader(request, api_key, desk)
+        _, desk = _read_desk(request, fmt, jurisdiction_id, api_key)
         if service_code not in _domains(desk):
             raise Open311Failure(404, "service_code not found")
         row = view.ServiceDefinition(service_code=service_code).model_dump()
@@ -340,10 +348,7 @@ def list_requests(
 ) -> Response:
     """Requests of the desk, oldest first (at most 1,000; by default the last 90 days)."""
     try:
-        _format(fmt)
-        state = service(request)
-        desk = _jurisdiction(state, jurisdiction_id)
-        _reader(request, api_key, desk)
+        state, desk = _read_desk(request, fmt, jurisdiction_id, api_key)
         ids = _listed(service_request_id)
         if ids:
             cases = _by_ids(state, desk, ids)
@@ -381,10 +386,7 @@ def get_request(
 ) -> Response:
     """One request, as a list of one (as the standard has it); 404 for a confidential case."""
     try:
-        _format(fmt)
-        state = service(request)
-        desk = _jurisdiction(state, jurisdiction_id)
-        _reader(request, api_key, desk)
+        state, desk = _read_desk(request, fmt, jurisdiction_id, api_key)
         cases = _by_ids(state, desk, [service_request_id])
         if not cases:
             raise Open311Failure(404, "service_request_id not found")
@@ -403,10 +405,7 @@ def get_token(
 ) -> Response:
     """The request id a POST's token stands for."""
     try:
-        _format(fmt)
-        state = service(request)
-        desk = _jurisdiction(state, jurisdiction_id)
-        _reader(request, api_key, desk)
+        state, desk = _read_desk(request, fmt, jurisdiction_id, api_key)
         case = state.store.find_external("open311", token) if token else None
         if case is None or not _visible(desk, case):
             raise Open311Failure(404, "token not found")
