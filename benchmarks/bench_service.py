@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import resource
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -221,12 +224,15 @@ class Result:
     latencies: list[float]
     client_cpu: float
     server_cpu: float = 0.0  # seconds of CPU the server's processes used in the measurement
+    quantiles: dict[int, float] | None = None  # ms, when the load generator computed them
 
     @property
     def rate(self) -> float:
         return self.done / self.seconds
 
     def quantile(self, q: int) -> float:
+        if self.quantiles is not None:
+            return self.quantiles[q]
         if len(self.latencies) < 2:
             return self.latencies[0] * 1000 if self.latencies else float("nan")
         return statistics.quantiles(self.latencies, n=100)[q - 1] * 1000
@@ -299,6 +305,86 @@ def reads(target: Target, clients: int, seconds: float) -> Result:
     return asyncio.run(_load(target, clients, seconds, send))
 
 
+# --- wrk: a C load generator, so the client takes little of the two cores --------------------
+
+WRK_SCRIPT = """
+counter = 1
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+local n = 0
+local ids = {%(ids)s}
+local headers = {%(headers)s}
+request = function()
+  n = n + 1
+  if %(post)s then
+    local body = string.format([==[%(body)s]==], "%(run)s-" .. tid .. "-" .. n)
+    return wrk.format("POST", "%(path)s", headers, body)
+  end
+  local path = string.gsub("%(path)s", "{id}", ids[math.random(#ids)])
+  return wrk.format("GET", path, headers)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%d %%d %%d\\n", summary.requests,
+    e.status + e.connect + e.read + e.write + e.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _lua(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def wrk_load(target: Target, op: str, clients: int, seconds: float, tmp: Path) -> Result:
+    """One measurement with ``wrk`` (keep-alive connections, as the httpx client uses)."""
+    post = op == "intake"
+    if not post and target.post_path is not None and len(target.ids) < 50:
+        # wrk does not keep the ids of the cases it created: store some
+        for _ in range(50):
+            intake_one(target)
+    headers = dict(target.post_headers if post else target.get_headers)
+    if post:
+        headers["Content-Type"] = "application/json"
+    order = work_order()
+    order["external_id"] = "%s"
+    script = tmp / "bench_wrk.lua"
+    script.write_text(WRK_SCRIPT % {
+        "ids": ", ".join(_lua(i) for i in target.ids[-2000:]) or '"-"',
+        "headers": ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in headers.items()),
+        "post": "true" if post else "false",
+        "body": json.dumps(order),
+        "run": secrets.token_hex(4),
+        "path": (target.post_path or "") if post else target.get_path,
+    }, encoding="utf-8")
+    threads = min(2, clients)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    served = server_cpu(target.process.pid)
+    begin = time.perf_counter()
+    run = subprocess.run(["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds:g}s",
+                          "--timeout", "60s", "-s", str(script), target.url],
+                         capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - begin
+    served = server_cpu(target.process.pid) - served
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / elapsed
+    found = [ln for ln in run.stdout.splitlines() if ln.startswith("WRK ")]
+    if run.returncode != 0 or not found:
+        raise SystemExit(f"wrk failed ({run.returncode}): {run.stdout[-2000:]}{run.stderr}")
+    requests, errors, micros, p50, p99 = (int(x) for x in found[-1].split()[1:])
+    return Result(requests - errors, errors, micros / 1e6, [], cpu, served,
+                  {50: p50 / 1000, 99: p99 / 1000})
+
+
+def intake_one(target: Target) -> None:
+    response = httpx.post(target.url + (target.post_path or ""), json=work_order(),
+                          headers=target.post_headers, timeout=60)
+    if response.status_code < 300:
+        target.ids.append(response.json()["id"])
+
+
 def line(target: str, op: str, clients: int, result: Result) -> str:
     failed = result.failed / max(1, result.failed + result.done)
     return (f"  {target:<34} {op:<6} {clients:>3}  {result.rate:>8,.0f}/s  "
@@ -307,15 +393,19 @@ def line(target: str, op: str, clients: int, result: Result) -> str:
             f"server cpu {result.server_cpu / max(1, result.done) * 1000:5.2f} ms/req")
 
 
-def measure(target: Target, clients: list[int], seconds: float) -> dict[tuple[str, int], Result]:
+def measure(
+    target: Target, clients: list[int], seconds: float, tmp: Path, use_wrk: bool
+) -> dict[tuple[str, int], Result]:
     results: dict[tuple[str, int], Result] = {}
-    if target.post_path is not None:
+    ops = (["intake"] if target.post_path is not None else []) + ["get"]
+    for op in ops:
         for count in clients:
-            results["intake", count] = result = intake(target, count, seconds)
-            print(line(target.name, "intake", count, result), flush=True)
-    for count in clients:
-        results["get", count] = result = reads(target, count, seconds)
-        print(line(target.name, "get", count, result), flush=True)
+            if use_wrk:
+                result = wrk_load(target, op, count, seconds, tmp)
+            else:
+                result = (intake if op == "intake" else reads)(target, count, seconds)
+            results[op, count] = result
+            print(line(target.name, op, count, result), flush=True)
     return results
 
 
@@ -365,10 +455,17 @@ def main() -> None:
     parser.add_argument("--clients", default="1,16,64", help="concurrent clients, comma separated")
     parser.add_argument("--pg-url", default=os.environ.get("ZHENSHEN_TEST_PG_URL"))
     parser.add_argument("--only", default="", help="run only targets whose name contains this")
+    parser.add_argument("--load", choices=["auto", "wrk", "httpx"], default="auto",
+                        help="the load generator: wrk (C, when on PATH) or the Python httpx "
+                             "client (which takes much of the two cores itself)")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
+    use_wrk = args.load == "wrk" or (args.load == "auto" and shutil.which("wrk") is not None)
+    if args.load == "wrk" and shutil.which("wrk") is None:
+        raise SystemExit("--load wrk: wrk is not on PATH (Debian: apt-get install wrk)")
     print(f"calibration: sum(range(20_000_000)) took {calibration():.2f} s; "
-          f"load average {os.getloadavg()[0]:.1f}; {args.duration:g} s per line")
+          f"load average {os.getloadavg()[0]:.1f}; {args.duration:g} s per line; "
+          f"load from {'wrk' if use_wrk else 'httpx'}")
     source = wsgi_source()
     if source is None:
         print("  (the stdlib WSGI example is not in this checkout's history: not compared)")
@@ -405,7 +502,7 @@ def main() -> None:
                     continue
                 with running(start()) as target:
                     target.name = name
-                    measure(target, clients, args.duration)
+                    measure(target, clients, args.duration, tmp, use_wrk)
         finally:
             if schemas is not None:
                 schemas.drop_all()

@@ -15,7 +15,10 @@ if not os.environ.get("ZHENSHEN_TEST_PG_URL"):
     pytest.skip("ZHENSHEN_TEST_PG_URL is not set; the PostgreSQL service tests need it",
                 allow_module_level=True)
 
+import psycopg  # noqa: E402
 from test_server_sqlite import (  # noqa: E402
+    call,
+    order,
     serve_two_desks,
     test_a_revoked_key_is_refused_at_once,
     test_a_valid_jwt_plays_the_part_of_a_key,
@@ -48,6 +51,34 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("pg-server")
     try:
         with serve_folder(tmp) as idp:  # the issuer writes tmp/jwks.json
-            yield from serve_two_desks(url, tmp, f"{idp}/jwks.json")
+            for found in serve_two_desks(url, tmp, f"{idp}/jwks.json"):
+                yield {**found, "schema": schema}
     finally:
         drop_schema(schema)
+
+
+def test_a_new_case_and_its_receive_record_are_one_commit(env: dict[str, Any]) -> None:
+    """One commit per intake, not two (the case, then its audit record): the receipt's record
+    is written by the transaction that wrote the case's first event (the same ``xmin``). A
+    repeated delivery stores nothing, and its record is written on its own."""
+    server = env["server"]
+    work_order = order()
+    first = call(server, server.keys["intake"], "POST", "/v1/desks/a/cases", json=work_order)
+    again = call(server, server.keys["intake"], "POST", "/v1/desks/a/cases", json=work_order)
+    assert (first.status_code, again.status_code) == (201, 200)
+    case_id = first.json()["id"]
+    schema = env["schema"]
+    with psycopg.connect(os.environ["ZHENSHEN_TEST_PG_URL"]) as conn:
+        row = conn.execute(
+            f'SELECT xmin::text FROM "{schema}".events WHERE case_id = %s ORDER BY seq LIMIT 1',
+            (case_id,),
+        ).fetchone()
+        records = conn.execute(
+            f'SELECT xmin::text, detail FROM "{schema}".audit_log'
+            " WHERE case_id = %s AND action = 'receive_case' ORDER BY seq",
+            (case_id,),
+        ).fetchall()
+    assert row is not None
+    assert [detail["created"] for _, detail in records] == [True, False]
+    assert records[0][0] == row[0], "the case and its receipt record were two transactions"
+    assert records[1][0] != row[0]

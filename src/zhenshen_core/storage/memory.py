@@ -78,15 +78,21 @@ class MemoryStore:
     # --- writes ----------------------------------------------------------------------------
 
     def ingest(
-        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> IngestResult:
-        return self.ingest_many([(case, events)], outbox=outbox)[0]
+        return self.ingest_many([(case, events)], outbox=outbox, audit=audit)[0]
 
     def ingest_many(
         self,
         items: Sequence[tuple[Case, Sequence[CaseEvent]]],
         *,
         outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> list[IngestResult]:
         for case, events in items:
             check_new(case, events)
@@ -108,6 +114,9 @@ class MemoryStore:
             self._state.cases, self._state.events, self._state.refs = cases, evs, refs
             created = {r.case_id for r in results if r.created}
             self._add_notices(n for n in outbox if n.case_id in created)
+            for record in audit:
+                if record.case_id in created:
+                    self._state.audit.setdefault(record.id, record.model_dump_json())
             return results
 
     def save(

@@ -115,19 +115,27 @@ class CaseStore(Protocol):
     url: str
 
     def ingest(
-        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> IngestResult:
         """Store a new case with its first events, unless its external ref is already known;
-        ``outbox`` is kept with it, in the same transaction, only when it is created."""
+        ``outbox`` and ``audit`` (access-log records, see :meth:`record_audit`) are kept with
+        it, in the same transaction, only when it is created: one commit for a receipt and its
+        audit record."""
 
     def ingest_many(
         self,
         items: Sequence[tuple[Case, Sequence[CaseEvent]]],
         *,
         outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> list[IngestResult]:
         """``ingest`` for a batch in one transaction: all stored or none; a notice of
-        ``outbox`` is kept when its case is created by this call."""
+        ``outbox`` and a record of ``audit`` are kept when their case is created by this call."""
 
     def save(
         self,

@@ -608,15 +608,21 @@ class SQLiteStore:
     # --- writes ----------------------------------------------------------------------------
 
     def ingest(
-        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> IngestResult:
-        return self.ingest_many([(case, events)], outbox=outbox)[0]
+        return self.ingest_many([(case, events)], outbox=outbox, audit=audit)[0]
 
     def ingest_many(
         self,
         items: Sequence[tuple[Case, Sequence[CaseEvent]]],
         *,
         outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> list[IngestResult]:
         for case, events in items:
             check_new(case, events)
@@ -645,6 +651,9 @@ class SQLiteStore:
                 results.append(IngestResult(case_id=case.id, created=True))
             created = {r.case_id for r in results if r.created}
             _insert_notices(cur, [n for n in outbox if n.case_id in created])
+            for record in audit:
+                if record.case_id in created:
+                    _insert_audit(cur, record)
             pii.write_new(cur, batch.keys, batch.index)
         return results
 
@@ -865,22 +874,7 @@ class SQLiteStore:
 
     def record_audit(self, record: AuditRecord) -> None:
         with self._tx() as cur:
-            cur.execute(
-                f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO NOTHING",
-                (
-                    record.id,
-                    to_micros(record.at),
-                    record.actor,
-                    record.role,
-                    record.action,
-                    record.desk,
-                    record.case_id,
-                    record.outcome,
-                    record.remote,
-                    _dumps(record.detail),
-                ),
-            )
+            _insert_audit(cur, record)
 
     def audit(
         self,
@@ -1293,3 +1287,23 @@ def _where(q: CaseQuery) -> tuple[str, list[Any]]:
         terms.append("c.id IN (SELECT case_id FROM clocks WHERE stopped = 0 AND due_at < ?)")
         params.append(to_micros(q.due_before))
     return ("WHERE " + " AND ".join(terms) if terms else ""), params
+
+
+def _insert_audit(cur: sqlite3.Cursor, record: AuditRecord) -> None:
+    """One access-log record, in the caller's transaction; idempotent on its id."""
+    cur.execute(
+        f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO NOTHING",
+        (
+            record.id,
+            to_micros(record.at),
+            record.actor,
+            record.role,
+            record.action,
+            record.desk,
+            record.case_id,
+            record.outcome,
+            record.remote,
+            _dumps(record.detail),
+        ),
+    )

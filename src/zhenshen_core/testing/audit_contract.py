@@ -28,7 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from zhenshen_core.errors import StorageError
 from zhenshen_core.model.case import SHANGHAI
+from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.storage.audit import AuditRecord, select_audit
 from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_core.testing._contract_base import ContractBase
@@ -103,6 +105,33 @@ class AuditContract(ContractBase):
         store.record_audit(record)
         store.record_audit(record)
         store.record_audit(make_audit_record(3, actor="someone-else"))
+        assert store.audit() == [record]
+
+    # --- a receipt and its record in one transaction (ingest's ``audit=``) -------------------
+
+    def test_ingest_keeps_the_record_of_a_case_it_creates(self, store: CaseStore) -> None:
+        from zhenshen_core.testing.storage_contract import make_case, received
+
+        case, events = received(make_case(1))
+        record = make_audit_record(1, case_id=case.id, action="receive_case")
+        assert store.ingest(case, events, audit=[record]).created
+        assert store.audit() == [record]
+        # the same work order again: nothing new stored, and its record is not kept either
+        again, again_events = received(make_case(1))
+        other = make_audit_record(2, case_id=again.id, action="receive_case")
+        assert not store.ingest(again, again_events, audit=[other]).created
+        assert store.audit() == [record]
+
+    def test_a_refused_ingest_keeps_no_record(self, store: CaseStore) -> None:
+        from zhenshen_core.testing.storage_contract import make_case, received
+
+        case, events = received(make_case(2))
+        record = make_audit_record(2, case_id=case.id, action="receive_case")
+        wrong: list[CaseEvent] = []  # a new case must come with its first event
+        with pytest.raises(StorageError):
+            store.ingest(case, wrong, audit=[record])
+        assert store.audit() == []
+        assert store.ingest_many([(case, events)], audit=[record])[0].created
         assert store.audit() == [record]
 
     def test_filters_combine(self, store: CaseStore) -> None:

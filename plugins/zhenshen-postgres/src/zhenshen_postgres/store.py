@@ -20,10 +20,12 @@ Design, in the order the issue asks for it:
   the number of cases. :meth:`PostgresStore.claim_due_clocks` adds a lease taken with ``FOR
   UPDATE SKIP LOCKED`` so several nodes can sweep at once without handing the same alert to two
   of them.
-* **Connections.** ``psycopg_pool`` is not a dependency: each store object owns one connection in
-  autocommit mode and a lock around it, so one object is safe to share between threads (they take
-  turns) and a process that wants parallel database work opens several stores. A broken
-  connection is replaced on the next call. Timeouts come from the URL (``connection.py``).
+* **Connections.** ``psycopg_pool`` is not a dependency: each store object keeps a few
+  connections in autocommit mode (``pool_size``, 4 by default) and lends one to a thread for the
+  whole of an operation (its retries included), so one object is safe to share between threads
+  and up to ``pool_size`` of them commit at once (a web worker's requests wait for the disk's
+  flush together instead of in turn). A broken connection is replaced on the next call.
+  Timeouts come from the URL (``connection.py``).
 * **Retries.** Every operation runs through :meth:`PostgresStore._attempts`: a transaction the
   server rolled back for another one (deadlock, serialization failure, the intake race) and a
   lost connection or a server going away are tried again, up to ``retries`` times with
@@ -139,7 +141,10 @@ class PostgresStore:
         migrate: bool = True,
         connect_timeout: int | None = None,
         pii_key: MasterKey | None = None,
+        pool_size: int = 4,
     ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, not {pool_size}")
         parsed = parse_url(url)
         master = pii_key or resolve_master_key(key_file=parsed.pii_key_file)
         if master is None:
@@ -158,8 +163,11 @@ class PostgresStore:
         self.url = parsed.display
         self.schema = parsed.schema
         self.settings = parsed
-        self._lock = threading.RLock()
-        self._conn: GuardedConnection | None = None
+        self._lock = threading.Lock()  # guards the idle list only
+        self._idle: list[GuardedConnection] = []
+        self._closes = 0  # connections lent out before the last close() are not kept
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._local = threading.local()  # the connection lent to this thread, and how deep
         self._connected_once = False
         self._rng = random.Random()
         try:
@@ -190,14 +198,51 @@ class PostgresStore:
 
     # --- connection ------------------------------------------------------------------------
 
+    @contextmanager
+    def _lent(self) -> Iterator[None]:
+        """A connection slot for this thread for the whole operation; a nested operation (the
+        migrations' sealing, the commit-outcome check) uses the same connection."""
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth:
+            local.depth = depth + 1
+            try:
+                yield
+            finally:
+                local.depth -= 1
+            return
+        self._slots.acquire()
+        try:
+            with self._lock:
+                local.conn = self._idle.pop() if self._idle else None
+                closes = self._closes
+            local.depth = 1
+            try:
+                yield
+            finally:
+                local.depth = 0
+                conn, local.conn = local.conn, None
+                if conn is not None:
+                    with self._lock:
+                        keep = closes == self._closes and not gone(conn) and (
+                            conn.info.transaction_status == TransactionStatus.IDLE
+                        )
+                        if keep:
+                            self._idle.append(conn)
+                    if not keep:
+                        conn.close()
+        finally:
+            self._slots.release()
+
     def _connection(self) -> GuardedConnection:
-        conn = self._conn
+        """The connection lent to this thread (see :meth:`_lent`), opened when needed."""
+        conn: GuardedConnection | None = getattr(self._local, "conn", None)
         if not gone(conn):
             assert conn is not None
             return conn
         if conn is not None:
             conn.close()  # broken: release the socket before opening a new one
-            self._conn = None
+            self._local.conn = None
         conn = connect(self.settings)
         try:
             # Documents are parsed by pydantic straight from JSON text: faster than json.loads,
@@ -211,7 +256,7 @@ class PostgresStore:
         except BaseException:
             conn.close()
             raise
-        self._conn = conn
+        self._local.conn = conn
         self._connected_once = True
         return conn
 
@@ -251,7 +296,7 @@ class PostgresStore:
         for this operation (the intake race's unique violation). ``idempotent`` says whether a
         write whose commit outcome stayed unknown may be run again.
         """
-        with self._lock:
+        with self._lent():
             delays: Iterator[float] | None = None  # drawn on the first failure only
             tries = 1
             while True:
@@ -356,10 +401,17 @@ class PostgresStore:
         return None
 
     def close(self) -> None:
+        """Close the connections (one lent out is closed when its operation ends). The store
+        stays usable: it connects again on the next call."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._closes += 1
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+        mine: GuardedConnection | None = getattr(self._local, "conn", None)
+        if mine is not None and not getattr(self._local, "depth", 0):
+            mine.close()
+            self._local.conn = None
 
     def schema_version(self) -> int:
         """The newest migration applied to this store's schema."""
@@ -368,15 +420,21 @@ class PostgresStore:
     # --- writes ----------------------------------------------------------------------------
 
     def ingest(
-        self, case: Case, events: Sequence[CaseEvent], *, outbox: Sequence[OutboxNotice] = ()
+        self,
+        case: Case,
+        events: Sequence[CaseEvent],
+        *,
+        outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> IngestResult:
-        return self.ingest_many([(case, events)], outbox=outbox)[0]
+        return self.ingest_many([(case, events)], outbox=outbox, audit=audit)[0]
 
     def ingest_many(
         self,
         items: Sequence[tuple[Case, Sequence[CaseEvent]]],
         *,
         outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[AuditRecord] = (),
     ) -> list[IngestResult]:
         """Store a batch in one transaction with ``COPY``; retried when another node races it."""
         for case, events in items:
@@ -385,10 +443,11 @@ class PostgresStore:
         if not rows:
             return []
         tokens = {r.id: self._tokens(r.numbers) for r in rows}
+        records = [_audit_insert(r) for r in audit]  # a refused detail fails before any write
         # Idempotent on (channel, external id): a retry after any failure finds what was stored.
         return self._write(
             "ingest cases",
-            lambda cur: self._ingest_once(cur, rows, tokens, outbox),
+            lambda cur: self._ingest_once(cur, rows, tokens, outbox, records),
             idempotent=True,
             conflicts=(pg_errors.UniqueViolation,),
         )
@@ -399,6 +458,7 @@ class PostgresStore:
         rows: list[_IngestRow],
         tokens: dict[str, list[str]],
         outbox: Sequence[OutboxNotice] = (),
+        audit: Sequence[tuple[bytes, tuple[Any, ...]]] = (),
     ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
         refs: dict[tuple[str, str], str] = {}
@@ -457,6 +517,9 @@ class PostgresStore:
             _copy(cur, "pii_index (token, owner)", ((t, r.id) for r in new for t in tokens[r.id]))
         created = {r.id for r in new}
         _insert_notices(cur, [n for n in outbox if n.case_id in created])
+        for text, params in audit:
+            if params[6] in created:  # the record's case_id
+                cur.execute(text, params)
         return results
 
     def save(
@@ -970,27 +1033,9 @@ class PostgresStore:
     # --- the access log (zhenshen_core.storage.audit) ----------------------------------------
 
     def record_audit(self, record: AuditRecord) -> None:
-        detail = _json_for_jsonb(record.detail, f"access-log record {record.id}")
+        text, params = _audit_insert(record)
         # One statement, idempotent on the record's id: retried as is.
-        self._read(
-            lambda conn: conn.execute(
-                f"INSERT INTO audit_log ({_AUDIT_COLUMNS})"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (
-                    record.id,
-                    record.at,
-                    record.actor,
-                    record.role,
-                    record.action,
-                    record.desk,
-                    record.case_id,
-                    record.outcome,
-                    record.remote,
-                    detail,
-                ),
-            ),
-            "record an access",
-        )
+        self._read(lambda conn: conn.execute(text, params), "record an access")
 
     def audit(
         self,
@@ -1034,6 +1079,27 @@ class PostgresStore:
 _LETTER_COLUMNS = "doc, at, seen, last_seen"
 _LETTER_WRAPPED = "d.key, (SELECT k.wrapped FROM pii_keys k WHERE k.owner = d.key)"
 _AUDIT_COLUMNS = "id, at, actor, role, action, desk, case_id, outcome, remote, detail"
+
+
+def _audit_insert(record: AuditRecord) -> tuple[bytes, tuple[Any, ...]]:
+    """The statement and parameters that add one access-log record (idempotent on its id)."""
+    detail = _json_for_jsonb(record.detail, f"access-log record {record.id}")
+    return (
+        f"INSERT INTO audit_log ({_AUDIT_COLUMNS})"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING".encode(),
+        (
+            record.id,
+            record.at,
+            record.actor,
+            record.role,
+            record.action,
+            record.desk,
+            record.case_id,
+            record.outcome,
+            record.remote,
+            detail,
+        ),
+    )
 
 
 def _audit_record(row: tuple[Any, ...]) -> AuditRecord:

@@ -17,8 +17,7 @@ from zhenshen_core.storage.audit import AuditOutcome
 from zhenshen_core.storage.protocol import CaseStore
 
 
-def record(
-    store: CaseStore,
+def make(
     *,
     who: str,
     role: str,
@@ -28,19 +27,23 @@ def record(
     outcome: AuditOutcome,
     remote: str | None,
     detail: Mapping[str, Any] | None = None,
-) -> None:
-    store.record_audit(
-        AuditRecord(
-            actor=who,
-            role=role,
-            action=action,
-            desk=desk,
-            case_id=case,
-            outcome=outcome,
-            remote=remote,
-            detail=dict(detail or {}),
-        )
+) -> AuditRecord:
+    """A record, not yet stored (an intake hands it to the store's ``ingest``)."""
+    return AuditRecord(
+        actor=who,
+        role=role,
+        action=action,
+        desk=desk,
+        case_id=case,
+        outcome=outcome,
+        remote=remote,
+        detail=dict(detail or {}),
     )
+
+
+def record(store: CaseStore, **fields: Any) -> None:
+    """Store one record now (see :func:`make` for the fields)."""
+    store.record_audit(make(**fields))
 
 
 def entries(

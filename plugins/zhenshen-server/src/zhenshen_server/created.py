@@ -5,16 +5,35 @@ tell two concurrent deliveries apart (both find nothing, one of them stores it),
 can: its ``ingest`` answers ``created``. The desks' store is wrapped once in :class:`IngestWatch`,
 which passes every call through and notes that answer in a context variable, which each request
 reads in its own context (a thread of the pool runs the route in a copy of the request's).
+
+The request's own audit record rides along: :func:`watching` may be given the record of a
+successful receipt (made for the case id the store is handed), and ``ingest`` passes it to the
+store's ``audit=``, so a new case and its record are one transaction, one commit. When the store
+answers "already there", nothing was recorded and the route writes its record itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
-_created: ContextVar[list[bool] | None] = ContextVar("zhenshen_server_created", default=None)
+from zhenshen_core import AuditRecord
+
+
+@dataclass
+class Watch:
+    """What the store said during one request: ``created`` per ``ingest``, and whether the
+    request's audit record was stored with a case it created."""
+
+    record: Callable[[str], AuditRecord] | None = None
+    created: list[bool] = field(default_factory=list)
+    audited: bool = False
+
+
+_watch: ContextVar[Watch | None] = ContextVar("zhenshen_server_created", default=None)
 
 
 class IngestWatch:
@@ -23,11 +42,14 @@ class IngestWatch:
     def __init__(self, store: Any) -> None:
         self._store = store
 
-    def ingest(self, *args: Any, **kwargs: Any) -> Any:
-        result = self._store.ingest(*args, **kwargs)
-        noted = _created.get()
-        if noted is not None:
-            noted.append(bool(result.created))
+    def ingest(self, case: Any, events: Any, **kwargs: Any) -> Any:
+        watch = _watch.get()
+        if watch is not None and watch.record is not None and "audit" not in kwargs:
+            kwargs["audit"] = [watch.record(case.id)]
+        result = self._store.ingest(case, events, **kwargs)
+        if watch is not None:
+            watch.created.append(bool(result.created))
+            watch.audited = watch.audited or ("audit" in kwargs and bool(result.created))
         return result
 
     def __getattr__(self, name: str) -> Any:
@@ -35,11 +57,12 @@ class IngestWatch:
 
 
 @contextmanager
-def watching() -> Iterator[list[bool]]:
-    """Inside: the ``created`` answers of the store's ``ingest`` calls made here."""
-    noted: list[bool] = []
-    token = _created.set(noted)
+def watching(record: Callable[[str], AuditRecord] | None = None) -> Iterator[Watch]:
+    """Inside: the ``created`` answers of the store's ``ingest`` calls made here; ``record``
+    makes the audit record of a receipt, for the case id being stored."""
+    watch = Watch(record)
+    token = _watch.set(watch)
     try:
-        yield noted
+        yield watch
     finally:
-        _created.reset(token)
+        _watch.reset(token)

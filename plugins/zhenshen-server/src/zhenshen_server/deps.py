@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from zhenshen_core import Case, CaseEvent, Desk
+from zhenshen_core import AuditRecord, Case, CaseEvent, Desk
 from zhenshen_core.errors import CaseNotFoundError
 from zhenshen_core.storage.audit import AuditOutcome
 from zhenshen_server import audit as audit_log
@@ -113,8 +113,17 @@ class DeskCall:
         outcome: AuditOutcome,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        audit_log.record(
-            self.state.store,
+        self.state.store.record_audit(self.audit_record(action, case, outcome, detail))
+
+    def audit_record(
+        self,
+        action: str,
+        case: str | None,
+        outcome: AuditOutcome,
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditRecord:
+        """The record :meth:`audit` would store, for a write that stores it itself."""
+        return audit_log.make(
             who=self.principal.subject,
             role=self.principal.role.value,
             action=action,

@@ -544,14 +544,15 @@ def create_request(
         call = DeskCall(state, principal, desk.id, desk.desk, remote)
         token = f"o311-{secrets.token_hex(10)}"
         try:
-            case, _created = _created_case(call, _draft(desk, token, fields, desk.desk.now()))
+            case, _created = _created_case(
+                call, _draft(desk, token, fields, desk.desk.now()), {"via": "open311"}
+            )
         except (CaseValidationError, ApiError) as exc:
             call.audit("receive_case", None, "failed",
                        {"error": type(exc).__name__, "via": "open311"})
             if isinstance(exc, ApiError):
                 raise _from_api_error(exc) from None
             raise Open311Failure(400, str(exc)) from None
-        call.audit("receive_case", case["id"], "ok", {"created": True, "via": "open311"})
         row = view.CreatedRequest(
             service_request_id=case["id"], token=token, service_notice=None, account_id=None
         ).model_dump()

@@ -60,7 +60,11 @@ class EventRequest(BaseModel):
     expected_version: int = Field(ge=0, description="the case version the caller last read")
 
 
-def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def _created_case(
+    call: DeskCall, draft: dict[str, Any], detail: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Receive the draft and audit the receipt (``detail`` added to the record): a new case's
+    record is stored in the case's own transaction, a repeated one's on its own."""
     channel = str(draft.get("channel") or "api")
     external_id = draft.get("external_id")
     before = (
@@ -70,11 +74,18 @@ def _created_case(call: DeskCall, draft: dict[str, Any]) -> tuple[dict[str, Any]
     )
     if before is not None and desk_of(before) != call.desk_id:
         raise ApiError(409, "conflict", "this work order was received by another desk")
-    with watching() as created:
+    extra = detail or {}
+    with watching(
+        lambda case_id: call.audit_record("receive_case", case_id, "ok",
+                                          {"created": True, **extra})
+    ) as watch:
         case = call.desk.receive(draft, actor=call.principal.subject)
     if desk_of(case) != call.desk_id:  # a concurrent delivery to another desk stored it
         raise ApiError(409, "conflict", "this work order was received by another desk")
-    return dump_case(case), any(created)
+    created = any(watch.created)
+    if not watch.audited:
+        call.audit("receive_case", case.id, "ok", {"created": created, **extra})
+    return dump_case(case), created
 
 
 @router.post(
@@ -99,7 +110,6 @@ def receive_case(
     except Exception as exc:
         call.audit("receive_case", None, "failed", {"error": type(exc).__name__})
         raise
-    call.audit("receive_case", case["id"], "ok", {"created": created})
     return JSONResponse(call.show(case, case["id"]), status_code=201 if created else 200)
 
 
