@@ -27,7 +27,9 @@ from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.identity import normalise_uscc
-from zhenshen_core.storage.protocol import CaseQuery, DeadLetter
+from zhenshen_core.storage.audit import AuditRecord
+from zhenshen_core.storage.outbox import OutboxNotice
+from zhenshen_core.storage.protocol import CaseQuery, DeadLetter, IngestResult
 
 __all__ = [
     "alerting_clocks",
@@ -112,6 +114,21 @@ def _check_events(case: Case, events: Sequence[CaseEvent], *, start: int) -> Non
             f"case {case.id}: version {case.version} does not match its history "
             f"({start - 1} stored + {len(events)} new events = {start - 1 + len(events)})"
         )
+
+
+def kept_with_created(
+    results: Iterable[IngestResult],
+    outbox: Iterable[OutboxNotice],
+    audit: Iterable[AuditRecord],
+) -> tuple[list[OutboxNotice], list[AuditRecord]]:
+    """The outbox notices and access-log records an ingest keeps: those of the cases it
+    created. A work order delivered again stores nothing, so it announces and logs nothing
+    in the batch's transaction (the caller records a repeat on its own, if it wants to)."""
+    created = {r.case_id for r in results if r.created}
+    return (
+        [n for n in outbox if n.case_id in created],
+        [r for r in audit if r.case_id in created],
+    )
 
 
 def external_keys(case: Case) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from zhenshen_core.storage.backend import (
     check_new,
     check_update,
     external_keys,
+    kept_with_created,
     matches,
     seen_again,
     sort_key,
@@ -112,11 +113,10 @@ class MemoryStore:
                     refs[key] = case.id
                 results.append(IngestResult(case_id=case.id, created=True))
             self._state.cases, self._state.events, self._state.refs = cases, evs, refs
-            created = {r.case_id for r in results if r.created}
-            self._add_notices(n for n in outbox if n.case_id in created)
-            for record in audit:
-                if record.case_id in created:
-                    self._state.audit.setdefault(record.id, record.model_dump_json())
+            notices, records = kept_with_created(results, outbox, audit)
+            self._add_notices(notices)
+            for record in records:
+                self._state.audit.setdefault(record.id, record.model_dump_json())
             return results
 
     def save(

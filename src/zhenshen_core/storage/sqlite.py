@@ -65,6 +65,7 @@ from zhenshen_core.storage.backend import (
     dead_letter_key,
     external_keys,
     from_micros,
+    kept_with_created,
     query_enterprise,
     to_micros,
 )
@@ -649,11 +650,10 @@ class SQLiteStore:
                 )
                 _write_index_rows(cur, case)
                 results.append(IngestResult(case_id=case.id, created=True))
-            created = {r.case_id for r in results if r.created}
-            _insert_notices(cur, [n for n in outbox if n.case_id in created])
-            for record in audit:
-                if record.case_id in created:
-                    _insert_audit(cur, record)
+            notices, records = kept_with_created(results, outbox, audit)
+            _insert_notices(cur, notices)
+            for record in records:
+                _insert_audit(cur, record)
             pii.write_new(cur, batch.keys, batch.index)
         return results
 

@@ -79,6 +79,7 @@ from zhenshen_core.storage.backend import (
     check_new,
     check_update,
     external_keys,
+    kept_with_created,
     query_enterprise,
 )
 from zhenshen_core.storage.crypto import SEALED, Vault
@@ -443,11 +444,11 @@ class PostgresStore:
         if not rows:
             return []
         tokens = {r.id: self._tokens(r.numbers) for r in rows}
-        records = [_audit_insert(r) for r in audit]  # a refused detail fails before any write
+        inserts = {r.id: _audit_insert(r) for r in audit}  # a refused detail fails first
         # Idempotent on (channel, external id): a retry after any failure finds what was stored.
         return self._write(
             "ingest cases",
-            lambda cur: self._ingest_once(cur, rows, tokens, outbox, records),
+            lambda cur: self._ingest_once(cur, rows, tokens, outbox, audit, inserts),
             idempotent=True,
             conflicts=(pg_errors.UniqueViolation,),
         )
@@ -457,8 +458,9 @@ class PostgresStore:
         cur: _Cursor,
         rows: list[_IngestRow],
         tokens: dict[str, list[str]],
-        outbox: Sequence[OutboxNotice] = (),
-        audit: Sequence[tuple[bytes, tuple[Any, ...]]] = (),
+        outbox: Sequence[OutboxNotice],
+        audit: Sequence[AuditRecord],
+        inserts: Mapping[str, tuple[bytes, tuple[Any, ...]]],
     ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
         refs: dict[tuple[str, str], str] = {}
@@ -515,11 +517,10 @@ class PostgresStore:
             _copy(cur, "pii_keys (owner, wrapped)", ((r.id, r.wrapped) for r in new if r.wrapped))
         if any(tokens[r.id] for r in new):
             _copy(cur, "pii_index (token, owner)", ((t, r.id) for r in new for t in tokens[r.id]))
-        created = {r.id for r in new}
-        _insert_notices(cur, [n for n in outbox if n.case_id in created])
-        for text, params in audit:
-            if params[6] in created:  # the record's case_id
-                cur.execute(text, params)
+        notices, records = kept_with_created(results, outbox, audit)
+        _insert_notices(cur, notices)
+        for record in records:
+            cur.execute(*inserts[record.id])
         return results
 
     def save(
