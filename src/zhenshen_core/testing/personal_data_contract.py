@@ -59,7 +59,11 @@ class PersonalDataContract(ContractBase):
     """Example tests every backend must pass for personal data (issue 16)."""
 
     def stored_text(self, store: CaseStore) -> str:
-        raise NotImplementedError
+        """Everything the store keeps, as text (its files' bytes, a dump of its tables): the
+        tests search it for raw numbers. A backend's suite must say how to read it."""
+        raise NotImplementedError(
+            f"subclass {type(self).__name__} and implement stored_text(store)"
+        )
 
     def reopen(self, store: CaseStore, tmp_path: Path, key: MasterKey) -> CaseStore:
         pytest.skip("this store's data does not outlive the store object")
