@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from zhenshen_core import PERSON_EVENTS, DeskOnlyEventError, is_person_event
 from zhenshen_core.cli.main import build_cli
 from zhenshen_core.desk import Desk
-from zhenshen_core.errors import ConcurrencyError
-from zhenshen_core.model import DEFAULT_TRANSITIONS, DESK_EVENTS, CaseStatus
+from zhenshen_core.errors import ConcurrencyError, IllegalTransitionError
+from zhenshen_core.model import DEFAULT_TRANSITIONS, DESK_EVENTS, CaseStatus, Lifecycle
 from zhenshen_core.storage import MemoryStore, SQLiteStore
 
 from .test_sweep import NOW, fill
@@ -43,6 +43,18 @@ def test_desk_transition_refuses_a_desk_event_naming_the_allowed_ones(event: str
         Desk(store).transition(case_id, event, {}, actor="wang")
     assert "accept" in str(info.value) and "withdraw" in str(info.value)
     assert store.get(case_id).version == 4, "nothing written"
+
+
+def test_a_refused_request_names_only_what_a_person_may_request_now() -> None:
+    store = MemoryStore()
+    (case_id,) = fill(store, 1)
+    case = store.get(case_id)
+    with pytest.raises(IllegalTransitionError) as info:
+        Desk(store).transition(case_id, "record_feedback", {}, actor="wang")
+    allowed = info.value.allowed
+    assert allowed == Lifecycle().person_events_in(case.status) and "withdraw" in allowed
+    assert not set(allowed) & DESK_EVENTS  # no decide, clock_update, supervise …
+    assert store.get(case_id).version == case.version, "nothing written"
 
 
 def test_desk_transition_stops_clocks_ignores_a_payload_actor_and_checks_the_version() -> None:

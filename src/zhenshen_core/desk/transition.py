@@ -16,7 +16,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from zhenshen_core.errors import ConcurrencyError, DeskOnlyEventError, GuardError
+from zhenshen_core.errors import (
+    ConcurrencyError,
+    DeskOnlyEventError,
+    GuardError,
+    IllegalTransitionError,
+)
 from zhenshen_core.model.case import SHANGHAI, Case
 from zhenshen_core.model.lifecycle import is_person_event
 
@@ -47,6 +52,9 @@ def transition(
     case = desk.store.get(case_id)
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyError(case.id, expected_version, case.version)
+    allowed = desk.lifecycle.person_events_in(case.status)
+    if event not in allowed:  # named here: the lifecycle's own refusal lists desk events too
+        raise IllegalTransitionError(case.status.value, event, allowed)
     when = at or desk.now()
     if event == "assign_task":
         return _assign_task(desk, case, data, actor=actor, at=when)

@@ -745,6 +745,13 @@ class Lifecycle:
         """The events of this table a person may request (not ``desk_only``), sorted."""
         return sorted(e for e, t in self.transitions.items() if not t.desk_only)
 
+    def person_events_in(self, status: S) -> list[str]:
+        """The events a person may request of a case in ``status`` now, sorted: what a
+        refusal of a person's request names (never an event only the desk records)."""
+        return sorted(
+            e for e, t in self.transitions.items() if status in t.sources and not t.desk_only
+        )
+
     def receive(
         self, draft: Case, *, actor: str, at: datetime | None = None
     ) -> tuple[Case, CaseEvent]:

@@ -20,10 +20,10 @@ from zhenshen_server.roles import DEPARTMENT_EVENTS, Role
 
 def allowed_events(desk: Desk, case: Case, principal: Principal) -> list[str]:
     """The events ``principal`` may post on ``case`` now."""
-    now = set(desk.lifecycle.allowed_events(case.status)) & set(desk.lifecycle.person_events())
+    now = desk.lifecycle.person_events_in(case.status)
     if principal.role is Role.DEPARTMENT:
-        now &= DEPARTMENT_EVENTS
-    return sorted(now)
+        return [e for e in now if e in DEPARTMENT_EVENTS]
+    return now
 
 
 def post_event(
