@@ -329,6 +329,15 @@ def test_history_json_masks_the_case_in_the_receive_payload(world: World) -> Non
         assert received["payload"]["case"]["requester"]["phone"] in ("139****5678", "保密")
 
 
+def test_a_transition_echoes_its_payload_masked(world: World) -> None:
+    data = json.dumps({"text": f"来电人补充电话{MOBILE}"}, ensure_ascii=False)
+    args = ("cases", "transition", world.ids[0], "note", "--data", data, "--store", world.url)
+    result = world.run(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert MOBILE not in result.stdout
+    assert json.loads(result.stdout)["payload"]["text"] == "来电人补充电话139****5678"
+
+
 def test_an_error_does_not_repeat_a_number_typed_in_the_wrong_place(world: World) -> None:
     result = world.run("cases", "list", "--store", world.url, "--received-from", MOBILE)
     assert result.exit_code == 2 and "139****5678" in result.stderr

@@ -590,8 +590,8 @@ def transition(
             f"warning: plugin {failure.plugin} failed in {failure.hook}: {failure.error}", err=True
         )
     record = next((e for e in events if e.type == event), events[-1])
-    if fmt == "json":
-        echo_json(json.loads(record.model_dump_json()))
+    if fmt == "json":  # the payload as `cases history` shows it: masked
+        echo_json(Disclosure.of(cli_ctx, False, "cases transition").events([record], new)[0])
     else:
         click.echo(f"{new.id}: {record.from_status} -> {record.to_status} (v{new.version})")
 
