@@ -27,6 +27,7 @@ import secrets
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from zhenshen_core.errors import PersonalDataKeyError
@@ -75,9 +76,10 @@ class MasterKey:
                 f"{self.source}: a master key is {KEY_BYTES} bytes, got {len(self.secret)}"
             )
 
-    @property
+    @cached_property
     def key_id(self) -> str:
-        """16 hex digits naming the key (an HMAC of a constant, so the key stays secret)."""
+        """16 hex digits naming the key (an HMAC of a constant, so the key stays secret);
+        computed once, since every data key wrapped (one per case stored) is labelled with it."""
         return hmac.new(self.secret, b"zhenshen master key id", hashlib.sha256).hexdigest()[:16]
 
     @classmethod

@@ -34,9 +34,12 @@ import binascii
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
+from binascii import b2a_base64
 from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring as _quoted
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -114,9 +117,11 @@ class _Sealing:
             self.key = secrets.token_bytes(KEY_BYTES)
             self.aead = AESGCM(self.key)
             self.new = True
-        nonce = secrets.token_bytes(_NONCE)
-        plain = _dumps(value).encode()
-        return SEALED + _b64(nonce + self.aead.encrypt(nonce, plain, self.aad))
+        nonce = os.urandom(_NONCE)
+        # A string (nearly every sealed value) is written as JSON by the C escaper directly.
+        plain = (_quoted(value) if type(value) is str else _dumps(value)).encode()
+        sealed = b2a_base64(nonce + self.aead.encrypt(nonce, plain, self.aad), newline=False)
+        return SEALED + sealed.decode("ascii")
 
     def on_field(self, value: Any) -> Any:
         if isinstance(value, str) and _HAS_DIGIT.search(value):
@@ -249,27 +254,27 @@ class Vault:
         shares with the case document (most of it: a case moves on by its status, version and
         clocks) is taken from the sealed document, the rest walked with the requester's name.
         What the walk never looks at (empty values, codes, clocks) is kept without comparing."""
-        changed = {
-            k: v
-            for k, v in draft.items()
-            if v and k not in NEVER_PERSONAL and k != "requester" and plain.get(k, _NONE) != v
-        }
-        walked = (
-            walk_personal(
-                changed,
-                sealing.on_field,
-                sealing.on_text,
-                names,
-                skip=_is_sealed,
-                cache=sealing.cache,
+        out: dict[str, Any] = {}
+        changed: dict[str, Any] = {}
+        for k, v in draft.items():
+            if not v or k in NEVER_PERSONAL:
+                out[k] = v
+            elif k == "requester" or plain.get(k, _NONE) == v:
+                out[k] = sealed[k]
+            else:
+                out[k] = changed[k] = v  # a placeholder, keeping the key's place
+        if changed:
+            out.update(
+                walk_personal(
+                    changed,
+                    sealing.on_field,
+                    sealing.on_text,
+                    names,
+                    skip=_is_sealed,
+                    cache=sealing.cache,
+                )
             )
-            if changed
-            else changed
-        )
-        return {
-            k: walked[k] if k in walked else v if not v or k in NEVER_PERSONAL else sealed[k]
-            for k, v in draft.items()
-        }
+        return out
 
     def seal_letter(self, sealing: _Sealing, letter: DeadLetter) -> DeadLetter:
         """A dead letter with its record sealed whole (it is whatever arrived, names and all)
