@@ -60,10 +60,17 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
     return [declared] if isinstance(declared, str) else list(declared)
 
 
+#: The keywords this check reads: a ``$ref`` beside none of them is its target as it is.
+_READ = frozenset({"type", "allOf", "anyOf", "oneOf", "properties", "additionalProperties",
+                   "items"})
+
+
 def _resolved(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        target = root.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
+        target: Mapping[str, Any] = root.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
+        if _READ.isdisjoint(schema):
+            return target
         return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
     return schema
 
@@ -82,9 +89,12 @@ def wrong_types(
         found += wrong_types(value, part, root, loc)
     alternatives: Sequence[Mapping[str, Any]] = schema.get("anyOf") or schema.get("oneOf") or ()
     if alternatives:
-        outcomes = [wrong_types(value, alt, root, loc) for alt in alternatives]
-        if not all(outcomes):
-            return found
+        outcomes = []
+        for alt in alternatives:  # the first alternative that fits ends the search
+            outcome = wrong_types(value, alt, root, loc)
+            if not outcome:
+                return found
+            outcomes.append(outcome)
         shallow = [o for o in outcomes if all(where != loc for where, _ in o)]
         if shallow:  # the value's own type fits an alternative: report inside that one
             return found + shallow[0]
