@@ -646,6 +646,7 @@ def test_query_values_are_refused_exactly_where_the_document_says(env: dict[str,
 
 def test_the_declared_years_are_those_a_calendar_counts() -> None:
     from zhenshen_server import forms
+    from zhenshen_server.routes import tools
 
     from zhenshen_core.deadlines import CalendarPolicy, national_calendar
 
@@ -656,3 +657,6 @@ def test_the_declared_years_are_those_a_calendar_counts() -> None:
     assert re.fullmatch(forms.INSTANT, f"{forms.YEARS[1]}-12-31T23:59:59.999999+08:00")
     assert not re.fullmatch(forms.INSTANT, f"{forms.YEARS[0] - 1}-12-31")
     assert not re.fullmatch(forms.INSTANT, f"{forms.YEARS[1] + 1}-01-01")
+    # The 400 of GET /v1/deadline names the strict calendar's first day in words.
+    strict = national_calendar(CalendarPolicy.STRICT).first_day.isoformat()
+    assert f"(from {strict})" in tools._OUTSIDE
