@@ -68,11 +68,15 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
         lines += [description, ""]
     params = op.get("parameters") or []
     if params:
-        lines += ["| parameter | in | type | required |", "|---|---|---|---|"]
+        lines += ["| parameter | in | type | required | description |", "|---|---|---|---|---|"]
         for p in params:
+            schema = p.get("schema", {})
+            about = p.get("description") or schema.get("description") or ""
+            if "pattern" in schema:  # too long for a table; /openapi.json has it
+                about += " (its form: the `pattern` in /openapi.json)"
             lines.append(
-                f"| `{p['name']}` | {p['in']} | {_cell(_schema_name(p.get('schema', {})))} | "
-                f"{'yes' if p.get('required') else 'no'} |"
+                f"| `{p['name']}` | {p['in']} | {_cell(_schema_name(schema))} | "
+                f"{'yes' if p.get('required') else 'no'} | {_cell(about)} |"
             )
         lines.append("")
     body = op.get("requestBody")

@@ -14,9 +14,9 @@ environment variables win over it::
     local_plugins = "zhenshen_local.py"        # project-local plugin file: imported only
                                                # from a config named with --config
     disable_plugins = ["docx"]                 # like -p no:NAME
-    received_window = "2000-01-01.."           # the received_at instants intake accepts:
+    received_window = "2004-01-01.."           # the received_at instants intake accepts:
                                                # FROM..TO, an empty side is the default
-                                               # (2000-01-01 up to a day after now)
+                                               # (2004-01-01 up to a day after now)
     desk = "gxq"                               # this desk's name in the access log
     actor = "wang.li"                          # who acts ('cases transition') and reads
                                                # (the access log); only from a config given

@@ -131,6 +131,18 @@ def test_beyond_data_exits_1_naming_last_day(cli: click.Group) -> None:
     assert r.exit_code == 0 and json.loads(r.stdout)["provisional"] is True
 
 
+@pytest.mark.parametrize("policy", ["strict", "provisional", "weekdays"])
+@pytest.mark.parametrize("period", ["9999999 years", "9999999 months", "9999999 days"])
+def test_a_period_past_the_last_nameable_day_exits_1(
+    cli: click.Group, policy: str, period: str
+) -> None:
+    """Python cannot name a day past 9999-12-31: a period ending there is beyond the
+    calendar's data (exit 1, as any such day), never an OverflowError's traceback."""
+    r = CliRunner().invoke(cli, ["deadline", "2020-01-01", period, "--policy", policy])
+    assert r.exit_code == 1, r.output
+    assert "beyond the data of calendar" in r.output and "Traceback" not in r.output
+
+
 def test_layer_file_on_command_line(cli: click.Group, tmp_path: Path) -> None:
     f = tmp_path / "district.yaml"
     f.write_text("name: district\nholidays:\n  - {date: 2026-02-24, name: closure}\n", "utf-8")

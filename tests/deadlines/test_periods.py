@@ -1,8 +1,19 @@
 from __future__ import annotations
 
-import pytest
+import re
 
-from zhenshen_core.deadlines import Period, PeriodError, PeriodUnit, parse_period
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zhenshen_core.deadlines import (
+    Period,
+    PeriodError,
+    PeriodUnit,
+    deadline_period,
+    parse_period,
+    period_pattern,
+)
 
 CASES = {
     "2 working days": (2, PeriodUnit.WORKING_DAY),
@@ -53,3 +64,15 @@ def test_bad_period_lists_accepted_forms(bad: str) -> None:
     assert "accepted forms" in str(info.value)
     assert "2 working days" in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+@given(st.from_regex(period_pattern(), fullmatch=True))
+def test_every_text_the_period_pattern_matches_is_a_period(text: str) -> None:
+    """The pattern the HTTP service declares for ``period`` promises no more than
+    :func:`deadline_period` reads: a text it matches is never refused."""
+    assert deadline_period(text).amount >= 1
+
+
+@pytest.mark.parametrize("text", ["0 days", "2 weeks", "soon", "12345678 d", "2\tdays", "", "d"])
+def test_the_period_pattern_leaves_out_what_is_refused(text: str) -> None:
+    assert re.fullmatch(period_pattern(), text) is None

@@ -60,7 +60,7 @@ def test_instants_outside_the_window_are_dead_letters_with_the_reason(
     assert (summary.created, [r.line for r in summary.rejected]) == (1, [2, 3, 4, 5])
     reasons = [r.reason for r in summary.rejected]
     assert "2410-11-20T12:34:38+08:00 is after" in reasons[0]
-    assert "is before 2000-01-01T00:00:00+08:00" in reasons[1]
+    assert "is before 2004-01-01T00:00:00+08:00" in reasons[1]
     assert "a day after now" in reasons[2]
     assert "is a number, not a date-time" in reasons[3]
     assert len(store.dead_letters()) == 4
@@ -71,7 +71,7 @@ def test_the_window_is_set_by_option_config_and_desk_settings(tmp_path: Path) ->
     cli = build_cli()
     run = CliRunner(env=ENV).invoke
     refused = run(cli, ["ingest", "jsonl", str(source), "--store", "memory://"])
-    assert refused.exit_code == 1 and "is before 2000-01-01" in refused.stderr
+    assert refused.exit_code == 1 and "is before 2004-01-01" in refused.stderr
     wide = ["--received-window", "1990-01-01.."]
     accepted = run(cli, ["ingest", "jsonl", str(source), "--store", "memory://", *wide])
     assert accepted.exit_code == 0, accepted.output
@@ -87,11 +87,27 @@ def test_the_window_is_set_by_option_config_and_desk_settings(tmp_path: Path) ->
     from zhenshen_core import ReceivedWindow
 
     desk = Desk(MemoryStore())
-    with pytest.raises(CaseValidationError, match="is before 2000-01-01"):
+    with pytest.raises(CaseValidationError, match="is before 2004-01-01"):
         desk.receive({"external_id": "A", "received_at": "1995-06-01T09:00:00+08:00"})
     archive_window = ReceivedWindow.parse("1990-01-01..")
     archive = Desk(MemoryStore(), settings=DeskSettings(received_window=archive_window))
     assert archive.receive({"external_id": "A", "received_at": "1995-06-01T09:00:00+08:00"}).id
+
+
+def test_the_default_window_starts_where_the_calendar_can_count() -> None:
+    """A received_at the window accepts starts clocks the national calendar can count: one in
+    2000-2003 passed the window (then from 2000) and failed later in the deadline arithmetic,
+    an unlocated error; now it is refused as received_at, located like a model error."""
+    from zhenshen_core import ReceivedWindow
+    from zhenshen_core.deadlines import CalendarPolicy, national_calendar
+
+    earliest = ReceivedWindow().earliest
+    for policy in (CalendarPolicy.STRICT, CalendarPolicy.PROVISIONAL):
+        assert earliest.date() == national_calendar(policy).first_day
+    with pytest.raises(CaseValidationError, match="is before 2004-01-01") as info:
+        Desk(MemoryStore()).receive({"external_id": "A", "received_at": "2002-06-01T09:00"
+                                     ":00+08:00"})
+    assert [e["loc"] for e in info.value.errors] == [("received_at",)]
 
 
 @given(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,6 +270,10 @@ def test_invalid_work_orders_are_400_naming_each_field(env: dict[str, Any]) -> N
     ancient = call(server, token, "POST", "/v1/desks/a/cases",
                    json=order(received_at="2000-01-01T00:00:00Z"))
     assert ancient.status_code == 400  # before the calendar's data: the request, not the desk
+    # ... refused by the received window, which starts where the calendar does, so the
+    # answer names the field (it was an unlocated error of the deadline arithmetic).
+    assert [d["field"] for d in ancient.json()["error"]["details"]] == ["received_at"]
+    assert "is before 2004-01-01" in ancient.json()["error"]["message"]
     bad = order(received_at="yesterday", appeal_type="shouting")
     response = call(server, token, "POST", "/v1/desks/a/cases", json=bad)
     assert response.status_code == 400
@@ -545,3 +550,113 @@ def test_405_names_every_method_and_bad_query_values_are_400(env: dict[str, Any]
     assert refused.json()["error"]["type"] == "method_not_allowed"
     since = call(server, admin, "GET", "/v1/audit", params={"since": "0"})
     assert since.status_code == 400 and since.json()["error"]["details"][0]["field"] == "since"
+
+
+# --- what the OpenAPI document declares is what is accepted ----------------------------------
+
+
+def _fields(response: httpx.Response) -> list[str]:
+    return [d["field"] for d in response.json()["error"]["details"]]
+
+
+def test_a_value_of_the_wrong_json_type_is_400_naming_the_field(env: dict[str, Any]) -> None:
+    """The library reads "1" and false as integers (lax, as for spreadsheets); the document
+    declares JSON integers, so the service refuses the others and names the field."""
+    server: Server = env["server"]
+    token = server.keys["desk"]
+    draft = {"received_at": "2026-03-02T09:00:00+08:00", "content": "无法经营"}
+    for version in (False, "1"):
+        decided = call(server, token, "POST", "/v1/desks/a/decisions",
+                       json={**draft, "version": version})
+        assert decided.status_code == 400 and _fields(decided) == ["version"], decided.text
+        received = call(server, token, "POST", "/v1/desks/a/cases", json=order(version=version))
+        assert received.status_code == 400 and _fields(received) == ["version"]
+    nested = call(server, token, "POST", "/v1/desks/a/cases",
+                  json=order(requester={"name": "张三", "confidential": 1}, tags=["x", 2]))
+    assert sorted(_fields(nested)) == ["requester.confidential", "tags.1"]
+    # zhenshen eval's conveniences are in the decisions body's schema (CaseDraft), and read.
+    easy = {**draft, "departments": [DEPARTMENT], "returns": 2, "enterprise": {"tags": []}}
+    assert call(server, token, "POST", "/v1/desks/a/decisions", json=easy).status_code == 200
+    # ... up to 1000 returns: a small body no longer stands for a billion records in memory.
+    many = call(server, token, "POST", "/v1/desks/a/decisions",
+                json={**draft, "returns": 10**9})
+    assert many.status_code == 400 and _fields(many) == ["returns"]
+    case = call(server, token, "POST", "/v1/desks/a/cases", json=order()).json()
+    path = f"/v1/desks/a/cases/{case['id']}/events"
+    for version in ("1", True):
+        moved = call(server, token, "POST", path,
+                     json={"event": "accept", "expected_version": version})
+        assert moved.status_code == 400 and _fields(moved) == ["expected_version"]
+    stale = call(server, token, "POST", path, json={"event": "accept", "expected_version": 0.0})
+    assert stale.status_code == 409  # 0.0 is a JSON Schema integer: read, and stale
+
+
+def test_a_cursor_of_the_declared_form_is_a_page(env: dict[str, Any]) -> None:
+    server: Server = env["server"]
+    token = server.keys["desk"]
+    declared = httpx.get(f"{server.url}/openapi.json").json()
+    params = declared["paths"]["/v1/desks/{desk}/cases"]["get"]["parameters"]
+    (cursor,) = [p for p in params if p["name"] == "cursor"]
+    pattern = cursor["schema"]["pattern"]  # beside anyOf [string, null]: for the string
+    first = call(server, token, "GET", "/v1/desks/a/cases", params={"limit": 1}).json()
+    assert re.fullmatch(pattern, first["next_cursor"])
+    past = call(server, token, "GET", "/v1/desks/a/cases", params={"cursor": "9" * 15})
+    assert past.status_code == 200 and past.json() == {"items": [], "next_cursor": None}
+    for bad in ("", "!!", "-1", "01", "9" * 16, "eyJvIjogMn0"):
+        assert re.fullmatch(pattern, bad) is None
+        refused = call(server, token, "GET", "/v1/desks/a/cases", params={"cursor": bad})
+        assert refused.status_code == 400 and _fields(refused) == ["cursor"], bad
+
+
+def test_query_values_are_refused_exactly_where_the_document_says(env: dict[str, Any]) -> None:
+    """since, start and period have the pattern the document declares: a value it matches is
+    read (a day that exists, in years a calendar counts), any other is 400 naming it."""
+    server: Server = env["server"]
+    admin, desk = server.keys["admin"], server.keys["desk"]
+    declared = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+
+    def pattern(path: str, name: str) -> str:
+        (param,) = [p for p in declared[path]["get"]["parameters"] if p["name"] == name]
+        return str(param["schema"]["pattern"])
+
+    since = pattern("/v1/audit", "since")
+    for value, ok in (("2024-02-29", True), ("2024-02-29T10:00+08:00", True),
+                      ("2024-02-29 10:00:00Z", True), ("", False), ("2023-02-29", False),
+                      ("2026-04-31", False), ("0000000000", False), ("9999-12-31", False)):
+        assert (re.fullmatch(since, value) is not None) == ok, value
+        got = call(server, admin, "GET", "/v1/audit", params={"since": value})
+        assert got.status_code == (200 if ok else 400), (value, got.text)
+        assert ok or _fields(got) == ["since"]
+    start, period = pattern("/v1/deadline", "start"), pattern("/v1/deadline", "period")
+    for value in ("2026-02-30", "0000000000", "2026-02-13T9:00", "2200-01-01"):
+        assert re.fullmatch(start, value) is None
+        got = call(server, desk, "GET", "/v1/deadline", params={"start": value, "period": "2wd"})
+        assert got.status_code == 400 and _fields(got) == ["start"], value
+    for value in ("0 days", "2\tdays", "2 weeks"):
+        assert re.fullmatch(period, value) is None
+        got = call(server, desk, "GET", "/v1/deadline",
+                   params={"start": "2026-02-13", "period": value})
+        assert got.status_code == 400 and _fields(got) == ["period"], value
+    # A well-formed period past the last day Python can name: 400 (it was a 500).
+    assert re.fullmatch(period, "9999999 years")
+    far = call(server, desk, "GET", "/v1/deadline",
+               params={"start": "2020-01-01", "period": "9999999 years", "policy": "weekdays"})
+    assert far.status_code == 400 and "beyond the data of calendar" in far.text
+
+
+def test_the_declared_years_are_those_a_calendar_counts() -> None:
+    from zhenshen_server import forms
+    from zhenshen_server.routes import tools
+
+    from zhenshen_core.deadlines import CalendarPolicy, national_calendar
+
+    calendars = [national_calendar(p) for p in CalendarPolicy]
+    assert (min(c.first_day.year for c in calendars),
+                           max(c.last_day.year for c in calendars)) == forms.YEARS
+    assert re.fullmatch(forms.INSTANT, f"{forms.YEARS[0]}-01-01")
+    assert re.fullmatch(forms.INSTANT, f"{forms.YEARS[1]}-12-31T23:59:59.999999+08:00")
+    assert not re.fullmatch(forms.INSTANT, f"{forms.YEARS[0] - 1}-12-31")
+    assert not re.fullmatch(forms.INSTANT, f"{forms.YEARS[1] + 1}-01-01")
+    # The 400 of GET /v1/deadline names the strict calendar's first day in words.
+    strict = national_calendar(CalendarPolicy.STRICT).first_day.isoformat()
+    assert f"(from {strict})" in tools._OUTSIDE

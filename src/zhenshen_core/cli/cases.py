@@ -122,7 +122,7 @@ def channel_options(ctx: click.Context, channel: Any) -> dict[str, str]:
     default=None,
     metavar="FROM..TO",
     help="The received_at instants accepted, as ISO dates or date-times, an empty side "
-    "for the default (default: 'received_window' in zhenshen.toml, else 2000-01-01 up to a "
+    "for the default (default: 'received_window' in zhenshen.toml, else 2004-01-01 up to a "
     "day after now); a record received outside it is a dead letter.",
 )
 @pass_cli

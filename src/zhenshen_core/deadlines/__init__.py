@@ -47,6 +47,7 @@ from zhenshen_core.deadlines._periods import (
     PeriodUnit,
     deadline_period,
     parse_period,
+    period_pattern,
 )
 
 __all__ = [
@@ -82,5 +83,6 @@ __all__ = [
     "parse_calendar_text",
     "parse_office_hours",
     "parse_period",
+    "period_pattern",
     "to_shanghai",
 ]

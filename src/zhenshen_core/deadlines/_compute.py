@@ -291,6 +291,33 @@ def _apply(
     intervals: Sequence[tuple[date, date]],
     office: OfficeHours | None,
 ) -> Leg:
+    try:
+        return _leg(cal, start_at, start_day, period, intervals, office)
+    except OverflowError:
+        pass
+    except ValueError as exc:  # month arithmetic: ``date(year, ...)`` past year 9999
+        if "out of range" not in str(exc):
+            raise
+    # A period that ends past the last day Python can name ("9999999 years") is beyond every
+    # calendar: the same answer as any day past the calendar's data, not an internal error.
+    raise CalendarRangeError(
+        f"{period} after {start_day} ends past {date.max}, beyond the data of calendar "
+        f"{cal.name!r} (the last known day is {cal.known_until})",
+        day=date.max,
+        first_known=cal.first_day,
+        last_known=cal.known_until,
+        missing_year=None,
+    )
+
+
+def _leg(
+    cal: Calendar,
+    start_at: datetime,
+    start_day: date,
+    period: Period,
+    intervals: Sequence[tuple[date, date]],
+    office: OfficeHours | None,
+) -> Leg:
     n, unit = period.amount, period.unit
     if unit is PeriodUnit.WORKING_DAY:
         due = add_working_days_excluding(cal, start_day, n, intervals)

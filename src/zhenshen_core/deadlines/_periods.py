@@ -88,6 +88,36 @@ ACCEPTED_FORMS = (
 )
 
 
+def period_pattern() -> str:
+    """A regular expression for the periods :func:`deadline_period` reads, for a schema that
+    must say which texts are accepted (the HTTP service's OpenAPI document).
+
+    An amount of 1 to 7 digits that is not 0, then any spelling above in any letter case,
+    with ASCII spaces around and inside it (``2 working days``, ``15d``, ``3个月``). It is
+    written with ``[0-9]``, ``[aA]`` and literals only, so it means the same in Python, in
+    JSON Schema (ECMA-262) and in Rust's regex, and every text it matches is read by
+    :func:`deadline_period`; the other way round, only tabs and other Unicode spaces, which
+    :func:`parse_period` also reads, are left out.
+    """
+    # 1-7 digits, not all zeros: k leading zeros, then a non-zero digit and at most 6-k more.
+    amount = "|".join(f"{'0' * k}[1-9][0-9]{{0,{6 - k}}}" for k in range(7))
+
+    def spelled(word: str) -> str:
+        out = []
+        for char in word:
+            if char == " ":
+                out.append(" +")
+            elif char.isascii() and char.isalpha():
+                out.append(f"[{char}{char.upper()}]")
+            else:
+                out.append(re.escape(char))
+        return "".join(out)
+
+    # Longest first, so a reader of the pattern sees "working days" before "working day".
+    units = "|".join(spelled(s) for s in sorted(_SPELLINGS, key=lambda s: (-len(s), s)))
+    return f"^ *(?:{amount}) *(?:{units}) *$"
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """A legal period such as 15 working days; ``str()`` gives the canonical long form."""

@@ -80,7 +80,11 @@ class Desk(ArticleSteps):
         )
         outside = self._received_window().problem(draft.received_at)
         if outside is not None:
-            raise CaseValidationError(f"invalid case: received_at: {outside}")
+            # Located as a model error is, so a caller (the HTTP service) names the field.
+            located: dict[str, object] = {
+                "loc": ("received_at",), "msg": outside, "type": "received_window"
+            }
+            raise CaseValidationError(f"invalid case: received_at: {outside}", [located])
         case, event = self.lifecycle.receive(draft, actor=actor)
         stored = self._stored(case)
         if stored is not None:

@@ -55,7 +55,7 @@ class DeskSettings:
     joint_review_tag: str = "联合甄审"
     """A decision carrying this tag goes to joint review; others go to ordinary handling."""
     received_window: ReceivedWindow = field(default_factory=ReceivedWindow)
-    """The ``received_at`` instants the desk accepts (by default 2000-01-01 up to a day
+    """The ``received_at`` instants the desk accepts (by default 2004-01-01 up to a day
     after now): a case received outside it is refused (a dead letter in bulk intake)."""
 
     mask_policy: MaskPolicy = field(default_factory=lambda: DEFAULT_MASK_POLICY)

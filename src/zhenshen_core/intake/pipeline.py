@@ -107,7 +107,7 @@ def ingest_records(
 
     With a ``pipeline`` each case is prepared (decided) before its batch is written; a record
     whose case cannot be prepared is a dead letter like an invalid one. A ``received_at``
-    outside ``window`` (by default 2000-01-01 up to a day after the wall clock's now) is
+    outside ``window`` (by default 2004-01-01 up to a day after the wall clock's now) is
     refused.
     """
     lifecycle = lifecycle or Lifecycle()

@@ -6,11 +6,12 @@ two-digit year, a date typed in the wrong order. Such a case would start deadlin
 never come due, or come due before the desk ever saw it. So intake refuses a ``received_at``
 outside the window, with the reason, as that record's dead letter.
 
-The window is from :data:`EARLIEST` (2000-01-01, before any 12345 platform) to a day after
-now (clocks of two systems disagree, and a work order may be dated in the sender's evening);
-a desk that loads older archives sets its own, in ``zhenshen.toml`` (``received_window``), its
-``DeskSettings`` or ``zhenshen ingest --received-window``, written ``FROM..TO`` (ISO dates or
-date-times, either side left empty for the default).
+The window is from :data:`EARLIEST` (2004-01-01, before any 12345 platform and the first day of
+the national working-day calendar, so every deadline a received case starts can be counted) to
+a day after now (clocks of two systems disagree, and a work order may be dated in the
+sender's evening); a desk that loads older archives sets its own, in ``zhenshen.toml``
+(``received_window``), its ``DeskSettings`` or ``zhenshen ingest --received-window``,
+written ``FROM..TO`` (ISO dates or date-times, either side left empty for the default).
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from datetime import date, datetime, time, timedelta
 
 from zhenshen_core.model.case import SHANGHAI, ensure_aware
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)
-"""The default start of the window: no work order a desk holds was received before it."""
+EARLIEST = datetime(2004, 1, 1, tzinfo=SHANGHAI)
+"""The default start of the window: no work order a desk holds was received before it, and it
+is the first day of the national calendar's data (``national_calendar().first_day``), so a
+case received in the window never starts a clock the calendar cannot count (a received_at in
+2000-2003 used to pass the window and then fail in the deadline arithmetic, unlocated)."""
 AHEAD = timedelta(days=1)
 """How far past now a received-at instant may be, by default."""
 
@@ -79,7 +83,7 @@ class ReceivedWindow:
         if not dots:
             raise WindowError(
                 f"{text!r}: write the window as FROM..TO (e.g. 1990-01-01.. or "
-                "2000-01-01..2030-12-31)"
+                "2004-01-01..2030-12-31)"
             )
         earliest = _instant(start, upper=False) if start.strip() else EARLIEST
         latest = _instant(end, upper=True) if end.strip() else None

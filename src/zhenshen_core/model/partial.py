@@ -11,7 +11,8 @@ the conveniences are written down once (the rule-language reference lists them):
 * ``enterprise`` without ``name`` — named 测试企业 (rules read an enterprise's size, tags,
   industry and code; the name is only for people);
 * ``departments`` as plain ids (``["gxq.scjgj"]``) — co-departments with those ids;
-* ``returns`` as a number — that many 退单, at ``received_at``, from department ``unknown``.
+* ``returns`` as a number — that many 退单 (at most :data:`MAX_RETURNS`), at ``received_at``,
+  from department ``unknown``.
 
 Every other field takes the case model's default. Completing a full case changes nothing.
 """
@@ -23,6 +24,10 @@ from typing import Any
 
 DEFAULT_ENTERPRISE_NAME = "测试企业"
 UNKNOWN_DEPARTMENT = "unknown"
+MAX_RETURNS = 1000
+"""The most returns a number stands for: each is a record built in memory, and a draft sent
+to the HTTP service (``POST /v1/desks/{desk}/decisions``) must not make a small body into a
+billion of them; a larger number is left as it is, for validation to name."""
 
 
 def complete_case(data: Mapping[str, Any], *, received_at: Any = None) -> dict[str, Any]:
@@ -42,11 +47,73 @@ def complete_case(data: Mapping[str, Any], *, received_at: Any = None) -> dict[s
     if isinstance(departments, list):
         out["departments"] = [{"id": d} if isinstance(d, str) else d for d in departments]
     returns = out.get("returns")
-    if isinstance(returns, int) and not isinstance(returns, bool) and received is not None:
+    if (
+        isinstance(returns, int)
+        and not isinstance(returns, bool)
+        and returns <= MAX_RETURNS
+        and received is not None
+    ):
         out["returns"] = [
             {"at": received, "from_department": UNKNOWN_DEPARTMENT} for _ in range(max(returns, 0))
         ]
     return out
 
 
-__all__ = ["DEFAULT_ENTERPRISE_NAME", "complete_case"]
+def draft_json_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+    """The JSON Schema of what :func:`complete_case` completes into a valid case: the case
+    model's (``zhenshen schema case``) with the conveniences above written in, so a schema
+    of a partial case (the HTTP service's decisions body) says which drafts are read.
+
+    ``received_at`` stays required: the default is the caller's. References to the case
+    model's parts follow ``ref_template``, as in ``Case.model_json_schema``.
+    """
+    from zhenshen_core.model.case import Case
+
+    schema = Case.model_json_schema(ref_template=ref_template)
+    defs = schema["$defs"]
+    enterprise = dict(defs["Enterprise"])
+    enterprise["required"] = [r for r in enterprise.get("required", []) if r != "name"]
+    enterprise["properties"] = {
+        **enterprise["properties"],
+        "name": {
+            "anyOf": [enterprise["properties"]["name"], {"type": "null"}],
+            "description": f"none: {DEFAULT_ENTERPRISE_NAME}",
+        },
+    }
+    enterprise["title"] = "EnterpriseDraft"
+    defs["EnterpriseDraft"] = enterprise
+    props = schema["properties"]
+    props["enterprise"] = {
+        **props["enterprise"],
+        "anyOf": [{"$ref": ref_template.format(model="EnterpriseDraft")}, {"type": "null"}],
+    }
+    department = defs["DepartmentAssignment"]["properties"]["id"]
+    props["departments"] = {
+        **props["departments"],
+        "items": {
+            "anyOf": [
+                {**department, "description": "a co-department's id"},
+                props["departments"]["items"],
+            ]
+        },
+    }
+    props["returns"] = {
+        "anyOf": [
+            {
+                "type": "integer",
+                "maximum": MAX_RETURNS,
+                "description": f"that many returns from department {UNKNOWN_DEPARTMENT!r}, "
+                "at received_at (0 or less: none)",
+            },
+            props["returns"],
+        ],
+        "title": props["returns"].get("title", "Returns"),
+    }
+    schema["title"] = "CaseDraft"
+    schema["description"] = "A case as zhenshen eval reads it: " + (
+        "enterprise.name, departments as ids and returns as a number are completed"
+    )
+    return schema
+
+
+__all__ = ["DEFAULT_ENTERPRISE_NAME", "MAX_RETURNS", "complete_case", "draft_json_schema"]

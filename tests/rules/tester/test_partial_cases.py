@@ -88,3 +88,37 @@ def test_eval_and_pack_tests_decide_a_partial_case_alike(
     )  # fmt: skip
     assert evaluated.exit_code == 0, evaluated.stderr
     assert json.loads(evaluated.stdout) == result.decision
+
+
+def test_a_number_of_returns_stands_for_at_most_max_returns() -> None:
+    """A small draft (``"returns": 1000000000``) must not build a billion records: past
+    MAX_RETURNS the number is left as it is, and validation names the field."""
+    from zhenshen_core.errors import CaseValidationError
+    from zhenshen_core.model.lifecycle import load_case
+    from zhenshen_core.model.partial import MAX_RETURNS, complete_case
+
+    assert len(load_case(complete_case({"received_at": NOW, "returns": MAX_RETURNS})).returns) \
+        == MAX_RETURNS
+    with pytest.raises(CaseValidationError) as info:
+        load_case(complete_case({"received_at": NOW, "returns": 10**9}))
+    assert [e["loc"] for e in info.value.errors] == [("returns",)]
+
+
+def test_the_draft_schema_says_which_conveniences_are_read() -> None:
+    """``draft_json_schema`` is the case's schema with the conveniences written in: what it
+    adds is what ``complete_case`` completes; the rest is the case model's, unchanged."""
+    from zhenshen_core import Case
+    from zhenshen_core.model.partial import MAX_RETURNS, draft_json_schema
+
+    case, draft = Case.model_json_schema(), draft_json_schema()
+    changed = {k for k in case["properties"] if case["properties"][k] != draft["properties"][k]}
+    assert changed == {"enterprise", "departments", "returns"}
+    assert draft["required"] == case["required"] == ["received_at"]
+    assert "name" not in draft["$defs"]["EnterpriseDraft"].get("required", [])
+    (number,) = [a for a in draft["properties"]["returns"]["anyOf"] if a["type"] == "integer"]
+    assert number["maximum"] == MAX_RETURNS
+    (ids,) = [a for a in draft["properties"]["departments"]["items"]["anyOf"]
+              if a.get("type") == "string"]
+    assert ids["minLength"] == 1  # as a department's id
+    refs = draft_json_schema(ref_template="#/components/schemas/{model}")
+    assert "#/components/schemas/EnterpriseDraft" in json.dumps(refs["properties"])

@@ -241,21 +241,28 @@ def openapi_without_422(app: FastAPI) -> dict[str, Any]:
 
 
 #: The routes whose body is a work order, documented as the library's case model.
-CASE_BODY_PATHS = ("/v1/desks/{desk}/cases", "/v1/desks/{desk}/decisions")
+#: The body each of them is: a case, or a partial case as ``zhenshen eval`` reads it.
+CASE_BODY_MODELS = {"/v1/desks/{desk}/cases": "Case", "/v1/desks/{desk}/decisions": "CaseDraft"}
 
 
 def _case_draft_schema(schema: dict[str, Any], components: dict[str, Any]) -> None:
-    """Bodies that are work orders point at ``Case`` (what ``zhenshen schema case`` prints)."""
+    """Bodies that are work orders point at ``Case`` (what ``zhenshen schema case`` prints);
+    the decisions body at ``CaseDraft``, the case with ``zhenshen eval``'s conveniences."""
     from zhenshen_core import Case
+    from zhenshen_core.model.partial import draft_json_schema
 
-    case = Case.model_json_schema(ref_template="#/components/schemas/{model}")
+    refs = "#/components/schemas/{model}"
+    case = Case.model_json_schema(ref_template=refs)
+    draft = draft_json_schema(ref_template=refs)
     components.update(case.pop("$defs", {}))
-    components["Case"] = case
-    for path in CASE_BODY_PATHS:
+    components.update(draft.pop("$defs", {}))
+    components["Case"], components["CaseDraft"] = case, draft
+    for path, model in CASE_BODY_MODELS.items():
         op = schema.get("paths", {}).get(path, {}).get("post")
         if op is None:
             continue
         media = op.get("requestBody", {}).get("content", {}).get("application/json")
         if media is not None:
             description = media.get("schema", {}).get("description", "")
-            media["schema"] = {"$ref": "#/components/schemas/Case", "description": description}
+            media["schema"] = {"$ref": f"#/components/schemas/{model}",
+                               "description": description}

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from zhenshen_core import Case, CaseEvent
 from zhenshen_core.errors import GuardError
 from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.lifecycle import dump_case
 from zhenshen_core.storage.protocol import CaseQuery
+from zhenshen_server import forms, jsontypes
 from zhenshen_server.created import watching
 from zhenshen_server.deps import DESK_TAG, DeskCall, desk_call, desk_of
 from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody
@@ -52,12 +50,43 @@ def _case(description: str) -> dict[str, Any]:
     return {"model": Case, "description": description}
 
 
+def case_refused(*, window: bool) -> dict[str, Any]:
+    """What a 400 to a work order is, beyond the JSON Schema: the case model's checks that
+    no schema can say (a check digit, one lead among the departments) and, where the case is
+    received (``window``), the received window, which moves with the clock."""
+    received = ("a received_at outside the desk's received window (by default 2004-01-01, "
+                "the first day of the calendar's data, to a day after now), ") if window else ""
+    return {"model": ErrorBody, "description": (
+        "invalid request; details name each field. Besides what the schema says, the case "
+        f"model refuses {received}a 统一社会信用代码 whose check digit is wrong, more than one "
+        "lead department, facts nested too deep")}
+
+
 class EventRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(min_length=1, max_length=100)
     payload: dict[str, Any] = Field(default_factory=dict)
     expected_version: int = Field(ge=0, description="the case version the caller last read")
+
+    @field_validator("expected_version", mode="before")
+    @classmethod
+    def _json_integer(cls, value: Any) -> Any:
+        """The JSON integer the document declares: pydantic would read ``"3"`` and ``true``
+        as one too (``3.0`` is a JSON Schema integer, and read as 3)."""
+        if isinstance(value, bool | str):
+            raise ValueError("must be an integer (JSON), as the document declares")
+        return value
+
+
+def typed(draft: dict[str, Any], *, partial: bool = False) -> None:
+    """400 naming each value whose JSON type is not the one the document declares (the
+    library would read ``"1"`` or ``false`` as an integer); ``partial``: the body is a
+    partial case, with the conveniences of ``zhenshen eval``."""
+    schema = jsontypes.draft_schema() if partial else jsontypes.case_schema()
+    details = jsontypes.located(draft, schema)
+    if details:
+        raise ApiError(400, "invalid", "invalid case: values of the wrong JSON type", details)
 
 
 def _created_case(
@@ -93,6 +122,7 @@ def _created_case(
     status_code=201,
     response_model=None,
     responses={200: _case("the same work order again: the stored case"),
+               400: case_refused(window=True),
                201: _case("a new case, decided, its clocks started")},
 )
 def receive_case(
@@ -100,6 +130,7 @@ def receive_case(
     draft: Annotated[dict[str, Any], Body(**CASE_DRAFT)],
 ) -> JSONResponse:
     """Validate, store idempotently on (channel, external_id), decide and start the clocks."""
+    typed(draft)
     given = draft.get("tags")
     if given is None or isinstance(given, list):  # else validation names the field
         # The desk a case belongs to is the one it was posted to, never what the body says.
@@ -114,22 +145,20 @@ def receive_case(
 
 
 def _cursor(text: str | None) -> int:
-    if not text:
+    """The position a page starts at: the decimal number ``next_cursor`` gave (the document
+    declares its form, so any cursor of that form is a page; one past the end is empty)."""
+    if text is None:
         return 0
-    try:
-        value = json.loads(base64.urlsafe_b64decode(text.encode() + b"=="))
-        offset = int(value["o"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    if not forms.matches(forms.CURSOR, text):
         raise ApiError(400, "invalid", "not a cursor this service gave", [
-            {"loc": ["query", "cursor"], "field": "cursor", "message": "unknown cursor"}
-        ]) from None
-    if offset < 0:
-        raise ApiError(400, "invalid", "not a cursor this service gave")
-    return offset
+            {"loc": ["query", "cursor"], "field": "cursor",
+             "message": "a cursor is the next_cursor of the page before (digits)"}
+        ])
+    return int(text)
 
 
 def _next(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+    return str(offset)
 
 
 @router.get("/cases", response_model=None,
@@ -141,7 +170,9 @@ def list_cases(
     department: str | None = None,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(
+        description="the next_cursor of the page before; none: the first page",
+        json_schema_extra=forms.declared(forms.CURSOR))] = None,
 ) -> Any:
     """The cases of the desk the caller may see, oldest first, a page at a time."""
     offset = _cursor(cursor)
@@ -202,7 +233,8 @@ def case_events(
     responses={200: _case("the moved case"),
                409: {"model": ErrorBody, "description": "version conflict"},
                422: {"model": ErrorBody,
-                     "description": "event not allowed now (details: the allowed events)"}},
+                     "description": "event not allowed now, in the case's state (details: "
+                     "the allowed events)"}},
 )
 def post_case_event(
     case_id: str,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from zhenshen_core.deadlines import (
+    ACCEPTED_FORMS,
     CalendarPolicy,
     DeadlineError,
     compute_due,
@@ -22,11 +23,12 @@ from zhenshen_core.model.lifecycle import load_case
 from zhenshen_core.model.partial import complete_case
 from zhenshen_core.storage.protocol import CaseQuery
 from zhenshen_server import audit as audit_log
+from zhenshen_server import forms
 from zhenshen_server.auth import Principal
 from zhenshen_server.deps import DeskCall, desk_call, desk_of, role_call, service
 from zhenshen_server.errors import AUTH_RESPONSES, ApiError, ErrorBody
 from zhenshen_server.roles import Role
-from zhenshen_server.routes.cases import CASE_DRAFT
+from zhenshen_server.routes.cases import CASE_DRAFT, case_refused, typed
 from zhenshen_server.state import PackLoadFailed
 
 router = APIRouter(tags=["desk"], responses=AUTH_RESPONSES)
@@ -37,7 +39,7 @@ def _bad(field: str, message: str) -> ApiError:
                                                "message": message}])
 
 
-@router.post("/v1/desks/{desk}/decisions")
+@router.post("/v1/desks/{desk}/decisions", responses={400: case_refused(window=False)})
 def decide(
     call: Annotated[DeskCall, Depends(desk_call("decision"))],
     draft: Annotated[dict[str, Any], Body(**CASE_DRAFT)],
@@ -45,36 +47,54 @@ def decide(
     """Decide a case without storing it: the JSON line of ``zhenshen eval --format json``."""
     if call.desk.engine is None:
         raise ApiError(400, "no_pack", "this desk has no rule pack to decide with")
+    typed(draft, partial=True)
     case = load_case(complete_case(draft))
     decision = call.desk.engine.evaluate(case)
     return call.show(json.loads(decision.to_json()), None, "decision")
 
 
+_INSTANT_FORM = (f"a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS][offset], in the years "
+                 f"{forms.YEARS[0]} to {forms.YEARS[1]}")
+
+
+def _start(text: str, field: str = "start") -> date | datetime:
+    """The day or instant of ``forms.INSTANT`` (a time without an offset is Asia/Shanghai)."""
+    if not forms.matches(forms.INSTANT, text):
+        raise _bad(field, f"not {_INSTANT_FORM}")
+    if "T" in text or " " in text:
+        value = datetime.fromisoformat(text.replace(" ", "T"))
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    return date.fromisoformat(text)
+
+
 def _instant(text: str, field: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise _bad(field, "not an ISO date or date-time") from None
-    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    value = _start(text, field)
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min, tzinfo=SHANGHAI)
 
 
-def _start(text: str) -> date | datetime:
-    try:
-        if "T" in text or " " in text:
-            value = datetime.fromisoformat(text.replace(" ", "T"))
-            return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _bad("start", "not a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM") from None
+# Written out rather than read from the calendars: loading all three takes a second, at
+# every import; tests check the years against them (``forms.YEARS``).
+_OUTSIDE = (
+    "invalid request (details name the field: start or period); also a well-formed start and "
+    "period whose days lie outside the calendar's data for the policy: strict, the days of the "
+    "published State Council notices (from 2004-01-01); provisional, estimated years after "
+    f"them too; weekdays, {forms.YEARS[0]} to {forms.YEARS[1]}"
+)
 
 
-@router.get("/v1/deadline")
+@router.get("/v1/deadline", responses={400: {"model": ErrorBody, "description": _OUTSIDE}})
 def deadline(
     _: Annotated[Principal, Depends(role_call("deadline"))],
-    start: Annotated[str, Query(min_length=10, max_length=40,
-                                description="YYYY-MM-DD or YYYY-MM-DDTHH:MM")],
-    period: Annotated[str, Query(min_length=1, max_length=100,
-                                 description="e.g. '2 working days', 15d, 3个月")],
+    start: Annotated[str, Query(description=_INSTANT_FORM + " (Asia/Shanghai unless it has "
+                                "an offset)",
+                                json_schema_extra=forms.declared(forms.INSTANT,
+                                                                 examples=["2026-02-13"]))],
+    period: Annotated[str, Query(max_length=100, description="what `zhenshen deadline` reads: "
+                                 + ACCEPTED_FORMS + "; not 0",
+                                 json_schema_extra=forms.declared(
+                                     forms.PERIOD, examples=["2 working days"]))],
     policy: Literal["strict", "provisional", "weekdays"] = "strict",
 ) -> Any:
     """The due day and instant: the JSON of ``zhenshen deadline --format json``."""
@@ -83,6 +103,8 @@ def deadline(
         parsed = deadline_period(period)
     except DeadlineError as exc:
         raise _bad("period", str(exc)) from None
+    if not forms.matches(forms.PERIOD, period):  # read by the CLI, but not the declared form
+        raise _bad("period", f"cannot read period {period!r}; accepted forms: {ACCEPTED_FORMS}")
     calendar = national_calendar(CalendarPolicy(policy))
     try:
         return compute_due(calendar, begin, parsed).as_dict()
@@ -137,8 +159,10 @@ def audit(
     principal: Annotated[Principal, Depends(role_call("audit.read"))],
     desk: str | None = None,
     case: str | None = None,
-    since: Annotated[str | None, Query(description="ISO date or date-time (Asia/Shanghai "
-                                        "when it names no zone)")] = None,
+    since: Annotated[str | None, Query(description=_INSTANT_FORM + ": the records from then "
+                                       "on (a day: from its start; Asia/Shanghai unless it "
+                                       "has an offset)",
+                                       json_schema_extra=forms.declared(forms.INSTANT))] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """The audit log (oldest first, the newest ``limit``) on the caller's desks."""
