@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -176,6 +177,40 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _listening_sockets(port: int) -> set[str]:
+    """The inodes of the sockets listening on ``port`` (/proc/net/tcp: state 0A is LISTEN)."""
+    found = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        for row in table.read_text().splitlines()[1:]:
+            cols = row.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                found.add(cols[9])
+    return found
+
+
+def _sockets_held(pid: int) -> set[str]:
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                held.add(target[len("socket:["):-1])
+    return held
+
+
+def test_serve_uses_the_c_http_parser_and_uvloop() -> None:
+    from zhenshen_server.runner import config
+    from zhenshen_server.settings import Settings
+
+    uv = config(Settings(store_url="sqlite:///unused.db"), host="127.0.0.1", port=0, workers=1,
+                log_level="warning")
+    uv.load()  # imports the parser and the loop: fails where uvicorn[standard] is missing
+    assert uv.http_protocol_class.__name__ == "HttpToolsProtocol"
+    assert uv.loop == "uvloop"
+    loop = uv.get_loop_factory()
+    assert loop is not None and type(loop()).__module__.startswith("uvloop")
+
+
 # --- PostgreSQL, 2 workers ----------------------------------------------------------------------
 
 
@@ -204,7 +239,15 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
     server = start_server(pg_url, tmp_path, ["--desk", f"default={pack}", "--workers", "2",
                                              "--sweep-every", "1s"])
     try:
-        assert len(_children(server.process.pid)) >= 2
+        workers = _children(server.process.pid)
+        assert len(workers) >= 2
+        # Each worker listens on a socket of its own (SO_REUSEPORT): the kernel spreads the
+        # connections, instead of the first worker to wake taking every waiting one.
+        port = int(server.url.rsplit(":", 1)[1])
+        listening = _listening_sockets(port)
+        assert len(listening) == 2, listening
+        held = [_sockets_held(pid) & listening for pid in workers]
+        assert sorted(len(h) for h in held if h) == [1, 1] and len(set.union(*held)) == 2, held
         with ThreadPoolExecutor(16) as pool:
             responses = list(pool.map(lambda _: _post(server, key, ORDER), range(32)))
         codes = Counter(r.status_code for r in responses)

@@ -52,6 +52,13 @@ def _case(description: str) -> dict[str, Any]:
     return {"model": Case, "description": description}
 
 
+def _sent(document: Any, status_code: int = 200) -> JSONResponse:
+    """``document`` as the response: it is JSON data already (``dump_case``, then masked), so
+    it goes out as it is. Returned as a plain dict, FastAPI would first copy it through
+    ``jsonable_encoder``, a Python call for every node of the case: 40% of a GET's CPU."""
+    return JSONResponse(document, status_code=status_code)
+
+
 class EventRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -110,7 +117,7 @@ def receive_case(
     except Exception as exc:
         call.audit("receive_case", None, "failed", {"error": type(exc).__name__})
         raise
-    return JSONResponse(call.show(case, case["id"]), status_code=201 if created else 200)
+    return _sent(call.show(case, case["id"]), 201 if created else 200)
 
 
 def _cursor(text: str | None) -> int:
@@ -142,13 +149,13 @@ def list_cases(
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
-) -> Any:
+) -> JSONResponse:
     """The cases of the desk the caller may see, oldest first, a page at a time."""
     offset = _cursor(cursor)
     principal = call.principal
     if principal.role is Role.DEPARTMENT:
         if department and department != principal.department:
-            return {"items": [], "next_cursor": None}
+            return _sent({"items": [], "next_cursor": None})
         department = principal.department
     query = CaseQuery(
         status=status,
@@ -173,27 +180,26 @@ def list_cases(
         if more or len(chunk) < batch:
             break
     shown = call.show(items, None, "case list")
-    return {"items": shown, "next_cursor": _next(position) if more else None}
+    return _sent({"items": shown, "next_cursor": _next(position) if more else None})
 
 
 @router.get("/cases/{case_id}", response_model=None, responses={200: _case("the case")})
 def get_case(
     case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
-) -> dict[str, Any]:
+) -> JSONResponse:
     """The case as stored now (masked unless the caller may see personal data)."""
     case = call.case(case_id)
-    shown: dict[str, Any] = call.show(dump_case(case), case.id)
-    return shown
+    return _sent(call.show(dump_case(case), case.id))
 
 
 @router.get("/cases/{case_id}/events", response_model=None,
             responses={200: {"model": list[CaseEvent], "description": "the history"}})
 def case_events(
     case_id: str, call: Annotated[DeskCall, Depends(desk_call("case.read"))]
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """The case's append-only history, oldest first."""
     case = call.case(case_id)
-    return call.show_events(call.state.store.events(case.id), case)
+    return _sent(call.show_events(call.state.store.events(case.id), case))
 
 
 @router.post(
@@ -208,7 +214,7 @@ def post_case_event(
     case_id: str,
     request: EventRequest,
     call: Annotated[DeskCall, Depends(desk_call("case.event"))],
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Move the case with one event a person may request (the desk records the others)."""
     try:
         case = call.case(case_id)
@@ -225,8 +231,7 @@ def post_case_event(
                    {"event": request.event, "error": type(exc).__name__})
         raise
     call.audit("post_event", case.id, "ok", {"event": request.event, "version": moved.version})
-    shown: dict[str, Any] = call.show(dump_case(moved), case.id, "moved case")
-    return shown
+    return _sent(call.show(dump_case(moved), case.id, "moved case"))
 
 
 RENDERERS = {"md": ("markdown", "text/markdown; charset=utf-8"),
