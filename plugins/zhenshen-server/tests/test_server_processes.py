@@ -274,3 +274,61 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
     assert alerts, "the sweep raised nothing for a case months overdue"
     assert len(alerts) == len(set(alerts)), alerts
 
+
+
+def _connection_owner(server_port: int, client_port: int, workers: list[int]) -> int:
+    """The worker process holding the server's end of the connection from ``client_port``."""
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        for row in table.read_text().splitlines()[1:]:
+            cols = row.split()
+            if (cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == server_port
+                    and int(cols[2].rsplit(":", 1)[1], 16) == client_port):
+                owners = [pid for pid in workers if cols[9] in _sockets_held(pid)]
+                assert len(owners) == 1, owners
+                return owners[0]
+    raise AssertionError(f"no connection from port {client_port}")
+
+
+@pytest.mark.postgres
+def test_keys_revoke_refuses_the_very_next_request_on_every_worker(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Each worker keeps verified keys in memory; ``zhenshen keys revoke`` (another process)
+    must still make the next request on every worker a 401, with no pause in between."""
+    import http.client
+    import subprocess
+
+    from zhenshen_server_testkit import ZHENSHEN
+
+    key_id, key = make_key(pg_url, "desk")
+    server = start_server(pg_url, tmp_path, ["--desk", f"default={PACK}", "--workers", "2"])
+    connections = []
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        workers = _children(server.process.pid)
+        headers = {"Authorization": f"Bearer {key}"}
+        owners = set()
+        for _ in range(12):  # keep-alive connections, spread over the workers by the kernel
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(2):  # the second is answered from the worker's memory
+                conn.request("GET", "/v1/desks/default/cases?limit=1", headers=headers)
+                response = conn.getresponse()
+                response.read()
+                assert response.status == 200
+            owners.add(_connection_owner(port, conn.sock.getsockname()[1], workers))
+            connections.append((conn, conn.sock))
+        assert len(owners) == 2, "every connection went to one worker"
+        revoked = subprocess.run([ZHENSHEN, "keys", "revoke", "--store", pg_url, key_id],
+                                 capture_output=True, text=True, check=False)
+        assert revoked.returncode == 0, revoked.stderr
+        for conn, sock in connections:
+            conn.request("GET", "/v1/desks/default/cases?limit=1", headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert conn.sock is sock  # the same connection, so the same worker, as before
+            assert response.status == 401
+        assert "read on every request" not in server.output()  # the cache was on
+    finally:
+        for conn, _ in connections:
+            conn.close()
+        assert server.stop() == 0, server.output()
