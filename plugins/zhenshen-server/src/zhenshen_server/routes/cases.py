@@ -84,21 +84,18 @@ def _created_case(
 ) -> tuple[dict[str, Any], bool]:
     """Receive the draft and audit the receipt (``detail`` added to the record): a new case's
     record is stored in the case's own transaction, a repeated one's on its own."""
-    channel = str(draft.get("channel") or "api")
-    external_id = draft.get("external_id")
-    before = (
-        call.state.store.find_external(channel, str(external_id))
-        if isinstance(external_id, str) and external_id
-        else None
-    )
-    if before is not None and desk_of(before) != call.desk_id:
-        raise ApiError(409, "conflict", "this work order was received by another desk")
+    def ours(stored: Case) -> None:
+        """A repeat delivery: refused before anything is done with it when another desk
+        received the work order (the desk's own look-up; no second read here)."""
+        if desk_of(stored) != call.desk_id:
+            raise ApiError(409, "conflict", "this work order was received by another desk")
+
     extra = detail or {}
     with watching(
         lambda case_id: call.audit_record("receive_case", case_id, "ok",
                                           {"created": True, **extra})
     ) as watch:
-        case = call.desk.receive(draft, actor=call.principal.subject)
+        case = call.desk.receive(draft, actor=call.principal.subject, on_stored=ours)
     if desk_of(case) != call.desk_id:  # a concurrent delivery to another desk stored it
         raise ApiError(409, "conflict", "this work order was received by another desk")
     created = any(watch.created)
