@@ -5,7 +5,8 @@ loop (both come with ``uvicorn[standard]``), about 0.3 ms a request cheaper than
 pure-Python ``h11`` parser on the standard loop.
 
 Several workers each listen on a socket of their own, all bound to the one address with
-``SO_REUSEPORT``, so the kernel spreads the connections between them. With one socket shared
+``SO_REUSEPORT``, so the kernel spreads the connections between them (Linux does; other systems
+may hand them all to one socket). With one socket shared
 by every worker, the worker that wakes first accepts every connection waiting (an event loop
 accepts in a loop until none is left), and a burst of keep-alive connections — a load
 balancer's pool, a benchmark's clients — ends up mostly on one worker while the other idles.
