@@ -144,3 +144,34 @@ def test_same_outcome_ignores_provenance_only(
     assert same_outcome(old, new)
     assert not same_outcome(old, dict(new, severity=severity + "x"))
     assert not same_outcome(old, dict(new, tags=[*tags, "new-tag"]))
+
+
+def test_receive_shows_a_repeat_delivery_to_on_stored_before_touching_it(
+    reference_pack: ResolvedPack,
+) -> None:
+    """``on_stored`` sees the stored case of a repeat delivery (never a new one) and may refuse
+    it: the caller's own look-up (the HTTP service's desk check) without a second read."""
+    store = MemoryStore()
+    desk = desk_on(store, reference_pack)
+    order = {"external_id": "R-1", "channel": "hotline_12345", "content": "无法经营",
+             "received_at": "2026-03-02T09:00:00+08:00", "domain": "market_entry_operation"}
+    seen: list[str] = []
+    first = desk.receive(order, on_stored=lambda case: seen.append(case.id))
+    assert seen == []
+    again = desk.receive(order, on_stored=lambda case: seen.append(case.id))
+    assert seen == [first.id] and again.id == first.id
+
+    class Refused(Exception):
+        pass
+
+    def refuse(case: Any) -> None:
+        raise Refused(case.id)
+
+    version = store.get(first.id).version
+    try:
+        desk.receive(order, on_stored=refuse)
+    except Refused:
+        pass
+    else:
+        raise AssertionError("on_stored could not refuse")
+    assert store.get(first.id).version == version  # nothing written

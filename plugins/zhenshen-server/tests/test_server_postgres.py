@@ -82,3 +82,77 @@ def test_a_new_case_and_its_receive_record_are_one_commit(env: dict[str, Any]) -
     assert [detail["created"] for _, detail in records] == [True, False]
     assert records[0][0] == row[0], "the case and its receipt record were two transactions"
     assert records[1][0] != row[0]
+
+
+def test_key_cache_answers_from_memory_until_a_key_changes_in_the_store() -> None:
+    """A revocation written by another connection holds for the very next lookup, with no
+    pause in between (the notification alone can arrive later than that: the lookup's round
+    trip on the listening connection brings it first)."""
+    import asyncio
+
+    from zhenshen_server.keycache import KeyCache
+    from zhenshen_server.keys import create_key, revoke_key
+    from zhenshen_server.roles import Role
+
+    from zhenshen_core import PluginConfig, PluginHost
+    from zhenshen_core.storage import open_store
+
+    url, schema = new_schema_url()
+    host = PluginHost(PluginConfig.from_env())
+    store, admin = open_store(url, host), open_store(url, host)
+    cache = KeyCache(store, url)
+
+    async def cached(token: str) -> Any:
+        for _ in range(50):  # a fill is dropped while the key's own creation is being notified
+            if cache.verify(token) is None:
+                return None
+            if (key := await cache.cached(token)) is not None:
+                return key
+        raise AssertionError("never answered from memory")
+
+    async def scenario() -> None:
+        other, other_token = create_key(admin, name="o", role=Role.DESK)
+        assert await cached(other_token) == other
+        for _ in range(100):  # the window is narrow: try it many times
+            key, token = create_key(admin, name="k", role=Role.DESK)
+            assert await cache.cached(token) is None  # never read yet
+            assert await cached(token) == key  # from memory now
+            assert await cache.cached(token[:-2] + "xx") is None  # the secret checked each time
+            revoke_key(admin, key.id)
+            assert await cache.cached(token) is None
+            assert cache.verify(token) is None
+        assert await cached(other_token) == other
+        with psycopg.connect(os.environ["ZHENSHEN_TEST_PG_URL"], autocommit=True) as conn:
+            conn.execute(f'DELETE FROM "{schema}".records WHERE id = %s', (other.id,))  # by hand
+        assert await cache.cached(other_token) is None and cache.verify(other_token) is None
+        cache.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        cache.close()
+        store.close()
+        admin.close()
+        drop_schema(schema)
+
+
+def test_key_cache_is_off_where_the_store_cannot_say_when_keys_change(tmp_path: Any) -> None:
+    import asyncio
+
+    from zhenshen_server.keycache import KeyCache
+    from zhenshen_server.keys import create_key
+    from zhenshen_server.roles import Role
+
+    from zhenshen_core import PluginConfig, PluginHost
+    from zhenshen_core.storage import open_store
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    store = open_store(url, PluginHost(PluginConfig.from_env()))
+    cache = KeyCache(store, url)
+    try:
+        key, token = create_key(store, name="k", role=Role.DESK)
+        assert cache.verify(token) == key
+        assert asyncio.run(cache.cached(token)) is None  # every request reads the store
+    finally:
+        cache.close()
+        store.close()

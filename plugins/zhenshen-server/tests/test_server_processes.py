@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -176,6 +177,40 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _listening_sockets(port: int) -> set[str]:
+    """The inodes of the sockets listening on ``port`` (/proc/net/tcp: state 0A is LISTEN)."""
+    found = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        for row in table.read_text().splitlines()[1:]:
+            cols = row.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                found.add(cols[9])
+    return found
+
+
+def _sockets_held(pid: int) -> set[str]:
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                held.add(target[len("socket:["):-1])
+    return held
+
+
+def test_serve_uses_the_c_http_parser_and_uvloop() -> None:
+    from zhenshen_server.runner import config
+    from zhenshen_server.settings import Settings
+
+    uv = config(Settings(store_url="sqlite:///unused.db"), host="127.0.0.1", port=0, workers=1,
+                log_level="warning")
+    uv.load()  # imports the parser and the loop: fails where uvicorn[standard] is missing
+    assert uv.http_protocol_class.__name__ == "HttpToolsProtocol"
+    assert uv.loop == "uvloop"
+    loop = uv.get_loop_factory()
+    assert loop is not None and type(loop()).__module__.startswith("uvloop")
+
+
 # --- PostgreSQL, 2 workers ----------------------------------------------------------------------
 
 
@@ -204,7 +239,15 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
     server = start_server(pg_url, tmp_path, ["--desk", f"default={pack}", "--workers", "2",
                                              "--sweep-every", "1s"])
     try:
-        assert len(_children(server.process.pid)) >= 2
+        workers = _children(server.process.pid)
+        assert len(workers) >= 2
+        # Each worker listens on a socket of its own (SO_REUSEPORT): the kernel spreads the
+        # connections, instead of the first worker to wake taking every waiting one.
+        port = int(server.url.rsplit(":", 1)[1])
+        listening = _listening_sockets(port)
+        assert len(listening) == 2, listening
+        held = [_sockets_held(pid) & listening for pid in workers]
+        assert sorted(len(h) for h in held if h) == [1, 1] and len(set.union(*held)) == 2, held
         with ThreadPoolExecutor(16) as pool:
             responses = list(pool.map(lambda _: _post(server, key, ORDER), range(32)))
         codes = Counter(r.status_code for r in responses)
@@ -231,3 +274,61 @@ def test_two_workers_on_postgres_store_one_case_sweep_once_and_stop_cleanly(
     assert alerts, "the sweep raised nothing for a case months overdue"
     assert len(alerts) == len(set(alerts)), alerts
 
+
+
+def _connection_owner(server_port: int, client_port: int, workers: list[int]) -> int:
+    """The worker process holding the server's end of the connection from ``client_port``."""
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        for row in table.read_text().splitlines()[1:]:
+            cols = row.split()
+            if (cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == server_port
+                    and int(cols[2].rsplit(":", 1)[1], 16) == client_port):
+                owners = [pid for pid in workers if cols[9] in _sockets_held(pid)]
+                assert len(owners) == 1, owners
+                return owners[0]
+    raise AssertionError(f"no connection from port {client_port}")
+
+
+@pytest.mark.postgres
+def test_keys_revoke_refuses_the_very_next_request_on_every_worker(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Each worker keeps verified keys in memory; ``zhenshen keys revoke`` (another process)
+    must still make the next request on every worker a 401, with no pause in between."""
+    import http.client
+    import subprocess
+
+    from zhenshen_server_testkit import ZHENSHEN
+
+    key_id, key = make_key(pg_url, "desk")
+    server = start_server(pg_url, tmp_path, ["--desk", f"default={PACK}", "--workers", "2"])
+    connections = []
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        workers = _children(server.process.pid)
+        headers = {"Authorization": f"Bearer {key}"}
+        owners = set()
+        for _ in range(12):  # keep-alive connections, spread over the workers by the kernel
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(2):  # the second is answered from the worker's memory
+                conn.request("GET", "/v1/desks/default/cases?limit=1", headers=headers)
+                response = conn.getresponse()
+                response.read()
+                assert response.status == 200
+            owners.add(_connection_owner(port, conn.sock.getsockname()[1], workers))
+            connections.append((conn, conn.sock))
+        assert len(owners) == 2, "every connection went to one worker"
+        revoked = subprocess.run([ZHENSHEN, "keys", "revoke", "--store", pg_url, key_id],
+                                 capture_output=True, text=True, check=False)
+        assert revoked.returncode == 0, revoked.stderr
+        for conn, sock in connections:
+            conn.request("GET", "/v1/desks/default/cases?limit=1", headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert conn.sock is sock  # the same connection, so the same worker, as before
+            assert response.status == 401
+        assert "read on every request" not in server.output()  # the cache was on
+    finally:
+        for conn, _ in connections:
+            conn.close()
+        assert server.stop() == 0, server.output()

@@ -241,6 +241,21 @@ def test_a_revoked_key_is_refused_at_once(env: dict[str, Any]) -> None:
 # --- cases --------------------------------------------------------------------------------------
 
 
+def test_a_case_is_sent_as_stored_whatever_json_writer_can_take_it(env: dict[str, Any]) -> None:
+    """Responses are written by orjson, which refuses integers beyond 64 bits: such a case is
+    still answered, whole, by the standard library's writer."""
+    server: Server = env["server"]
+    big = 2**70
+    made = call(server, server.keys["intake"], "POST", "/v1/desks/a/cases",
+                json=order(facts={"registered_capital_fen": big, "名称": "甲"}))
+    assert made.status_code == 201, made.text
+    assert made.json()["facts"]["registered_capital_fen"] == big
+    got = call(server, server.keys["desk"], "GET", f"/v1/desks/a/cases/{made.json()['id']}")
+    assert got.status_code == 200 and got.json()["facts"]["registered_capital_fen"] == big
+    assert got.headers["content-type"] == "application/json"
+    assert "甲" in got.text  # UTF-8, not \u escapes
+
+
 def test_intake_is_idempotent_and_reads_only_what_it_submitted(env: dict[str, Any]) -> None:
     server: Server = env["server"]
     intake = server.keys["intake"]

@@ -17,7 +17,7 @@ and the decision events to their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +62,13 @@ class Desk(ArticleSteps):
 
     # --- intake and decision ----------------------------------------------------------------
 
-    def receive(self, data: Mapping[str, Any] | Case, *, actor: str = "intake") -> Case:
+    def receive(
+        self,
+        data: Mapping[str, Any] | Case,
+        *,
+        actor: str = "intake",
+        on_stored: Callable[[Case], None] | None = None,
+    ) -> Case:
         """Validate, decide and store one case in one write; a repeat delivery returns it.
 
         With a pack, the case is enriched and decided (clocks started) before anything is
@@ -72,6 +78,11 @@ class Desk(ArticleSteps):
         order again tries again. A case that an earlier version stored undecided is decided
         when it is delivered again. A ``received_at`` outside ``settings.received_window``
         raises :class:`~zhenshen_core.errors.CaseValidationError`.
+
+        ``on_stored`` is shown the stored case of a repeat delivery before anything is done
+        with it, and may raise to refuse it (the HTTP service refuses a work order another desk
+        received) — the look-up a caller would otherwise make itself, a second read of the
+        store for every new case.
         """
         draft = (
             data
@@ -88,6 +99,8 @@ class Desk(ArticleSteps):
         case, event = self.lifecycle.receive(draft, actor=actor)
         stored = self._stored(case)
         if stored is not None:
+            if on_stored is not None:
+                on_stored(stored)
             return self._decide_if_undecided(stored)
         prepared = self._prepare(case, event, actor=actor)
         announce = self._received(prepared, event)

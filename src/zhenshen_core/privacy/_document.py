@@ -130,7 +130,8 @@ def _walk(node: Any, policy: MaskPolicy, scope: _Scope) -> Any:
     if node is None or kind is int or kind is bool or kind is float:
         return node
     if kind is dict or (kind is not list and isinstance(node, Mapping)):
-        scope = scope.entering(node)
+        if node.get("requester") is not None:  # else ``entering`` keeps the scope
+            scope = scope.entering(node)
         return {key: _member(key, value, policy, scope) for key, value in node.items()}
     if kind is list or kind is tuple:
         return [_walk(item, policy, scope) for item in node]
@@ -140,9 +141,20 @@ def _walk(node: Any, policy: MaskPolicy, scope: _Scope) -> Any:
 
 
 def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
+    kind = type(value)
+    # Most members of a case are strings and nulls: what the general path below does for
+    # them, without its checks for mappings and lists (a GET masks about 100 members).
+    if kind is str:
+        if key in UNMASKED_KEYS:
+            return value
+        field = FIELD_KINDS.get(key) if type(key) is str else None
+        if field is not None and value != "":
+            return _field(field, value, policy, scope)
+        return _text(value, policy, scope)
+    if value is None or kind is bool or kind is float:
+        return value
     if key == "requester" and isinstance(value, Mapping):
         return _requester(value, policy, scope)
-    kind = type(value)
     if kind is dict or kind is list:
         return _walk(value, policy, scope)
     if key in UNMASKED_KEYS and not isinstance(value, Mapping | list | tuple):

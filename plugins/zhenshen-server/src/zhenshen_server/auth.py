@@ -17,9 +17,9 @@ from typing import Any
 
 import jwt
 
-from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_server.errors import ApiError, unauthorized
-from zhenshen_server.keys import looks_like_key, verify_key
+from zhenshen_server.keycache import KeyCache
+from zhenshen_server.keys import ApiKey, looks_like_key
 from zhenshen_server.roles import Role
 
 #: Asymmetric algorithms only: never ``none``, never HS* (the HMAC-with-public-key attack).
@@ -109,7 +109,7 @@ def _principal_from_claims(claims: dict[str, Any]) -> Principal:
 
 
 def authenticate(
-    header: str | None, store: CaseStore, verifier: JwtVerifier | None
+    header: str | None, keys: KeyCache, verifier: JwtVerifier | None
 ) -> Principal:
     """The caller, or a 401 that says why (never echoing the token)."""
     if not header:
@@ -118,15 +118,29 @@ def authenticate(
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("use Authorization: Bearer <key or token>")
-    return principal_for_token(token, store, verifier)
+    return principal_for_token(token, keys, verifier)
 
 
-def principal_for_token(token: str, store: CaseStore, verifier: JwtVerifier | None) -> Principal:
+def key_principal(key: ApiKey) -> Principal:
+    return Principal(f"key:{key.id}", key.role, key.desks, key.department, key.pii)
+
+
+async def cached_principal(token: str, keys: KeyCache) -> Principal | None:
+    """The caller of an API key memory can vouch for, on the event loop without reading the
+    store; None: ask :func:`principal_for_token`."""
+    if not looks_like_key(token):
+        return None
+    key = await keys.cached(token)
+    return None if key is None else key_principal(key)
+
+
+def principal_for_token(token: str, keys: KeyCache, verifier: JwtVerifier | None) -> Principal:
+    """The caller of an API key (read from the store unless cached) or a JWT; 401 otherwise."""
     if looks_like_key(token):
-        key = verify_key(store, token)
+        key = keys.verify(token)
         if key is None:
             raise unauthorized("unknown or revoked API key")
-        return Principal(f"key:{key.id}", key.role, key.desks, key.department, key.pii)
+        return key_principal(key)
     if verifier is None:
         raise unauthorized("not an API key, and this service accepts no JWTs")
     try:

@@ -9,18 +9,19 @@ offers :meth:`DeskCall.case` (404 for a case outside the caller's scope) and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from zhenshen_core import AuditRecord, Case, CaseEvent, Desk
 from zhenshen_core.errors import CaseNotFoundError
 from zhenshen_core.storage.audit import AuditOutcome
 from zhenshen_server import audit as audit_log
-from zhenshen_server.auth import Principal, principal_for_token
+from zhenshen_server.auth import Principal, cached_principal, principal_for_token
 from zhenshen_server.errors import ApiError, forbidden, not_found, unauthorized
 from zhenshen_server.masking import shown, shown_events
 from zhenshen_server.roles import Role, allows
@@ -42,18 +43,26 @@ def _remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def caller(
+async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The authenticated caller (401 with ``WWW-Authenticate`` when there is none)."""
+    """The authenticated caller (401 with ``WWW-Authenticate`` when there is none).
+
+    On the event loop when memory answers (a cached API key); the store read or the JWT check
+    goes to a worker thread. FastAPI runs a plain ``def`` dependency in a thread every time,
+    a hop that costs more than the cached check itself."""
     if credentials is None:
         header = request.headers.get("authorization")
         raise unauthorized(
             "use Authorization: Bearer <key or token>" if header else "credentials required"
         )
     state = service(request)
-    principal = principal_for_token(credentials.credentials, state.store, state.verifier)
+    token = credentials.credentials
+    principal = await cached_principal(token, state.keys)
+    if principal is None:
+        principal = await run_in_threadpool(principal_for_token, token, state.keys,
+                                            state.verifier)
     request.state.principal = principal
     return principal
 
@@ -160,14 +169,15 @@ def _denied(request: Request, principal: Principal, action: str, desk: str | Non
         )
 
 
-def desk_call(action: str) -> Callable[..., DeskCall]:
+def desk_call(action: str) -> Callable[..., Awaitable[DeskCall]]:
     """The dependency of a desk route for ``action``."""
 
-    def dependency(
+    async def dependency(
         desk: str,
         request: Request,
         principal: Annotated[Principal, Depends(caller)],
     ) -> DeskCall:
+        # On the event loop: only a refusal touches the store (its audit record, in a thread).
         state = service(request)
         loaded = state.desk(desk)
         try:
@@ -175,23 +185,23 @@ def desk_call(action: str) -> Callable[..., DeskCall]:
             if loaded is None or not principal.reaches(desk):
                 raise ApiError(404, "not_found", "no such desk")
         except ApiError:
-            _denied(request, principal, action, desk)
+            await run_in_threadpool(_denied, request, principal, action, desk)
             raise
         return DeskCall(state, principal, desk, loaded.desk, _remote(request))
 
     return dependency
 
 
-def role_call(action: str) -> Callable[..., Principal]:
+def role_call(action: str) -> Callable[..., Awaitable[Principal]]:
     """The dependency of a route outside any desk: the caller, when its role may ``action``."""
 
-    def dependency(
+    async def dependency(
         request: Request, principal: Annotated[Principal, Depends(caller)]
     ) -> Principal:
         try:
             require(principal, action)
         except ApiError:
-            _denied(request, principal, action, None)
+            await run_in_threadpool(_denied, request, principal, action, None)
             raise
         return principal
 

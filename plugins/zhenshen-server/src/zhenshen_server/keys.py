@@ -2,8 +2,10 @@
 
 A key is ``zsk_<id>_<secret>``: the id finds the record, the 256-bit random secret is compared
 with its SHA-256 in constant time. A slow password hash buys nothing for a random 256-bit
-secret (there is no dictionary to try) and would cost every request. Each request reads the
-record again, so a revocation holds at once in every worker and on every node.
+secret (there is no dictionary to try) and would cost every request. The service reads the
+record again on every request unless the store tells it when keys change
+(:mod:`zhenshen_server.keycache`), so a revocation holds at once in every worker and on every
+node.
 """
 
 from __future__ import annotations
@@ -124,6 +126,11 @@ def looks_like_key(token: str) -> bool:
     return token.startswith(PREFIX)
 
 
+def secret_matches(key: ApiKey, secret: str) -> bool:
+    """Whether ``secret`` is the key's (its SHA-256 compared in constant time)."""
+    return hmac.compare_digest(key.digest, _digest(secret))
+
+
 def verify_key(store: CaseStore, token: str) -> ApiKey | None:
     """The live key ``token`` is, or None (unknown, wrong secret or revoked)."""
     key_id, sep, secret = token[len(PREFIX):].partition("_")
@@ -132,7 +139,7 @@ def verify_key(store: CaseStore, token: str) -> ApiKey | None:
     for record in store.records(KIND):
         if record.id == key_id:
             key = ApiKey.from_record(record)
-            if key.revoked_at is None and hmac.compare_digest(key.digest, _digest(secret)):
+            if key.revoked_at is None and secret_matches(key, secret):
                 return key
             return None
     return None

@@ -153,7 +153,7 @@ def _key_principal(state: ServiceState, token: str | None) -> Principal:
     if not token:
         raise Open311Failure(401, "api_key required", _challenge())
     try:
-        return principal_for_token(token, state.store, state.verifier)
+        return principal_for_token(token, state.keys, state.verifier)
     except ApiError as exc:
         raise _from_api_error(exc) from None
 

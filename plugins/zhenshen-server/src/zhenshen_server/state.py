@@ -1,4 +1,4 @@
-"""One service's state: its store, plugin host, desks and JWT verifier.
+"""One service's state: its store, plugin host, desks, API key cache and JWT verifier.
 
 The desks are replaced whole on a reload: every pack is loaded first, and only when all of
 them load is the new mapping swapped in (one assignment, so a request sees the old desks or the
@@ -23,6 +23,7 @@ from zhenshen_core.storage import open_store
 from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_server.auth import JwtVerifier
 from zhenshen_server.created import IngestWatch
+from zhenshen_server.keycache import KeyCache
 from zhenshen_server.settings import Settings
 
 #: A side-record kind nothing writes: reading it asks the store for an answer, cheaply.
@@ -50,6 +51,7 @@ class ServiceState:
         self.settings = settings
         self.host = PluginHost(PluginConfig.from_env())
         self.store: CaseStore = open_store(settings.store_url, self.host)
+        self.keys = KeyCache(self.store, settings.store_url)
         jwt = settings.jwt()
         self.verifier: JwtVerifier | None = jwt.verifier() if jwt is not None else None
         self._lock = threading.Lock()
@@ -127,4 +129,5 @@ class ServiceState:
         return problems
 
     def close(self) -> None:
+        self.keys.close()
         self.store.close()
