@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_encryption.py                   # --n 5000 --rounds 7
     export ZHENSHEN_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test   # adds PostgreSQL
+    .venv/bin/python benchmarks/bench_encryption.py --instructions    # counts, under valgrind
 
 The same prepared work orders (typical 12345 content of about 200 characters, a requester with
 a name and a mobile number; every other order carries a phone or an ID number in its text; 3
@@ -28,8 +29,11 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
 import secrets
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -169,10 +173,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count the instructions each SQLite variant executes a case (valgrind's "
+        "cachegrind; the same on a busy machine as on an idle one)",
+    )
+    parser.add_argument("--only", choices=["none", *VARIANTS], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.instructions:
+        count_instructions(min(args.n, 300))
+        return
     items = prepare(args.n)
     gc.collect()
     gc.freeze()  # the inputs stay; the collector looks only at what ingesting them makes
+    if args.only is not None:  # one variant, once: what --instructions runs under valgrind
+        if args.only != "none":
+            with tempfile.TemporaryDirectory() as folder:
+                timed(sqlite_store(Path(folder), args.only), items)
+        return
     with tempfile.TemporaryDirectory() as folder:
         compare(
             "SQLite",
@@ -193,6 +212,34 @@ def main() -> None:
             drop(url, schema)
 
     compare("PostgreSQL", items, args.rounds, pg_run)
+
+
+def count_instructions(n: int) -> None:
+    """Instructions a case for each SQLite variant: the same script run under cachegrind with
+    ``--only`` (``none`` prepares the cases and stores nothing: what the others have in common
+    is subtracted). A count, not a time: Python's interpreter loop executes fewer instructions
+    a cycle than SQLite's C, so the ratio of times is somewhat higher than this one; what it
+    gives is a figure that does not move with the load, to tell a change's effect from noise."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        sys.exit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    counts = {}
+    for variant in ("none", *VARIANTS):
+        run = subprocess.run(
+            [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+             sys.executable, __file__, "--only", variant, "--n", str(n)],
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        found = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
+        if found is None:
+            sys.exit(f"no instruction count in valgrind's output:\n{run.stderr[-2000:]}")
+        counts[variant] = int(found.group(1).replace(",", ""))
+    per_case = {v: (counts[v] - counts["none"]) / n for v in VARIANTS}
+    print(f"SQLite: instructions a case, ingest_many of {n} cases (cachegrind)")
+    for v in VARIANTS:
+        ratio = per_case[v] / per_case["plain"]
+        print(f"  {v:12s} {per_case[v]:12,.0f}   {ratio:.2f}x plain")
 
 
 if __name__ == "__main__":

@@ -190,10 +190,7 @@ class _Walk:
 def _may_name(text: str, names: tuple[str, ...]) -> bool:
     """Whether one of ``names`` may be in ``text``: a plain substring test, except for a
     dotted name (its middle dot may be typed as another dot; the detector knows)."""
-    for name in names:  # a loop, not any(): this runs for nearly every string stored
-        if name in text or not name.isalpha():
-            return True
-    return False
+    return any(name in text or not name.isalpha() for name in names)
 
 
 _MISSING = object()
