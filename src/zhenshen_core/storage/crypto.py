@@ -34,7 +34,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 from binascii import b2a_base64
@@ -96,7 +95,7 @@ _FULL_WIDTH = {0xFF10 + i: 0x30 + i for i in range(10)}
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return b2a_base64(data, newline=False).decode("ascii")
 
 
 class _Sealing:
@@ -117,11 +116,10 @@ class _Sealing:
             self.key = secrets.token_bytes(KEY_BYTES)
             self.aead = AESGCM(self.key)
             self.new = True
-        nonce = os.urandom(_NONCE)
+        nonce = secrets.token_bytes(_NONCE)
         # A string (nearly every sealed value) is written as JSON by the C escaper directly.
         plain = (_quoted(value) if type(value) is str else _dumps(value)).encode()
-        sealed = b2a_base64(nonce + self.aead.encrypt(nonce, plain, self.aad), newline=False)
-        return SEALED + sealed.decode("ascii")
+        return SEALED + _b64(nonce + self.aead.encrypt(nonce, plain, self.aad))
 
     def on_field(self, value: Any) -> Any:
         if isinstance(value, str) and _HAS_DIGIT.search(value):
