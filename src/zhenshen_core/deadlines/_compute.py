@@ -293,10 +293,9 @@ def _apply(
 ) -> Leg:
     try:
         return _leg(cal, start_at, start_day, period, intervals, office)
-    except OverflowError:
-        pass
-    except ValueError as exc:  # month arithmetic: ``date(year, ...)`` past year 9999
-        if "out of range" not in str(exc):
+    except (OverflowError, ValueError) as exc:
+        # ValueError: month arithmetic, ``date(year, ...)`` past year 9999; any other is a bug.
+        if isinstance(exc, ValueError) and "out of range" not in str(exc):
             raise
     # A period that ends past the last day Python can name ("9999999 years") is beyond every
     # calendar: the same answer as any day past the calendar's data, not an internal error.
