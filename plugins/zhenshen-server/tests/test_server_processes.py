@@ -133,6 +133,18 @@ def test_serve_refuses_a_broken_pack_before_listening(tmp_path: Path) -> None:
     assert usage.exit_code == 2 and "PostgreSQL" in usage.stderr
 
 
+def test_a_postgresql_url_is_read_as_the_store_reads_its_scheme() -> None:
+    """One reading for ``--workers`` and the key cache: a driver suffix and any letter case
+    are PostgreSQL too (the store accepts them); nothing else is."""
+    from zhenshen_server.keycache import is_postgres
+
+    for url in ("postgresql://u@h/db", "postgres://h/db", "postgresql+psycopg://h/db",
+                "POSTGRES+psycopg://h/db"):
+        assert is_postgres(url), url
+    for url in ("sqlite:///x.db", "memory://", "postgresqlx://h/db", "/tmp/postgresql://x"):
+        assert not is_postgres(url), url
+
+
 def _zhenshen(*args: str) -> Any:
     """The ``zhenshen`` CLI in-process, as the console script builds it for these args."""
     from click.testing import CliRunner

@@ -16,6 +16,7 @@ from zhenshen_core.cli.options import (
     pack_or_default,
 )
 from zhenshen_server.auth import JwtSettings
+from zhenshen_server.keycache import is_postgres
 from zhenshen_server.roles import ROLES, Role
 from zhenshen_server.settings import DEFAULT_DESK, MIB, Settings
 
@@ -114,7 +115,7 @@ def serve(
         raise click.UsageError("JWTs need all of --jwt-issuer, --jwt-audience and --jwks")
     desks = parse_desks(desk_specs, pack_or_default(cli_ctx, None))
     url = cli_ctx.store_url(store_url)
-    if workers > 1 and not url.startswith(("postgresql://", "postgres://")):
+    if workers > 1 and not is_postgres(url):
         raise click.UsageError("--workers above 1 needs a PostgreSQL store")
     for source in desks.values():
         if source:

@@ -51,6 +51,16 @@ CHANNEL = "zhenshen_api_keys"
 PROBE_TIMEOUT = 1.0
 RECONNECT_EVERY = 5.0
 
+#: The URL schemes of the PostgreSQL store (zhenshen-postgres), with or without a driver
+#: (``postgresql+psycopg://``): the one store several workers and nodes may share.
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` names the PostgreSQL store, read as that store reads its scheme."""
+    return url.partition(":")[0].lower().split("+", 1)[0] in POSTGRES_SCHEMES
+
+
 _TRIGGER_SQL = """
 CREATE OR REPLACE FUNCTION {schema}.zhenshen_api_keys_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -68,10 +78,6 @@ CREATE OR REPLACE TRIGGER zhenshen_api_keys_removed AFTER UPDATE OR DELETE ON {s
 CREATE OR REPLACE TRIGGER zhenshen_api_keys_truncated AFTER TRUNCATE ON {schema}.records
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.zhenshen_api_keys_changed();
 """
-
-
-def is_postgres(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://", "postgresql+"))
 
 
 class Listener:
