@@ -35,7 +35,7 @@ from zhenshen_core.privacy._mask import (
     withheld_keys,
 )
 from zhenshen_core.privacy._names import NAME_DOTS, usable_names
-from zhenshen_core.privacy._patterns import PREFILTER
+from zhenshen_core.privacy._patterns import PREFILTER, is_code
 from zhenshen_core.privacy._policy import MaskPolicy
 
 __all__ = ["AUDIENCES", "Audience", "mask_document"]
@@ -212,4 +212,6 @@ def _text(text: str, policy: MaskPolicy, scope: _Scope) -> str:
                 break
         else:
             return text
+    elif is_code(text):
+        return text
     return mask_spans(text, detect_personal_data(text, scope.usable), policy, scope.hidden)

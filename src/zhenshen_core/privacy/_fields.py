@@ -10,12 +10,12 @@ are; this walk is that one definition. A value is personal when it is
   the requester's name in a note).
 
 Left alone, like the masker leaves them: keys, booleans, identifiers (``UNMASKED_KEYS``) and
-strings that are instants (ISO dates, never personal, and their type must survive erasure).
+instants and digests (``_patterns.is_code``: never personal, and an instant's type must
+survive erasure).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -23,7 +23,7 @@ from zhenshen_core.privacy._detect import detect_among
 from zhenshen_core.privacy._document import FIELD_KINDS, UNMASKED_KEYS
 from zhenshen_core.privacy._kinds import PersonalDataSpan
 from zhenshen_core.privacy._names import usable_names
-from zhenshen_core.privacy._patterns import PREFILTER
+from zhenshen_core.privacy._patterns import PREFILTER, is_code
 
 __all__ = ["ERASED", "REQUESTER_FIELDS", "redact_document", "walk_personal"]
 
@@ -44,8 +44,6 @@ NEVER_PERSONAL = frozenset(
         "version",
     )
 )  # fmt: skip
-
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 #: Called for a whole personal field: (value) -> replacement.
 OnField = Callable[[Any], Any]
@@ -178,7 +176,7 @@ class _Walk:
         found = self.seen.get(key, _MISSING)
         if found is not _MISSING:
             return found
-        if (self.skip is not None and self.skip(text)) or _INSTANT.fullmatch(text):
+        if (self.skip is not None and self.skip(text)) or is_code(text):
             result: Any = text
         else:
             spans = detect_among(text, names)

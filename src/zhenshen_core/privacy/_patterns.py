@@ -95,6 +95,26 @@ COMBINED = re.compile(
 #: The pattern starts with a character class so that ``re`` scans for it in C.
 PREFILTER = re.compile(f"[0-9０-９@＠](?:(?<=[@＠])|(?:[{SEPARATORS}()（）+＋]?{D}){{6}})")
 
+#: A date or an instant as the models write them (``2026-03-02``,
+#: ``2026-03-02T09:00:00.123456+08:00``): its digits pass the prefilter, yet it is never
+#: personal data. Only the time's own fields may follow the date, so that nothing else (a
+#: phone number after a date and a space) can pass for one.
+INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
+)
+#: A hex digest (a pack's sha256, a calendar's version): it has at least one of the letters
+#: a-f, and every shape above must start and end away from letters and digits, while none
+#: takes a-f inside it; so no number can be found in one.
+DIGEST = re.compile("[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*")
+
+
+def is_code(text: str) -> bool:
+    """Whether ``text`` is an instant or a digest, in which the detector finds nothing (and,
+    being ASCII, no name): the walks skip it after the prefilter let it through."""
+    return text.isascii() and (INSTANT.fullmatch(text) or DIGEST.fullmatch(text)) is not None
+
+
 LANDLINE_FULL = re.compile(LANDLINE_BODY)
 
 #: Full-width digits and letters to ASCII, separators and brackets dropped: the compact form

@@ -97,6 +97,14 @@ class PersonalDataContract(ContractBase):
         assert self._found(self.stored_text(store)) == []
         assert "王小明" not in self.stored_text(store)
 
+    def test_a_number_written_after_a_date_is_sealed_too(self, store: CaseStore) -> None:
+        """Instants are skipped as never personal; a text that starts like one is not one."""
+        title = f"2024-03-01 {PHONE}"
+        case, events = received(make_case(1, title=title, content="来电"))
+        store.ingest(case, events)
+        assert store.get(case.id).title == title
+        assert self._found(self.stored_text(store)) == []
+
     def test_a_dead_letter_is_stored_sealed_and_read_back_whole(self, store: CaseStore) -> None:
         letter = DeadLetter(
             channel="jsonl",
