@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +31,7 @@ from test_server_sqlite import (  # noqa: E402
     test_role_endpoint_matrix_on_own_and_foreign_desk,
 )
 from zhenshen_pg_testkit import drop_schema, new_schema_url  # noqa: E402
-from zhenshen_server_testkit import serve_folder  # noqa: E402
+from zhenshen_server_testkit import make_key, serve_folder  # noqa: E402
 
 __all__ = [
     "test_a_revoked_key_is_refused_at_once",
@@ -52,7 +53,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     try:
         with serve_folder(tmp) as idp:  # the issuer writes tmp/jwks.json
             for found in serve_two_desks(url, tmp, f"{idp}/jwks.json"):
-                yield {**found, "schema": schema}
+                yield {**found, "schema": schema, "url": url}
     finally:
         drop_schema(schema)
 
@@ -90,6 +91,7 @@ def test_key_cache_answers_from_memory_until_a_key_changes_in_the_store() -> Non
     trip on the listening connection brings it first)."""
     import asyncio
 
+    from zhenshen_server.changes import StoreChanges
     from zhenshen_server.keycache import KeyCache
     from zhenshen_server.keys import create_key, revoke_key
     from zhenshen_server.roles import Role
@@ -100,7 +102,8 @@ def test_key_cache_answers_from_memory_until_a_key_changes_in_the_store() -> Non
     url, schema = new_schema_url()
     host = PluginHost(PluginConfig.from_env())
     store, admin = open_store(url, host), open_store(url, host)
-    cache = KeyCache(store, url)
+    changes = StoreChanges(url)
+    cache = KeyCache(store, changes)
 
     async def cached(token: str) -> Any:
         for _ in range(50):  # a fill is dropped while the key's own creation is being notified
@@ -125,12 +128,12 @@ def test_key_cache_answers_from_memory_until_a_key_changes_in_the_store() -> Non
         with psycopg.connect(os.environ["ZHENSHEN_TEST_PG_URL"], autocommit=True) as conn:
             conn.execute(f'DELETE FROM "{schema}".records WHERE id = %s', (other.id,))  # by hand
         assert await cache.cached(other_token) is None and cache.verify(other_token) is None
-        cache.close()
+        changes.close()
 
     try:
         asyncio.run(scenario())
     finally:
-        cache.close()
+        changes.close()
         store.close()
         admin.close()
         drop_schema(schema)
@@ -139,20 +142,81 @@ def test_key_cache_answers_from_memory_until_a_key_changes_in_the_store() -> Non
 def test_key_cache_is_off_where_the_store_cannot_say_when_keys_change(tmp_path: Any) -> None:
     import asyncio
 
-    from zhenshen_server.keycache import KeyCache
     from zhenshen_server.keys import create_key
     from zhenshen_server.roles import Role
+    from zhenshen_server.settings import Settings
+    from zhenshen_server.state import ServiceState
 
     from zhenshen_core import PluginConfig, PluginHost
     from zhenshen_core.storage import open_store
 
     url = f"sqlite:///{tmp_path / 'k.db'}"
     store = open_store(url, PluginHost(PluginConfig.from_env()))
-    cache = KeyCache(store, url)
+    state = ServiceState(Settings(store_url=url))
     try:
+        assert state.changes is None  # SQLite announces no changes: nothing kept
         key, token = create_key(store, name="k", role=Role.DESK)
-        assert cache.verify(token) == key
-        assert asyncio.run(cache.cached(token)) is None  # every request reads the store
+        assert state.keys.verify(token) == key
+        assert asyncio.run(state.keys.cached(token)) is None  # every request reads the store
+        assert not state.cases.on
     finally:
-        cache.close()
+        state.close()
         store.close()
+
+
+def _case_reads(server: Any) -> dict[str, float]:
+    text = call(server, None, "GET", "/metrics").text
+    found = re.findall(r'^zhenshen_case_reads_total\{source="(\w+)"\} ([\d.e+]+)$', text, re.M)
+    return {source: float(count) for source, count in found}
+
+
+def test_a_case_changed_by_anyone_is_never_sent_from_memory_afterwards(
+    env: dict[str, Any],
+) -> None:
+    """A GET may be answered from the worker's memory (``casecache``), yet a change
+    committed by another connection (an administrator's SQL here) shows in the very next
+    GET, with no pause: the round trip that proves memory current brings the change's
+    notification first. Memory does answer in between (the metrics say so), and each
+    audience gets its own masking."""
+    server, schema = env["server"], env["schema"]
+    case_id = call(server, server.keys["desk"], "POST", "/v1/desks/a/cases",
+                   json=order()).json()["id"]
+    path = f"/v1/desks/a/cases/{case_id}"
+    before = _case_reads(server)
+    with psycopg.connect(os.environ["ZHENSHEN_TEST_PG_URL"], autocommit=True) as conn:
+        for n in range(60):  # the window is narrow: try it many times
+            first = call(server, server.keys["desk"], "GET", path).json()
+            again = call(server, server.keys["desk"], "GET", path).json()
+            assert again == first
+            department = call(server, server.keys["department"], "GET", path).json()
+            assert department["id"] == case_id
+            conn.execute(
+                f'UPDATE "{schema}".cases SET doc = jsonb_set(doc, %s, to_jsonb(%s::text))'
+                " WHERE id = %s", (["title"], f"改过 {n}", case_id))
+            assert call(server, server.keys["desk"], "GET", path).json()["title"] == f"改过 {n}"
+            assert call(server, server.keys["department"], "GET", path).json()["title"] == (
+                f"改过 {n}")
+    after = _case_reads(server)
+    assert after["memory"] - before.get("memory", 0) >= 60  # the repeated GETs, at least
+    assert after["store"] - before.get("store", 0) >= 120  # every GET after a change
+
+
+def test_memory_keeps_each_callers_scope(env: dict[str, Any]) -> None:
+    """A body kept for one caller is never a way around another's scope: an intake key reads
+    only what it submitted, a foreign desk's key gets 404, and a ``pii`` read is whole,
+    audited and never kept."""
+    server = env["server"]
+    case_id = call(server, server.keys["intake"], "POST", "/v1/desks/a/cases",
+                   json=order()).json()["id"]
+    path = f"/v1/desks/a/cases/{case_id}"
+    desk = call(server, server.keys["desk"], "GET", path)
+    assert desk.status_code == 200 and "13800002222" not in desk.text
+    assert call(server, server.keys["desk"], "GET", path).json() == desk.json()  # memory
+    assert call(server, server.keys["intake"], "GET", path).status_code == 200  # submitted
+    other_intake = make_key(env["url"], "intake", desks=["a"])[1]
+    assert call(server, other_intake, "GET", path).status_code == 404  # not its submission
+    assert call(server, server.keys["desk_b"], "GET", f"/v1/desks/b/cases/{case_id}"
+                ).status_code == 404
+    whole = call(server, server.keys["pii"], "GET", path)
+    assert whole.status_code == 200 and "13800002222" in whole.text
+    assert "13800002222" not in call(server, server.keys["desk"], "GET", path).text

@@ -136,7 +136,7 @@ def test_serve_refuses_a_broken_pack_before_listening(tmp_path: Path) -> None:
 def test_a_postgresql_url_is_read_as_the_store_reads_its_scheme() -> None:
     """One reading for ``--workers`` and the key cache: a driver suffix and any letter case
     are PostgreSQL too (the store accepts them); nothing else is."""
-    from zhenshen_server.keycache import is_postgres
+    from zhenshen_server.changes import is_postgres
 
     for url in ("postgresql://u@h/db", "postgres://h/db", "postgresql+psycopg://h/db",
                 "POSTGRES+psycopg://h/db"):

@@ -16,7 +16,7 @@ from zhenshen_core.cli.options import (
     pack_or_default,
 )
 from zhenshen_server.auth import JwtSettings
-from zhenshen_server.keycache import is_postgres
+from zhenshen_server.changes import is_postgres
 from zhenshen_server.roles import ROLES, Role
 from zhenshen_server.settings import DEFAULT_DESK, MIB, Settings
 

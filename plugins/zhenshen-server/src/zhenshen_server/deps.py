@@ -22,6 +22,7 @@ from zhenshen_core.errors import CaseNotFoundError
 from zhenshen_core.storage.audit import AuditOutcome
 from zhenshen_server import audit as audit_log
 from zhenshen_server.auth import Principal, cached_principal, principal_for_token
+from zhenshen_server.casecache import Reach
 from zhenshen_server.errors import ApiError, forbidden, not_found, unauthorized
 from zhenshen_server.masking import shown, shown_events
 from zhenshen_server.roles import Role, allows
@@ -60,6 +61,9 @@ async def caller(
     state = service(request)
     token = credentials.credentials
     principal = await cached_principal(token, state.keys)
+    # A key from memory came after a round trip that proved memory current since the
+    # request arrived: what else memory holds (case bodies) is current too.
+    request.state.proved_current = principal is not None
     if principal is None:
         principal = await run_in_threadpool(principal_for_token, token, state.keys,
                                             state.verifier)
@@ -81,27 +85,49 @@ class DeskCall:
     desk_id: str
     desk: Desk
     remote: str | None
+    #: Memory was proved current after the request arrived (see :func:`caller`).
+    proved_current: bool = False
 
-    def sees(self, case: Case) -> bool:
-        """Whether the case is in the caller's scope on this desk."""
-        if desk_of(case) != self.desk_id:
+    def reach(self, case: Case) -> Reach:
+        """What decides who sees ``case``; who submitted it is read only for an ``intake``
+        caller, the one role it matters to."""
+        submitted_by = None
+        if self.principal.role is Role.INTAKE:
+            events = self.state.store.events(case.id)
+            submitted_by = events[0].actor if events else ""
+        return Reach(desk_of(case), frozenset(d.id for d in case.departments), submitted_by)
+
+    def reaches(self, reach: Reach) -> bool | None:
+        """Whether a case of ``reach`` is in the caller's scope on this desk (None: who
+        submitted it must be read first)."""
+        if reach.desk != self.desk_id:
             return False
         role = self.principal.role
         if role is Role.DEPARTMENT:
-            return any(d.id == self.principal.department for d in case.departments)
+            return self.principal.department in reach.departments
         if role is Role.INTAKE:
-            events = self.state.store.events(case.id)
-            return bool(events) and events[0].actor == self.principal.subject
+            if reach.submitted_by is None:
+                return None
+            return bool(reach.submitted_by) and reach.submitted_by == self.principal.subject
         return True
 
+    def sees(self, case: Case) -> bool:
+        """Whether the case is in the caller's scope on this desk."""
+        return bool(self.reaches(self.reach(case)))
+
     def case(self, case_id: str) -> Case:
+        return self.reached(case_id)[0]
+
+    def reached(self, case_id: str) -> tuple[Case, Reach]:
+        """The case and its reach; 404 when there is none or the caller may not see it."""
         try:
             case = self.state.store.get(case_id)
         except CaseNotFoundError:
             raise not_found() from None
-        if not self.sees(case):
+        reach = self.reach(case)
+        if not self.reaches(reach):
             raise not_found()
-        return case
+        return case, reach
 
     def show(self, document: Any, case: str | None = None, what: str = "case") -> Any:
         """The document masked, or whole for a ``pii`` caller (and that read audited)."""
@@ -187,7 +213,8 @@ def desk_call(action: str) -> Callable[..., Awaitable[DeskCall]]:
         except ApiError:
             await run_in_threadpool(_denied, request, principal, action, desk)
             raise
-        return DeskCall(state, principal, desk, loaded.desk, _remote(request))
+        return DeskCall(state, principal, desk, loaded.desk, _remote(request),
+                        getattr(request.state, "proved_current", False))
 
     return dependency
 

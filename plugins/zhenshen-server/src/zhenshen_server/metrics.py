@@ -25,3 +25,7 @@ class Metrics:
             "zhenshen_sweep_alerts", "Reminders and notices raised by this process's sweeps",
             registry=self.registry,
         )
+        self.case_reads = Counter(
+            "zhenshen_case_reads", "Cases sent by GET, from memory or read from the store "
+            "(see casecache)", ["source"], registry=self.registry,
+        )

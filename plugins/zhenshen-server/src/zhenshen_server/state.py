@@ -22,6 +22,8 @@ from zhenshen_core.deadlines import CalendarPolicy, national_calendar
 from zhenshen_core.storage import open_store
 from zhenshen_core.storage.protocol import CaseStore
 from zhenshen_server.auth import JwtVerifier
+from zhenshen_server.casecache import CaseCache
+from zhenshen_server.changes import StoreChanges, is_postgres
 from zhenshen_server.created import IngestWatch
 from zhenshen_server.keycache import KeyCache
 from zhenshen_server.settings import Settings
@@ -51,7 +53,11 @@ class ServiceState:
         self.settings = settings
         self.host = PluginHost(PluginConfig.from_env())
         self.store: CaseStore = open_store(settings.store_url, self.host)
-        self.keys = KeyCache(self.store, settings.store_url)
+        # Memory answers (API keys, case bodies) only where the store announces changes.
+        url = settings.store_url
+        self.changes = StoreChanges(url) if is_postgres(url) else None
+        self.keys = KeyCache(self.store, self.changes)
+        self.cases = CaseCache(self.changes)
         jwt = settings.jwt()
         self.verifier: JwtVerifier | None = jwt.verifier() if jwt is not None else None
         self._lock = threading.Lock()
@@ -129,5 +135,6 @@ class ServiceState:
         return problems
 
     def close(self) -> None:
-        self.keys.close()
+        if self.changes is not None:
+            self.changes.close()
         self.store.close()
