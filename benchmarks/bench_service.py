@@ -21,7 +21,9 @@ routes, so each one is validated, decided, stored with its clocks started and au
 1, 16 and 64 concurrent clients (one ``httpx.AsyncClient``, keep-alive connections), requests/s,
 p50 and p99 latency, the share of non-2xx answers, the CPU the client itself used (it shares
 the machine's two cores with the server) and the CPU the server's processes spent per request
-(from /proc: where the time goes, whatever else runs on the machine). Goals (issue 17): on
+(from /proc: where the time goes, whatever else runs on the machine) and, for a GET, the
+share a worker answered from memory (its ``/metrics``; on PostgreSQL a worker keeps the cases it
+sent until they change, so after the first read of each case nearly every GET). Goals (issue 17): on
 PostgreSQL with 2 workers, intake ≥ 500/s and GET ≥ 2,000/s; p99 < 100 ms at 16 clients.
 """
 
@@ -32,6 +34,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import resource
 import secrets
 import shutil
@@ -393,6 +396,21 @@ def line(target: str, op: str, clients: int, result: Result) -> str:
             f"server cpu {result.server_cpu / max(1, result.done) * 1000:5.2f} ms/req")
 
 
+def case_reads(target: Target, op: str) -> str:
+    """Where a ``zhenshen serve`` worker's GETs came from (its ``/metrics``: with 2 workers,
+    whichever answers), since the process started: memory or the store (casecache)."""
+    if op != "get" or target.post_path is None or "/v1/" not in target.post_path:
+        return ""
+    try:
+        text = httpx.get(target.url + "/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return ""
+    found = dict(re.findall(r'^zhenshen_case_reads_total\{source="(\w+)"\} ([\d.e+]+)$', text,
+                            re.M))
+    memory, store = float(found.get("memory", 0)), float(found.get("store", 0))
+    return f"  from memory {memory / max(1.0, memory + store):.0%}"
+
+
 def measure(
     target: Target, clients: list[int], seconds: float, tmp: Path, use_wrk: bool
 ) -> dict[tuple[str, int], Result]:
@@ -405,7 +423,7 @@ def measure(
             else:
                 result = (intake if op == "intake" else reads)(target, count, seconds)
             results[op, count] = result
-            print(line(target.name, op, count, result), flush=True)
+            print(line(target.name, op, count, result) + case_reads(target, op), flush=True)
     return results
 
 
