@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_encryption.py --sections store  # --n 5000 --rounds 7
     export ZHENSHEN_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test   # adds PostgreSQL
     .venv/bin/python benchmarks/bench_encryption.py --instructions    # counts, under valgrind
+    .venv/bin/python benchmarks/bench_encryption.py --instructions --sections store,e2e
 
 The same prepared work orders (typical 12345 content of about 200 characters, a requester with
 a name and a mobile number; every other order carries a phone or an ID number in its text; 3
@@ -244,8 +245,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="rounds of the store section")
     parser.add_argument(
         "--sections",
-        default=",".join(SECTIONS),
-        help=f"which to run, comma-separated, of {', '.join(SECTIONS)} (default all)",
+        help=f"which to run, comma-separated, of {', '.join(SECTIONS)} (default all; with "
+        "--instructions: store, and e2e when named; cli is never counted)",
     )
     parser.add_argument("--e2e-n", type=int, default=2000, help="work orders of e2e and cli")
     parser.add_argument("--e2e-rounds", type=int, default=5)
@@ -257,12 +258,18 @@ def main() -> None:
         "cachegrind; the same on a busy machine as on an idle one)",
     )
     parser.add_argument("--only", choices=["none", *VARIANTS], help=argparse.SUPPRESS)
+    parser.add_argument("--only-e2e", choices=["none", *VARIANTS], help=argparse.SUPPRESS)
+    parser.add_argument("--pack", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    default = "store" if args.instructions else ",".join(SECTIONS)
+    sections = [s.strip() for s in (args.sections or default).split(",") if s.strip()]
     if unknown := set(sections) - set(SECTIONS):
         parser.error(f"--sections: unknown {', '.join(sorted(unknown))}; known: {SECTIONS}")
     if args.instructions:
-        count_instructions(min(args.n, 300))
+        count_instructions(min(args.n, 300), sections)
+        return
+    if args.only_e2e is not None:  # what --instructions --sections e2e runs under valgrind
+        only_e2e(args.only_e2e, args.n, args.pack)
         return
     url = os.environ.get("ZHENSHEN_TEST_PG_URL")
     if args.only is not None:  # one variant, once: what --instructions runs under valgrind
@@ -358,18 +365,7 @@ def e2e_section(source: Path, n: int, rounds: int, url: str | None) -> None:
     host = PluginHost(PluginConfig(autoload=False))
     pack = load_pack(PACK)
     with tempfile.TemporaryDirectory() as folder:
-        # The calendar is built once (the command reads it before it opens the store).
-        desk = Desk(SQLiteStore(Path(folder) / "calendar.db", pii_key=KEY), pack=pack, host=host)
-        _ = desk.calendar
-        desk.store.close()
-        # Every variant once on a few orders, untimed: what the first ingest of a process
-        # loads and compiles (the channel, the pack's rules, the detector's patterns) would
-        # otherwise be charged to the variant that runs first.
-        warmup = Path(folder) / "warmup.jsonl"
-        write_orders(warmup, 50)
-        for variant in VARIANTS:
-            for with_pack in (None, pack):
-                ingest_file(sqlite_store(Path(folder), variant), warmup, host, with_pack, desk)
+        desk = _warm_up(Path(folder), host, pack)
         for with_pack in (None, pack):
             what = "--pack cn.chengdu.gaoxin" if with_pack else "no pack"
             title = f"zhenshen ingest jsonl, {what}: {n:,} work orders"
@@ -391,6 +387,22 @@ def e2e_section(source: Path, n: int, rounds: int, url: str | None) -> None:
                     drop(url, schema)
 
             compare(f"PostgreSQL: {title}", rounds, pg_run)
+
+
+def _warm_up(folder: Path, host: PluginHost, pack: ResolvedPack) -> Desk:
+    """A desk whose calendar is built (the command reads it before it opens the store), after
+    every variant has ingested a few orders with and without the pack, untimed: what the first
+    ingest of a process loads and compiles (the channel, the pack's rules, the detector's
+    patterns) would otherwise be charged to the variant that runs first."""
+    desk = Desk(SQLiteStore(folder / "calendar.db", pii_key=KEY), pack=pack, host=host)
+    _ = desk.calendar
+    desk.store.close()
+    warmup = folder / "warmup.jsonl"
+    write_orders(warmup, 50)
+    for variant in VARIANTS:
+        for with_pack in (None, pack):
+            ingest_file(sqlite_store(folder, variant), warmup, host, with_pack, desk)
+    return desk
 
 
 # --- the command as a subprocess -----------------------------------------------------------
@@ -460,32 +472,78 @@ def run_cli(
     return Run(elapsed, cpu, 0)
 
 
-def count_instructions(n: int) -> None:
+def count_instructions(n: int, sections: Sequence[str]) -> None:
     """Instructions a case for each SQLite variant: the same script run under cachegrind with
     ``--only`` (``none`` prepares the cases and stores nothing: what the others have in common
     is subtracted). A count, not a time: Python's interpreter loop executes fewer instructions
     a cycle than SQLite's C, so the ratio of times is somewhat higher than this one; what it
-    gives is a figure that does not move with the load, to tell a change's effect from noise."""
+    gives is a figure that does not move with the load, to tell a change's effect from noise.
+
+    The ``e2e`` section the same way with ``--only-e2e``: ``none`` loads the pack, writes the
+    orders and warms up as the others do, and ingests nothing."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         sys.exit("--instructions needs valgrind (Debian: apt-get install valgrind)")
-    counts = {}
-    for variant in ("none", *VARIANTS):
-        run = subprocess.run(
-            [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-             sys.executable, __file__, "--only", variant, "--n", str(n)],
-            capture_output=True, text=True, check=True,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
-        found = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
-        if found is None:
-            sys.exit(f"no instruction count in valgrind's output:\n{run.stderr[-2000:]}")
-        counts[variant] = int(found.group(1).replace(",", ""))
-    per_case = {v: (counts[v] - counts["none"]) / n for v in VARIANTS}
-    print(f"SQLite: instructions a case, ingest_many of {n} cases (cachegrind)")
-    for v in VARIANTS:
-        ratio = per_case[v] / per_case["plain"]
-        print(f"  {v:12s} {per_case[v]:12,.0f}   {ratio:.2f}x plain")
+
+    def per_case(only: str, *extra: str) -> dict[str, float]:
+        counts = {
+            v: _instructions(valgrind, [only, v, *extra, "--n", str(n)])
+            for v in ("none", *VARIANTS)
+        }
+        return {v: (counts[v] - counts["none"]) / n for v in VARIANTS}
+
+    def show(title: str, found: dict[str, float]) -> None:
+        print(title)
+        for v in VARIANTS:
+            line = f"  {v:12s} {found[v]:12,.0f}   {found[v] / found['plain']:.2f}x plain"
+            if v == "encrypted":
+                line += f", {found[v] / found['unencrypted']:.2f}x unencrypted"
+            print(line)
+
+    if "store" in sections:
+        show(
+            f"SQLite: instructions a case, ingest_many of {n} cases (cachegrind)",
+            per_case("--only"),
+        )
+    if "e2e" in sections:
+        for pack in (False, True):
+            what = "--pack cn.chengdu.gaoxin" if pack else "no pack"
+            show(
+                f"SQLite: instructions a work order, zhenshen ingest jsonl, {what}, {n} orders "
+                "(cachegrind)",
+                per_case("--only-e2e", *(["--pack"] if pack else [])),
+            )
+
+
+def _instructions(valgrind: str, arguments: list[str]) -> int:
+    """The instructions this script executes with ``arguments``, counted by cachegrind."""
+    run = subprocess.run(
+        [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, __file__, *arguments],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )  # fmt: skip
+    if run.returncode != 0:
+        sys.exit(f"{' '.join(arguments)}: exit {run.returncode}\n{run.stderr[-3000:]}")
+    found = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
+    if found is None:
+        sys.exit(f"no instruction count in valgrind's output:\n{run.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def only_e2e(variant: str, n: int, with_pack: bool) -> None:
+    """One variant of the e2e section, once, on SQLite (what ``--instructions`` counts): the
+    pack loaded, the orders written and every variant warmed up on a few orders, as the timed
+    section does; ``none`` stops there."""
+    host = PluginHost(PluginConfig(autoload=False))
+    pack = load_pack(PACK)
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "orders.jsonl"
+        write_orders(source, n)
+        desk = _warm_up(Path(folder), host, pack)
+        if variant != "none":
+            store = sqlite_store(Path(folder), variant)
+            ingest_file(store, source, host, pack if with_pack else None, desk)
 
 
 if __name__ == "__main__":
