@@ -227,34 +227,41 @@ class Vault:
             payload = event.payload
             draft = payload.get("case")
             if type(draft) is dict and draft.get("requester") == plain.get("requester"):
-                sealed_draft = self._seal_draft(sealing, draft, names, plain, doc)
+                sealed_draft = self._seal_like_case(sealing, draft, names, plain, doc)
                 event = event.model_copy(update={"payload": {**payload, "case": sealed_draft}})
             elif _walked_keys(payload):
-                walked = walk_personal(
-                    payload,
-                    sealing.on_field,
-                    sealing.on_text,
-                    names,
-                    skip=_is_sealed,
-                    cache=sealing.cache,
-                )
+                if "requester" in payload:  # a requester of its own: its names are looked for
+                    walked = walk_personal(
+                        payload,
+                        sealing.on_field,
+                        sealing.on_text,
+                        names,
+                        skip=_is_sealed,
+                        cache=sealing.cache,
+                    )
+                else:  # a decision event repeats the case's decision, a note event its note
+                    walked = self._seal_like_case(sealing, payload, names, plain, doc)
                 if walked != payload:
                     event = event.model_copy(update={"payload": walked})
             texts.append(event.model_dump_json())
         return doc, texts
 
     @staticmethod
-    def _seal_draft(
+    def _seal_like_case(
         sealing: _Sealing,
         draft: dict[str, Any],
         names: list[str],
         plain: dict[str, Any],
         sealed: dict[str, Any],
     ) -> dict[str, Any]:
-        """A receive event's copy of the case (with the case's requester), sealed: what it
-        shares with the case document (most of it: a case moves on by its status, version and
-        clocks) is taken from the sealed document, the rest walked with the requester's name.
-        What the walk never looks at (empty values, codes, clocks) is kept without comparing."""
+        """A mapping whose keys are the case's (a receive event's copy of the case, with the
+        case's requester; a payload without a requester), sealed: a value equal to the case
+        document's under the same key is taken from the sealed document, which the walk of it
+        would give again (same key, same requester's names, the owner's cache of sealed
+        values), the rest walked with the requester's name. A receive event's copy shares most
+        of the case (a case moves on by its status, version and clocks), a decide event's
+        payload the decision, the largest part of a decided case. What the walk never looks at
+        (empty values, codes, clocks) is kept without comparing."""
         out: dict[str, Any] = {}
         changed: dict[str, Any] = {}
         for k, v in draft.items():
