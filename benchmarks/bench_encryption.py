@@ -189,8 +189,9 @@ def compare(
     variants: Sequence[str] = VARIANTS,
 ) -> None:
     """Run ``variants`` back to back, ``rounds`` times, and print each one's best time and the
-    median (and range) of its ratios to the first variant (the baseline) over the rounds, then
-    encrypted against unencrypted where both ran. ``title`` names the store and the work."""
+    median of its ratios to the first variant (the baseline) over the rounds, then the
+    encrypted variant's ratio of each round, to the baseline and to unencrypted where both
+    ran. ``title`` names the store and the work."""
     base = variants[0]
     best = {v: (float("inf"), float("inf")) for v in variants}
     ratios: dict[tuple[str, str], list[tuple[float, float]]] = {
