@@ -6,6 +6,7 @@ plain text in the database file.
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
 import stat
 from pathlib import Path
@@ -128,3 +129,20 @@ def test_a_dotted_name_written_with_another_dot_is_sealed_in_the_text(tmp_path: 
         store.ingest(case, events)
         assert store.get(case.id).content == content
     assert file_bytes(db).count(written.encode()) == 0
+
+
+def test_blind_index_tokens_stay_those_an_existing_index_was_written_with() -> None:
+    # The tokens come from a keyed HMAC copied for each number; an index written before, with
+    # hmac.digest(key, number, "sha256"), must still find its owners. Values computed that way.
+    key = bytes(range(32))
+    vault = Vault(None)
+    assert vault.tokens(key, [PHONE, ID_NUMBER, "", PHONE]) == [
+        "a66755453b106dcea0cfa264214ae59f",
+        "baf81872a460f666ac8a9036fbd36813",
+    ]
+    other = bytes(32)  # another key to the same vault: the kept HMAC follows the key given
+    assert vault.tokens(other, ["02885123456"]) == [
+        hmac.digest(other, b"02885123456", "sha256").hex()[:32]
+    ]
+    assert vault.tokens(key, ["02885123456"]) == ["a2ed3df62bdda70c5f0eb3fa5f0d308e"]
+    assert vault.tokens(key, []) == []

@@ -18,10 +18,11 @@ from stdnum.cn import ric
 
 from zhenshen_core.model.case import Requester
 from zhenshen_core.model.lifecycle import Lifecycle
+from zhenshen_core.privacy._fields import walk_personal
 from zhenshen_core.privacy.keys import MasterKey
 from zhenshen_core.privacy.rights import erase_cases
 from zhenshen_core.storage import MemoryStore
-from zhenshen_core.storage.crypto import ERASED, Vault
+from zhenshen_core.storage.crypto import ERASED, Vault, _is_sealed
 from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, received
 
 VAULT = Vault(MasterKey.generate("the property tests' key"))
@@ -60,6 +61,32 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(han, inner, max_size=3),
     max_leaves=8,
 )
+
+
+@given(texts(), json_values, mobiles)
+def test_an_event_repeating_the_cases_values_is_sealed_as_a_walk_of_it_would_be(
+    text: tuple[str, list[str]], extra: Any, phone: str
+) -> None:
+    # Values an event shares with the case (a decide event's decision, here the facts) are
+    # taken from the sealed case document instead of walked again: the same as walking them.
+    content, _ = text
+    requester = Requester(name="张先生", phone=phone)
+    case, events = received(make_case(1, content=content, requester=requester))
+    # The first update's facts are the case's no more: walked; the last one's are.
+    case, first = fire(case, "update_facts", {"facts": {"note": f"张先生 {content}"}})
+    case, last = fire(case, "update_facts", {"facts": {"note": content, "x": extra}})
+    sealing = VAULT.sealing(case.id, None)
+    _, event_texts = VAULT.seal_case(sealing, case, [*events, first, last])
+    for event, sealed in zip([first, last], event_texts[-2:], strict=True):
+        walked = walk_personal(
+            event.payload,
+            sealing.on_field,
+            sealing.on_text,
+            ["张先生"],
+            skip=_is_sealed,
+            cache=sealing.cache,
+        )
+        assert json.loads(sealed)["payload"] == walked
 
 
 @given(texts(), json_values, mobiles)

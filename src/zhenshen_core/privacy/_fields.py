@@ -187,8 +187,13 @@ class _Walk:
 
 def _may_name(text: str, names: tuple[str, ...]) -> bool:
     """Whether one of ``names`` may be in ``text``: a plain substring test, except for a
-    dotted name (its middle dot may be typed as another dot; the detector knows)."""
-    return any(name in text or not name.isalpha() for name in names)
+    dotted name (its middle dot may be typed as another dot; the detector knows). A loop, not
+    ``any`` over a generator: a third of the time for the usual one name, and this runs for
+    most strings of every document a store writes."""
+    for name in names:  # noqa: SIM110 (a loop, not any(generator): no frame per call)
+        if name in text or not name.isalpha():
+            return True
+    return False
 
 
 _MISSING = object()

@@ -32,7 +32,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -43,6 +42,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.hmac import HMAC
 
 from zhenshen_core.errors import PersonalDataKeyError
 from zhenshen_core.model.case import Case
@@ -153,6 +154,8 @@ class Vault:
     def __init__(self, master: MasterKey | None) -> None:
         self.master = master
         self._master_aead = AESGCM(master.secret) if master is not None else None
+        # The blind-index HMAC with its key already absorbed, and that key: see ``tokens``.
+        self._index_mac: tuple[bytes, HMAC] | None = None
 
     @property
     def encrypted(self) -> bool:
@@ -224,34 +227,41 @@ class Vault:
             payload = event.payload
             draft = payload.get("case")
             if type(draft) is dict and draft.get("requester") == plain.get("requester"):
-                sealed_draft = self._seal_draft(sealing, draft, names, plain, doc)
+                sealed_draft = self._seal_like_case(sealing, draft, names, plain, doc)
                 event = event.model_copy(update={"payload": {**payload, "case": sealed_draft}})
             elif _walked_keys(payload):
-                walked = walk_personal(
-                    payload,
-                    sealing.on_field,
-                    sealing.on_text,
-                    names,
-                    skip=_is_sealed,
-                    cache=sealing.cache,
-                )
+                if "requester" in payload:  # a requester of its own: its names are looked for
+                    walked = walk_personal(
+                        payload,
+                        sealing.on_field,
+                        sealing.on_text,
+                        names,
+                        skip=_is_sealed,
+                        cache=sealing.cache,
+                    )
+                else:  # a decision event repeats the case's decision, a note event its note
+                    walked = self._seal_like_case(sealing, payload, names, plain, doc)
                 if walked != payload:
                     event = event.model_copy(update={"payload": walked})
             texts.append(event.model_dump_json())
         return doc, texts
 
     @staticmethod
-    def _seal_draft(
+    def _seal_like_case(
         sealing: _Sealing,
         draft: dict[str, Any],
         names: list[str],
         plain: dict[str, Any],
         sealed: dict[str, Any],
     ) -> dict[str, Any]:
-        """A receive event's copy of the case (with the case's requester), sealed: what it
-        shares with the case document (most of it: a case moves on by its status, version and
-        clocks) is taken from the sealed document, the rest walked with the requester's name.
-        What the walk never looks at (empty values, codes, clocks) is kept without comparing."""
+        """A mapping whose keys are the case's (a receive event's copy of the case, with the
+        case's requester; a payload without a requester), sealed: a value equal to the case
+        document's under the same key is taken from the sealed document, which the walk of it
+        would give again (same key, same requester's names, the owner's cache of sealed
+        values), the rest walked with the requester's name. A receive event's copy shares most
+        of the case (a case moves on by its status, version and clocks), a decide event's
+        payload the decision, the largest part of a decided case. What the walk never looks at
+        (empty values, codes, clocks) is kept without comparing."""
         out: dict[str, Any] = {}
         changed: dict[str, Any] = {}
         for k, v in draft.items():
@@ -324,12 +334,27 @@ class Vault:
         key = secrets.token_bytes(KEY_BYTES)
         return key, self.wrap(key, INDEX_OWNER)
 
-    @staticmethod
-    def tokens(index_key: bytes, numbers: Iterable[str]) -> list[str]:
-        """The blind-index tokens of normalised numbers (32 hex digits each)."""
-        return sorted(
-            {hmac.digest(index_key, n.encode(), "sha256").hex()[:32] for n in numbers if n}
-        )
+    def tokens(self, index_key: bytes, numbers: Iterable[str]) -> list[str]:
+        """The blind-index tokens of normalised numbers: HMAC-SHA256(index key, number), its
+        first 16 bytes as 32 hex digits.
+
+        HMAC hashes its key's two padded blocks before the message; keyed once and copied for
+        each number, a token costs one copy and the message (a case's two numbers: 1.9 µs
+        instead of ``hmac.digest``'s 4.2). The keyed HMAC is kept with its key, and rebuilt
+        when another key is given (a store reads its index key once; a copy leaves the original
+        untouched, so threads may share it). The tokens are those ``hmac.digest`` gives: an
+        index written before stays valid."""
+        prepared = self._index_mac
+        if prepared is None or prepared[0] != index_key:
+            prepared = self._index_mac = (index_key, HMAC(index_key, SHA256()))
+        keyed = prepared[1]
+        found = set()
+        for number in numbers:
+            if number:
+                mac = keyed.copy()
+                mac.update(number.encode())
+                found.add(mac.finalize()[:16].hex())
+        return sorted(found)
 
 
 def _open(node: Any, aead: AESGCM | None, owner: bytes) -> Any:
