@@ -7,10 +7,12 @@ Design, in the order the issue asks for it:
   enterprise USCC, channel, received_at, version). ``doc`` is the only source a case is read
   from; the columns are an index of it, rewritten with it in the same statement.
 * **Idempotent intake.** ``external_refs`` has the primary key (channel, external_id). A batch
-  first looks its refs and ids up, then writes refs before cases with ``COPY``; when another node
-  commits the same work order between the look-up and the write, the unique key stops the
-  ``COPY``, the transaction rolls back and the batch is retried, this time finding the stored
-  case. Two nodes ingesting one work order therefore store it once.
+  first looks its refs and ids up (one statement), then writes refs before cases: a few cases
+  (an HTTP intake) with INSERTs sent together with the ``COMMIT`` in one round trip, a larger
+  batch with ``COPY``; when another node commits the same work order between the look-up and
+  the write, the unique key stops the write, the transaction rolls back and the batch is
+  retried, this time finding the stored case. Two nodes ingesting one work order therefore
+  store it once.
 * **Optimistic concurrency.** ``UPDATE cases … WHERE id = %s AND version = %s``; no row means a
   stale version (or an unknown case) and the transaction is rolled back before anything else is
   written. A concurrent writer blocks on the row lock, then re-checks the version and loses.
@@ -349,6 +351,20 @@ class PostgresStore:
         conflicts: tuple[type[psycopg.Error], ...] = (),
     ) -> T:
         """``work`` in one transaction, retried as a whole (see :meth:`_attempts`)."""
+        return self._write_tx(
+            doing, lambda cur, _tx: work(cur), idempotent=idempotent, conflicts=conflicts
+        )
+
+    def _write_tx(
+        self,
+        doing: str,
+        work: Callable[[_Cursor, _Transaction], T],
+        *,
+        idempotent: bool,
+        conflicts: tuple[type[psycopg.Error], ...] = (),
+    ) -> T:
+        """:meth:`_write`, where ``work`` may end the transaction itself (:func:`_commit_with`:
+        its last statements sent with the ``COMMIT``, in one round trip)."""
 
         def attempt(tx: _Transaction) -> T:
             conn = self._connection()
@@ -359,10 +375,11 @@ class PostgresStore:
                     cur.nextset()
                     row = cur.fetchone()
                     tx.xid, tx.pid = int(row[0]) if row else None, conn.info.backend_pid
-                    result = work(cur)
-                    tx.result = result
-                    tx.committing = True
-                    cur.execute(b"COMMIT")
+                    result = work(cur, tx)
+                    if not tx.committing:
+                        tx.result = result
+                        tx.committing = True
+                        cur.execute(b"COMMIT")
                     return result
             except BaseException:
                 if not gone(conn) and conn.info.transaction_status != TransactionStatus.IDLE:
@@ -446,9 +463,9 @@ class PostgresStore:
         tokens = {r.id: self._tokens(r.numbers) for r in rows}
         inserts = {r.id: _audit_insert(r) for r in audit}  # a refused detail fails first
         # Idempotent on (channel, external id): a retry after any failure finds what was stored.
-        return self._write(
+        return self._write_tx(
             "ingest cases",
-            lambda cur: self._ingest_once(cur, rows, tokens, outbox, audit, inserts),
+            lambda cur, tx: self._ingest_once(cur, tx, rows, tokens, outbox, audit, inserts),
             idempotent=True,
             conflicts=(pg_errors.UniqueViolation,),
         )
@@ -456,6 +473,7 @@ class PostgresStore:
     def _ingest_once(
         self,
         cur: _Cursor,
+        tx: _Transaction,
         rows: list[_IngestRow],
         tokens: dict[str, list[str]],
         outbox: Sequence[OutboxNotice],
@@ -463,17 +481,21 @@ class PostgresStore:
         inserts: Mapping[str, tuple[bytes, tuple[Any, ...]]],
     ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
+        # Refs and ids in one statement (a ref's row has its channel, an id's has none).
+        cur.execute(
+            b"SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
+            b" JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
+            b" USING (channel, external_id)"
+            b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = ANY(%s)",
+            ([k[0] for k in keys], [k[1] for k in keys], sorted({r.id for r in rows})),
+        )
         refs: dict[tuple[str, str], str] = {}
-        if keys:
-            cur.execute(
-                "SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
-                " JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
-                " USING (channel, external_id)",
-                ([k[0] for k in keys], [k[1] for k in keys]),
-            )
-            refs = {(c, e): i for c, e, i in cur.fetchall()}
-        cur.execute("SELECT id FROM cases WHERE id = ANY(%s)", (sorted({r.id for r in rows}),))
-        ids = {i for (i,) in cur.fetchall()}
+        ids: set[str] = set()
+        for channel, external_id, case_id in cur.fetchall():
+            if channel is None:
+                ids.add(case_id)
+            else:
+                refs[channel, external_id] = case_id
         results: list[IngestResult] = []
         new: list[_IngestRow] = []
         for row in rows:
@@ -489,11 +511,28 @@ class PostgresStore:
             results.append(IngestResult(case_id=row.id, created=True))
         if not new:
             return results
-        # Each COPY streams while the cases are serialised (the server parses one chunk while
-        # Python dumps the next), instead of dumping the whole batch and then waiting.
         # Refs go first and sorted, so that two nodes writing overlapping batches take the
         # unique-index locks in one order and queue instead of deadlocking.
         ref_rows = sorted((*k, r.id) for r in new for k in r.keys)
+        notices, records = kept_with_created(results, outbox, audit)
+        if len(new) <= _INSERT_UP_TO:
+            # A few cases (an HTTP intake is one): INSERTs, prepared after their fifth use,
+            # sent with the COMMIT in one round trip; a COPY costs two round trips and a parse
+            # on the server for each table.
+            statements: list[tuple[bytes, Sequence[Sequence[Any]]]] = [
+                (_INSERT_REF, ref_rows),
+                (_INSERT_CASE, [r.case_row for r in new]),
+                (_INSERT_EVENT, [e for r in new for e in r.event_rows]),
+                (_INSERT_CLOCK, [c for r in new for c in r.clock_rows]),
+                (_INSERT_KEY, [(r.id, r.wrapped) for r in new if r.wrapped]),
+                (_INSERT_TOKEN, [(t, r.id) for r in new for t in tokens[r.id]]),
+                (_INSERT_NOTICE, [_notice_row(n) for n in notices]),
+                *((inserts[record.id][0], [inserts[record.id][1]]) for record in records),
+            ]
+            _commit_with(cur, tx, results, statements)
+            return results
+        # Each COPY streams while the cases are serialised (the server parses one chunk while
+        # Python dumps the next), instead of dumping the whole batch and then waiting.
         if ref_rows:
             _copy(cur, "external_refs (channel, external_id, case_id)", ref_rows)
         _copy(
@@ -517,7 +556,6 @@ class PostgresStore:
             _copy(cur, "pii_keys (owner, wrapped)", ((r.id, r.wrapped) for r in new if r.wrapped))
         if any(tokens[r.id] for r in new):
             _copy(cur, "pii_index (token, owner)", ((t, r.id) for r in new for t in tokens[r.id]))
-        notices, records = kept_with_created(results, outbox, audit)
         _insert_notices(cur, notices)
         for record in records:
             cur.execute(*inserts[record.id])
@@ -1118,6 +1156,7 @@ def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
         detail=json.loads(detail),
     )
 
+
 # A clock (aliased k) not held back by an open sweep incident at the instant given.
 _NOT_HELD = (
     "NOT EXISTS (SELECT 1 FROM sweep_incidents i WHERE i.case_id = k.case_id"
@@ -1145,14 +1184,54 @@ def _notice_row(notice: OutboxNotice) -> tuple[Any, ...]:
     )
 
 
+_INSERT_NOTICE = (
+    f"INSERT INTO outbox {_NOTICE_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (key) DO NOTHING"
+).encode()
+
+
 def _insert_notices(cur: psycopg.Cursor[Any], notices: Sequence[OutboxNotice]) -> None:
     """Notices written with their change; a key already kept stays as it is."""
     if notices:
-        cur.executemany(
-            f"INSERT INTO outbox {_NOTICE_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (key) DO NOTHING",
-            [_notice_row(n) for n in notices],
-        )
+        cur.executemany(_INSERT_NOTICE, [_notice_row(n) for n in notices])
+
+
+# The rows of a small intake (see _INSERT_UP_TO), as INSERTs of the columns COPY writes.
+_INSERT_REF = b"INSERT INTO external_refs (channel, external_id, case_id) VALUES (%s, %s, %s)"
+_INSERT_CASE = (
+    b"INSERT INTO cases (id, doc, status, domain, lead_department, departments,"
+    b" enterprise_uscc, channel, received_at, version)"
+    b" VALUES (%s, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s)"
+)
+_INSERT_EVENT = (
+    b"INSERT INTO events (case_id, seq, at, type, actor, doc) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_INSERT_CLOCK = (
+    b"INSERT INTO clocks (case_id, name, next_alert_at, due_at, case_version)"
+    b" VALUES (%s, %s, %s, %s, %s)"
+)
+_INSERT_KEY = b"INSERT INTO pii_keys (owner, wrapped) VALUES (%s, %s)"
+_INSERT_TOKEN = b"INSERT INTO pii_index (token, owner) VALUES (%s, %s)"
+#: Up to this many new cases in one ingest are written with INSERTs, more with COPY.
+_INSERT_UP_TO = 8
+
+
+def _commit_with(
+    cur: psycopg.Cursor[Any],
+    tx: _Transaction,
+    result: Any,
+    statements: Sequence[tuple[bytes, Sequence[Sequence[Any]]]],
+) -> None:
+    """Run ``statements`` (each with its rows) and COMMIT, all in one pipeline: one round trip.
+    The COMMIT is on its way as soon as the pipeline is sent, so ``tx`` says so first (a lost
+    answer is then settled by asking the server, as for a COMMIT sent alone)."""
+    tx.result = result
+    tx.committing = True
+    with cur.connection.pipeline():
+        for query, rows in statements:
+            if rows:
+                cur.executemany(query, rows)
+        cur.execute(b"COMMIT")
 
 
 def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
@@ -1236,7 +1315,7 @@ class _IngestRow:
     @cached_property
     def event_rows(self) -> tuple[tuple[Any, ...], ...]:
         return tuple(
-            (e.case_id, e.seq, e.at, e.type, e.actor, text)
+            (e.case_id, e.seq, ensure_aware(e.at), e.type, e.actor, text)
             for e, text in zip(self.events, self.event_texts, strict=True)
         )
 
