@@ -302,3 +302,39 @@ def test_a_small_intake_stores_the_rows_a_batch_copy_stores(schema_url: str) -> 
                 assert one.events(case.id) == batch.events(case.id) == events
     finally:
         drop_schema(parse_url(other).schema)
+
+
+def test_find_received_answers_what_each_ref_then_the_id_answer(pg_store: PostgresStore) -> None:
+    """``Desk.receive``'s look-up in one statement: the first stored ref's case, else the
+    case of the id, else None, as find_external for each ref and then get would say."""
+    first, first_events = received(make_case(1))
+    second, second_events = received(make_case(2))
+    pg_store.ingest_many([(first, first_events), (second, second_events)])
+    ref = ("hotline_12345", first.external_id or "")
+    assert pg_store.find_received([ref], "ZS-NONE") == first
+    assert pg_store.find_received([ref], second.id) == first, "a ref wins over the id"
+    assert pg_store.find_received([("web", "nothing")], second.id) == second
+    assert pg_store.find_received([("web", "nothing")], "ZS-NONE") is None
+    assert pg_store.find_received([], second.id) == second
+    assert pg_store.find_received([("web", "nothing"), ref], "ZS-NONE") == first
+    assert pg_store.find_received([], "ZS-NONE") is None
+
+
+def test_the_desk_finds_a_repeat_delivery_through_find_received(pg_store: PostgresStore) -> None:
+    """The desk's look-up goes through the store's one statement and finds what the
+    ref-by-ref look-up finds: a repeat delivery is the stored case, not a second one."""
+    from zhenshen_core import Desk
+
+    desk = Desk(pg_store)
+    draft = {"external_id": "R-1", "channel": "web", "received_at": BASE_TIME.isoformat()}
+    asked: list[str] = []
+    original = pg_store.find_received
+
+    def counted(refs: list[tuple[str, str]], case_id: str) -> Case | None:
+        asked.append(case_id)
+        return original(refs, case_id)
+
+    pg_store.find_received = counted  # type: ignore[method-assign]
+    case = desk.receive(draft)
+    again = desk.receive({**draft, "title": "again"})
+    assert again == case and pg_store.count() == 1 and len(asked) == 2

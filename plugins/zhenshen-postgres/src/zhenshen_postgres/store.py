@@ -481,14 +481,16 @@ class PostgresStore:
         inserts: Mapping[str, tuple[bytes, tuple[Any, ...]]],
     ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
-        # Refs and ids in one statement (a ref's row has its channel, an id's has none).
-        cur.execute(
-            b"SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
-            b" JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
-            b" USING (channel, external_id)"
-            b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = ANY(%s)",
-            ([k[0] for k in keys], [k[1] for k in keys], sorted({r.id for r in rows})),
-        )
+        # Refs and ids in one statement (a ref's row has its channel, an id's has none); one
+        # case with one ref (an HTTP intake) by equality: a list costs five times as much to
+        # plan on the server.
+        if len(rows) == 1 and len(keys) == 1:
+            cur.execute(_LOOK_UP_ONE, (*keys[0], rows[0].id))
+        else:
+            cur.execute(
+                _LOOK_UP,
+                ([k[0] for k in keys], [k[1] for k in keys], sorted({r.id for r in rows})),
+            )
         refs: dict[tuple[str, str], str] = {}
         ids: set[str] = set()
         for channel, external_id, case_id in cur.fetchall():
@@ -741,6 +743,27 @@ class PostgresStore:
             " WHERE r.channel = %s AND r.external_id = %s",
             (str(channel), external_id),
             f"look up {channel}:{external_id}",
+        )
+        return None if row is None else self._case(row[0], row[1], row[2])
+
+    def find_received(self, refs: Sequence[tuple[str, str]], case_id: str) -> Case | None:
+        """The stored case of a work order: the case of the first of ``refs`` (channel,
+        external id) that is stored, else the case ``case_id``, else None — what
+        :meth:`find_external` for each ref and then :meth:`get` answer. ``Desk.receive`` asks
+        it before every intake: a work order with one ref (all of them, from the service) is
+        looked up in one statement, planned in a fifth of the time a look-up of a list takes."""
+        if len(refs) != 1:
+            for channel, external_id in refs:
+                found = self.find_external(channel, external_id)
+                if found is not None:
+                    return found
+            try:
+                return self.get(case_id)
+            except CaseNotFoundError:
+                return None
+        [(channel, external_id)] = refs
+        row = self._one(
+            _FIND_RECEIVED, (str(channel), external_id, case_id), f"look up case {case_id}"
         )
         return None if row is None else self._case(row[0], row[1], row[2])
 
@@ -1115,6 +1138,11 @@ class PostgresStore:
         return self._attempts(doing or "read", lambda _tx: run(self._connection()), idempotent=True)
 
 
+# The case of a ref if there is one, else the case of the id (see find_received).
+_FIND_RECEIVED = (
+    f"SELECT cases.id, cases.doc, {pii.WRAPPED} FROM cases WHERE cases.id = coalesce("
+    "(SELECT r.case_id FROM external_refs r WHERE r.channel = %s AND r.external_id = %s), %s)"
+)
 _LETTER_COLUMNS = "doc, at, seen, last_seen"
 _LETTER_WRAPPED = "d.key, (SELECT k.wrapped FROM pii_keys k WHERE k.owner = d.key)"
 _AUDIT_COLUMNS = "id, at, actor, role, action, desk, case_id, outcome, remote, detail"
@@ -1196,6 +1224,19 @@ def _insert_notices(cur: psycopg.Cursor[Any], notices: Sequence[OutboxNotice]) -
         cur.executemany(_INSERT_NOTICE, [_notice_row(n) for n in notices])
 
 
+# What of a batch is stored already: (channel, external_id, case_id) for a ref, (NULL, NULL,
+# id) for an id.
+_LOOK_UP = (
+    b"SELECT r.channel, r.external_id, r.case_id FROM external_refs r"
+    b" JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id)"
+    b" USING (channel, external_id)"
+    b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = ANY(%s)"
+)
+_LOOK_UP_ONE = (
+    b"SELECT channel, external_id, case_id FROM external_refs"
+    b" WHERE channel = %s AND external_id = %s"
+    b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = %s"
+)
 # The rows of a small intake (see _INSERT_UP_TO), as INSERTs of the columns COPY writes.
 _INSERT_REF = b"INSERT INTO external_refs (channel, external_id, case_id) VALUES (%s, %s, %s)"
 _INSERT_CASE = (
