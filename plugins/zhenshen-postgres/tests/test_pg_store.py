@@ -244,20 +244,21 @@ def _rows(store: PostgresStore) -> dict[str, list[tuple[object, ...]]]:
         "pii_index": "SELECT owner, count(*) FROM pii_index GROUP BY owner ORDER BY owner",
         "audit_log": "SELECT id, at, actor, role, action, desk, case_id, outcome, remote, detail"
         " FROM audit_log ORDER BY id",
+        "outbox": "SELECT key, case_id, status, created_at, next_attempt_at, delivered_at, doc"
+        " FROM outbox ORDER BY key",
     }
     with _sql(store) as conn:
         return {name: conn.execute(query).fetchall() for name, query in tables.items()}
 
 
-def test_a_small_intake_stores_the_rows_a_batch_copy_stores(schema_url: str) -> None:
-    """A few cases are written with INSERTs, a larger batch with COPY: the same rows either way
-    (text that COPY escapes, NULLs, arrays, clocks, personal data and its index, audit)."""
-    from zhenshen_postgres.store import _INSERT_UP_TO
-
+def test_one_case_is_stored_as_a_batch_copy_stores_it(schema_url: str) -> None:
+    """One case is written in one statement, a batch with COPY: the same rows either way (text
+    that COPY escapes, NULLs, arrays, clocks, personal data and its index, notices, audit)."""
     from zhenshen_core.storage.audit import AuditRecord
+    from zhenshen_core.storage.outbox import OutboxNotice
 
     key = MasterKey.generate()
-    items = [_with_clock(n, None if n % 2 else 30) for n in range(_INSERT_UP_TO + 2)]
+    items = [_with_clock(n, None if n % 2 else 30) for n in range(10)]
     odd = make_case(
         99,
         title='tab\there \\ back\\slash\n"quoted" {braces}',
@@ -275,9 +276,23 @@ def test_a_small_intake_stores_the_rows_a_batch_copy_stores(schema_url: str) -> 
             case_id=case.id,
             outcome="ok",
             remote=None,
-            detail={"created": True},
+            detail={"created": True, "copy": copy},
         )
         for case, _ in items
+        for copy in (1, 2)
+    ]
+    notices = [
+        OutboxNotice(
+            key=f"{case.id}:1:case_received:log",
+            case_id=case.id,
+            seq=1,
+            kind="case_received",
+            target="log",
+            detail={"n": n, "text": 'tab\t \\ "q"'},
+            created_at=BASE_TIME,
+            next_attempt_at=BASE_TIME,
+        )
+        for n, (case, _) in enumerate(items)
     ]
     other = with_schema(base_url(), "zs_copy_" + secrets.token_hex(4))
     try:
@@ -285,12 +300,14 @@ def test_a_small_intake_stores_the_rows_a_batch_copy_stores(schema_url: str) -> 
             PostgresStore(schema_url, pii_key=key) as one,
             PostgresStore(other, pii_key=key) as batch,
         ):
-            for item, record in zip(items, records, strict=True):
-                assert one.ingest(*item, audit=[record]).created
-            results = batch.ingest_many(items, audit=records)
+            for n, item in enumerate(items):
+                mine = records[2 * n : 2 * n + 2]
+                assert one.ingest(*item, outbox=[notices[n]], audit=mine).created
+            results = batch.ingest_many(items, outbox=notices, audit=records)
             assert all(r.created for r in results)
             inserted, copied = _rows(one), _rows(batch)
-            assert inserted["cases"] and inserted["pii_index"] and inserted["clocks"]
+            for table in ("cases", "pii_index", "clocks", "outbox", "audit_log"):
+                assert inserted[table], table
             for table in inserted:
                 if table != "cases":
                     assert inserted[table] == copied[table], table

@@ -7,8 +7,8 @@ Design, in the order the issue asks for it:
   enterprise USCC, channel, received_at, version). ``doc`` is the only source a case is read
   from; the columns are an index of it, rewritten with it in the same statement.
 * **Idempotent intake.** ``external_refs`` has the primary key (channel, external_id). A batch
-  first looks its refs and ids up (one statement), then writes refs before cases: a few cases
-  (an HTTP intake) with INSERTs sent together with the ``COMMIT`` in one round trip, a larger
+  first looks its refs and ids up (one statement), then writes refs before cases: one case
+  (an HTTP intake) in one statement sent together with the ``COMMIT`` in one round trip, a
   batch with ``COPY``; when another node commits the same work order between the look-up and
   the write, the unique key stops the write, the transaction rolls back and the batch is
   retried, this time finding the stored case. Two nodes ingesting one work order therefore
@@ -517,21 +517,22 @@ class PostgresStore:
         # unique-index locks in one order and queue instead of deadlocking.
         ref_rows = sorted((*k, r.id) for r in new for k in r.keys)
         notices, records = kept_with_created(results, outbox, audit)
-        if len(new) <= _INSERT_UP_TO:
-            # A few cases (an HTTP intake is one): INSERTs, prepared after their fifth use,
-            # sent with the COMMIT in one round trip; a COPY costs two round trips and a parse
-            # on the server for each table.
-            statements: list[tuple[bytes, Sequence[Sequence[Any]]]] = [
-                (_INSERT_REF, ref_rows),
-                (_INSERT_CASE, [r.case_row for r in new]),
-                (_INSERT_EVENT, [e for r in new for e in r.event_rows]),
-                (_INSERT_CLOCK, [c for r in new for c in r.clock_rows]),
-                (_INSERT_KEY, [(r.id, r.wrapped) for r in new if r.wrapped]),
-                (_INSERT_TOKEN, [(t, r.id) for r in new for t in tokens[r.id]]),
-                (_INSERT_NOTICE, [_notice_row(n) for n in notices]),
-                *((inserts[record.id][0], [inserts[record.id][1]]) for record in records),
+        if len(new) == 1:
+            # One case (an HTTP intake): every row in one statement, sent with the COMMIT in
+            # one round trip; a COPY costs two round trips and a parse on the server for each
+            # table, an INSERT per table a message and an executor run each.
+            [row] = new
+            params = [
+                *_columns(ref_rows, 3),
+                *row.case_row,
+                *_columns(row.event_rows, 6),
+                *_columns(row.clock_rows, 5),
+                *_columns([(row.id, row.wrapped)] if row.wrapped else [], 2),
+                *_columns([(t, row.id) for t in tokens[row.id]], 2),
+                *_columns([_notice_row(n) for n in notices], 7),
+                *_columns([inserts[record.id][1] for record in records], 10),
             ]
-            _commit_with(cur, tx, results, statements)
+            _commit_with(cur, tx, results, _INGEST_ONE, params)
             return results
         # Each COPY streams while the cases are serialised (the server parses one chunk while
         # Python dumps the next), instead of dumping the whole batch and then waiting.
@@ -1212,16 +1213,14 @@ def _notice_row(notice: OutboxNotice) -> tuple[Any, ...]:
     )
 
 
-_INSERT_NOTICE = (
-    f"INSERT INTO outbox {_NOTICE_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (key) DO NOTHING"
-).encode()
-
-
 def _insert_notices(cur: psycopg.Cursor[Any], notices: Sequence[OutboxNotice]) -> None:
     """Notices written with their change; a key already kept stays as it is."""
     if notices:
-        cur.executemany(_INSERT_NOTICE, [_notice_row(n) for n in notices])
+        cur.executemany(
+            f"INSERT INTO outbox {_NOTICE_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (key) DO NOTHING",
+            [_notice_row(n) for n in notices],
+        )
 
 
 # What of a batch is stored already: (channel, external_id, case_id) for a ref, (NULL, NULL,
@@ -1237,41 +1236,52 @@ _LOOK_UP_ONE = (
     b" WHERE channel = %s AND external_id = %s"
     b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = %s"
 )
-# The rows of a small intake (see _INSERT_UP_TO), as INSERTs of the columns COPY writes.
-_INSERT_REF = b"INSERT INTO external_refs (channel, external_id, case_id) VALUES (%s, %s, %s)"
-_INSERT_CASE = (
-    b"INSERT INTO cases (id, doc, status, domain, lead_department, departments,"
+# One case's rows in one statement (see _ingest_once): the case by its values, every other
+# table from arrays, one per column (sent in binary: no quoting of the JSON texts), each of
+# which may be empty. The foreign keys are checked at the end of the statement, when the case
+# row is there.
+_INGEST_ONE = (
+    b"WITH refs AS (INSERT INTO external_refs (channel, external_id, case_id)"
+    b" SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])),"
+    b" new_case AS (INSERT INTO cases (id, doc, status, domain, lead_department, departments,"
     b" enterprise_uscc, channel, received_at, version)"
-    b" VALUES (%s, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s)"
+    b" VALUES (%s, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s)),"
+    b" history AS (INSERT INTO events (case_id, seq, at, type, actor, doc)"
+    b" SELECT * FROM unnest(%b::text[], %b::int[], %b::timestamptz[], %b::text[], %b::text[],"
+    b" %b::json[])),"
+    b" running AS (INSERT INTO clocks (case_id, name, next_alert_at, due_at, case_version)"
+    b" SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[],"
+    b" %b::int[])),"
+    b" data_key AS (INSERT INTO pii_keys (owner, wrapped)"
+    b" SELECT * FROM unnest(%b::text[], %b::text[])),"
+    b" tokens AS (INSERT INTO pii_index (token, owner)"
+    b" SELECT * FROM unnest(%b::text[], %b::text[])),"
+    b" notices AS (INSERT INTO outbox " + _NOTICE_COLUMNS.encode() + b""
+    b" SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[],"
+    b" %b::timestamptz[], %b::timestamptz[], %b::jsonb[]) ON CONFLICT (key) DO NOTHING)"
+    b" INSERT INTO audit_log (" + _AUDIT_COLUMNS.encode() + b")"
+    b" SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[],"
+    b" %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[]) ON CONFLICT (id) DO NOTHING"
 )
-_INSERT_EVENT = (
-    b"INSERT INTO events (case_id, seq, at, type, actor, doc) VALUES (%s, %s, %s, %s, %s, %s)"
-)
-_INSERT_CLOCK = (
-    b"INSERT INTO clocks (case_id, name, next_alert_at, due_at, case_version)"
-    b" VALUES (%s, %s, %s, %s, %s)"
-)
-_INSERT_KEY = b"INSERT INTO pii_keys (owner, wrapped) VALUES (%s, %s)"
-_INSERT_TOKEN = b"INSERT INTO pii_index (token, owner) VALUES (%s, %s)"
-#: Up to this many new cases in one ingest are written with INSERTs, more with COPY.
-_INSERT_UP_TO = 8
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """``rows`` as one list per column (``width`` empty lists for no rows)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _commit_with(
-    cur: psycopg.Cursor[Any],
-    tx: _Transaction,
-    result: Any,
-    statements: Sequence[tuple[bytes, Sequence[Sequence[Any]]]],
+    cur: psycopg.Cursor[Any], tx: _Transaction, result: Any, query: bytes, params: Sequence[Any]
 ) -> None:
-    """Run ``statements`` (each with its rows) and COMMIT, all in one pipeline: one round trip.
-    The COMMIT is on its way as soon as the pipeline is sent, so ``tx`` says so first (a lost
-    answer is then settled by asking the server, as for a COMMIT sent alone)."""
+    """Run ``query`` and COMMIT, in one pipeline: one round trip. The COMMIT is on its way as
+    soon as the pipeline is sent, so ``tx`` says so first (a lost answer is then settled by
+    asking the server, as for a COMMIT sent alone)."""
     tx.result = result
     tx.committing = True
     with cur.connection.pipeline():
-        for query, rows in statements:
-            if rows:
-                cur.executemany(query, rows)
+        cur.execute(query, params)
         cur.execute(b"COMMIT")
 
 
