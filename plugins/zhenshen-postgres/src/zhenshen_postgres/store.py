@@ -1242,34 +1242,48 @@ _LOOK_UP_ONE = (
 # row is there.
 _INGEST_ONE = (
     b"WITH refs AS (INSERT INTO external_refs (channel, external_id, case_id)"
-    b" SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])),"
+    b" SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])),"
     b" new_case AS (INSERT INTO cases (id, doc, status, domain, lead_department, departments,"
     b" enterprise_uscc, channel, received_at, version)"
     b" VALUES (%s, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s)),"
     b" history AS (INSERT INTO events (case_id, seq, at, type, actor, doc)"
-    b" SELECT * FROM unnest(%b::text[], %b::int[], %b::timestamptz[], %b::text[], %b::text[],"
-    b" %b::json[])),"
+    b" SELECT * FROM unnest(%s::text[], %s::int[], %s::timestamptz[], %s::text[], %s::text[],"
+    b" %s::json[])),"
     b" running AS (INSERT INTO clocks (case_id, name, next_alert_at, due_at, case_version)"
-    b" SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[],"
-    b" %b::int[])),"
+    b" SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[],"
+    b" %s::int[])),"
     b" data_key AS (INSERT INTO pii_keys (owner, wrapped)"
-    b" SELECT * FROM unnest(%b::text[], %b::text[])),"
+    b" SELECT * FROM unnest(%s::text[], %s::text[])),"
     b" tokens AS (INSERT INTO pii_index (token, owner)"
-    b" SELECT * FROM unnest(%b::text[], %b::text[])),"
+    b" SELECT * FROM unnest(%s::text[], %s::text[])),"
     b" notices AS (INSERT INTO outbox " + _NOTICE_COLUMNS.encode() + b""
-    b" SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[],"
-    b" %b::timestamptz[], %b::timestamptz[], %b::jsonb[]) ON CONFLICT (key) DO NOTHING)"
+    b" SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[],"
+    b" %s::timestamptz[], %s::timestamptz[], %s::jsonb[]) ON CONFLICT (key) DO NOTHING)"
     b" INSERT INTO audit_log (" + _AUDIT_COLUMNS.encode() + b")"
-    b" SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[],"
-    b" %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[]) ON CONFLICT (id) DO NOTHING"
+    b" SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[],"
+    b" %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[]) ON CONFLICT (id) DO NOTHING"
 )
 
 
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    """``rows`` as one list per column (``width`` empty lists for no rows)."""
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[str]:
+    """``rows`` as one array literal per column (``width`` empty arrays for no rows).
+
+    Written here rather than passed as lists: psycopg's array dumper costs about 3 µs a list
+    in Python (most of the statement's client time), a literal made with ``str.replace`` a
+    tenth of it, and the server reads it with the same input functions as COPY's text."""
     if not rows:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*rows, strict=True)]
+        return ["{}"] * width
+    return ["{" + ",".join(map(_array_item, column)) + "}" for column in zip(*rows, strict=True)]
+
+
+def _array_item(value: Any) -> str:
+    """One element of an array literal: NULL, or the value's text form quoted."""
+    if value is None:
+        return "NULL"
+    text = _copy_instant(value) if isinstance(value, datetime) else str(value)
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def _commit_with(
