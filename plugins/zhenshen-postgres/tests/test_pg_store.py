@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from zhenshen_pg_testkit import ENV, SKIP_REASON, base_url, drop_schema, with_schema
 from zhenshen_postgres import PostgresStore, plugin
 from zhenshen_postgres.migrations import MIGRATIONS
-from zhenshen_postgres.store import _copy, parse_url
+from zhenshen_postgres.store import _columns, _copy, parse_url
 
 from zhenshen_core.errors import StorageError
 from zhenshen_core.model.case import Case
@@ -355,3 +355,24 @@ def test_the_desk_finds_a_repeat_delivery_through_find_received(pg_store: Postgr
     case = desk.receive(draft)
     again = desk.receive({**draft, "title": "again"})
     assert again == case and pg_store.count() == 1 and len(asked) == 2
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    items=st.lists(
+        st.none()
+        | st.just("NULL")
+        | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]))
+    )
+)
+def test_array_literals_of_the_one_case_ingest_round_trip(
+    pg_store: PostgresStore, items: list[str | None]
+) -> None:
+    """The array literals the one-case statement is given read back as the values: quotes,
+    backslashes, braces, commas, spaces, the text "NULL" and NULL itself."""
+    [literal] = _columns([(item,) for item in items], 1) if items else ["{}"]
+    with _sql(pg_store) as conn:
+        row = conn.execute("SELECT %s::text[]", (literal,)).fetchone()
+    assert row is not None and row[0] == items
