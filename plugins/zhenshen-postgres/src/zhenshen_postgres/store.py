@@ -1237,9 +1237,8 @@ _LOOK_UP_ONE = (
     b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = %s"
 )
 # One case's rows in one statement (see _ingest_once): the case by its values, every other
-# table from arrays, one per column (sent in binary: no quoting of the JSON texts), each of
-# which may be empty. The foreign keys are checked at the end of the statement, when the case
-# row is there.
+# table from arrays, one literal per column (see _columns), each of which may be empty. The
+# foreign keys are checked at the end of the statement, when the case row is there.
 _INGEST_ONE = (
     b"WITH refs AS (INSERT INTO external_refs (channel, external_id, case_id)"
     b" SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])),"
