@@ -243,6 +243,35 @@ def test_writes_whose_commit_answer_is_lost_are_stored_once(
 
 
 @needs_server
+def test_one_case_whose_commit_answer_is_lost_is_created_once(
+    pg_store: PostgresStore, proxy: Proxy
+) -> None:
+    """One case goes in one statement sent with its COMMIT (one message): the answer lost,
+    the store asks the server, which says committed, so the call says created, and the
+    audit record that rode along is stored once."""
+    from zhenshen_core.storage.audit import AuditRecord
+
+    case, events = received(make_case(1))
+    record = AuditRecord(
+        actor="k",
+        role="intake",
+        action="receive_case",
+        desk="d",
+        case_id=case.id,
+        outcome="ok",
+        remote=None,
+        detail={},
+    )
+    with PostgresStore(_through(proxy, pg_store.url)) as store:
+        proxy.lose_answer_to(b"COMMIT")
+        result = store.ingest(case, events, audit=[record])
+        assert proxy.connections == 2, "the answer was lost and the store reconnected"
+    assert result.created and pg_store.count() == 1
+    assert pg_store.get(case.id) == case and pg_store.events(case.id) == events
+    assert [r.id for r in pg_store.audit(case_id=case.id)] == [record.id]
+
+
+@needs_server
 def test_a_server_gone_for_good_is_given_up_after_the_retries(
     pg_store: PostgresStore, proxy: Proxy
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,15 +12,16 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zhenshen_pg_testkit import ENV, SKIP_REASON
+from zhenshen_pg_testkit import ENV, SKIP_REASON, base_url, drop_schema, with_schema
 from zhenshen_postgres import PostgresStore, plugin
 from zhenshen_postgres.migrations import MIGRATIONS
-from zhenshen_postgres.store import _copy, parse_url
+from zhenshen_postgres.store import _columns, _copy, parse_url
 
 from zhenshen_core.errors import StorageError
 from zhenshen_core.model.case import Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.plugins import PluginHost
+from zhenshen_core.privacy.keys import MasterKey
 from zhenshen_core.storage.protocol import CaseQuery, DeadLetter
 from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, make_clock, received
 
@@ -225,3 +227,152 @@ def test_intake_turns_a_nul_into_a_dead_letter_and_stores_the_rest(
     assert pg_store.count() == 1
     [letter] = pg_store.dead_letters()
     assert letter.line == 2 and "NUL" in letter.reason and "\\u0000" in letter.raw
+
+
+def _rows(store: PostgresStore) -> dict[str, list[tuple[object, ...]]]:
+    """Every row an intake writes, but its sealed documents, wrapped keys and blind-index
+    tokens (each case's own key, a fresh nonce, each store's own index key): the documents are
+    compared read back, the tokens counted by owner."""
+    tables = {
+        "cases": "SELECT id, doc, status, domain, lead_department, departments, enterprise_uscc,"
+        " channel, received_at, version FROM cases ORDER BY id",
+        "events": "SELECT case_id, seq, at, type, actor FROM events ORDER BY case_id, seq",
+        "clocks": "SELECT case_id, name, next_alert_at, due_at, case_version, claimed_by,"
+        " claimed_until FROM clocks ORDER BY case_id, name",
+        "external_refs": "SELECT * FROM external_refs ORDER BY channel, external_id",
+        "pii_keys": "SELECT owner FROM pii_keys ORDER BY owner",
+        "pii_index": "SELECT owner, count(*) FROM pii_index GROUP BY owner ORDER BY owner",
+        "audit_log": "SELECT id, at, actor, role, action, desk, case_id, outcome, remote, detail"
+        " FROM audit_log ORDER BY id",
+        "outbox": "SELECT key, case_id, status, created_at, next_attempt_at, delivered_at, doc"
+        " FROM outbox ORDER BY key",
+    }
+    with _sql(store) as conn:
+        return {name: conn.execute(query).fetchall() for name, query in tables.items()}
+
+
+def test_one_case_is_stored_as_a_batch_copy_stores_it(schema_url: str) -> None:
+    """One case is written in one statement, a batch with COPY: the same rows either way (text
+    that COPY escapes, NULLs, arrays, clocks, personal data and its index, notices, audit)."""
+    from zhenshen_core.storage.audit import AuditRecord
+    from zhenshen_core.storage.outbox import OutboxNotice
+
+    key = MasterKey.generate()
+    items = [_with_clock(n, None if n % 2 else 30) for n in range(10)]
+    odd = make_case(
+        99,
+        title='tab\there \\ back\\slash\n"quoted" {braces}',
+        domain=None,
+        departments=[],
+        enterprise=None,
+    )
+    items.append(received(odd))
+    records = [
+        AuditRecord(
+            actor="k",
+            role="intake",
+            action="receive_case",
+            desk="default",
+            case_id=case.id,
+            outcome="ok",
+            remote=None,
+            detail={"created": True, "copy": copy},
+        )
+        for case, _ in items
+        for copy in (1, 2)
+    ]
+    notices = [
+        OutboxNotice(
+            key=f"{case.id}:1:case_received:log",
+            case_id=case.id,
+            seq=1,
+            kind="case_received",
+            target="log",
+            detail={"n": n, "text": 'tab\t \\ "q"'},
+            created_at=BASE_TIME,
+            next_attempt_at=BASE_TIME,
+        )
+        for n, (case, _) in enumerate(items)
+    ]
+    other = with_schema(base_url(), "zs_copy_" + secrets.token_hex(4))
+    try:
+        with (
+            PostgresStore(schema_url, pii_key=key) as one,
+            PostgresStore(other, pii_key=key) as batch,
+        ):
+            for n, item in enumerate(items):
+                mine = records[2 * n : 2 * n + 2]
+                assert one.ingest(*item, outbox=[notices[n]], audit=mine).created
+            results = batch.ingest_many(items, outbox=notices, audit=records)
+            assert all(r.created for r in results)
+            inserted, copied = _rows(one), _rows(batch)
+            for table in ("cases", "pii_index", "clocks", "outbox", "audit_log"):
+                assert inserted[table], table
+            for table in inserted:
+                if table != "cases":
+                    assert inserted[table] == copied[table], table
+            assert [(r[0], *r[2:]) for r in inserted["cases"]] == [
+                (r[0], *r[2:]) for r in copied["cases"]
+            ]
+            for case, events in items:
+                assert one.get(case.id) == batch.get(case.id) == case
+                assert one.events(case.id) == batch.events(case.id) == events
+    finally:
+        drop_schema(parse_url(other).schema)
+
+
+def test_find_received_answers_what_each_ref_then_the_id_answer(pg_store: PostgresStore) -> None:
+    """``Desk.receive``'s look-up in one statement: the first stored ref's case, else the
+    case of the id, else None, as find_external for each ref and then get would say."""
+    first, first_events = received(make_case(1))
+    second, second_events = received(make_case(2))
+    pg_store.ingest_many([(first, first_events), (second, second_events)])
+    ref = ("hotline_12345", first.external_id or "")
+    assert pg_store.find_received([ref], "ZS-NONE") == first
+    assert pg_store.find_received([ref], second.id) == first, "a ref wins over the id"
+    assert pg_store.find_received([("web", "nothing")], second.id) == second
+    assert pg_store.find_received([("web", "nothing")], "ZS-NONE") is None
+    assert pg_store.find_received([], second.id) == second
+    assert pg_store.find_received([("web", "nothing"), ref], "ZS-NONE") == first
+    assert pg_store.find_received([], "ZS-NONE") is None
+
+
+def test_the_desk_finds_a_repeat_delivery_through_find_received(pg_store: PostgresStore) -> None:
+    """The desk's look-up goes through the store's one statement and finds what the
+    ref-by-ref look-up finds: a repeat delivery is the stored case, not a second one."""
+    from zhenshen_core import Desk
+
+    desk = Desk(pg_store)
+    draft = {"external_id": "R-1", "channel": "web", "received_at": BASE_TIME.isoformat()}
+    asked: list[str] = []
+    original = pg_store.find_received
+
+    def counted(refs: list[tuple[str, str]], case_id: str) -> Case | None:
+        asked.append(case_id)
+        return original(refs, case_id)
+
+    pg_store.find_received = counted  # type: ignore[method-assign]
+    case = desk.receive(draft)
+    again = desk.receive({**draft, "title": "again"})
+    assert again == case and pg_store.count() == 1 and len(asked) == 2
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    items=st.lists(
+        st.none()
+        | st.just("NULL")
+        | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]))
+    )
+)
+def test_array_literals_of_the_one_case_ingest_round_trip(
+    pg_store: PostgresStore, items: list[str | None]
+) -> None:
+    """The array literals the one-case statement is given read back as the values: quotes,
+    backslashes, braces, commas, spaces, the text "NULL" and NULL itself."""
+    [literal] = _columns([(item,) for item in items], 1) if items else ["{}"]
+    with _sql(pg_store) as conn:
+        row = conn.execute("SELECT %s::text[]", (literal,)).fetchone()
+    assert row is not None and row[0] == items
