@@ -72,6 +72,16 @@ def test_ids_and_the_uscc_are_left_alone() -> None:
     assert masked["enterprise"] == document["enterprise"]
 
 
+def test_in_facts_no_key_is_an_identifier() -> None:
+    """A fact's key is whatever a channel mapped: ``id`` there may hold a phone number."""
+    masked = mask_document(
+        {"id": "ZS1", "facts": {"id": "13912345678", "rows": [{"uscc": "13912345670"}]}}
+    )
+    assert masked == {
+        "id": "ZS1", "facts": {"id": "139****5678", "rows": [{"uscc": "139****5670"}]}
+    }
+
+
 def test_the_document_is_not_changed_in_place() -> None:
     document = stored()
     before = copy.deepcopy(document)

@@ -16,7 +16,8 @@ numbers in the text is hidden completely.
 
 Left alone: keys, numbers, booleans, and the values of ``id``, ``case_id``, ``external_id``,
 ``merged_into`` and ``uscc`` (case ids and a 12345 order number are not personal data and
-must stay readable; a USCC is an enterprise's). Nothing is changed in place: the result is a
+must stay readable; a USCC is an enterprise's), except in a case's facts, where a key is
+whatever a channel mapped. Nothing is changed in place: the result is a
 new document.
 """
 
@@ -61,6 +62,10 @@ FIELD_KINDS: Mapping[str, PersonalDataKind] = MappingProxyType(_field_kinds())
 
 #: Values never masked: identifiers of cases, orders and enterprises.
 UNMASKED_KEYS = frozenset(("id", "case_id", "external_id", "merged_into", "uscc"))
+#: Keys whose values are free-form (a case's facts, from whatever a channel mapped): below them
+#: no key is taken for an identifier (a fact named ``id`` may hold a phone number); personal
+#: field names (``phone`` …) still count.
+FREE_FORM = frozenset(("facts",))
 _REQUESTER_FLAGS = ("confidential", "anonymous")
 
 
@@ -74,12 +79,15 @@ AUDIENCES: tuple[str, ...] = ("desk", "department")
 class _Scope:
     """Whose names are looked for, and whose identity is withheld, below one mapping."""
 
-    __slots__ = ("desk", "hidden", "names", "quick", "usable", "withheld")
+    __slots__ = ("desk", "free", "hidden", "names", "quick", "usable", "withheld")
 
-    def __init__(self, names: tuple[str, ...], withheld: tuple[str, ...], desk: bool) -> None:
+    def __init__(
+        self, names: tuple[str, ...], withheld: tuple[str, ...], desk: bool, free: bool = False
+    ) -> None:
         self.names = names
         self.withheld = withheld
         self.desk = desk
+        self.free = free  # below a FREE_FORM key: no key is an identifier
         self.hidden = withheld_keys(withheld) if withheld else frozenset()
         # The names looked for in every string below, checked once here rather than per
         # string; ``quick``: the same names when a plain substring test finds each (no
@@ -87,6 +95,9 @@ class _Scope:
         self.usable = tuple(usable_names(names + withheld))
         dotted = any(dot in name for name in self.usable for dot in NAME_DOTS)
         self.quick = None if dotted else self.usable
+
+    def freed(self) -> _Scope:
+        return self if self.free else _Scope(self.names, self.withheld, self.desk, free=True)
 
     def entering(self, mapping: Mapping[str, Any]) -> _Scope:
         requester = mapping.get("requester")
@@ -98,10 +109,10 @@ class _Scope:
                 for key, value in requester.items()
                 if (key == "name" or key in FIELD_KINDS) and _is_field_value(value)
             )
-            return _Scope(self.names, self.withheld + identity, self.desk)
+            return _Scope(self.names, self.withheld + identity, self.desk, self.free)
         name = requester.get("name")
         if isinstance(name, str) and name:
-            return _Scope((*self.names, name), self.withheld, self.desk)
+            return _Scope((*self.names, name), self.withheld, self.desk, self.free)
         return self
 
 
@@ -145,7 +156,7 @@ def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
     # Most members of a case are strings and nulls: what the general path below does for
     # them, without its checks for mappings and lists (a GET masks about 100 members).
     if kind is str:
-        if key in UNMASKED_KEYS:
+        if key in UNMASKED_KEYS and not scope.free:
             return value
         field = FIELD_KINDS.get(key) if type(key) is str else None
         if field is not None and value != "":
@@ -156,8 +167,8 @@ def _member(key: Any, value: Any, policy: MaskPolicy, scope: _Scope) -> Any:
     if key == "requester" and isinstance(value, Mapping):
         return _requester(value, policy, scope)
     if kind is dict or kind is list:
-        return _walk(value, policy, scope)
-    if key in UNMASKED_KEYS and not isinstance(value, Mapping | list | tuple):
+        return _walk(value, policy, scope.freed() if key in FREE_FORM else scope)
+    if key in UNMASKED_KEYS and not scope.free and not isinstance(value, Mapping | list | tuple):
         return value
     field = FIELD_KINDS.get(key) if type(key) is str else None
     if field is not None and _is_field_value(value):

@@ -10,6 +10,7 @@ are; this walk is that one definition. A value is personal when it is
   the requester's name in a note).
 
 Left alone, like the masker leaves them: keys, booleans, identifiers (``UNMASKED_KEYS``) and
+codes (``NEVER_PERSONAL``) except below a free-form key (``FREE_FORM``: a case's facts), and
 instants and digests (``_patterns.is_code``: never personal, and an instant's type must
 survive erasure).
 """
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from zhenshen_core.privacy._detect import detect_among
-from zhenshen_core.privacy._document import FIELD_KINDS, UNMASKED_KEYS
+from zhenshen_core.privacy._document import FIELD_KINDS, FREE_FORM, UNMASKED_KEYS
 from zhenshen_core.privacy._kinds import PersonalDataSpan
 from zhenshen_core.privacy._names import usable_names
 from zhenshen_core.privacy._patterns import PREFILTER, is_code
@@ -44,6 +45,9 @@ NEVER_PERSONAL = frozenset(
         "version",
     )
 )  # fmt: skip
+
+#: Below a ``FREE_FORM`` key (a case's facts) no key is a code either.
+_NO_KEYS: frozenset[str] = frozenset()
 
 #: Called for a whole personal field: (value) -> replacement.
 OnField = Callable[[Any], Any]
@@ -92,7 +96,8 @@ class _Walk:
         self.on_field, self.on_text, self.skip = on_field, on_text, skip
         self.seen = seen
 
-    def node(self, node: Any, names: tuple[str, ...]) -> Any:
+    def node(self, node: Any, names: tuple[str, ...], free: bool = False) -> Any:
+        """``free``: below a ``FREE_FORM`` key, where no key is a code or an identifier."""
         kind = type(node)
         if kind is str:
             return self.text(node, names)
@@ -103,22 +108,24 @@ class _Walk:
             ):
                 names = self.requester_names(requester, names)
             member, text = self.member, self.text
+            codes, identifiers = (_NO_KEYS, _NO_KEYS) if free else (NEVER_PERSONAL, UNMASKED_KEYS)
             walked: dict[Any, Any] = {}
             for key, value in node.items():
-                if not value or key in NEVER_PERSONAL:
+                if not value or key in codes:
                     # An empty value (None, "", [], {}, 0, False) holds nothing: most of a
                     # document.
                     walked[key] = value
                 elif type(value) is str and key not in FIELD_KINDS:
                     # Most of the rest, decided here rather than in ``member``.
-                    walked[key] = value if key in UNMASKED_KEYS else text(value, names)
+                    walked[key] = value if key in identifiers else text(value, names)
                 else:
-                    walked[key] = member(key, value, names)
+                    walked[key] = member(key, value, names, free or key in FREE_FORM)
             return walked
         if kind is list or kind is tuple:
             node_, text_ = self.node, self.text
             return [
-                text_(item, names) if type(item) is str else node_(item, names) for item in node
+                text_(item, names) if type(item) is str else node_(item, names, free)
+                for item in node
             ]
         return node
 
@@ -132,10 +139,10 @@ class _Walk:
             found = self.seen[key] = (*names, *usable_names([name]))
         return found
 
-    def member(self, key: Any, value: Any, names: tuple[str, ...]) -> Any:
+    def member(self, key: Any, value: Any, names: tuple[str, ...], free: bool = False) -> Any:
         kind = type(value)
         if kind is str:
-            if key in UNMASKED_KEYS:
+            if key in UNMASKED_KEYS and not free:
                 return value
             return self.field(value) if key in FIELD_KINDS else self.text(value, names)
         if kind is dict or kind is list:
@@ -147,11 +154,11 @@ class _Walk:
                     else (self.field(v) if k in REQUESTER_FIELDS else self.node(v, names))
                     for k, v in value.items()
                 }
-            return self.field(value) if key in FIELD_KINDS else self.node(value, names)
+            return self.field(value) if key in FIELD_KINDS else self.node(value, names, free)
         if key in FIELD_KINDS and kind is not bool:
             return self.field(value)
         if kind is tuple or (kind not in _SCALARS and isinstance(value, Mapping)):
-            return self.node(value, names)
+            return self.node(value, names, free)
         return value
 
     def field(self, value: Any) -> Any:

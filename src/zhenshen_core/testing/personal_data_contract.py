@@ -105,6 +105,15 @@ class PersonalDataContract(ContractBase):
         assert store.get(case.id).title == title
         assert self._found(self.stored_text(store)) == []
 
+    def test_facts_are_free_form_whatever_their_keys_are_called(self, store: CaseStore) -> None:
+        """A fact's key is whatever a channel mapped: one named like a code or an identifier
+        (``status``, ``at``, ``id``) may hold a number, and is sealed like any other."""
+        facts = {"status": PHONE, "contact": {"role": OWN_PHONE, "id": CARD}}
+        case, events = received(make_case(1, facts=facts))
+        store.ingest(case, events)
+        assert store.get(case.id).facts == facts
+        assert self._found(self.stored_text(store)) == []
+
     def test_a_dead_letter_is_stored_sealed_and_read_back_whole(self, store: CaseStore) -> None:
         letter = DeadLetter(
             channel="jsonl",
