@@ -134,13 +134,15 @@ def make_key(store_url: str, role: str) -> str:
     return secret
 
 
-def start_service(name: str, store_url: str, workers: int, tmp: Path) -> Target:
+def start_service(
+    name: str, store_url: str, workers: int, tmp: Path, serve_args: tuple[str, ...] = ()
+) -> Target:
     intake, desk = make_key(store_url, "intake"), make_key(store_url, "desk")
     port = free_port()
     log = tmp / f"{name}.log"
     process = _spawn([str(BIN / "zhenshen"), "serve", "--store", store_url, "--port", str(port),
                       "--desk", f"default={PACK}", "--workers", str(workers),
-                      "--sweep-every", "0", "--log-level", "warning"], log)
+                      "--sweep-every", "0", "--log-level", "warning", *serve_args], log)
     url = f"http://127.0.0.1:{port}"
     wait_ready(f"{url}/readyz", process, log)
     return Target(name, url, process, "/v1/desks/default/cases",
@@ -341,8 +343,14 @@ def _lua(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def wrk_load(target: Target, op: str, clients: int, seconds: float, tmp: Path) -> Result:
-    """One measurement with ``wrk`` (keep-alive connections, as the httpx client uses)."""
+def wrk_load(
+    target: Target, op: str, clients: int, seconds: float, tmp: Path, warmup: float = 0.0
+) -> Result:
+    """One measurement with ``wrk`` (keep-alive connections, as the httpx client uses), after
+    ``warmup`` seconds of the same load that are not counted (a fresh worker's first requests
+    load packs and calendars, and prepare statements)."""
+    if warmup > 0:
+        wrk_load(target, op, clients, warmup, tmp)  # new work orders: its own run token
     post = op == "intake"
     if not post and target.post_path is not None and len(target.ids) < 50:
         # wrk does not keep the ids of the cases it created: store some
@@ -412,14 +420,15 @@ def case_reads(target: Target, op: str) -> str:
 
 
 def measure(
-    target: Target, clients: list[int], seconds: float, tmp: Path, use_wrk: bool
+    target: Target, clients: list[int], seconds: float, tmp: Path, use_wrk: bool,
+    warmup: float = 0.0,
 ) -> dict[tuple[str, int], Result]:
     results: dict[tuple[str, int], Result] = {}
     ops = (["intake"] if target.post_path is not None else []) + ["get"]
     for op in ops:
         for count in clients:
             if use_wrk:
-                result = wrk_load(target, op, count, seconds, tmp)
+                result = wrk_load(target, op, count, seconds, tmp, warmup)
             else:
                 result = (intake if op == "intake" else reads)(target, count, seconds)
             results[op, count] = result
@@ -471,6 +480,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--clients", default="1,16,64", help="concurrent clients, comma separated")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="zhenshen serve --threads (default: serve's own default)")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="seconds of the same load before each measurement, not counted "
+                             "(wrk only)")
     parser.add_argument("--pg-url", default=os.environ.get("ZHENSHEN_TEST_PG_URL"))
     parser.add_argument("--only", default="", help="run only targets whose name contains this")
     parser.add_argument("--load", choices=["auto", "wrk", "httpx"], default="auto",
@@ -497,8 +511,10 @@ def main() -> None:
         def sqlite(name: str) -> str:
             return f"sqlite:///{tmp / (name + '.db')}"
 
+        serve_args = () if args.threads is None else ("--threads", str(args.threads))
         plans.append(("serve sqlite --workers 1",
-                      lambda: start_service("serve-sqlite-1", sqlite("serve"), 1, tmp)))
+                      lambda: start_service("serve-sqlite-1", sqlite("serve"), 1, tmp,
+                                            serve_args)))
         if source is not None:
             plans.append(("stdlib WSGI example, sqlite",
                           lambda: start_wsgi("stdlib WSGI example, sqlite", sqlite("wsgi"),
@@ -507,7 +523,8 @@ def main() -> None:
             for workers in (1, 2):
                 plans.append((f"serve postgresql --workers {workers}",
                               lambda w=workers: start_service(  # type: ignore[misc]
-                                  f"serve postgresql --workers {w}", schemas.new(), w, tmp)))
+                                  f"serve postgresql --workers {w}", schemas.new(), w, tmp,
+                                  serve_args)))
             if source is not None:
                 plans.append(("stdlib WSGI example, postgresql",
                               lambda: start_wsgi("stdlib WSGI example, postgresql",
@@ -520,7 +537,7 @@ def main() -> None:
                     continue
                 with running(start()) as target:
                     target.name = name
-                    measure(target, clients, args.duration, tmp, use_wrk)
+                    measure(target, clients, args.duration, tmp, use_wrk, args.warmup)
         finally:
             if schemas is not None:
                 schemas.drop_all()

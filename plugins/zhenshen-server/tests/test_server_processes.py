@@ -223,6 +223,27 @@ def test_serve_uses_the_c_http_parser_and_uvloop() -> None:
     assert loop is not None and type(loop()).__module__.startswith("uvloop")
 
 
+def test_serve_limits_the_requests_a_worker_runs_in_threads(tmp_path: Path) -> None:
+    """``--threads`` is the limit of the worker's event loop (where FastAPI runs blocking
+    routes); an app mounted in a host's server (no ``threads``) leaves the host's alone."""
+    import asyncio
+
+    from anyio import to_thread
+    from zhenshen_server.app import create_app
+    from zhenshen_server.settings import Settings
+
+    async def limit(threads: int | None) -> float:
+        app = create_app(Settings(store_url=f"sqlite:///{tmp_path / 't.db'}", threads=threads))
+        async with app.router.lifespan_context(app):
+            return to_thread.current_default_thread_limiter().total_tokens
+
+    untouched = asyncio.run(limit(None))
+    assert asyncio.run(limit(3)) == 3
+    assert untouched == 40 != 3  # anyio's own default
+    refused = _zhenshen("serve", "--store", f"sqlite:///{tmp_path / 'x.db'}", "--threads", "0")
+    assert refused.exit_code == 2 and "--threads" in refused.stderr, refused.stderr
+
+
 # --- PostgreSQL, 2 workers ----------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from zhenshen_server import errors
@@ -71,6 +72,11 @@ def create_app(settings: Settings, *, handle_signals: bool = False) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: ServiceState = app.state.service
+        if settings.threads is not None:
+            # Python runs one thread at a time: threads beyond what overlaps the store's round
+            # trips only take turns for the interpreter, at a cost (measured in
+            # docs/performance.md). Requests beyond the limit wait on the event loop.
+            to_thread.current_default_thread_limiter().total_tokens = settings.threads
         tasks = []
         if settings.sweep_every > 0:
             tasks.append(asyncio.create_task(_sweeper(state, metrics, settings.sweep_every)))

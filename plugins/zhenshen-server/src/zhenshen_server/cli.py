@@ -18,7 +18,7 @@ from zhenshen_core.cli.options import (
 from zhenshen_server.auth import JwtSettings
 from zhenshen_server.changes import is_postgres
 from zhenshen_server.roles import ROLES, Role
-from zhenshen_server.settings import DEFAULT_DESK, MIB, Settings
+from zhenshen_server.settings import DEFAULT_DESK, DEFAULT_THREADS, MIB, Settings
 
 DESK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -63,6 +63,10 @@ def parse_desks(values: tuple[str, ...], default_pack: str | None) -> dict[str, 
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (use PostgreSQL for more than one).")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 256),
+              help="Requests each worker runs at once in threads (intake, store reads, "
+              "letters; the rest wait). Raise it when the store is far away: about 1 + the "
+              "time a request waits for the store / its CPU time.")
 @click.option("--sweep-every", default="60s", show_default=True, metavar="DURATION",
               help="Run the clock sweep this often in each process (0: never).")
 @click.option("--jwt-issuer", metavar="ISS", help="Accept OIDC tokens from this issuer.")
@@ -86,6 +90,7 @@ def serve(
     host: str,
     port: int,
     workers: int,
+    threads: int,
     sweep_every: str,
     jwt_issuer: str | None,
     jwt_audience: str | None,
@@ -135,6 +140,7 @@ def serve(
         sweep_every=parse_duration(sweep_every, "--sweep-every"),
         calendar_policy=_policy(cli_ctx),
         open311_private=open311_private,
+        threads=threads,
     )
     click.echo(f"serving desks {', '.join(desks)} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", err=True)

@@ -18,6 +18,11 @@ DEFAULT_DESK = "default"
 MIB = 1024 * 1024
 
 
+#: ``zhenshen serve --threads``: two requests in threads per worker overlap one's store round
+#: trips with the other's work; more take turns for the interpreter (docs/performance.md).
+DEFAULT_THREADS = 2
+
+
 @dataclass(frozen=True)
 class Settings:
     store_url: str
@@ -32,6 +37,9 @@ class Settings:
     sweep_every: float = 0.0  # seconds; 0 turns the sweep off
     calendar_policy: str = "provisional"
     open311_private: bool = False
+    #: Requests a worker runs at once in threads (the store's work, decisions, letters);
+    #: None: leave the event loop's limit alone (an app mounted in a host's own server).
+    threads: int | None = None
 
     def jwt(self) -> JwtSettings | None:
         if self.jwks and self.jwt_issuer and self.jwt_audience:
