@@ -7,7 +7,8 @@ out in docs/explanation/deadlines-and-calendars.md; each helper below implements
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
@@ -283,33 +284,27 @@ def _end_of_day(d: date, office: OfficeHours | None) -> datetime:
     return _midnight(d) + timedelta(seconds=office.close)
 
 
-def _apply(
-    cal: Calendar,
-    start_at: datetime,
-    start_day: date,
-    period: Period,
-    intervals: Sequence[tuple[date, date]],
-    office: OfficeHours | None,
-) -> Leg:
+@contextmanager
+def _within_dates(cal: Calendar, start_day: date, period: Period) -> Iterator[None]:
+    """A period that ends past the last day Python can name ("9999999 years") is beyond every
+    calendar: the same answer as any day past the calendar's data, not an internal error."""
     try:
-        return _leg(cal, start_at, start_day, period, intervals, office)
+        yield
     except (OverflowError, ValueError) as exc:
         # ValueError: month arithmetic, ``date(year, ...)`` past year 9999; any other is a bug.
         if isinstance(exc, ValueError) and "out of range" not in str(exc):
             raise
-    # A period that ends past the last day Python can name ("9999999 years") is beyond every
-    # calendar: the same answer as any day past the calendar's data, not an internal error.
-    raise CalendarRangeError(
-        f"{period} after {start_day} ends past {date.max}, beyond the data of calendar "
-        f"{cal.name!r} (the last known day is {cal.known_until})",
-        day=date.max,
-        first_known=cal.first_day,
-        last_known=cal.known_until,
-        missing_year=None,
-    )
+        raise CalendarRangeError(
+            f"{period} after {start_day} ends past {date.max}, beyond the data of calendar "
+            f"{cal.name!r} (the last known day is {cal.known_until})",
+            day=date.max,
+            first_known=cal.first_day,
+            last_known=cal.known_until,
+            missing_year=None,
+        ) from None
 
 
-def _leg(
+def _apply(
     cal: Calendar,
     start_at: datetime,
     start_day: date,
@@ -422,10 +417,13 @@ def compute_due(
     office = parse_office_hours(office_hours) if office_hours is not None else None
     intervals = merge_intervals(excluded)
     start_at = to_shanghai(start)
-    legs = [_apply(calendar, start_at, start_at.date(), p, intervals, office)]
-    for ext in exts:
-        legs.append(_apply(calendar, legs[-1].due_at, legs[-1].due, ext, intervals, office))
-    due, due_at = legs[-1].due, legs[-1].due_at
+    legs: list[Leg] = []
+    at, day = start_at, start_at.date()
+    for leg_period in (p, *exts):  # each extension counts on from the end before it
+        with _within_dates(calendar, day, leg_period):
+            legs.append(_apply(calendar, at, day, leg_period, intervals, office))
+        at, day = legs[-1].due_at, legs[-1].due
+    due, due_at = day, at
     provisional = calendar.is_provisional(max(due, due_at.date()))
     return DueResult(
         start=start_at,
