@@ -80,15 +80,16 @@ class CaseCache:
     def _clear(self) -> None:
         self._changed("")
 
-    def get(self, case_id: str, desk: Desk) -> tuple[Reach, dict[str, bytes]] | None:
-        """What is kept of the case for ``desk`` (its reach, and its bodies by audience);
-        the caller must have proved memory current first (``changes.current()``)."""
+    def get(self, case_id: str, desk: Desk, audience: str) -> tuple[Reach, bytes | None] | None:
+        """What is kept of the case for ``desk``: its reach, and the body sent to ``audience``
+        (None: none yet); the caller must have proved memory current first
+        (``changes.current()``)."""
         with self._lock:
             kept = self._kept.get(case_id)
             if kept is None or kept.desk is not desk:  # a reloaded desk masks anew
                 return None
             self._kept.move_to_end(case_id)
-            return kept.reach, dict(kept.bodies)
+            return kept.reach, kept.bodies.get(audience)
 
     def keep(
         self, case_id: str, desk: Desk, reach: Reach, audience: str, body: bytes, heard: int

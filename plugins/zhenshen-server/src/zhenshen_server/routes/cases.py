@@ -244,21 +244,21 @@ async def _kept_body(call: DeskCall, case_id: str) -> bytes | None:
     """The body a worker sent this caller's audience for the case, when memory is proved
     current (``casecache``); None: read the store. 404 from memory too, for a kept case
     outside the caller's scope."""
-    cache = call.state.cases
-    if call.principal.pii or not cache.on or cache.changes is None:
+    cache, changes = call.state.cases, call.state.changes
+    if call.principal.pii or changes is None or not changes.listening:
         return None
-    if not call.proved_current and not await cache.changes.current():
+    if not call.proved_current and not await changes.current():
         return None
-    kept = cache.get(case_id, call.desk)
+    kept = cache.get(case_id, call.desk, audience(call.principal))
     if kept is None:
         return None
-    reach, bodies = kept
+    reach, body = kept
     allowed = call.reaches(reach)
     if allowed is None:  # who submitted it was never read: the store says
         return None
     if not allowed:
         raise not_found()
-    return bodies.get(audience(call.principal))
+    return body
 
 
 def _read_case(call: DeskCall, case_id: str) -> JSONResponse:
