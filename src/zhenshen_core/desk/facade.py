@@ -36,7 +36,7 @@ from zhenshen_core.desk.decisions import (
 from zhenshen_core.desk.results import RecomputeResult, Redecision, SweepResult
 from zhenshen_core.desk.settings import GENERIC
 from zhenshen_core.desk.steps import ArticleSteps
-from zhenshen_core.errors import CaseNotFoundError, CaseValidationError, GuardError
+from zhenshen_core.errors import CaseValidationError, GuardError
 from zhenshen_core.intake import IntakeSummary, count_source, ingest_source
 from zhenshen_core.intake.window import ReceivedWindow
 from zhenshen_core.model.case import SHANGHAI, Case
@@ -44,6 +44,7 @@ from zhenshen_core.model.enums import CaseStatus
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.lifecycle import TERMINAL, dump_case, load_case
 from zhenshen_core.progress import SILENT, Advance, ProgressReporter
+from zhenshen_core.storage.backend import received_case
 from zhenshen_core.storage.outbox import OutboxNotice
 from zhenshen_core.storage.protocol import Record
 
@@ -120,19 +121,12 @@ class Desk(ArticleSteps):
         A store with ``find_received`` answers in one statement (a network round trip per
         look-up is most of what it costs on PostgreSQL); it must answer what this loop does.
         """
+        refs = [(ref.channel.value, ref.external_id) for ref in case.external_refs]
         fast = getattr(self.store, "find_received", None)
         if callable(fast):
-            refs = [(ref.channel.value, ref.external_id) for ref in case.external_refs]
             found: Case | None = fast(refs, case.id)
             return found
-        for ref in case.external_refs:
-            found = self.store.find_external(ref.channel.value, ref.external_id)
-            if found is not None:
-                return found
-        try:
-            return self.store.get(case.id)
-        except CaseNotFoundError:
-            return None
+        return received_case(self.store, refs, case.id)
 
     def _decide_if_undecided(self, case: Case) -> Case:
         """A repeat delivery: decide a case that was stored without its decision, else no-op."""

@@ -22,14 +22,14 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from zhenshen_core.errors import StorageError
+from zhenshen_core.errors import CaseNotFoundError, StorageError
 from zhenshen_core.model.case import SHANGHAI, Case, ensure_aware
 from zhenshen_core.model.clock import Clock
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.model.identity import normalise_uscc
 from zhenshen_core.storage.audit import AuditRecord
 from zhenshen_core.storage.outbox import OutboxNotice
-from zhenshen_core.storage.protocol import CaseQuery, DeadLetter, IngestResult
+from zhenshen_core.storage.protocol import CaseQuery, CaseStore, DeadLetter, IngestResult
 
 __all__ = [
     "alerting_clocks",
@@ -41,6 +41,7 @@ __all__ = [
     "from_micros",
     "matches",
     "query_enterprise",
+    "received_case",
     "seen_again",
     "sort_key",
     "to_micros",
@@ -139,6 +140,22 @@ def external_keys(case: Case) -> list[tuple[str, str]]:
         if key not in keys:
             keys.append(key)
     return keys
+
+
+def received_case(
+    store: CaseStore, refs: Sequence[tuple[str, str]], case_id: str
+) -> Case | None:
+    """The stored case of a work order: the case of the first of ``refs`` (channel, external
+    id) that is stored, else the case ``case_id``, else None — a look-up per ref, through the
+    protocol; a store that can answer in one statement offers ``find_received`` instead."""
+    for channel, external_id in refs:
+        found = store.find_external(channel, external_id)
+        if found is not None:
+            return found
+    try:
+        return store.get(case_id)
+    except CaseNotFoundError:
+        return None
 
 
 def alerting_clocks(case: Case) -> Iterable[tuple[str, Clock]]:

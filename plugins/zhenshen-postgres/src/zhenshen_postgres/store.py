@@ -83,6 +83,7 @@ from zhenshen_core.storage.backend import (
     external_keys,
     kept_with_created,
     query_enterprise,
+    received_case,
 )
 from zhenshen_core.storage.crypto import SEALED, Vault
 from zhenshen_core.storage.digest import CaseDigest, ClockDigest, parse_instant
@@ -754,14 +755,7 @@ class PostgresStore:
         it before every intake: a work order with one ref (all of them, from the service) is
         looked up in one statement, planned in a fifth of the time a look-up of a list takes."""
         if len(refs) != 1:
-            for channel, external_id in refs:
-                found = self.find_external(channel, external_id)
-                if found is not None:
-                    return found
-            try:
-                return self.get(case_id)
-            except CaseNotFoundError:
-                return None
+            return received_case(self, refs, case_id)
         [(channel, external_id)] = refs
         row = self._one(
             _FIND_RECEIVED, (str(channel), external_id, case_id), f"look up case {case_id}"
