@@ -246,9 +246,9 @@ def test_writes_whose_commit_answer_is_lost_are_stored_once(
 def test_one_case_whose_commit_answer_is_lost_is_created_once(
     pg_store: PostgresStore, proxy: Proxy
 ) -> None:
-    """One case goes in one statement sent with its COMMIT (one message): the answer lost,
-    the store asks the server, which says committed, so the call says created, and the
-    audit record that rode along is stored once."""
+    """One case goes in one statement in autocommit, which commits itself: its answer lost,
+    the store tries again on a new connection, finds the case it wrote under its own id, so
+    the call says created, and the audit record that rode along is stored once."""
     from zhenshen_core.storage.audit import AuditRecord
 
     case, events = received(make_case(1))
@@ -263,7 +263,7 @@ def test_one_case_whose_commit_answer_is_lost_is_created_once(
         detail={},
     )
     with PostgresStore(_through(proxy, pg_store.url)) as store:
-        proxy.lose_answer_to(b"COMMIT")
+        proxy.lose_answer_to(b"INSERT INTO cases")
         result = store.ingest(case, events, audit=[record])
         assert proxy.connections == 2, "the answer was lost and the store reconnected"
     assert result.created and pg_store.count() == 1

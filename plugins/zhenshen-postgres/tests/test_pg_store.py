@@ -376,3 +376,43 @@ def test_array_literals_of_the_one_case_ingest_round_trip(
     with _sql(pg_store) as conn:
         row = conn.execute("SELECT %s::text[]", (literal,)).fetchone()
     assert row is not None and row[0] == items
+
+
+def test_one_case_alone_writes_nothing_when_its_ref_or_id_is_stored(
+    pg_store: PostgresStore,
+) -> None:
+    """One case is looked up and written in one statement: a work order stored already (by
+    its ref, or by its id) answers the stored case and writes no row at all, not even the
+    notice and audit record that rode along; a case with two refs goes in whole."""
+    from zhenshen_core.model.case import ExternalRef
+    from zhenshen_core.storage.audit import AuditRecord
+
+    def record(case_id: str) -> AuditRecord:
+        return AuditRecord(actor="k", role="intake", action="receive_case", desk="d",
+                           case_id=case_id, outcome="ok", remote=None, detail={})
+
+    def counts() -> dict[str, int]:
+        tables = ("cases", "events", "clocks", "external_refs", "pii_index", "audit_log")
+        with _sql(pg_store) as conn:
+            return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+    first, events = _with_clock(1, 30)
+    assert pg_store.ingest(first, events, audit=[record(first.id)]).created
+    before = counts()
+    # the same work order under another case id
+    again, again_events = received(make_case(1).model_copy(update={"id": "ZSD0000000000AGAIN"}))
+    by_ref = pg_store.ingest(again, again_events, audit=[record(again.id)])
+    by_id = pg_store.ingest(first, events, audit=[record(first.id)])
+    assert (by_ref.case_id, by_ref.created) == (first.id, False)
+    assert (by_id.case_id, by_id.created) == (first.id, False)
+    assert counts() == before
+    refs = [ExternalRef(channel="hotline_12345", external_id="GD-2"),
+            ExternalRef(channel="app", external_id="A-2")]
+    two, two_events = received(make_case(2).model_copy(update={"external_refs": refs}))
+    assert pg_store.ingest(two, two_events).created
+    other, other_events = received(
+        make_case(3).model_copy(update={"external_refs": refs[1:]})
+    )
+    found = pg_store.ingest(other, other_events)
+    assert (found.case_id, found.created) == (two.id, False)
+    assert pg_store.find_external("app", "A-2") == pg_store.get(two.id)

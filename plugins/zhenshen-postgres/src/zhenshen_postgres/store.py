@@ -6,13 +6,14 @@ Design, in the order the issue asks for it:
   queries filter on (status, domain, lead department, every department in a GIN-indexed array,
   enterprise USCC, channel, received_at, version). ``doc`` is the only source a case is read
   from; the columns are an index of it, rewritten with it in the same statement.
-* **Idempotent intake.** ``external_refs`` has the primary key (channel, external_id). A batch
-  first looks its refs and ids up (one statement), then writes refs before cases: one case
-  (an HTTP intake) in one statement sent together with the ``COMMIT`` in one round trip, a
-  batch with ``COPY``; when another node commits the same work order between the look-up and
-  the write, the unique key stops the write, the transaction rolls back and the batch is
-  retried, this time finding the stored case. Two nodes ingesting one work order therefore
-  store it once.
+* **Idempotent intake.** ``external_refs`` has the primary key (channel, external_id). One
+  case with at most one ref (an HTTP intake) is looked up and written in one statement in
+  autocommit: one round trip, one transaction on the server. A batch first looks its refs and
+  ids up (one statement), then writes refs before cases with ``COPY`` (one case with several
+  refs: in one statement sent together with the ``COMMIT``). When another node commits the
+  same work order between the look-up and the write, the unique key stops the write, the
+  transaction rolls back and the write is retried, this time finding the stored case. Two
+  nodes ingesting one work order therefore store it once.
 * **Optimistic concurrency.** ``UPDATE cases … WHERE id = %s AND version = %s``; no row means a
   stale version (or an unknown case) and the transaction is rolled back before anything else is
   written. A concurrent writer blocks on the row lock, then re-checks the version and loses.
@@ -463,12 +464,54 @@ class PostgresStore:
             return []
         tokens = {r.id: self._tokens(r.numbers) for r in rows}
         inserts = {r.id: _audit_insert(r) for r in audit}  # a refused detail fails first
+        if len(rows) == 1 and len(rows[0].keys) <= 1:
+            return [self._ingest_alone(rows[0], tokens[rows[0].id], outbox, audit, inserts)]
         # Idempotent on (channel, external id): a retry after any failure finds what was stored.
         return self._write_tx(
             "ingest cases",
             lambda cur, tx: self._ingest_once(cur, tx, rows, tokens, outbox, audit, inserts),
             idempotent=True,
             conflicts=(pg_errors.UniqueViolation,),
+        )
+
+    def _ingest_alone(
+        self,
+        row: _IngestRow,
+        tokens: list[str],
+        outbox: Sequence[OutboxNotice],
+        audit: Sequence[AuditRecord],
+        inserts: Mapping[str, tuple[bytes, tuple[Any, ...]]],
+    ) -> IngestResult:
+        """One case with at most one ref (an HTTP intake) in one statement, in autocommit: the
+        look-up of its ref and id and every row it is stored as, written only when neither is
+        stored. One round trip and one transaction on the server, where a batch takes a
+        ``BEGIN``, a look-up and a ``COMMIT`` besides.
+
+        A concurrent delivery of the same work order stops this one on the unique key; it is
+        retried and finds the stored case. An attempt whose answer was lost may have committed
+        (there is no transaction id to ask about): the retry finds the case by this very id,
+        which only this call writes, and says created, as the lost answer would have."""
+        ours = [IngestResult(case_id=row.id, created=True)]
+        notices, records = kept_with_created(ours, outbox, audit)
+        params = _one_case(row, tokens, notices, [inserts[r.id][1] for r in records])
+        lost = False  # an earlier attempt's answer was lost: it may have stored the case
+
+        def attempt(tx: _Transaction) -> IngestResult:
+            nonlocal lost
+            conn = self._connection()
+            tx.committing = True  # the statement commits itself
+            try:
+                found = conn.execute(_INGEST_ALONE, params).fetchone()
+            except psycopg.Error as exc:
+                lost = lost or classify(exc) is Failure.LOST
+                raise
+            known = found[0] if found else None
+            if known is None:
+                return ours[0]
+            return IngestResult(case_id=known, created=lost and known == row.id)
+
+        return self._attempts(
+            "ingest cases", attempt, idempotent=True, conflicts=(pg_errors.UniqueViolation,)
         )
 
     def _ingest_once(
@@ -482,16 +525,10 @@ class PostgresStore:
         inserts: Mapping[str, tuple[bytes, tuple[Any, ...]]],
     ) -> list[IngestResult]:
         keys = sorted({k for r in rows for k in r.keys})
-        # Refs and ids in one statement (a ref's row has its channel, an id's has none); one
-        # case with one ref (an HTTP intake) by equality: a list costs five times as much to
-        # plan on the server.
-        if len(rows) == 1 and len(keys) == 1:
-            cur.execute(_LOOK_UP_ONE, (*keys[0], rows[0].id))
-        else:
-            cur.execute(
-                _LOOK_UP,
-                ([k[0] for k in keys], [k[1] for k in keys], sorted({r.id for r in rows})),
-            )
+        # Refs and ids in one statement (a ref's row has its channel, an id's has none).
+        cur.execute(
+            _LOOK_UP, ([k[0] for k in keys], [k[1] for k in keys], sorted({r.id for r in rows}))
+        )
         refs: dict[tuple[str, str], str] = {}
         ids: set[str] = set()
         for channel, external_id, case_id in cur.fetchall():
@@ -514,27 +551,19 @@ class PostgresStore:
             results.append(IngestResult(case_id=row.id, created=True))
         if not new:
             return results
+        notices, records = kept_with_created(results, outbox, audit)
+        if len(new) == 1:
+            # One case (with several refs, or in a batch of repeats): every row in one
+            # statement, sent with the COMMIT in one round trip; a COPY costs two round trips
+            # and a parse on the server for each table, an INSERT per table a message and an
+            # executor run each.
+            [row] = new
+            params = _one_case(row, tokens[row.id], notices, [inserts[r.id][1] for r in records])
+            _commit_with(cur, tx, results, _INGEST_ALONE, params)
+            return results
         # Refs go first and sorted, so that two nodes writing overlapping batches take the
         # unique-index locks in one order and queue instead of deadlocking.
         ref_rows = sorted((*k, r.id) for r in new for k in r.keys)
-        notices, records = kept_with_created(results, outbox, audit)
-        if len(new) == 1:
-            # One case (an HTTP intake): every row in one statement, sent with the COMMIT in
-            # one round trip; a COPY costs two round trips and a parse on the server for each
-            # table, an INSERT per table a message and an executor run each.
-            [row] = new
-            params = [
-                *_columns(ref_rows, 3),
-                *row.case_row,
-                *_columns(row.event_rows, 6),
-                *_columns(row.clock_rows, 5),
-                *_columns([(row.id, row.wrapped)] if row.wrapped else [], 2),
-                *_columns([(t, row.id) for t in tokens[row.id]], 2),
-                *_columns([_notice_row(n) for n in notices], 7),
-                *_columns([inserts[record.id][1] for record in records], 10),
-            ]
-            _commit_with(cur, tx, results, _INGEST_ONE, params)
-            return results
         # Each COPY streams while the cases are serialised (the server parses one chunk while
         # Python dumps the next), instead of dumping the whole batch and then waiting.
         if ref_rows:
@@ -1225,36 +1254,41 @@ _LOOK_UP = (
     b" USING (channel, external_id)"
     b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = ANY(%s)"
 )
-_LOOK_UP_ONE = (
-    b"SELECT channel, external_id, case_id FROM external_refs"
-    b" WHERE channel = %s AND external_id = %s"
-    b" UNION ALL SELECT NULL, NULL, id FROM cases WHERE id = %s"
-)
-# One case's rows in one statement (see _ingest_once): the case by its values, every other
-# table from arrays, one literal per column (see _columns), each of which may be empty. The
-# foreign keys are checked at the end of the statement, when the case row is there.
-_INGEST_ONE = (
-    b"WITH refs AS (INSERT INTO external_refs (channel, external_id, case_id)"
-    b" SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])),"
+# One case looked up and written in one statement (see _ingest_alone): the stored case of its
+# (first) ref, else of its id, answered; every row written only when there is none — the case
+# by its values, every other table from arrays, one literal per column (see _columns), each of
+# which may be empty. The foreign keys are checked at the end of the statement, when the case
+# row is there.
+_NONE_STORED = b" WHERE (SELECT id FROM known) IS NULL"
+_INGEST_ALONE = (
+    b"WITH known AS MATERIALIZED (SELECT coalesce("
+    b"(SELECT case_id FROM external_refs WHERE channel = %s AND external_id = %s),"
+    b" (SELECT id FROM cases WHERE id = %s)) AS id),"
+    b" refs AS (INSERT INTO external_refs (channel, external_id, case_id)"
+    b" SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])" + _NONE_STORED + b"),"
     b" new_case AS (INSERT INTO cases (id, doc, status, domain, lead_department, departments,"
     b" enterprise_uscc, channel, received_at, version)"
-    b" VALUES (%s, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s)),"
+    b" SELECT %s::text, %s::jsonb, %s::text, %s::text, %s::text, %s::text[], %s::text,"
+    b" %s::text, %s::timestamptz, %s::int" + _NONE_STORED + b"),"
     b" history AS (INSERT INTO events (case_id, seq, at, type, actor, doc)"
     b" SELECT * FROM unnest(%s::text[], %s::int[], %s::timestamptz[], %s::text[], %s::text[],"
-    b" %s::json[])),"
+    b" %s::json[])" + _NONE_STORED + b"),"
     b" running AS (INSERT INTO clocks (case_id, name, next_alert_at, due_at, case_version)"
     b" SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[],"
-    b" %s::int[])),"
+    b" %s::int[])" + _NONE_STORED + b"),"
     b" data_key AS (INSERT INTO pii_keys (owner, wrapped)"
-    b" SELECT * FROM unnest(%s::text[], %s::text[])),"
+    b" SELECT * FROM unnest(%s::text[], %s::text[])" + _NONE_STORED + b"),"
     b" tokens AS (INSERT INTO pii_index (token, owner)"
-    b" SELECT * FROM unnest(%s::text[], %s::text[])),"
+    b" SELECT * FROM unnest(%s::text[], %s::text[])" + _NONE_STORED + b"),"
     b" notices AS (INSERT INTO outbox " + _NOTICE_COLUMNS.encode() + b""
     b" SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[],"
-    b" %s::timestamptz[], %s::timestamptz[], %s::jsonb[]) ON CONFLICT (key) DO NOTHING)"
-    b" INSERT INTO audit_log (" + _AUDIT_COLUMNS.encode() + b")"
+    b" %s::timestamptz[], %s::timestamptz[], %s::jsonb[])" + _NONE_STORED + b""
+    b" ON CONFLICT (key) DO NOTHING),"
+    b" audit AS (INSERT INTO audit_log (" + _AUDIT_COLUMNS.encode() + b")"
     b" SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[],"
-    b" %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[]) ON CONFLICT (id) DO NOTHING"
+    b" %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[])" + _NONE_STORED + b""
+    b" ON CONFLICT (id) DO NOTHING)"
+    b" SELECT id FROM known"
 )
 
 
@@ -1267,6 +1301,31 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[str]:
     if not rows:
         return ["{}"] * width
     return ["{" + ",".join(map(_array_item, column)) + "}" for column in zip(*rows, strict=True)]
+
+
+def _one_case(
+    row: _IngestRow,
+    tokens: Sequence[str],
+    notices: Sequence[OutboxNotice],
+    audit_rows: Sequence[tuple[Any, ...]],
+) -> list[Any]:
+    """The parameters of ``_INGEST_ALONE`` for ``row``. Its refs go sorted, so that two nodes
+    writing overlapping work orders take the unique-index locks in one order and queue
+    instead of deadlocking."""
+    channel, external_id = row.keys[0] if row.keys else (None, None)
+    return [
+        channel,
+        external_id,
+        row.id,
+        *_columns(sorted((*k, row.id) for k in row.keys), 3),
+        *row.case_row,
+        *_columns(row.event_rows, 6),
+        *_columns(row.clock_rows, 5),
+        *_columns([(row.id, row.wrapped)] if row.wrapped else [], 2),
+        *_columns([(t, row.id) for t in tokens], 2),
+        *_columns([_notice_row(n) for n in notices], 7),
+        *_columns(audit_rows, 10),
+    ]
 
 
 def _array_item(value: Any) -> str:
