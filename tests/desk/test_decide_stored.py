@@ -175,3 +175,83 @@ def test_receive_shows_a_repeat_delivery_to_on_stored_before_touching_it(
     else:
         raise AssertionError("on_stored could not refuse")
     assert store.get(first.id).version == version  # nothing written
+
+
+class LookUpCountingStore(MemoryStore):
+    """Counts the reads a receive makes besides its write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def find_external(self, channel: str, external_id: str) -> Any:
+        self.reads += 1
+        return super().find_external(channel, external_id)
+
+    def get(self, case_id: str) -> Any:
+        self.reads += 1
+        return super().get(case_id)
+
+
+ORDER = {"external_id": "R-2", "channel": "hotline_12345", "content": "无法经营",
+         "received_at": "2026-03-02T09:00:00+08:00", "domain": "market_entry_operation"}
+
+
+def test_a_new_case_is_written_without_a_look_up_and_a_repeat_writes_nothing(
+    reference_pack: ResolvedPack,
+) -> None:
+    """The write finds a repeat: a new case costs no read before it (a round trip to a
+    database server), a repeat one read of the case the store answered, and no write."""
+    store = LookUpCountingStore()
+    desk = desk_on(store, reference_pack)
+    first = desk.receive(ORDER)
+    assert store.reads == 0 and first.decision is not None
+    history = store.events(first.id)
+    again = desk.receive(ORDER)
+    assert again == store.get(first.id) and store.events(first.id) == history
+    assert store.reads == 2  # the repeat's read, and this test's
+
+
+def test_a_desk_with_an_enricher_finds_a_repeat_before_asking_it(
+    reference_pack: ResolvedPack,
+) -> None:
+    from zhenshen_core.plugins import hookimpl
+
+    asked: list[str] = []
+
+    class Crm:
+        @hookimpl
+        def zhenshen_enrich_case(self, case: Any) -> dict[str, Any]:
+            asked.append(case.id)
+            return {"crm_contacts": 1}
+
+    desk = desk_on(MemoryStore(), reference_pack)
+    desk.host.register(Crm(), name="crm")
+    first = desk.receive(ORDER)
+    again = desk.receive(ORDER)
+    assert asked == [first.id] and again.id == first.id and again.facts["crm_contacts"] == 1
+
+
+def test_a_repeat_whose_deciding_fails_now_is_still_the_stored_case(
+    reference_pack: ResolvedPack, monkeypatch: Any
+) -> None:
+    """Deciding in memory first must not turn a repeat, which stores nothing, into an error
+    (a strict calendar that no longer reaches a deadline): it is looked up then; a new work
+    order still fails and stores nothing."""
+    store = MemoryStore()
+    desk = desk_on(store, reference_pack)
+    first = desk.receive(ORDER)
+
+    def fails(case: Any) -> Any:
+        raise RuntimeError("cannot decide now")
+
+    assert desk.engine is not None
+    monkeypatch.setattr(desk.engine, "evaluate", fails)
+    assert desk.receive(ORDER) == store.get(first.id)
+    try:
+        desk.receive({**ORDER, "external_id": "R-3"})
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("a new work order that cannot be decided was stored")
+    assert store.count() == 1

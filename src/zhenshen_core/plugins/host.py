@@ -309,6 +309,10 @@ class PluginHost:
         collected = self._collect("zhenshen_intake_channels", "intake channel")
         return collected[name][0] if name in collected else "?"
 
+    def enriches(self) -> bool:
+        """Whether any plugin enriches cases (a desk looks a repeat delivery up before asking)."""
+        return bool(self.pm.hook.zhenshen_enrich_case.get_hookimpls())
+
     def enrich(self, case: Any) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for part in reversed(self.pm.hook.zhenshen_enrich_case(case=case)):
