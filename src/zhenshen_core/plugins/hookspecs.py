@@ -364,7 +364,8 @@ def zhenshen_enrich_case(case: Case) -> Mapping[str, Any] | None:
     """Return extra ``facts`` for a case before the rules run (e.g. counts from a CRM).
 
     Every implementation is called; their mappings are merged in registration order (later wins
-    on equal keys) and recorded as one ``update_facts`` event.
+    on equal keys) and recorded as one ``update_facts`` event. A desk with an enricher looks
+    each work order up before asking it: a repeat of a stored work order never reaches it.
 
     Example:
 
