@@ -44,10 +44,11 @@ def _remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+#: The bearer credentials of a request, as FastAPI reads them (and documents the scheme).
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def caller(request: Request, credentials: Credentials) -> Principal:
     """The authenticated caller (401 with ``WWW-Authenticate`` when there is none).
 
     On the event loop when memory answers (a cached API key); the store read or the JWT check
@@ -198,12 +199,11 @@ def _denied(request: Request, principal: Principal, action: str, desk: str | Non
 def desk_call(action: str) -> Callable[..., Awaitable[DeskCall]]:
     """The dependency of a desk route for ``action``."""
 
-    async def dependency(
-        desk: str,
-        request: Request,
-        principal: Annotated[Principal, Depends(caller)],
-    ) -> DeskCall:
+    async def dependency(desk: str, request: Request, credentials: Credentials) -> DeskCall:
         # On the event loop: only a refusal touches the store (its audit record, in a thread).
+        # The caller is authenticated by a call, not by Depends(caller): a level of FastAPI's
+        # dependency solving costs more than a cached key's check.
+        principal = await caller(request, credentials)
         state = service(request)
         loaded = state.desk(desk)
         try:
@@ -222,9 +222,8 @@ def desk_call(action: str) -> Callable[..., Awaitable[DeskCall]]:
 def role_call(action: str) -> Callable[..., Awaitable[Principal]]:
     """The dependency of a route outside any desk: the caller, when its role may ``action``."""
 
-    async def dependency(
-        request: Request, principal: Annotated[Principal, Depends(caller)]
-    ) -> Principal:
+    async def dependency(request: Request, credentials: Credentials) -> Principal:
+        principal = await caller(request, credentials)
         try:
             require(principal, action)
         except ApiError:
