@@ -416,3 +416,35 @@ def test_one_case_alone_writes_nothing_when_its_ref_or_id_is_stored(
     found = pg_store.ingest(other, other_events)
     assert (found.case_id, found.created) == (two.id, False)
     assert pg_store.find_external("app", "A-2") == pg_store.get(two.id)
+
+
+def test_a_batch_raced_between_its_look_up_and_its_write_finds_the_winner(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that looked its one new case up, then lost it to another node before writing
+    (another node committed the same work order under another id in between): its write is
+    stopped on the unique key and retried, and it reports the winner's case, not a case it
+    did not write."""
+    import zhenshen_postgres.store as module
+
+    stored = received(make_case(1))
+    assert pg_store.ingest(*stored).created
+    new_case, new_events = received(make_case(2))
+    winner, winner_events = received(make_case(2).model_copy(update={"id": "ZSD00000000WINNER"}))
+    original = module._commit_with
+    raced: list[bool] = []
+
+    def race(*args: object, **kwargs: object) -> None:
+        if not raced:
+            raced.append(True)
+            with PostgresStore(pg_store.url) as other:
+                assert other.ingest(winner, winner_events).created
+        original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_commit_with", race)
+    results = pg_store.ingest_many([stored, (new_case, new_events)])
+    assert raced == [True]
+    assert [(r.case_id, r.created) for r in results] == [
+        (stored[0].id, False), (winner.id, False)
+    ]
+    assert pg_store.count() == 2 and pg_store.get(winner.id) == winner

@@ -559,7 +559,9 @@ class PostgresStore:
             # and a parse on the server for each table, an INSERT per table a message and an
             # executor run each.
             [row] = new
-            params = _one_case(row, tokens[row.id], notices, [inserts[r.id][1] for r in records])
+            params = _one_case(
+                row, tokens[row.id], notices, [inserts[r.id][1] for r in records], look_up=False
+            )
             _commit_with(cur, tx, results, _INGEST_ALONE, params)
             return results
         # Refs go first and sorted, so that two nodes writing overlapping batches take the
@@ -1309,15 +1311,22 @@ def _one_case(
     tokens: Sequence[str],
     notices: Sequence[OutboxNotice],
     audit_rows: Sequence[tuple[Any, ...]],
+    *,
+    look_up: bool = True,
 ) -> list[Any]:
     """The parameters of ``_INGEST_ALONE`` for ``row``. Its refs go sorted, so that two nodes
     writing overlapping work orders take the unique-index locks in one order and queue
-    instead of deadlocking."""
-    channel, external_id = row.keys[0] if row.keys else (None, None)
+    instead of deadlocking.
+
+    ``look_up=False``: the caller has looked the case up already and says it is new, so the
+    statement writes it unconditionally — a work order another node committed since then
+    stops it on the unique key (and the transaction is retried) instead of leaving it
+    unwritten while the caller reports it created."""
+    channel, external_id = row.keys[0] if row.keys and look_up else (None, None)
     return [
         channel,
         external_id,
-        row.id,
+        row.id if look_up else None,
         *_columns(sorted((*k, row.id) for k in row.keys), 3),
         *row.case_row,
         *_columns(row.event_rows, 6),
