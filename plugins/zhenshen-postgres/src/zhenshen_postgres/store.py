@@ -1495,8 +1495,8 @@ def _copy_instant(value: datetime) -> str:
 
 
 def _copy_array(items: list[Any]) -> str:
-    quoted = ('"' + str(item).replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
-    return _copy_escape("{" + ",".join(quoted) + "}")
+    """An array in COPY's text format: the array literal of the one-case statement, escaped."""
+    return _copy_escape("{" + ",".join(map(_array_item, items)) + "}")
 
 
 def _copy_escape(text: str) -> str:
