@@ -783,9 +783,10 @@ class PostgresStore:
     def find_received(self, refs: Sequence[tuple[str, str]], case_id: str) -> Case | None:
         """The stored case of a work order: the case of the first of ``refs`` (channel,
         external id) that is stored, else the case ``case_id``, else None — what
-        :meth:`find_external` for each ref and then :meth:`get` answer. ``Desk.receive`` asks
-        it before every intake: a work order with one ref (all of them, from the service) is
-        looked up in one statement, planned in a fifth of the time a look-up of a list takes."""
+        :meth:`find_external` for each ref and then :meth:`get` answer. The desk asks it where
+        it looks a work order up before deciding it (bulk intake, a desk with an enricher, a
+        case whose deciding failed): a work order with one ref is looked up in one statement,
+        planned in a fifth of the time a look-up of a list takes."""
         if len(refs) != 1:
             return received_case(self, refs, case_id)
         [(channel, external_id)] = refs
