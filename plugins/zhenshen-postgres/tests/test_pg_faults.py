@@ -249,19 +249,10 @@ def test_one_case_whose_commit_answer_is_lost_is_created_once(
     """One case goes in one statement in autocommit, which commits itself: its answer lost,
     the store tries again on a new connection, finds the case it wrote under its own id, so
     the call says created, and the audit record that rode along is stored once."""
-    from zhenshen_core.storage.audit import AuditRecord
+    from zhenshen_core.testing.audit_contract import make_audit_record
 
     case, events = received(make_case(1))
-    record = AuditRecord(
-        actor="k",
-        role="intake",
-        action="receive_case",
-        desk="d",
-        case_id=case.id,
-        outcome="ok",
-        remote=None,
-        detail={},
-    )
+    record = make_audit_record(role="intake", action="receive_case", case_id=case.id)
     with PostgresStore(_through(proxy, pg_store.url)) as store:
         proxy.lose_answer_to(b"INSERT INTO cases")
         result = store.ingest(case, events, audit=[record])

@@ -254,8 +254,8 @@ def _rows(store: PostgresStore) -> dict[str, list[tuple[object, ...]]]:
 def test_one_case_is_stored_as_a_batch_copy_stores_it(schema_url: str) -> None:
     """One case is written in one statement, a batch with COPY: the same rows either way (text
     that COPY escapes, NULLs, arrays, clocks, personal data and its index, notices, audit)."""
-    from zhenshen_core.storage.audit import AuditRecord
     from zhenshen_core.storage.outbox import OutboxNotice
+    from zhenshen_core.testing.audit_contract import make_audit_record
 
     key = MasterKey.generate()
     items = [_with_clock(n, None if n % 2 else 30) for n in range(10)]
@@ -268,17 +268,14 @@ def test_one_case_is_stored_as_a_batch_copy_stores_it(schema_url: str) -> None:
     )
     items.append(received(odd))
     records = [
-        AuditRecord(
-            actor="k",
+        make_audit_record(
+            2 * n + copy,  # distinct ids: a repeated one is stored once
             role="intake",
             action="receive_case",
-            desk="default",
             case_id=case.id,
-            outcome="ok",
-            remote=None,
             detail={"created": True, "copy": copy},
         )
-        for case, _ in items
+        for n, (case, _) in enumerate(items)
         for copy in (1, 2)
     ]
     notices = [
@@ -386,10 +383,13 @@ def test_one_case_alone_writes_nothing_when_its_ref_or_id_is_stored(
     notice and audit record that rode along; a case with two refs goes in whole."""
     from zhenshen_core.model.case import ExternalRef
     from zhenshen_core.storage.audit import AuditRecord
+    from zhenshen_core.testing.audit_contract import make_audit_record
+
+    made = iter(range(10))
 
     def record(case_id: str) -> AuditRecord:
-        return AuditRecord(actor="k", role="intake", action="receive_case", desk="d",
-                           case_id=case_id, outcome="ok", remote=None, detail={})
+        return make_audit_record(next(made), role="intake", action="receive_case",
+                                 case_id=case_id)
 
     def counts() -> dict[str, int]:
         tables = ("cases", "events", "clocks", "external_refs", "pii_index", "audit_log")
