@@ -19,6 +19,8 @@ from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.plugins import PluginConfig, PluginHost
 from zhenshen_core.rules import ResolvedPack
 from zhenshen_core.storage import MemoryStore, SQLiteStore
+from zhenshen_core.storage.backend import received_case
+from zhenshen_core.storage.protocol import FindsReceived
 
 
 def at(text: str) -> datetime:
@@ -255,3 +257,47 @@ def test_a_repeat_whose_deciding_fails_now_is_still_the_stored_case(
     else:
         raise AssertionError("a new work order that cannot be decided was stored")
     assert store.count() == 1
+
+
+class OneStatementLookUp(MemoryStore):
+    """A store that :class:`FindsReceived`: the desk must ask it, not the protocol's calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[list[tuple[str, str]], str]] = []
+        self.answering = False
+
+    def find_received(self, refs: Any, case_id: str) -> Any:
+        self.asked.append((list(refs), case_id))
+        self.answering = True
+        try:
+            return received_case(self, refs, case_id)
+        finally:
+            self.answering = False
+
+    def find_external(self, channel: str, external_id: str) -> Any:
+        if not self.answering:
+            raise AssertionError("asked ref by ref although the store finds a work order at once")
+        return super().find_external(channel, external_id)
+
+
+def test_a_store_that_finds_a_work_order_at_once_is_asked_once(
+    reference_pack: ResolvedPack,
+) -> None:
+    """Where the desk looks up first (here: a desk with an enricher), a store offering
+    ``find_received`` answers in one call, with every ref and the id."""
+    from zhenshen_core.plugins import hookimpl
+
+    class Crm:
+        @hookimpl
+        def zhenshen_enrich_case(self, case: Any) -> dict[str, Any]:
+            return {"crm_contacts": 1}
+
+    store = OneStatementLookUp()
+    assert isinstance(store, FindsReceived) and not isinstance(MemoryStore(), FindsReceived)
+    desk = desk_on(store, reference_pack)
+    desk.host.register(Crm(), name="crm")
+    first = desk.receive(ORDER)
+    again = desk.receive(ORDER)
+    assert again.id == first.id and store.count() == 1
+    assert store.asked == [([("hotline_12345", "R-2")], first.id)] * 2

@@ -46,7 +46,7 @@ from zhenshen_core.model.lifecycle import TERMINAL, dump_case, load_case
 from zhenshen_core.progress import SILENT, Advance, ProgressReporter
 from zhenshen_core.storage.backend import received_case
 from zhenshen_core.storage.outbox import OutboxNotice
-from zhenshen_core.storage.protocol import Record
+from zhenshen_core.storage.protocol import FindsReceived, Record
 
 if TYPE_CHECKING:
     from zhenshen_core.desk.monitor import CrossCaseHit, Trigger
@@ -136,14 +136,12 @@ class Desk(ArticleSteps):
     def _stored(self, case: Case) -> Case | None:
         """The stored case for the same work order (any of its external refs, or its id).
 
-        A store with ``find_received`` answers in one statement (a network round trip per
-        look-up is most of what it costs on PostgreSQL); it must answer what this loop does.
+        A store that :class:`FindsReceived` answers in one statement (a network round trip
+        per look-up is most of what it costs on PostgreSQL).
         """
         refs = [(ref.channel.value, ref.external_id) for ref in case.external_refs]
-        fast = getattr(self.store, "find_received", None)
-        if callable(fast):
-            found: Case | None = fast(refs, case.id)
-            return found
+        if isinstance(self.store, FindsReceived):
+            return self.store.find_received(refs, case.id)
         return received_case(self.store, refs, case.id)
 
     def _decide_if_undecided(self, case: Case) -> Case:

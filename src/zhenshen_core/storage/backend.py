@@ -147,7 +147,8 @@ def received_case(
 ) -> Case | None:
     """The stored case of a work order: the case of the first of ``refs`` (channel, external
     id) that is stored, else the case ``case_id``, else None — a look-up per ref, through the
-    protocol; a store that can answer in one statement offers ``find_received`` instead."""
+    protocol; a store that can answer in one statement offers it as ``find_received``
+    (:class:`~zhenshen_core.storage.protocol.FindsReceived`)."""
     for channel, external_id in refs:
         found = store.find_external(channel, external_id)
         if found is not None:

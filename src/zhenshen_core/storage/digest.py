@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from zhenshen_core.model.case import Case
 from zhenshen_core.model.enums import CaseStatus
@@ -78,12 +78,24 @@ def digest_of(case: Case, *, tag: str, closed_at: datetime | None) -> CaseDigest
     )
 
 
+@runtime_checkable
+class ProjectsDigests(Protocol):
+    """A store that projects what a report counts in its own query language, so that a report
+    over many cases loads no case (:func:`case_digests` and :func:`latest_event_at` read every case
+    through ``query`` without them: the answer these must equal)."""
+
+    def case_digests(self, tag: str) -> Iterator[CaseDigest]:
+        """A digest of every case, ordered by (received_at, id)."""
+
+    def latest_event_at(self) -> datetime | None:
+        """The instant of the newest event (None for an empty store)."""
+
+
 def case_digests(store: Any, *, tag: str) -> Iterator[CaseDigest]:
     """Every case of ``store`` as a digest, ordered by (received_at, id): the store's own
     query where it has one, else each case read and digested."""
-    fast = getattr(store, "case_digests", None)
-    if callable(fast):
-        yield from fast(tag)
+    if isinstance(store, ProjectsDigests):
+        yield from store.case_digests(tag)
         return
     for case in store.query():
         closed_at = None
@@ -95,10 +107,8 @@ def case_digests(store: Any, *, tag: str) -> Iterator[CaseDigest]:
 
 def latest_event_at(store: Any) -> datetime | None:
     """The instant of the newest event in the store (None for an empty store)."""
-    fast = getattr(store, "latest_event_at", None)
-    if callable(fast):
-        found: datetime | None = fast()
-        return found
+    if isinstance(store, ProjectsDigests):
+        return store.latest_event_at()
     latest: datetime | None = None
     for case in store.query():
         for event in store.events(case.id):

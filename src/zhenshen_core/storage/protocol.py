@@ -14,12 +14,18 @@ matter to callers:
   leaving out a clock held back by an open sweep incident until its retry time.
 * notices in ``outbox`` are written in the same transaction as the case (``save``, ``ingest``),
   so a stored change and the notices about it are kept together or not at all.
+
+Beside it, optional capabilities a store may add where its database answers faster than the
+protocol's general calls would (:class:`FindsReceived`, :class:`ClaimsDueClocks`,
+:class:`~zhenshen_core.storage.digest.ProjectsDigests`): the library asks
+``isinstance(store, ...)`` and otherwise answers through ``CaseStore``, so a store without
+them is complete, and one with them must answer the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -255,3 +261,40 @@ class CaseStore(Protocol):
     def rewrap_keys(self, old: MasterKey) -> int:
         """Rewrap every data key wrapped by ``old`` under the store's own master key; returns
         how many were rewrapped (keys already under the new key are left alone)."""
+
+
+# --- optional capabilities ---------------------------------------------------------------------
+
+
+@runtime_checkable
+class FindsReceived(Protocol):
+    """A store that finds a work order's stored case in one round trip.
+
+    The desk looks a work order up before deciding it in bulk intake, on a desk with an
+    enricher and for a case whose deciding failed. Through the protocol that is a
+    ``find_external`` per ref and then a ``get``, a network round trip each on a database
+    server; :func:`zhenshen_core.storage.backend.received_case` does that, and its answer is
+    the one this must equal.
+    """
+
+    def find_received(self, refs: Sequence[tuple[str, str]], case_id: str) -> Case | None:
+        """The case of the first of ``refs`` (channel, external id) that is stored, else the
+        case ``case_id``, else None."""
+
+
+@runtime_checkable
+class ClaimsDueClocks(Protocol):
+    """A store shared by several nodes whose sweeps take different due clocks.
+
+    Claims only save work (a clock swept twice is harmless: the second save meets a version
+    conflict); without them every node's sweep reads ``due_clocks``.
+    """
+
+    def claim_due_clocks(
+        self, now: datetime, *, node: str, limit: int = 1000, lease: timedelta = ...
+    ) -> list[DueClock]:
+        """What ``due_clocks(now, limit=limit)`` answers, less the clocks another node holds,
+        leased to ``node`` until ``now + lease``."""
+
+    def release_claims(self, node: str) -> int:
+        """Give back every clock ``node`` holds; returns how many."""
