@@ -6,123 +6,127 @@ document promises JSON types (``version`` is an integer), so a body whose value 
 type is refused here, with each field named, before the library would coerce it; a client
 that sends what the document says never meets this check.
 
-Only the types are checked (``type``, through ``$ref``, ``allOf``, ``anyOf``/``oneOf``,
-``properties``, ``additionalProperties`` and ``items``); every other constraint is the
-model's, whose errors the service reports as they are.
+Only the types are checked: the document's schema is cut down to ``type`` and what reaches
+it (``$ref``, ``allOf``, ``anyOf``, ``properties``, a schema in
+``additionalProperties`` or ``items``) and validated by jsonschema-rs; every other constraint
+is the model's, whose errors the service reports as they are. A body of the right types
+costs about 2 µs.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+import jsonschema_rs
 
 from zhenshen_core import Case
 from zhenshen_core.model.partial import draft_json_schema
 
+Kind = jsonschema_rs.ValidationErrorKind
+
+#: The keywords a type depends on; the others are left to the model.
+_TYPES = frozenset({"type", "$ref", "allOf", "anyOf", "properties", "additionalProperties",
+                    "items"})
+
+
+def _types_only(schema: Any) -> Any:
+    """``schema`` without the keywords that do not decide a type (a ``oneOf``, which the
+    documents do not use, would be left out with what is below it: a type check reduced to
+    types could find two alternatives that fit)."""
+    if isinstance(schema, list):
+        return [_types_only(part) for part in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    kept: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "$defs"):
+            kept[key] = {name: _types_only(sub) for name, sub in value.items()}
+        elif key in _TYPES and (key in ("type", "$ref") or isinstance(value, Mapping | list)):
+            kept[key] = _types_only(value)
+    return kept
+
 
 @functools.cache
-def case_schema() -> Mapping[str, Any]:
-    """The JSON Schema of a case (what ``zhenshen schema case`` prints), computed once."""
-    return Case.model_json_schema()
+def case_validator() -> jsonschema_rs.Draft202012Validator:
+    """The types of a case (what ``zhenshen schema case`` prints), compiled once."""
+    return jsonschema_rs.Draft202012Validator(_types_only(Case.model_json_schema()))
 
 
 @functools.cache
-def draft_schema() -> Mapping[str, Any]:
-    """The JSON Schema of a partial case (``zhenshen eval``'s input), computed once."""
-    return draft_json_schema()
+def draft_validator() -> jsonschema_rs.Draft202012Validator:
+    """The types of a partial case (``zhenshen eval``'s input), compiled once."""
+    return jsonschema_rs.Draft202012Validator(_types_only(draft_json_schema()))
 
 
-def _is(kind: str, value: Any) -> bool:
-    if kind == "null":
-        return value is None
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "integer":  # JSON Schema: 1.0 is an integer too
-        return not isinstance(value, bool) and (
-            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-        )
-    if kind == "number":
-        return not isinstance(value, bool) and isinstance(value, int | float)
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "array":
-        return isinstance(value, list)
-    if kind == "object":
-        return isinstance(value, dict)
-    return True
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
 
 
-def _types(schema: Mapping[str, Any]) -> list[str]:
-    declared = schema.get("type")
-    if declared is None:
-        return []
-    return [declared] if isinstance(declared, str) else list(declared)
+def _renamed(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        return {(name if key == "" else key): _renamed(item, name) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, name) for item in value]
+    return value
 
 
-#: The keywords this check reads: a ``$ref`` beside none of them is its target as it is.
-_READ = frozenset({"type", "allOf", "anyOf", "oneOf", "properties", "additionalProperties",
-                   "items"})
-
-
-def _resolved(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        target: Mapping[str, Any] = root.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
-        if _READ.isdisjoint(schema):
-            return target
-        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-    return schema
+def _found(error: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(location, expected types)`` of one error. Where no alternative of an ``anyOf``
+    fits, the error is reported inside the first alternative whose own type the value has
+    (a field of a nested object), else at the value, naming every alternative's type."""
+    kind, loc = error.kind, tuple(error.instance_path)
+    if isinstance(kind, Kind.AnyOf):
+        for alternative in kind.context:
+            if all(len(e.instance_path) > len(loc) for e in alternative):
+                return [found for e in alternative for found in _found(e)]
+        expected = sorted({
+            t for alternative in kind.context for e in alternative
+            if isinstance(e.kind, Kind.Type) and len(e.instance_path) == len(loc)
+            for t in e.kind.types
+        })
+        return [(loc, " or ".join(expected) or "another type")]
+    if isinstance(kind, Kind.Type):
+        return [(loc, " or ".join(kind.types))]
+    return [(loc, "another type")]
 
 
 def wrong_types(
-    value: Any,
-    schema: Mapping[str, Any],
-    root: Mapping[str, Any],
-    loc: tuple[str | int, ...] = (),
+    value: Any, validator: jsonschema_rs.Draft202012Validator
 ) -> list[tuple[tuple[str | int, ...], str]]:
-    """``(location, expected types)`` of each value in ``value`` whose JSON type ``schema``
-    does not allow; ``root`` holds the ``$defs`` that ``$ref`` points into."""
-    schema = _resolved(schema, root)
-    found: list[tuple[tuple[str | int, ...], str]] = []
-    for part in schema.get("allOf", ()):
-        found += wrong_types(value, part, root, loc)
-    alternatives: Sequence[Mapping[str, Any]] = schema.get("anyOf") or schema.get("oneOf") or ()
-    if alternatives:
-        outcomes = []
-        for alt in alternatives:  # the first alternative that fits ends the search
-            outcome = wrong_types(value, alt, root, loc)
-            if not outcome:
-                return found
-            outcomes.append(outcome)
-        shallow = [o for o in outcomes if all(where != loc for where, _ in o)]
-        if shallow:  # the value's own type fits an alternative: report inside that one
-            return found + shallow[0]
-        expected = " or ".join(
-            sorted({t for alt in alternatives for t in _types(_resolved(alt, root))})
-        )
-        return [*found, (loc, expected or "another type")]
-    types = _types(schema)
-    if types and not any(_is(kind, value) for kind in types):
-        return [*found, (loc, " or ".join(types))]
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        extra = schema.get("additionalProperties")
-        for key, item in value.items():
-            sub = properties.get(key, extra if isinstance(extra, Mapping) else None)
-            if sub is not None:
-                found += wrong_types(item, sub, root, (*loc, key))
-    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
-        for index, item in enumerate(value):
-            found += wrong_types(item, schema["items"], root, (*loc, index))
-    return found
+    """``(location, expected types)`` of each value in ``value`` whose JSON type the
+    validator's schema does not allow."""
+    if validator.is_valid(value):
+        return []
+    # jsonschema-rs leaves an empty key out of an error's path: such keys are renamed for
+    # the check to a run of NULs longer than any key of the body, and named back after.
+    keys = set(_keys(value))
+    name = ""
+    if "" in keys:
+        name = "\0" * (1 + max((len(k) for k in keys if not k.strip("\0")), default=0))
+        value = _renamed(value, name)
+    return [
+        (tuple("" if step == name else step for step in where), expected)
+        for error in validator.iter_errors(value)
+        for where, expected in _found(error)
+    ]
 
 
-def located(value: Any, schema: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The details of a 400 for a body of ``schema``: one per value of the wrong type."""
+def located(
+    value: Any, validator: jsonschema_rs.Draft202012Validator
+) -> list[dict[str, Any]]:
+    """The details of a 400 for a body of the validator's schema: one per value of the
+    wrong type."""
     return [
         {"loc": [*map(str, where)], "field": ".".join(map(str, where)),
          "message": f"must be {expected} (JSON), as the document declares",
          "type": "json_type"}
-        for where, expected in wrong_types(value, schema, schema)
+        for where, expected in wrong_types(value, validator)
     ]

@@ -104,8 +104,8 @@ def typed(draft: dict[str, Any], *, partial: bool = False) -> None:
     """400 naming each value whose JSON type is not the one the document declares (the
     library would read ``"1"`` or ``false`` as an integer); ``partial``: the body is a
     partial case, with the conveniences of ``zhenshen eval``."""
-    schema = jsontypes.draft_schema() if partial else jsontypes.case_schema()
-    details = jsontypes.located(draft, schema)
+    validator = jsontypes.draft_validator() if partial else jsontypes.case_validator()
+    details = jsontypes.located(draft, validator)
     if details:
         raise ApiError(400, "invalid", "invalid case: values of the wrong JSON type", details)
 
