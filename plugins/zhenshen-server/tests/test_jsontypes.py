@@ -125,3 +125,26 @@ def test_nan_and_infinity_are_not_json_numbers() -> None:
         (("clocks", "opinion", "thresholds", 1), "number"),
         (("clocks", "opinion", "thresholds", 2), "number"),
     ]
+
+
+def nested(depth: int, leaf: Any, key: str | None = None) -> Any:
+    for _ in range(depth):
+        leaf = [leaf] if key is None else {key: leaf}
+    return leaf
+
+
+def test_a_body_as_deep_as_the_json_reader_allows_is_answered() -> None:
+    """Python's JSON reader nests about 1,000 deep; jsonschema-rs cannot hand back a value
+    of the wrong type nested about 300 deep, and the walks here are loops: the field that
+    holds it is named, and nothing else is lost."""
+    deep = {"tags": nested(990, 1), "title": 1, "facts": nested(990, 1, key="")}
+    found = jsontypes.located(deep, jsontypes.case_validator())
+    assert [(d["field"], d["message"]) for d in found] == [
+        ("tags", "holds a value of the wrong JSON type nested too deep to name"),
+        ("title", "must be string (JSON), as the document declares"),
+    ]
+    shallow = {"tags": nested(200, 1), "clocks": {"": 1}, "facts": nested(990, 1, key="")}
+    assert sorted(jsontypes.wrong_types(shallow, jsontypes.case_validator())) == [
+        (("clocks", ""), "object"),
+        (("tags", 0), "string"),
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -589,6 +590,12 @@ def test_a_value_of_the_wrong_json_type_is_400_naming_the_field(env: dict[str, A
     nested = call(server, token, "POST", "/v1/desks/a/cases",
                   json=order(requester={"name": "张三", "confidential": 1}, tags=["x", 2]))
     assert sorted(_fields(nested)) == ["requester.confidential", "tags.1"]
+    # As deep as the JSON reader goes: the field is named, not a 500.
+    deep = json.dumps(order())[:-1] + ', "facts": {"x": ' + "[" * 900 + "]" * 900 + "}"
+    deep += ', "tags": ' + "[" * 900 + "1" + "]" * 900 + "}"
+    refused = call(server, token, "POST", "/v1/desks/a/cases", content=deep,
+                   headers={"content-type": "application/json"})
+    assert refused.status_code == 400 and _fields(refused) == ["tags"], refused.text
     # zhenshen eval's conveniences are in the decisions body's schema (CaseDraft), and read.
     easy = {**draft, "departments": [DEPARTMENT], "returns": 2, "enterprise": {"tags": []}}
     assert call(server, token, "POST", "/v1/desks/a/decisions", json=easy).status_code == 200

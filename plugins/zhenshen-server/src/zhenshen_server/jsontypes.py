@@ -16,7 +16,7 @@ costs about 2 µs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jsonschema_rs
@@ -25,6 +25,9 @@ from zhenshen_core import Case
 from zhenshen_core.model.partial import draft_json_schema
 
 Kind = jsonschema_rs.ValidationErrorKind
+
+#: What a field holding a value of the wrong type too deep to name expects.
+TOO_DEEP = "no value of another type, at any depth"
 
 #: The keywords a type depends on; the others are left to the model.
 _TYPES = frozenset({"type", "$ref", "allOf", "anyOf", "properties", "additionalProperties",
@@ -60,22 +63,35 @@ def draft_validator() -> jsonschema_rs.Draft202012Validator:
     return jsonschema_rs.Draft202012Validator(_types_only(draft_json_schema()))
 
 
-def _keys(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _keys(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _keys(item)
+def _keys(value: Any) -> set[str]:
+    """Every key of the body, at any depth (a loop: a body may nest as deep as the JSON
+    reader allows, deeper than Python's recursion)."""
+    keys: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys.update(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return keys
 
 
 def _renamed(value: Any, name: str) -> Any:
-    if isinstance(value, dict):
-        return {(name if key == "" else key): _renamed(item, name) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_renamed(item, name) for item in value]
-    return value
+    """A copy of the body with each empty key named ``name`` (a loop, as :func:`_keys`)."""
+    holder = [value]
+    stack: list[tuple[Any, Any]] = [(holder, 0)]
+    while stack:
+        parent, at = stack.pop()
+        item = parent[at]
+        if isinstance(item, dict):
+            parent[at] = mapping = {(name if k == "" else k): v for k, v in item.items()}
+            stack.extend((mapping, k) for k in mapping)
+        elif isinstance(item, list):
+            parent[at] = items = list(item)
+            stack.extend((items, i) for i in range(len(items)))
+    return holder[0]
 
 
 def _found(error: Any) -> list[tuple[tuple[str | int, ...], str]]:
@@ -99,34 +115,47 @@ def _found(error: Any) -> list[tuple[tuple[str | int, ...], str]]:
 
 
 def wrong_types(
-    value: Any, validator: jsonschema_rs.Draft202012Validator
+    value: dict[str, Any], validator: jsonschema_rs.Draft202012Validator
 ) -> list[tuple[tuple[str | int, ...], str]]:
-    """``(location, expected types)`` of each value in ``value`` whose JSON type the
-    validator's schema does not allow."""
+    """``(location, expected types)`` of each value in the body ``value`` whose JSON type
+    the validator's schema does not allow; a value too deep to name is reported as the
+    body's field that holds it, expecting :data:`TOO_DEEP`."""
     if validator.is_valid(value):
         return []
     # jsonschema-rs leaves an empty key out of an error's path: such keys are renamed for
     # the check to a run of NULs longer than any key of the body, and named back after.
-    keys = set(_keys(value))
+    keys = _keys(value)
     name = ""
     if "" in keys:
         name = "\0" * (1 + max((len(k) for k in keys if not k.strip("\0")), default=0))
         value = _renamed(value, name)
-    return [
-        (tuple("" if step == name else step for step in where), expected)
-        for error in validator.iter_errors(value)
-        for where, expected in _found(error)
-    ]
+
+    def named(errors: Iterable[Any]) -> list[tuple[tuple[str | int, ...], str]]:
+        return [(tuple("" if step == name else step for step in where), expected)
+                for error in errors for where, expected in _found(error)]
+
+    try:
+        return named(validator.iter_errors(value))
+    except ValueError:  # jsonschema-rs cannot hand back a value nested about 300 deep
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        for key, item in value.items():
+            try:
+                found += named(validator.iter_errors({key: item}))
+            except ValueError:
+                found.append(((key,), TOO_DEEP))
+        return found
 
 
 def located(
-    value: Any, validator: jsonschema_rs.Draft202012Validator
+    value: dict[str, Any], validator: jsonschema_rs.Draft202012Validator
 ) -> list[dict[str, Any]]:
     """The details of a 400 for a body of the validator's schema: one per value of the
     wrong type."""
     return [
         {"loc": [*map(str, where)], "field": ".".join(map(str, where)),
-         "message": f"must be {expected} (JSON), as the document declares",
+         "message": (f"must be {expected} (JSON), as the document declares"
+                     if expected != TOO_DEEP else
+                     "holds a value of the wrong JSON type nested too deep to name"),
          "type": "json_type"}
         for where, expected in wrong_types(value, validator)
     ]
