@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zhenshen_chengdu_gaoxin.corpus import generate_cases
@@ -20,7 +21,7 @@ from zhenshen_core.plugins import PluginConfig, PluginHost
 from zhenshen_core.rules import ResolvedPack
 from zhenshen_core.storage import MemoryStore, SQLiteStore
 from zhenshen_core.storage.backend import received_case
-from zhenshen_core.storage.protocol import FindsReceived
+from zhenshen_core.storage.protocol import finds_received
 
 
 def at(text: str) -> datetime:
@@ -281,8 +282,20 @@ class OneStatementLookUp(MemoryStore):
         return super().find_external(channel, external_id)
 
 
+class Forwarding:
+    """A store wrapped as the HTTP service wraps its own: every method through
+    ``__getattr__`` (which ``isinstance`` with a runtime protocol misses from Python 3.12)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["store", "wrapped store"])
 def test_a_store_that_finds_a_work_order_at_once_is_asked_once(
-    reference_pack: ResolvedPack,
+    reference_pack: ResolvedPack, wrapped: bool
 ) -> None:
     """Where the desk looks up first (here: a desk with an enricher), a store offering
     ``find_received`` answers in one call, with every ref and the id."""
@@ -294,8 +307,9 @@ def test_a_store_that_finds_a_work_order_at_once_is_asked_once(
             return {"crm_contacts": 1}
 
     store = OneStatementLookUp()
-    assert isinstance(store, FindsReceived) and not isinstance(MemoryStore(), FindsReceived)
-    desk = desk_on(store, reference_pack)
+    assert finds_received(store) and not finds_received(MemoryStore())
+    assert finds_received(Forwarding(store)) and not finds_received(Forwarding(MemoryStore()))
+    desk = desk_on(Forwarding(store) if wrapped else store, reference_pack)
     desk.host.register(Crm(), name="crm")
     first = desk.receive(ORDER)
     again = desk.receive(ORDER)

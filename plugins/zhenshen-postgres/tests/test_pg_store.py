@@ -22,8 +22,13 @@ from zhenshen_core.model.case import Case
 from zhenshen_core.model.events import CaseEvent
 from zhenshen_core.plugins import PluginHost
 from zhenshen_core.privacy.keys import MasterKey
-from zhenshen_core.storage.digest import ProjectsDigests
-from zhenshen_core.storage.protocol import CaseQuery, ClaimsDueClocks, DeadLetter, FindsReceived
+from zhenshen_core.storage.digest import projects_digests
+from zhenshen_core.storage.protocol import (
+    CaseQuery,
+    DeadLetter,
+    claims_due_clocks,
+    finds_received,
+)
 from zhenshen_core.testing.storage_contract import BASE_TIME, fire, make_case, make_clock, received
 
 if not os.environ.get(ENV):
@@ -322,8 +327,8 @@ def test_one_case_is_stored_as_a_batch_copy_stores_it(schema_url: str) -> None:
 def test_find_received_answers_what_each_ref_then_the_id_answer(pg_store: PostgresStore) -> None:
     """``Desk.receive``'s look-up in one statement: the first stored ref's case, else the
     case of the id, else None, as find_external for each ref and then get would say."""
-    assert isinstance(pg_store, FindsReceived) and isinstance(pg_store, ClaimsDueClocks)
-    assert isinstance(pg_store, ProjectsDigests), "the desk and the sweep would not ask it"
+    assert finds_received(pg_store) and claims_due_clocks(pg_store)
+    assert projects_digests(pg_store), "the desk, the sweep and the report would not ask it"
     first, first_events = received(make_case(1))
     second, second_events = received(make_case(2))
     pg_store.ingest_many([(first, first_events), (second, second_events)])

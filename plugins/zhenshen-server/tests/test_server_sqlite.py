@@ -682,3 +682,31 @@ def test_the_declared_years_are_those_a_calendar_counts() -> None:
     # The 400 of GET /v1/deadline names the strict calendar's first day in words.
     strict = national_calendar(CalendarPolicy.STRICT).first_day.isoformat()
     assert f"(from {strict})" in tools._OUTSIDE
+
+
+def test_the_desks_see_what_the_store_offers_through_its_watch(tmp_path: Path) -> None:
+    """The service's desks write through ``IngestWatch``, which forwards every other method
+    with ``__getattr__``: the store's optional capabilities (PostgreSQL's claims for the
+    sweep in every worker, its one-statement look-up, the report's digests) stay visible."""
+    from zhenshen_server.created import IngestWatch
+
+    from zhenshen_core.storage import MemoryStore, SQLiteStore
+    from zhenshen_core.storage.digest import projects_digests
+    from zhenshen_core.storage.protocol import claims_due_clocks, finds_received
+
+    class Claiming(MemoryStore):
+        def claim_due_clocks(self, now: Any, *, node: str, limit: int = 1000,
+                             lease: Any = None) -> list[Any]:
+            return []
+
+        def release_claims(self, node: str) -> int:
+            return 0
+
+        def find_received(self, refs: Any, case_id: str) -> Any:
+            return None
+
+    sqlite = SQLiteStore(str(tmp_path / "w.db"))
+    assert claims_due_clocks(IngestWatch(Claiming())) and finds_received(IngestWatch(Claiming()))
+    assert projects_digests(IngestWatch(sqlite)) and not projects_digests(IngestWatch(Claiming()))
+    assert not claims_due_clocks(IngestWatch(MemoryStore()))
+    sqlite.close()

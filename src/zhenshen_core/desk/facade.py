@@ -46,7 +46,7 @@ from zhenshen_core.model.lifecycle import TERMINAL, dump_case, load_case
 from zhenshen_core.progress import SILENT, Advance, ProgressReporter
 from zhenshen_core.storage.backend import received_case
 from zhenshen_core.storage.outbox import OutboxNotice
-from zhenshen_core.storage.protocol import FindsReceived, Record
+from zhenshen_core.storage.protocol import Record, finds_received
 
 if TYPE_CHECKING:
     from zhenshen_core.desk.monitor import CrossCaseHit, Trigger
@@ -136,11 +136,11 @@ class Desk(ArticleSteps):
     def _stored(self, case: Case) -> Case | None:
         """The stored case for the same work order (any of its external refs, or its id).
 
-        A store that :class:`FindsReceived` answers in one statement (a network round trip
+        A store that offers ``find_received`` answers in one statement (a network round trip
         per look-up is most of what it costs on PostgreSQL).
         """
         refs = [(ref.channel.value, ref.external_id) for ref in case.external_refs]
-        if isinstance(self.store, FindsReceived):
+        if finds_received(self.store):
             return self.store.find_received(refs, case.id)
         return received_case(self.store, refs, case.id)
 

@@ -27,7 +27,7 @@ from zhenshen_core.errors import ConcurrencyError, StoreUnavailableError
 from zhenshen_core.model.case import Case
 from zhenshen_core.model.lifecycle import TERMINAL
 from zhenshen_core.storage.outbox import INCIDENT_BACKOFF, SweepIncident, retry_after
-from zhenshen_core.storage.protocol import ClaimsDueClocks, DueClock
+from zhenshen_core.storage.protocol import DueClock, claims_due_clocks
 
 SWEEP_ATTEMPTS = 3
 """Tries per due clock when its case keeps changing under the sweep, before it is a conflict."""
@@ -49,7 +49,7 @@ def sweep(desk: DeskCore, when: datetime, *, limit: int, actor: str) -> SweepRes
     before = desk.deliveries.delivered, len(desk.deliveries.failed)
     deliver_due(desk, when, limit=limit)
     open_incidents = {(i.case_id, i.clock): i for i in desk.store.incidents()}
-    if isinstance(desk.store, ClaimsDueClocks):  # several nodes: each takes different clocks
+    if claims_due_clocks(desk.store):  # several nodes: each takes different clocks
         due_list = desk.store.claim_due_clocks(when, node=desk.settings.node, limit=limit)
     else:
         due_list = desk.store.due_clocks(when, limit=limit)
@@ -60,7 +60,7 @@ def sweep(desk: DeskCore, when: datetime, *, limit: int, actor: str) -> SweepRes
         _deliver_deferred(desk, when)
     finally:
         desk._deferred = None  # what was not delivered stays pending for the next sweep
-    if result.conflicts and isinstance(desk.store, ClaimsDueClocks):
+    if result.conflicts and claims_due_clocks(desk.store):
         # Clocks whose case kept changing: another node may take them now, not after the lease.
         desk.store.release_claims(desk.settings.node)
     result.held = sum(1 for i in open_incidents.values() if i.holds(when))

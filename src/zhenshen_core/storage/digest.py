@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard
 
 from zhenshen_core.model.case import Case
 from zhenshen_core.model.enums import CaseStatus
+from zhenshen_core.storage.protocol import offers
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,6 @@ def digest_of(case: Case, *, tag: str, closed_at: datetime | None) -> CaseDigest
     )
 
 
-@runtime_checkable
 class ProjectsDigests(Protocol):
     """A store that projects what a report counts in its own query language, so that a report
     over many cases loads no case (:func:`case_digests` and :func:`latest_event_at` read every case
@@ -91,10 +91,14 @@ class ProjectsDigests(Protocol):
         """The instant of the newest event (None for an empty store)."""
 
 
+def projects_digests(store: object) -> TypeGuard[ProjectsDigests]:
+    return offers(store, ProjectsDigests)
+
+
 def case_digests(store: Any, *, tag: str) -> Iterator[CaseDigest]:
     """Every case of ``store`` as a digest, ordered by (received_at, id): the store's own
     query where it has one, else each case read and digested."""
-    if isinstance(store, ProjectsDigests):
+    if projects_digests(store):
         yield from store.case_digests(tag)
         return
     for case in store.query():
@@ -107,7 +111,7 @@ def case_digests(store: Any, *, tag: str) -> Iterator[CaseDigest]:
 
 def latest_event_at(store: Any) -> datetime | None:
     """The instant of the newest event in the store (None for an empty store)."""
-    if isinstance(store, ProjectsDigests):
+    if projects_digests(store):
         return store.latest_event_at()
     latest: datetime | None = None
     for case in store.query():

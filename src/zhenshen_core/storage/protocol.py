@@ -18,15 +18,16 @@ matter to callers:
 Beside it, optional capabilities a store may add where its database answers faster than the
 protocol's general calls would (:class:`FindsReceived`, :class:`ClaimsDueClocks`,
 :class:`~zhenshen_core.storage.digest.ProjectsDigests`): the library asks
-``isinstance(store, ...)`` and otherwise answers through ``CaseStore``, so a store without
-them is complete, and one with them must answer the same.
+:func:`finds_received`, :func:`claims_due_clocks` and
+:func:`~zhenshen_core.storage.digest.projects_digests` and otherwise answers through
+``CaseStore``, so a store without them is complete, and one with them must answer the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -266,7 +267,18 @@ class CaseStore(Protocol):
 # --- optional capabilities ---------------------------------------------------------------------
 
 
-@runtime_checkable
+def offers(store: object, capability: type) -> bool:
+    """Whether ``store`` has every method of ``capability``, one of the optional protocols.
+
+    Asked with ``getattr``, not ``isinstance``: from Python 3.12 ``isinstance`` with a runtime
+    protocol looks at the class only and misses a method a wrapper forwards through
+    ``__getattr__`` (the HTTP service's store is such a wrapper), so those protocols are not
+    runtime-checkable.
+    """
+    methods = [n for n, v in vars(capability).items() if callable(v) and not n.startswith("_")]
+    return all(callable(getattr(store, name, None)) for name in methods)
+
+
 class FindsReceived(Protocol):
     """A store that finds a work order's stored case in one round trip.
 
@@ -282,7 +294,6 @@ class FindsReceived(Protocol):
         case ``case_id``, else None."""
 
 
-@runtime_checkable
 class ClaimsDueClocks(Protocol):
     """A store shared by several nodes whose sweeps take different due clocks.
 
@@ -298,3 +309,11 @@ class ClaimsDueClocks(Protocol):
 
     def release_claims(self, node: str) -> int:
         """Give back every clock ``node`` holds; returns how many."""
+
+
+def finds_received(store: object) -> TypeGuard[FindsReceived]:
+    return offers(store, FindsReceived)
+
+
+def claims_due_clocks(store: object) -> TypeGuard[ClaimsDueClocks]:
+    return offers(store, ClaimsDueClocks)

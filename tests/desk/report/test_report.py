@@ -17,7 +17,7 @@ from zhenshen_core.desk.report import ReportLabels, build_report, render_html, r
 from zhenshen_core.model.case import SHANGHAI
 from zhenshen_core.rules import ResolvedPack, load_pack
 from zhenshen_core.storage import MemoryStore, SQLiteStore
-from zhenshen_core.storage.digest import ProjectsDigests, case_digests, digest_of
+from zhenshen_core.storage.digest import case_digests, digest_of, projects_digests
 from zhenshen_core.storage.protocol import Record
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -211,7 +211,7 @@ def test_every_store_gives_the_same_report(store: SQLiteStore, pack: ResolvedPac
     """The memory store has no fast path: its cases are read and digested one by one."""
     memory = MemoryStore()
     populate(_desk(memory, pack))
-    assert not isinstance(memory, ProjectsDigests) and isinstance(store, ProjectsDigests)
+    assert not projects_digests(memory) and projects_digests(store)
     assert build_report(memory, AS_OF).as_dict() == build_report(store, AS_OF).as_dict()
 
 
